@@ -1,0 +1,43 @@
+// An opened data directory: the writer lock and the three sinks.
+//   DIR/LOCK              one writer at a time (util/data_dir_lock.h)
+//   DIR/warehouse.duckdb  sinks/warehouse
+//   DIR/lake/             sinks/lake
+//   DIR/tables/           sinks/tables (RocksDB)
+// Opening it runs recovery, which finishes or undoes whatever a crashed writer left behind.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sinks/lake/lake_writer.h"
+#include "sinks/tables/tables.h"
+#include "sinks/warehouse/warehouse.h"
+#include "util/data_dir_lock.h"
+
+namespace shopflow {
+
+class DataDir {
+public:
+  DataDir(const std::string& path, const std::string& purpose, const std::string& memory_limit = "1GB");
+
+  const std::string& path() const { return path_; }
+  Warehouse& warehouse() { return warehouse_; }
+  LakeWriter& lake() { return lake_; }
+  Tables& tables() { return tables_; }
+
+  // Publishes staged lake files of committed jobs, deletes those of uncommitted ones and lake files
+  // of jobs no longer imported, and derives the tables of committed jobs that lack their marker.
+  void recover();
+
+private:
+  std::string path_;
+  DataDirLock lock_;
+  Warehouse warehouse_;
+  LakeWriter lake_;
+  Tables tables_;
+};
+
+// The [from, to) range of `source` values of a batch job: "batch:<job>:" .. "batch:<job>;".
+std::pair<std::string, std::string> batch_source_range(int64_t job);
+
+} // namespace shopflow

@@ -1,0 +1,163 @@
+#include "batch/importer.h"
+
+#include <chrono>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/clean.h"
+#include "core/utf8.h"
+#include "formats/json_record.h"
+#include "formats/record_source.h"
+#include "util/progress.h"
+#include "util/sha256.h"
+
+namespace shopflow {
+
+namespace {
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Rows per batch handed from the reader to cleaning and the warehouse.
+constexpr size_t kBatchRows = 8192;
+
+} // namespace
+
+uint64_t FileSummary::rejected() const {
+  uint64_t n = 0;
+  for (auto c : rejected_by_reason) n += c;
+  return n;
+}
+
+std::string FileSummary::to_json() const {
+  std::string out = "{\"file\":";
+  append_json_string(out, file);
+  out += fmt::format(",\"sha256\":\"{}\",\"format\":\"{}\",\"job\":{},\"skipped\":{},\"replaced_job\":{},\"bytes\":{},"
+                     "\"rows_read\":{},\"transactions\":{},\"cancellations\":{},\"rejected\":{},\"rejected_by_reason\":{{",
+                     sha256, format, job, skipped ? "true" : "false", replaced_job, bytes, rows_read, transactions,
+                     cancellations, rejected());
+  bool first = true;
+  for (size_t r = 1; r < kRejectReasonCount; ++r) {
+    out += fmt::format("{}\"{}\":{}", first ? "" : ",", reason_name(RejectReason(r)), rejected_by_reason[r]);
+    first = false;
+  }
+  out += fmt::format("}},\"seconds\":{:.3f},\"rows_per_second\":{:.0f}}}", seconds, rows_per_second());
+  return out;
+}
+
+std::string FileSummary::to_text() const {
+  if (skipped)
+    return fmt::format("{}: already imported as job {} (same content, sha256 {}); nothing changed. Use --force to "
+                       "replace it.\n", file, job, sha256.substr(0, 12));
+  std::string out = fmt::format("{}: job {}{}\n", file, job,
+                                replaced_job ? fmt::format(" (replaces job {})", replaced_job) : "");
+  out += fmt::format("  rows read      {:>12}\n", rows_read);
+  out += fmt::format("  transactions   {:>12}\n", transactions);
+  out += fmt::format("  cancellations  {:>12}\n", cancellations);
+  out += fmt::format("  rejected       {:>12}\n", rejected());
+  for (size_t r = 1; r < kRejectReasonCount; ++r)
+    if (rejected_by_reason[r]) out += fmt::format("    {:<24}{:>10}\n", reason_name(RejectReason(r)), rejected_by_reason[r]);
+  out += fmt::format("  seconds        {:>12.3f}\n", seconds);
+  out += fmt::format("  rows/s         {:>12.0f}\n", rows_per_second());
+  return out;
+}
+
+FileSummary BatchImporter::import_file(const std::string& path, const ImportOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  int64_t started_us = now_us();
+  FileSummary summary;
+  summary.file = path;
+  summary.sha256 = sha256_file(path);
+  DuckConnection& con = dir_.warehouse().connection();
+
+  DuckResult previous = con.query("SELECT job FROM imports WHERE sha256 = " + sql_literal(summary.sha256));
+  int64_t old_job = previous.row_count() ? previous.int64(0, 0) : 0;
+  if (old_job && !options.force) {
+    summary.skipped = true;
+    summary.job = old_job;
+    return summary;
+  }
+
+  OpenedSource opened = open_record_file(path);
+  summary.bytes = opened.size_bytes;
+  summary.format = opened.source->format() == RecordFormat::Csv ? "csv" : "ndjson";
+
+  con.execute("BEGIN TRANSACTION");
+  int64_t job = 0;
+  std::vector<std::string> replaced_invoices;
+  try {
+    job = con.query("SELECT coalesce(max(job), 0) + 1 FROM imports").int64(0, 0);
+    summary.job = job;
+    if (old_job) {
+      // Tables first (with their marker), so that a failure before COMMIT lets recovery re-derive them.
+      auto [ofrom, oto] = batch_source_range(old_job);
+      replaced_invoices = dir_.tables().remove_job(con, old_job, ofrom, oto);
+      std::string filter = " WHERE source >= " + sql_literal(ofrom) + " AND source < " + sql_literal(oto);
+      for (const char* table : {"transactions", "cancellations", "rejected"}) con.execute(std::string("DELETE FROM ") + table + filter);
+      con.execute("DELETE FROM imports WHERE job = " + std::to_string(old_job));
+      summary.replaced_job = old_job;
+    }
+
+    WarehouseWriter writer(con);
+    Progress progress(path, summary.bytes, options.progress);
+    std::vector<InputRow> rows;
+    std::string source = fmt::format("batch:{}:", job);
+    const size_t prefix_len = source.size();
+    std::string escaped;
+    while (opened.source->read_batch(rows, kBatchRows)) {
+      for (const InputRow& row : rows) {
+        ++summary.rows_read;
+        if (options.fail_after_rows && summary.rows_read > options.fail_after_rows)
+          throw std::runtime_error(fmt::format("injected failure after {} rows", options.fail_after_rows));
+        CleanResult r = clean(row);
+        source.resize(prefix_len);
+        fmt::format_to(std::back_inserter(source), "{}", summary.rows_read);
+        std::string_view raw = row.raw;
+        if (r.destination == Destination::Rejected) {
+          ++summary.rejected_by_reason[static_cast<size_t>(r.reason)];
+          if (!row.valid_utf8) raw = escaped = escape_invalid_utf8(row.raw);
+        } else if (r.destination == Destination::Transactions) {
+          ++summary.transactions;
+        } else {
+          ++summary.cancellations;
+        }
+        writer.add(r, source, raw, started_us);
+      }
+      progress.update(opened.source->bytes_consumed(), summary.rows_read);
+    }
+    writer.flush();
+    progress.finish();
+
+    auto [from, to] = batch_source_range(job);
+    for (const char* table : kLakeTables) dir_.lake().stage(con, job, table, from, to);
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    con.execute(fmt::format(
+        "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
+        "make_timestamp({}))",
+        job, sql_literal(path), summary.sha256, summary.format, summary.bytes, summary.rows_read, summary.transactions,
+        summary.cancellations, summary.rejected(), summary.rejected_by_reason[1], summary.rejected_by_reason[2],
+        summary.rejected_by_reason[3], summary.rejected_by_reason[4], started_us, now_us()));
+    con.execute("COMMIT");
+  } catch (...) {
+    try {
+      con.execute("ROLLBACK");
+    } catch (...) {
+    }
+    if (job) dir_.lake().discard(job);
+    if (old_job) dir_.recover(); // the old job's tables were removed before the failed commit
+    throw;
+  }
+  // Committed: the warehouse holds the job. Publish the lake files and derive the tables; a crash
+  // from here on is finished by DataDir::recover().
+  if (old_job) dir_.lake().remove_published(old_job);
+  dir_.lake().publish(job);
+  auto [from, to] = batch_source_range(job);
+  dir_.tables().derive_job(con, job, from, to, replaced_invoices);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+} // namespace shopflow

@@ -1,0 +1,45 @@
+// `shopflow batch`: imports CSV/NDJSON files through core into the warehouse, the lake and the
+// tables, all or nothing per file, and idempotently (a file's content is imported once).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "batch/data_dir.h"
+#include "core/record.h"
+
+namespace shopflow {
+
+struct ImportOptions {
+  bool force = false;    // re-import content that was imported before, replacing its rows
+  bool progress = true;  // progress on stderr
+  // Testing aid: throw after this many rows (0 = never), to prove a failed file leaves nothing.
+  uint64_t fail_after_rows = 0;
+};
+
+struct FileSummary {
+  std::string file, sha256, format;
+  int64_t job = 0;
+  bool skipped = false;      // same content already imported as `job`
+  int64_t replaced_job = 0;  // --force: the job whose rows were replaced
+  uint64_t bytes = 0, rows_read = 0, transactions = 0, cancellations = 0;
+  std::array<uint64_t, kRejectReasonCount> rejected_by_reason{};
+  double seconds = 0;
+
+  uint64_t rejected() const;
+  double rows_per_second() const { return seconds > 0 ? rows_read / seconds : 0; }
+  std::string to_json() const;
+  std::string to_text() const;
+};
+
+class BatchImporter {
+public:
+  explicit BatchImporter(DataDir& dir) : dir_(dir) {}
+  FileSummary import_file(const std::string& path, const ImportOptions& options);
+
+private:
+  DataDir& dir_;
+};
+
+} // namespace shopflow

@@ -1,0 +1,25 @@
+// shopflow: the whole e-commerce analytics pipeline in one program. See README.md.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"shopflow: ingest, clean, store and query online-shop transactions"};
+  app.set_version_flag("--version", "shopflow 0.1.0");
+  int exit_code = 0;
+  shopflow::add_gen_command(app, exit_code);
+  shopflow::add_batch_command(app, exit_code);
+  shopflow::add_sql_command(app, exit_code);
+  shopflow::add_catalog_command(app, exit_code);
+  shopflow::add_main_job(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "shopflow: error: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}

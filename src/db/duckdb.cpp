@@ -1,0 +1,157 @@
+#include "db/duckdb.h"
+
+namespace shopflow {
+
+DuckDatabase::DuckDatabase(const std::string& path, const std::vector<std::pair<std::string, std::string>>& options) {
+  duckdb_config config = nullptr;
+  if (duckdb_create_config(&config) == DuckDBError) throw DuckError("cannot create DuckDB config");
+  for (auto& [k, v] : options) {
+    if (duckdb_set_config(config, k.c_str(), v.c_str()) == DuckDBError) {
+      duckdb_destroy_config(&config);
+      throw DuckError("bad DuckDB option " + k + "=" + v);
+    }
+  }
+  char* error = nullptr;
+  auto state = duckdb_open_ext(path.empty() ? nullptr : path.c_str(), &db_, config, &error);
+  duckdb_destroy_config(&config);
+  if (state == DuckDBError) {
+    std::string msg = error ? error : "unknown error";
+    duckdb_free(error);
+    throw DuckError("cannot open DuckDB database " + path + ": " + msg);
+  }
+}
+
+DuckDatabase::~DuckDatabase() { duckdb_close(&db_); }
+
+DuckResult::~DuckResult() {
+  if (valid_) duckdb_destroy_result(&r_);
+}
+DuckResult::DuckResult(DuckResult&& o) noexcept : r_(o.r_), valid_(o.valid_) { o.valid_ = false; }
+DuckResult& DuckResult::operator=(DuckResult&& o) noexcept {
+  if (this != &o) {
+    if (valid_) duckdb_destroy_result(&r_);
+    r_ = o.r_;
+    valid_ = o.valid_;
+    o.valid_ = false;
+  }
+  return *this;
+}
+size_t DuckResult::column_count() { return duckdb_column_count(&r_); }
+size_t DuckResult::row_count() { return duckdb_row_count(&r_); }
+std::string DuckResult::column_name(size_t col) { return duckdb_column_name(&r_, col); }
+duckdb_type DuckResult::column_type(size_t col) { return duckdb_column_type(&r_, col); }
+std::string DuckResult::column_type_name(size_t col) {
+  duckdb_logical_type t = duckdb_column_logical_type(&r_, col);
+  char* s = duckdb_logical_type_get_alias(t);
+  std::string out;
+  if (s) {
+    out = s;
+    duckdb_free(s);
+  } else {
+    switch (duckdb_get_type_id(t)) {
+    case DUCKDB_TYPE_BOOLEAN: out = "BOOLEAN"; break;
+    case DUCKDB_TYPE_TINYINT: out = "TINYINT"; break;
+    case DUCKDB_TYPE_SMALLINT: out = "SMALLINT"; break;
+    case DUCKDB_TYPE_INTEGER: out = "INTEGER"; break;
+    case DUCKDB_TYPE_BIGINT: out = "BIGINT"; break;
+    case DUCKDB_TYPE_HUGEINT: out = "HUGEINT"; break;
+    case DUCKDB_TYPE_UBIGINT: out = "UBIGINT"; break;
+    case DUCKDB_TYPE_FLOAT: out = "FLOAT"; break;
+    case DUCKDB_TYPE_DOUBLE: out = "DOUBLE"; break;
+    case DUCKDB_TYPE_DATE: out = "DATE"; break;
+    case DUCKDB_TYPE_TIMESTAMP: out = "TIMESTAMP"; break;
+    case DUCKDB_TYPE_VARCHAR: out = "VARCHAR"; break;
+    case DUCKDB_TYPE_DECIMAL:
+      out = "DECIMAL(" + std::to_string(duckdb_decimal_width(t)) + "," + std::to_string(duckdb_decimal_scale(t)) + ")";
+      break;
+    default: out = "OTHER"; break;
+    }
+  }
+  duckdb_destroy_logical_type(&t);
+  return out;
+}
+bool DuckResult::is_null(size_t col, size_t row) { return duckdb_value_is_null(&r_, col, row); }
+std::string DuckResult::text(size_t col, size_t row) {
+  char* s = duckdb_value_varchar(&r_, col, row);
+  if (!s) return {};
+  std::string out(s);
+  duckdb_free(s);
+  return out;
+}
+int64_t DuckResult::int64(size_t col, size_t row) { return duckdb_value_int64(&r_, col, row); }
+
+DuckConnection::DuckConnection(DuckDatabase& db) {
+  if (duckdb_connect(db.handle(), &con_) == DuckDBError) throw DuckError("cannot connect to DuckDB");
+}
+DuckConnection::~DuckConnection() { duckdb_disconnect(&con_); }
+
+DuckResult DuckConnection::query(const std::string& sql) {
+  duckdb_result r;
+  if (duckdb_query(con_, sql.c_str(), &r) == DuckDBError) {
+    std::string msg = duckdb_result_error(&r) ? duckdb_result_error(&r) : "unknown error";
+    duckdb_destroy_result(&r);
+    throw DuckError(msg);
+  }
+  return DuckResult(r);
+}
+
+std::string sql_literal(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+DuckAppender::DuckAppender(DuckConnection& con, const std::string& table) {
+  if (duckdb_appender_create(con.handle(), nullptr, table.c_str(), &app_) == DuckDBError) {
+    std::string msg = duckdb_appender_error(app_) ? duckdb_appender_error(app_) : "unknown error";
+    duckdb_appender_destroy(&app_);
+    throw DuckError("cannot append to " + table + ": " + msg);
+  }
+  size_t n = duckdb_appender_column_count(app_);
+  std::vector<duckdb_logical_type> types(n);
+  for (size_t i = 0; i < n; ++i) types[i] = duckdb_appender_column_type(app_, i);
+  chunk_ = duckdb_create_data_chunk(types.data(), n);
+  for (auto& t : types) duckdb_destroy_logical_type(&t);
+  capacity_ = duckdb_vector_size();
+  vec_.resize(n);
+  data_.resize(n);
+  reset_chunk();
+}
+
+DuckAppender::~DuckAppender() {
+  duckdb_destroy_data_chunk(&chunk_);
+  duckdb_appender_destroy(&app_);
+}
+
+void DuckAppender::reset_chunk() {
+  duckdb_data_chunk_reset(chunk_);
+  for (size_t i = 0; i < vec_.size(); ++i) {
+    vec_[i] = duckdb_data_chunk_get_vector(chunk_, i);
+    data_[i] = duckdb_vector_get_data(vec_[i]);
+  }
+  row_ = 0;
+}
+
+void DuckAppender::flush_chunk() {
+  if (row_ == 0) return;
+  duckdb_data_chunk_set_size(chunk_, row_);
+  if (duckdb_append_data_chunk(app_, chunk_) == DuckDBError) {
+    std::string msg = duckdb_appender_error(app_) ? duckdb_appender_error(app_) : "unknown error";
+    throw DuckError("append failed: " + msg);
+  }
+  reset_chunk();
+}
+
+void DuckAppender::flush() {
+  flush_chunk();
+  if (duckdb_appender_flush(app_) == DuckDBError) {
+    std::string msg = duckdb_appender_error(app_) ? duckdb_appender_error(app_) : "unknown error";
+    throw DuckError("append failed: " + msg);
+  }
+}
+
+} // namespace shopflow

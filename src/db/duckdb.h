@@ -1,0 +1,119 @@
+// The one RAII layer over DuckDB's C API. Errors become DuckError with DuckDB's own message.
+#pragma once
+
+#include <duckdb.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shopflow {
+
+struct DuckError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class DuckDatabase {
+public:
+  // Opens (creating if needed) a database file, or ":memory:" / "" for an in-memory one.
+  // `options` are DuckDB config pairs such as {"access_mode", "READ_ONLY"}, {"memory_limit", "1GB"}.
+  DuckDatabase(const std::string& path, const std::vector<std::pair<std::string, std::string>>& options = {});
+  ~DuckDatabase();
+  DuckDatabase(const DuckDatabase&) = delete;
+  DuckDatabase& operator=(const DuckDatabase&) = delete;
+  duckdb_database handle() const { return db_; }
+
+private:
+  duckdb_database db_ = nullptr;
+};
+
+// A materialised query result.
+class DuckResult {
+public:
+  DuckResult() = default;
+  explicit DuckResult(duckdb_result r) : r_(r), valid_(true) {}
+  ~DuckResult();
+  DuckResult(DuckResult&& o) noexcept;
+  DuckResult& operator=(DuckResult&& o) noexcept;
+  DuckResult(const DuckResult&) = delete;
+
+  size_t column_count();
+  size_t row_count();
+  std::string column_name(size_t col);
+  duckdb_type column_type(size_t col);
+  std::string column_type_name(size_t col); // e.g. "DECIMAL(18,3)", "VARCHAR"
+  bool is_null(size_t col, size_t row);
+  std::string text(size_t col, size_t row); // any value as DuckDB prints it; "" for NULL
+  int64_t int64(size_t col, size_t row);
+  // Fetches the next chunk of a result (caller owns it; destroy with duckdb_destroy_data_chunk).
+  duckdb_data_chunk fetch_chunk() { return duckdb_fetch_chunk(r_); }
+
+private:
+  duckdb_result r_{};
+  bool valid_ = false;
+};
+
+class DuckConnection {
+public:
+  explicit DuckConnection(DuckDatabase& db);
+  ~DuckConnection();
+  DuckConnection(const DuckConnection&) = delete;
+  DuckConnection& operator=(const DuckConnection&) = delete;
+
+  DuckResult query(const std::string& sql);
+  void execute(const std::string& sql) { query(sql); }
+  void interrupt() { duckdb_interrupt(con_); }
+  duckdb_connection handle() const { return con_; }
+
+private:
+  duckdb_connection con_ = nullptr;
+};
+
+// Reads row `row` of a VARCHAR vector of a fetched chunk; the view lives as long as the chunk.
+inline std::string_view duck_string(duckdb_vector v, idx_t row) {
+  auto* s = static_cast<duckdb_string_t*>(duckdb_vector_get_data(v)) + row;
+  return {duckdb_string_t_data(s), duckdb_string_t_length(*s)};
+}
+inline bool duck_is_valid(duckdb_vector v, idx_t row) {
+  uint64_t* validity = duckdb_vector_get_validity(v);
+  return !validity || duckdb_validity_row_is_valid(validity, row);
+}
+
+// Single-quoted SQL string literal.
+std::string sql_literal(std::string_view s);
+
+// A data chunk of fixed column types that the caller fills row by row, appended through an appender.
+class DuckAppender {
+public:
+  DuckAppender(DuckConnection& con, const std::string& table);
+  ~DuckAppender();
+  DuckAppender(const DuckAppender&) = delete;
+  DuckAppender& operator=(const DuckAppender&) = delete;
+
+  // Column writers for the current row (row index `row_` within the chunk).
+  void set_varchar(size_t col, std::string_view v) { duckdb_vector_assign_string_element_len(vec_[col], row_, v.data(), v.size()); }
+  void set_null(size_t col) {
+    duckdb_vector_ensure_validity_writable(vec_[col]);
+    duckdb_validity_set_row_invalid(duckdb_vector_get_validity(vec_[col]), row_);
+  }
+  template <class T> void set(size_t col, T v) { static_cast<T*>(data_[col])[row_] = v; }
+  // Ends the current row; appends the chunk when it is full.
+  void end_row() {
+    if (++row_ == capacity_) flush_chunk();
+  }
+  // Appends any buffered rows and flushes the appender.
+  void flush();
+
+private:
+  void flush_chunk();
+  void reset_chunk();
+  duckdb_appender app_ = nullptr;
+  duckdb_data_chunk chunk_ = nullptr;
+  std::vector<duckdb_vector> vec_;
+  std::vector<void*> data_;
+  size_t row_ = 0, capacity_ = 0;
+};
+
+} // namespace shopflow

@@ -1,0 +1,31 @@
+// Read-only SQL over the warehouse and the lake (Athena's role). The warehouse is attached
+// read-only as the default catalog; the lake's tables are views in a catalog named `lake`
+// (lake.transactions, lake.cancellations) over the Hive-partitioned Parquet files.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "db/duckdb.h"
+
+namespace shopflow {
+
+class QueryEngine {
+public:
+  // Throws std::runtime_error with a clear message when DIR has no warehouse yet or a writer
+  // holds it.
+  explicit QueryEngine(const std::string& data_dir);
+  DuckResult query(const std::string& sql) { return con_->query(sql); }
+  DuckConnection& connection() { return *con_; }
+
+private:
+  std::unique_ptr<DuckDatabase> db_;
+  std::unique_ptr<DuckConnection> con_;
+};
+
+enum class OutputFormat { Table, Csv, Json };
+// Renders a result for a terminal (aligned table), as RFC 4180 CSV with a header, or as a JSON
+// array of objects (numbers unquoted, NULL as null).
+std::string render(DuckResult& result, OutputFormat format);
+
+} // namespace shopflow

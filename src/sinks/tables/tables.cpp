@@ -1,0 +1,263 @@
+#include "sinks/tables/tables.h"
+
+#include <cstring>
+#include <stdexcept>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/write_batch.h>
+
+namespace shopflow {
+
+namespace {
+
+template <class T> void put_num(std::string& out, T v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void put_str(std::string& out, std::string_view s) {
+  put_num<uint32_t>(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+struct Reader {
+  std::string_view in;
+  template <class T> T num() {
+    T v{};
+    if (in.size() < sizeof v) throw std::runtime_error("tables: truncated value");
+    std::memcpy(&v, in.data(), sizeof v);
+    in.remove_prefix(sizeof v);
+    return v;
+  }
+  std::string str() {
+    uint32_t n = num<uint32_t>();
+    if (in.size() < n) throw std::runtime_error("tables: truncated value");
+    std::string s(in.substr(0, n));
+    in.remove_prefix(n);
+    return s;
+  }
+};
+
+std::string job_key(int64_t job) { return "j" + std::to_string(job); }
+
+void check(const rocksdb::Status& s, const char* what) {
+  if (!s.ok()) throw std::runtime_error(std::string("tables: ") + what + ": " + s.ToString());
+}
+
+std::string source_filter(const std::string& from, const std::string& to) {
+  return "source >= " + sql_literal(from) + " AND source < " + sql_literal(to);
+}
+
+// Runs `sql` and calls fn(chunk, rows) for every chunk.
+template <class Fn> void for_each_chunk(DuckConnection& con, const std::string& sql, Fn fn) {
+  DuckResult result = con.query(sql);
+  for (;;) {
+    duckdb_data_chunk chunk = result.fetch_chunk();
+    if (!chunk) break;
+    idx_t n = duckdb_data_chunk_get_size(chunk);
+    if (n == 0) {
+      duckdb_destroy_data_chunk(&chunk);
+      break;
+    }
+    fn(chunk, n);
+    duckdb_destroy_data_chunk(&chunk);
+  }
+}
+
+LineType line_type_from_name(std::string_view name) {
+  for (int t = 0; t <= int(LineType::Other); ++t)
+    if (line_type_name(LineType(t)) == name) return LineType(t);
+  return LineType::Other;
+}
+
+} // namespace
+
+Tables::Tables(const std::string& path) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.compression = rocksdb::kLZ4Compression;
+  options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.prefix_extractor.reset();
+  rocksdb::DB* db = nullptr;
+  check(rocksdb::DB::Open(options, path, &db), ("cannot open " + path).c_str());
+  db_.reset(db);
+}
+
+Tables::~Tables() = default;
+
+bool Tables::has_job(int64_t job) const {
+  std::string value;
+  return db_->Get(rocksdb::ReadOptions(), job_key(job), &value).ok();
+}
+
+void Tables::derive_job(DuckConnection& wh, int64_t job, const std::string& from, const std::string& to,
+                        const std::vector<std::string>& extra_invoices) {
+  std::string filter = source_filter(from, to);
+  rocksdb::WriteOptions wo;
+  std::string key, value;
+  for (const char* table : {"transactions", "cancellations"}) {
+    std::string sql = std::string("SELECT invoice_no, stock_code, source, description, quantity, epoch_us(invoice_date), "
+                                  "CAST(unit_price * 1000 AS BIGINT), CAST(amount * 1000 AS BIGINT), line_type, "
+                                  "customer_id, country FROM ") + table + " WHERE " + filter;
+    for_each_chunk(wh, sql, [&](duckdb_data_chunk chunk, idx_t n) {
+      duckdb_vector v[11];
+      for (int c = 0; c < 11; ++c) v[c] = duckdb_data_chunk_get_vector(chunk, c);
+      auto* qty = static_cast<int32_t*>(duckdb_vector_get_data(v[4]));
+      auto* date = static_cast<int64_t*>(duckdb_vector_get_data(v[5]));
+      auto* price = static_cast<int64_t*>(duckdb_vector_get_data(v[6]));
+      auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[7]));
+      rocksdb::WriteBatch batch;
+      for (idx_t r = 0; r < n; ++r) {
+        key.assign("i");
+        key.append(duck_string(v[0], r)).push_back('\0');
+        key.append(duck_string(v[1], r)).push_back('\0');
+        key.append(duck_string(v[2], r));
+        value.clear();
+        put_num<int32_t>(value, qty[r]);
+        put_num<int64_t>(value, date[r]);
+        put_num<int64_t>(value, price[r]);
+        put_num<int64_t>(value, amount[r]);
+        put_num<uint8_t>(value, static_cast<uint8_t>(line_type_from_name(duck_string(v[8], r))));
+        bool has_desc = duck_is_valid(v[3], r);
+        put_num<uint8_t>(value, has_desc ? 1 : 0);
+        put_str(value, has_desc ? duck_string(v[3], r) : std::string_view{});
+        put_str(value, duck_string(v[9], r));
+        put_str(value, duck_string(v[10], r));
+        batch.Put(key, value);
+      }
+      check(db_->Write(wo, &batch), "write");
+    });
+  }
+  std::string touched = "SELECT invoice_no FROM transactions WHERE " + filter +
+                        " UNION SELECT invoice_no FROM cancellations WHERE " + filter;
+  for (auto& inv : extra_invoices) touched += " UNION SELECT " + sql_literal(inv);
+  write_summaries(wh, touched);
+  rocksdb::WriteOptions sync;
+  sync.sync = true; // also makes every earlier write of the job durable (one WAL)
+  check(db_->Put(sync, job_key(job), ""), "write marker");
+}
+
+void Tables::write_summaries(DuckConnection& wh, const std::string& touched_sql) {
+  std::string sql =
+      "SELECT customer_id, invoice_no, epoch_us(min(invoice_date)), any_value(country), count(*), sum(quantity), "
+      "CAST(sum(amount) * 1000 AS BIGINT) FROM (SELECT customer_id, invoice_no, invoice_date, country, quantity, "
+      "amount FROM transactions UNION ALL SELECT customer_id, invoice_no, invoice_date, country, quantity, amount "
+      "FROM cancellations) WHERE invoice_no IN (" + touched_sql + ") GROUP BY customer_id, invoice_no";
+  std::string key, value;
+  for_each_chunk(wh, sql, [&](duckdb_data_chunk chunk, idx_t n) {
+    duckdb_vector v[7];
+    for (int c = 0; c < 7; ++c) v[c] = duckdb_data_chunk_get_vector(chunk, c);
+    auto* date = static_cast<int64_t*>(duckdb_vector_get_data(v[2]));
+    auto* lines = static_cast<int64_t*>(duckdb_vector_get_data(v[4]));
+    auto* qty = static_cast<int64_t*>(duckdb_vector_get_data(v[5]));
+    auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[6]));
+    rocksdb::WriteBatch batch;
+    for (idx_t r = 0; r < n; ++r) {
+      key.assign("c");
+      key.append(duck_string(v[0], r)).push_back('\0');
+      key.append(duck_string(v[1], r));
+      value.clear();
+      put_num<int64_t>(value, date[r]);
+      put_num<int64_t>(value, lines[r]);
+      put_num<int64_t>(value, qty[r]);
+      put_num<int64_t>(value, amount[r]);
+      put_str(value, duck_string(v[3], r));
+      batch.Put(key, value);
+    }
+    check(db_->Write(rocksdb::WriteOptions(), &batch), "write");
+  });
+}
+
+std::vector<std::string> Tables::remove_job(DuckConnection& wh, int64_t job, const std::string& from,
+                                            const std::string& to) {
+  std::string filter = source_filter(from, to);
+  rocksdb::WriteBatch batch;
+  std::vector<std::string> invoices;
+  std::string key;
+  for (const char* table : {"transactions", "cancellations"}) {
+    for_each_chunk(wh, std::string("SELECT invoice_no, stock_code, source, customer_id FROM ") + table + " WHERE " + filter,
+                   [&](duckdb_data_chunk chunk, idx_t n) {
+                     duckdb_vector v[4];
+                     for (int c = 0; c < 4; ++c) v[c] = duckdb_data_chunk_get_vector(chunk, c);
+                     for (idx_t r = 0; r < n; ++r) {
+                       key.assign("i");
+                       key.append(duck_string(v[0], r)).push_back('\0');
+                       key.append(duck_string(v[1], r)).push_back('\0');
+                       key.append(duck_string(v[2], r));
+                       batch.Delete(key);
+                       key.assign("c");
+                       key.append(duck_string(v[3], r)).push_back('\0');
+                       key.append(duck_string(v[0], r));
+                       batch.Delete(key); // recomputed from what remains by the next derive_job
+                       if (invoices.empty() || invoices.back() != duck_string(v[0], r)) invoices.emplace_back(duck_string(v[0], r));
+                     }
+                   });
+  }
+  batch.Delete(job_key(job));
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  check(db_->Write(sync, &batch), "remove job");
+  return invoices;
+}
+
+std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, const std::string* stock_code) const {
+  std::string prefix = "i" + invoice_no;
+  prefix.push_back('\0');
+  if (stock_code) {
+    prefix += *stock_code;
+    prefix.push_back('\0');
+  }
+  std::vector<InvoiceLine> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    k.remove_prefix(1);
+    InvoiceLine line;
+    size_t a = k.find('\0'), b = k.find('\0', a + 1);
+    line.invoice_no = k.substr(0, a);
+    line.stock_code = k.substr(a + 1, b - a - 1);
+    line.source = k.substr(b + 1);
+    Reader r{std::string_view(it->value().data(), it->value().size())};
+    line.quantity = r.num<int32_t>();
+    line.invoice_date_us = r.num<int64_t>();
+    line.unit_price_milli = r.num<int64_t>();
+    line.amount_milli = r.num<int64_t>();
+    line.line_type = static_cast<LineType>(r.num<uint8_t>());
+    bool has_desc = r.num<uint8_t>() & 1;
+    std::string desc = r.str();
+    if (has_desc) line.description = std::move(desc);
+    line.customer_id = r.str();
+    line.country = r.str();
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& customer_id) const {
+  std::string prefix = "c" + customer_id;
+  prefix.push_back('\0');
+  std::vector<InvoiceSummary> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    InvoiceSummary s;
+    s.customer_id = customer_id;
+    s.invoice_no = std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    Reader r{std::string_view(it->value().data(), it->value().size())};
+    s.invoice_date_us = r.num<int64_t>();
+    s.lines = r.num<int64_t>();
+    s.quantity = r.num<int64_t>();
+    s.amount_milli = r.num<int64_t>();
+    s.country = r.str();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+uint64_t Tables::approximate_keys() const {
+  uint64_t n = 0;
+  db_->GetIntProperty("rocksdb.estimate-num-keys", &n);
+  return n;
+}
+
+} // namespace shopflow

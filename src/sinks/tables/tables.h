@@ -1,0 +1,69 @@
+// The key-value tables (DynamoDB's role), in RocksDB at DIR/tables, keeping every line.
+//
+// Keys (one RocksDB, a one-byte table tag first; \0 separates parts, none of which contains \0):
+//   'i' invoice_no \0 stock_code \0 source   -> InvoiceLine  (Invoice table: every line)
+//   'c' customer_id \0 invoice_no            -> InvoiceSummary (Customer table)
+//   'j' <job as decimal>                      -> "" (marker: the batch job's rows are all here)
+// Values, little-endian, str = u32 length + bytes:
+//   InvoiceLine:    i32 quantity, i64 invoice_date_us, i64 unit_price_milli, i64 amount_milli,
+//                   u8 line_type, u8 flags (bit 0: has description), str description,
+//                   str customer_id, str country
+//   InvoiceSummary: i64 first invoice_date_us, i64 lines, i64 quantity, i64 amount_milli, str country
+// Tables are derived from the warehouse after a job commits (and again by recovery if a crash
+// came first), so they never hold a line the warehouse lacks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/record.h"
+#include "db/duckdb.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace shopflow {
+
+struct InvoiceLine {
+  std::string invoice_no, stock_code, source;
+  std::optional<std::string> description;
+  int32_t quantity = 0;
+  int64_t invoice_date_us = 0, unit_price_milli = 0, amount_milli = 0;
+  LineType line_type = LineType::Other;
+  std::string customer_id, country;
+};
+
+struct InvoiceSummary {
+  std::string customer_id, invoice_no, country;
+  int64_t invoice_date_us = 0, lines = 0, quantity = 0, amount_milli = 0;
+};
+
+class Tables {
+public:
+  explicit Tables(const std::string& path);
+  ~Tables();
+
+  // Writes every line whose source lies in [from, to) and recomputes the Customer table rows of
+  // every invoice those lines touch (plus `extra_invoices`), then sets the job marker.
+  void derive_job(DuckConnection& warehouse, int64_t job, const std::string& from, const std::string& to,
+                  const std::vector<std::string>& extra_invoices = {});
+  // Deletes a job's lines and marker in one atomic write (a forced re-import replaces them).
+  // Returns the invoices it touched, whose summaries must be recomputed.
+  std::vector<std::string> remove_job(DuckConnection& warehouse, int64_t job, const std::string& from,
+                                      const std::string& to);
+  bool has_job(int64_t job) const;
+
+  std::vector<InvoiceLine> invoice_lines(const std::string& invoice_no, const std::string* stock_code = nullptr) const;
+  std::vector<InvoiceSummary> customer_invoices(const std::string& customer_id) const;
+  uint64_t approximate_keys() const;
+
+private:
+  void write_summaries(DuckConnection& warehouse, const std::string& touched_sql);
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+} // namespace shopflow

@@ -1,0 +1,45 @@
+// The warehouse sink (Redshift's role): one DuckDB file, DIR/warehouse.duckdb.
+//
+// Tables: transactions and cancellations (the cleaned fields of CONTRACT.md), rejected (source,
+// raw, reason, detail, received_at), imports (one row per committed batch job). Views: invoices,
+// customers, daily_sales, product_sales. A job's rows are written in one transaction together with
+// its imports row, so a job is either entirely present or absent.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/record.h"
+#include "db/duckdb.h"
+
+namespace shopflow {
+
+// Rows bound for the warehouse, accumulated by a writer; strings are copied by the appenders.
+class WarehouseWriter {
+public:
+  explicit WarehouseWriter(DuckConnection& con);
+  // `source` is the line's identity ("batch:3:17"). received_at_us: wall-clock microseconds.
+  void add(const CleanResult& r, std::string_view source, std::string_view raw, int64_t received_at_us);
+  void flush();
+
+private:
+  void add_line(DuckAppender& app, const CleanLine& l, std::string_view source);
+  DuckAppender transactions_, cancellations_, rejected_;
+};
+
+class Warehouse {
+public:
+  // Opens or creates DIR/warehouse.duckdb and its schema. memory_limit caps DuckDB's buffer pool.
+  explicit Warehouse(const std::string& path, const std::string& memory_limit = "1GB");
+  DuckConnection& connection() { return *con_; }
+  DuckDatabase& database() { return *db_; }
+
+private:
+  std::unique_ptr<DuckDatabase> db_;
+  std::unique_ptr<DuckConnection> con_;
+};
+
+// The schema, views included (idempotent: CREATE ... IF NOT EXISTS / OR REPLACE).
+extern const char* const kWarehouseSchema;
+
+} // namespace shopflow
