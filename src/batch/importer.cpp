@@ -21,6 +21,10 @@ int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+double elapsed(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
 // Rows per batch handed from the reader to cleaning and the warehouse.
 constexpr size_t kBatchRows = 8192;
 
@@ -44,7 +48,13 @@ std::string FileSummary::to_json() const {
     out += fmt::format("{}\"{}\":{}", first ? "" : ",", reason_name(RejectReason(r)), rejected_by_reason[r]);
     first = false;
   }
-  out += fmt::format("}},\"seconds\":{:.3f},\"rows_per_second\":{:.0f}}}", seconds, rows_per_second());
+  out += fmt::format("}},\"seconds\":{:.3f},\"rows_per_second\":{:.0f},\"stage_seconds\":{{", seconds, rows_per_second());
+  first = true;
+  for (auto& [stage, secs] : stage_seconds) {
+    out += fmt::format("{}\"{}\":{:.3f}", first ? "" : ",", stage, secs);
+    first = false;
+  }
+  out += "}}";
   return out;
 }
 
@@ -130,9 +140,12 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
     }
     writer.flush();
     progress.finish();
+    summary.stage_seconds["load"] = elapsed(started);
 
     auto [from, to] = batch_source_range(job);
+    auto lake_started = std::chrono::steady_clock::now();
     for (const char* table : kLakeTables) dir_.lake().stage(con, job, table, from, to);
+    summary.stage_seconds["lake"] = elapsed(lake_started);
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     con.execute(fmt::format(
         "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
@@ -140,7 +153,9 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
         job, sql_literal(path), summary.sha256, summary.format, summary.bytes, summary.rows_read, summary.transactions,
         summary.cancellations, summary.rejected(), summary.rejected_by_reason[1], summary.rejected_by_reason[2],
         summary.rejected_by_reason[3], summary.rejected_by_reason[4], started_us, now_us()));
+    auto commit_started = std::chrono::steady_clock::now();
     con.execute("COMMIT");
+    summary.stage_seconds["commit"] = elapsed(commit_started);
   } catch (...) {
     try {
       con.execute("ROLLBACK");
@@ -152,10 +167,12 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
   }
   // Committed: the warehouse holds the job. Publish the lake files and derive the tables; a crash
   // from here on is finished by DataDir::recover().
+  auto publish_started = std::chrono::steady_clock::now();
   if (old_job) dir_.lake().remove_published(old_job);
   dir_.lake().publish(job);
   auto [from, to] = batch_source_range(job);
   dir_.tables().derive_job(con, job, from, to, replaced_invoices);
+  summary.stage_seconds["tables"] = elapsed(publish_started);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
 }

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "batch/data_dir.h"
@@ -26,6 +27,7 @@ struct FileSummary {
   uint64_t bytes = 0, rows_read = 0, transactions = 0, cancellations = 0;
   std::array<uint64_t, kRejectReasonCount> rejected_by_reason{};
   double seconds = 0;
+  std::map<std::string, double> stage_seconds; // load, lake, commit, tables
 
   uint64_t rejected() const;
   double rows_per_second() const { return seconds > 0 ? rows_read / seconds : 0; }

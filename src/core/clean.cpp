@@ -96,10 +96,20 @@ CleanResult clean(const InputRow& row) {
     r.destination = Destination::Cancellations;
     return r;
   }
-  if (first == 'A' || first == 'a') return reject(RejectReason::BadDebt, "InvoiceNo starts with A (bad-debt adjustment)");
-  if (line.quantity <= 0) return reject(RejectReason::NonPositiveQuantity, "Quantity <= 0");
-  if (line.unit_price_milli <= 0) return reject(RejectReason::NonPositivePrice, "UnitPrice <= 0");
-  r.destination = Destination::Transactions;
+  // Rules 3-5 reject a well-formed line; its parsed fields stay available to the caller.
+  r.destination = Destination::Rejected;
+  if (first == 'A' || first == 'a') {
+    r.reason = RejectReason::BadDebt;
+    r.detail = "InvoiceNo starts with A (bad-debt adjustment)";
+  } else if (line.quantity <= 0) {
+    r.reason = RejectReason::NonPositiveQuantity;
+    r.detail = "Quantity <= 0";
+  } else if (line.unit_price_milli <= 0) {
+    r.reason = RejectReason::NonPositivePrice;
+    r.detail = "UnitPrice <= 0";
+  } else {
+    r.destination = Destination::Transactions;
+  }
   return r;
 }
 

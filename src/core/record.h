@@ -66,7 +66,7 @@ struct CleanResult {
   Destination destination = Destination::Rejected;
   RejectReason reason = RejectReason::None;
   std::string_view detail; // for rejected rows: names the field and the problem (static storage)
-  CleanLine line;          // filled for transactions and cancellations
+  CleanLine line;          // filled unless the row is malformed
 };
 
 } // namespace shopflow

@@ -221,10 +221,15 @@ bool CsvReader::read_batch(std::vector<InputRow>& rows, size_t max_rows) {
     }
     if (first_record_) {
       first_record_ = false;
-      std::string_view first = row.fields[0].text;
-      while (!first.empty() && (first.front() == '\xEF' || first.front() == '\xBB' || first.front() == '\xBF' || first.front() == ' '))
-        first.remove_prefix(1);
-      if (row.framing_error.empty() && iequals(first, "InvoiceNo")) {
+      // A header names at least one known column; apply_header() then insists on all of them.
+      bool header = false;
+      for (auto name : scratch_) {
+        while (!name.empty() && (name.front() == '\xEF' || name.front() == '\xBB' || name.front() == '\xBF' || name.front() == ' '))
+          name.remove_prefix(1);
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\r')) name.remove_suffix(1);
+        for (auto known : kFieldNames) header |= iequals(name, known);
+      }
+      if (header && row.framing_error.empty()) {
         apply_header(scratch_);
         header_seen_ = true;
         continue;

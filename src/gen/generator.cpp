@@ -286,8 +286,8 @@ private:
       Line line;
       const Product* p;
       double u = rng_.uniform();
-      if (u < 0.019 && !recent_.empty()) p = recent_[rng_.below(recent_.size())]; // a repeated pair
-      else if (u < 0.027) p = &pick_non_product();
+      if (u < 0.008 && !recent_.empty()) p = recent_[rng_.below(recent_.size())]; // a repeated pair
+      else if (u < 0.016) p = &pick_non_product();
       else p = &products_[popular_product()];
       line.code = p->code;
       line.csv_desc = p->csv_desc;
@@ -339,7 +339,7 @@ private:
   // Zipf-like popularity: a few products sell much more than the rest.
   size_t popular_product() {
     double u = rng_.uniform();
-    return std::min(products_.size() - 1, size_t(u * u * products_.size()));
+    return std::min(products_.size() - 1, size_t(std::pow(u, 1.6) * products_.size()));
   }
 
   void write_line(std::string_view invoice, const Line& l, const Customer* c, uint16_t country) {

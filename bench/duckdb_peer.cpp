@@ -1,0 +1,37 @@
+// The DuckDB peer of bench/batch_vs_peers: CSV -> clean (the seed's rules) -> Hive-partitioned
+// zstd Parquet, with nothing else (no warehouse, no tables). Uses the same libduckdb as shopflow.
+//   duckdb_peer FILE.csv OUT_DIR
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "db/duckdb.h"
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: duckdb_peer FILE.csv OUT_DIR\n");
+    return 2;
+  }
+  using namespace shopflow;
+  auto start = std::chrono::steady_clock::now();
+  DuckDatabase db(":memory:");
+  DuckConnection con(db);
+  std::string src = sql_literal(argv[1]);
+  std::string clean =
+      "SELECT trim(InvoiceNo) AS invoice_no, trim(StockCode) AS stock_code, trim(Description) AS description, "
+      "CAST(Quantity AS INTEGER) AS quantity, CAST(InvoiceDate AS TIMESTAMP) AS invoice_date, "
+      "CAST(UnitPrice AS DECIMAL(12,3)) AS unit_price, "
+      "coalesce(regexp_replace(CAST(CustomerID AS VARCHAR), '\\.0$', ''), 'Unknown') AS customer_id, trim(Country) AS country, "
+      "CAST(Quantity AS INTEGER) * CAST(UnitPrice AS DECIMAL(12,3)) AS amount "
+      "FROM read_csv(" + src + ", header = true, all_varchar = true)";
+  std::string out = argv[2];
+  for (auto [table, where] : {std::pair{"transactions", "invoice_no NOT ILIKE 'C%' AND invoice_no NOT ILIKE 'A%' AND quantity > 0 AND unit_price > 0"},
+                              std::pair{"cancellations", "invoice_no ILIKE 'C%'"}}) {
+    con.execute("COPY (SELECT *, CAST(year(invoice_date) AS VARCHAR) AS year, lpad(CAST(month(invoice_date) AS VARCHAR), 2, '0') AS month FROM (" +
+                clean + ") WHERE " + where + ") TO " + sql_literal(out + "/" + table) +
+                " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month), OVERWRITE_OR_IGNORE true)");
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%.3f\n", secs);
+  return 0;
+}
