@@ -47,6 +47,9 @@ void DataDir::recover() {
     }
     for (auto& p : orphans) fs::remove(p);
   }
+  // Line files of a job that did not reach its marker are rebuilt from the warehouse below.
+  for (auto& entry : fs::directory_iterator(fs::path(path_) / "tables"))
+    if (entry.path().filename().string().rfind("incoming-job-", 0) == 0) fs::remove_all(entry.path());
   for (int64_t job : committed) {
     if (tables_.has_job(job)) continue;
     auto [from, to] = batch_source_range(job);

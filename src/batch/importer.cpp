@@ -97,7 +97,8 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
 
   con.execute("BEGIN TRANSACTION");
   int64_t job = 0;
-  std::vector<std::string> replaced_invoices;
+  std::vector<std::string> replaced_invoices, line_file_paths;
+  std::unique_ptr<InvoiceLineFiles> line_files_owner;
   try {
     job = con.query("SELECT coalesce(max(job), 0) + 1 FROM imports").int64(0, 0);
     summary.job = job;
@@ -112,6 +113,9 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
     }
 
     WarehouseWriter writer(con);
+    // The Invoice-table lines are sorted and written to SST files on a second core meanwhile.
+    line_files_owner = std::make_unique<InvoiceLineFiles>(dir_.tables().line_files_dir(job));
+    InvoiceLineFiles& line_files = *line_files_owner;
     Progress progress(path, summary.bytes, options.progress);
     std::vector<InputRow> rows;
     std::string source = fmt::format("batch:{}:", job);
@@ -129,10 +133,9 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
         if (r.destination == Destination::Rejected) {
           ++summary.rejected_by_reason[static_cast<size_t>(r.reason)];
           if (!row.valid_utf8) raw = escaped = escape_invalid_utf8(row.raw);
-        } else if (r.destination == Destination::Transactions) {
-          ++summary.transactions;
         } else {
-          ++summary.cancellations;
+          ++(r.destination == Destination::Transactions ? summary.transactions : summary.cancellations);
+          line_files.add(r.line, source);
         }
         writer.add(r, source, raw, started_us);
       }
@@ -146,6 +149,7 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
     auto lake_started = std::chrono::steady_clock::now();
     for (const char* table : kLakeTables) dir_.lake().stage(con, job, table, from, to);
     summary.stage_seconds["lake"] = elapsed(lake_started);
+    line_file_paths = line_files.finish();
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     con.execute(fmt::format(
         "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
@@ -171,7 +175,8 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
   if (old_job) dir_.lake().remove_published(old_job);
   dir_.lake().publish(job);
   auto [from, to] = batch_source_range(job);
-  dir_.tables().derive_job(con, job, from, to, replaced_invoices);
+  dir_.tables().ingest_job(line_file_paths, con, job, from, to, replaced_invoices);
+  line_files_owner.reset();
   summary.stage_seconds["tables"] = elapsed(publish_started);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;

@@ -1,6 +1,8 @@
 #include "sinks/tables/tables.h"
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include <rocksdb/db.h>
@@ -8,6 +10,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
 namespace shopflow {
@@ -36,6 +39,27 @@ struct Reader {
     return s;
   }
 };
+
+// Appends the Invoice-table key and value of one line (formats in tables.h).
+void encode_line(std::string& key, std::string& value, std::string_view invoice_no, std::string_view stock_code,
+                 std::string_view source, const std::string_view* description, int32_t quantity, int64_t date_us,
+                 int64_t price_milli, int64_t amount_milli, LineType type, std::string_view customer_id,
+                 std::string_view country) {
+  key.assign("i");
+  key.append(invoice_no).push_back('\0');
+  key.append(stock_code).push_back('\0');
+  key.append(source);
+  value.clear();
+  put_num<int32_t>(value, quantity);
+  put_num<int64_t>(value, date_us);
+  put_num<int64_t>(value, price_milli);
+  put_num<int64_t>(value, amount_milli);
+  put_num<uint8_t>(value, static_cast<uint8_t>(type));
+  put_num<uint8_t>(value, description ? 1 : 0);
+  put_str(value, description ? *description : std::string_view{});
+  put_str(value, customer_id);
+  put_str(value, country);
+}
 
 std::string job_key(int64_t job) { return "j" + std::to_string(job); }
 
@@ -71,7 +95,55 @@ LineType line_type_from_name(std::string_view name) {
 
 } // namespace
 
-Tables::Tables(const std::string& path) {
+InvoiceLineFiles::InvoiceLineFiles(std::string dir) : dir_(std::move(dir)) {
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+  buffer_.reserve(kLinesPerFile);
+}
+
+InvoiceLineFiles::~InvoiceLineFiles() {
+  if (writing_.valid()) {
+    try {
+      writing_.get();
+    } catch (...) {
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec); // ingested files were moved out already
+}
+
+void InvoiceLineFiles::add(const CleanLine& l, std::string_view source) {
+  auto& [key, value] = buffer_.emplace_back();
+  encode_line(key, value, l.invoice_no, l.stock_code, source, l.has_description ? &l.description : nullptr, l.quantity,
+              l.invoice_date_us, l.unit_price_milli, l.amount_milli, l.line_type, l.customer_id, l.country);
+  if (buffer_.size() >= kLinesPerFile) spill();
+}
+
+void InvoiceLineFiles::spill() {
+  if (buffer_.empty()) return;
+  if (writing_.valid()) writing_.get(); // at most one file in flight
+  std::string path = dir_ + "/lines-" + std::to_string(files_.size()) + ".sst";
+  files_.push_back(path);
+  writing_ = std::async(std::launch::async, [lines = std::move(buffer_), path]() mutable {
+    std::sort(lines.begin(), lines.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    rocksdb::Options options;
+    options.compression = rocksdb::kLZ4Compression;
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
+    check(writer.Open(path), "open line file");
+    for (auto& [k, v] : lines) check(writer.Put(k, v), "write line file");
+    check(writer.Finish(), "finish line file");
+  });
+  buffer_ = {};
+  buffer_.reserve(kLinesPerFile);
+}
+
+std::vector<std::string> InvoiceLineFiles::finish() {
+  spill();
+  if (writing_.valid()) writing_.get();
+  return files_;
+}
+
+Tables::Tables(const std::string& path) : path_(path) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.compression = rocksdb::kLZ4Compression;
@@ -118,28 +190,45 @@ void Tables::derive_job(DuckConnection& wh, int64_t job, const std::string& from
       auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[7]));
       rocksdb::WriteBatch batch;
       for (idx_t r = 0; r < n; ++r) {
-        key.assign("i");
-        key.append(duck_string(v[0], r)).push_back('\0');
-        key.append(duck_string(v[1], r)).push_back('\0');
-        key.append(duck_string(v[2], r));
-        value.clear();
-        put_num<int32_t>(value, qty[r]);
-        put_num<int64_t>(value, date[r]);
-        put_num<int64_t>(value, price[r]);
-        put_num<int64_t>(value, amount[r]);
-        put_num<uint8_t>(value, static_cast<uint8_t>(line_type_from_name(duck_string(v[8], r))));
-        bool has_desc = duck_is_valid(v[3], r);
-        put_num<uint8_t>(value, has_desc ? 1 : 0);
-        put_str(value, has_desc ? duck_string(v[3], r) : std::string_view{});
-        put_str(value, duck_string(v[9], r));
-        put_str(value, duck_string(v[10], r));
+        std::string_view desc = duck_is_valid(v[3], r) ? duck_string(v[3], r) : std::string_view{};
+        encode_line(key, value, duck_string(v[0], r), duck_string(v[1], r), duck_string(v[2], r),
+                    duck_is_valid(v[3], r) ? &desc : nullptr, qty[r], date[r], price[r], amount[r],
+                    line_type_from_name(duck_string(v[8], r)), duck_string(v[9], r), duck_string(v[10], r));
         batch.Put(key, value);
       }
       check(db_->Write(wo, &batch), "write");
     });
   }
-  std::string touched = "SELECT invoice_no FROM transactions WHERE " + filter +
-                        " UNION SELECT invoice_no FROM cancellations WHERE " + filter;
+  write_summaries(wh, from, to, extra_invoices);
+  check(db_->Flush(rocksdb::FlushOptions()), "flush");
+  set_marker(job);
+}
+
+void Tables::set_marker(int64_t job) {
+  rocksdb::WriteOptions sync;
+  sync.sync = true; // also makes every earlier write of the job durable (one WAL)
+  check(db_->Put(sync, job_key(job), ""), "write marker");
+}
+
+std::string Tables::line_files_dir(int64_t job) const { return path_ + "/incoming-job-" + std::to_string(job); }
+
+void Tables::ingest_job(const std::vector<std::string>& files, DuckConnection& wh, int64_t job, const std::string& from,
+                        const std::string& to, const std::vector<std::string>& extra_invoices) {
+  rocksdb::IngestExternalFileOptions o;
+  o.move_files = true;
+  // One file at a time: files of one job may overlap each other; each line's key is unique, so a
+  // crash midway is repaired by recovery re-deriving the job (the marker is still missing).
+  for (auto& f : files) check(db_->IngestExternalFile({f}, o), ("ingest " + f).c_str());
+  write_summaries(wh, from, to, extra_invoices);
+  check(db_->Flush(rocksdb::FlushOptions()), "flush");
+  set_marker(job);
+}
+
+void Tables::write_summaries(DuckConnection& wh, const std::string& from, const std::string& to,
+                             const std::vector<std::string>& extra_invoices) {
+  std::string filter = source_filter(from, to);
+  std::string touched_sql = "SELECT invoice_no FROM transactions WHERE " + filter +
+                            " UNION SELECT invoice_no FROM cancellations WHERE " + filter;
   if (!extra_invoices.empty()) {
     wh.execute("CREATE OR REPLACE TEMP TABLE replaced_invoices (invoice_no VARCHAR)");
     for (size_t i = 0; i < extra_invoices.size(); i += 1000) {
@@ -148,17 +237,8 @@ void Tables::derive_job(DuckConnection& wh, int64_t job, const std::string& from
         values += (values.empty() ? "(" : ",(") + sql_literal(extra_invoices[k]) + ")";
       wh.execute("INSERT INTO replaced_invoices VALUES " + values);
     }
-    touched += " UNION SELECT invoice_no FROM replaced_invoices";
+    touched_sql += " UNION SELECT invoice_no FROM replaced_invoices";
   }
-  write_summaries(wh, touched);
-  if (!extra_invoices.empty()) wh.execute("DROP TABLE replaced_invoices");
-  check(db_->Flush(rocksdb::FlushOptions()), "flush");
-  rocksdb::WriteOptions sync;
-  sync.sync = true; // also makes every earlier write of the job durable (one WAL)
-  check(db_->Put(sync, job_key(job), ""), "write marker");
-}
-
-void Tables::write_summaries(DuckConnection& wh, const std::string& touched_sql) {
   std::string sql =
       "SELECT customer_id, invoice_no, epoch_us(min(invoice_date)), any_value(country), count(*), sum(quantity), "
       "CAST(sum(amount) * 1000 AS BIGINT) FROM (SELECT customer_id, invoice_no, invoice_date, country, quantity, "
@@ -189,6 +269,7 @@ void Tables::write_summaries(DuckConnection& wh, const std::string& touched_sql)
     wo.disableWAL = true; // flushed by derive_job before its marker
     check(db_->Write(wo, &batch), "write");
   });
+  if (!extra_invoices.empty()) wh.execute("DROP TABLE replaced_invoices");
 }
 
 std::vector<std::string> Tables::remove_job(DuckConnection& wh, int64_t job, const std::string& from,

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,10 +43,39 @@ struct InvoiceSummary {
   int64_t invoice_date_us = 0, lines = 0, quantity = 0, amount_milli = 0;
 };
 
+// Builds a batch job's Invoice-table lines into sorted SST files on a worker thread while the
+// job loads; Tables::ingest_job() moves them into the database after the warehouse commit.
+// Lines are buffered up to kLinesPerFile, sorted, and written; at most one file is being written
+// while the next buffer fills, so memory stays bounded.
+class InvoiceLineFiles {
+public:
+  explicit InvoiceLineFiles(std::string dir);
+  ~InvoiceLineFiles(); // waits for the worker; removes the files unless they were ingested
+  void add(const CleanLine& line, std::string_view source);
+  // Writes what is buffered and returns every file, in order.
+  std::vector<std::string> finish();
+  const std::string& dir() const { return dir_; }
+
+private:
+  static constexpr size_t kLinesPerFile = 1'000'000;
+  void spill();
+  std::string dir_;
+  std::vector<std::pair<std::string, std::string>> buffer_;
+  std::future<void> writing_;
+  std::vector<std::string> files_;
+};
+
 class Tables {
 public:
   explicit Tables(const std::string& path);
   ~Tables();
+
+  // Where a job's line files are built (inside the tables folder, so ingestion moves them).
+  std::string line_files_dir(int64_t job) const;
+  // Ingests a committed job's line files, recomputes the Customer table rows of the invoices they
+  // touch (plus `extra_invoices`) from the warehouse, and sets the job marker.
+  void ingest_job(const std::vector<std::string>& files, DuckConnection& warehouse, int64_t job,
+                  const std::string& from, const std::string& to, const std::vector<std::string>& extra_invoices = {});
 
   // Writes every line whose source lies in [from, to) and recomputes the Customer table rows of
   // every invoice those lines touch (plus `extra_invoices`), then sets the job marker.
@@ -62,7 +92,10 @@ public:
   uint64_t approximate_keys() const;
 
 private:
-  void write_summaries(DuckConnection& warehouse, const std::string& touched_sql);
+  void write_summaries(DuckConnection& warehouse, const std::string& from, const std::string& to,
+                       const std::vector<std::string>& extra_invoices);
+  void set_marker(int64_t job);
+  std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
 };
 
