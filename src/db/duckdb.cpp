@@ -95,6 +95,32 @@ DuckResult DuckConnection::query(const std::string& sql) {
   return DuckResult(r);
 }
 
+DuckResult DuckConnection::stream(const std::string& sql) {
+  duckdb_prepared_statement stmt = nullptr;
+  if (duckdb_prepare(con_, sql.c_str(), &stmt) == DuckDBError) {
+    std::string msg = duckdb_prepare_error(stmt) ? duckdb_prepare_error(stmt) : "unknown error";
+    duckdb_destroy_prepare(&stmt);
+    throw DuckError(msg);
+  }
+  duckdb_pending_result pending = nullptr;
+  if (duckdb_pending_prepared_streaming(stmt, &pending) == DuckDBError) {
+    std::string msg = duckdb_pending_error(pending) ? duckdb_pending_error(pending) : "unknown error";
+    duckdb_destroy_pending(&pending);
+    duckdb_destroy_prepare(&stmt);
+    throw DuckError(msg);
+  }
+  duckdb_result r;
+  auto state = duckdb_execute_pending(pending, &r);
+  duckdb_destroy_pending(&pending);
+  duckdb_destroy_prepare(&stmt);
+  if (state == DuckDBError) {
+    std::string msg = duckdb_result_error(&r) ? duckdb_result_error(&r) : "unknown error";
+    duckdb_destroy_result(&r);
+    throw DuckError(msg);
+  }
+  return DuckResult(r);
+}
+
 std::string sql_literal(std::string_view s) {
   std::string out = "'";
   for (char c : s) {

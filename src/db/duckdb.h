@@ -63,6 +63,9 @@ public:
   DuckConnection& operator=(const DuckConnection&) = delete;
 
   DuckResult query(const std::string& sql);
+  // A streaming result of one statement: fetch_chunk() pulls chunks as they are computed, so a
+  // large result is never held in memory at once.
+  DuckResult stream(const std::string& sql);
   void execute(const std::string& sql) { query(sql); }
   void interrupt() { duckdb_interrupt(con_); }
   duckdb_connection handle() const { return con_; }

@@ -73,7 +73,7 @@ std::string source_filter(const std::string& from, const std::string& to) {
 
 // Runs `sql` and calls fn(chunk, rows) for every chunk.
 template <class Fn> void for_each_chunk(DuckConnection& con, const std::string& sql, Fn fn) {
-  DuckResult result = con.query(sql);
+  DuckResult result = con.stream(sql);
   for (;;) {
     duckdb_data_chunk chunk = result.fetch_chunk();
     if (!chunk) break;
