@@ -18,7 +18,7 @@ namespace shopflow {
 
 class DataDir {
 public:
-  DataDir(const std::string& path, const std::string& purpose, const std::string& memory_limit = "1GB");
+  DataDir(const std::string& path, const std::string& purpose, const std::string& memory_limit = "768MB");
 
   const std::string& path() const { return path_; }
   Warehouse& warehouse() { return warehouse_; }

@@ -40,36 +40,6 @@ size_t DuckResult::column_count() { return duckdb_column_count(&r_); }
 size_t DuckResult::row_count() { return duckdb_row_count(&r_); }
 std::string DuckResult::column_name(size_t col) { return duckdb_column_name(&r_, col); }
 duckdb_type DuckResult::column_type(size_t col) { return duckdb_column_type(&r_, col); }
-std::string DuckResult::column_type_name(size_t col) {
-  duckdb_logical_type t = duckdb_column_logical_type(&r_, col);
-  char* s = duckdb_logical_type_get_alias(t);
-  std::string out;
-  if (s) {
-    out = s;
-    duckdb_free(s);
-  } else {
-    switch (duckdb_get_type_id(t)) {
-    case DUCKDB_TYPE_BOOLEAN: out = "BOOLEAN"; break;
-    case DUCKDB_TYPE_TINYINT: out = "TINYINT"; break;
-    case DUCKDB_TYPE_SMALLINT: out = "SMALLINT"; break;
-    case DUCKDB_TYPE_INTEGER: out = "INTEGER"; break;
-    case DUCKDB_TYPE_BIGINT: out = "BIGINT"; break;
-    case DUCKDB_TYPE_HUGEINT: out = "HUGEINT"; break;
-    case DUCKDB_TYPE_UBIGINT: out = "UBIGINT"; break;
-    case DUCKDB_TYPE_FLOAT: out = "FLOAT"; break;
-    case DUCKDB_TYPE_DOUBLE: out = "DOUBLE"; break;
-    case DUCKDB_TYPE_DATE: out = "DATE"; break;
-    case DUCKDB_TYPE_TIMESTAMP: out = "TIMESTAMP"; break;
-    case DUCKDB_TYPE_VARCHAR: out = "VARCHAR"; break;
-    case DUCKDB_TYPE_DECIMAL:
-      out = "DECIMAL(" + std::to_string(duckdb_decimal_width(t)) + "," + std::to_string(duckdb_decimal_scale(t)) + ")";
-      break;
-    default: out = "OTHER"; break;
-    }
-  }
-  duckdb_destroy_logical_type(&t);
-  return out;
-}
 bool DuckResult::is_null(size_t col, size_t row) { return duckdb_value_is_null(&r_, col, row); }
 std::string DuckResult::text(size_t col, size_t row) {
   char* s = duckdb_value_varchar(&r_, col, row);

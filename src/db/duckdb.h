@@ -43,7 +43,6 @@ public:
   size_t row_count();
   std::string column_name(size_t col);
   duckdb_type column_type(size_t col);
-  std::string column_type_name(size_t col); // e.g. "DECIMAL(18,3)", "VARCHAR"
   bool is_null(size_t col, size_t row);
   std::string text(size_t col, size_t row); // any value as DuckDB prints it; "" for NULL
   int64_t int64(size_t col, size_t row);
@@ -67,7 +66,6 @@ public:
   // large result is never held in memory at once.
   DuckResult stream(const std::string& sql);
   void execute(const std::string& sql) { query(sql); }
-  void interrupt() { duckdb_interrupt(con_); }
   duckdb_connection handle() const { return con_; }
 
 private:

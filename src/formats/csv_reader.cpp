@@ -231,7 +231,6 @@ bool CsvReader::read_batch(std::vector<InputRow>& rows, size_t max_rows) {
       }
       if (header && row.framing_error.empty()) {
         apply_header(scratch_);
-        header_seen_ = true;
         continue;
       }
     }

@@ -39,7 +39,6 @@ public:
   // names an unknown column.
   bool read_batch(std::vector<InputRow>& rows, size_t max_rows);
 
-  bool had_header() const { return header_seen_; }
   uint64_t bytes_consumed() const { return bytes_consumed_; }
 
 private:
@@ -55,7 +54,6 @@ private:
   bool eof_ = false;
   bool skipping_ = false; // inside an over-long record, dropping bytes up to the next LF
   bool first_record_ = true;
-  bool header_seen_ = false;
   std::string arena_;    // unescaped quoted fields of the current batch
   std::vector<std::string_view> scratch_;
   std::array<int, 64> column_to_field_{}; // column index -> Field, -1 = unmapped

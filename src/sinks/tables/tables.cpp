@@ -357,10 +357,5 @@ std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& custome
   return out;
 }
 
-uint64_t Tables::approximate_keys() const {
-  uint64_t n = 0;
-  db_->GetIntProperty("rocksdb.estimate-num-keys", &n);
-  return n;
-}
 
 } // namespace shopflow

@@ -89,7 +89,6 @@ public:
 
   std::vector<InvoiceLine> invoice_lines(const std::string& invoice_no, const std::string* stock_code = nullptr) const;
   std::vector<InvoiceSummary> customer_invoices(const std::string& customer_id) const;
-  uint64_t approximate_keys() const;
 
 private:
   void write_summaries(DuckConnection& warehouse, const std::string& from, const std::string& to,

@@ -30,7 +30,7 @@ private:
 class Warehouse {
 public:
   // Opens or creates DIR/warehouse.duckdb and its schema. memory_limit caps DuckDB's buffer pool.
-  explicit Warehouse(const std::string& path, const std::string& memory_limit = "1GB");
+  explicit Warehouse(const std::string& path, const std::string& memory_limit = "768MB");
   DuckConnection& connection() { return *con_; }
   DuckDatabase& database() { return *db_; }
 
