@@ -1,6 +1,7 @@
 #include "batch/importer.h"
 
 #include <chrono>
+#include <future>
 #include <stdexcept>
 #include <vector>
 
@@ -27,6 +28,85 @@ double elapsed(std::chrono::steady_clock::time_point since) {
 
 // Rows per batch handed from the reader to cleaning and the warehouse.
 constexpr size_t kBatchRows = 8192;
+
+// Collects a job's cleaned lines in segments of columns and moves each full segment into the
+// warehouse (INSERT ... SELECT FROM shopflow_lines), the lake (one staged Parquet file per month)
+// and the tables' line files (sorted SSTs built on a worker thread while the next segment loads).
+class SegmentLoader {
+public:
+  static constexpr size_t kSegmentLines = 1'000'000;
+
+  SegmentLoader(DataDir& dir, int64_t job, std::map<std::string, double>& stage_seconds)
+      : dir_(dir), job_(job), seconds_(stage_seconds), line_files_(dir.tables().line_files_dir(job)) {
+    reset();
+  }
+
+  void add(const CleanResult& r, uint64_t row) {
+    (r.destination == Destination::Transactions ? *transactions_ : *cancellations_).add(r.line, row);
+    if (transactions_->size() + cancellations_->size() >= kSegmentLines) flush();
+  }
+
+  // Loads the last segment and returns the tables' line files once they are all written.
+  std::vector<std::string> finish() {
+    flush();
+    auto started = std::chrono::steady_clock::now();
+    auto files = line_files_.finish();
+    seconds_["tables"] += elapsed(started);
+    return files;
+  }
+
+private:
+  void reset() {
+    std::string prefix = "batch:" + std::to_string(job_) + ":";
+    transactions_ = std::make_shared<LineColumns>(prefix, kSegmentLines);
+    cancellations_ = std::make_shared<LineColumns>(prefix, kSegmentLines / 32);
+  }
+
+  void flush() {
+    if (transactions_->size() + cancellations_->size() == 0) return;
+    auto flush_started = std::chrono::steady_clock::now();
+    auto started = flush_started;
+    line_files_.add_segment(transactions_, cancellations_);
+    seconds_["tables"] += elapsed(started);
+    // The warehouse INSERTs run on the job's connection (inside its transaction) while the lake
+    // files are written through the side connection on another thread.
+    LineScan& scan = dir_.warehouse().line_scan();
+    const std::pair<const char*, std::shared_ptr<LineColumns>> tables[] = {{"transactions", transactions_},
+                                                                           {"cancellations", cancellations_}};
+    int64_t ids[2] = {scan.expose(transactions_), scan.expose(cancellations_)};
+    auto lake = std::async(std::launch::async, [&] {
+      auto lake_started = std::chrono::steady_clock::now();
+      for (int t = 0; t < 2; ++t)
+        for (auto& [partition, rows] : tables[t].second->partitions())
+          dir_.lake().stage(dir_.warehouse().side_connection(), job_, tables[t].first, partition, segment_,
+                            "SELECT * FROM shopflow_lines(" + std::to_string(ids[t]) + ", " + std::to_string(partition) + ")");
+      return elapsed(lake_started);
+    });
+    started = std::chrono::steady_clock::now();
+    try {
+      for (int t = 0; t < 2; ++t)
+        if (tables[t].second->size())
+          dir_.warehouse().connection().execute(std::string("INSERT INTO ") + tables[t].first +
+                                                " SELECT * FROM shopflow_lines(" + std::to_string(ids[t]) + ", 0)");
+    } catch (...) {
+      lake.wait();
+      throw;
+    }
+    seconds_["warehouse"] += elapsed(started);
+    seconds_["lake"] += lake.get(); // beside the warehouse, on the other core
+    for (int64_t id : ids) scan.withdraw(id);
+    seconds_["segments"] += elapsed(flush_started);
+    ++segment_;
+    reset();
+  }
+
+  DataDir& dir_;
+  int64_t job_;
+  std::map<std::string, double>& seconds_;
+  InvoiceLineFiles line_files_;
+  std::shared_ptr<LineColumns> transactions_, cancellations_;
+  int segment_ = 0;
+};
 
 } // namespace
 
@@ -98,7 +178,6 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
   con.execute("BEGIN TRANSACTION");
   int64_t job = 0;
   std::vector<std::string> replaced_invoices, line_file_paths;
-  std::unique_ptr<InvoiceLineFiles> line_files_owner;
   try {
     job = con.query("SELECT coalesce(max(job), 0) + 1 FROM imports").int64(0, 0);
     summary.job = job;
@@ -112,10 +191,9 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
       summary.replaced_job = old_job;
     }
 
-    WarehouseWriter writer(con);
-    // The Invoice-table lines are sorted and written to SST files on a second core meanwhile.
-    line_files_owner = std::make_unique<InvoiceLineFiles>(dir_.tables().line_files_dir(job));
-    InvoiceLineFiles& line_files = *line_files_owner;
+    RejectedWriter rejected(con);
+    auto load_started = std::chrono::steady_clock::now();
+    SegmentLoader loader(dir_, job, summary.stage_seconds);
     Progress progress(path, summary.bytes, options.progress);
     std::vector<InputRow> rows;
     std::string source = fmt::format("batch:{}:", job);
@@ -127,29 +205,26 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
         if (options.fail_after_rows && summary.rows_read > options.fail_after_rows)
           throw std::runtime_error(fmt::format("injected failure after {} rows", options.fail_after_rows));
         CleanResult r = clean(row);
-        source.resize(prefix_len);
-        fmt::format_to(std::back_inserter(source), "{}", summary.rows_read);
-        std::string_view raw = row.raw;
         if (r.destination == Destination::Rejected) {
+          source.resize(prefix_len);
+          fmt::format_to(std::back_inserter(source), "{}", summary.rows_read);
           ++summary.rejected_by_reason[static_cast<size_t>(r.reason)];
+          std::string_view raw = row.raw;
           if (!row.valid_utf8) raw = escaped = escape_invalid_utf8(row.raw);
+          rejected.add(r, source, raw, started_us);
         } else {
           ++(r.destination == Destination::Transactions ? summary.transactions : summary.cancellations);
-          line_files.add(r.line, source);
+          loader.add(r, summary.rows_read);
         }
-        writer.add(r, source, raw, started_us);
       }
       progress.update(opened.source->bytes_consumed(), summary.rows_read);
     }
-    writer.flush();
+    rejected.flush();
+    line_file_paths = loader.finish();
     progress.finish();
-    summary.stage_seconds["load"] = elapsed(started);
-
-    auto [from, to] = batch_source_range(job);
-    auto lake_started = std::chrono::steady_clock::now();
-    for (const char* table : kLakeTables) dir_.lake().stage(con, job, table, from, to);
-    summary.stage_seconds["lake"] = elapsed(lake_started);
-    line_file_paths = line_files.finish();
+    auto& st = summary.stage_seconds;
+    st["read_clean"] = elapsed(load_started) - st["segments"] - st["tables"];
+    st.erase("segments");
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     con.execute(fmt::format(
         "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
@@ -165,19 +240,22 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
       con.execute("ROLLBACK");
     } catch (...) {
     }
-    if (job) dir_.lake().discard(job);
+    if (job) {
+      dir_.lake().discard(job);
+      dir_.tables().discard_line_files(job);
+    }
     if (old_job) dir_.recover(); // the old job's tables were removed before the failed commit
     throw;
   }
   // Committed: the warehouse holds the job. Publish the lake files and derive the tables; a crash
   // from here on is finished by DataDir::recover().
-  auto publish_started = std::chrono::steady_clock::now();
+  auto tables_started = std::chrono::steady_clock::now();
   if (old_job) dir_.lake().remove_published(old_job);
   dir_.lake().publish(job);
   auto [from, to] = batch_source_range(job);
   dir_.tables().ingest_job(line_file_paths, con, job, from, to, replaced_invoices);
-  line_files_owner.reset();
-  summary.stage_seconds["tables"] = elapsed(publish_started);
+  dir_.tables().discard_line_files(job);
+  summary.stage_seconds["tables"] += elapsed(tables_started);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
 }

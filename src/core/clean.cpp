@@ -62,6 +62,9 @@ CleanResult clean(const InputRow& row) {
   const InputField& stock = row[Field::StockCode];
   line.stock_code = stock.kind == FieldKind::Null ? std::string_view{} : trim(stock.text);
   if (line.stock_code.empty()) return reject(RejectReason::Malformed, "StockCode is empty");
+  // Keys of the lookup tables separate their parts with NUL bytes, so no key part may hold one.
+  if (line.invoice_no.find('\0') != std::string_view::npos) return reject(RejectReason::Malformed, "InvoiceNo contains a NUL byte");
+  if (line.stock_code.find('\0') != std::string_view::npos) return reject(RejectReason::Malformed, "StockCode contains a NUL byte");
 
   const InputField& qty = row[Field::Quantity];
   auto quantity = qty.kind == FieldKind::Null ? std::nullopt : parse_quantity(trim(qty.text));
@@ -84,6 +87,7 @@ CleanResult clean(const InputRow& row) {
     line.has_description = !line.description.empty();
   }
   line.customer_id = clean_customer_id(row[Field::CustomerID]);
+  if (line.customer_id.find('\0') != std::string_view::npos) return reject(RejectReason::Malformed, "CustomerID contains a NUL byte");
   const InputField& country = row[Field::Country];
   line.country = country.kind == FieldKind::Null ? std::string_view{} : trim(country.text);
   line.line_type = classify_stock_code(line.stock_code);

@@ -1,5 +1,6 @@
 #include "sinks/lake/lake_writer.h"
 
+#include <cstdio>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -23,16 +24,14 @@ fs::path LakeWriter::staging(int64_t job) const { return root_ / "_staging" / ("
 
 std::string LakeWriter::glob(const std::string& table) const { return (root_ / table / "*" / "*" / "*.parquet").string(); }
 
-void LakeWriter::stage(DuckConnection& con, int64_t job, const std::string& table, const std::string& source_from,
-                       const std::string& source_to) {
-  fs::path dir = staging(job) / table;
+void LakeWriter::stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int segment,
+                       const std::string& select_sql) {
+  char folder[40];
+  std::snprintf(folder, sizeof folder, "year=%04d/month=%02d", partition / 100, partition % 100);
+  fs::path dir = staging(job) / table / folder;
   fs::create_directories(dir);
-  con.execute("COPY (SELECT *, CAST(year(invoice_date) AS VARCHAR) AS year, "
-              "lpad(CAST(month(invoice_date) AS VARCHAR), 2, '0') AS month FROM " + table +
-              " WHERE source >= " + sql_literal(source_from) + " AND source < " + sql_literal(source_to) +
-              ") TO " + sql_literal(dir.string()) +
-              " (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year, month), FILENAME_PATTERN 'part-{i}', "
-              "OVERWRITE_OR_IGNORE true)");
+  fs::path file = dir / ("part-" + std::to_string(segment) + ".parquet");
+  con.execute("COPY (" + select_sql + ") TO " + sql_literal(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
 }
 
 void LakeWriter::publish(int64_t job) {

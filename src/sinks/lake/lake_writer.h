@@ -23,10 +23,11 @@ class LakeWriter {
 public:
   explicit LakeWriter(std::filesystem::path root);
 
-  // Writes the rows of `table` whose source lies in [source_from, source_to) to the job's staging
-  // folder, through `con` (so uncommitted rows of its open transaction are included).
-  void stage(DuckConnection& con, int64_t job, const std::string& table, const std::string& source_from,
-             const std::string& source_to);
+  // Writes the rows of `select_sql` (no year/month columns: the folder names carry them) as one
+  // staged file of the job: <table>/year=YYYY/month=MM/part-<segment>.parquet. Run through the
+  // job's connection while its transaction is open.
+  void stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int segment,
+             const std::string& select_sql);
   // Moves a job's staged files into the lake and removes its staging folder. Idempotent.
   void publish(int64_t job);
   void discard(int64_t job);

@@ -98,7 +98,6 @@ LineType line_type_from_name(std::string_view name) {
 InvoiceLineFiles::InvoiceLineFiles(std::string dir) : dir_(std::move(dir)) {
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
-  buffer_.reserve(kLinesPerFile);
 }
 
 InvoiceLineFiles::~InvoiceLineFiles() {
@@ -108,37 +107,52 @@ InvoiceLineFiles::~InvoiceLineFiles() {
     } catch (...) {
     }
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec); // ingested files were moved out already
 }
 
-void InvoiceLineFiles::add(const CleanLine& l, std::string_view source) {
-  auto& [key, value] = buffer_.emplace_back();
-  encode_line(key, value, l.invoice_no, l.stock_code, source, l.has_description ? &l.description : nullptr, l.quantity,
-              l.invoice_date_us, l.unit_price_milli, l.amount_milli, l.line_type, l.customer_id, l.country);
-  if (buffer_.size() >= kLinesPerFile) spill();
-}
-
-void InvoiceLineFiles::spill() {
-  if (buffer_.empty()) return;
+void InvoiceLineFiles::add_segment(std::shared_ptr<const LineColumns> transactions,
+                                   std::shared_ptr<const LineColumns> cancellations) {
   if (writing_.valid()) writing_.get(); // at most one file in flight
+  if (transactions->size() + cancellations->size() == 0) return;
   std::string path = dir_ + "/lines-" + std::to_string(files_.size()) + ".sst";
   files_.push_back(path);
-  writing_ = std::async(std::launch::async, [lines = std::move(buffer_), path]() mutable {
-    std::sort(lines.begin(), lines.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  writing_ = std::async(std::launch::async, [transactions, cancellations, path] {
+    // Sort row references by key, then write keys and values in that order.
+    struct Ref { const LineColumns* lines; uint32_t row; };
+    std::vector<Ref> refs;
+    refs.reserve(transactions->size() + cancellations->size());
+    for (const LineColumns* l : {transactions.get(), cancellations.get()})
+      for (uint32_t r = 0; r < l->size(); ++r) refs.push_back({l, r});
+    auto less = [](const Ref& a, const Ref& b) {
+      // Key order: invoice_no \0 stock_code \0 source (see encode_line).
+      int c = a.lines->invoice_no[a.row].compare(b.lines->invoice_no[b.row]);
+      if (c == 0) c = a.lines->stock_code[a.row].compare(b.lines->stock_code[b.row]);
+      if (c == 0) {
+        char abuf[48], bbuf[48];
+        c = a.lines->source(a.row, abuf).compare(b.lines->source(b.row, bbuf));
+      }
+      return c < 0;
+    };
+    std::sort(refs.begin(), refs.end(), less);
     rocksdb::Options options;
     options.compression = rocksdb::kLZ4Compression;
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
     check(writer.Open(path), "open line file");
-    for (auto& [k, v] : lines) check(writer.Put(k, v), "write line file");
+    std::string key, value;
+    for (const Ref& ref : refs) {
+      const LineColumns& l = *ref.lines;
+      uint32_t r = ref.row;
+      std::string_view desc = l.description[r];
+      char buf[48];
+      encode_line(key, value, l.invoice_no[r], l.stock_code[r], l.source(r, buf), l.has_description[r] ? &desc : nullptr,
+                  l.quantity[r], l.invoice_date_us[r], l.unit_price_milli[r], l.amount_milli[r], l.line_type[r],
+                  l.customer_id[r], l.country[r]);
+      check(writer.Put(key, value), "write line file");
+    }
     check(writer.Finish(), "finish line file");
   });
-  buffer_ = {};
-  buffer_.reserve(kLinesPerFile);
 }
 
 std::vector<std::string> InvoiceLineFiles::finish() {
-  spill();
   if (writing_.valid()) writing_.get();
   return files_;
 }
@@ -211,6 +225,11 @@ void Tables::set_marker(int64_t job) {
 }
 
 std::string Tables::line_files_dir(int64_t job) const { return path_ + "/incoming-job-" + std::to_string(job); }
+
+void Tables::discard_line_files(int64_t job) {
+  std::error_code ec;
+  std::filesystem::remove_all(line_files_dir(job), ec);
+}
 
 void Tables::ingest_job(const std::vector<std::string>& files, DuckConnection& wh, int64_t job, const std::string& from,
                         const std::string& to, const std::vector<std::string>& extra_invoices) {

@@ -22,6 +22,7 @@
 
 #include "core/record.h"
 #include "db/duckdb.h"
+#include "sinks/line_columns.h"
 
 namespace rocksdb {
 class DB;
@@ -45,22 +46,17 @@ struct InvoiceSummary {
 
 // Builds a batch job's Invoice-table lines into sorted SST files on a worker thread while the
 // job loads; Tables::ingest_job() moves them into the database after the warehouse commit.
-// Lines are buffered up to kLinesPerFile, sorted, and written; at most one file is being written
-// while the next buffer fills, so memory stays bounded.
+// One file per segment; at most one file is being written while the next segment loads.
 class InvoiceLineFiles {
 public:
   explicit InvoiceLineFiles(std::string dir);
-  ~InvoiceLineFiles(); // waits for the worker; removes the files unless they were ingested
-  void add(const CleanLine& line, std::string_view source);
-  // Writes what is buffered and returns every file, in order.
+  ~InvoiceLineFiles(); // waits for the worker; the files stay (see Tables::discard_line_files)
+  void add_segment(std::shared_ptr<const LineColumns> transactions, std::shared_ptr<const LineColumns> cancellations);
+  // Waits for the last file and returns every file, in order.
   std::vector<std::string> finish();
-  const std::string& dir() const { return dir_; }
 
 private:
-  static constexpr size_t kLinesPerFile = 1'000'000;
-  void spill();
   std::string dir_;
-  std::vector<std::pair<std::string, std::string>> buffer_;
   std::future<void> writing_;
   std::vector<std::string> files_;
 };
@@ -72,6 +68,8 @@ public:
 
   // Where a job's line files are built (inside the tables folder, so ingestion moves them).
   std::string line_files_dir(int64_t job) const;
+  // Removes a job's line files (after ingestion, or when the job failed).
+  void discard_line_files(int64_t job);
   // Ingests a committed job's line files, recomputes the Customer table rows of the invoices they
   // touch (plus `extra_invoices`) from the warehouse, and sets the job marker.
   void ingest_job(const std::vector<std::string>& files, DuckConnection& warehouse, int64_t job,

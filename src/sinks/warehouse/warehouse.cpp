@@ -64,57 +64,23 @@ CREATE OR REPLACE VIEW product_sales AS
   FROM transactions WHERE line_type = 'product' GROUP BY stock_code;
 )SQL";
 
-// Column order of transactions/cancellations (must match kWarehouseSchema).
-enum LineColumn { kInvoiceNo, kStockCode, kDescription, kQuantity, kInvoiceDate, kUnitPrice, kCustomerId, kCountry,
-                  kLineType, kAmount, kSource };
-
 Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
   db_ = std::make_unique<DuckDatabase>(path, std::vector<std::pair<std::string, std::string>>{{"memory_limit", memory_limit}});
   con_ = std::make_unique<DuckConnection>(*db_);
   con_->execute(kWarehouseSchema);
-  // Partitioned Parquet writes and bulk appends need far less memory when row order within a
-  // file is free (nothing here depends on it; queries order explicitly).
-  con_->execute("SET preserve_insertion_order = false");
+  // (preserve_insertion_order stays on: an unordered parallel INSERT leaves row groups that the
+  // commit's checkpoint must rewrite, which costs more than the parallelism gains.)
+  side_con_ = std::make_unique<DuckConnection>(*db_);
+  line_scan_ = std::make_unique<LineScan>(*con_);
 }
 
-WarehouseWriter::WarehouseWriter(DuckConnection& con)
-    : transactions_(con, "transactions"), cancellations_(con, "cancellations"), rejected_(con, "rejected") {}
-
-void WarehouseWriter::add_line(DuckAppender& app, const CleanLine& l, std::string_view source) {
-  app.set_varchar(kInvoiceNo, l.invoice_no);
-  app.set_varchar(kStockCode, l.stock_code);
-  if (l.has_description) app.set_varchar(kDescription, l.description);
-  else app.set_null(kDescription);
-  app.set<int32_t>(kQuantity, l.quantity);
-  app.set<int64_t>(kInvoiceDate, l.invoice_date_us);
-  app.set<int64_t>(kUnitPrice, l.unit_price_milli);
-  app.set_varchar(kCustomerId, l.customer_id);
-  app.set_varchar(kCountry, l.country);
-  app.set_varchar(kLineType, line_type_name(l.line_type));
-  app.set<int64_t>(kAmount, l.amount_milli);
-  app.set_varchar(kSource, source);
-  app.end_row();
-}
-
-void WarehouseWriter::add(const CleanResult& r, std::string_view source, std::string_view raw, int64_t received_at_us) {
-  switch (r.destination) {
-  case Destination::Transactions: add_line(transactions_, r.line, source); break;
-  case Destination::Cancellations: add_line(cancellations_, r.line, source); break;
-  case Destination::Rejected:
-    rejected_.set_varchar(0, source);
-    rejected_.set_varchar(1, raw);
-    rejected_.set_varchar(2, reason_name(r.reason));
-    rejected_.set_varchar(3, r.detail);
-    rejected_.set<int64_t>(4, received_at_us);
-    rejected_.end_row();
-    break;
-  }
-}
-
-void WarehouseWriter::flush() {
-  transactions_.flush();
-  cancellations_.flush();
-  rejected_.flush();
+void RejectedWriter::add(const CleanResult& r, std::string_view source, std::string_view raw, int64_t received_at_us) {
+  rejected_.set_varchar(0, source);
+  rejected_.set_varchar(1, raw);
+  rejected_.set_varchar(2, reason_name(r.reason));
+  rejected_.set_varchar(3, r.detail);
+  rejected_.set<int64_t>(4, received_at_us);
+  rejected_.end_row();
 }
 
 } // namespace shopflow

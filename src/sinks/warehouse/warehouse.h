@@ -11,20 +11,21 @@
 
 #include "core/record.h"
 #include "db/duckdb.h"
+#include "db/line_scan.h"
 
 namespace shopflow {
 
-// Rows bound for the warehouse, accumulated by a writer; strings are copied by the appenders.
-class WarehouseWriter {
+// Appends rejected rows (strings are copied). Cleaned lines reach the warehouse in segments
+// through the shopflow_lines table function instead (db/line_scan.h).
+class RejectedWriter {
 public:
-  explicit WarehouseWriter(DuckConnection& con);
-  // `source` is the line's identity ("batch:3:17"). received_at_us: wall-clock microseconds.
+  explicit RejectedWriter(DuckConnection& con) : rejected_(con, "rejected") {}
+  // `source` is the row's identity ("batch:3:17"). received_at_us: wall-clock microseconds.
   void add(const CleanResult& r, std::string_view source, std::string_view raw, int64_t received_at_us);
-  void flush();
+  void flush() { rejected_.flush(); }
 
 private:
-  void add_line(DuckAppender& app, const CleanLine& l, std::string_view source);
-  DuckAppender transactions_, cancellations_, rejected_;
+  DuckAppender rejected_;
 };
 
 class Warehouse {
@@ -32,11 +33,16 @@ public:
   // Opens or creates DIR/warehouse.duckdb and its schema. memory_limit caps DuckDB's buffer pool.
   explicit Warehouse(const std::string& path, const std::string& memory_limit = "768MB");
   DuckConnection& connection() { return *con_; }
+  // A second connection for work that runs beside connection()'s (lake files of a job).
+  DuckConnection& side_connection() { return *side_con_; }
   DuckDatabase& database() { return *db_; }
+  // shopflow_lines(), registered on connection().
+  LineScan& line_scan() { return *line_scan_; }
 
 private:
   std::unique_ptr<DuckDatabase> db_;
-  std::unique_ptr<DuckConnection> con_;
+  std::unique_ptr<DuckConnection> con_, side_con_;
+  std::unique_ptr<LineScan> line_scan_;
 };
 
 // The schema, views included (idempotent: CREATE ... IF NOT EXISTS / OR REPLACE).
