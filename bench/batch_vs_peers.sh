@@ -12,12 +12,15 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 "$bin" gen --rows "$rows" --seed 42 --out "$work/in.csv"
 
 best() { sort -n | head -1; }
-shopflow_run() {
-  rm -rf "$work/sf"
-  "$bin" batch "$work/in.csv" --data "$work/sf" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])'
+# Wall-clock seconds of a whole command (process start, imports and exit included, for all three).
+wall() {
+  local t0 t1
+  t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
+  /usr/bin/python3 -c "print(f'{$t1 - $t0:.3f}')"
 }
-duckdb_run() { rm -rf "$work/dk"; mkdir -p "$work/dk"; "$peer" "$work/in.csv" "$work/dk"; }
-pandas_run() { rm -rf "$work/pd"; mkdir -p "$work/pd"; /usr/bin/python3 "$root/bench/pandas_peer.py" "$work/in.csv" "$work/pd"; }
+shopflow_run() { rm -rf "$work/sf"; wall "$bin" batch "$work/in.csv" --data "$work/sf"; }
+duckdb_run() { rm -rf "$work/dk"; mkdir -p "$work/dk"; wall "$peer" "$work/in.csv" "$work/dk"; }
+pandas_run() { rm -rf "$work/pd"; mkdir -p "$work/pd"; wall /usr/bin/python3 "$root/bench/pandas_peer.py" "$work/in.csv" "$work/pd"; }
 
 # Interleave the runs so that neither side gets a warmer machine.
 s=(); d=(); p=()
@@ -25,7 +28,7 @@ for i in 1 2 3; do
   s+=("$(shopflow_run)"); d+=("$(duckdb_run)"); p+=("$(pandas_run)")
 done
 S=$(printf '%s\n' "${s[@]}" | best); D=$(printf '%s\n' "${d[@]}" | best); P=$(printf '%s\n' "${p[@]}" | best)
-echo "rows: $rows ($(du -h "$work/in.csv" | cut -f1) CSV), best of 3 seconds"
+echo "rows: $rows ($(du -h "$work/in.csv" | cut -f1) CSV), best of 3 wall-clock seconds"
 echo "shopflow batch (warehouse+lake+tables): $S   runs: ${s[*]}"
 echo "duckdb CSV->clean->parquet only:        $D   runs: ${d[*]}"
 echo "pandas seed logic (CSV out):            $P   runs: ${p[*]}"

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/clean.h"
-#include "core/utf8.h"
+#include "batch/segment_loader.h"
 #include "formats/json_record.h"
 #include "formats/record_source.h"
 #include "util/progress.h"
@@ -28,85 +28,6 @@ double elapsed(std::chrono::steady_clock::time_point since) {
 
 // Rows per batch handed from the reader to cleaning and the warehouse.
 constexpr size_t kBatchRows = 8192;
-
-// Collects a job's cleaned lines in segments of columns and moves each full segment into the
-// warehouse (INSERT ... SELECT FROM shopflow_lines), the lake (one staged Parquet file per month)
-// and the tables' line files (sorted SSTs built on a worker thread while the next segment loads).
-class SegmentLoader {
-public:
-  static constexpr size_t kSegmentLines = 1'000'000;
-
-  SegmentLoader(DataDir& dir, int64_t job, std::map<std::string, double>& stage_seconds)
-      : dir_(dir), job_(job), seconds_(stage_seconds), line_files_(dir.tables().line_files_dir(job)) {
-    reset();
-  }
-
-  void add(const CleanResult& r, uint64_t row) {
-    (r.destination == Destination::Transactions ? *transactions_ : *cancellations_).add(r.line, row);
-    if (transactions_->size() + cancellations_->size() >= kSegmentLines) flush();
-  }
-
-  // Loads the last segment and returns the tables' line files once they are all written.
-  std::vector<std::string> finish() {
-    flush();
-    auto started = std::chrono::steady_clock::now();
-    auto files = line_files_.finish();
-    seconds_["tables"] += elapsed(started);
-    return files;
-  }
-
-private:
-  void reset() {
-    std::string prefix = "batch:" + std::to_string(job_) + ":";
-    transactions_ = std::make_shared<LineColumns>(prefix, kSegmentLines);
-    cancellations_ = std::make_shared<LineColumns>(prefix, kSegmentLines / 32);
-  }
-
-  void flush() {
-    if (transactions_->size() + cancellations_->size() == 0) return;
-    auto flush_started = std::chrono::steady_clock::now();
-    auto started = flush_started;
-    line_files_.add_segment(transactions_, cancellations_);
-    seconds_["tables"] += elapsed(started);
-    // The warehouse INSERTs run on the job's connection (inside its transaction) while the lake
-    // files are written through the side connection on another thread.
-    LineScan& scan = dir_.warehouse().line_scan();
-    const std::pair<const char*, std::shared_ptr<LineColumns>> tables[] = {{"transactions", transactions_},
-                                                                           {"cancellations", cancellations_}};
-    int64_t ids[2] = {scan.expose(transactions_), scan.expose(cancellations_)};
-    auto lake = std::async(std::launch::async, [&] {
-      auto lake_started = std::chrono::steady_clock::now();
-      for (int t = 0; t < 2; ++t)
-        for (auto& [partition, rows] : tables[t].second->partitions())
-          dir_.lake().stage(dir_.warehouse().side_connection(), job_, tables[t].first, partition, segment_,
-                            "SELECT * FROM shopflow_lines(" + std::to_string(ids[t]) + ", " + std::to_string(partition) + ")");
-      return elapsed(lake_started);
-    });
-    started = std::chrono::steady_clock::now();
-    try {
-      for (int t = 0; t < 2; ++t)
-        if (tables[t].second->size())
-          dir_.warehouse().connection().execute(std::string("INSERT INTO ") + tables[t].first +
-                                                " SELECT * FROM shopflow_lines(" + std::to_string(ids[t]) + ", 0)");
-    } catch (...) {
-      lake.wait();
-      throw;
-    }
-    seconds_["warehouse"] += elapsed(started);
-    seconds_["lake"] += lake.get(); // beside the warehouse, on the other core
-    for (int64_t id : ids) scan.withdraw(id);
-    seconds_["segments"] += elapsed(flush_started);
-    ++segment_;
-    reset();
-  }
-
-  DataDir& dir_;
-  int64_t job_;
-  std::map<std::string, double>& seconds_;
-  InvoiceLineFiles line_files_;
-  std::shared_ptr<LineColumns> transactions_, cancellations_;
-  int segment_ = 0;
-};
 
 } // namespace
 
@@ -191,41 +112,32 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
       summary.replaced_job = old_job;
     }
 
-    RejectedWriter rejected(con);
     auto load_started = std::chrono::steady_clock::now();
-    SegmentLoader loader(dir_, job, summary.stage_seconds);
+    SegmentLoader loader(dir_, job, started_us);
     Progress progress(path, summary.bytes, options.progress);
     std::vector<InputRow> rows;
-    std::string source = fmt::format("batch:{}:", job);
-    const size_t prefix_len = source.size();
-    std::string escaped;
     while (opened.source->read_batch(rows, kBatchRows)) {
       for (const InputRow& row : rows) {
         ++summary.rows_read;
         if (options.fail_after_rows && summary.rows_read > options.fail_after_rows)
           throw std::runtime_error(fmt::format("injected failure after {} rows", options.fail_after_rows));
         CleanResult r = clean(row);
-        if (r.destination == Destination::Rejected) {
-          source.resize(prefix_len);
-          fmt::format_to(std::back_inserter(source), "{}", summary.rows_read);
-          ++summary.rejected_by_reason[static_cast<size_t>(r.reason)];
-          std::string_view raw = row.raw;
-          if (!row.valid_utf8) raw = escaped = escape_invalid_utf8(row.raw);
-          rejected.add(r, source, raw, started_us);
-        } else {
-          ++(r.destination == Destination::Transactions ? summary.transactions : summary.cancellations);
-          loader.add(r, summary.rows_read);
+        switch (r.destination) {
+        case Destination::Transactions: ++summary.transactions; break;
+        case Destination::Cancellations: ++summary.cancellations; break;
+        case Destination::Rejected: ++summary.rejected_by_reason[static_cast<size_t>(r.reason)]; break;
         }
+        loader.add(r, summary.rows_read, row.raw);
       }
       progress.update(opened.source->bytes_consumed(), summary.rows_read);
     }
-    rejected.flush();
     line_file_paths = loader.finish();
     progress.finish();
+    summary.stage_seconds = loader.stage_seconds();
     auto& st = summary.stage_seconds;
-    st["read_clean"] = elapsed(load_started) - st["segments"] - st["tables"];
-    st.erase("segments");
-    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    st["read_clean"] = elapsed(load_started) - st["waiting"] - st["tables"];
+    st.erase("waiting");
+    summary.seconds = elapsed(started);
     con.execute(fmt::format(
         "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
         "make_timestamp({}))",

@@ -74,11 +74,12 @@ Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
   line_scan_ = std::make_unique<LineScan>(*con_);
 }
 
-void RejectedWriter::add(const CleanResult& r, std::string_view source, std::string_view raw, int64_t received_at_us) {
+void RejectedWriter::add(std::string_view source, std::string_view raw, std::string_view reason,
+                         std::string_view detail, int64_t received_at_us) {
   rejected_.set_varchar(0, source);
   rejected_.set_varchar(1, raw);
-  rejected_.set_varchar(2, reason_name(r.reason));
-  rejected_.set_varchar(3, r.detail);
+  rejected_.set_varchar(2, reason);
+  rejected_.set_varchar(3, detail);
   rejected_.set<int64_t>(4, received_at_us);
   rejected_.end_row();
 }
