@@ -15,98 +15,136 @@ double elapsed(std::chrono::steady_clock::time_point since) {
 SegmentLoader::SegmentLoader(DataDir& dir, int64_t job, int64_t received_at_us)
     : dir_(dir), job_(job), received_at_us_(received_at_us), source_prefix_("batch:" + std::to_string(job) + ":"),
       line_files_(dir.tables().line_files_dir(job)) {
-  start_segment();
+  transactions_.open = new_block(kBlockLines);
+  cancellations_.open = new_block(kBlockLines / 16);
 }
 
 SegmentLoader::~SegmentLoader() {
-  if (loading_.valid()) loading_.wait();
+  for (auto* f : {&inserting_, &lake_})
+    if (f->valid()) f->wait();
 }
 
-void SegmentLoader::start_segment() {
-  current_ = Segment{};
-  current_.transactions = std::make_shared<LineColumns>(source_prefix_, kSegmentLines);
-  current_.cancellations = std::make_shared<LineColumns>(source_prefix_, kSegmentLines / 32);
-  current_.index = next_index_++;
+template <class F> double SegmentLoader::timed(const char* stage, F&& f) {
+  auto started = std::chrono::steady_clock::now();
+  f();
+  double secs = elapsed(started);
+  std::lock_guard lock(seconds_mutex_);
+  seconds_[stage] += secs;
+  return secs;
+}
+
+void SegmentLoader::wait(std::future<void>& f) {
+  if (f.valid()) timed("waiting", [&] { f.get(); }); // rethrows the worker's error
+}
+
+SegmentLoader::Block SegmentLoader::new_block(size_t expected) const {
+  return std::make_shared<LineColumns>(source_prefix_, expected);
+}
+
+void SegmentLoader::insert_later(std::function<void()> task) {
+  // A chain of futures: each task starts when the previous one is done (and fails with it).
+  inserting_ = std::async(std::launch::async, [previous = std::move(inserting_), task = std::move(task)]() mutable {
+    if (previous.valid()) previous.get();
+    task();
+  });
 }
 
 void SegmentLoader::add(const CleanResult& r, uint64_t row, std::string_view raw) {
   switch (r.destination) {
-  case Destination::Transactions: current_.transactions->add(r.line, row); break;
-  case Destination::Cancellations: current_.cancellations->add(r.line, row); break;
+  case Destination::Transactions:
+    transactions_.open->add(r.line, row);
+    if (transactions_.open->size() >= kBlockLines) close_block(transactions_);
+    break;
+  case Destination::Cancellations:
+    cancellations_.open->add(r.line, row);
+    if (cancellations_.open->size() >= kBlockLines) close_block(cancellations_);
+    break;
   case Destination::Rejected:
-    current_.rejected.push_back({row, r.reason, r.detail, escape_invalid_utf8(raw)});
+    rejected_.push_back({row, r.reason, r.detail, escape_invalid_utf8(raw)});
     break;
   }
-  if (current_.transactions->size() + current_.cancellations->size() + current_.rejected.size() >= kSegmentLines) flush();
+  if (++segment_lines_ >= kSegmentLines) end_segment();
 }
 
-void SegmentLoader::wait_for_loader() {
-  if (!loading_.valid()) return;
-  auto started = std::chrono::steady_clock::now();
-  for (auto& [stage, secs] : loading_.get()) seconds_[stage] += secs; // rethrows the loader's error
-  seconds_["waiting"] += elapsed(started);
-}
-
-void SegmentLoader::flush() {
-  wait_for_loader();
-  auto segment = std::make_shared<Segment>(std::move(current_));
-  start_segment();
-  loading_ = std::async(std::launch::async, [this, segment] {
-    std::map<std::string, double> seconds;
-    load(*segment, seconds);
-    return seconds;
+void SegmentLoader::close_block(TableLines& t) {
+  if (t.open->size() == 0) return;
+  std::shared_ptr<const LineColumns> block = t.open;
+  t.full.push_back(block);
+  t.open = new_block(t.full.size() && &t == &cancellations_ ? kBlockLines / 16 : kBlockLines);
+  const char* table = t.name;
+  insert_later([this, block, table] {
+    timed("warehouse", [&] {
+      LineScan& scan = dir_.warehouse().line_scan();
+      int64_t id = scan.expose({block});
+      try {
+        dir_.warehouse().connection().execute(std::string("INSERT INTO ") + table + " SELECT * FROM shopflow_lines(" +
+                                              std::to_string(id) + ", 0)");
+      } catch (...) {
+        scan.withdraw(id);
+        throw;
+      }
+      scan.withdraw(id);
+    });
   });
+}
+
+void SegmentLoader::end_segment() {
+  close_block(transactions_);
+  close_block(cancellations_);
+  // One segment in flight at a time: the previous segment's lake files must be written.
+  wait(lake_);
+  Blocks all = transactions_.full;
+  all.insert(all.end(), cancellations_.full.begin(), cancellations_.full.end());
+  timed("tables", [&] { line_files_.add_segment(all); });
+
+  int segment = segment_++;
+  lake_ = std::async(std::launch::async, [this, segment, t = std::move(transactions_.full), c = std::move(cancellations_.full)] {
+    timed("lake", [&] {
+      LineScan& scan = dir_.warehouse().line_scan();
+      for (auto& [table, blocks] : {std::pair{"transactions", &t}, std::pair{"cancellations", &c}}) {
+        if (blocks->empty()) continue;
+        std::map<int, size_t> months; // every month present in any block
+        for (auto& b : *blocks)
+          for (auto& [partition, rows] : b->partitions()) months[partition] += rows.size();
+        int64_t id = scan.expose(*blocks);
+        try {
+          for (auto& [partition, n] : months)
+            dir_.lake().stage(dir_.warehouse().side_connection(), job_, table, partition, segment,
+                              "SELECT * FROM shopflow_lines(" + std::to_string(id) + ", " + std::to_string(partition) + ")");
+        } catch (...) {
+          scan.withdraw(id);
+          throw;
+        }
+        scan.withdraw(id);
+      }
+    });
+  });
+  transactions_.full.clear();
+  cancellations_.full.clear();
+
+  insert_later([this, rejected = std::move(rejected_)] {
+    timed("warehouse", [&] {
+      RejectedWriter writer(dir_.warehouse().connection());
+      std::string source = source_prefix_;
+      for (const Rejected& r : rejected) {
+        source.resize(source_prefix_.size());
+        source += std::to_string(r.row);
+        writer.add(source, r.raw, reason_name(r.reason), r.detail, received_at_us_);
+      }
+      writer.flush();
+    });
+  });
+  rejected_.clear();
+  segment_lines_ = 0;
 }
 
 std::vector<std::string> SegmentLoader::finish() {
-  flush();
-  wait_for_loader();
-  auto started = std::chrono::steady_clock::now();
-  auto files = line_files_.finish();
-  seconds_["tables"] += elapsed(started);
+  end_segment();
+  wait(inserting_);
+  wait(lake_);
+  std::vector<std::string> files;
+  timed("tables", [&] { files = line_files_.finish(); });
   return files;
-}
-
-void SegmentLoader::load(const Segment& s, std::map<std::string, double>& seconds) {
-  auto started = std::chrono::steady_clock::now();
-  line_files_.add_segment(s.transactions, s.cancellations);
-  seconds["tables"] += elapsed(started);
-
-  LineScan& scan = dir_.warehouse().line_scan();
-  const std::pair<const char*, std::shared_ptr<LineColumns>> tables[] = {{"transactions", s.transactions},
-                                                                         {"cancellations", s.cancellations}};
-  const int64_t ids[2] = {scan.expose(s.transactions), scan.expose(s.cancellations)};
-  auto lake = std::async(std::launch::async, [&] {
-    auto lake_started = std::chrono::steady_clock::now();
-    for (int t = 0; t < 2; ++t)
-      for (auto& [partition, rows] : tables[t].second->partitions())
-        dir_.lake().stage(dir_.warehouse().side_connection(), job_, tables[t].first, partition, s.index,
-                          "SELECT * FROM shopflow_lines(" + std::to_string(ids[t]) + ", " + std::to_string(partition) + ")");
-    return elapsed(lake_started);
-  });
-  started = std::chrono::steady_clock::now();
-  try {
-    DuckConnection& con = dir_.warehouse().connection();
-    for (int t = 0; t < 2; ++t)
-      if (tables[t].second->size())
-        con.execute(std::string("INSERT INTO ") + tables[t].first + " SELECT * FROM shopflow_lines(" +
-                    std::to_string(ids[t]) + ", 0)");
-    RejectedWriter rejected(con);
-    std::string source = source_prefix_;
-    for (const Rejected& r : s.rejected) {
-      source.resize(source_prefix_.size());
-      source += std::to_string(r.row);
-      rejected.add(source, r.raw, reason_name(r.reason), r.detail, received_at_us_);
-    }
-    rejected.flush();
-  } catch (...) {
-    lake.wait();
-    for (int64_t id : ids) scan.withdraw(id);
-    throw;
-  }
-  seconds["warehouse"] += elapsed(started);
-  seconds["lake"] += lake.get(); // beside the warehouse, on the other core
-  for (int64_t id : ids) scan.withdraw(id);
 }
 
 } // namespace shopflow

@@ -1,18 +1,22 @@
-// Moves a batch job's cleaned rows into the three sinks in segments of up to kSegmentLines lines.
+// Moves a batch job's cleaned rows into the three sinks while the file is still being read.
 //
-// The importer's thread reads and cleans the next segment while a loader thread moves the full one:
-//   - warehouse: INSERT ... SELECT FROM shopflow_lines(...) on the job's connection (inside the
-//     job's transaction), and the segment's rejected rows through an appender;
-//   - lake: one staged Parquet file per month and table (part-<segment>.parquet), written through
-//     the warehouse's side connection on a third thread beside the INSERTs;
-//   - tables: one sorted SST of the segment's lines, built by InvoiceLineFiles' worker.
-// At most one segment is in flight, so memory stays bounded whatever the file size.
+// Lines are collected in blocks of columns (kBlockLines per table). Each full block is INSERTed
+// into the warehouse right away, on an inserter thread, inside the job's transaction (so the
+// warehouse load overlaps reading and cleaning). Every kSegmentLines lines a segment ends:
+//   - lake: one staged Parquet file per month and table (part-<segment>.parquet), written from the
+//     segment's blocks through the warehouse's side connection on its own thread;
+//   - tables: one sorted SST of the segment's lines, built by InvoiceLineFiles' worker;
+//   - warehouse: the segment's rejected rows, appended by the inserter.
+// The next segment's end waits for the previous one, so memory stays bounded by about two
+// segments whatever the file size.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,43 +27,53 @@ namespace shopflow {
 
 class SegmentLoader {
 public:
+  static constexpr size_t kBlockLines = 128 * 1024;
   static constexpr size_t kSegmentLines = 1'000'000;
 
   SegmentLoader(DataDir& dir, int64_t job, int64_t received_at_us);
-  ~SegmentLoader(); // waits for the segment in flight; its errors were or will be thrown by finish()
+  ~SegmentLoader(); // waits for all work in flight; finish() is what reports its errors
 
   // `row` is the 1-based row number in the file (the line's source is "batch:<job>:<row>").
   void add(const CleanResult& result, uint64_t row, std::string_view raw);
-  // Loads the last segment, waits for everything, and returns the tables' line files.
+  // Loads what is left, waits for everything, and returns the tables' line files.
   std::vector<std::string> finish();
-  // Seconds per stage: warehouse, lake, tables (loader side) and waiting (importer side).
+  // Seconds per stage: warehouse, lake, tables (working threads) and waiting (importer's thread).
   const std::map<std::string, double>& stage_seconds() const { return seconds_; }
 
 private:
+  using Block = std::shared_ptr<LineColumns>;
+  using Blocks = std::vector<std::shared_ptr<const LineColumns>>;
   struct Rejected {
     uint64_t row;
     RejectReason reason;
     std::string_view detail; // static text
-    std::string raw;
+    std::string raw;         // valid UTF-8
   };
-  struct Segment {
-    std::shared_ptr<LineColumns> transactions, cancellations;
-    std::vector<Rejected> rejected;
-    int index = 0;
+  // One table's lines of the current segment.
+  struct TableLines {
+    const char* name;
+    Block open;   // being filled
+    Blocks full;  // handed to the inserter
   };
 
-  void start_segment();
-  void flush();
-  void wait_for_loader();
-  void load(const Segment& segment, std::map<std::string, double>& seconds);
+  Block new_block(size_t expected) const;
+  void close_block(TableLines& t);
+  void end_segment();
+  // Queues work for the inserter thread (tasks run one at a time, in order).
+  void insert_later(std::function<void()> task);
+  template <class F> double timed(const char* stage, F&& f);
+  void wait(std::future<void>& f);
 
   DataDir& dir_;
   int64_t job_, received_at_us_;
   std::string source_prefix_;
   InvoiceLineFiles line_files_;
-  Segment current_;
-  int next_index_ = 0;
-  std::future<std::map<std::string, double>> loading_;
+  TableLines transactions_{"transactions", nullptr, {}}, cancellations_{"cancellations", nullptr, {}};
+  std::vector<Rejected> rejected_;
+  size_t segment_lines_ = 0;
+  int segment_ = 0;
+  std::future<void> inserting_, lake_;
+  std::mutex seconds_mutex_;
   std::map<std::string, double> seconds_;
 };
 

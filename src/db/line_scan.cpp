@@ -1,5 +1,6 @@
 #include "db/line_scan.h"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 
@@ -7,9 +8,11 @@ namespace shopflow {
 
 namespace {
 
+// What one scan reads: for each block, all its rows or one partition's row numbers.
 struct BindData {
-  std::shared_ptr<const LineColumns> lines;
-  const std::vector<uint32_t>* rows = nullptr; // nullptr: all rows
+  std::shared_ptr<const LineScan::Blocks> blocks;
+  std::vector<const std::vector<uint32_t>*> rows; // per block; nullptr = all rows
+  std::vector<size_t> ends;                       // cumulative row counts per block
   size_t count = 0;
 };
 
@@ -26,17 +29,23 @@ void bind(duckdb_bind_info info) {
   duckdb_destroy_value(&id_value);
   duckdb_destroy_value(&part_value);
   auto data = std::make_unique<BindData>();
-  data->lines = scan->find(id);
-  if (!data->lines) {
+  data->blocks = scan->find(id);
+  if (!data->blocks) {
     duckdb_bind_set_error(info, ("shopflow_lines: no lines exposed under id " + std::to_string(id)).c_str());
     return;
   }
-  data->count = data->lines->size();
-  if (partition != 0) {
-    static const std::vector<uint32_t> kNone;
-    auto it = data->lines->partitions().find(static_cast<int>(partition));
-    data->rows = it == data->lines->partitions().end() ? &kNone : &it->second;
-    data->count = data->rows->size();
+  static const std::vector<uint32_t> kNone;
+  for (auto& block : *data->blocks) {
+    const std::vector<uint32_t>* rows = nullptr;
+    size_t n = block->size();
+    if (partition != 0) {
+      auto it = block->partitions().find(static_cast<int>(partition));
+      rows = it == block->partitions().end() ? &kNone : &it->second;
+      n = rows->size();
+    }
+    data->rows.push_back(rows);
+    data->count += n;
+    data->ends.push_back(data->count);
   }
   duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
   duckdb_logical_type integer = duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
@@ -69,7 +78,9 @@ void scan(duckdb_function_info info, duckdb_data_chunk output) {
     return;
   }
   size_t n = std::min(vector_size, data->count - begin);
-  const LineColumns& l = *data->lines;
+  // The block holding row `begin` of the scan, and the position inside it.
+  size_t block = std::upper_bound(data->ends.begin(), data->ends.end(), begin) - data->ends.begin();
+  size_t pos = begin - (block ? data->ends[block - 1] : 0);
   duckdb_vector v[11];
   for (int c = 0; c < 11; ++c) v[c] = duckdb_data_chunk_get_vector(output, c);
   auto* quantity = static_cast<int32_t*>(duckdb_vector_get_data(v[3]));
@@ -77,8 +88,14 @@ void scan(duckdb_function_info info, duckdb_data_chunk output) {
   auto* price = static_cast<int64_t*>(duckdb_vector_get_data(v[5]));
   auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[9]));
   uint64_t* desc_validity = nullptr;
-  for (size_t i = 0; i < n; ++i) {
-    size_t r = data->rows ? (*data->rows)[begin + i] : begin + i;
+  for (size_t i = 0; i < n; ++i, ++pos) {
+    while (begin + i >= data->ends[block]) { // next block
+      ++block;
+      pos = 0;
+    }
+    const LineColumns& l = *(*data->blocks)[block];
+    const std::vector<uint32_t>* rows = data->rows[block];
+    size_t r = rows ? (*rows)[pos] : pos;
     auto put = [&](int c, std::string_view s) { duckdb_vector_assign_string_element_len(v[c], i, s.data(), s.size()); };
     put(0, l.invoice_no[r]);
     put(1, l.stock_code[r]);
@@ -122,10 +139,10 @@ LineScan::LineScan(DuckConnection& con) {
   if (state == DuckDBError) throw DuckError("cannot register shopflow_lines");
 }
 
-int64_t LineScan::expose(std::shared_ptr<const LineColumns> lines) {
+int64_t LineScan::expose(Blocks blocks) {
   std::lock_guard lock(mutex_);
   int64_t id = next_id_++;
-  exposed_[id] = std::move(lines);
+  exposed_[id] = std::make_shared<const Blocks>(std::move(blocks));
   return id;
 }
 
@@ -134,7 +151,7 @@ void LineScan::withdraw(int64_t id) {
   exposed_.erase(id);
 }
 
-std::shared_ptr<const LineColumns> LineScan::find(int64_t id) const {
+std::shared_ptr<const LineScan::Blocks> LineScan::find(int64_t id) const {
   std::lock_guard lock(mutex_);
   auto it = exposed_.find(id);
   return it == exposed_.end() ? nullptr : it->second;

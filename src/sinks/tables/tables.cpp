@@ -109,19 +109,20 @@ InvoiceLineFiles::~InvoiceLineFiles() {
   }
 }
 
-void InvoiceLineFiles::add_segment(std::shared_ptr<const LineColumns> transactions,
-                                   std::shared_ptr<const LineColumns> cancellations) {
+void InvoiceLineFiles::add_segment(std::vector<std::shared_ptr<const LineColumns>> blocks) {
   if (writing_.valid()) writing_.get(); // at most one file in flight
-  if (transactions->size() + cancellations->size() == 0) return;
+  size_t total = 0;
+  for (auto& b : blocks) total += b->size();
+  if (total == 0) return;
   std::string path = dir_ + "/lines-" + std::to_string(files_.size()) + ".sst";
   files_.push_back(path);
-  writing_ = std::async(std::launch::async, [transactions, cancellations, path] {
+  writing_ = std::async(std::launch::async, [blocks = std::move(blocks), total, path] {
     // Sort row references by key, then write keys and values in that order.
     struct Ref { const LineColumns* lines; uint32_t row; };
     std::vector<Ref> refs;
-    refs.reserve(transactions->size() + cancellations->size());
-    for (const LineColumns* l : {transactions.get(), cancellations.get()})
-      for (uint32_t r = 0; r < l->size(); ++r) refs.push_back({l, r});
+    refs.reserve(total);
+    for (auto& l : blocks)
+      for (uint32_t r = 0; r < l->size(); ++r) refs.push_back({l.get(), r});
     auto less = [](const Ref& a, const Ref& b) {
       // Key order: invoice_no \0 stock_code \0 source (see encode_line).
       int c = a.lines->invoice_no[a.row].compare(b.lines->invoice_no[b.row]);

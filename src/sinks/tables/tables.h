@@ -51,7 +51,8 @@ class InvoiceLineFiles {
 public:
   explicit InvoiceLineFiles(std::string dir);
   ~InvoiceLineFiles(); // waits for the worker; the files stay (see Tables::discard_line_files)
-  void add_segment(std::shared_ptr<const LineColumns> transactions, std::shared_ptr<const LineColumns> cancellations);
+  // Writes one file holding every line of `blocks`.
+  void add_segment(std::vector<std::shared_ptr<const LineColumns>> blocks);
   // Waits for the last file and returns every file, in order.
   std::vector<std::string> finish();
 
