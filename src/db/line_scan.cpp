@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <string>
 
 namespace shopflow {
@@ -62,6 +63,20 @@ void bind(duckdb_bind_info info) {
   duckdb_bind_set_bind_data(info, data.release(), [](void* p) { delete static_cast<BindData*>(p); });
 }
 
+// Points a VARCHAR vector entry at `s` without copying it: short strings are inlined, longer ones
+// reference the LineColumns' bytes, which stay alive (and unchanged) until the query ends.
+inline void set_string(duckdb_string_t* out, std::string_view s) {
+  if (s.size() <= 12) {
+    out->value.inlined.length = static_cast<uint32_t>(s.size());
+    std::memset(out->value.inlined.inlined, 0, sizeof out->value.inlined.inlined);
+    std::memcpy(out->value.inlined.inlined, s.data(), s.size());
+  } else {
+    out->value.pointer.length = static_cast<uint32_t>(s.size());
+    std::memcpy(out->value.pointer.prefix, s.data(), 4);
+    out->value.pointer.ptr = const_cast<char*>(s.data());
+  }
+}
+
 void init(duckdb_init_info info) {
   duckdb_init_set_init_data(info, new ScanState, [](void* p) { delete static_cast<ScanState*>(p); });
   duckdb_init_set_max_threads(info, 8);
@@ -87,6 +102,8 @@ void scan(duckdb_function_info info, duckdb_data_chunk output) {
   auto* date = static_cast<int64_t*>(duckdb_vector_get_data(v[4]));
   auto* price = static_cast<int64_t*>(duckdb_vector_get_data(v[5]));
   auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[9]));
+  duckdb_string_t* str[11];
+  for (int c : {0, 1, 2, 6, 7, 8}) str[c] = static_cast<duckdb_string_t*>(duckdb_vector_get_data(v[c]));
   uint64_t* desc_validity = nullptr;
   for (size_t i = 0; i < n; ++i, ++pos) {
     while (begin + i >= data->ends[block]) { // next block
@@ -96,7 +113,7 @@ void scan(duckdb_function_info info, duckdb_data_chunk output) {
     const LineColumns& l = *(*data->blocks)[block];
     const std::vector<uint32_t>* rows = data->rows[block];
     size_t r = rows ? (*rows)[pos] : pos;
-    auto put = [&](int c, std::string_view s) { duckdb_vector_assign_string_element_len(v[c], i, s.data(), s.size()); };
+    auto put = [&](int c, std::string_view s) { set_string(str[c] + i, s); };
     put(0, l.invoice_no[r]);
     put(1, l.stock_code[r]);
     if (l.has_description[r]) {
@@ -116,7 +133,8 @@ void scan(duckdb_function_info info, duckdb_data_chunk output) {
     put(8, line_type_name(l.line_type[r]));
     amount[i] = l.amount_milli[r];
     char buf[48];
-    put(10, l.source(r, buf));
+    std::string_view source = l.source(r, buf); // formatted here, so copied into the vector
+    duckdb_vector_assign_string_element_len(v[10], i, source.data(), source.size());
   }
   duckdb_data_chunk_set_size(output, n);
 }

@@ -65,7 +65,10 @@ CREATE OR REPLACE VIEW product_sales AS
 )SQL";
 
 Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
-  db_ = std::make_unique<DuckDatabase>(path, std::vector<std::pair<std::string, std::string>>{{"memory_limit", memory_limit}});
+  // One DuckDB thread per statement: the importer runs its INSERTs and its lake COPYs on threads
+  // of its own, side by side, and DuckDB's scheduler on top of them only adds contention.
+  db_ = std::make_unique<DuckDatabase>(
+      path, std::vector<std::pair<std::string, std::string>>{{"memory_limit", memory_limit}, {"threads", "1"}});
   con_ = std::make_unique<DuckConnection>(*db_);
   con_->execute(kWarehouseSchema);
   // (preserve_insertion_order stays on: an unordered parallel INSERT leaves row groups that the
