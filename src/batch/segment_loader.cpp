@@ -20,8 +20,8 @@ SegmentLoader::SegmentLoader(DataDir& dir, int64_t job, int64_t received_at_us)
 }
 
 SegmentLoader::~SegmentLoader() {
-  for (auto* f : {&inserting_, &lake_})
-    if (f->valid()) f->wait();
+  if (inserting_.valid()) inserting_.wait();
+  if (lake_.valid()) lake_.wait();
 }
 
 template <class F> double SegmentLoader::timed(const char* stage, F&& f) {
@@ -33,7 +33,7 @@ template <class F> double SegmentLoader::timed(const char* stage, F&& f) {
   return secs;
 }
 
-void SegmentLoader::wait(std::future<void>& f) {
+template <class Future> void SegmentLoader::wait(Future& f) {
   if (f.valid()) timed("waiting", [&] { f.get(); }); // rethrows the worker's error
 }
 
@@ -43,10 +43,16 @@ SegmentLoader::Block SegmentLoader::new_block(size_t expected) const {
 
 void SegmentLoader::insert_later(std::function<void()> task) {
   // A chain of futures: each task starts when the previous one is done (and fails with it).
-  inserting_ = std::async(std::launch::async, [previous = std::move(inserting_), task = std::move(task)]() mutable {
-    if (previous.valid()) previous.get();
-    task();
-  });
+  // Each task drops its predecessor and its own captures once run, so that finished tasks do not
+  // keep their blocks alive through the chain.
+  inserting_ = std::async(std::launch::async, [previous = inserting_, task = std::move(task)]() mutable {
+                 if (previous.valid()) {
+                   auto done = std::move(previous);
+                   done.get();
+                 }
+                 task();
+                 task = nullptr;
+               }).share();
 }
 
 void SegmentLoader::add(const CleanResult& r, uint64_t row, std::string_view raw) {
@@ -91,7 +97,8 @@ void SegmentLoader::close_block(TableLines& t) {
 void SegmentLoader::end_segment() {
   close_block(transactions_);
   close_block(cancellations_);
-  // One segment in flight at a time: the previous segment's lake files must be written.
+  // One segment in flight at a time: the previous segment must be in the warehouse and the lake.
+  wait(previous_segment_inserted_);
   wait(lake_);
   Blocks all = transactions_.full;
   all.insert(all.end(), cancellations_.full.begin(), cancellations_.full.end());
@@ -135,6 +142,7 @@ void SegmentLoader::end_segment() {
     });
   });
   rejected_.clear();
+  previous_segment_inserted_ = inserting_;
   segment_lines_ = 0;
 }
 

@@ -27,7 +27,7 @@ namespace shopflow {
 
 class SegmentLoader {
 public:
-  static constexpr size_t kBlockLines = 128 * 1024;
+  static constexpr size_t kBlockLines = 2 * 122'880; // two DuckDB row groups
   static constexpr size_t kSegmentLines = 1'000'000;
 
   SegmentLoader(DataDir& dir, int64_t job, int64_t received_at_us);
@@ -62,7 +62,7 @@ private:
   // Queues work for the inserter thread (tasks run one at a time, in order).
   void insert_later(std::function<void()> task);
   template <class F> double timed(const char* stage, F&& f);
-  void wait(std::future<void>& f);
+  template <class Future> void wait(Future& f);
 
   DataDir& dir_;
   int64_t job_, received_at_us_;
@@ -72,7 +72,9 @@ private:
   std::vector<Rejected> rejected_;
   size_t segment_lines_ = 0;
   int segment_ = 0;
-  std::future<void> inserting_, lake_;
+  // The inserter's last queued task, and the last task of the previous segment.
+  std::shared_future<void> inserting_, previous_segment_inserted_;
+  std::future<void> lake_;
   std::mutex seconds_mutex_;
   std::map<std::string, double> seconds_;
 };
