@@ -19,22 +19,25 @@ wall() {
   /usr/bin/python3 -c "print(f'{$t1 - $t0:.3f}')"
 }
 shopflow_run() { rm -rf "$work/sf"; wall "$bin" batch "$work/in.csv" --data "$work/sf"; }
-duckdb_run() { rm -rf "$work/dk"; mkdir -p "$work/dk"; wall "$peer" "$work/in.csv" "$work/dk"; }
+duckdb_run() { rm -rf "$work/dk"; mkdir -p "$work/dk"; wall "$peer" "$work/in.csv" "$work/dk" "$@"; }
 pandas_run() { rm -rf "$work/pd"; mkdir -p "$work/pd"; wall /usr/bin/python3 "$root/bench/pandas_peer.py" "$work/in.csv" "$work/pd"; }
 
 # Interleave the runs so that neither side gets a warmer machine.
-s=(); d=(); p=()
+s=(); d=(); w=(); p=()
 for i in 1 2 3; do
-  s+=("$(shopflow_run)"); d+=("$(duckdb_run)"); p+=("$(pandas_run)")
+  s+=("$(shopflow_run)"); d+=("$(duckdb_run)"); w+=("$(duckdb_run --warehouse)"); p+=("$(pandas_run)")
 done
-S=$(printf '%s\n' "${s[@]}" | best); D=$(printf '%s\n' "${d[@]}" | best); P=$(printf '%s\n' "${p[@]}" | best)
+S=$(printf '%s\n' "${s[@]}" | best); D=$(printf '%s\n' "${d[@]}" | best); W=$(printf '%s\n' "${w[@]}" | best)
+P=$(printf '%s\n' "${p[@]}" | best)
 echo "rows: $rows ($(du -h "$work/in.csv" | cut -f1) CSV), best of 3 wall-clock seconds"
 echo "shopflow batch (warehouse+lake+tables): $S   runs: ${s[*]}"
 echo "duckdb CSV->clean->parquet only:        $D   runs: ${d[*]}"
+echo "duckdb ... + warehouse tables (CTAS):   $W   runs: ${w[*]}"
 echo "pandas seed logic (CSV out):            $P   runs: ${p[*]}"
-/usr/bin/python3 - "$S" "$D" "$P" <<'PY'
+/usr/bin/python3 - "$S" "$D" "$P" "$W" <<'PY'
 import sys
-s, d, p = map(float, sys.argv[1:])
+s, d, p, w = map(float, sys.argv[1:])
 print(f"shopflow / duckdb time = {s/d:.2f}x  (goal <= 0.5x)")
+print(f"shopflow / duckdb-with-warehouse time = {s/w:.2f}x")
 print(f"pandas / shopflow time = {p/s:.2f}x  (goal >= 5x)")
 PY
