@@ -1,14 +1,13 @@
 #include "batch/importer.h"
 
 #include <chrono>
-#include <future>
 #include <stdexcept>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "core/clean.h"
 #include "batch/segment_loader.h"
+#include "core/clean.h"
 #include "formats/json_record.h"
 #include "formats/record_source.h"
 #include "util/progress.h"
@@ -137,7 +136,6 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
     auto& st = summary.stage_seconds;
     st["read_clean"] = elapsed(load_started) - st["waiting"] - st["tables"];
     st.erase("waiting");
-    summary.seconds = elapsed(started);
     con.execute(fmt::format(
         "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
         "make_timestamp({}))",
@@ -168,7 +166,7 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
   dir_.tables().ingest_job(line_file_paths, con, job, from, to, replaced_invoices);
   dir_.tables().discard_line_files(job);
   summary.stage_seconds["tables"] += elapsed(tables_started);
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary.seconds = elapsed(started);
   return summary;
 }
 
