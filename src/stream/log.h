@@ -1,0 +1,43 @@
+// The durable stream (Kinesis's role), as an interface: the pipeline appends opaque records to
+// shards and every consumer reads them back from its own offsets. LocalLog (local_log.h) is the
+// embedded implementation; Redis Streams or Kafka can implement the same interface.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shopflow {
+
+struct LogRecord {
+  uint64_t offset = 0;
+  int64_t append_time_ms = 0; // wall clock when the batch was appended
+  std::string data;
+};
+
+struct AppendResult {
+  uint32_t shard = 0;
+  uint64_t first_offset = 0, last_offset = 0; // inclusive
+};
+
+class Log {
+public:
+  virtual ~Log() = default;
+  virtual uint32_t shard_count() const = 0;
+  // Appends `records` to `shard` as one batch, in order, with consecutive offsets. Returns once
+  // the batch is as durable as the log's durability setting promises. Throws on I/O errors.
+  virtual AppendResult append(uint32_t shard, const std::vector<std::string_view>& records) = 0;
+  // Reads up to `max_records` records of `shard` starting at `from` (the first offset not yet
+  // consumed). Returns fewer (possibly none) at the end of the log.
+  virtual std::vector<LogRecord> read(uint32_t shard, uint64_t from, size_t max_records) = 0;
+  // The offset the next appended record of `shard` will get.
+  virtual uint64_t end_offset(uint32_t shard) const = 0;
+  // The lowest offset still stored (retention may have removed older ones).
+  virtual uint64_t start_offset(uint32_t shard) const = 0;
+  // A consumer reports that it has durably processed every record of `shard` below `offset`;
+  // retention never removes what a registered consumer has not reached.
+  virtual void commit_offset(const std::string& consumer, uint32_t shard, uint64_t offset) = 0;
+};
+
+} // namespace shopflow

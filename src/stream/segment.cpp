@@ -1,0 +1,113 @@
+#include "stream/segment.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <unistd.h>
+
+#include "stream/crc32c.h"
+
+namespace shopflow {
+
+namespace {
+template <class T> void put(std::string& out, T v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+template <class T> T get(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+bool pread_all(int fd, char* buf, size_t n, uint64_t pos) {
+  while (n) {
+    ssize_t r = ::pread(fd, buf, n, static_cast<off_t>(pos));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    buf += r;
+    n -= static_cast<size_t>(r);
+    pos += static_cast<uint64_t>(r);
+  }
+  return true;
+}
+} // namespace
+
+std::string segment_file_name(uint64_t base) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(base));
+  return name;
+}
+
+void encode_batch(std::string& out, uint64_t base, int64_t time_ms, const std::vector<std::string_view>& records) {
+  size_t start = out.size();
+  uint32_t payload = 0;
+  for (auto r : records) payload += 4 + static_cast<uint32_t>(r.size());
+  out.reserve(start + kBatchHeaderBytes + payload);
+  put<uint32_t>(out, kBatchMagic);
+  put<uint32_t>(out, 0); // crc, filled below
+  put<uint64_t>(out, base);
+  put<uint32_t>(out, static_cast<uint32_t>(records.size()));
+  put<uint32_t>(out, payload);
+  put<int64_t>(out, time_ms);
+  for (auto r : records) {
+    put<uint32_t>(out, static_cast<uint32_t>(r.size()));
+    out.append(r);
+  }
+  uint32_t crc = crc32c(0, out.data() + start + 8, out.size() - start - 8);
+  std::memcpy(out.data() + start + 4, &crc, 4);
+}
+
+namespace {
+// Validates a whole batch held in memory (header + payload).
+bool batch_ok(const char* p, uint32_t count, uint32_t payload) {
+  if (crc32c(0, p + 8, kBatchHeaderBytes - 8 + payload) != get<uint32_t>(p + 4)) return false;
+  const char* q = p + kBatchHeaderBytes;
+  const char* end = q + payload;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (end - q < 4) return false;
+    uint32_t len = get<uint32_t>(q);
+    if (static_cast<size_t>(end - q - 4) < len) return false;
+    q += 4 + len;
+  }
+  return q == end;
+}
+} // namespace
+
+std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& valid_bytes) {
+  std::vector<BatchInfo> batches;
+  uint64_t pos = 0, next = expected_base;
+  std::string buf;
+  for (;;) {
+    char header[kBatchHeaderBytes];
+    if (!pread_all(fd, header, sizeof header, pos)) break;
+    uint32_t count = get<uint32_t>(header + 16), payload = get<uint32_t>(header + 20);
+    if (get<uint32_t>(header) != kBatchMagic || get<uint64_t>(header + 8) != next || count == 0 ||
+        payload > (1u << 30))
+      break;
+    buf.resize(kBatchHeaderBytes + payload);
+    if (!pread_all(fd, buf.data(), buf.size(), pos)) break; // torn
+    if (!batch_ok(buf.data(), count, payload)) break;
+    batches.push_back({pos, next, count, static_cast<uint32_t>(buf.size()), get<int64_t>(header + 24)});
+    pos += buf.size();
+    next += count;
+  }
+  valid_bytes = pos;
+  return batches;
+}
+
+void read_batch(int fd, const BatchInfo& info, uint64_t from, size_t max_records, std::vector<LogRecord>& out) {
+  std::string buf(info.bytes, '\0');
+  if (!pread_all(fd, buf.data(), buf.size(), info.position) ||
+      !batch_ok(buf.data(), info.count, info.bytes - static_cast<uint32_t>(kBatchHeaderBytes)))
+    throw std::runtime_error("log: batch at offset " + std::to_string(info.base) + " failed its check");
+  const char* q = buf.data() + kBatchHeaderBytes;
+  for (uint32_t i = 0; i < info.count && max_records; ++i) {
+    uint32_t len = get<uint32_t>(q);
+    if (info.base + i >= from) {
+      out.push_back({info.base + i, info.time_ms, std::string(q + 4, len)});
+      --max_records;
+    }
+    q += 4 + len;
+  }
+}
+
+} // namespace shopflow

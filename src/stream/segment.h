@@ -1,0 +1,50 @@
+// One segment file of a shard: DIR/log/shard-<n>/<base offset, 20 digits>.seg, holding record
+// batches back to back. A batch (all integers little-endian):
+//
+//   u32 magic      "SFLB" (0x424C4653)
+//   u32 crc        CRC-32C of every byte after this field up to the end of the payload
+//   u64 base       offset of the batch's first record
+//   u32 count      number of records (>= 1)
+//   u32 size       payload bytes
+//   i64 time_ms    wall-clock append time
+//   payload        count x (u32 length, bytes)
+//
+// Invariants: batches are contiguous and their offsets consecutive across the file; a file's
+// first batch starts at the file's base offset. Recovery keeps the longest valid prefix of the
+// last segment (a torn or corrupt tail is truncated) and never serves a batch whose CRC fails.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stream/log.h"
+
+namespace shopflow {
+
+inline constexpr uint32_t kBatchMagic = 0x424C4653;
+inline constexpr size_t kBatchHeaderBytes = 32;
+
+// Appends one encoded batch to `out`.
+void encode_batch(std::string& out, uint64_t base, int64_t time_ms, const std::vector<std::string_view>& records);
+
+struct BatchInfo {
+  uint64_t position = 0; // byte position in the file
+  uint64_t base = 0;
+  uint32_t count = 0;
+  uint32_t bytes = 0;    // whole batch, header included
+  int64_t time_ms = 0;
+};
+
+// Scans a segment file and returns its valid batches in order; `valid_bytes` is where the valid
+// prefix ends (the file's size when nothing is torn). `expected_base` is the file's base offset.
+std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& valid_bytes);
+
+// Reads and checks one batch at `info.position`; appends its records with offsets >= `from`.
+// Throws std::runtime_error if the batch no longer checks out (the file changed under us).
+void read_batch(int fd, const BatchInfo& info, uint64_t from, size_t max_records, std::vector<LogRecord>& out);
+
+std::string segment_file_name(uint64_t base); // "00000000000000000042.seg"
+
+} // namespace shopflow

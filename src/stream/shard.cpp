@@ -1,0 +1,205 @@
+#include "stream/shard.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <mutex>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace shopflow {
+
+namespace {
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("log: " + what + ": " + std::strerror(errno)); }
+
+void fsync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("open " + dir.string());
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("fsync " + dir.string());
+  }
+  ::close(fd);
+}
+} // namespace
+
+Shard::Segment::~Segment() {
+  if (fd >= 0) ::close(fd);
+}
+
+std::shared_ptr<Shard::Segment> Shard::open_segment(uint64_t base, bool create) {
+  auto s = std::make_shared<Segment>();
+  s->base = base;
+  s->path = dir_ / segment_file_name(base);
+  s->fd = ::open(s->path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
+  if (s->fd < 0) fail("open " + s->path.string());
+  return s;
+}
+
+Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segment_bytes_(segment_bytes) {
+  fs::create_directories(dir_);
+  std::vector<uint64_t> bases;
+  for (auto& e : fs::directory_iterator(dir_)) {
+    std::string name = e.path().filename().string();
+    if (name.size() == 24 && name.ends_with(".seg")) bases.push_back(std::stoull(name.substr(0, 20)));
+  }
+  std::sort(bases.begin(), bases.end());
+  for (size_t i = 0; i < bases.size(); ++i) {
+    auto s = open_segment(bases[i], false);
+    uint64_t valid = 0;
+    s->batches = scan_segment(s->fd, s->base, valid);
+    off_t size = ::lseek(s->fd, 0, SEEK_END);
+    bool last = i + 1 == bases.size();
+    if (static_cast<uint64_t>(size) != valid) {
+      if (!last) // a sealed segment must be whole; keep what checks out and drop the rest of the log
+        bases.resize(i + 1);
+      truncated_bytes_ += static_cast<uint64_t>(size) - valid;
+      if (::ftruncate(s->fd, static_cast<off_t>(valid)) != 0) fail("truncate " + s->path.string());
+      ::fdatasync(s->fd);
+    }
+    s->bytes = valid;
+    if (!segments_.empty() && segments_.back()->end() != s->base) break; // a gap: nothing after it is served
+    segments_.push_back(std::move(s));
+    if (i + 1 == bases.size()) break;
+  }
+  // Files past a torn sealed segment or a gap are unreachable; remove them.
+  for (uint64_t base : bases)
+    if (std::none_of(segments_.begin(), segments_.end(), [&](auto& s) { return s->base == base; }))
+      fs::remove(dir_ / segment_file_name(base));
+  if (segments_.empty()) {
+    segments_.push_back(open_segment(0, true));
+    fsync_dir(dir_);
+  }
+}
+
+Shard::~Shard() = default;
+
+uint64_t Shard::end_offset() const {
+  std::shared_lock lock(mutex_);
+  return segments_.back()->end();
+}
+
+uint64_t Shard::start_offset() const {
+  std::shared_lock lock(mutex_);
+  return segments_.front()->base;
+}
+
+uint64_t Shard::size_bytes() const {
+  std::shared_lock lock(mutex_);
+  uint64_t n = 0;
+  for (auto& s : segments_) n += s->bytes;
+  return n;
+}
+
+AppendResult Shard::write(uint32_t shard_id, const std::vector<std::string_view>& records, int64_t now_ms) {
+  if (records.empty()) throw std::invalid_argument("log: empty batch");
+  std::shared_ptr<Segment> active;
+  {
+    std::shared_lock lock(mutex_);
+    active = segments_.back();
+  }
+  if (active->bytes >= segment_bytes_) {
+    // Seal the full segment (make it durable) and start the next one.
+    if (::fdatasync(active->fd) != 0) fail("fdatasync " + active->path.string());
+    auto next = open_segment(active->end(), true);
+    dir_dirty_ = true;
+    std::unique_lock lock(mutex_);
+    segments_.push_back(next);
+    active = next;
+  }
+  uint64_t base = active->end();
+  std::string batch;
+  encode_batch(batch, base, now_ms, records);
+  const char* p = batch.data();
+  size_t left = batch.size();
+  uint64_t pos = active->bytes;
+  while (left) {
+    ssize_t n = ::pwrite(active->fd, p, left, static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      if (::ftruncate(active->fd, static_cast<off_t>(active->bytes)) != 0) { /* recovery will cut it */ }
+      errno = e;
+      fail("write " + active->path.string());
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+    pos += static_cast<uint64_t>(n);
+  }
+  BatchInfo info{active->bytes, base, static_cast<uint32_t>(records.size()), static_cast<uint32_t>(batch.size()), now_ms};
+  {
+    std::unique_lock lock(mutex_);
+    active->batches.push_back(info);
+    active->bytes += batch.size();
+  }
+  return {shard_id, base, base + records.size() - 1};
+}
+
+void Shard::sync() {
+  std::shared_ptr<Segment> active;
+  {
+    std::shared_lock lock(mutex_);
+    active = segments_.back();
+  }
+  if (::fdatasync(active->fd) != 0) fail("fdatasync " + active->path.string());
+  if (dir_dirty_) {
+    fsync_dir(dir_);
+    dir_dirty_ = false;
+  }
+}
+
+std::vector<LogRecord> Shard::read(uint64_t from, size_t max_records) const {
+  std::vector<LogRecord> out;
+  while (out.size() < max_records) {
+    std::shared_ptr<Segment> seg;
+    BatchInfo batch{};
+    {
+      std::shared_lock lock(mutex_);
+      auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
+                                 [](uint64_t off, const auto& s) { return off < s->base; });
+      if (it == segments_.begin()) {
+        if (segments_.empty()) break;
+        from = segments_.front()->base; // older records are gone (retention)
+        it = segments_.begin() + 1;
+      }
+      seg = *(it - 1);
+      auto b = std::upper_bound(seg->batches.begin(), seg->batches.end(), from,
+                                [](uint64_t off, const BatchInfo& bi) { return off < bi.base; });
+      if (b == seg->batches.begin()) break;
+      batch = *(b - 1);
+      if (from >= batch.base + batch.count) {
+        if (b != seg->batches.end()) batch = *b; // cannot happen: batches are contiguous
+        else if (it != segments_.end()) { from = (*it)->base; continue; }
+        else break; // at the end of the log
+      }
+    }
+    size_t before = out.size();
+    read_batch(seg->fd, batch, from, max_records - out.size(), out);
+    if (out.size() == before) break;
+    from = out.back().offset + 1;
+  }
+  return out;
+}
+
+void Shard::apply_retention(int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, uint64_t keep_from) {
+  uint64_t total = size_bytes();
+  for (;;) {
+    std::shared_ptr<Segment> oldest;
+    {
+      std::unique_lock lock(mutex_);
+      if (segments_.size() < 2) return;
+      oldest = segments_.front();
+      bool too_old = !oldest->batches.empty() && oldest->batches.back().time_ms < now_ms - max_age_ms;
+      bool too_big = total > max_bytes;
+      if (!(too_old || too_big) || oldest->end() > keep_from) return;
+      segments_.pop_front();
+    }
+    total -= oldest->bytes;
+    fs::remove(oldest->path);
+  }
+}
+
+} // namespace shopflow

@@ -1,0 +1,61 @@
+// One shard of the local log: a folder of segment files (segment.h) with consecutive offsets.
+// One writer (LocalLog's writer thread) appends; any number of readers read concurrently.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <shared_mutex>
+#include <vector>
+
+#include "stream/log.h"
+#include "stream/segment.h"
+
+namespace shopflow {
+
+class Shard {
+public:
+  // Opens (creating) the folder and recovers: every segment is checked, a torn or corrupt tail of
+  // the last one is truncated. `truncated_bytes` reports how much was cut.
+  Shard(std::filesystem::path dir, uint64_t segment_bytes);
+  ~Shard();
+
+  uint64_t end_offset() const;
+  uint64_t start_offset() const;
+  uint64_t size_bytes() const;
+  uint64_t truncated_bytes() const { return truncated_bytes_; }
+
+  // Writes one batch at the end (rolling to a new segment when the active one is full). Not yet
+  // durable: call sync(). Only the writer thread calls write() and sync().
+  AppendResult write(uint32_t shard_id, const std::vector<std::string_view>& records, int64_t now_ms);
+  void sync();
+
+  std::vector<LogRecord> read(uint64_t from, size_t max_records) const;
+
+  // Deletes whole segments, oldest first, while the shard is over `max_bytes` or the segment's
+  // last append is older than `max_age_ms`; never the active segment, never a segment holding an
+  // offset >= `keep_from` (not yet consumed by every registered consumer).
+  void apply_retention(int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, uint64_t keep_from);
+
+private:
+  struct Segment {
+    uint64_t base = 0;
+    int fd = -1;
+    std::filesystem::path path;
+    std::vector<BatchInfo> batches;
+    uint64_t bytes = 0;
+    uint64_t end() const { return batches.empty() ? base : batches.back().base + batches.back().count; }
+    ~Segment();
+  };
+  std::shared_ptr<Segment> open_segment(uint64_t base, bool create);
+
+  std::filesystem::path dir_;
+  uint64_t segment_bytes_;
+  uint64_t truncated_bytes_ = 0;
+  bool dir_dirty_ = false; // a segment file was created and the folder is not yet synced
+  mutable std::shared_mutex mutex_;
+  std::deque<std::shared_ptr<Segment>> segments_;
+};
+
+} // namespace shopflow
