@@ -19,7 +19,8 @@ namespace shopflow {
 
 class LineScan {
 public:
-  // Registers the function on `con`'s database. The LineScan must outlive every query using it.
+  // Registers the function on `con`'s database (once per database: every connection sees it).
+  // The LineScan must outlive every query using it.
   explicit LineScan(DuckConnection& con);
   using Blocks = std::vector<std::shared_ptr<const LineColumns>>;
   // Makes `blocks` scannable, in order, under the returned id until withdraw(id).

@@ -80,6 +80,35 @@ AppendResult LocalLog::append(uint32_t shard_id, const std::vector<std::string_v
   return result.get();
 }
 
+std::vector<AppendResult> LocalLog::append_all(const std::vector<ShardBatch>& batches) {
+  std::vector<Request> requests(batches.size());
+  std::vector<std::future<AppendResult>> results;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    shard(batches[i].shard);
+    if (batches[i].records.empty()) throw std::invalid_argument("log: empty batch");
+    requests[i].shard = batches[i].shard;
+    requests[i].records = &batches[i].records;
+    results.push_back(requests[i].done.get_future());
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) throw std::runtime_error("log: closing");
+    for (auto& r : requests) queue_.push_back(&r);
+  }
+  queue_cv_.notify_one();
+  std::vector<AppendResult> out;
+  std::exception_ptr error;
+  for (auto& f : results) { // wait for all before returning: requests live on this stack
+    try {
+      out.push_back(f.get());
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return out;
+}
+
 void LocalLog::writer_loop() {
   auto last_sync = std::chrono::steady_clock::now();
   auto last_retention = last_sync;

@@ -44,6 +44,7 @@ public:
 
   uint32_t shard_count() const override { return static_cast<uint32_t>(shards_.size()); }
   AppendResult append(uint32_t shard, const std::vector<std::string_view>& records) override;
+  std::vector<AppendResult> append_all(const std::vector<ShardBatch>& batches) override;
   std::vector<LogRecord> read(uint32_t shard, uint64_t from, size_t max_records) override;
   uint64_t end_offset(uint32_t shard) const override;
   uint64_t start_offset(uint32_t shard) const override;

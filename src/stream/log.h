@@ -28,6 +28,17 @@ public:
   // Appends `records` to `shard` as one batch, in order, with consecutive offsets. Returns once
   // the batch is as durable as the log's durability setting promises. Throws on I/O errors.
   virtual AppendResult append(uint32_t shard, const std::vector<std::string_view>& records) = 0;
+  // Appends several batches (to different shards, or the same) and returns when all are durable;
+  // an implementation may cover them all with one sync. Results are in the order given.
+  struct ShardBatch {
+    uint32_t shard;
+    std::vector<std::string_view> records;
+  };
+  virtual std::vector<AppendResult> append_all(const std::vector<ShardBatch>& batches) {
+    std::vector<AppendResult> out;
+    for (auto& b : batches) out.push_back(append(b.shard, b.records));
+    return out;
+  }
   // Reads up to `max_records` records of `shard` starting at `from` (the first offset not yet
   // consumed). Returns fewer (possibly none) at the end of the log.
   virtual std::vector<LogRecord> read(uint32_t shard, uint64_t from, size_t max_records) = 0;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <fcntl.h>
+#include <fstream>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -16,6 +18,23 @@ void fsync_dir(const fs::path& dir) {
     ::close(fd);
   }
 }
+std::string partition_folder(int partition) {
+  char folder[40];
+  std::snprintf(folder, sizeof folder, "year=%04d/month=%02d", partition / 100, partition % 100);
+  return folder;
+}
+
+// "stream-<shard>-<first>-<last>.parquet" -> shard and first offset.
+bool parse_stream_name(const std::string& name, uint32_t& shard, uint64_t& first) {
+  unsigned s = 0;
+  unsigned long long f = 0, l = 0;
+  int used = 0;
+  if (std::sscanf(name.c_str(), "stream-%u-%llu-%llu.parquet%n", &s, &f, &l, &used) != 3 || size_t(used) != name.size())
+    return false;
+  shard = s;
+  first = f;
+  return true;
+}
 } // namespace
 
 LakeWriter::LakeWriter(fs::path root) : root_(std::move(root)) { fs::create_directories(root_ / "_staging"); }
@@ -26,9 +45,7 @@ std::string LakeWriter::glob(const std::string& table) const { return (root_ / t
 
 void LakeWriter::stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int segment,
                        const std::string& select_sql) {
-  char folder[40];
-  std::snprintf(folder, sizeof folder, "year=%04d/month=%02d", partition / 100, partition % 100);
-  fs::path dir = staging(job) / table / folder;
+  fs::path dir = staging(job) / table / partition_folder(partition);
   fs::create_directories(dir);
   fs::path file = dir / ("part-" + std::to_string(segment) + ".parquet");
   con.execute("COPY (" + select_sql + ") TO " + sql_literal(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
@@ -68,6 +85,64 @@ void LakeWriter::remove_published(int64_t job) {
     for (auto& entry : fs::recursive_directory_iterator(dir)) {
       if (entry.is_regular_file() && entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove(entry.path());
     }
+  }
+}
+
+void LakeWriter::write_stream_file(DuckConnection& con, const std::string& table, int partition, uint32_t shard,
+                                   uint64_t first, uint64_t last, const std::string& select_sql) {
+  fs::path dir = root_ / table / partition_folder(partition);
+  fs::create_directories(dir);
+  std::string name = "stream-" + std::to_string(shard) + "-" + std::to_string(first) + "-" + std::to_string(last) + ".parquet";
+  fs::path tmp = dir / (name + ".tmp");
+  con.execute("COPY (" + select_sql + ") TO " + sql_literal(tmp.string()) + " (FORMAT parquet, COMPRESSION zstd)");
+  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fdatasync(fd);
+    ::close(fd);
+  }
+  fs::rename(tmp, dir / name);
+  fsync_dir(dir);
+}
+
+uint64_t LakeWriter::stream_manifest(uint32_t shard) const {
+  std::ifstream in(root_ / "_stream" / ("shard-" + std::to_string(shard)));
+  uint64_t next = 0;
+  in >> next;
+  return next;
+}
+
+void LakeWriter::set_stream_manifest(uint32_t shard, uint64_t next_offset) {
+  fs::path dir = root_ / "_stream";
+  fs::create_directories(dir);
+  fs::path tmp = dir / ("shard-" + std::to_string(shard) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << next_offset << "\n";
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fdatasync(fd);
+    ::close(fd);
+  }
+  fs::rename(tmp, dir / ("shard-" + std::to_string(shard)));
+  fsync_dir(dir);
+}
+
+void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
+  for (const char* table : kLakeTables) {
+    fs::path dir = root_ / table;
+    if (!fs::exists(dir)) continue;
+    std::vector<fs::path> doomed;
+    for (auto& e : fs::recursive_directory_iterator(dir)) {
+      std::string name = e.path().filename().string();
+      uint32_t s;
+      uint64_t first;
+      if (name.ends_with(".tmp")) doomed.push_back(e.path());
+      else if (parse_stream_name(name, s, first) && s == shard && first >= from) doomed.push_back(e.path());
+    }
+    for (auto& p : doomed) fs::remove(p);
   }
 }
 

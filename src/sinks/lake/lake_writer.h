@@ -35,6 +35,16 @@ public:
   void remove_published(int64_t job);
   std::vector<int64_t> staged_jobs() const;
 
+  // Stream path. A shard's files are <table>/year=YYYY/month=MM/stream-<shard>-<first>-<last>.parquet
+  // (written under a .tmp name, then renamed); lake/_stream/shard-<n> holds the next offset whose
+  // lines are not yet in the lake (the manifest, replaced by rename).
+  void write_stream_file(DuckConnection& con, const std::string& table, int partition, uint32_t shard,
+                         uint64_t first, uint64_t last, const std::string& select_sql);
+  uint64_t stream_manifest(uint32_t shard) const;
+  void set_stream_manifest(uint32_t shard, uint64_t next_offset);
+  // Deletes a shard's stream files whose first offset is >= `from` (written after the manifest).
+  void remove_stream_files_from(uint32_t shard, uint64_t from);
+
   const std::filesystem::path& root() const { return root_; }
   // A glob over a table's files, e.g. "DIR/lake/transactions/*/*/*.parquet".
   std::string glob(const std::string& table) const;

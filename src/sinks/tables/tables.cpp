@@ -1,6 +1,8 @@
 #include "sinks/tables/tables.h"
 
 #include <algorithm>
+#include <climits>
+#include <map>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -9,7 +11,6 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
@@ -164,10 +165,6 @@ Tables::Tables(const std::string& path) : path_(path) {
   options.compression = rocksdb::kLZ4Compression;
   options.IncreaseParallelism(2);
   options.write_buffer_size = 128 << 20;
-  // Jobs write in bulk and flush at their end, so the memtable is an append-only vector sorted
-  // once at flush (much cheaper than a skip list insert per key).
-  options.memtable_factory.reset(new rocksdb::VectorRepFactory());
-  options.allow_concurrent_memtable_write = false;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -322,6 +319,72 @@ std::vector<std::string> Tables::remove_job(DuckConnection& wh, int64_t job, con
   sync.sync = true;
   check(db_->Write(sync, &batch), "remove job");
   return invoices;
+}
+
+namespace {
+std::string offset_key(const std::string& sink, uint32_t shard) { return "o" + sink + '\0' + std::to_string(shard); }
+
+// One Customer-table row being recomputed.
+struct SummaryAcc {
+  int64_t first_date_us = INT64_MAX, lines = 0, quantity = 0, amount_milli = 0;
+  std::string country;
+  void add(int64_t date_us, int32_t quantity_, int64_t amount, std::string_view country_) {
+    first_date_us = std::min(first_date_us, date_us);
+    ++lines;
+    quantity += quantity_;
+    amount_milli += amount;
+    if (country.empty()) country = country_;
+  }
+};
+} // namespace
+
+uint64_t Tables::stream_offset(const std::string& sink, uint32_t shard) const {
+  std::string value;
+  if (!db_->Get(rocksdb::ReadOptions(), offset_key(sink, shard), &value).ok() || value.size() != 8) return 0;
+  uint64_t v;
+  std::memcpy(&v, value.data(), 8);
+  return v;
+}
+
+void Tables::apply_stream_batch(const std::string& sink, const CleanedBatch& b) {
+  rocksdb::WriteBatch wb;
+  // invoice -> customer -> summary, over the batch's lines and the lines already stored.
+  std::map<std::string, std::map<std::string, SummaryAcc>> touched;
+  std::string key, value;
+  for (const LineColumns* l : {b.transactions.get(), b.cancellations.get()}) {
+    for (size_t r = 0; r < l->size(); ++r) {
+      std::string_view desc = l->description[r];
+      char buf[48];
+      encode_line(key, value, l->invoice_no[r], l->stock_code[r], l->source(r, buf), l->has_description[r] ? &desc : nullptr,
+                  l->quantity[r], l->invoice_date_us[r], l->unit_price_milli[r], l->amount_milli[r], l->line_type[r],
+                  l->customer_id[r], l->country[r]);
+      wb.Put(key, value);
+      touched[std::string(l->invoice_no[r])][std::string(l->customer_id[r])].add(
+          l->invoice_date_us[r], l->quantity[r], l->amount_milli[r], l->country[r]);
+    }
+  }
+  for (auto& [invoice, customers] : touched) {
+    for (const InvoiceLine& line : invoice_lines(invoice))
+      customers[line.customer_id].add(line.invoice_date_us, line.quantity, line.amount_milli, line.country);
+    for (auto& [customer, s] : customers) {
+      key.assign("c");
+      key.append(customer).push_back('\0');
+      key.append(invoice);
+      value.clear();
+      put_num<int64_t>(value, s.first_date_us);
+      put_num<int64_t>(value, s.lines);
+      put_num<int64_t>(value, s.quantity);
+      put_num<int64_t>(value, s.amount_milli);
+      put_str(value, s.country);
+      wb.Put(key, value);
+    }
+  }
+  value.clear();
+  put_num<uint64_t>(value, b.next_offset);
+  wb.Put(offset_key(sink, b.shard), value);
+  // The WAL makes it survive a process crash; a lost tail after a power failure is re-applied
+  // from the durable log, since the offset key goes with it.
+  check(db_->Write(rocksdb::WriteOptions(), &wb), "apply stream batch");
 }
 
 std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, const std::string* stock_code) const {

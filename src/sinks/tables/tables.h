@@ -4,6 +4,7 @@
 //   'i' invoice_no \0 stock_code \0 source   -> InvoiceLine  (Invoice table: every line)
 //   'c' customer_id \0 invoice_no            -> InvoiceSummary (Customer table)
 //   'j' <job as decimal>                      -> "" (marker: the batch job's rows are all here)
+//   'o' sink \0 shard                          -> u64 next stream offset stored (stream path)
 // Values, little-endian, str = u32 length + bytes:
 //   InvoiceLine:    i32 quantity, i64 invoice_date_us, i64 unit_price_milli, i64 amount_milli,
 //                   u8 line_type, u8 flags (bit 0: has description), str description,
@@ -22,6 +23,7 @@
 
 #include "core/record.h"
 #include "db/duckdb.h"
+#include "pipeline/cleaned_batch.h"
 #include "sinks/line_columns.h"
 
 namespace rocksdb {
@@ -85,6 +87,11 @@ public:
   std::vector<std::string> remove_job(DuckConnection& warehouse, int64_t job, const std::string& from,
                                       const std::string& to);
   bool has_job(int64_t job) const;
+
+  // Stream path: stores a cleaned batch's lines, the recomputed Customer-table rows of the
+  // invoices it touches, and `sink`'s offset for the batch's shard, in one atomic write.
+  void apply_stream_batch(const std::string& sink, const CleanedBatch& batch);
+  uint64_t stream_offset(const std::string& sink, uint32_t shard) const;
 
   std::vector<InvoiceLine> invoice_lines(const std::string& invoice_no, const std::string* stock_code = nullptr) const;
   std::vector<InvoiceSummary> customer_invoices(const std::string& customer_id) const;

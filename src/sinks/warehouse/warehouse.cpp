@@ -41,6 +41,12 @@ CREATE TABLE IF NOT EXISTS imports (
   started_at     TIMESTAMP NOT NULL,
   finished_at    TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS stream_offsets (
+  sink        VARCHAR NOT NULL,
+  shard       INTEGER NOT NULL,
+  next_offset BIGINT NOT NULL,
+  PRIMARY KEY (sink, shard)
+);
 CREATE OR REPLACE VIEW invoices AS
   SELECT invoice_no, false AS cancelled, any_value(customer_id) AS customer_id, any_value(country) AS country,
          min(invoice_date) AS invoice_date, count(*) AS lines, sum(quantity) AS quantity, sum(amount) AS amount

@@ -1,0 +1,46 @@
+#include "pipeline/cleaned_batch.h"
+
+#include "core/clean.h"
+#include "core/utf8.h"
+#include "pipeline/log_record.h"
+
+namespace shopflow {
+
+std::string stream_source_prefix(uint32_t shard) { return "stream:" + std::to_string(shard) + ":"; }
+
+CleanedBatch clean_records(uint32_t shard, const std::vector<LogRecord>& records) {
+  CleanedBatch b;
+  b.shard = shard;
+  std::string prefix = stream_source_prefix(shard);
+  b.transactions = std::make_shared<LineColumns>(prefix, records.size());
+  b.cancellations = std::make_shared<LineColumns>(prefix);
+  if (records.empty()) return b;
+  b.first_offset = records.front().offset;
+  b.next_offset = records.back().offset + 1;
+  for (const LogRecord& rec : records) {
+    InputRow row;
+    int64_t received_at = 0;
+    CleanResult r;
+    if (decode_log_row(rec.data, row, received_at)) {
+      r = clean(row);
+    } else {
+      ++b.undecodable;
+      r.destination = Destination::Rejected;
+      r.reason = RejectReason::Malformed;
+      r.detail = "not a shopflow log row";
+      row.raw = rec.data;
+      received_at = rec.append_time_ms * 1000;
+    }
+    switch (r.destination) {
+    case Destination::Transactions: b.transactions->add(r.line, rec.offset); break;
+    case Destination::Cancellations: b.cancellations->add(r.line, rec.offset); break;
+    case Destination::Rejected:
+      b.rejected.push_back({prefix + std::to_string(rec.offset), escape_invalid_utf8(row.raw),
+                            std::string(reason_name(r.reason)), std::string(r.detail), received_at});
+      break;
+    }
+  }
+  return b;
+}
+
+} // namespace shopflow

@@ -1,0 +1,90 @@
+#include <chrono>
+#include <map>
+
+#include "db/line_scan.h"
+#include "pipeline/sink_consumer.h"
+
+namespace shopflow {
+
+namespace {
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+class LakeConsumer final : public SinkConsumer {
+public:
+  LakeConsumer(DataDir& dir, uint32_t shards, LakeBuffering buffering)
+      : lake_(dir.lake()), con_(dir.warehouse().database()), scan_(dir.warehouse().line_scan()), buffering_(buffering) {
+    for (uint32_t s = 0; s < shards; ++s) lake_.remove_stream_files_from(s, lake_.stream_manifest(s));
+  }
+  const char* name() const override { return "lake"; }
+  uint64_t committed_offset(uint32_t shard) override {
+    auto it = committed_.find(shard);
+    return it != committed_.end() ? it->second : committed_[shard] = lake_.stream_manifest(shard);
+  }
+
+  void apply(const CleanedBatch& b) override {
+    Pending& p = pending_[b.shard];
+    if (p.next == 0 && p.transactions.empty() && p.cancellations.empty()) {
+      p.first = b.first_offset;
+      p.since_ms = steady_ms();
+    }
+    if (b.transactions->size()) p.transactions.push_back(b.transactions);
+    if (b.cancellations->size()) p.cancellations.push_back(b.cancellations);
+    p.lines += b.transactions->size() + b.cancellations->size();
+    p.next = b.next_offset;
+    if (p.lines >= buffering_.max_lines) write(b.shard, p);
+  }
+
+  void flush(bool force) override {
+    int64_t now = steady_ms();
+    for (auto& [shard, p] : pending_)
+      if (p.next && (force || now - p.since_ms >= buffering_.max_age_ms)) write(shard, p);
+  }
+
+private:
+  struct Pending {
+    uint64_t first = 0, next = 0; // offsets covered: [first, next); next == 0: nothing pending
+    size_t lines = 0;
+    int64_t since_ms = 0;
+    LineScan::Blocks transactions, cancellations;
+  };
+
+  void write(uint32_t shard, Pending& p) {
+    for (auto& [table, blocks] : {std::pair{"transactions", &p.transactions}, std::pair{"cancellations", &p.cancellations}}) {
+      if (blocks->empty()) continue;
+      std::map<int, size_t> months;
+      for (auto& b : *blocks)
+        for (auto& [partition, rows] : b->partitions()) months[partition] += rows.size();
+      int64_t id = scan_.expose(*blocks);
+      try {
+        for (auto& [partition, n] : months)
+          lake_.write_stream_file(con_, table, partition, shard, p.first, p.next - 1,
+                                  "SELECT * FROM shopflow_lines(" + std::to_string(id) + ", " + std::to_string(partition) + ")");
+      } catch (...) {
+        scan_.withdraw(id);
+        throw;
+      }
+      scan_.withdraw(id);
+    }
+    lake_.set_stream_manifest(shard, p.next);
+    committed_[shard] = p.next;
+    p = Pending{};
+  }
+
+  LakeWriter& lake_;
+  DuckConnection con_;
+  LineScan& scan_; // registered once per database, shared by its connections
+  LakeBuffering buffering_;
+  std::map<uint32_t, Pending> pending_;
+  std::map<uint32_t, uint64_t> committed_; // cache of the manifests
+};
+
+} // namespace
+
+std::unique_ptr<SinkConsumer> make_lake_consumer(DataDir& dir, uint32_t shards, LakeBuffering buffering) {
+  return std::make_unique<LakeConsumer>(dir, shards, buffering);
+}
+
+} // namespace shopflow

@@ -1,0 +1,104 @@
+#include "pipeline/pipeline.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace shopflow {
+
+Pipeline::Pipeline(Log& log, std::vector<std::unique_ptr<SinkConsumer>> sinks, size_t batch_records)
+    : log_(log), batch_records_(batch_records) {
+  for (auto& sink : sinks) {
+    auto w = std::make_unique<Worker>();
+    w->sink = std::move(sink);
+    w->stored = std::vector<std::atomic<uint64_t>>(log.shard_count());
+    for (uint32_t s = 0; s < log.shard_count(); ++s) {
+      uint64_t committed = w->sink->committed_offset(s);
+      w->read_next.push_back(committed);
+      w->stored[s] = committed;
+    }
+    workers_.push_back(std::move(w));
+  }
+}
+
+Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::start() {
+  for (auto& w : workers_) w->thread = std::thread([this, &w = *w] { run(w); });
+}
+
+void Pipeline::stop() {
+  stopping_ = true;
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+void Pipeline::run(Worker& w) {
+  uint32_t shards = log_.shard_count();
+  while (!stopping_) {
+    bool any = false;
+    try {
+      for (uint32_t s = 0; s < shards && !stopping_; ++s) {
+        std::vector<LogRecord> records = log_.read(s, w.read_next[s], batch_records_);
+        if (records.empty()) continue;
+        CleanedBatch batch = clean_records(s, records);
+        w.sink->apply(batch);
+        w.read_next[s] = batch.next_offset;
+        ++w.batches;
+        any = true;
+      }
+      bool force = w.flush_requested.exchange(false);
+      w.sink->flush(force);
+      for (uint32_t s = 0; s < shards; ++s) {
+        uint64_t committed = w.sink->committed_offset(s);
+        if (committed != w.stored[s]) {
+          w.stored[s] = committed;
+          log_.commit_offset(w.sink->name(), s, committed);
+        }
+      }
+    } catch (const std::exception& e) {
+      // The batch was not stored; it is read again from the committed offsets after a pause.
+      {
+        std::lock_guard lock(w.error_mutex);
+        w.last_error = e.what();
+      }
+      std::fprintf(stderr, "shopflow: %s sink: %s (retrying)\n", w.sink->name(), e.what());
+      for (uint32_t s = 0; s < shards; ++s) w.read_next[s] = w.sink->committed_offset(s);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    if (!any) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+bool Pipeline::drain(int64_t timeout_ms) {
+  std::vector<uint64_t> target;
+  for (uint32_t s = 0; s < log_.shard_count(); ++s) target.push_back(log_.end_offset(s));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    bool done = true;
+    for (auto& w : workers_) {
+      for (uint32_t s = 0; s < target.size(); ++s)
+        if (w->stored[s] < target[s]) done = false;
+      if (!done) w->flush_requested = true;
+    }
+    if (done) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+std::vector<Pipeline::SinkStatus> Pipeline::status() const {
+  std::vector<SinkStatus> out;
+  for (auto& w : workers_) {
+    SinkStatus s;
+    s.name = w->sink->name();
+    for (auto& v : w->stored) s.stored.push_back(v.load());
+    s.batches = w->batches;
+    std::lock_guard lock(w->error_mutex);
+    s.last_error = w->last_error;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+} // namespace shopflow

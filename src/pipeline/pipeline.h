@@ -1,0 +1,57 @@
+// Runs one thread per sink consumer: each reads every shard of the log from the sink's own
+// committed offset, cleans with core, and hands the batch to its sink. Lag per sink and shard is
+// exposed for /metrics; drain() waits until every sink has stored everything appended so far.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pipeline/sink_consumer.h"
+#include "stream/log.h"
+
+namespace shopflow {
+
+class Pipeline {
+public:
+  Pipeline(Log& log, std::vector<std::unique_ptr<SinkConsumer>> sinks, size_t batch_records = 20'000);
+  ~Pipeline(); // stops the threads (without draining)
+
+  void start();
+  // Waits until every sink has stored every record appended before the call (lake buffers are
+  // flushed). Returns false on timeout.
+  bool drain(int64_t timeout_ms);
+  void stop();
+
+  struct SinkStatus {
+    std::string name;
+    std::vector<uint64_t> stored; // next offset stored per shard
+    uint64_t batches = 0;
+    std::string last_error;
+  };
+  std::vector<SinkStatus> status() const;
+
+private:
+  struct Worker {
+    std::unique_ptr<SinkConsumer> sink;
+    std::vector<uint64_t> read_next;             // next offset to read per shard
+    std::vector<std::atomic<uint64_t>> stored;   // committed per shard (for lag)
+    std::atomic<uint64_t> batches{0};
+    std::atomic<bool> flush_requested{false};
+    mutable std::mutex error_mutex;
+    std::string last_error;
+    std::thread thread;
+  };
+  void run(Worker& w);
+
+  Log& log_;
+  size_t batch_records_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> stopping_{false};
+};
+
+} // namespace shopflow

@@ -1,0 +1,42 @@
+// A consumer moves cleaned batches of the log into one sink, exactly once: the sink stores the
+// offset it has reached in the same atomic write as the data (see each implementation).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "batch/data_dir.h"
+#include "pipeline/cleaned_batch.h"
+
+namespace shopflow {
+
+class SinkConsumer {
+public:
+  virtual ~SinkConsumer() = default;
+  virtual const char* name() const = 0;
+  // The next offset of `shard` the sink has not yet stored (0 at first).
+  virtual uint64_t committed_offset(uint32_t shard) = 0;
+  // Stores a batch. A sink that buffers (the lake) may store it later, in flush().
+  virtual void apply(const CleanedBatch& batch) = 0;
+  // Stores buffered batches if they are due (or now, when `force`). Called often.
+  virtual void flush(bool /*force*/) {}
+};
+
+// Warehouse: each batch in one DuckDB transaction with its row of stream_offsets.
+std::unique_ptr<SinkConsumer> make_warehouse_consumer(DataDir& dir);
+// Tables: each batch in one RocksDB WriteBatch with the offset key and the touched invoices'
+// Customer-table summaries.
+std::unique_ptr<SinkConsumer> make_tables_consumer(DataDir& dir);
+
+struct LakeBuffering {
+  uint64_t max_lines = 200'000; // flush a shard's buffer at this many lines...
+  int64_t max_age_ms = 1000;    // ...or when its oldest line waited this long
+};
+// Lake: buffers per shard; a flush writes one Parquet file per table and month named by the
+// offset range (stream-<shard>-<first>-<last>.parquet) and then renames the shard's manifest
+// (lake/_stream/shard-<n>: the next offset) into place. Files beyond the manifest are leftovers
+// of a crash and are deleted at start.
+std::unique_ptr<SinkConsumer> make_lake_consumer(DataDir& dir, uint32_t shards, LakeBuffering buffering);
+
+} // namespace shopflow

@@ -1,0 +1,20 @@
+#include "pipeline/sink_consumer.h"
+
+namespace shopflow {
+
+namespace {
+class TablesConsumer final : public SinkConsumer {
+public:
+  explicit TablesConsumer(DataDir& dir) : tables_(dir.tables()) {}
+  const char* name() const override { return "tables"; }
+  uint64_t committed_offset(uint32_t shard) override { return tables_.stream_offset(name(), shard); }
+  void apply(const CleanedBatch& b) override { tables_.apply_stream_batch(name(), b); }
+
+private:
+  Tables& tables_;
+};
+} // namespace
+
+std::unique_ptr<SinkConsumer> make_tables_consumer(DataDir& dir) { return std::make_unique<TablesConsumer>(dir); }
+
+} // namespace shopflow
