@@ -44,9 +44,11 @@ CsvReader::CsvReader(ReadFn read, Options options) : read_(std::move(read)), opt
 }
 
 // Moves unread bytes to the front and reads more. Returns false if nothing more can be read.
+// Reads more input after end_. Unread bytes move to the front (invalidating views into the
+// buffer) only when the buffer has no room left at its end.
 bool CsvReader::fill() {
   if (eof_) return false;
-  if (begin_ > 0) {
+  if (end_ == buf_.size() && begin_ > 0) {
     std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
     end_ -= begin_;
     begin_ = 0;
@@ -197,7 +199,9 @@ bool CsvReader::read_batch(std::vector<InputRow>& rows, size_t max_rows) {
       continue;
     }
     InputRow row;
+    size_t arena_mark = arena_.size();
     if (parse_record(row, eof_) == Parse::NeedMore) {
+      arena_.resize(arena_mark); // drop what the incomplete record left
       if (end_ - begin_ > options_.max_record_bytes) {
         // No record ends within the limit: reject it (keeping its first 4 KiB) and resynchronise.
         size_t keep = std::min<size_t>(4096, end_ - begin_);
@@ -213,10 +217,11 @@ bool CsvReader::read_batch(std::vector<InputRow>& rows, size_t max_rows) {
         skipping_ = true;
         break;
       }
-      if (!rows.empty()) break; // hand out what we have; views must stay valid
-      arena_.clear();
+      // Rows already handed out hold views into the buffer: read more only if that moves nothing.
+      if (!rows.empty() && end_ == buf_.size()) break;
+      if (rows.empty()) arena_.clear();
       if (!fill() && !eof_) break;
-      if (buf_.size() > arena_.capacity()) arena_.reserve(buf_.size());
+      if (rows.empty() && buf_.size() > arena_.capacity()) arena_.reserve(buf_.size());
       continue;
     }
     if (first_record_) {
@@ -236,7 +241,8 @@ bool CsvReader::read_batch(std::vector<InputRow>& rows, size_t max_rows) {
     }
     rows.push_back(row);
     if (begin_ == end_ && eof_) break;
-    if (begin_ == end_) break; // refill at the next call
+    if (begin_ == end_ && end_ == buf_.size()) break; // a refill would move the buffer: next call
+    if (begin_ == end_ && !fill()) break;
   }
   return !rows.empty();
 }

@@ -5,7 +5,9 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <csignal>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -45,6 +47,47 @@ RunResult run_shopflow(const std::string& args) {
   r.err = read_file(io.path / "err");
   return r;
 }
+
+ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args) {
+  out_ = data.string() + ".serve.out";
+  err_ = data.string() + ".serve.err";
+  std::string cmd = std::string("exec ") + SHOPFLOW_BIN + " serve --listen 127.0.0.1:0 --data " + data.string() + " " +
+                    extra_args + " >" + out_.string() + " 2>" + err_.string();
+  pid_ = fork();
+  if (pid_ == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 600 && url_.empty(); ++i) {
+    std::string out = read_file(out_);
+    size_t at = out.find("http://");
+    if (at != std::string::npos) {
+      size_t end = out.find_first_of(" \n", at);
+      url_ = out.substr(at, end - at);
+      port_ = static_cast<uint16_t>(std::stoi(url_.substr(url_.rfind(':') + 1)));
+      break;
+    }
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) throw std::runtime_error("serve exited: " + read_file(err_));
+    usleep(50'000);
+  }
+  if (url_.empty()) throw std::runtime_error("serve did not start: " + read_file(err_));
+}
+
+ServeProcess::~ServeProcess() {
+  if (pid_ > 0) stop(9);
+}
+
+int ServeProcess::stop(int signal) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string ServeProcess::log() const { return read_file(err_); }
 
 std::string reference_csv() { return std::string(SHOPFLOW_SHARED_DATA) + "/online_retail_2010-12.csv"; }
 

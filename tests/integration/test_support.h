@@ -21,6 +21,23 @@ struct RunResult {
 RunResult run_shopflow(const std::string& args);
 
 std::string reference_csv(); // ../shared/data/online_retail_2010-12.csv
+
+// `shopflow serve` on a free loopback port, in a child process; stopped with SIGTERM.
+class ServeProcess {
+public:
+  explicit ServeProcess(const std::filesystem::path& data, const std::string& extra_args = "");
+  ~ServeProcess();
+  const std::string& url() const { return url_; }
+  uint16_t port() const { return port_; }
+  int stop(int signal = 15); // returns the exit code (128 + signal when killed)
+  std::string log() const;   // its stderr so far
+
+private:
+  std::filesystem::path out_, err_;
+  int pid_ = -1;
+  std::string url_;
+  uint16_t port_ = 0;
+};
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
 

@@ -1,0 +1,315 @@
+#include "api/api_service.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "api/record_body.h"
+#include "core/clean.h"
+#include "core/decimal.h"
+#include "core/timestamp.h"
+#include "formats/json_record.h"
+#include "pipeline/ingest.h"
+
+namespace http = boost::beast::http;
+
+namespace shopflow {
+
+namespace {
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string json_str(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+std::string error_json(std::string_view message) { return "{\"error\":" + json_str(message) + "}"; }
+
+// Decimal text without trailing zeros: 2550 -> "2.55", 6000 -> "6".
+std::string plain_decimal(int64_t milli) {
+  std::string s = format_milli(milli);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string line_json(const InvoiceLine& l) {
+  return fmt::format("{{\"stock_code\":{},\"description\":{},\"quantity\":{},\"invoice_date\":\"{}\",\"unit_price\":{},"
+                     "\"amount\":{},\"customer_id\":{},\"country\":{},\"line_type\":\"{}\",\"source\":{}}}",
+                     json_str(l.stock_code), l.description ? json_str(*l.description) : "null", l.quantity,
+                     format_timestamp(l.invoice_date_us), plain_decimal(l.unit_price_milli), plain_decimal(l.amount_milli),
+                     json_str(l.customer_id), json_str(l.country), line_type_name(l.line_type), json_str(l.source));
+}
+
+// The seed's DynamoDB-typed item for an (InvoiceNo, StockCode): the first line's fields, the
+// total quantity over every line, and every line under "Lines".
+std::string dynamodb_item(const std::vector<InvoiceLine>& lines) {
+  const InvoiceLine& f = lines.front();
+  int64_t quantity = 0;
+  for (auto& l : lines) quantity += l.quantity;
+  auto item = [](const InvoiceLine& l, int64_t qty) {
+    return fmt::format("\"InvoiceNo\":{{\"S\":{}}},\"StockCode\":{{\"S\":{}}},\"Description\":{},\"Quantity\":{{\"N\":\"{}\"}},"
+                       "\"InvoiceDate\":{{\"S\":\"{}\"}},\"UnitPrice\":{{\"N\":\"{}\"}},\"CustomerID\":{{\"S\":{}}},"
+                       "\"Country\":{{\"S\":{}}}",
+                       json_str(l.invoice_no), json_str(l.stock_code),
+                       l.description ? "{\"S\":" + json_str(*l.description) + "}" : std::string("{\"NULL\":true}"), qty,
+                       format_timestamp(l.invoice_date_us), plain_decimal(l.unit_price_milli), json_str(l.customer_id),
+                       json_str(l.country));
+  };
+  std::string out = "{" + item(f, quantity) + ",\"Lines\":{\"L\":[";
+  for (size_t i = 0; i < lines.size(); ++i) out += (i ? "," : "") + std::string("{\"M\":{") + item(lines[i], lines[i].quantity) + "}}";
+  return out + "]}}";
+}
+
+} // namespace
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() + 0 && isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::string query_param(std::string_view query, std::string_view key) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view pair = query.substr(pos, amp - pos);
+    size_t eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq), true) == key)
+      return eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+    pos = amp + 1;
+  }
+  return {};
+}
+
+ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options)
+    : dir_(dir), log_(log), pipeline_(pipeline), options_(options) {}
+
+void ApiService::handle(const HttpRequest& req, HttpResponse& res) {
+  auto started = std::chrono::steady_clock::now();
+  std::string_view target(req.target().data(), req.target().size());
+  size_t q = target.find('?');
+  std::string path = std::string(target.substr(0, q));
+  std::string query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+  std::string route = "other";
+  auto method = req.method();
+  auto not_allowed = [&](const char* allow) {
+    res.set(http::field::allow, allow);
+    json_response(res, 405, error_json(std::string("method not allowed; use ") + allow));
+  };
+  if (path == "/v1/records") {
+    route = "records";
+    if (method == http::verb::post) post_records(req, res);
+    else not_allowed("POST");
+  } else if (path == "/v1/compat/transactions") {
+    route = "compat";
+    compat(req, query, res);
+  } else if (path.rfind("/v1/invoices/", 0) == 0) {
+    route = "invoices";
+    std::string rest = path.substr(13);
+    size_t items = rest.find("/items/");
+    if (method != http::verb::get) not_allowed("GET");
+    else if (items == std::string::npos) get_invoice(percent_decode(rest), nullptr, res);
+    else {
+      std::string code = percent_decode(rest.substr(items + 7));
+      route = "items";
+      get_invoice(percent_decode(rest.substr(0, items)), &code, res);
+    }
+  } else if (path.rfind("/v1/customers/", 0) == 0) {
+    route = "customers";
+    if (method != http::verb::get) not_allowed("GET");
+    else get_customer(percent_decode(path.substr(14)), query, res);
+  } else if (path == "/healthz") {
+    route = "healthz";
+    json_response(res, 200, R"({"status":"ok"})");
+  } else if (path == "/metrics") {
+    route = "metrics";
+    metrics_text(res);
+  } else {
+    json_response(res, 404, error_json("no route " + path));
+  }
+  metrics_.route(route).observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
+  std::string_view content_type;
+  if (auto it = req.find(http::field::content_type); it != req.end()) content_type = {it->value().data(), it->value().size()};
+  std::unique_ptr<RecordBody> body;
+  try {
+    body = std::make_unique<RecordBody>(req.body(), content_type, options_.max_records_per_request);
+  } catch (const BodyError& e) {
+    bool too_many = std::string_view(e.what()).rfind("too many records", 0) == 0;
+    json_response(res, too_many ? 413 : 400, error_json(e.what()));
+    return;
+  }
+  const auto& rows = body->rows();
+  IngestOutcome outcome = ingest_rows(log_, rows, now_us());
+  metrics_.ingested_records += rows.size();
+  metrics_.ingested_bytes += req.body().size();
+  std::string malformed;
+  size_t malformed_count = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CleanResult r = clean(rows[i]);
+    if (r.reason != RejectReason::Malformed) continue;
+    if (++malformed_count <= 1000)
+      malformed += fmt::format("{}{{\"index\":{},\"reason\":\"malformed\",\"detail\":{}}}", malformed_count > 1 ? "," : "", i,
+                               json_str(r.detail));
+  }
+  metrics_.malformed_at_ingest += malformed_count;
+  std::string shards;
+  for (auto& r : outcome.ranges)
+    shards += fmt::format("{}{{\"shard\":{},\"first_offset\":{},\"last_offset\":{}}}", shards.empty() ? "" : ",", r.shard,
+                          r.first_offset, r.last_offset);
+  json_response(res, 200,
+                fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
+                            rows.size(), body->format(), malformed_count, malformed, shards));
+}
+
+void ApiService::get_invoice(const std::string& invoice, const std::string* stock_code, HttpResponse& res) {
+  auto lines = dir_.tables().invoice_lines(invoice, stock_code);
+  if (lines.empty()) {
+    json_response(res, 404, error_json(stock_code ? "no item " + *stock_code + " in invoice " + invoice : "no invoice " + invoice));
+    return;
+  }
+  int64_t quantity = 0, amount = 0;
+  std::string items;
+  for (auto& l : lines) {
+    quantity += l.quantity;
+    amount += l.amount_milli;
+    items += (items.empty() ? "" : ",") + line_json(l);
+  }
+  if (stock_code) {
+    const InvoiceLine& f = lines.front();
+    json_response(res, 200,
+                  fmt::format("{{\"invoice_no\":{},\"stock_code\":{},\"description\":{},\"quantity\":{},\"amount\":{},"
+                              "\"line_count\":{},\"lines\":[{}]}}",
+                              json_str(invoice), json_str(*stock_code), f.description ? json_str(*f.description) : "null",
+                              quantity, plain_decimal(amount), lines.size(), items));
+  } else {
+    const InvoiceLine& f = lines.front();
+    json_response(res, 200,
+                  fmt::format("{{\"invoice_no\":{},\"customer_id\":{},\"country\":{},\"invoice_date\":\"{}\",\"cancelled\":{},"
+                              "\"line_count\":{},\"quantity\":{},\"amount\":{},\"lines\":[{}]}}",
+                              json_str(invoice), json_str(f.customer_id), json_str(f.country), format_timestamp(f.invoice_date_us),
+                              (invoice[0] == 'C' || invoice[0] == 'c') ? "true" : "false", lines.size(), quantity,
+                              plain_decimal(amount), items));
+  }
+}
+
+void ApiService::get_customer(const std::string& customer, const std::string& query, HttpResponse& res) {
+  auto invoices = dir_.tables().customer_invoices(customer);
+  if (invoices.empty()) {
+    json_response(res, 404, error_json("no customer " + customer));
+    return;
+  }
+  auto number = [&](const char* key, int64_t fallback, int64_t max) -> int64_t {
+    std::string v = query_param(query, key);
+    if (v.empty()) return fallback;
+    try {
+      int64_t n = std::stoll(v);
+      if (n < 1 || n > max) throw std::out_of_range(key);
+      return n;
+    } catch (...) {
+      throw std::invalid_argument(std::string(key) + " must be a number from 1 to " + std::to_string(max));
+    }
+  };
+  int64_t page = 1, size = 100;
+  try {
+    page = number("page", 1, 1'000'000);
+    size = number("page_size", 100, 1000);
+  } catch (const std::invalid_argument& e) {
+    json_response(res, 400, error_json(e.what()));
+    return;
+  }
+  std::string items;
+  int64_t total_amount = 0;
+  for (auto& s : invoices) total_amount += s.amount_milli;
+  size_t begin = static_cast<size_t>((page - 1) * size);
+  for (size_t i = begin; i < invoices.size() && i < begin + static_cast<size_t>(size); ++i) {
+    auto& s = invoices[i];
+    items += fmt::format("{}{{\"invoice_no\":{},\"invoice_date\":\"{}\",\"country\":{},\"lines\":{},\"quantity\":{},\"amount\":{}}}",
+                         items.empty() ? "" : ",", json_str(s.invoice_no), format_timestamp(s.invoice_date_us),
+                         json_str(s.country), s.lines, s.quantity, plain_decimal(s.amount_milli));
+  }
+  json_response(res, 200,
+                fmt::format("{{\"customer_id\":{},\"invoice_count\":{},\"amount\":{},\"page\":{},\"page_size\":{},\"invoices\":[{}]}}",
+                            json_str(customer), invoices.size(), plain_decimal(total_amount), page, size, items));
+}
+
+void ApiService::compat(const HttpRequest& req, const std::string& query, HttpResponse& res) {
+  if (req.method() == http::verb::post) {
+    // The seed's client posts one record without a Content-Type.
+    std::unique_ptr<RecordBody> body;
+    try {
+      body = std::make_unique<RecordBody>(req.body(), "application/json", 1);
+    } catch (const BodyError& e) {
+      json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_str(e.what())));
+      return;
+    }
+    ingest_rows(log_, body->rows(), now_us());
+    metrics_.ingested_records += 1;
+    metrics_.ingested_bytes += req.body().size();
+    json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_str(req.body())));
+    return;
+  }
+  if (req.method() != http::verb::get) {
+    res.set(http::field::allow, "GET, POST");
+    json_response(res, 405, R"({"statusCode":405,"body":"use GET or POST"})");
+    return;
+  }
+  std::string invoice = query_param(query, "InvoiceNo"), code = query_param(query, "StockCode");
+  if (invoice.empty() || code.empty()) {
+    json_response(res, 400, R"({"statusCode":400,"body":"give InvoiceNo and StockCode in the query string"})");
+    return;
+  }
+  auto lines = dir_.tables().invoice_lines(invoice, &code);
+  if (lines.empty()) {
+    json_response(res, 404, fmt::format("{{\"statusCode\":404,\"body\":{}}}", json_str("no item " + code + " in invoice " + invoice)));
+    return;
+  }
+  json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_str(dynamodb_item(lines))));
+}
+
+void ApiService::metrics_text(HttpResponse& res) {
+  std::string out;
+  out += fmt::format("# HELP shopflow_ingested_records_total Records accepted by POST.\n# TYPE shopflow_ingested_records_total counter\n"
+                     "shopflow_ingested_records_total {}\n", metrics_.ingested_records.load());
+  out += fmt::format("# HELP shopflow_ingested_bytes_total Request body bytes accepted by POST.\n# TYPE shopflow_ingested_bytes_total counter\n"
+                     "shopflow_ingested_bytes_total {}\n", metrics_.ingested_bytes.load());
+  out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
+  std::vector<uint64_t> ends;
+  for (uint32_t s = 0; s < log_.shard_count(); ++s) {
+    ends.push_back(log_.end_offset(s));
+    out += fmt::format("shopflow_log_end_offset{{shard=\"{}\"}} {}\n", s, ends.back());
+  }
+  out += "# HELP shopflow_sink_lag_records Records appended but not yet stored, per sink and shard.\n# TYPE shopflow_sink_lag_records gauge\n";
+  for (auto& st : pipeline_.status())
+    for (uint32_t s = 0; s < st.stored.size(); ++s)
+      out += fmt::format("shopflow_sink_lag_records{{sink=\"{}\",shard=\"{}\"}} {}\n", st.name, s,
+                         ends[s] > st.stored[s] ? ends[s] - st.stored[s] : 0);
+  out += "# HELP shopflow_rejected_rows Rows in the warehouse's rejected table, by reason.\n# TYPE shopflow_rejected_rows gauge\n";
+  DuckConnection con(dir_.warehouse().database());
+  DuckResult r = con.query("SELECT reason, count(*) FROM rejected GROUP BY reason ORDER BY reason");
+  for (size_t i = 0; i < r.row_count(); ++i) out += fmt::format("shopflow_rejected_rows{{reason=\"{}\"}} {}\n", r.text(0, i), r.int64(1, i));
+  metrics_.render_routes(out);
+  res.result(200);
+  res.set(http::field::content_type, "text/plain; version=0.0.4");
+  res.body() = std::move(out);
+}
+
+} // namespace shopflow

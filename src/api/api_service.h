@@ -1,0 +1,49 @@
+// The routes of `shopflow serve`:
+//   POST /v1/records                                 ingest (JSON object or array, NDJSON, CSV)
+//   GET  /v1/invoices/{InvoiceNo}                    the invoice: every line, totals
+//   GET  /v1/invoices/{InvoiceNo}/items/{StockCode}  the item: every line, total quantity
+//   GET  /v1/customers/{CustomerID}?page=&page_size= the customer's invoices with totals
+//   POST/GET /v1/compat/transactions                 the seed's API contract (CONTRACT.md)
+//   GET  /healthz, GET /metrics
+#pragma once
+
+#include <string>
+
+#include "api/http_server.h"
+#include "api/metrics.h"
+#include "batch/data_dir.h"
+#include "pipeline/pipeline.h"
+#include "stream/log.h"
+
+namespace shopflow {
+
+struct ApiOptions {
+  size_t max_records_per_request = 10'000;
+};
+
+class ApiService {
+public:
+  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options);
+  void handle(const HttpRequest& req, HttpResponse& res);
+  Metrics& metrics() { return metrics_; }
+
+private:
+  void post_records(const HttpRequest& req, HttpResponse& res);
+  void get_invoice(const std::string& invoice, const std::string* stock_code, HttpResponse& res);
+  void get_customer(const std::string& customer, const std::string& query, HttpResponse& res);
+  void compat(const HttpRequest& req, const std::string& query, HttpResponse& res);
+  void metrics_text(HttpResponse& res);
+
+  DataDir& dir_;
+  Log& log_;
+  Pipeline& pipeline_;
+  ApiOptions options_;
+  Metrics metrics_;
+};
+
+// "%41B%20C" -> "AB C"; '+' stays '+' in paths (decode_query turns it into a space).
+std::string percent_decode(std::string_view s, bool plus_is_space = false);
+// The value of `key` in a query string, decoded; empty if absent.
+std::string query_param(std::string_view query, std::string_view key);
+
+} // namespace shopflow

@@ -1,0 +1,37 @@
+// Counters and latency histograms for /metrics (Prometheus text format 0.0.4).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace shopflow {
+
+class LatencyHistogram {
+public:
+  static constexpr std::array<double, 12> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  void observe(double seconds);
+  // Appends the _bucket, _sum and _count lines of `name` with `labels` ("route=\"x\"").
+  void render(std::string& out, const std::string& name, const std::string& labels) const;
+
+private:
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_micros_{0};
+};
+
+struct Metrics {
+  std::atomic<uint64_t> ingested_records{0}, ingested_bytes{0}, malformed_at_ingest{0};
+  LatencyHistogram& route(const std::string& name);
+  void render_routes(std::string& out) const;
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, LatencyHistogram> routes_;
+};
+
+} // namespace shopflow

@@ -1,0 +1,98 @@
+// `shopflow serve`: the streaming path. HTTP ingest appends to the durable log; one consumer per
+// sink moves the log into the warehouse, the lake and the tables; GETs answer from the tables.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <pthread.h>
+
+#include "api/api_service.h"
+#include "api/http_server.h"
+#include "cli/commands.h"
+#include "pipeline/pipeline.h"
+#include "stream/local_log.h"
+
+namespace fs = std::filesystem;
+
+namespace shopflow {
+
+namespace {
+// "127.0.0.1:8080" -> host, port. Throws CLI::ValidationError naming the flag.
+std::pair<std::string, uint16_t> parse_listen(const std::string& s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos) throw CLI::ValidationError("--listen", "expected HOST:PORT, got \"" + s + "\"");
+  try {
+    int port = std::stoi(s.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    return {s.substr(0, colon), static_cast<uint16_t>(port)};
+  } catch (...) {
+    throw CLI::ValidationError("--listen", "bad port in \"" + s + "\"");
+  }
+}
+} // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("serve", "Serve the HTTP API: ingest into the log, consumers into every sink, lookups");
+  struct Args {
+    std::string data = kDefaultDataDir, listen = "127.0.0.1:8080", durability = "fsync";
+    uint32_t shards = 4;
+    size_t max_body = 8u << 20, max_records = 10'000;
+    int64_t lake_flush_ms = 1000;
+    uint64_t lake_flush_lines = 200'000;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
+  cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  cmd->add_option("--shards", args->shards, "Log shards (fixed when the log is created)")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--durability", args->durability, "fsync: answer after the data is on disk; async: before")
+      ->check(CLI::IsMember({"fsync", "async"}))->capture_default_str();
+  cmd->add_option("--max-body", args->max_body, "Largest request body in bytes (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-records", args->max_records, "Most records per request (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lake-flush-ms", args->lake_flush_ms, "Lake buffering: flush after this many milliseconds")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lake-flush-lines", args->lake_flush_lines, "Lake buffering: flush at this many lines")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->callback([args, &exit_code] {
+    auto [host, port] = parse_listen(args->listen);
+    // Signals are taken by sigwait() below; every thread started from here inherits the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    DataDir dir(args->data, "shopflow serve --listen " + args->listen);
+    LocalLogOptions log_options;
+    log_options.shards = args->shards;
+    log_options.durability = args->durability == "fsync" ? Durability::Fsync : Durability::Async;
+    LocalLog log(args->data, log_options);
+    std::vector<std::unique_ptr<SinkConsumer>> sinks;
+    sinks.push_back(make_warehouse_consumer(dir));
+    sinks.push_back(make_tables_consumer(dir));
+    sinks.push_back(make_lake_consumer(dir, args->shards, {args->lake_flush_lines, args->lake_flush_ms}));
+    Pipeline pipeline(log, std::move(sinks));
+    pipeline.start();
+    ApiService api(dir, log, pipeline, {args->max_records});
+    HttpServerOptions http_options;
+    http_options.host = host;
+    http_options.port = port;
+    http_options.max_body_bytes = args->max_body;
+    HttpServer server(http_options, [&](const HttpRequest& req, HttpResponse& res) { api.handle(req, res); });
+    server.start();
+    std::string url = "http://" + host + ":" + std::to_string(server.port());
+    std::ofstream(fs::path(args->data) / "SERVE") << url << "\n";
+    std::printf("shopflow serve: listening on %s (data %s, %u shards, durability %s)\n", url.c_str(), args->data.c_str(),
+                args->shards, args->durability.c_str());
+    std::fflush(stdout);
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::fprintf(stderr, "shopflow serve: %s received; draining every sink to the end of the log\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.stop();
+    bool drained = pipeline.drain(120'000);
+    pipeline.stop();
+    fs::remove(fs::path(args->data) / "SERVE");
+    std::fprintf(stderr, "shopflow serve: %s\n", drained ? "drained, bye" : "drain timed out; the rest is stored on next start");
+    exit_code = drained ? 0 : 1;
+  });
+}
+
+} // namespace shopflow

@@ -1,0 +1,168 @@
+// `shopflow serve` end to end on loopback: real HTTP, the real log and all three sinks.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "api/http_client.h"
+#include "db/duckdb.h"
+#include "test_support.h"
+
+using namespace shopflow;
+using namespace shopflow::test;
+namespace fs = std::filesystem;
+
+namespace {
+std::string scalar(DuckConnection& con, const std::string& sql) { return con.query(sql).text(0, 0); }
+
+// Sends the reference CSV in requests of `rows_per_request` rows, each with the header line.
+void send_reference(HttpClient& client, size_t rows_per_request) {
+  std::string csv = read_file(reference_csv());
+  size_t header_end = csv.find('\n') + 1;
+  std::string header = csv.substr(0, header_end);
+  size_t pos = header_end;
+  while (pos < csv.size()) {
+    size_t end = pos;
+    for (size_t n = 0; n < rows_per_request && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
+    if (end == 0) end = csv.size();
+    HttpResult r = client.request("POST", "/v1/records", header + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    pos = end;
+  }
+}
+
+// Waits until /metrics shows no lag for any sink.
+bool caught_up(HttpClient& client, int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string m = client.request("GET", "/metrics").body;
+    bool lag = false;
+    size_t at = 0;
+    while ((at = m.find("shopflow_sink_lag_records{", at)) != std::string::npos) {
+      size_t nl = m.find('\n', at);
+      lag |= m.substr(m.rfind(' ', nl) + 1, nl - m.rfind(' ', nl) - 1) != "0";
+      at = nl;
+    }
+    if (!lag) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+} // namespace
+
+TEST(Serve, StreamedReferenceFileGivesTheReferenceFiguresEverywhere) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  ServeProcess serve(data);
+  HttpClient client("127.0.0.1", serve.port());
+  send_reference(client, 1000);
+  ASSERT_TRUE(caught_up(client, 60)) << serve.log();
+
+  // An item with repeated lines returns every one of them.
+  HttpResult item = client.request("GET", "/v1/invoices/536464/items/22866");
+  HttpResult whole = client.request("GET", "/v1/invoices/536365");
+  EXPECT_EQ(whole.status, 200u);
+  EXPECT_NE(whole.body.find("\"line_count\":7"), std::string::npos) << whole.body;
+  EXPECT_NE(whole.body.find("\"amount\":139.12"), std::string::npos) << whole.body;
+  EXPECT_EQ(client.request("GET", "/v1/invoices/999999").status, 404u);
+  HttpResult customer = client.request("GET", "/v1/customers/17850?page=1&page_size=2");
+  EXPECT_EQ(customer.status, 200u);
+  EXPECT_NE(customer.body.find("\"page_size\":2"), std::string::npos);
+  EXPECT_EQ(client.request("GET", "/v1/customers/17850?page=zero").status, 400u);
+  EXPECT_EQ(client.request("GET", "/healthz").status, 200u);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+
+  DuckDatabase db((data / "warehouse.duckdb").string(), {{"access_mode", "READ_ONLY"}});
+  DuckConnection con(db);
+  EXPECT_EQ(scalar(con, "SELECT count(*) FROM transactions"), "41480");
+  EXPECT_EQ(scalar(con, "SELECT count(*) FROM cancellations"), "728");
+  EXPECT_EQ(scalar(con, "SELECT count(*) FROM rejected"), "273");
+  EXPECT_EQ(scalar(con, "SELECT sum(amount) FROM transactions"), "823746.140");
+  EXPECT_EQ(scalar(con, "SELECT count(DISTINCT invoice_no) FROM transactions"), "1559");
+  EXPECT_EQ(scalar(con, "SELECT count(*) || ' ' || sum(amount) FROM read_parquet('" + (data / "lake").string() +
+                            "/transactions/*/*/*.parquet')"), "41480 823746.140");
+  // The repeated item, checked against the warehouse.
+  std::string lines = scalar(con, "SELECT count(*) FROM transactions WHERE invoice_no = '536464' AND stock_code = '22866'");
+  EXPECT_GT(std::stoi(lines), 1);
+  EXPECT_NE(item.body.find("\"line_count\":" + lines), std::string::npos) << item.body;
+}
+
+TEST(Serve, BodiesOfEveryShapeAndClearErrors) {
+  TempDir t;
+  ServeProcess serve(t.path / "d", "--max-body 100000 --max-records 50");
+  HttpClient client("127.0.0.1", serve.port());
+  const char* rec = R"({"InvoiceNo":"536365","StockCode":"85123A","Description":"W","Quantity":6,"InvoiceDate":"2010-12-01 08:26:00","UnitPrice":2.55,"CustomerID":17850.0,"Country":"United Kingdom"})";
+  // One object, an array, NDJSON, CSV, each with and without a Content-Type.
+  EXPECT_NE(client.request("POST", "/v1/records", rec).body.find("\"accepted\":1"), std::string::npos);
+  EXPECT_NE(client.request("POST", "/v1/records", rec, {{"Content-Type", "application/json"}}).body.find("\"accepted\":1"), std::string::npos);
+  std::string array = std::string("[") + rec + "," + rec + ", {\"InvoiceNo\": 1}]";
+  HttpResult r = client.request("POST", "/v1/records", array, {{"Content-Type", "application/json"}});
+  EXPECT_NE(r.body.find("\"accepted\":3"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"malformed_count\":1"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("missing key StockCode"), std::string::npos) << r.body;
+  std::string ndjson = std::string(rec) + "\n" + rec + "\n{broken\n";
+  r = client.request("POST", "/v1/records", ndjson);
+  EXPECT_NE(r.body.find("\"accepted\":3"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"format\":\"ndjson\""), std::string::npos) << r.body;
+  r = client.request("POST", "/v1/records", "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+                                              "536365,85123A,W,6,12/1/2010 8:26,2.55,17850,United Kingdom\n");
+  EXPECT_NE(r.body.find("\"format\":\"csv\""), std::string::npos) << r.body;
+  // Errors that name the problem.
+  r = client.request("POST", "/v1/records", "[{\"InvoiceNo\": 1,", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("not valid JSON"), std::string::npos) << r.body;
+  r = client.request("POST", "/v1/records", "{\"InvoiceNo\": ", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("line 1"), std::string::npos) << r.body;
+  r = client.request("POST", "/v1/records", "InvoiceNo,Price\n1,2\n", {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("Price"), std::string::npos) << r.body;
+  EXPECT_EQ(client.request("POST", "/v1/records", std::string(200000, ' ')).status, 413u);
+  std::string many = "[";
+  for (int i = 0; i < 51; ++i) many += std::string(i ? "," : "") + rec;
+  r = client.request("POST", "/v1/records", many + "]");
+  EXPECT_EQ(r.status, 413u);
+  EXPECT_NE(r.body.find("at most 50"), std::string::npos) << r.body;
+  EXPECT_EQ(client.request("GET", "/v1/records").status, 405u);
+  EXPECT_EQ(client.request("GET", "/nowhere").status, 404u);
+  ASSERT_TRUE(caught_up(client, 30));
+  EXPECT_EQ(serve.stop(), 0);
+  DuckDatabase db((t.path / "d" / "warehouse.duckdb").string(), {{"access_mode", "READ_ONLY"}});
+  DuckConnection con(db);
+  // Every record of every accepted body is stored: 1 + 1 + 3 + 3 + 1 = 9 (2 malformed).
+  EXPECT_EQ(scalar(con, "SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM rejected)"), "9");
+  EXPECT_EQ(scalar(con, "SELECT count(*) FROM rejected WHERE reason = 'malformed'"), "2");
+}
+
+TEST(Serve, SeedClientScriptsRunUnchanged) {
+  TempDir t;
+  ServeProcess serve(t.path / "d");
+  // The seed's insert and query scripts, with only their URL changed (Python requests from Debian).
+  std::string script = R"PY(
+import json, sys, requests
+url = sys.argv[1] + "/v1/compat/transactions"
+record = {"InvoiceNo": "536365", "StockCode": "85123A", "Description": "WHITE HANGING HEART T-LIGHT HOLDER",
+          "Quantity": 6, "InvoiceDate": 1291191960000, "UnitPrice": 2.55, "CustomerID": 17850.0,
+          "Country": "United Kingdom"}
+body = json.dumps(record).replace("/", "\\/")
+r = requests.post(url, data=body)          # no Content-Type, as the seed's client sends it
+assert r.status_code == 200, r.text
+assert r.json()["statusCode"] == 200
+import time
+for _ in range(200):
+    g = requests.get(url, params={"InvoiceNo": "536365", "StockCode": "85123A"})
+    if g.status_code == 200:
+        break
+    time.sleep(0.05)
+item = json.loads(g.json()["body"])
+print(g.json()["body"])
+assert item["Quantity"]["N"] == "6", item
+assert item["Country"]["S"] == "United Kingdom", item
+)PY";
+  write_file(t.path / "seed_client.py", script);
+  std::string cmd = "/usr/bin/python3 " + (t.path / "seed_client.py").string() + " " + serve.url() + " > " +
+                    (t.path / "py.out").string() + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(t.path / "py.out");
+  EXPECT_NE(read_file(t.path / "py.out").find("\"UnitPrice\":{\"N\":\"2.55\"}"), std::string::npos) << read_file(t.path / "py.out");
+  EXPECT_EQ(serve.stop(), 0);
+}
