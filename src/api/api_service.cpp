@@ -98,7 +98,9 @@ std::string query_param(std::string_view query, std::string_view key) {
 }
 
 ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options)
-    : dir_(dir), log_(log), pipeline_(pipeline), options_(options) {}
+    : dir_(dir), log_(log), pipeline_(pipeline), options_(options) {
+  keys_.recover(log_);
+}
 
 void ApiService::handle(const HttpRequest& req, HttpResponse& res) {
   auto started = std::chrono::steady_clock::now();
@@ -157,8 +159,16 @@ void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
     json_response(res, too_many ? 413 : 400, error_json(e.what()));
     return;
   }
+  std::string key;
+  if (auto it = req.find("Idempotency-Key"); it != req.end()) {
+    key = std::string(it->value().data(), it->value().size());
+    if (!valid_idempotency_key(key)) {
+      json_response(res, 400, error_json("Idempotency-Key must be 1 to 200 printable ASCII characters"));
+      return;
+    }
+  }
   const auto& rows = body->rows();
-  IngestOutcome outcome = ingest_rows(log_, rows, now_us());
+  IngestOutcome outcome = ingest_rows(log_, rows, now_us(), &keys_, key);
   metrics_.ingested_records += rows.size();
   metrics_.ingested_bytes += req.body().size();
   std::string malformed;
@@ -175,6 +185,7 @@ void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
   for (auto& r : outcome.ranges)
     shards += fmt::format("{}{{\"shard\":{},\"first_offset\":{},\"last_offset\":{}}}", shards.empty() ? "" : ",", r.shard,
                           r.first_offset, r.last_offset);
+  if (outcome.replayed) res.set("Idempotent-Replayed", "true");
   json_response(res, 200,
                 fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
                             rows.size(), body->format(), malformed_count, malformed, shards));

@@ -12,6 +12,7 @@
 #include "api/http_server.h"
 #include "api/metrics.h"
 #include "batch/data_dir.h"
+#include "pipeline/idempotency.h"
 #include "pipeline/pipeline.h"
 #include "stream/log.h"
 
@@ -39,6 +40,7 @@ private:
   Pipeline& pipeline_;
   ApiOptions options_;
   Metrics metrics_;
+  IdempotencyIndex keys_;
 };
 
 // "%41B%20C" -> "AB C"; '+' stays '+' in paths (decode_query turns it into a space).

@@ -13,6 +13,7 @@ namespace shopflow {
 struct LogRecord {
   uint64_t offset = 0;
   int64_t append_time_ms = 0; // wall clock when the batch was appended
+  uint64_t batch_last = 0;    // offset of the last record of the batch this record came in
   std::string data;
 };
 

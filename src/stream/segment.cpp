@@ -103,7 +103,7 @@ void read_batch(int fd, const BatchInfo& info, uint64_t from, size_t max_records
   for (uint32_t i = 0; i < info.count && max_records; ++i) {
     uint32_t len = get<uint32_t>(q);
     if (info.base + i >= from) {
-      out.push_back({info.base + i, info.time_ms, std::string(q + 4, len)});
+      out.push_back({info.base + i, info.time_ms, info.base + info.count - 1, std::string(q + 4, len)});
       --max_records;
     }
     q += 4 + len;

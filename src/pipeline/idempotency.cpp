@@ -1,0 +1,71 @@
+#include "pipeline/idempotency.h"
+
+#include <cstring>
+#include <functional>
+
+namespace shopflow {
+
+void encode_key_record(std::string& out, std::string_view key, uint32_t shards_touched) {
+  out.push_back(2);
+  uint16_t len = static_cast<uint16_t>(key.size());
+  out.append(reinterpret_cast<const char*>(&len), 2);
+  out.append(key);
+  out.append(reinterpret_cast<const char*>(&shards_touched), 4);
+}
+
+bool decode_key_record(std::string_view data, std::string& key, uint32_t& shards_touched) {
+  if (data.size() < 7 || data[0] != 2) return false;
+  uint16_t len;
+  std::memcpy(&len, data.data() + 1, 2);
+  if (data.size() != size_t(7) + len) return false;
+  key.assign(data.substr(3, len));
+  std::memcpy(&shards_touched, data.data() + 3 + len, 4);
+  return true;
+}
+
+bool valid_idempotency_key(std::string_view key) {
+  if (key.empty() || key.size() > 200) return false;
+  for (char c : key)
+    if (c < 0x21 || c > 0x7E) return false;
+  return true;
+}
+
+size_t IdempotencyIndex::recover(Log& log) {
+  size_t found = 0;
+  std::string key;
+  for (uint32_t s = 0; s < log.shard_count(); ++s) {
+    uint64_t from = log.start_offset(s), end = log.end_offset(s);
+    // A key record is always the first record of its batch: the batch is the request's part.
+    while (from < end) {
+      auto records = log.read(s, from, 50'000);
+      if (records.empty()) break;
+      for (auto& r : records) {
+        uint32_t touched;
+        if (decode_key_record(r.data, key, touched)) {
+          record(key, touched, {s, r.offset, r.batch_last});
+          ++found;
+        }
+      }
+      from = records.back().offset + 1;
+    }
+  }
+  return found;
+}
+
+std::optional<IdempotencyIndex::Entry> IdempotencyIndex::find(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+void IdempotencyIndex::record(const std::string& key, uint32_t shards_touched, const AppendResult& part) {
+  std::lock_guard lock(mutex_);
+  Entry& e = entries_[key];
+  e.shards_touched = shards_touched;
+  e.parts[part.shard] = part;
+}
+
+std::mutex& IdempotencyIndex::lock_for(const std::string& key) { return stripes_[std::hash<std::string>{}(key) % stripes_.size()]; }
+
+} // namespace shopflow
