@@ -10,6 +10,7 @@ void add_batch_command(CLI::App& app, int& exit_code);
 void add_sql_command(CLI::App& app, int& exit_code);
 void add_catalog_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
+void add_send_command(CLI::App& app, int& exit_code);
 // The main job, run when no subcommand is given.
 void add_main_job(CLI::App& app, int& exit_code);
 

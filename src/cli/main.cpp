@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   shopflow::add_sql_command(app, exit_code);
   shopflow::add_catalog_command(app, exit_code);
   shopflow::add_serve_command(app, exit_code);
+  shopflow::add_send_command(app, exit_code);
   shopflow::add_main_job(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -236,6 +236,7 @@ bool CsvReader::read_batch(std::vector<InputRow>& rows, size_t max_rows) {
       }
       if (header && row.framing_error.empty()) {
         apply_header(scratch_);
+        header_line_ = row.raw;
         continue;
       }
     }

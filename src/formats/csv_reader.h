@@ -40,6 +40,8 @@ public:
   bool read_batch(std::vector<InputRow>& rows, size_t max_rows);
 
   uint64_t bytes_consumed() const { return bytes_consumed_; }
+  // The header record's text, if the input had one.
+  const std::string& header_line() const { return header_line_; }
 
 private:
   enum class Parse { Ok, NeedMore };
@@ -59,6 +61,7 @@ private:
   std::array<int, 64> column_to_field_{}; // column index -> Field, -1 = unmapped
   uint64_t bytes_consumed_ = 0;
   std::string too_long_message_;
+  std::string header_line_;
 };
 
 // A ReadFn over a file descriptor (retries EINTR; throws with errno text on failure).

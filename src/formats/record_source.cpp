@@ -19,6 +19,7 @@ public:
   bool read_batch(std::vector<InputRow>& rows, size_t max_rows) override { return reader_.read_batch(rows, max_rows); }
   uint64_t bytes_consumed() const override { return reader_.bytes_consumed(); }
   RecordFormat format() const override { return RecordFormat::Csv; }
+  std::string header_line() const override { return reader_.header_line(); }
 
 private:
   CsvReader reader_;

@@ -20,6 +20,8 @@ public:
   virtual bool read_batch(std::vector<InputRow>& rows, size_t max_rows) = 0;
   virtual uint64_t bytes_consumed() const = 0;
   virtual RecordFormat format() const = 0;
+  // The CSV header line as it was in the file ("" for NDJSON or a CSV without one).
+  virtual std::string header_line() const { return {}; }
 };
 
 // Newline-delimited JSON objects; blank lines are skipped, each other line is one row.

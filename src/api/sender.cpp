@@ -1,0 +1,216 @@
+#include "api/sender.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "api/http_client.h"
+#include "formats/json_record.h"
+#include "formats/record_source.h"
+#include "util/progress.h"
+#include "util/sha256.h"
+
+namespace shopflow {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Batch {
+  uint64_t index = 0;
+  size_t rows = 0;
+  std::string body;
+};
+
+// A bounded queue between the reader and the senders.
+class BatchQueue {
+public:
+  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
+  void push(Batch b) {
+    std::unique_lock lock(m_);
+    not_full_.wait(lock, [&] { return q_.size() < capacity_; });
+    q_.push_back(std::move(b));
+    not_empty_.notify_one();
+  }
+  std::optional<Batch> pop() {
+    std::unique_lock lock(m_);
+    not_empty_.wait(lock, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return std::nullopt;
+    Batch b = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return b;
+  }
+  void close() {
+    std::lock_guard lock(m_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+
+private:
+  std::mutex m_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Batch> q_;
+  size_t capacity_;
+  bool closed_ = false;
+};
+
+// Spaces requests so that rows per second stay at or under `rate` (0: no limit).
+class RateLimiter {
+public:
+  explicit RateLimiter(double rate) : rate_(rate), next_(Clock::now()) {}
+  void acquire(size_t rows) {
+    if (rate_ <= 0) return;
+    Clock::time_point at;
+    {
+      std::lock_guard lock(m_);
+      at = std::max(next_, Clock::now());
+      next_ = at + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(rows / rate_));
+    }
+    std::this_thread::sleep_until(at);
+  }
+
+private:
+  double rate_;
+  std::mutex m_;
+  Clock::time_point next_;
+};
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(p * (v.size() - 1) + 0.5);
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[k];
+}
+
+} // namespace
+
+std::string SendSummary::to_text() const {
+  std::string out = fmt::format("sent {} rows in {} requests ({} retries, {} replayed by the server)\n", rows, requests, retries, replayed);
+  out += fmt::format("  acked   {:>12}\n  failed  {:>12}\n", acked, failed);
+  out += fmt::format("  seconds {:>12.3f}\n  rows/s  {:>12.0f}\n", seconds, seconds > 0 ? acked / seconds : 0.0);
+  out += fmt::format("  latency p50 {:.2f} ms, p99 {:.2f} ms\n", p50_ms, p99_ms);
+  if (!first_error.empty()) out += "  first error: " + first_error + "\n";
+  return out;
+}
+
+std::string SendSummary::to_json() const {
+  std::string err;
+  append_json_string(err, first_error);
+  return fmt::format("{{\"rows\":{},\"acked\":{},\"failed\":{},\"requests\":{},\"retries\":{},\"replayed\":{},\"seconds\":{:.3f},"
+                     "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"first_error\":{}}}",
+                     rows, acked, failed, requests, retries, replayed, seconds, seconds > 0 ? acked / seconds : 0.0, p50_ms,
+                     p99_ms, err);
+}
+
+SendSummary send_file(const std::string& path, const SendOptions& o) {
+  if (o.batch == 0 || o.concurrency == 0) throw std::invalid_argument("--batch and --concurrency must be at least 1");
+  ParsedUrl url = parse_url(o.url);
+  std::string target = url.path == "/" ? "/v1/records" : url.path;
+  std::string key_prefix = sha256_file(path).substr(0, 16) + "-" + std::to_string(o.batch) + "-";
+  OpenedSource opened = open_record_file(path);
+  bool csv = opened.source->format() == RecordFormat::Csv;
+
+  SendSummary summary;
+  std::mutex summary_mutex;
+  std::vector<double> latencies;
+  BatchQueue queue(o.concurrency * 2);
+  RateLimiter limiter(o.rate);
+  auto started = Clock::now();
+
+  auto sender = [&] {
+    HttpClient client(url.host, url.port, 30);
+    std::map<std::string, std::string> headers = {{"Content-Type", csv ? "text/csv" : "application/x-ndjson"}};
+    if (!o.token.empty()) headers["Authorization"] = "Bearer " + o.token;
+    while (auto batch = queue.pop()) {
+      limiter.acquire(batch->rows);
+      headers["Idempotency-Key"] = key_prefix + std::to_string(batch->index);
+      Clock::time_point deadline;
+      bool failing = false;
+      std::chrono::milliseconds backoff(100);
+      uint64_t retries = 0;
+      for (;;) {
+        auto t0 = Clock::now();
+        std::string error;
+        unsigned status = 0;
+        bool replayed = false;
+        try {
+          HttpResult r = client.request("POST", target, batch->body, headers);
+          status = r.status;
+          replayed = r.headers.count("idempotent-replayed") > 0;
+          if (status != 200) error = fmt::format("HTTP {}: {}", status, r.body.substr(0, 300));
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        if (error.empty()) {
+          std::lock_guard lock(summary_mutex);
+          summary.acked += batch->rows;
+          summary.requests += 1 + retries;
+          summary.retries += retries;
+          summary.replayed += replayed;
+          latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+          break;
+        }
+        bool retryable = status == 0 || status == 429 || status >= 500;
+        if (!failing) {
+          failing = true;
+          deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.retry_for_seconds * 1000));
+        }
+        if (!retryable || Clock::now() >= deadline) {
+          std::lock_guard lock(summary_mutex);
+          summary.failed += batch->rows;
+          summary.requests += 1 + retries;
+          summary.retries += retries;
+          if (summary.first_error.empty()) summary.first_error = error;
+          break;
+        }
+        ++retries;
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      }
+    }
+  };
+  std::vector<std::thread> senders;
+  for (size_t i = 0; i < o.concurrency; ++i) senders.emplace_back(sender);
+
+  Progress progress("send " + path, opened.size_bytes, o.progress);
+  std::vector<InputRow> rows;
+  std::string header = opened.source->header_line();
+  uint64_t index = 0;
+  try {
+    while (opened.source->read_batch(rows, o.batch)) {
+      Batch b;
+      b.index = index++;
+      b.rows = rows.size();
+      if (csv && !header.empty()) b.body = header + "\n";
+      for (auto& r : rows) {
+        b.body.append(r.raw);
+        b.body.push_back('\n');
+      }
+      summary.rows += rows.size();
+      queue.push(std::move(b));
+      progress.update(opened.source->bytes_consumed(), summary.rows);
+    }
+  } catch (...) {
+    queue.close();
+    for (auto& t : senders) t.join();
+    throw;
+  }
+  queue.close();
+  for (auto& t : senders) t.join();
+  progress.finish();
+  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  summary.p50_ms = percentile(latencies, 0.50);
+  summary.p99_ms = percentile(latencies, 0.99);
+  return summary;
+}
+
+} // namespace shopflow

@@ -1,0 +1,33 @@
+// `shopflow send`: the seed's insert script, batched and fast. Reads a CSV or NDJSON file,
+// POSTs it to /v1/records in batches over C keep-alive connections, and retries failed batches
+// with backoff for up to retry_for seconds, reusing each batch's Idempotency-Key
+// (<sha256 of the file, 16 hex>-<batch size>-<batch number>), so that a server crash never
+// duplicates or loses a row, and sending the same file again appends nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace shopflow {
+
+struct SendOptions {
+  std::string url = "http://127.0.0.1:8080";
+  std::string token;           // sent as "Authorization: Bearer <token>" when set
+  size_t batch = 500;          // rows per request
+  size_t concurrency = 4;      // connections
+  double rate = 0;             // rows per second, 0 = as fast as possible
+  double retry_for_seconds = 60;
+  bool progress = true;
+};
+
+struct SendSummary {
+  uint64_t rows = 0, acked = 0, failed = 0, requests = 0, retries = 0, replayed = 0;
+  double seconds = 0, p50_ms = 0, p99_ms = 0;
+  std::string first_error;
+  std::string to_text() const;
+  std::string to_json() const;
+};
+
+SendSummary send_file(const std::string& path, const SendOptions& options);
+
+} // namespace shopflow

@@ -1,0 +1,33 @@
+#include <cstdio>
+
+#include "api/sender.h"
+#include "cli/commands.h"
+
+namespace shopflow {
+
+void add_send_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("send", "Send a CSV or NDJSON file to a running `shopflow serve`, batched, with retries");
+  struct Args {
+    std::string file;
+    SendOptions send;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("file", args->file, "CSV or NDJSON file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--url", args->send.url, "Server URL")->capture_default_str();
+  cmd->add_option("--token", args->send.token, "Access token (sent as a Bearer token)");
+  cmd->add_option("--batch", args->send.batch, "Rows per request")->check(CLI::Range(1, 1'000'000))->capture_default_str();
+  cmd->add_option("--concurrency", args->send.concurrency, "Parallel connections")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--rate", args->send.rate, "Rows per second (0: unlimited)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--retry-for", args->send.retry_for_seconds, "Seconds to keep retrying a failing batch")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print the summary as JSON");
+  cmd->callback([args, &exit_code] {
+    SendSummary s = send_file(args->file, args->send);
+    std::string out = args->json ? s.to_json() + "\n" : s.to_text();
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    exit_code = s.failed ? 1 : 0;
+  });
+}
+
+} // namespace shopflow
