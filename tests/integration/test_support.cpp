@@ -5,7 +5,10 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <arpa/inet.h>
 #include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,11 +51,25 @@ RunResult run_shopflow(const std::string& args) {
   return r;
 }
 
-ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args) {
+uint16_t free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args, uint16_t port) {
   out_ = data.string() + ".serve.out";
   err_ = data.string() + ".serve.err";
-  std::string cmd = std::string("exec ") + SHOPFLOW_BIN + " serve --listen 127.0.0.1:0 --data " + data.string() + " " +
-                    extra_args + " >" + out_.string() + " 2>" + err_.string();
+  std::string cmd = std::string("exec ") + SHOPFLOW_BIN + " serve --listen 127.0.0.1:" + std::to_string(port) +
+                    " --data " + data.string() + " " + extra_args + " >" + out_.string() + " 2>>" + err_.string();
+  write_file(out_, "");
   pid_ = fork();
   if (pid_ == 0) {
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));

@@ -22,10 +22,14 @@ RunResult run_shopflow(const std::string& args);
 
 std::string reference_csv(); // ../shared/data/online_retail_2010-12.csv
 
+// A loopback port that was free a moment ago.
+uint16_t free_port();
+
 // `shopflow serve` on a free loopback port, in a child process; stopped with SIGTERM.
 class ServeProcess {
 public:
-  explicit ServeProcess(const std::filesystem::path& data, const std::string& extra_args = "");
+  // port 0: any free port.
+  explicit ServeProcess(const std::filesystem::path& data, const std::string& extra_args = "", uint16_t port = 0);
   ~ServeProcess();
   const std::string& url() const { return url_; }
   uint16_t port() const { return port_; }
