@@ -4,7 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <simdjson.h>
+
 #include "api/record_body.h"
+#include "batch/importer.h"
 #include "core/clean.h"
 #include "core/decimal.h"
 #include "core/timestamp.h"
@@ -136,6 +139,10 @@ void ApiService::handle(const HttpRequest& req, HttpResponse& res) {
     route = "customers";
     if (method != http::verb::get) not_allowed("GET");
     else get_customer(percent_decode(path.substr(14)), query, res);
+  } else if (path == "/v1/admin/batch") {
+    route = "admin_batch";
+    if (method == http::verb::post) admin_batch(req, res);
+    else not_allowed("POST");
   } else if (path == "/healthz") {
     route = "healthz";
     json_response(res, 200, R"({"status":"ok"})");
@@ -294,6 +301,39 @@ void ApiService::compat(const HttpRequest& req, const std::string& query, HttpRe
     return;
   }
   json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_str(dynamodb_item(lines))));
+}
+
+// `shopflow batch` handing its job to this server: {"files": ["/abs/path", ...], "force": false}.
+// Answers {"results": [{"file", "ok", "text", "json" | "error"}]}; one job runs at a time.
+void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array files;
+  if (parser.parse(req.body()).get(doc) || doc["files"].get_array().get(files)) {
+    json_response(res, 400, error_json("expected {\"files\": [paths], \"force\": bool}"));
+    return;
+  }
+  bool force = false;
+  if (auto f = doc["force"]; !f.error()) force = f.get_bool().value_unsafe();
+  std::lock_guard lock(batch_mutex_);
+  BatchImporter importer(dir_);
+  ImportOptions options;
+  options.force = force;
+  options.progress = false;
+  std::string results;
+  for (auto f : files) {
+    std::string_view file;
+    if (f.get_string().get(file)) continue;
+    std::string entry = "{\"file\":" + json_str(file);
+    try {
+      FileSummary s = importer.import_file(std::string(file), options);
+      entry += ",\"ok\":true,\"text\":" + json_str(s.to_text()) + ",\"json\":" + s.to_json() + "}";
+    } catch (const std::exception& e) {
+      entry += ",\"ok\":false,\"error\":" + json_str(e.what()) + "}";
+    }
+    results += (results.empty() ? "" : ",") + entry;
+  }
+  json_response(res, 200, "{\"results\":[" + results + "]}");
 }
 
 void ApiService::metrics_text(HttpResponse& res) {

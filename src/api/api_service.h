@@ -4,6 +4,7 @@
 //   GET  /v1/invoices/{InvoiceNo}/items/{StockCode}  the item: every line, total quantity
 //   GET  /v1/customers/{CustomerID}?page=&page_size= the customer's invoices with totals
 //   POST/GET /v1/compat/transactions                 the seed's API contract (CONTRACT.md)
+//   POST /v1/admin/batch                             a `shopflow batch` job handed to this server
 //   GET  /healthz, GET /metrics
 #pragma once
 
@@ -34,6 +35,7 @@ private:
   void get_customer(const std::string& customer, const std::string& query, HttpResponse& res);
   void compat(const HttpRequest& req, const std::string& query, HttpResponse& res);
   void metrics_text(HttpResponse& res);
+  void admin_batch(const HttpRequest& req, HttpResponse& res);
 
   DataDir& dir_;
   Log& log_;
@@ -41,6 +43,7 @@ private:
   ApiOptions options_;
   Metrics metrics_;
   IdempotencyIndex keys_;
+  std::mutex batch_mutex_; // one handed-over batch job at a time
 };
 
 // "%41B%20C" -> "AB C"; '+' stays '+' in paths (decode_query turns it into a space).

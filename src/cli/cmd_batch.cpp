@@ -4,14 +4,56 @@
 #include <string>
 #include <vector>
 
+#include <filesystem>
+#include <fstream>
+
+#include <simdjson.h>
+
+#include "api/http_client.h"
 #include "batch/inbox_watcher.h"
 #include "cli/commands.h"
+#include "formats/json_record.h"
 
 namespace shopflow {
 
 namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
+} // namespace
+
+namespace {
+// Sends the files (as absolute paths) to the server's /v1/admin/batch and prints its summaries.
+int hand_over_to_server(const std::string& data, const std::vector<std::string>& files, bool force, bool json) {
+  std::string url;
+  std::ifstream(std::filesystem::path(data) / "SERVE") >> url;
+  if (url.empty()) throw std::runtime_error("data dir " + data + " is held by a shopflow serve whose URL is unknown");
+  std::string body = "{\"force\":" + std::string(force ? "true" : "false") + ",\"files\":[";
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (i) body += ",";
+    append_json_string(body, std::filesystem::absolute(files[i]).string());
+  }
+  body += "]}";
+  std::fprintf(stderr, "data dir %s is served by %s: handing the job to it\n", data.c_str(), url.c_str());
+  ParsedUrl u = parse_url(url);
+  HttpClient client(u.host, u.port, 3600);
+  HttpResult r = client.request("POST", "/v1/admin/batch", body, {{"Content-Type", "application/json"}});
+  if (r.status != 200) throw std::runtime_error("the server refused the job: HTTP " + std::to_string(r.status) + " " + r.body);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(r.body);
+  int failures = 0;
+  for (auto result : doc["results"].get_array()) {
+    std::string_view file = result["file"].get_string().value_unsafe();
+    if (result["ok"].get_bool().value_unsafe()) {
+      std::string out = json ? simdjson::minify(result["json"]) + "\n" : std::string(result["text"].get_string().value_unsafe());
+      std::fwrite(out.data(), 1, out.size(), stdout);
+    } else {
+      ++failures;
+      std::fprintf(stderr, "shopflow: %.*s: import failed, nothing of it was kept: %.*s\n", int(file.size()), file.data(),
+                   int(result["error"].get_string().value_unsafe().size()), result["error"].get_string().value_unsafe().data());
+    }
+  }
+  return failures ? 1 : 0;
+}
 } // namespace
 
 void add_batch_command(CLI::App& app, int& exit_code) {
@@ -32,6 +74,12 @@ void add_batch_command(CLI::App& app, int& exit_code) {
   cmd->callback([args, &exit_code] {
     if (args->files.empty() && args->watch.empty()) throw CLI::ValidationError("batch", "give FILE... or --watch DIR");
     std::string purpose = "shopflow batch " + (args->watch.empty() ? args->files.front() : "--watch " + args->watch);
+    // A `shopflow serve` holding the data dir takes the job over HTTP instead.
+    auto holder = DataDirLock::holder(args->data);
+    if (holder && holder->find("shopflow serve") != std::string::npos && args->watch.empty()) {
+      exit_code = hand_over_to_server(args->data, args->files, args->force, args->json);
+      return;
+    }
     DataDir dir(args->data, purpose);
     ImportOptions options;
     options.force = args->force;

@@ -1,12 +1,19 @@
-// The main job (README command 1): generate the seed's dataset size, import it through every
-// sink, and print the import summary and a short analytics report.
+// The main job (README command 1): generate the seed's dataset size, stream half of it through
+// the HTTP API of an in-process server and batch-import the other half, wait until every sink
+// holds everything, print the summaries and an analytics report (equal to a pure batch import of
+// the same rows), then keep serving until Ctrl-C (or exit at once with --once).
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <pthread.h>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
+#include "api/sender.h"
+#include "api/server.h"
 #include "batch/importer.h"
 #include "cli/commands.h"
 #include "gen/generator.h"
@@ -16,43 +23,112 @@ namespace fs = std::filesystem;
 
 namespace shopflow {
 
+namespace {
+// Writes the generated rows once, and its two halves (each with the header), under DIR/generated.
+std::pair<fs::path, fs::path> generated_halves(const fs::path& dir, uint64_t rows, uint64_t seed) {
+  fs::create_directories(dir / "generated");
+  std::string stem = fmt::format("online_retail_{}rows_seed{}", rows, seed);
+  fs::path stream = dir / "generated" / (stem + "_stream_half.csv"), batch = dir / "generated" / (stem + "_batch_half.csv");
+  if (fs::exists(stream) && fs::exists(batch)) return {stream, batch};
+  std::printf("Generating %llu realistic rows into %s ...\n", static_cast<unsigned long long>(rows), (dir / "generated").c_str());
+  std::string all;
+  GeneratorOptions g;
+  g.rows = rows;
+  g.seed = seed;
+  generate(g, [&](std::string_view block) { all.append(block); });
+  size_t header_end = all.find('\n') + 1;
+  // The generator writes one row per line; split at the middle line.
+  size_t middle = all.find('\n', header_end + (all.size() - header_end) / 2) + 1;
+  for (auto [path, text] : {std::pair{stream, all.substr(0, middle)},
+                            std::pair{batch, all.substr(0, header_end) + all.substr(middle)}}) {
+    fs::path tmp = path.string() + ".tmp";
+    std::ofstream(tmp, std::ios::binary) << text;
+    fs::rename(tmp, path);
+  }
+  return {stream, batch};
+}
+} // namespace
+
 void add_main_job(CLI::App& app, int& exit_code) {
   struct Args {
-    std::string data = kDefaultDataDir;
+    std::string data = kDefaultDataDir, listen = "127.0.0.1:8080";
     uint64_t rows = 541'909, seed = 1;
+    bool once = false;
   };
   auto args = std::make_shared<Args>();
   app.add_option("--data", args->data, "Data directory (main job)")->capture_default_str();
-  app.add_option("--rows", args->rows, "Rows to generate (main job)")->capture_default_str();
+  app.add_option("--rows", args->rows, "Rows to generate (main job)")->check(CLI::Range(uint64_t(2), uint64_t(1) << 40))->capture_default_str();
   app.add_option("--seed", args->seed, "Generator seed (main job)")->capture_default_str();
+  app.add_option("--listen", args->listen, "HOST:PORT of the main job's server")->capture_default_str();
+  app.add_flag("--once", args->once, "Exit after the report instead of serving until Ctrl-C");
   app.callback([args, &app, &exit_code] {
     if (!app.get_subcommands().empty()) return;
-    fs::path dir = args->data;
-    fs::create_directories(dir / "generated");
-    fs::path file = dir / "generated" / fmt::format("online_retail_{}rows_seed{}.csv", args->rows, args->seed);
-    if (!fs::exists(file)) {
-      std::printf("Generating %llu realistic rows into %s ...\n", static_cast<unsigned long long>(args->rows), file.c_str());
-      GeneratorOptions g;
-      g.rows = args->rows;
-      g.seed = args->seed;
-      fs::path tmp = file.string() + ".tmp";
-      {
-        std::ofstream out(tmp, std::ios::binary);
-        generate(g, [&](std::string_view block) { out.write(block.data(), block.size()); });
-        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    size_t colon = args->listen.rfind(':');
+    if (colon == std::string::npos) throw CLI::ValidationError("--listen", "expected HOST:PORT");
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto [stream_half, batch_half] = generated_halves(args->data, args->rows, args->seed);
+    DataDir data(args->data, "shopflow main job (serving " + args->listen + ")");
+    ServeOptions options;
+    options.host = args->listen.substr(0, colon);
+    options.port = static_cast<uint16_t>(std::stoi(args->listen.substr(colon + 1)));
+    Server server(data, options);
+    std::printf("Serving on %s. Streaming %s through HTTP while batch-importing %s ...\n", server.url().c_str(),
+                stream_half.filename().c_str(), batch_half.filename().c_str());
+    std::fflush(stdout);
+
+    SendSummary sent;
+    std::exception_ptr send_error;
+    std::thread sender([&] {
+      try {
+        SendOptions o;
+        o.url = server.url();
+        o.progress = false;
+        sent = send_file(stream_half.string(), o);
+      } catch (...) {
+        send_error = std::current_exception();
       }
-      fs::rename(tmp, file);
+    });
+    FileSummary imported;
+    try {
+      BatchImporter importer(data);
+      ImportOptions o;
+      o.progress = false;
+      imported = importer.import_file(batch_half.string(), o);
+    } catch (...) {
+      sender.join();
+      throw;
     }
-    DataDir data(args->data, "shopflow main job");
-    BatchImporter importer(data);
-    ImportOptions options;
-    FileSummary summary = importer.import_file(file.string(), options);
-    std::printf("\n%s", summary.to_text().c_str());
-    std::printf("%s", analytics_report(data.warehouse().connection()).c_str());
-    std::printf("\nData in %s: warehouse.duckdb, lake/, tables/. Try:\n  build/shopflow sql \"SELECT * FROM daily_sales "
-                "ORDER BY day DESC LIMIT 5\" --data %s\n  build/shopflow catalog --data %s\n",
-                args->data.c_str(), args->data.c_str(), args->data.c_str());
-    exit_code = 0;
+    sender.join();
+    if (send_error) std::rethrow_exception(send_error);
+    if (!server.pipeline().drain(300'000)) throw std::runtime_error("the sinks did not catch up within 5 minutes");
+
+    std::printf("\n== Streamed through HTTP ==\n%s", sent.to_text().c_str());
+    std::printf("\n== Batch import ==\n%s", imported.to_text().c_str());
+    DuckConnection con(data.warehouse().database());
+    std::printf("%s", analytics_report(con).c_str());
+    exit_code = sent.failed ? 1 : 0;
+    if (args->once) {
+      server.stop();
+      return;
+    }
+    std::string url = server.url();
+    std::printf("\nshopflow is serving %s (Ctrl-C to stop):\n"
+                "  curl %s/v1/invoices/536365\n"
+                "  curl '%s/v1/compat/transactions?InvoiceNo=536365&StockCode=85123A'\n"
+                "  curl %s/metrics\n"
+                "  build/shopflow send FILE.csv --url %s\n"
+                "SQL: build/shopflow sql \"SELECT * FROM daily_sales ORDER BY day DESC LIMIT 5\" --data %s (after Ctrl-C)\n",
+                url.c_str(), url.c_str(), url.c_str(), url.c_str(), url.c_str(), args->data.c_str());
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::fprintf(stderr, "stopping: draining every sink\n");
+    exit_code = server.stop() ? exit_code : 1;
   });
 }
 

@@ -2,17 +2,10 @@
 // sink moves the log into the warehouse, the lake and the tables; GETs answer from the tables.
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <pthread.h>
 
-#include "api/api_service.h"
-#include "api/http_server.h"
+#include "api/server.h"
 #include "cli/commands.h"
-#include "pipeline/pipeline.h"
-#include "stream/local_log.h"
-
-namespace fs = std::filesystem;
 
 namespace shopflow {
 
@@ -60,36 +53,23 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     DataDir dir(args->data, "shopflow serve --listen " + args->listen);
-    LocalLogOptions log_options;
-    log_options.shards = args->shards;
-    log_options.durability = args->durability == "fsync" ? Durability::Fsync : Durability::Async;
-    LocalLog log(args->data, log_options);
-    std::vector<std::unique_ptr<SinkConsumer>> sinks;
-    sinks.push_back(make_warehouse_consumer(dir));
-    sinks.push_back(make_tables_consumer(dir));
-    sinks.push_back(make_lake_consumer(dir, args->shards, {args->lake_flush_lines, args->lake_flush_ms}));
-    Pipeline pipeline(log, std::move(sinks));
-    pipeline.start();
-    ApiService api(dir, log, pipeline, {args->max_records});
-    HttpServerOptions http_options;
-    http_options.host = host;
-    http_options.port = port;
-    http_options.max_body_bytes = args->max_body;
-    HttpServer server(http_options, [&](const HttpRequest& req, HttpResponse& res) { api.handle(req, res); });
-    server.start();
-    std::string url = "http://" + host + ":" + std::to_string(server.port());
-    std::ofstream(fs::path(args->data) / "SERVE") << url << "\n";
-    std::printf("shopflow serve: listening on %s (data %s, %u shards, durability %s)\n", url.c_str(), args->data.c_str(),
-                args->shards, args->durability.c_str());
+    ServeOptions options;
+    options.host = host;
+    options.port = port;
+    options.log.shards = args->shards;
+    options.log.durability = args->durability == "fsync" ? Durability::Fsync : Durability::Async;
+    options.lake = {args->lake_flush_lines, args->lake_flush_ms};
+    options.api.max_records_per_request = args->max_records;
+    options.max_body_bytes = args->max_body;
+    Server server(dir, options);
+    std::printf("shopflow serve: listening on %s (data %s, %u shards, durability %s)\n", server.url().c_str(),
+                args->data.c_str(), args->shards, args->durability.c_str());
     std::fflush(stdout);
 
     int sig = 0;
     sigwait(&signals, &sig);
     std::fprintf(stderr, "shopflow serve: %s received; draining every sink to the end of the log\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    server.stop();
-    bool drained = pipeline.drain(120'000);
-    pipeline.stop();
-    fs::remove(fs::path(args->data) / "SERVE");
+    bool drained = server.stop();
     std::fprintf(stderr, "shopflow serve: %s\n", drained ? "drained, bye" : "drain timed out; the rest is stored on next start");
     exit_code = drained ? 0 : 1;
   });

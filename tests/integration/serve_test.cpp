@@ -166,3 +166,36 @@ assert item["Country"]["S"] == "United Kingdom", item
   EXPECT_NE(read_file(t.path / "py.out").find("\"UnitPrice\":{\"N\":\"2.55\"}"), std::string::npos) << read_file(t.path / "py.out");
   EXPECT_EQ(serve.stop(), 0);
 }
+
+TEST(MainJob, HalfStreamedHalfBatchedEqualsAPureBatchImport) {
+  TempDir t;
+  std::string data = (t.path / "main").string();
+  RunResult job = run_shopflow("--once --rows 30000 --listen 127.0.0.1:0 --data " + data);
+  ASSERT_EQ(job.exit_code, 0) << job.err;
+  EXPECT_NE(job.out.find("Revenue by month"), std::string::npos);
+  EXPECT_NE(job.out.find("Cancellation rate"), std::string::npos);
+  std::string file = (t.path / "all.csv").string();
+  ASSERT_EQ(run_shopflow("gen --rows 30000 --seed 1 --out " + file).exit_code, 0);
+  ASSERT_EQ(run_shopflow("batch " + file + " --data " + (t.path / "pure").string()).exit_code, 0);
+  auto signature = [](const std::string& dir) {
+    DuckDatabase db(dir + "/warehouse.duckdb", {{"access_mode", "READ_ONLY"}});
+    DuckConnection con(db);
+    return scalar(con, "SELECT (SELECT count(*) || '/' || sum(amount) FROM transactions) || ' ' || "
+                       "(SELECT count(*) || '/' || sum(amount) FROM cancellations) || ' ' || "
+                       "(SELECT string_agg(reason || '=' || n, ',' ORDER BY reason) FROM "
+                       "(SELECT reason, count(*) n FROM rejected GROUP BY ALL)) || ' ' || "
+                       "(SELECT string_agg(m || ':' || r, ',' ORDER BY m) FROM (SELECT strftime(invoice_date, '%Y-%m') m, "
+                       "sum(amount) r FROM transactions GROUP BY ALL))");
+  };
+  std::string pure = signature((t.path / "pure").string());
+  EXPECT_EQ(signature(data), pure);
+  // The report printed by the main job is the pure import's report.
+  RunResult report = run_shopflow("sql \"SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations)\" "
+                                  "--format csv --data " + (t.path / "pure").string());
+  std::string n = report.out.substr(report.out.find('\n') + 1);
+  n.pop_back();
+  EXPECT_NE(job.out.find(n), std::string::npos);
+  // Running it again is idempotent.
+  ASSERT_EQ(run_shopflow("--once --rows 30000 --listen 127.0.0.1:0 --data " + data).exit_code, 0);
+  EXPECT_EQ(signature(data), pure);
+}

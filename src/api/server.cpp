@@ -1,0 +1,43 @@
+#include "api/server.h"
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace shopflow {
+
+Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::move(options)) {
+  log_ = std::make_unique<LocalLog>(dir.path(), options_.log);
+  std::vector<std::unique_ptr<SinkConsumer>> sinks;
+  sinks.push_back(make_warehouse_consumer(dir));
+  sinks.push_back(make_tables_consumer(dir));
+  sinks.push_back(make_lake_consumer(dir, options_.log.shards, options_.lake));
+  pipeline_ = std::make_unique<Pipeline>(*log_, std::move(sinks));
+  pipeline_->start();
+  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, options_.api);
+  HttpServerOptions http;
+  http.host = options_.host;
+  http.port = options_.port;
+  http.max_body_bytes = options_.max_body_bytes;
+  http_ = std::make_unique<HttpServer>(http, [this](const HttpRequest& req, HttpResponse& res) { api_->handle(req, res); });
+  http_->start();
+  std::ofstream(fs::path(dir.path()) / "SERVE") << url() << "\n";
+}
+
+Server::~Server() { stop(); }
+
+std::string Server::url() const { return "http://" + options_.host + ":" + std::to_string(http_->port()); }
+
+bool Server::stop(int64_t drain_timeout_ms) {
+  if (stopped_) return true;
+  stopped_ = true;
+  http_->stop();
+  bool drained = pipeline_->drain(drain_timeout_ms);
+  pipeline_->stop();
+  std::error_code ec;
+  fs::remove(fs::path(dir_.path()) / "SERVE", ec);
+  return drained;
+}
+
+} // namespace shopflow

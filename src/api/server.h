@@ -1,0 +1,46 @@
+// Everything `shopflow serve` runs, as one object that the serve command and the main job share:
+// the log, one consumer per sink, the HTTP API. DIR/SERVE holds the URL while it runs, so that a
+// `shopflow batch` on the same data dir can hand its job to this process.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/api_service.h"
+#include "api/http_server.h"
+#include "batch/data_dir.h"
+#include "pipeline/pipeline.h"
+#include "stream/local_log.h"
+
+namespace shopflow {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  LocalLogOptions log;
+  LakeBuffering lake;
+  ApiOptions api;
+  size_t max_body_bytes = 8u << 20;
+};
+
+class Server {
+public:
+  Server(DataDir& dir, ServeOptions options); // starts everything
+  ~Server();
+  std::string url() const;
+  Pipeline& pipeline() { return *pipeline_; }
+  // Stops accepting, drains every sink to the end of the log, stops the consumers. Returns false
+  // if the drain timed out (what is left is stored on the next start).
+  bool stop(int64_t drain_timeout_ms = 120'000);
+
+private:
+  DataDir& dir_;
+  ServeOptions options_;
+  std::unique_ptr<LocalLog> log_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<ApiService> api_;
+  std::unique_ptr<HttpServer> http_;
+  bool stopped_ = false;
+};
+
+} // namespace shopflow
