@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# HTTP ingest, same run, side by side:
+#   (a) single-record POSTs over 64 keep-alive connections (wrk) vs nginx answering a small
+#       constant body (the HTTP ceiling here) and redis-benchmark XADD with and without pipelining;
+#   (b) 500-record batches (fsync durability) in records/s;
+#   (c) POST acknowledged -> visible in GET, and -> visible in SQL over the lake (p50/p99).
+# usage: bench/http_vs_peers.sh [SECONDS]   (default 10 per run; needs bench/setup-peers)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-10}
+bin=$root/build/shopflow
+[[ -x $bin && -x $root/build/bench/visibility ]] || "$root/scripts/build" >/dev/null
+command -v wrk >/dev/null && command -v nginx >/dev/null && command -v redis-benchmark >/dev/null || "$root/bench/setup-peers"
+work=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rps() { grep -E "^Requests/sec" | awk '{print $2}'; }
+lat() { grep -E "^ +$1%" | awk '{print $2}'; }
+
+# nginx: a small constant body.
+np=$(free_port)
+mkdir -p "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 2;
+error_log $work/nginx/error.log;
+pid $work/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  server { listen 127.0.0.1:$np; location / { return 200 '{"accepted":1}'; } }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
+# shopflow serve, fsync durability (and a second one with async durability for comparison).
+sp=$(free_port); ap=$(free_port)
+"$bin" serve --data "$work/sf" --listen "127.0.0.1:$sp" --durability fsync >"$work/serve.out" 2>"$work/serve.err" & pids+=($!)
+"$bin" serve --data "$work/sa" --listen "127.0.0.1:$ap" --durability async >"$work/serve_a.out" 2>"$work/serve_a.err" & pids+=($!)
+# redis (no persistence: it is the peer buffer, not a durable log).
+rp=$(free_port)
+redis-server --port "$rp" --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 & pids+=($!)
+sleep 1
+
+# (c) first, on an idle server, so that no backlog from the load runs skews it.
+"$root/build/bench/visibility" "http://127.0.0.1:$sp" "$work/sf" 200 >"$work/vis.txt"
+wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$np/" >"$work/nginx.txt"
+wrk -t2 -c64 -d"${secs}s" --latency -s "$root/bench/post_one.lua" "http://127.0.0.1:$sp" >"$work/one.txt"
+wrk -t2 -c64 -d"${secs}s" --latency -s "$root/bench/post_one.lua" "http://127.0.0.1:$ap" >"$work/one_async.txt"
+"$bin" gen --rows 500 --seed 9 --format ndjson --out "$work/batch.ndjson" 2>/dev/null
+BATCH_FILE="$work/batch.ndjson" wrk -t2 -c16 -d"${secs}s" --latency -s "$root/bench/post_batch.lua" "http://127.0.0.1:$sp/v1/records" >"$work/batch.txt"
+grep -q "Non-2xx" "$work/batch.txt" && { echo "batch POSTs failed:"; cat "$work/batch.txt"; exit 1; }
+grep -q "Non-2xx" "$work/one.txt" && { echo "single POSTs failed:"; cat "$work/one.txt"; exit 1; }
+redis-benchmark -p "$rp" -c 64 -n 300000 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd.txt" 2>&1
+redis-benchmark -p "$rp" -c 64 -n 1000000 -P 16 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd_p.txt" 2>&1
+
+N=$(rps <"$work/nginx.txt"); O=$(rps <"$work/one.txt"); B=$(rps <"$work/batch.txt")
+echo "== (a) single-record POSTs, 64 keep-alive connections, ${secs}s each =="
+echo "nginx constant body:         $N req/s  p50 $(lat 50 <"$work/nginx.txt")  p99 $(lat 99 <"$work/nginx.txt")"
+echo "shopflow POST /v1/records:   $O req/s  p50 $(lat 50 <"$work/one.txt")  p99 $(lat 99 <"$work/one.txt")   (fsync)"
+echo "shopflow, async durability:  $(rps <"$work/one_async.txt") req/s  p50 $(lat 50 <"$work/one_async.txt")  p99 $(lat 99 <"$work/one_async.txt")"
+echo "redis XADD:                  $(grep -o '[0-9.]* requests per second' "$work/xadd.txt" | head -1)"
+echo "redis XADD, pipelined x16:   $(grep -o '[0-9.]* requests per second' "$work/xadd_p.txt" | head -1)"
+/usr/bin/python3 -c "print(f'shopflow / nginx = {$O/$N:.2f}x  (goal >= 0.5x, p99 < 5 ms)')"
+echo "== (b) 500-record batches, 16 connections, fsync =="
+/usr/bin/python3 -c "print(f'shopflow: {$B*500:,.0f} records/s ({$B} req/s)  p50 $(lat 50 <"$work/batch.txt")  p99 $(lat 99 <"$work/batch.txt")  (goal >= 1,000,000 records/s)')"
+echo "== (c) visibility after the POST is acknowledged =="
+cat "$work/vis.txt"
