@@ -71,6 +71,8 @@ private:
     lake_.set_stream_manifest(shard, p.next);
     committed_[shard] = p.next;
     p = Pending{};
+    // Small files are merged once a month of a shard has gathered enough of them.
+    lake_.compact_stream_files(con_, shard, buffering_.compact_at_files);
   }
 
   LakeWriter& lake_;

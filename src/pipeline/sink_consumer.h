@@ -32,11 +32,12 @@ std::unique_ptr<SinkConsumer> make_tables_consumer(DataDir& dir);
 struct LakeBuffering {
   uint64_t max_lines = 200'000; // flush a shard's buffer at this many lines...
   int64_t max_age_ms = 1000;    // ...or when its oldest line waited this long
+  size_t compact_at_files = 32; // merge a shard's files of one month once there are this many
 };
 // Lake: buffers per shard; a flush writes one Parquet file per table and month named by the
 // offset range (stream-<shard>-<first>-<last>.parquet) and then renames the shard's manifest
 // (lake/_stream/shard-<n>: the next offset) into place. Files beyond the manifest are leftovers
-// of a crash and are deleted at start.
+// of a crash and are deleted at start. Small files are compacted (LakeWriter::compact_stream_files).
 std::unique_ptr<SinkConsumer> make_lake_consumer(DataDir& dir, uint32_t shards, LakeBuffering buffering);
 
 } // namespace shopflow

@@ -1,7 +1,10 @@
 #include "sinks/lake/lake_writer.h"
 
 #include <cstdio>
+#include <algorithm>
+#include <climits>
 #include <fcntl.h>
+#include <map>
 #include <fstream>
 #include <stdexcept>
 #include <unistd.h>
@@ -24,8 +27,8 @@ std::string partition_folder(int partition) {
   return folder;
 }
 
-// "stream-<shard>-<first>-<last>.parquet" -> shard and first offset.
-bool parse_stream_name(const std::string& name, uint32_t& shard, uint64_t& first) {
+// "stream-<shard>-<first>-<last>.parquet" -> shard and offset range.
+bool parse_stream_name(const std::string& name, uint32_t& shard, uint64_t& first, uint64_t& last) {
   unsigned s = 0;
   unsigned long long f = 0, l = 0;
   int used = 0;
@@ -33,7 +36,26 @@ bool parse_stream_name(const std::string& name, uint32_t& shard, uint64_t& first
     return false;
   shard = s;
   first = f;
+  last = l;
   return true;
+}
+
+struct StreamFile {
+  fs::path path;
+  uint64_t first, last;
+};
+
+// A shard's stream files per partition folder.
+std::map<fs::path, std::vector<StreamFile>> stream_files(const fs::path& table_dir, uint32_t shard) {
+  std::map<fs::path, std::vector<StreamFile>> out;
+  if (!fs::exists(table_dir)) return out;
+  for (auto& e : fs::recursive_directory_iterator(table_dir)) {
+    uint32_t s;
+    uint64_t first, last;
+    if (e.is_regular_file() && parse_stream_name(e.path().filename().string(), s, first, last) && s == shard)
+      out[e.path().parent_path()].push_back({e.path(), first, last});
+  }
+  return out;
 }
 } // namespace
 
@@ -135,15 +157,43 @@ void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
     fs::path dir = root_ / table;
     if (!fs::exists(dir)) continue;
     std::vector<fs::path> doomed;
-    for (auto& e : fs::recursive_directory_iterator(dir)) {
-      std::string name = e.path().filename().string();
-      uint32_t s;
-      uint64_t first;
-      if (name.ends_with(".tmp")) doomed.push_back(e.path());
-      else if (parse_stream_name(name, s, first) && s == shard && first >= from) doomed.push_back(e.path());
+    for (auto& e : fs::recursive_directory_iterator(dir))
+      if (e.path().filename().string().ends_with(".tmp")) doomed.push_back(e.path());
+    for (auto& [folder, files] : stream_files(dir, shard)) {
+      for (auto& f : files) {
+        bool covered = std::any_of(files.begin(), files.end(), [&](const StreamFile& o) {
+          return &o != &f && o.first <= f.first && f.last <= o.last && (o.last - o.first) > (f.last - f.first);
+        });
+        if (f.first >= from || covered) doomed.push_back(f.path);
+      }
     }
     for (auto& p : doomed) fs::remove(p);
   }
+}
+
+size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, size_t min_files) {
+  size_t merged = 0;
+  for (const char* table : kLakeTables) {
+    for (auto& [folder, files] : stream_files(root_ / table, shard)) {
+      if (files.size() < min_files) continue;
+      uint64_t first = UINT64_MAX, last = 0;
+      std::string list;
+      for (auto& f : files) {
+        first = std::min(first, f.first);
+        last = std::max(last, f.last);
+        list += (list.empty() ? "" : ", ") + sql_literal(f.path.string());
+      }
+      std::string name = "stream-" + std::to_string(shard) + "-" + std::to_string(first) + "-" + std::to_string(last) + ".parquet";
+      fs::path tmp = folder / (name + ".tmp");
+      con.execute("COPY (SELECT * FROM read_parquet([" + list + "]) ORDER BY source) TO " + sql_literal(tmp.string()) +
+                  " (FORMAT parquet, COMPRESSION zstd)");
+      fs::rename(tmp, folder / name);
+      fsync_dir(folder);
+      for (auto& f : files) fs::remove(f.path);
+      merged += files.size();
+    }
+  }
+  return merged;
 }
 
 std::vector<int64_t> LakeWriter::staged_jobs() const {

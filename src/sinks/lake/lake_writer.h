@@ -42,8 +42,14 @@ public:
                          uint64_t first, uint64_t last, const std::string& select_sql);
   uint64_t stream_manifest(uint32_t shard) const;
   void set_stream_manifest(uint32_t shard, uint64_t next_offset);
-  // Deletes a shard's stream files whose first offset is >= `from` (written after the manifest).
+  // Deletes a shard's stream files whose first offset is >= `from` (written after the manifest),
+  // and files whose offset range lies inside another file's (inputs of a finished compaction).
   void remove_stream_files_from(uint32_t shard, uint64_t from);
+  // Merges a shard's stream files of one table and month into one file named by the union of
+  // their ranges once there are at least `min_files` of them; the merged file is renamed into
+  // place before the inputs are deleted, so a crash leaves at worst files that the next start
+  // removes as covered. Returns the number of files merged away.
+  size_t compact_stream_files(DuckConnection& con, uint32_t shard, size_t min_files);
 
   const std::filesystem::path& root() const { return root_; }
   // A glob over a table's files, e.g. "DIR/lake/transactions/*/*/*.parquet".
