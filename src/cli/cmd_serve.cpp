@@ -32,6 +32,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     size_t max_body = 8u << 20, max_records = 10'000;
     int64_t lake_flush_ms = 1000;
     uint64_t lake_flush_lines = 200'000;
+    double retention_hours = 168, retention_gb = 16;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
@@ -43,6 +44,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-records", args->max_records, "Most records per request (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lake-flush-ms", args->lake_flush_ms, "Lake buffering: flush after this many milliseconds")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lake-flush-lines", args->lake_flush_lines, "Lake buffering: flush at this many lines")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--retention-hours", args->retention_hours, "Log retention by age (records no sink has stored are kept)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--retention-gb", args->retention_gb, "Log retention by size, per shard")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([args, &exit_code] {
     auto [host, port] = parse_listen(args->listen);
     // Signals are taken by sigwait() below; every thread started from here inherits the mask.
@@ -58,7 +62,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.port = port;
     options.log.shards = args->shards;
     options.log.durability = args->durability == "fsync" ? Durability::Fsync : Durability::Async;
-    options.lake = {args->lake_flush_lines, args->lake_flush_ms};
+    options.log.retention_ms = static_cast<int64_t>(args->retention_hours * 3600 * 1000);
+    options.log.retention_bytes = static_cast<uint64_t>(args->retention_gb * (1ull << 30));
+    options.lake.max_lines = args->lake_flush_lines;
+    options.lake.max_age_ms = args->lake_flush_ms;
     options.api.max_records_per_request = args->max_records;
     options.max_body_bytes = args->max_body;
     Server server(dir, options);
