@@ -30,7 +30,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     std::string data = kDefaultDataDir, listen = "127.0.0.1:8080", durability = "fsync";
     uint32_t shards = 4;
     size_t max_body = 8u << 20, max_records = 10'000;
-    int64_t lake_flush_ms = 1000;
+    int64_t lake_flush_ms = 500;
     uint64_t lake_flush_lines = 200'000;
     double retention_hours = 168, retention_gb = 16;
   };

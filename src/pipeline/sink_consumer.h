@@ -31,7 +31,7 @@ std::unique_ptr<SinkConsumer> make_tables_consumer(DataDir& dir);
 
 struct LakeBuffering {
   uint64_t max_lines = 200'000; // flush a shard's buffer at this many lines...
-  int64_t max_age_ms = 1000;    // ...or when its oldest line waited this long
+  int64_t max_age_ms = 500;     // ...or when its oldest line waited this long
   size_t compact_at_files = 32; // merge a shard's files of one month once there are this many
 };
 // Lake: buffers per shard; a flush writes one Parquet file per table and month named by the
