@@ -64,7 +64,10 @@ std::string dynamodb_item(const std::vector<InvoiceLine>& lines) {
                        json_str(l.country));
   };
   std::string out = "{" + item(f, quantity) + ",\"Lines\":{\"L\":[";
-  for (size_t i = 0; i < lines.size(); ++i) out += (i ? "," : "") + std::string("{\"M\":{") + item(lines[i], lines[i].quantity) + "}}";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"M\":{" + item(lines[i], lines[i].quantity) + "}}";
+  }
   return out + "]}}";
 }
 
@@ -209,7 +212,8 @@ void ApiService::get_invoice(const std::string& invoice, const std::string* stoc
   for (auto& l : lines) {
     quantity += l.quantity;
     amount += l.amount_milli;
-    items += (items.empty() ? "" : ",") + line_json(l);
+    if (!items.empty()) items += ',';
+    items += line_json(l);
   }
   if (stock_code) {
     const InvoiceLine& f = lines.front();
