@@ -47,8 +47,12 @@ sleep 1
 wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$np/" >"$work/nginx.txt"
 wrk -t2 -c64 -d"${secs}s" --latency -s "$root/bench/post_one.lua" "http://127.0.0.1:$sp" >"$work/one.txt"
 wrk -t2 -c64 -d"${secs}s" --latency -s "$root/bench/post_one.lua" "http://127.0.0.1:$ap" >"$work/one_async.txt"
-"$bin" gen --rows 500 --seed 9 --format ndjson --out "$work/batch.ndjson" 2>/dev/null
-BATCH_FILE="$work/batch.ndjson" wrk -t2 -c16 -d"${secs}s" --latency -s "$root/bench/post_batch.lua" "http://127.0.0.1:$sp/v1/records" >"$work/batch.txt"
+# 400 different 500-record bodies (200,000 generated rows), cycled through.
+"$bin" gen --rows 200000 --seed 9 --format ndjson --out "$work/rows.ndjson" 2>/dev/null
+mkdir -p "$work/batches"
+split -l 500 -d -a 4 "$work/rows.ndjson" "$work/batches/b"
+n=0; for f in "$work"/batches/b*; do mv "$f" "$work/batches/batch-$n.ndjson"; n=$((n + 1)); done
+BATCH_DIR="$work/batches" BATCH_COUNT=$n wrk -t2 -c16 -d"${secs}s" --latency -s "$root/bench/post_batch.lua" "http://127.0.0.1:$sp/v1/records" >"$work/batch.txt"
 grep -q "Non-2xx" "$work/batch.txt" && { echo "batch POSTs failed:"; cat "$work/batch.txt"; exit 1; }
 grep -q "Non-2xx" "$work/one.txt" && { echo "single POSTs failed:"; cat "$work/one.txt"; exit 1; }
 redis-benchmark -p "$rp" -c 64 -n 300000 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd.txt" 2>&1
