@@ -1,43 +1,10 @@
 #include "pipeline/log_record.h"
 
-#include <cstring>
-
 #include "core/clean.h"
+#include "util/byte_codec.h"
 
 namespace shopflow {
 
-namespace {
-template <class T> void put(std::string& out, T v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
-void put_str(std::string& out, std::string_view s) {
-  put<uint32_t>(out, static_cast<uint32_t>(s.size()));
-  out.append(s);
-}
-
-struct Reader {
-  std::string_view in;
-  bool ok = true;
-  template <class T> T num() {
-    T v{};
-    if (in.size() < sizeof v) {
-      ok = false;
-      return v;
-    }
-    std::memcpy(&v, in.data(), sizeof v);
-    in.remove_prefix(sizeof v);
-    return v;
-  }
-  std::string_view str() {
-    uint32_t n = num<uint32_t>();
-    if (!ok || in.size() < n) {
-      ok = false;
-      return {};
-    }
-    std::string_view s = in.substr(0, n);
-    in.remove_prefix(n);
-    return s;
-  }
-};
-} // namespace
 
 uint32_t shard_for(const InputRow& row, uint32_t shards) {
   std::string_view key = row.field_count > 0 && row.framing_error.empty() ? trim(row[Field::InvoiceNo].text) : std::string_view{};
@@ -48,12 +15,12 @@ uint32_t shard_for(const InputRow& row, uint32_t shards) {
 }
 
 void encode_log_row(std::string& out, const InputRow& row, int64_t received_at_us) {
-  put<uint8_t>(out, 1);
-  put<int64_t>(out, received_at_us);
-  put<uint8_t>(out, row.valid_utf8 ? 1 : 0);
-  put<uint32_t>(out, row.field_count);
+  put_num<uint8_t>(out, 1);
+  put_num<int64_t>(out, received_at_us);
+  put_num<uint8_t>(out, row.valid_utf8 ? 1 : 0);
+  put_num<uint32_t>(out, row.field_count);
   for (const InputField& f : row.fields) {
-    put<uint8_t>(out, static_cast<uint8_t>(f.kind));
+    put_num<uint8_t>(out, static_cast<uint8_t>(f.kind));
     put_str(out, f.text);
   }
   put_str(out, row.framing_error);
@@ -61,7 +28,7 @@ void encode_log_row(std::string& out, const InputRow& row, int64_t received_at_u
 }
 
 bool decode_log_row(std::string_view data, InputRow& row, int64_t& received_at_us) {
-  Reader r{data};
+  ByteReader r{data};
   if (r.num<uint8_t>() != 1) return false;
   row = InputRow{};
   received_at_us = r.num<int64_t>();

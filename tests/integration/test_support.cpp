@@ -1,5 +1,9 @@
 #include "test_support.h"
 
+#include <gtest/gtest.h>
+
+#include "db/duckdb.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -49,6 +53,22 @@ RunResult run_shopflow(const std::string& args) {
   r.out = read_file(io.path / "out");
   r.err = read_file(io.path / "err");
   return r;
+}
+
+void expect_reference_warehouse_and_lake(const fs::path& data) {
+  DuckDatabase db((data / "warehouse.duckdb").string(), {{"access_mode", "READ_ONLY"}});
+  DuckConnection con(db);
+  auto q = [&](const std::string& sql) { return con.query(sql).text(0, 0); };
+  EXPECT_EQ(q("SELECT count(*) FROM transactions"), "41480");
+  EXPECT_EQ(q("SELECT count(*) FROM cancellations"), "728");
+  EXPECT_EQ(q("SELECT count(*) FROM rejected"), "273");
+  EXPECT_EQ(q("SELECT sum(amount) FROM transactions"), "823746.140");
+  EXPECT_EQ(q("SELECT count(DISTINCT source) FROM transactions"), "41480");
+  EXPECT_EQ(q("SELECT count(DISTINCT invoice_no) FROM transactions"), "1559");
+  std::string lake = (data / "lake").string();
+  EXPECT_EQ(q("SELECT count(*) || ' ' || count(DISTINCT source) || ' ' || sum(amount) FROM read_parquet('" + lake +
+              "/transactions/*/*/*.parquet')"), "41480 41480 823746.140");
+  EXPECT_EQ(q("SELECT count(*) FROM read_parquet('" + lake + "/cancellations/*/*/*.parquet')"), "728");
 }
 
 uint16_t free_port() {

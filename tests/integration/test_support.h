@@ -22,6 +22,10 @@ RunResult run_shopflow(const std::string& args);
 
 std::string reference_csv(); // ../shared/data/online_retail_2010-12.csv
 
+// Checks, with gtest expectations, that the closed data dir's warehouse and lake hold exactly the
+// reference file's rows (CONTRACT.md's counts and revenue, every line once).
+void expect_reference_warehouse_and_lake(const std::filesystem::path& data);
+
 // A loopback port that was free a moment ago.
 uint16_t free_port();
 

@@ -14,30 +14,20 @@
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
+#include "util/byte_codec.h"
+
 namespace shopflow {
 
 namespace {
 
-template <class T> void put_num(std::string& out, T v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
-void put_str(std::string& out, std::string_view s) {
-  put_num<uint32_t>(out, static_cast<uint32_t>(s.size()));
-  out.append(s);
-}
+// Reads a stored value; a truncated one is an error (the tables are corrupt).
 struct Reader {
-  std::string_view in;
-  template <class T> T num() {
-    T v{};
-    if (in.size() < sizeof v) throw std::runtime_error("tables: truncated value");
-    std::memcpy(&v, in.data(), sizeof v);
-    in.remove_prefix(sizeof v);
+  ByteReader bytes;
+  template <class T> T num() { return check_ok(bytes.num<T>()); }
+  std::string str() { return std::string(check_ok(bytes.str())); }
+  template <class V> V check_ok(V v) {
+    if (!bytes.ok) throw std::runtime_error("tables: truncated value");
     return v;
-  }
-  std::string str() {
-    uint32_t n = num<uint32_t>();
-    if (in.size() < n) throw std::runtime_error("tables: truncated value");
-    std::string s(in.substr(0, n));
-    in.remove_prefix(n);
-    return s;
   }
 };
 
@@ -404,7 +394,7 @@ std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, co
     line.invoice_no = k.substr(0, a);
     line.stock_code = k.substr(a + 1, b - a - 1);
     line.source = k.substr(b + 1);
-    Reader r{std::string_view(it->value().data(), it->value().size())};
+    Reader r{{std::string_view(it->value().data(), it->value().size())}};
     line.quantity = r.num<int32_t>();
     line.invoice_date_us = r.num<int64_t>();
     line.unit_price_milli = r.num<int64_t>();
@@ -429,7 +419,7 @@ std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& custome
     InvoiceSummary s;
     s.customer_id = customer_id;
     s.invoice_no = std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    Reader r{std::string_view(it->value().data(), it->value().size())};
+    Reader r{{std::string_view(it->value().data(), it->value().size())}};
     s.invoice_date_us = r.num<int64_t>();
     s.lines = r.num<int64_t>();
     s.quantity = r.num<int64_t>();
