@@ -1,9 +1,17 @@
--- wrk: one JSON record per POST, each with its own invoice number.
-local counter = 0
+-- wrk: one JSON record per POST. 4096 requests with different invoice numbers are built once
+-- per thread and cycled through, so that the load generator spends its time sending.
+local requests = {}
+init = function(args)
+  local base = 600000 + math.random(0, 1000000) * 4096
+  for i = 1, 4096 do
+    local body = string.format('{"InvoiceNo":"%d","StockCode":"85123A","Description":"WHITE HANGING HEART T-LIGHT HOLDER",' ..
+      '"Quantity":6,"InvoiceDate":"2010-12-01 08:26:00","UnitPrice":2.55,"CustomerID":17850,"Country":"United Kingdom"}',
+      base + i)
+    requests[i] = wrk.format("POST", "/v1/records", {["Content-Type"] = "application/json"}, body)
+  end
+end
+local n = 0
 request = function()
-  counter = counter + 1
-  local body = string.format('{"InvoiceNo":"%d","StockCode":"85123A","Description":"WHITE HANGING HEART T-LIGHT HOLDER",' ..
-    '"Quantity":6,"InvoiceDate":"2010-12-01 08:26:00","UnitPrice":2.55,"CustomerID":17850,"Country":"United Kingdom"}',
-    600000 + counter)
-  return wrk.format("POST", "/v1/records", {["Content-Type"] = "application/json"}, body)
+  n = n + 1
+  return requests[(n % 4096) + 1]
 end
