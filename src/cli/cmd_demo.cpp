@@ -117,13 +117,21 @@ void add_main_job(CLI::App& app, int& exit_code) {
       return;
     }
     std::string url = server.url();
+    // Examples that exist in this data: the first line stored.
+    DuckResult first = con.query("SELECT invoice_no, stock_code, customer_id FROM transactions WHERE customer_id <> 'Unknown' "
+                                 "ORDER BY invoice_date, source LIMIT 1");
+    std::string invoice = first.row_count() ? first.text(0, 0) : "536365";
+    std::string code = first.row_count() ? first.text(1, 0) : "85123A";
+    std::string customer = first.row_count() ? first.text(2, 0) : "17850";
     std::printf("\nshopflow is serving %s (Ctrl-C to stop):\n"
-                "  curl %s/v1/invoices/536365\n"
-                "  curl '%s/v1/compat/transactions?InvoiceNo=536365&StockCode=85123A'\n"
+                "  curl %s/v1/invoices/%s\n"
+                "  curl %s/v1/customers/%s\n"
+                "  curl '%s/v1/compat/transactions?InvoiceNo=%s&StockCode=%s'\n"
                 "  curl %s/metrics\n"
                 "  build/shopflow send FILE.csv --url %s\n"
                 "SQL: build/shopflow sql \"SELECT * FROM daily_sales ORDER BY day DESC LIMIT 5\" --data %s (after Ctrl-C)\n",
-                url.c_str(), url.c_str(), url.c_str(), url.c_str(), url.c_str(), args->data.c_str());
+                url.c_str(), url.c_str(), invoice.c_str(), url.c_str(), customer.c_str(), url.c_str(), invoice.c_str(),
+                code.c_str(), url.c_str(), url.c_str(), args->data.c_str());
     std::fflush(stdout);
     int sig = 0;
     sigwait(&signals, &sig);
