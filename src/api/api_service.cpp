@@ -346,6 +346,9 @@ void ApiService::metrics_text(HttpResponse& res) {
                      "shopflow_ingested_records_total {}\n", metrics_.ingested_records.load());
   out += fmt::format("# HELP shopflow_ingested_bytes_total Request body bytes accepted by POST.\n# TYPE shopflow_ingested_bytes_total counter\n"
                      "shopflow_ingested_bytes_total {}\n", metrics_.ingested_bytes.load());
+  out += fmt::format("# HELP shopflow_malformed_at_ingest_total Records stored although malformed (they land in rejected).\n"
+                     "# TYPE shopflow_malformed_at_ingest_total counter\nshopflow_malformed_at_ingest_total {}\n",
+                     metrics_.malformed_at_ingest.load());
   out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
   std::vector<uint64_t> ends;
   for (uint32_t s = 0; s < log_.shard_count(); ++s) {

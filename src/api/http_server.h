@@ -40,7 +40,6 @@ public:
   // Stops accepting and closes every connection (requests in progress finish their answer first).
   void stop();
   uint16_t port() const { return port_; }
-  size_t connections() const { return active_; }
 
 private:
   void accept_loop();

@@ -29,6 +29,8 @@ public:
   ~Server();
   std::string url() const;
   Pipeline& pipeline() { return *pipeline_; }
+  // Bytes of torn or corrupt log tail that recovery cut at start (0 after a clean stop).
+  uint64_t log_truncated_bytes() const { return log_->truncated_bytes(); }
   // Stops accepting, drains every sink to the end of the log, stops the consumers. Returns false
   // if the drain timed out (what is left is stored on the next start).
   bool stop(int64_t drain_timeout_ms = 120'000);

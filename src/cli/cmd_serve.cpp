@@ -71,6 +71,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     Server server(dir, options);
     std::printf("shopflow serve: listening on %s (data %s, %u shards, durability %s)\n", server.url().c_str(),
                 args->data.c_str(), args->shards, args->durability.c_str());
+    if (uint64_t cut = server.log_truncated_bytes())
+      std::fprintf(stderr, "shopflow serve: recovery cut a torn log tail of %llu bytes (a write that was never acknowledged with fsync durability)\n",
+                   static_cast<unsigned long long>(cut));
     std::fflush(stdout);
 
     int sig = 0;

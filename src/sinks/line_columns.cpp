@@ -61,12 +61,5 @@ void LineColumns::add(const CleanLine& l, uint64_t src) {
   last_rows_->push_back(row);
 }
 
-size_t LineColumns::memory() const {
-  size_t m = invoice_no.memory() + stock_code.memory() + description.memory() + customer_id.memory() +
-             country.memory() + source_number.capacity() * 8;
-  m += has_description.capacity() + quantity.capacity() * 4 + invoice_date_us.capacity() * 32 + line_type.capacity();
-  for (auto& [p, rows] : partitions_) m += rows.capacity() * 4;
-  return m;
-}
 
 } // namespace shopflow

@@ -27,7 +27,6 @@ public:
     offsets_.push_back(static_cast<uint64_t>(bytes_.size()));
   }
   std::string_view operator[](size_t i) const { return {bytes_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]}; }
-  size_t memory() const { return bytes_.capacity() + offsets_.capacity() * sizeof(uint64_t); }
 
 private:
   std::string bytes_;
@@ -42,7 +41,6 @@ public:
   // Writes row r's source into `buf` (at least 48 bytes) and returns it.
   std::string_view source(size_t r, char* buf) const;
   size_t size() const { return quantity.size(); }
-  size_t memory() const;
 
   // Partition key of a row: year * 100 + month of its invoice date.
   static int partition_of(int64_t invoice_date_us);

@@ -1,9 +1,10 @@
 // The warehouse sink (Redshift's role): one DuckDB file, DIR/warehouse.duckdb.
 //
 // Tables: transactions and cancellations (the cleaned fields of CONTRACT.md), rejected (source,
-// raw, reason, detail, received_at), imports (one row per committed batch job). Views: invoices,
-// customers, daily_sales, product_sales. A job's rows are written in one transaction together with
-// its imports row, so a job is either entirely present or absent.
+// raw, reason, detail, received_at), imports (one row per committed batch job), stream_offsets
+// (per sink and shard, the next log offset stored). Views: invoices, customers, daily_sales,
+// product_sales. A batch job's rows are written in one transaction together with its imports
+// row; a stream batch's rows in one transaction with its stream_offsets row.
 #pragma once
 
 #include <memory>
