@@ -80,16 +80,8 @@ void SegmentLoader::close_block(TableLines& t) {
   const char* table = t.name;
   insert_later([this, block, table] {
     timed("warehouse", [&] {
-      LineScan& scan = dir_.warehouse().line_scan();
-      int64_t id = scan.expose({block});
-      try {
-        dir_.warehouse().connection().execute(std::string("INSERT INTO ") + table + " SELECT * FROM shopflow_lines(" +
-                                              std::to_string(id) + ", 0)");
-      } catch (...) {
-        scan.withdraw(id);
-        throw;
-      }
-      scan.withdraw(id);
+      auto lines = dir_.warehouse().line_scan().expose({block});
+      dir_.warehouse().connection().execute(std::string("INSERT INTO ") + table + " " + lines.select());
     });
   });
 }
@@ -107,22 +99,11 @@ void SegmentLoader::end_segment() {
   int segment = segment_++;
   lake_ = std::async(std::launch::async, [this, segment, t = std::move(transactions_.full), c = std::move(cancellations_.full)] {
     timed("lake", [&] {
-      LineScan& scan = dir_.warehouse().line_scan();
       for (auto& [table, blocks] : {std::pair{"transactions", &t}, std::pair{"cancellations", &c}}) {
         if (blocks->empty()) continue;
-        std::map<int, size_t> months; // every month present in any block
-        for (auto& b : *blocks)
-          for (auto& [partition, rows] : b->partitions()) months[partition] += rows.size();
-        int64_t id = scan.expose(*blocks);
-        try {
-          for (auto& [partition, n] : months)
-            dir_.lake().stage(dir_.warehouse().side_connection(), job_, table, partition, segment,
-                              "SELECT * FROM shopflow_lines(" + std::to_string(id) + ", " + std::to_string(partition) + ")");
-        } catch (...) {
-          scan.withdraw(id);
-          throw;
-        }
-        scan.withdraw(id);
+        auto lines = dir_.warehouse().line_scan().expose(*blocks);
+        for (int partition : lines.partitions())
+          dir_.lake().stage(dir_.warehouse().side_connection(), job_, table, partition, segment, lines.select(partition));
       }
     });
   });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <set>
 #include <cstring>
 #include <string>
 
@@ -157,10 +158,24 @@ LineScan::LineScan(DuckConnection& con) {
   if (state == DuckDBError) throw DuckError("cannot register shopflow_lines");
 }
 
-int64_t LineScan::expose(Blocks blocks) {
+LineScan::Exposure::Exposure(LineScan& scan, Blocks blocks)
+    : scan_(scan), blocks_(std::make_shared<const Blocks>(std::move(blocks))), id_(scan.add(blocks_)) {}
+
+std::string LineScan::Exposure::select(int partition) const {
+  return "SELECT * FROM shopflow_lines(" + std::to_string(id_) + ", " + std::to_string(partition) + ")";
+}
+
+std::vector<int> LineScan::Exposure::partitions() const {
+  std::set<int> all;
+  for (auto& b : *blocks_)
+    for (auto& [partition, rows] : b->partitions()) all.insert(partition);
+  return {all.begin(), all.end()};
+}
+
+int64_t LineScan::add(std::shared_ptr<const Blocks> blocks) {
   std::lock_guard lock(mutex_);
   int64_t id = next_id_++;
-  exposed_[id] = std::make_shared<const Blocks>(std::move(blocks));
+  exposed_[id] = std::move(blocks);
   return id;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "db/duckdb.h"
@@ -23,10 +24,30 @@ public:
   // The LineScan must outlive every query using it.
   explicit LineScan(DuckConnection& con);
   using Blocks = std::vector<std::shared_ptr<const LineColumns>>;
-  // Makes `blocks` scannable, in order, under the returned id until withdraw(id).
-  int64_t expose(Blocks blocks);
-  void withdraw(int64_t id);
+
+  // Blocks made scannable for as long as this object lives.
+  class Exposure {
+  public:
+    Exposure(LineScan& scan, Blocks blocks);
+    ~Exposure() { scan_.withdraw(id_); }
+    Exposure(const Exposure&) = delete;
+    Exposure& operator=(const Exposure&) = delete;
+    // "SELECT * FROM shopflow_lines(<id>, <partition>)"; partition 0: every row.
+    std::string select(int partition = 0) const;
+    // The partitions (year * 100 + month) present in any of the blocks, ascending.
+    std::vector<int> partitions() const;
+
+  private:
+    LineScan& scan_;
+    std::shared_ptr<const Blocks> blocks_;
+    int64_t id_;
+  };
+  Exposure expose(Blocks blocks) { return Exposure(*this, std::move(blocks)); }
   std::shared_ptr<const Blocks> find(int64_t id) const;
+
+private:
+  int64_t add(std::shared_ptr<const Blocks> blocks);
+  void withdraw(int64_t id);
 
 private:
   mutable std::mutex mutex_;

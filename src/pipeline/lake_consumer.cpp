@@ -54,19 +54,9 @@ private:
   void write(uint32_t shard, Pending& p) {
     for (auto& [table, blocks] : {std::pair{"transactions", &p.transactions}, std::pair{"cancellations", &p.cancellations}}) {
       if (blocks->empty()) continue;
-      std::map<int, size_t> months;
-      for (auto& b : *blocks)
-        for (auto& [partition, rows] : b->partitions()) months[partition] += rows.size();
-      int64_t id = scan_.expose(*blocks);
-      try {
-        for (auto& [partition, n] : months)
-          lake_.write_stream_file(con_, table, partition, shard, p.first, p.next - 1,
-                                  "SELECT * FROM shopflow_lines(" + std::to_string(id) + ", " + std::to_string(partition) + ")");
-      } catch (...) {
-        scan_.withdraw(id);
-        throw;
-      }
-      scan_.withdraw(id);
+      auto lines = scan_.expose(*blocks);
+      for (int partition : lines.partitions())
+        lake_.write_stream_file(con_, table, partition, shard, p.first, p.next - 1, lines.select(partition));
     }
     lake_.set_stream_manifest(shard, p.next);
     committed_[shard] = p.next;

@@ -25,14 +25,8 @@ public:
     try {
       for (auto& [table, lines] : {std::pair{"transactions", b.transactions}, std::pair{"cancellations", b.cancellations}}) {
         if (lines->size() == 0) continue;
-        int64_t id = scan_.expose({lines});
-        try {
-          con_.execute(std::string("INSERT INTO ") + table + " SELECT * FROM shopflow_lines(" + std::to_string(id) + ", 0)");
-        } catch (...) {
-          scan_.withdraw(id);
-          throw;
-        }
-        scan_.withdraw(id);
+        auto exposed = scan_.expose({lines});
+        con_.execute(std::string("INSERT INTO ") + table + " " + exposed.select());
       }
       if (!b.rejected.empty()) {
         RejectedWriter writer(con_);
