@@ -31,15 +31,35 @@ struct Reader {
   }
 };
 
-// Appends the Invoice-table key and value of one line (formats in tables.h).
-void encode_line(std::string& key, std::string& value, std::string_view invoice_no, std::string_view stock_code,
-                 std::string_view source, const std::string_view* description, int32_t quantity, int64_t date_us,
-                 int64_t price_milli, int64_t amount_milli, LineType type, std::string_view customer_id,
-                 std::string_view country) {
+// Keys (formats in tables.h).
+void line_key(std::string& key, std::string_view invoice_no, std::string_view stock_code, std::string_view source) {
   key.assign("i");
   key.append(invoice_no).push_back('\0');
   key.append(stock_code).push_back('\0');
   key.append(source);
+}
+void summary_key(std::string& key, std::string_view customer_id, std::string_view invoice_no) {
+  key.assign("c");
+  key.append(customer_id).push_back('\0');
+  key.append(invoice_no);
+}
+
+void encode_summary(std::string& value, int64_t first_date_us, int64_t lines, int64_t quantity, int64_t amount_milli,
+                    std::string_view country) {
+  value.clear();
+  put_num<int64_t>(value, first_date_us);
+  put_num<int64_t>(value, lines);
+  put_num<int64_t>(value, quantity);
+  put_num<int64_t>(value, amount_milli);
+  put_str(value, country);
+}
+
+// Sets the Invoice-table key and value of one line.
+void encode_line(std::string& key, std::string& value, std::string_view invoice_no, std::string_view stock_code,
+                 std::string_view source, const std::string_view* description, int32_t quantity, int64_t date_us,
+                 int64_t price_milli, int64_t amount_milli, LineType type, std::string_view customer_id,
+                 std::string_view country) {
+  line_key(key, invoice_no, stock_code, source);
   value.clear();
   put_num<int32_t>(value, quantity);
   put_num<int64_t>(value, date_us);
@@ -50,6 +70,15 @@ void encode_line(std::string& key, std::string& value, std::string_view invoice_
   put_str(value, description ? *description : std::string_view{});
   put_str(value, customer_id);
   put_str(value, country);
+}
+
+// The same for row r of a block of cleaned lines.
+void encode_line(std::string& key, std::string& value, const LineColumns& l, size_t r) {
+  std::string_view desc = l.description[r];
+  char source[48];
+  encode_line(key, value, l.invoice_no[r], l.stock_code[r], l.source(r, source), l.has_description[r] ? &desc : nullptr,
+              l.quantity[r], l.invoice_date_us[r], l.unit_price_milli[r], l.amount_milli[r], l.line_type[r],
+              l.customer_id[r], l.country[r]);
 }
 
 std::string job_key(int64_t job) { return "j" + std::to_string(job); }
@@ -131,13 +160,7 @@ void InvoiceLineFiles::add_segment(std::vector<std::shared_ptr<const LineColumns
     check(writer.Open(path), "open line file");
     std::string key, value;
     for (const Ref& ref : refs) {
-      const LineColumns& l = *ref.lines;
-      uint32_t r = ref.row;
-      std::string_view desc = l.description[r];
-      char buf[48];
-      encode_line(key, value, l.invoice_no[r], l.stock_code[r], l.source(r, buf), l.has_description[r] ? &desc : nullptr,
-                  l.quantity[r], l.invoice_date_us[r], l.unit_price_milli[r], l.amount_milli[r], l.line_type[r],
-                  l.customer_id[r], l.country[r]);
+      encode_line(key, value, *ref.lines, ref.row);
       check(writer.Put(key, value), "write line file");
     }
     check(writer.Finish(), "finish line file");
@@ -261,15 +284,8 @@ void Tables::write_summaries(DuckConnection& wh, const std::string& from, const 
     auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[6]));
     rocksdb::WriteBatch batch;
     for (idx_t r = 0; r < n; ++r) {
-      key.assign("c");
-      key.append(duck_string(v[0], r)).push_back('\0');
-      key.append(duck_string(v[1], r));
-      value.clear();
-      put_num<int64_t>(value, date[r]);
-      put_num<int64_t>(value, lines[r]);
-      put_num<int64_t>(value, qty[r]);
-      put_num<int64_t>(value, amount[r]);
-      put_str(value, duck_string(v[3], r));
+      summary_key(key, duck_string(v[0], r), duck_string(v[1], r));
+      encode_summary(value, date[r], lines[r], qty[r], amount[r], duck_string(v[3], r));
       batch.Put(key, value);
     }
     rocksdb::WriteOptions wo;
@@ -291,14 +307,9 @@ std::vector<std::string> Tables::remove_job(DuckConnection& wh, int64_t job, con
                      duckdb_vector v[4];
                      for (int c = 0; c < 4; ++c) v[c] = duckdb_data_chunk_get_vector(chunk, c);
                      for (idx_t r = 0; r < n; ++r) {
-                       key.assign("i");
-                       key.append(duck_string(v[0], r)).push_back('\0');
-                       key.append(duck_string(v[1], r)).push_back('\0');
-                       key.append(duck_string(v[2], r));
+                       line_key(key, duck_string(v[0], r), duck_string(v[1], r), duck_string(v[2], r));
                        batch.Delete(key);
-                       key.assign("c");
-                       key.append(duck_string(v[3], r)).push_back('\0');
-                       key.append(duck_string(v[0], r));
+                       summary_key(key, duck_string(v[3], r), duck_string(v[0], r));
                        batch.Delete(key); // recomputed from what remains by the next derive_job
                        if (invoices.empty() || invoices.back() != duck_string(v[0], r)) invoices.emplace_back(duck_string(v[0], r));
                      }
@@ -343,11 +354,7 @@ void Tables::apply_stream_batch(const std::string& sink, const CleanedBatch& b) 
   std::string key, value;
   for (const LineColumns* l : {b.transactions.get(), b.cancellations.get()}) {
     for (size_t r = 0; r < l->size(); ++r) {
-      std::string_view desc = l->description[r];
-      char buf[48];
-      encode_line(key, value, l->invoice_no[r], l->stock_code[r], l->source(r, buf), l->has_description[r] ? &desc : nullptr,
-                  l->quantity[r], l->invoice_date_us[r], l->unit_price_milli[r], l->amount_milli[r], l->line_type[r],
-                  l->customer_id[r], l->country[r]);
+      encode_line(key, value, *l, r);
       wb.Put(key, value);
       touched[std::string(l->invoice_no[r])][std::string(l->customer_id[r])].add(
           l->invoice_date_us[r], l->quantity[r], l->amount_milli[r], l->country[r]);
@@ -357,15 +364,8 @@ void Tables::apply_stream_batch(const std::string& sink, const CleanedBatch& b) 
     for (const InvoiceLine& line : invoice_lines(invoice))
       customers[line.customer_id].add(line.invoice_date_us, line.quantity, line.amount_milli, line.country);
     for (auto& [customer, s] : customers) {
-      key.assign("c");
-      key.append(customer).push_back('\0');
-      key.append(invoice);
-      value.clear();
-      put_num<int64_t>(value, s.first_date_us);
-      put_num<int64_t>(value, s.lines);
-      put_num<int64_t>(value, s.quantity);
-      put_num<int64_t>(value, s.amount_milli);
-      put_str(value, s.country);
+      summary_key(key, customer, invoice);
+      encode_summary(value, s.first_date_us, s.lines, s.quantity, s.amount_milli, s.country);
       wb.Put(key, value);
     }
   }
