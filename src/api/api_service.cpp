@@ -13,16 +13,13 @@
 #include "core/timestamp.h"
 #include "formats/json_record.h"
 #include "pipeline/ingest.h"
+#include "util/clock.h"
 
 namespace http = boost::beast::http;
 
 namespace shopflow {
 
 namespace {
-
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string json_str(std::string_view s) {
   std::string out;
@@ -155,7 +152,7 @@ void ApiService::handle(const HttpRequest& req, HttpResponse& res) {
   } else {
     json_response(res, 404, error_json("no route " + path));
   }
-  metrics_.route(route).observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  metrics_.route(route).observe(seconds_since(started));
 }
 
 void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
@@ -178,7 +175,7 @@ void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
     }
   }
   const auto& rows = body->rows();
-  IngestOutcome outcome = ingest_rows(log_, rows, now_us(), &keys_, key);
+  IngestOutcome outcome = ingest_rows(log_, rows, wall_clock_us(), &keys_, key);
   metrics_.ingested_records += rows.size();
   metrics_.ingested_bytes += req.body().size();
   std::string malformed;
@@ -283,7 +280,7 @@ void ApiService::compat(const HttpRequest& req, const std::string& query, HttpRe
       json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_str(e.what())));
       return;
     }
-    ingest_rows(log_, body->rows(), now_us());
+    ingest_rows(log_, body->rows(), wall_clock_us());
     metrics_.ingested_records += 1;
     metrics_.ingested_bytes += req.body().size();
     json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_str(req.body())));

@@ -17,6 +17,7 @@
 #include "formats/record_source.h"
 #include "util/progress.h"
 #include "util/sha256.h"
+#include "util/clock.h"
 
 namespace shopflow {
 
@@ -207,7 +208,7 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
   queue.close();
   for (auto& t : senders) t.join();
   progress.finish();
-  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  summary.seconds = seconds_since(started);
   summary.p50_ms = percentile(latencies, 0.50);
   summary.p99_ms = percentile(latencies, 0.99);
   return summary;

@@ -10,20 +10,13 @@
 #include "core/clean.h"
 #include "formats/json_record.h"
 #include "formats/record_source.h"
+#include "util/clock.h"
 #include "util/progress.h"
 #include "util/sha256.h"
 
 namespace shopflow {
 
 namespace {
-
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-double elapsed(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
 
 // Rows per batch handed from the reader to cleaning and the warehouse.
 constexpr size_t kBatchRows = 8192;
@@ -77,7 +70,7 @@ std::string FileSummary::to_text() const {
 
 FileSummary BatchImporter::import_file(const std::string& path, const ImportOptions& options) {
   auto started = std::chrono::steady_clock::now();
-  int64_t started_us = now_us();
+  int64_t started_us = wall_clock_us();
   FileSummary summary;
   summary.file = path;
   summary.sha256 = sha256_file(path);
@@ -134,17 +127,17 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
     progress.finish();
     summary.stage_seconds = loader.stage_seconds();
     auto& st = summary.stage_seconds;
-    st["read_clean"] = elapsed(load_started) - st["waiting"] - st["tables"];
+    st["read_clean"] = seconds_since(load_started) - st["waiting"] - st["tables"];
     st.erase("waiting");
     con.execute(fmt::format(
         "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
         "make_timestamp({}))",
         job, sql_literal(path), summary.sha256, summary.format, summary.bytes, summary.rows_read, summary.transactions,
         summary.cancellations, summary.rejected(), summary.rejected_by_reason[1], summary.rejected_by_reason[2],
-        summary.rejected_by_reason[3], summary.rejected_by_reason[4], started_us, now_us()));
+        summary.rejected_by_reason[3], summary.rejected_by_reason[4], started_us, wall_clock_us()));
     auto commit_started = std::chrono::steady_clock::now();
     con.execute("COMMIT");
-    summary.stage_seconds["commit"] = elapsed(commit_started);
+    summary.stage_seconds["commit"] = seconds_since(commit_started);
   } catch (...) {
     try {
       con.execute("ROLLBACK");
@@ -165,8 +158,8 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
   auto [from, to] = batch_source_range(job);
   dir_.tables().ingest_job(line_file_paths, con, job, from, to, replaced_invoices);
   dir_.tables().discard_line_files(job);
-  summary.stage_seconds["tables"] += elapsed(tables_started);
-  summary.seconds = elapsed(started);
+  summary.stage_seconds["tables"] += seconds_since(tables_started);
+  summary.seconds = seconds_since(started);
   return summary;
 }
 

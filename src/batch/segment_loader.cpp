@@ -3,14 +3,9 @@
 #include <chrono>
 
 #include "core/utf8.h"
+#include "util/clock.h"
 
 namespace shopflow {
-
-namespace {
-double elapsed(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-} // namespace
 
 SegmentLoader::SegmentLoader(DataDir& dir, int64_t job, int64_t received_at_us)
     : dir_(dir), job_(job), received_at_us_(received_at_us), source_prefix_("batch:" + std::to_string(job) + ":"),
@@ -27,7 +22,7 @@ SegmentLoader::~SegmentLoader() {
 template <class F> double SegmentLoader::timed(const char* stage, F&& f) {
   auto started = std::chrono::steady_clock::now();
   f();
-  double secs = elapsed(started);
+  double secs = seconds_since(started);
   std::lock_guard lock(seconds_mutex_);
   seconds_[stage] += secs;
   return secs;

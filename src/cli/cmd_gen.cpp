@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "gen/generator.h"
+#include "util/clock.h"
 
 namespace shopflow {
 
@@ -43,7 +44,7 @@ void add_gen_command(CLI::App& app, int& exit_code) {
         block.remove_prefix(n);
       }
     });
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double secs = seconds_since(start);
     if (fd != STDOUT_FILENO) {
       ::close(fd);
       // Written under a temporary name and renamed, so a watched inbox never sees half a file.

@@ -3,14 +3,11 @@
 
 #include "db/line_scan.h"
 #include "pipeline/sink_consumer.h"
+#include "util/clock.h"
 
 namespace shopflow {
 
 namespace {
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 class LakeConsumer final : public SinkConsumer {
 public:

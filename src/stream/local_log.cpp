@@ -1,5 +1,7 @@
 #include "stream/local_log.h"
 
+#include "util/clock.h"
+
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -10,10 +12,6 @@ namespace fs = std::filesystem;
 namespace shopflow {
 
 namespace {
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 bool valid_consumer_name(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
   for (char c : n)
@@ -121,7 +119,7 @@ void LocalLog::writer_loop() {
       if (stopping_ && queue_.empty()) return;
       batch.swap(queue_);
     }
-    int64_t now = now_ms();
+    int64_t now = wall_clock_ms();
     std::vector<std::pair<Request*, AppendResult>> written;
     std::set<uint32_t> touched;
     for (Request* r : batch) {
@@ -219,7 +217,7 @@ void LocalLog::apply_retention() {
     for (auto& [name, offsets] : consumers_)
       for (size_t s = 0; s < shards_.size(); ++s) keep[s] = std::min(keep[s], offsets[s]);
   }
-  int64_t now = now_ms();
+  int64_t now = wall_clock_ms();
   for (size_t s = 0; s < shards_.size(); ++s)
     shards_[s]->apply_retention(now, options_.retention_ms, options_.retention_bytes, keep[s]);
 }

@@ -1,5 +1,7 @@
 #include "stream/shard.h"
 
+#include "util/durable_file.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -15,15 +17,6 @@ namespace shopflow {
 namespace {
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("log: " + what + ": " + std::strerror(errno)); }
 
-void fsync_dir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) fail("open " + dir.string());
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    fail("fsync " + dir.string());
-  }
-  ::close(fd);
-}
 } // namespace
 
 Shard::Segment::~Segment() {
@@ -71,7 +64,7 @@ Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segme
       fs::remove(dir_ / segment_file_name(base));
   if (segments_.empty()) {
     segments_.push_back(open_segment(0, true));
-    fsync_dir(dir_);
+    sync_folder(dir_);
   }
 }
 
@@ -146,7 +139,7 @@ void Shard::sync() {
   }
   if (::fdatasync(active->fd) != 0) fail("fdatasync " + active->path.string());
   if (dir_dirty_) {
-    fsync_dir(dir_);
+    sync_folder(dir_);
     dir_dirty_ = false;
   }
 }

@@ -1,5 +1,7 @@
 #include "sinks/lake/lake_writer.h"
 
+#include "util/durable_file.h"
+
 #include <cstdio>
 #include <algorithm>
 #include <climits>
@@ -14,13 +16,6 @@ namespace fs = std::filesystem;
 namespace shopflow {
 
 namespace {
-void fsync_dir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
 std::string partition_folder(int partition) {
   char folder[40];
   std::snprintf(folder, sizeof folder, "year=%04d/month=%02d", partition / 100, partition % 100);
@@ -89,12 +84,12 @@ void LakeWriter::publish(int64_t job) {
           if (name.rfind("part-", 0) != 0) continue;
           fs::rename(file.path(), dest / (prefix + name.substr(5)));
         }
-        fsync_dir(dest);
+        sync_folder(dest);
       }
     }
   }
   fs::remove_all(stage_dir);
-  fsync_dir(root_ / "_staging");
+  sync_folder(root_ / "_staging");
 }
 
 void LakeWriter::discard(int64_t job) { fs::remove_all(staging(job)); }
@@ -117,13 +112,9 @@ void LakeWriter::write_stream_file(DuckConnection& con, const std::string& table
   std::string name = "stream-" + std::to_string(shard) + "-" + std::to_string(first) + "-" + std::to_string(last) + ".parquet";
   fs::path tmp = dir / (name + ".tmp");
   con.execute("COPY (" + select_sql + ") TO " + sql_literal(tmp.string()) + " (FORMAT parquet, COMPRESSION zstd)");
-  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fdatasync(fd);
-    ::close(fd);
-  }
+  sync_file(tmp);
   fs::rename(tmp, dir / name);
-  fsync_dir(dir);
+  sync_folder(dir);
 }
 
 uint64_t LakeWriter::stream_manifest(uint32_t shard) const {
@@ -143,13 +134,9 @@ void LakeWriter::set_stream_manifest(uint32_t shard, uint64_t next_offset) {
     out.flush();
     if (!out) throw std::runtime_error("cannot write " + tmp.string());
   }
-  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fdatasync(fd);
-    ::close(fd);
-  }
+  sync_file(tmp);
   fs::rename(tmp, dir / ("shard-" + std::to_string(shard)));
-  fsync_dir(dir);
+  sync_folder(dir);
 }
 
 void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
@@ -188,7 +175,7 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
       con.execute("COPY (SELECT * FROM read_parquet([" + list + "]) ORDER BY source) TO " + sql_literal(tmp.string()) +
                   " (FORMAT parquet, COMPRESSION zstd)");
       fs::rename(tmp, folder / name);
-      fsync_dir(folder);
+      sync_folder(folder);
       for (auto& f : files) fs::remove(f.path);
       merged += files.size();
     }
