@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/timestamp.h"
+#include "formats/csv_field.h"
 #include "formats/json_record.h"
 
 namespace shopflow {
@@ -104,17 +105,6 @@ std::string price_text(int64_t milli) {
   return s;
 }
 
-std::string csv_escape(std::string_view s) {
-  if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
 std::string json_escape(std::string_view s) {
   std::string out;
   append_json_string(out, s);
@@ -196,10 +186,10 @@ private:
       if (!codes.insert(code).second || !descs.insert(desc).second) continue;
       int64_t price = kPriceCents[rng_.below(kPriceCents.size())] * 10;
       if (rng_.chance(0.1)) price *= 3;
-      products_.push_back({code, csv_escape(desc), json_escape(desc), price, price_text(price)});
+      products_.push_back({code, csv_field(desc), json_escape(desc), price, price_text(price)});
     }
     for (auto& np : kNonProducts) {
-      non_products_.push_back({np.code, csv_escape(np.description), json_escape(np.description), np.price_milli, price_text(np.price_milli)});
+      non_products_.push_back({np.code, csv_field(np.description), json_escape(np.description), np.price_milli, price_text(np.price_milli)});
       non_product_weight_total_ += np.weight;
     }
     no_desc_csv_ = "";
@@ -221,7 +211,7 @@ private:
     country_csv_.push_back("United Kingdom");
     country_json_.push_back("\"United Kingdom\"");
     for (auto* c : kOtherCountries) {
-      country_csv_.push_back(csv_escape(c));
+      country_csv_.push_back(csv_field(c));
       country_json_.push_back(json_escape(c));
     }
   }

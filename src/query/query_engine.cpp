@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "formats/csv_field.h"
 #include "formats/json_record.h"
 #include "sinks/lake/lake_writer.h"
 #include "util/data_dir_lock.h"
@@ -59,16 +60,6 @@ size_t width(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  return out + "\"";
 }
 
 } // namespace
