@@ -68,10 +68,16 @@ std::string render(DuckResult& r, OutputFormat format) {
   size_t cols = r.column_count(), rows = r.row_count();
   std::string out;
   if (format == OutputFormat::Csv) {
-    for (size_t c = 0; c < cols; ++c) out += (c ? "," : "") + csv_field(r.column_name(c));
+    for (size_t c = 0; c < cols; ++c) {
+      if (c) out += ',';
+      out += csv_field(r.column_name(c));
+    }
     out += "\n";
     for (size_t row = 0; row < rows; ++row) {
-      for (size_t c = 0; c < cols; ++c) out += (c ? "," : "") + (r.is_null(c, row) ? std::string() : csv_field(r.text(c, row)));
+      for (size_t c = 0; c < cols; ++c) {
+        if (c) out += ',';
+        if (!r.is_null(c, row)) out += csv_field(r.text(c, row));
+      }
       out += "\n";
     }
     return out;
