@@ -65,17 +65,7 @@ Shard& LocalLog::shard(uint32_t n) const {
 }
 
 AppendResult LocalLog::append(uint32_t shard_id, const std::vector<std::string_view>& records) {
-  shard(shard_id); // validates the number
-  if (records.empty()) throw std::invalid_argument("log: empty batch");
-  Request req{shard_id, &records, {}};
-  auto result = req.done.get_future();
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (stopping_) throw std::runtime_error("log: closing");
-    queue_.push_back(&req);
-  }
-  queue_cv_.notify_one();
-  return result.get();
+  return append_all({{shard_id, records}}).front();
 }
 
 std::vector<AppendResult> LocalLog::append_all(const std::vector<ShardBatch>& batches) {

@@ -153,21 +153,18 @@ std::vector<LogRecord> Shard::read(uint64_t from, size_t max_records) const {
       std::shared_lock lock(mutex_);
       auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
                                  [](uint64_t off, const auto& s) { return off < s->base; });
-      if (it == segments_.begin()) {
-        if (segments_.empty()) break;
-        from = segments_.front()->base; // older records are gone (retention)
+      if (it == segments_.begin()) { // older records are gone (retention): start at the oldest kept
+        from = segments_.front()->base;
         it = segments_.begin() + 1;
       }
+      // Segments and batches are contiguous, so the batch holding `from` is the last one that
+      // starts at or before it; if `from` is past that batch, it is past the end of the log.
       seg = *(it - 1);
       auto b = std::upper_bound(seg->batches.begin(), seg->batches.end(), from,
                                 [](uint64_t off, const BatchInfo& bi) { return off < bi.base; });
       if (b == seg->batches.begin()) break;
       batch = *(b - 1);
-      if (from >= batch.base + batch.count) {
-        if (b != seg->batches.end()) batch = *b; // cannot happen: batches are contiguous
-        else if (it != segments_.end()) { from = (*it)->base; continue; }
-        else break; // at the end of the log
-      }
+      if (from >= batch.base + batch.count) break;
     }
     size_t before = out.size();
     read_batch(seg->fd, batch, from, max_records - out.size(), out);
