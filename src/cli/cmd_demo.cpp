@@ -2,11 +2,9 @@
 // the HTTP API of an in-process server and batch-import the other half, wait until every sink
 // holds everything, print the summaries and an analytics report (equal to a pure batch import of
 // the same rows), then keep serving until Ctrl-C (or exit at once with --once).
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <pthread.h>
 #include <string>
 #include <thread>
 
@@ -16,6 +14,7 @@
 #include "api/server.h"
 #include "batch/importer.h"
 #include "cli/commands.h"
+#include "cli/serving.h"
 #include "gen/generator.h"
 #include "query/report.h"
 
@@ -63,19 +62,14 @@ void add_main_job(CLI::App& app, int& exit_code) {
   app.add_flag("--once", args->once, "Exit after the report instead of serving until Ctrl-C");
   app.callback([args, &app, &exit_code] {
     if (!app.get_subcommands().empty()) return;
-    size_t colon = args->listen.rfind(':');
-    if (colon == std::string::npos) throw CLI::ValidationError("--listen", "expected HOST:PORT");
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    auto [host, port] = parse_listen(args->listen);
+    StopSignals stop; // before any thread starts
 
     auto [stream_half, batch_half] = generated_halves(args->data, args->rows, args->seed);
     DataDir data(args->data, "shopflow main job (serving " + args->listen + ")");
     ServeOptions options;
-    options.host = args->listen.substr(0, colon);
-    options.port = static_cast<uint16_t>(std::stoi(args->listen.substr(colon + 1)));
+    options.host = host;
+    options.port = port;
     Server server(data, options);
     std::printf("Serving on %s. Streaming %s through HTTP while batch-importing %s ...\n", server.url().c_str(),
                 stream_half.filename().c_str(), batch_half.filename().c_str());
@@ -133,8 +127,7 @@ void add_main_job(CLI::App& app, int& exit_code) {
                 url.c_str(), url.c_str(), invoice.c_str(), url.c_str(), customer.c_str(), url.c_str(), invoice.c_str(),
                 code.c_str(), url.c_str(), url.c_str(), args->data.c_str());
     std::fflush(stdout);
-    int sig = 0;
-    sigwait(&signals, &sig);
+    stop.wait();
     std::fprintf(stderr, "stopping: draining every sink\n");
     exit_code = server.stop() ? exit_code : 1;
   });

@@ -1,28 +1,12 @@
 // `shopflow serve`: the streaming path. HTTP ingest appends to the durable log; one consumer per
 // sink moves the log into the warehouse, the lake and the tables; GETs answer from the tables.
-#include <csignal>
 #include <cstdio>
-#include <pthread.h>
 
 #include "api/server.h"
 #include "cli/commands.h"
+#include "cli/serving.h"
 
 namespace shopflow {
-
-namespace {
-// "127.0.0.1:8080" -> host, port. Throws CLI::ValidationError naming the flag.
-std::pair<std::string, uint16_t> parse_listen(const std::string& s) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos) throw CLI::ValidationError("--listen", "expected HOST:PORT, got \"" + s + "\"");
-  try {
-    int port = std::stoi(s.substr(colon + 1));
-    if (port < 0 || port > 65535) throw std::out_of_range("port");
-    return {s.substr(0, colon), static_cast<uint16_t>(port)};
-  } catch (...) {
-    throw CLI::ValidationError("--listen", "bad port in \"" + s + "\"");
-  }
-}
-} // namespace
 
 void add_serve_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("serve", "Serve the HTTP API: ingest into the log, consumers into every sink, lookups");
@@ -49,12 +33,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--retention-gb", args->retention_gb, "Log retention by size, per shard")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([args, &exit_code] {
     auto [host, port] = parse_listen(args->listen);
-    // Signals are taken by sigwait() below; every thread started from here inherits the mask.
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    StopSignals stop; // before any thread starts
 
     DataDir dir(args->data, "shopflow serve --listen " + args->listen);
     ServeOptions options;
@@ -76,8 +55,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                    static_cast<unsigned long long>(cut));
     std::fflush(stdout);
 
-    int sig = 0;
-    sigwait(&signals, &sig);
+    int sig = stop.wait();
     std::fprintf(stderr, "shopflow serve: %s received; draining every sink to the end of the log\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     bool drained = server.stop();
     std::fprintf(stderr, "shopflow serve: %s\n", drained ? "drained, bye" : "drain timed out; the rest is stored on next start");
