@@ -35,21 +35,9 @@ void DataDir::recover() {
     else lake_.discard(job);
   }
   // Lake files of jobs that are no longer imported (a forced re-import that crashed midway).
-  for (const char* table : kLakeTables) {
-    fs::path dir = lake_.root() / table;
-    if (!fs::exists(dir)) continue;
-    std::vector<fs::path> orphans;
-    for (auto& entry : fs::recursive_directory_iterator(dir)) {
-      std::string name = entry.path().filename().string();
-      if (!entry.is_regular_file() || name.rfind("batch-", 0) != 0) continue;
-      int64_t job = std::atoll(name.c_str() + 6);
-      if (!committed.count(job)) orphans.push_back(entry.path());
-    }
-    for (auto& p : orphans) fs::remove(p);
-  }
+  lake_.remove_published([&](int64_t job) { return !committed.count(job); });
   // Line files of a job that did not reach its marker are rebuilt from the warehouse below.
-  for (auto& entry : fs::directory_iterator(fs::path(path_) / "tables"))
-    if (entry.path().filename().string().rfind("incoming-job-", 0) == 0) fs::remove_all(entry.path());
+  tables_.discard_line_files();
   for (int64_t job : committed) {
     if (tables_.has_job(job)) continue;
     auto [from, to] = batch_source_range(job);

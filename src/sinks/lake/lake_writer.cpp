@@ -94,14 +94,17 @@ void LakeWriter::publish(int64_t job) {
 
 void LakeWriter::discard(int64_t job) { fs::remove_all(staging(job)); }
 
-void LakeWriter::remove_published(int64_t job) {
-  std::string prefix = "batch-" + std::to_string(job) + "-";
+void LakeWriter::remove_published(const std::function<bool(int64_t job)>& doomed) {
   for (const char* table : kLakeTables) {
     fs::path dir = root_ / table;
     if (!fs::exists(dir)) continue;
+    std::vector<fs::path> files; // collected first: no removal while the folder is walked
     for (auto& entry : fs::recursive_directory_iterator(dir)) {
-      if (entry.is_regular_file() && entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove(entry.path());
+      std::string name = entry.path().filename().string(); // batch-<job>-<i>.parquet
+      if (entry.is_regular_file() && name.rfind("batch-", 0) == 0 && doomed(std::atoll(name.c_str() + 6)))
+        files.push_back(entry.path());
     }
+    for (auto& f : files) fs::remove(f);
   }
 }
 

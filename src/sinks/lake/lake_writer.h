@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,9 @@ public:
   // Moves a job's staged files into the lake and removes its staging folder. Idempotent.
   void publish(int64_t job);
   void discard(int64_t job);
-  // Deletes the published files of a job (a forced re-import replaces them).
-  void remove_published(int64_t job);
+  // Deletes the published files of the jobs for which `doomed` is true (a forced re-import
+  // replaces a job's files; recovery removes those of jobs no longer imported).
+  void remove_published(const std::function<bool(int64_t job)>& doomed);
   std::vector<int64_t> staged_jobs() const;
 
   // Stream path. A shard's files are <table>/year=YYYY/month=MM/stream-<shard>-<first>-<last>.parquet

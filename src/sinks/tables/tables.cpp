@@ -237,9 +237,16 @@ void Tables::set_marker(int64_t job) {
 
 std::string Tables::line_files_dir(int64_t job) const { return path_ + "/incoming-job-" + std::to_string(job); }
 
-void Tables::discard_line_files(int64_t job) {
+void Tables::discard_line_files(std::optional<int64_t> job) {
   std::error_code ec;
-  std::filesystem::remove_all(line_files_dir(job), ec);
+  if (job) {
+    std::filesystem::remove_all(line_files_dir(*job), ec);
+    return;
+  }
+  std::vector<std::filesystem::path> dirs;
+  for (auto& entry : std::filesystem::directory_iterator(path_))
+    if (entry.path().filename().string().rfind("incoming-job-", 0) == 0) dirs.push_back(entry.path());
+  for (auto& d : dirs) std::filesystem::remove_all(d, ec);
 }
 
 void Tables::ingest_job(const std::vector<std::string>& files, DuckConnection& wh, int64_t job, const std::string& from,

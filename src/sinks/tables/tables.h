@@ -71,8 +71,9 @@ public:
 
   // Where a job's line files are built (inside the tables folder, so ingestion moves them).
   std::string line_files_dir(int64_t job) const;
-  // Removes a job's line files (after ingestion, or when the job failed).
-  void discard_line_files(int64_t job);
+  // Removes a job's line files (after ingestion, or when the job failed); without a job, those of
+  // every job (recovery: an unfinished job's tables are rebuilt from the warehouse).
+  void discard_line_files(std::optional<int64_t> job = std::nullopt);
   // Ingests a committed job's line files, recomputes the Customer table rows of the invoices they
   // touch (plus `extra_invoices`) from the warehouse, and sets the job marker.
   void ingest_job(const std::vector<std::string>& files, DuckConnection& warehouse, int64_t job,
