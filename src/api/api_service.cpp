@@ -155,6 +155,13 @@ void ApiService::handle(const HttpRequest& req, HttpResponse& res) {
   metrics_.route(route).observe(seconds_since(started));
 }
 
+IngestOutcome ApiService::ingest(const RecordBody& body, size_t body_bytes, const std::string& key) {
+  IngestOutcome outcome = ingest_rows(log_, body.rows(), wall_clock_us(), &keys_, key);
+  metrics_.ingested_records += outcome.appended;
+  metrics_.ingested_bytes += outcome.appended ? body_bytes : 0;
+  return outcome;
+}
+
 void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
   std::string_view content_type;
   if (auto it = req.find(http::field::content_type); it != req.end()) content_type = {it->value().data(), it->value().size()};
@@ -175,9 +182,7 @@ void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
     }
   }
   const auto& rows = body->rows();
-  IngestOutcome outcome = ingest_rows(log_, rows, wall_clock_us(), &keys_, key);
-  metrics_.ingested_records += rows.size();
-  metrics_.ingested_bytes += req.body().size();
+  IngestOutcome outcome = ingest(*body, req.body().size(), key);
   std::string malformed;
   size_t malformed_count = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -280,9 +285,7 @@ void ApiService::compat(const HttpRequest& req, const std::string& query, HttpRe
       json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_str(e.what())));
       return;
     }
-    ingest_rows(log_, body->rows(), wall_clock_us());
-    metrics_.ingested_records += 1;
-    metrics_.ingested_bytes += req.body().size();
+    ingest(*body, req.body().size(), "");
     json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_str(req.body())));
     return;
   }

@@ -12,8 +12,10 @@
 
 #include "api/http_server.h"
 #include "api/metrics.h"
+#include "api/record_body.h"
 #include "batch/data_dir.h"
 #include "pipeline/idempotency.h"
+#include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "stream/log.h"
 
@@ -31,6 +33,8 @@ public:
 
 private:
   void post_records(const HttpRequest& req, HttpResponse& res);
+  // Appends a parsed body's rows (under an Idempotency-Key when `key` is set) and counts them.
+  IngestOutcome ingest(const RecordBody& body, size_t body_bytes, const std::string& key);
   void get_invoice(const std::string& invoice, const std::string* stock_code, HttpResponse& res);
   void get_customer(const std::string& customer, const std::string& query, HttpResponse& res);
   void compat(const HttpRequest& req, const std::string& query, HttpResponse& res);
