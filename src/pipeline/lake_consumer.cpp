@@ -40,6 +40,11 @@ public:
       if (p.next && (force || now - p.since_ms >= buffering_.max_age_ms)) write(shard, p);
   }
 
+  void discard_uncommitted() override {
+    for (auto& [shard, p] : pending_) lake_.remove_stream_files_from(shard, committed_offset(shard));
+    pending_.clear();
+  }
+
 private:
   struct Pending {
     uint64_t first = 0, next = 0; // offsets covered: [first, next); next == 0: nothing pending

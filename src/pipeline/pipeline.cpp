@@ -62,6 +62,11 @@ void Pipeline::run(Worker& w) {
         w.last_error = e.what();
       }
       std::fprintf(stderr, "shopflow: %s sink: %s (retrying)\n", w.sink->name(), e.what());
+      try {
+        w.sink->discard_uncommitted();
+      } catch (const std::exception& again) {
+        std::fprintf(stderr, "shopflow: %s sink: %s\n", w.sink->name(), again.what());
+      }
       for (uint32_t s = 0; s < shards; ++s) w.read_next[s] = w.sink->committed_offset(s);
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;

@@ -21,6 +21,9 @@ public:
   virtual void apply(const CleanedBatch& batch) = 0;
   // Stores buffered batches if they are due (or now, when `force`). Called often.
   virtual void flush(bool /*force*/) {}
+  // After a failure: forgets whatever is buffered or half-written beyond committed_offset(), which
+  // is where reading starts again.
+  virtual void discard_uncommitted() {}
 };
 
 // Warehouse: each batch in one DuckDB transaction with its row of stream_offsets.
