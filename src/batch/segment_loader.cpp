@@ -10,8 +10,7 @@ namespace shopflow {
 SegmentLoader::SegmentLoader(DataDir& dir, int64_t job, int64_t received_at_us)
     : dir_(dir), job_(job), received_at_us_(received_at_us), source_prefix_("batch:" + std::to_string(job) + ":"),
       line_files_(dir.tables().line_files_dir(job)) {
-  transactions_.open = new_block(kBlockLines);
-  cancellations_.open = new_block(kBlockLines / 16);
+  for (TableLines* t : {&transactions_, &cancellations_}) t->open = new_block(t->expected_lines);
 }
 
 SegmentLoader::~SegmentLoader() {
@@ -71,7 +70,7 @@ void SegmentLoader::close_block(TableLines& t) {
   if (t.open->size() == 0) return;
   std::shared_ptr<const LineColumns> block = t.open;
   t.full.push_back(block);
-  t.open = new_block(t.full.size() && &t == &cancellations_ ? kBlockLines / 16 : kBlockLines);
+  t.open = new_block(t.expected_lines);
   const char* table = t.name;
   insert_later([this, block, table] {
     timed("warehouse", [&] {

@@ -52,6 +52,7 @@ private:
   // One table's lines of the current segment.
   struct TableLines {
     const char* name;
+    size_t expected_lines; // a new block's initial capacity
     Block open;   // being filled
     Blocks full;  // handed to the inserter
   };
@@ -68,7 +69,8 @@ private:
   int64_t job_, received_at_us_;
   std::string source_prefix_;
   InvoiceLineFiles line_files_;
-  TableLines transactions_{"transactions", nullptr, {}}, cancellations_{"cancellations", nullptr, {}};
+  TableLines transactions_{"transactions", kBlockLines, nullptr, {}},
+      cancellations_{"cancellations", kBlockLines / 16, nullptr, {}}; // cancellations are rare
   std::vector<Rejected> rejected_;
   size_t segment_lines_ = 0;
   int segment_ = 0;
