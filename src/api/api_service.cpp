@@ -6,6 +6,8 @@
 
 #include <simdjson.h>
 
+#include <boost/asio/post.hpp>
+
 #include "api/record_body.h"
 #include "batch/importer.h"
 #include "core/clean.h"
@@ -105,25 +107,51 @@ ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions op
   keys_.recover(log_);
 }
 
-void ApiService::handle(const HttpRequest& req, HttpResponse& res) {
+void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   auto started = std::chrono::steady_clock::now();
-  std::string_view target(req.target().data(), req.target().size());
+  auto req = std::make_shared<const HttpRequest>(std::move(request)); // shared with async answers
+  std::string_view target(req->target().data(), req->target().size());
   size_t q = target.find('?');
   std::string path = std::string(target.substr(0, q));
   std::string query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
+  auto method = req->method();
   std::string route = "other";
-  auto method = req.method();
+  // Every answer goes through here: the route's latency is measured up to the answer.
+  auto respond_as = [this, started, reply](std::string name) {
+    return [this, started, reply, name = std::move(name)](HttpResponse res) {
+      metrics_.route(name).observe(seconds_since(started));
+      reply(std::move(res));
+    };
+  };
+  HttpResponse res;
   auto not_allowed = [&](const char* allow) {
     res.set(http::field::allow, allow);
     json_response(res, 405, error_json(std::string("method not allowed; use ") + allow));
   };
+  auto on_pool = [&](std::function<void(HttpResponse&)> work) {
+    boost::asio::post(blocking_, [req, work = std::move(work), respond = respond_as(route)] {
+      HttpResponse out;
+      try {
+        work(out);
+      } catch (const std::exception& e) {
+        out = HttpResponse{};
+        json_response(out, 500, error_json(e.what()));
+      }
+      respond(std::move(out));
+    });
+  };
   if (path == "/v1/records") {
     route = "records";
-    if (method == http::verb::post) post_records(req, res);
-    else not_allowed("POST");
+    if (method == http::verb::post) return post_records(*req, respond_as(route));
+    not_allowed("POST");
   } else if (path == "/v1/compat/transactions") {
     route = "compat";
-    compat(req, query, res);
+    if (method == http::verb::post) return compat_post(*req, respond_as(route));
+    if (method == http::verb::get) compat_get(query, res);
+    else {
+      res.set(http::field::allow, "GET, POST");
+      json_response(res, 405, R"({"statusCode":405,"body":"use GET or POST"})");
+    }
   } else if (path.rfind("/v1/invoices/", 0) == 0) {
     route = "invoices";
     std::string rest = path.substr(13);
@@ -141,28 +169,45 @@ void ApiService::handle(const HttpRequest& req, HttpResponse& res) {
     else get_customer(percent_decode(path.substr(14)), query, res);
   } else if (path == "/v1/admin/batch") {
     route = "admin_batch";
-    if (method == http::verb::post) admin_batch(req, res);
-    else not_allowed("POST");
+    if (method == http::verb::post) return on_pool([this, req](HttpResponse& out) { admin_batch(*req, out); });
+    not_allowed("POST");
   } else if (path == "/healthz") {
     route = "healthz";
     json_response(res, 200, R"({"status":"ok"})");
   } else if (path == "/metrics") {
     route = "metrics";
-    metrics_text(res);
+    return on_pool([this](HttpResponse& out) { metrics_text(out); });
   } else {
     json_response(res, 404, error_json("no route " + path));
   }
-  metrics_.route(route).observe(seconds_since(started));
+  respond_as(route)(std::move(res));
 }
 
-IngestOutcome ApiService::ingest(const RecordBody& body, size_t body_bytes, const std::string& key) {
-  IngestOutcome outcome = ingest_rows(log_, body.rows(), wall_clock_us(), &keys_, key);
-  metrics_.ingested_records += outcome.appended;
-  metrics_.ingested_bytes += outcome.appended ? body_bytes : 0;
-  return outcome;
+void ApiService::ingest(const RecordBody& body, size_t body_bytes, const std::string& key, Respond respond,
+                        std::function<void(const IngestOutcome&)> done) {
+  ingest_rows_async(log_, body.rows(), wall_clock_us(), &keys_, key,
+                    [this, body_bytes, respond = std::move(respond), done = std::move(done)](IngestOutcome outcome, std::exception_ptr error) {
+                      if (error) {
+                        HttpResponse res;
+                        try {
+                          std::rethrow_exception(error);
+                        } catch (const KeyInUse& e) {
+                          res.set(http::field::retry_after, "1");
+                          json_response(res, 409, error_json(e.what()));
+                        } catch (const std::exception& e) {
+                          json_response(res, 503, error_json(std::string("not stored: ") + e.what()));
+                        }
+                        respond(std::move(res));
+                        return;
+                      }
+                      metrics_.ingested_records += outcome.appended;
+                      metrics_.ingested_bytes += outcome.appended ? body_bytes : 0;
+                      done(outcome);
+                    });
 }
 
-void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
+void ApiService::post_records(const HttpRequest& req, Respond respond) {
+  HttpResponse res;
   std::string_view content_type;
   if (auto it = req.find(http::field::content_type); it != req.end()) content_type = {it->value().data(), it->value().size()};
   std::unique_ptr<RecordBody> body;
@@ -171,18 +216,17 @@ void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
   } catch (const BodyError& e) {
     bool too_many = std::string_view(e.what()).rfind("too many records", 0) == 0;
     json_response(res, too_many ? 413 : 400, error_json(e.what()));
-    return;
+    return respond(std::move(res));
   }
   std::string key;
   if (auto it = req.find("Idempotency-Key"); it != req.end()) {
     key = std::string(it->value().data(), it->value().size());
     if (!valid_idempotency_key(key)) {
       json_response(res, 400, error_json("Idempotency-Key must be 1 to 200 printable ASCII characters"));
-      return;
+      return respond(std::move(res));
     }
   }
   const auto& rows = body->rows();
-  IngestOutcome outcome = ingest(*body, req.body().size(), key);
   std::string malformed;
   size_t malformed_count = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -192,15 +236,21 @@ void ApiService::post_records(const HttpRequest& req, HttpResponse& res) {
       malformed += fmt::format("{}{{\"index\":{},\"reason\":\"malformed\",\"detail\":{}}}", malformed_count > 1 ? "," : "", i,
                                json_str(r.detail));
   }
-  metrics_.malformed_at_ingest += malformed_count;
-  std::string shards;
-  for (auto& r : outcome.ranges)
-    shards += fmt::format("{}{{\"shard\":{},\"first_offset\":{},\"last_offset\":{}}}", shards.empty() ? "" : ",", r.shard,
-                          r.first_offset, r.last_offset);
-  if (outcome.replayed) res.set("Idempotent-Replayed", "true");
-  json_response(res, 200,
-                fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
-                            rows.size(), body->format(), malformed_count, malformed, shards));
+  std::string format(body->format());
+  ingest(*body, req.body().size(), key, respond,
+         [this, respond, count = rows.size(), format, malformed_count, malformed = std::move(malformed)](const IngestOutcome& outcome) {
+           metrics_.malformed_at_ingest += malformed_count;
+           std::string shards;
+           for (auto& r : outcome.ranges)
+             shards += fmt::format("{}{{\"shard\":{},\"first_offset\":{},\"last_offset\":{}}}", shards.empty() ? "" : ",",
+                                   r.shard, r.first_offset, r.last_offset);
+           HttpResponse res;
+           if (outcome.replayed) res.set("Idempotent-Replayed", "true");
+           json_response(res, 200,
+                         fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
+                                     count, format, malformed_count, malformed, shards));
+           respond(std::move(res));
+         });
 }
 
 void ApiService::get_invoice(const std::string& invoice, const std::string* stock_code, HttpResponse& res) {
@@ -275,25 +325,24 @@ void ApiService::get_customer(const std::string& customer, const std::string& qu
                             json_str(customer), invoices.size(), plain_decimal(total_amount), page, size, items));
 }
 
-void ApiService::compat(const HttpRequest& req, const std::string& query, HttpResponse& res) {
-  if (req.method() == http::verb::post) {
-    // The seed's client posts one record without a Content-Type.
-    std::unique_ptr<RecordBody> body;
-    try {
-      body = std::make_unique<RecordBody>(req.body(), "application/json", 1);
-    } catch (const BodyError& e) {
-      json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_str(e.what())));
-      return;
-    }
-    ingest(*body, req.body().size(), "");
-    json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_str(req.body())));
-    return;
+void ApiService::compat_post(const HttpRequest& req, Respond respond) {
+  // The seed's client posts one record without a Content-Type.
+  std::unique_ptr<RecordBody> body;
+  try {
+    body = std::make_unique<RecordBody>(req.body(), "application/json", 1);
+  } catch (const BodyError& e) {
+    HttpResponse res;
+    json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_str(e.what())));
+    return respond(std::move(res));
   }
-  if (req.method() != http::verb::get) {
-    res.set(http::field::allow, "GET, POST");
-    json_response(res, 405, R"({"statusCode":405,"body":"use GET or POST"})");
-    return;
-  }
+  ingest(*body, req.body().size(), "", respond, [respond, echo = json_str(req.body())](const IngestOutcome&) {
+    HttpResponse res;
+    json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", echo));
+    respond(std::move(res));
+  });
+}
+
+void ApiService::compat_get(const std::string& query, HttpResponse& res) {
   std::string invoice = query_param(query, "InvoiceNo"), code = query_param(query, "StockCode");
   if (invoice.empty() || code.empty()) {
     json_response(res, 400, R"({"statusCode":400,"body":"give InvoiceNo and StockCode in the query string"})");

@@ -8,7 +8,10 @@
 //   GET  /healthz, GET /metrics
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include <boost/asio/thread_pool.hpp>
 
 #include "api/http_server.h"
 #include "api/metrics.h"
@@ -28,16 +31,21 @@ struct ApiOptions {
 class ApiService {
 public:
   ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options);
-  void handle(const HttpRequest& req, HttpResponse& res);
+  // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
+  void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
 
 private:
-  void post_records(const HttpRequest& req, HttpResponse& res);
-  // Appends a parsed body's rows (under an Idempotency-Key when `key` is set) and counts them.
-  IngestOutcome ingest(const RecordBody& body, size_t body_bytes, const std::string& key);
+  using Respond = std::function<void(HttpResponse)>;
+  void post_records(const HttpRequest& req, Respond respond);
+  // Appends a parsed body's rows (under an Idempotency-Key when `key` is set), counts them and
+  // calls `done` with the outcome; an error (KeyInUse, the log's) is answered by `respond`.
+  void ingest(const RecordBody& body, size_t body_bytes, const std::string& key, Respond respond,
+              std::function<void(const IngestOutcome&)> done);
   void get_invoice(const std::string& invoice, const std::string* stock_code, HttpResponse& res);
   void get_customer(const std::string& customer, const std::string& query, HttpResponse& res);
-  void compat(const HttpRequest& req, const std::string& query, HttpResponse& res);
+  void compat_post(const HttpRequest& req, Respond respond);
+  void compat_get(const std::string& query, HttpResponse& res);
   void metrics_text(HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
 
@@ -48,6 +56,7 @@ private:
   Metrics metrics_;
   IdempotencyIndex keys_;
   std::mutex batch_mutex_; // one handed-over batch job at a time
+  boost::asio::thread_pool blocking_{4}; // routes that may take long: batch jobs, DuckDB queries
 };
 
 // "%41B%20C" -> "AB C"; '+' stays '+' in paths (decode_query turns it into a space).

@@ -1,9 +1,10 @@
 #include "api/http_server.h"
 
-#include <sys/socket.h>
-#include <sys/time.h>
+#include <optional>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 
 namespace asio = boost::asio;
@@ -19,8 +20,136 @@ void json_response(HttpResponse& res, unsigned status, std::string body) {
   res.body() = std::move(body);
 }
 
+// One connection. At most one operation is in flight at a time: waiting for a request, the
+// handler working on it, or writing its answer. All of them run on the connection's strand.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+  HttpSession(HttpServer& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
+  ~HttpSession() { server_.session_ended(this); }
+
+  void start(bool over_capacity) {
+    boost::system::error_code ec;
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    if (over_capacity) {
+      HttpResponse res;
+      json_response(res, 503, R"({"error":"too many connections"})");
+      send(std::move(res), false);
+      return;
+    }
+    wait_for_request();
+  }
+
+  // Called by stop() on the strand: a connection waiting for a request is closed now; one whose
+  // request is being handled is closed after its answer.
+  void close_when_idle() {
+    if (waiting_) {
+      boost::system::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream_.cancel();
+    }
+  }
+
+  void reply(HttpResponse res) {
+    if (replied_.exchange(true)) return; // a handler that threw after replying
+    asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
+      self->send(std::move(res), self->keep_alive_);
+    });
+  }
+
+  beast::tcp_stream::executor_type executor() { return stream_.get_executor(); }
+
+private:
+  const HttpServerOptions& options() const { return server_.options_; }
+
+  // Idle wait for the first byte (unless a pipelined request is already buffered), then the
+  // whole request under the request deadline.
+  void wait_for_request() {
+    if (server_.stopping_) return close();
+    waiting_ = true;
+    if (buffer_.size() > 0) return read_request();
+    stream_.expires_after(std::chrono::seconds(options().idle_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->close(); // idle timeout, client gone, or stop()
+      self->read_request();
+    });
+  }
+
+  void read_request() {
+    parser_.emplace();
+    parser_->body_limit(options().max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
+    stream_.expires_after(std::chrono::seconds(options().request_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_request(ec); });
+  }
+
+  void on_request(beast::error_code ec) {
+    waiting_ = false;
+    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted || server_.stopping_)
+      return close();
+    HttpResponse res;
+    if (ec == http::error::body_limit) {
+      json_response(res, 413, "{\"error\":\"body larger than " + std::to_string(options().max_body_bytes) + " bytes\"}");
+    } else if (ec == http::error::header_limit) {
+      json_response(res, 431, "{\"error\":\"headers larger than " + std::to_string(options().max_header_bytes) + " bytes\"}");
+    } else if (ec == beast::error::timeout) {
+      json_response(res, 408, "{\"error\":\"the request did not arrive within " + std::to_string(options().request_timeout_seconds) +
+                                  " s\"}");
+    } else if (ec) {
+      json_response(res, 400, "{\"error\":\"bad HTTP request: " + ec.message() + "\"}");
+    }
+    if (ec) return send(std::move(res), false);
+    keep_alive_ = parser_->get().keep_alive();
+    replied_ = false;
+    stream_.expires_never(); // the handler may wait for the disk; no deadline applies meanwhile
+    HttpRequest req = parser_->release();
+    try {
+      server_.handler_(std::move(req), HttpServer::Reply(shared_from_this()));
+    } catch (const std::exception& e) {
+      std::string msg = e.what();
+      for (auto& c : msg)
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = ' ';
+      HttpResponse error;
+      json_response(error, 500, "{\"error\":\"" + msg + "\"}");
+      reply(std::move(error));
+    }
+  }
+
+  void send(HttpResponse res, bool keep_alive) {
+    response_ = std::move(res);
+    response_.version(11);
+    response_.set(http::field::server, "shopflow");
+    response_.keep_alive(keep_alive);
+    response_.prepare_payload();
+    stream_.expires_after(std::chrono::seconds(options().write_timeout_seconds));
+    http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+      if (ec || !keep_alive) return self->close();
+      self->wait_for_request();
+    });
+  }
+
+  void close() {
+    waiting_ = false;
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  HttpServer& server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpResponse response_;
+  bool keep_alive_ = false;
+  bool waiting_ = false; // waiting for a request (not handling one, not writing)
+  std::atomic<bool> replied_{false};
+};
+
+void HttpServer::Reply::operator()(HttpResponse res) const { session_->reply(std::move(res)); }
+
 HttpServer::HttpServer(HttpServerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)), acceptor_(io_) {}
+    : options_(std::move(options)), handler_(std::move(handler)), acceptor_(asio::make_strand(io_)) {} // accept and close never overlap
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -35,97 +164,58 @@ void HttpServer::start() {
   if (ec) throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
   acceptor_.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
-  accept_thread_ = std::thread([this] { accept_loop(); });
+  accept();
+  for (unsigned i = 0; i < std::max(1u, options_.io_threads); ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+void HttpServer::accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping_ || !acceptor_.is_open()) return;
+    if (!ec) {
+      bool over_capacity = false;
+      auto session = std::make_shared<HttpSession>(*this, std::move(socket));
+      {
+        std::lock_guard lock(sessions_mutex_);
+        over_capacity = sessions_.size() >= options_.max_connections;
+        sessions_.insert(session.get());
+      }
+      auto executor = session->executor();
+      asio::post(executor, [session, over_capacity] { session->start(over_capacity); });
+    }
+    accept();
+  });
+}
+
+void HttpServer::session_ended(HttpSession* s) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(s);
+  sessions_done_.notify_all();
 }
 
 void HttpServer::stop() {
-  if (stopping_.exchange(true)) return;
-  boost::system::error_code ec;
-  acceptor_.close(ec);
-  // Wake the blocking accept with a connection to ourselves.
-  try {
-    tcp::socket wake(io_);
-    wake.connect(tcp::endpoint(asio::ip::make_address(options_.host == "0.0.0.0" ? "127.0.0.1" : options_.host), port_), ec);
-  } catch (...) {
-  }
-  if (accept_thread_.joinable()) accept_thread_.join();
-  std::unique_lock lock(sessions_mutex_);
-  for (auto& s : sockets_) s->shutdown(tcp::socket::shutdown_receive, ec);
-  sessions_done_.wait(lock, [&] { return sockets_.empty(); });
-}
-
-void HttpServer::accept_loop() {
-  while (!stopping_) {
-    auto socket = std::make_shared<tcp::socket>(io_);
+  if (stopping_.exchange(true) || threads_.empty()) return;
+  asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ec;
-    acceptor_.accept(*socket, ec);
-    if (stopping_) break;
-    if (ec) continue;
-    if (active_ >= options_.max_connections) {
-      HttpResponse res;
-      json_response(res, 503, R"({"error":"too many connections"})");
-      res.prepare_payload();
-      http::write(*socket, res, ec);
-      socket->close(ec);
-      continue;
-    }
-    socket->set_option(tcp::no_delay(true), ec);
-    timeval tv{options_.idle_timeout_seconds, 0};
-    ::setsockopt(socket->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ++active_;
-    {
-      std::lock_guard lock(sessions_mutex_);
-      sockets_.insert(socket);
-    }
-    std::thread([this, socket] { session(socket); }).detach(); // stop() waits for sockets_ to empty
+    acceptor_.close(ec);
+  });
+  std::vector<std::shared_ptr<HttpSession>> open;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    // A session removes itself under this lock before it is gone, so each pointer is valid here;
+    // one already being destroyed yields null.
+    for (HttpSession* s : sessions_)
+      if (auto alive = s->weak_from_this().lock()) open.push_back(std::move(alive));
   }
-}
-
-void HttpServer::session(std::shared_ptr<tcp::socket> socket) {
-  beast::flat_buffer buffer;
-  boost::system::error_code ec;
-  while (!stopping_) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(options_.max_body_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    http::read(*socket, buffer, parser, ec);
-    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof) break;
-    HttpResponse res;
-    res.version(11);
-    res.set(http::field::server, "shopflow");
-    bool keep_alive = false;
-    if (ec == http::error::body_limit) {
-      json_response(res, 413, "{\"error\":\"body larger than " + std::to_string(options_.max_body_bytes) + " bytes\"}");
-    } else if (ec == http::error::header_limit) {
-      json_response(res, 431, "{\"error\":\"headers larger than " + std::to_string(options_.max_header_bytes) + " bytes\"}");
-    } else if (ec) {
-      if (ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::timed_out) break; // idle
-      json_response(res, 400, "{\"error\":\"bad HTTP request: " + ec.message() + "\"}");
-    } else {
-      const HttpRequest& req = parser.get();
-      keep_alive = req.keep_alive();
-      try {
-        handler_(req, res);
-      } catch (const std::exception& e) {
-        res = HttpResponse{};
-        res.version(11);
-        std::string msg = e.what();
-        for (auto& c : msg)
-          if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = ' ';
-        json_response(res, 500, "{\"error\":\"" + msg + "\"}");
-      }
-    }
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    http::write(*socket, res, ec);
-    if (ec || !keep_alive) break;
+  // Released outside the lock: dropping the last reference runs session_ended(), which locks.
+  for (auto& s : open) asio::post(s->executor(), [s] { s->close_when_idle(); });
+  open.clear();
+  {
+    std::unique_lock lock(sessions_mutex_);
+    sessions_done_.wait(lock, [&] { return sessions_.empty(); });
   }
-  socket->shutdown(tcp::socket::shutdown_both, ec);
-  socket->close(ec);
-  --active_;
-  std::lock_guard lock(sessions_mutex_);
-  sockets_.erase(socket);
-  sessions_done_.notify_all();
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
 }
 
 } // namespace shopflow

@@ -1,5 +1,11 @@
-// A small HTTP/1.1 server on Boost.Beast: one thread per connection (blocking reads and writes),
-// keep-alive, a body limit (413), a header limit, an idle timeout and a connection cap.
+// A small asynchronous HTTP/1.1 server on Boost.Beast: a few I/O threads serve every connection,
+// keep-alive, a body limit (413), a header limit (431), a connection cap (503), and deadlines:
+//   idle      - a kept-alive connection with no request in sight is closed;
+//   request   - once a request's first byte arrives, all of it must within this (408), so a
+//               slowloris client cannot hold the server;
+//   write     - the answer must be taken by the client within this.
+// The handler answers through a Reply it may call later from any thread (e.g. when the log has
+// synced): I/O threads never wait for the disk.
 #pragma once
 
 #include <atomic>
@@ -11,7 +17,9 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 
@@ -26,35 +34,52 @@ struct HttpServerOptions {
   size_t max_body_bytes = 8u << 20;
   size_t max_header_bytes = 16u << 10;
   int idle_timeout_seconds = 60;
+  int request_timeout_seconds = 30;
+  int write_timeout_seconds = 30;
   size_t max_connections = 1024;
+  unsigned io_threads = 2;
 };
+
+class HttpSession;
 
 class HttpServer {
 public:
-  using Handler = std::function<void(const HttpRequest&, HttpResponse&)>;
+  // Sends the answer to one request. Call it exactly once, from any thread.
+  class Reply {
+  public:
+    explicit Reply(std::shared_ptr<HttpSession> session) : session_(std::move(session)) {}
+    void operator()(HttpResponse res) const;
+
+  private:
+    std::shared_ptr<HttpSession> session_;
+  };
+  // Called on an I/O thread: must not block for long (hand slow work to another thread).
+  using Handler = std::function<void(HttpRequest&& req, Reply reply)>;
+
   HttpServer(HttpServerOptions options, Handler handler);
   ~HttpServer();
 
-  // Binds and starts accepting on a background thread. Throws with the address if it cannot bind.
+  // Binds and starts the I/O threads. Throws with the address if it cannot bind.
   void start();
-  // Stops accepting and closes every connection (requests in progress finish their answer first).
+  // Stops accepting and closes every connection; requests in progress get their answer first.
   void stop();
   uint16_t port() const { return port_; }
+  const HttpServerOptions& options() const { return options_; }
 
 private:
-  void accept_loop();
-  void session(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+  friend class HttpSession;
+  void accept();
+  void session_ended(HttpSession* s);
 
   HttpServerOptions options_;
   Handler handler_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
-  std::thread accept_thread_;
+  std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
-  std::atomic<size_t> active_{0};
   std::mutex sessions_mutex_;
-  std::set<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_; // open connections
+  std::set<HttpSession*> sessions_; // open connections
   std::condition_variable sessions_done_;
 };
 

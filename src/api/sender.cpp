@@ -160,7 +160,7 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
           latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
           break;
         }
-        bool retryable = status == 0 || status == 429 || status >= 500;
+        bool retryable = status == 0 || status == 409 || status == 429 || status >= 500; // 409: the same key in flight
         if (!failing) {
           failing = true;
           deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.retry_for_seconds * 1000));

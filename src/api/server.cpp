@@ -20,7 +20,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   http.host = options_.host;
   http.port = options_.port;
   http.max_body_bytes = options_.max_body_bytes;
-  http_ = std::make_unique<HttpServer>(http, [this](const HttpRequest& req, HttpResponse& res) { api_->handle(req, res); });
+  http_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { api_->handle(std::move(req), std::move(reply)); });
   http_->start();
   std::ofstream(fs::path(dir.path()) / "SERVE") << url() << "\n";
 }

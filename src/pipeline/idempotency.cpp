@@ -66,6 +66,14 @@ void IdempotencyIndex::record(const std::string& key, uint32_t shards_touched, c
   e.parts[part.shard] = part;
 }
 
-std::mutex& IdempotencyIndex::lock_for(const std::string& key) { return stripes_[std::hash<std::string>{}(key) % stripes_.size()]; }
+bool IdempotencyIndex::claim(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  return claimed_.insert(key).second;
+}
+
+void IdempotencyIndex::release(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  claimed_.erase(key);
+}
 
 } // namespace shopflow

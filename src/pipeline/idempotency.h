@@ -8,11 +8,11 @@
 // duplicates or loses a row.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -34,13 +34,15 @@ public:
   size_t recover(Log& log);
   std::optional<Entry> find(const std::string& key) const;
   void record(const std::string& key, uint32_t shards_touched, const AppendResult& part);
-  // Serialises requests that carry the same key (striped locks).
-  std::mutex& lock_for(const std::string& key);
+  // A request holds its key from before find() until its append is recorded, so that two
+  // requests with one key never both append. claim() is false while another request holds it.
+  bool claim(const std::string& key);
+  void release(const std::string& key);
 
 private:
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
-  std::array<std::mutex, 64> stripes_;
+  std::set<std::string> claimed_;
 };
 
 // Keys: 1..200 printable ASCII characters.

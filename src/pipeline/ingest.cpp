@@ -1,63 +1,110 @@
 #include "pipeline/ingest.h"
 
 #include <algorithm>
-#include <mutex>
+#include <future>
+#include <memory>
 #include <optional>
 
 #include "pipeline/log_record.h"
 
 namespace shopflow {
 
-IngestOutcome ingest_rows(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
-                          const std::string& key) {
-  IngestOutcome out;
-  if (rows.empty()) return out;
+namespace {
+void sort_ranges(IngestOutcome& out) {
+  std::sort(out.ranges.begin(), out.ranges.end(), [](auto& a, auto& b) { return a.shard < b.shard; });
+}
+} // namespace
+
+void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
+                       const std::string& key, IngestDone done) {
+  if (rows.empty()) {
+    done({}, nullptr);
+    return;
+  }
   const bool keyed = keys && !key.empty();
-  std::unique_lock<std::mutex> key_lock;
   std::optional<IdempotencyIndex::Entry> earlier;
   if (keyed) {
-    key_lock = std::unique_lock(keys->lock_for(key));
+    if (!keys->claim(key)) {
+      done({}, std::make_exception_ptr(KeyInUse("a request with Idempotency-Key \"" + key + "\" is in progress")));
+      return;
+    }
     earlier = keys->find(key);
   }
+  // What the append references; it lives until the append is done.
+  struct Pending {
+    std::vector<std::string> encoded;
+    std::string key_record;
+    IngestOutcome out;
+  };
+  auto p = std::make_shared<Pending>();
   uint32_t shards = log.shard_count();
-  std::vector<std::string> encoded(rows.size());
+  p->encoded.resize(rows.size());
   std::vector<std::vector<size_t>> by_shard(shards);
   for (size_t i = 0; i < rows.size(); ++i) {
-    encode_log_row(encoded[i], rows[i], received_at_us);
+    encode_log_row(p->encoded[i], rows[i], received_at_us);
     by_shard[shard_for(rows[i], shards)].push_back(i);
   }
   uint32_t touched = 0;
   for (auto& rows_of_shard : by_shard) touched += !rows_of_shard.empty();
-  std::string key_record;
-  if (keyed) encode_key_record(key_record, key, touched);
+  if (keyed) encode_key_record(p->key_record, key, touched);
   std::vector<Log::ShardBatch> batches;
   for (uint32_t s = 0; s < shards; ++s) {
     if (by_shard[s].empty()) continue;
     if (earlier && earlier->parts.count(s)) { // stored by an earlier attempt
       AppendResult r = earlier->parts.at(s);
-      out.ranges.push_back({s, r.first_offset + 1, r.last_offset});
+      p->out.ranges.push_back({s, r.first_offset + 1, r.last_offset});
       continue;
     }
     Log::ShardBatch b{s, {}};
-    if (keyed) b.records.push_back(key_record);
+    if (keyed) b.records.push_back(p->key_record);
     for (size_t i : by_shard[s]) {
-      b.records.push_back(encoded[i]);
-      ++out.appended;
+      b.records.push_back(p->encoded[i]);
+      ++p->out.appended;
     }
     batches.push_back(std::move(b));
   }
-  out.replayed = keyed && batches.empty();
-  if (!batches.empty()) {
-    for (AppendResult& r : log.append_all(batches)) {
-      if (keyed) {
-        keys->record(key, touched, r);
-        ++r.first_offset; // past the key record
-      }
-      out.ranges.push_back(r);
-    }
+  if (batches.empty()) {
+    p->out.replayed = keyed;
+    if (keyed) keys->release(key);
+    sort_ranges(p->out);
+    done(std::move(p->out), nullptr);
+    return;
   }
-  std::sort(out.ranges.begin(), out.ranges.end(), [](auto& a, auto& b) { return a.shard < b.shard; });
-  return out;
+  auto finish = [p, keys, key = keyed ? key : std::string(), touched, done = std::move(done)](
+                    std::vector<AppendResult> results, std::exception_ptr error) {
+    if (!key.empty()) { // parts written before an error count too: a retry must not repeat them
+      for (const AppendResult& r : results)
+        if (r.written()) keys->record(key, touched, r);
+      keys->release(key);
+    }
+    if (error) {
+      done({}, error);
+      return;
+    }
+    for (AppendResult& r : results) {
+      if (!key.empty()) ++r.first_offset; // past the key record
+      p->out.ranges.push_back(r);
+    }
+    sort_ranges(p->out);
+    done(std::move(p->out), nullptr);
+  };
+  try {
+    log.append_all_async(std::move(batches), std::move(finish));
+  } catch (...) { // refused before anything was queued
+    if (keyed) keys->release(key);
+    throw;
+  }
+}
+
+IngestOutcome ingest_rows(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
+                          const std::string& key) {
+  std::promise<IngestOutcome> promise;
+  auto future = promise.get_future();
+  ingest_rows_async(log, rows, received_at_us, keys, key, [&promise](IngestOutcome out, std::exception_ptr error) {
+    if (error) promise.set_exception(error);
+    else promise.set_value(std::move(out));
+  });
+  return future.get();
 }
 
 } // namespace shopflow

@@ -2,6 +2,9 @@
 // InvoiceNo, and the shards' batches are appended together (one group commit covers them).
 #pragma once
 
+#include <exception>
+#include <functional>
+#include <stdexcept>
 #include <vector>
 
 #include "core/record.h"
@@ -16,8 +19,20 @@ struct IngestOutcome {
   std::vector<AppendResult> ranges;  // the rows' offsets, one range per shard touched
 };
 
+// Another request with the same Idempotency-Key is being appended right now.
+struct KeyInUse : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // With a key (and its index), rows already appended under that key are not appended again:
-// each shard's part is looked up, and only missing parts are appended.
+// each shard's part is looked up, and only missing parts are appended. `done` is called once,
+// possibly on a log thread, with the outcome or an error (KeyInUse, or the log's). The rows are
+// encoded before this returns; `rows` need not outlive the call.
+using IngestDone = std::function<void(IngestOutcome, std::exception_ptr)>;
+void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
+                       const std::string& key, IngestDone done);
+
+// The same, waiting for the outcome; throws what the async one reports.
 IngestOutcome ingest_rows(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us,
                           IdempotencyIndex* keys = nullptr, const std::string& key = {});
 

@@ -35,16 +35,16 @@ void Pipeline::stop() {
 void Pipeline::run(Worker& w) {
   uint32_t shards = log_.shard_count();
   while (!stopping_) {
-    bool any = false;
+    bool backlog = false; // some shard had a full batch waiting: read again at once
     try {
       for (uint32_t s = 0; s < shards && !stopping_; ++s) {
         std::vector<LogRecord> records = log_.read(s, w.read_next[s], batch_records_);
         if (records.empty()) continue;
+        backlog |= records.size() == batch_records_;
         CleanedBatch batch = clean_records(s, records);
         w.sink->apply(batch);
         w.read_next[s] = batch.next_offset;
         ++w.batches;
-        any = true;
       }
       bool force = w.flush_requested.exchange(false);
       w.sink->flush(force);
@@ -71,7 +71,8 @@ void Pipeline::run(Worker& w) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
-    if (!any) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Lingering lets records gather: a sink's cost is mostly per batch (a transaction, a write).
+    if (!backlog && !w.flush_requested) std::this_thread::sleep_for(std::chrono::milliseconds(kLingerMs));
   }
 }
 

@@ -3,8 +3,8 @@
 #include "util/clock.h"
 
 #include <chrono>
+#include <future>
 #include <fstream>
-#include <set>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -41,19 +41,31 @@ LocalLog::LocalLog(const fs::path& dir, LocalLogOptions options) : dir_(dir / "l
     in.read(reinterpret_cast<char*>(offsets.data()), static_cast<std::streamsize>(offsets.size() * 8));
     if (in.gcount() == static_cast<std::streamsize>(offsets.size() * 8)) consumers_[e.path().filename().string()] = offsets;
   }
-  writer_ = std::thread([this] { writer_loop(); });
+  for (uint32_t i = 0; i < options_.shards; ++i) {
+    writers_.push_back(std::make_unique<Writer>());
+    writers_.back()->thread = std::thread([this, i] { writer_loop(i); });
+  }
 }
 
 LocalLog::~LocalLog() {
-  {
-    std::lock_guard lock(queue_mutex_);
-    stopping_ = true;
+  for (auto& w : writers_) {
+    {
+      std::lock_guard lock(w->mutex);
+      w->stopping = true;
+    }
+    w->cv.notify_all();
+    w->thread.join();
   }
-  queue_cv_.notify_all();
-  writer_.join();
   for (auto& s : shards_) {
     try {
       s->sync();
+    } catch (...) {
+    }
+  }
+  std::lock_guard lock(consumers_mutex_);
+  for (auto& [name, saved] : consumer_saved_) {
+    try {
+      if (saved.dirty) save_consumer(name);
     } catch (...) {
     }
   }
@@ -69,97 +81,96 @@ AppendResult LocalLog::append(uint32_t shard_id, const std::vector<std::string_v
 }
 
 std::vector<AppendResult> LocalLog::append_all(const std::vector<ShardBatch>& batches) {
-  std::vector<Request> requests(batches.size());
-  std::vector<std::future<AppendResult>> results;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    shard(batches[i].shard);
-    if (batches[i].records.empty()) throw std::invalid_argument("log: empty batch");
-    requests[i].shard = batches[i].shard;
-    requests[i].records = &batches[i].records;
-    results.push_back(requests[i].done.get_future());
-  }
-  {
-    std::lock_guard lock(queue_mutex_);
-    if (stopping_) throw std::runtime_error("log: closing");
-    for (auto& r : requests) queue_.push_back(&r);
-  }
-  queue_cv_.notify_one();
-  std::vector<AppendResult> out;
-  std::exception_ptr error;
-  for (auto& f : results) { // wait for all before returning: requests live on this stack
-    try {
-      out.push_back(f.get());
-    } catch (...) {
-      error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-  return out;
+  std::promise<std::vector<AppendResult>> promise;
+  auto future = promise.get_future();
+  append_all_async(batches, [&promise](std::vector<AppendResult> results, std::exception_ptr error) {
+    if (error) promise.set_exception(error);
+    else promise.set_value(std::move(results));
+  });
+  return future.get();
 }
 
-void LocalLog::writer_loop() {
+void LocalLog::Append::finish_one(size_t index, const AppendResult* result, std::exception_ptr e) {
+  if (result) results[index] = *result;
+  if (e) {
+    std::lock_guard lock(error_mutex);
+    if (!error) error = e;
+  }
+  if (pending.fetch_sub(1) != 1) return;
+  done(std::move(results), error);
+}
+
+void LocalLog::append_all_async(std::vector<ShardBatch> batches, AppendDone done) {
+  for (auto& b : batches) {
+    shard(b.shard);
+    if (b.records.empty()) throw std::invalid_argument("log: empty batch");
+  }
+  auto append = std::make_shared<Append>();
+  append->batches = std::move(batches);
+  append->results.resize(append->batches.size(), AppendResult{0, 1, 0});
+  append->pending = append->batches.size();
+  append->done = std::move(done);
+  if (append->batches.empty()) {
+    append->done({}, nullptr);
+    return;
+  }
+  for (size_t i = 0; i < append->batches.size(); ++i) {
+    Writer& w = *writers_[append->batches[i].shard];
+    bool queued = false;
+    {
+      std::lock_guard lock(w.mutex);
+      if (!w.stopping) {
+        w.queue.push_back({append, i});
+        queued = true;
+      }
+    }
+    if (queued) w.cv.notify_one();
+    else append->finish_one(i, nullptr, std::make_exception_ptr(std::runtime_error("log: closing")));
+  }
+}
+
+void LocalLog::writer_loop(uint32_t shard_id) {
+  Writer& w = *writers_[shard_id];
+  Shard& shard = *shards_[shard_id];
+  const auto async_period = std::chrono::milliseconds(options_.async_sync_ms);
   auto last_sync = std::chrono::steady_clock::now();
   auto last_retention = last_sync;
-  std::set<uint32_t> unsynced; // async durability: written, not yet synced
+  bool unsynced = false; // async durability: written, not yet synced
   for (;;) {
-    std::deque<Request*> batch;
+    std::deque<Request> batch;
     {
-      std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait_for(lock, std::chrono::milliseconds(options_.async_sync_ms), [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_ && queue_.empty()) return;
-      batch.swap(queue_);
+      std::unique_lock lock(w.mutex);
+      w.cv.wait_for(lock, async_period, [&] { return w.stopping || !w.queue.empty(); });
+      if (w.stopping && w.queue.empty()) return;
+      batch.swap(w.queue);
     }
     int64_t now = wall_clock_ms();
-    std::vector<std::pair<Request*, AppendResult>> written;
-    std::set<uint32_t> touched;
-    for (Request* r : batch) {
+    std::vector<std::pair<const Request*, AppendResult>> written;
+    for (const Request& r : batch) {
       try {
-        written.emplace_back(r, shards_[r->shard]->write(r->shard, *r->records, now));
-        touched.insert(r->shard);
+        written.emplace_back(&r, shard.write(shard_id, r.append->batches[r.index].records, now));
+        unsynced = true;
       } catch (...) {
-        r->done.set_exception(std::current_exception());
+        r.append->finish_one(r.index, nullptr, std::current_exception());
       }
     }
-    // The shards' files are synced side by side: a round costs one fdatasync, not one per shard.
-    auto sync_all = [&](const std::set<uint32_t>& which) {
-      std::vector<std::future<void>> others;
-      auto it = which.begin();
-      uint32_t first = *it++;
-      for (; it != which.end(); ++it) others.push_back(std::async(std::launch::async, [this, s = *it] { shards_[s]->sync(); }));
-      std::exception_ptr error;
-      try {
-        shards_[first]->sync();
-      } catch (...) {
-        error = std::current_exception();
-      }
-      for (auto& f : others) {
-        try {
-          f.get();
-        } catch (...) {
-          error = std::current_exception();
-        }
-      }
-      if (error) std::rethrow_exception(error);
-      ++syncs_;
-    };
+    std::exception_ptr sync_error;
     try {
-      if (options_.durability == Durability::Fsync) {
-        if (!touched.empty()) sync_all(touched);
-      } else {
-        unsynced.insert(touched.begin(), touched.end());
-        if (!unsynced.empty() && std::chrono::steady_clock::now() - last_sync >= std::chrono::milliseconds(options_.async_sync_ms)) {
-          sync_all(unsynced);
-          unsynced.clear();
-          last_sync = std::chrono::steady_clock::now();
-        }
+      if (unsynced && (options_.durability == Durability::Fsync ||
+                       std::chrono::steady_clock::now() - last_sync >= async_period)) {
+        shard.sync();
+        ++syncs_;
+        unsynced = false;
+        last_sync = std::chrono::steady_clock::now();
       }
-      for (auto& [r, res] : written) r->done.set_value(res);
     } catch (...) {
-      for (auto& [r, res] : written) r->done.set_exception(std::current_exception());
+      sync_error = std::current_exception();
     }
+    // Written but not synced is still readable: the result is reported with the error.
+    for (auto& [r, res] : written) r->append->finish_one(r->index, &res, sync_error);
     if (std::chrono::steady_clock::now() - last_retention > std::chrono::seconds(10)) {
       try {
-        apply_retention();
+        shard.apply_retention(wall_clock_ms(), options_.retention_ms, options_.retention_bytes, retention_floor(shard_id));
       } catch (...) {
       }
       last_retention = std::chrono::steady_clock::now();
@@ -185,7 +196,15 @@ void LocalLog::commit_offset(const std::string& consumer, uint32_t s, uint64_t o
   offsets.resize(shards_.size(), 0);
   if (offset <= offsets[s]) return;
   offsets[s] = offset;
+  // Saved at most once a second (and at close): stale offsets only make retention keep more.
+  auto now = std::chrono::steady_clock::now();
+  auto& saved = consumer_saved_[consumer];
+  if (now - saved.at < std::chrono::seconds(1)) {
+    saved.dirty = true;
+    return;
+  }
   save_consumer(consumer);
+  saved = {now, false};
 }
 
 // Written to a temporary file and renamed: a crash leaves the old or the new offsets, both safe
@@ -200,16 +219,17 @@ void LocalLog::save_consumer(const std::string& name) {
   fs::rename(tmp, dir_ / "consumers" / name);
 }
 
+uint64_t LocalLog::retention_floor(uint32_t shard_id) {
+  std::lock_guard lock(consumers_mutex_);
+  uint64_t keep = UINT64_MAX;
+  for (auto& [name, offsets] : consumers_) keep = std::min(keep, offsets[shard_id]);
+  return keep;
+}
+
 void LocalLog::apply_retention() {
-  std::vector<uint64_t> keep(shards_.size(), UINT64_MAX);
-  {
-    std::lock_guard lock(consumers_mutex_);
-    for (auto& [name, offsets] : consumers_)
-      for (size_t s = 0; s < shards_.size(); ++s) keep[s] = std::min(keep[s], offsets[s]);
-  }
   int64_t now = wall_clock_ms();
-  for (size_t s = 0; s < shards_.size(); ++s)
-    shards_[s]->apply_retention(now, options_.retention_ms, options_.retention_bytes, keep[s]);
+  for (uint32_t s = 0; s < shards_.size(); ++s)
+    shards_[s]->apply_retention(now, options_.retention_ms, options_.retention_bytes, retention_floor(s));
 }
 
 } // namespace shopflow

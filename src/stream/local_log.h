@@ -1,17 +1,19 @@
-// The embedded log: N shards under DIR/log/shard-<n>/, one writer thread doing group commit.
+// The embedded log: N shards under DIR/log/shard-<n>/, each with its own writer thread doing
+// group commit.
 //
-// append() queues its batch and waits. The writer thread takes every queued batch, writes each to
-// its shard, then (durability fsync) calls fdatasync once per touched shard before answering all
-// of them: one sync covers every append that was waiting for it. With durability async the
-// answer comes after the write and the shards are synced every `async_sync_ms`.
+// append() queues its batch on the shard's writer and waits. The writer takes every batch queued
+// for its shard, writes them, then (durability fsync) calls fdatasync once before answering all
+// of them: one sync covers every append that was waiting for it, and the shards sync side by
+// side. With durability async the answer comes after the write and each shard is synced every
+// `async_sync_ms`.
 // Consumer offsets (for retention) live in DIR/log/consumers/<name>, one u64 per shard.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,38 +47,58 @@ public:
   uint32_t shard_count() const override { return static_cast<uint32_t>(shards_.size()); }
   AppendResult append(uint32_t shard, const std::vector<std::string_view>& records) override;
   std::vector<AppendResult> append_all(const std::vector<ShardBatch>& batches) override;
+  void append_all_async(std::vector<ShardBatch> batches, AppendDone done) override;
   std::vector<LogRecord> read(uint32_t shard, uint64_t from, size_t max_records) override;
   uint64_t end_offset(uint32_t shard) const override;
   uint64_t start_offset(uint32_t shard) const override;
   void commit_offset(const std::string& consumer, uint32_t shard, uint64_t offset) override;
 
   uint64_t truncated_bytes() const; // cut by recovery at open, over all shards
-  uint64_t syncs() const { return syncs_; } // fdatasync rounds so far (group-commit evidence)
+  uint64_t syncs() const { return syncs_; } // fdatasyncs so far, over all shards (group-commit evidence)
   void apply_retention();
 
 private:
-  struct Request {
-    uint32_t shard;
-    const std::vector<std::string_view>* records;
-    std::promise<AppendResult> done;
+  // One append_all_async call: its batches, their results, and how many are still unwritten.
+  struct Append {
+    std::vector<ShardBatch> batches;
+    std::vector<AppendResult> results;
+    std::atomic<size_t> pending{0};
+    std::mutex error_mutex;
+    std::exception_ptr error;
+    AppendDone done;
+    void finish_one(size_t index, const AppendResult* result, std::exception_ptr e);
   };
-  void writer_loop();
+  // One batch of an Append, queued on its shard's writer.
+  struct Request {
+    std::shared_ptr<Append> append;
+    size_t index;
+  };
+  // One shard's queue of waiting appends and the thread that writes and syncs them.
+  struct Writer {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<Request> queue;
+    bool stopping = false;
+    std::thread thread;
+  };
+  void writer_loop(uint32_t shard_id);
   void save_consumer(const std::string& name);
   Shard& shard(uint32_t n) const;
+  uint64_t retention_floor(uint32_t shard_id); // lowest offset some consumer still needs
 
   std::filesystem::path dir_;
   LocalLogOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
-
-  std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<Request*> queue_;
-  bool stopping_ = false;
-  std::thread writer_;
+  std::vector<std::unique_ptr<Writer>> writers_; // one per shard
   std::atomic<uint64_t> syncs_{0};
 
   std::mutex consumers_mutex_;
   std::map<std::string, std::vector<uint64_t>> consumers_;
+  struct Saved {
+    std::chrono::steady_clock::time_point at{};
+    bool dirty = false; // offsets moved since `at`
+  };
+  std::map<std::string, Saved> consumer_saved_;
 };
 
 } // namespace shopflow

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,7 @@ struct LogRecord {
 struct AppendResult {
   uint32_t shard = 0;
   uint64_t first_offset = 0, last_offset = 0; // inclusive
+  bool written() const { return first_offset <= last_offset; } // false: {1, 0}, nothing appended
 };
 
 class Log {
@@ -39,6 +42,25 @@ public:
     std::vector<AppendResult> out;
     for (auto& b : batches) out.push_back(append(b.shard, b.records));
     return out;
+  }
+  // The same without waiting: `done` is called once, possibly on another thread, with the results
+  // in the order given and the first error, if any. After an error, the results of the batches
+  // that were written anyway (readers will see them) are set; the others are not written().
+  // The records must stay valid until then (capture their storage in `done`); `done` must not
+  // throw. This default runs append_all and calls `done` before returning.
+  using AppendDone = std::function<void(std::vector<AppendResult>, std::exception_ptr)>;
+  virtual void append_all_async(std::vector<ShardBatch> batches, AppendDone done) {
+    std::vector<AppendResult> results;
+    for (auto& b : batches) {
+      try {
+        results.push_back(append(b.shard, b.records));
+      } catch (...) {
+        results.resize(batches.size(), AppendResult{0, 1, 0});
+        done(std::move(results), std::current_exception());
+        return;
+      }
+    }
+    done(std::move(results), nullptr);
   }
   // Reads up to `max_records` records of `shard` starting at `from` (the first offset not yet
   // consumed). Returns fewer (possibly none) at the end of the log.

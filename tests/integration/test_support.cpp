@@ -5,7 +5,10 @@
 #include "db/duckdb.h"
 
 #include <cstdlib>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
+#include <thread>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -119,7 +122,18 @@ int ServeProcess::stop(int signal) {
   if (pid_ <= 0) return -1;
   kill(pid_, signal);
   int status = 0;
-  waitpid(pid_, &status, 0);
+  // A server that does not exit within two minutes is a failure (a hang), not a stuck test.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::fprintf(stderr, "serve (pid %d) did not exit within 2 minutes of signal %d; killed\n", pid_, signal);
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

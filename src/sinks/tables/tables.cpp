@@ -343,6 +343,14 @@ struct SummaryAcc {
     amount_milli += amount;
     if (country.empty()) country = country_;
   }
+  // Adds a summary stored earlier; its country wins (the invoice's first line's).
+  void merge(const SummaryAcc& stored) {
+    first_date_us = std::min(first_date_us, stored.first_date_us);
+    lines += stored.lines;
+    quantity += stored.quantity;
+    amount_milli += stored.amount_milli;
+    if (!stored.country.empty()) country = stored.country;
+  }
 };
 } // namespace
 
@@ -356,25 +364,32 @@ uint64_t Tables::stream_offset(const std::string& sink, uint32_t shard) const {
 
 void Tables::apply_stream_batch(const std::string& sink, const CleanedBatch& b) {
   rocksdb::WriteBatch wb;
-  // invoice -> customer -> summary, over the batch's lines and the lines already stored.
-  std::map<std::string, std::map<std::string, SummaryAcc>> touched;
+  // (customer, invoice) summary key -> summary over the batch's lines; the stored summary is
+  // added below. Incremental is exact: the offset key commits in the same WriteBatch, so no line
+  // is ever counted twice.
+  std::map<std::string, SummaryAcc> touched;
   std::string key, value;
   for (const LineColumns* l : {b.transactions.get(), b.cancellations.get()}) {
     for (size_t r = 0; r < l->size(); ++r) {
       encode_line(key, value, *l, r);
       wb.Put(key, value);
-      touched[std::string(l->invoice_no[r])][std::string(l->customer_id[r])].add(
-          l->invoice_date_us[r], l->quantity[r], l->amount_milli[r], l->country[r]);
+      summary_key(key, l->customer_id[r], l->invoice_no[r]);
+      touched[key].add(l->invoice_date_us[r], l->quantity[r], l->amount_milli[r], l->country[r]);
     }
   }
-  for (auto& [invoice, customers] : touched) {
-    for (const InvoiceLine& line : invoice_lines(invoice))
-      customers[line.customer_id].add(line.invoice_date_us, line.quantity, line.amount_milli, line.country);
-    for (auto& [customer, s] : customers) {
-      summary_key(key, customer, invoice);
-      encode_summary(value, s.first_date_us, s.lines, s.quantity, s.amount_milli, s.country);
-      wb.Put(key, value);
+  for (auto& [summary, s] : touched) {
+    if (db_->Get(rocksdb::ReadOptions(), summary, &value).ok()) {
+      Reader r{{value}};
+      SummaryAcc stored;
+      stored.first_date_us = r.num<int64_t>();
+      stored.lines = r.num<int64_t>();
+      stored.quantity = r.num<int64_t>();
+      stored.amount_milli = r.num<int64_t>();
+      stored.country = r.str();
+      s.merge(stored);
     }
+    encode_summary(value, s.first_date_us, s.lines, s.quantity, s.amount_milli, s.country);
+    wb.Put(summary, value);
   }
   value.clear();
   put_num<uint64_t>(value, b.next_offset);
