@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 
 #include "api/record_body.h"
+#include "auth/base64url.h"
 #include "batch/importer.h"
 #include "core/clean.h"
 #include "core/decimal.h"
@@ -102,8 +103,8 @@ std::string query_param(std::string_view query, std::string_view key) {
   return {};
 }
 
-ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options)
-    : dir_(dir), log_(log), pipeline_(pipeline), options_(options) {
+ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options, AccessControl* access)
+    : dir_(dir), log_(log), pipeline_(pipeline), options_(options), access_(access) {
   keys_.recover(log_);
 }
 
@@ -140,7 +141,22 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
       respond(std::move(out));
     });
   };
-  if (path == "/v1/records") {
+  if (access_) {
+    ScopeSet needed = required_scope(*req, path);
+    if (needed && !authorize(*req, needed, res)) return respond_as("unauthorized")(std::move(res));
+  }
+  if (path == "/oauth2/token") {
+    route = "token";
+    if (method == http::verb::post && access_) return on_pool([this, req](HttpResponse& out) { issue_token(*req, out); });
+    if (!access_) json_response(res, 404, error_json("no token endpoint: the server runs with --insecure-no-auth"));
+    else not_allowed("POST");
+  } else if (path == "/.well-known/jwks.json" && access_) {
+    route = "jwks";
+    json_response(res, 200, access_->issuer().jwks_json());
+  } else if (path == "/.well-known/openid-configuration" && access_) {
+    route = "openid";
+    openid_configuration(*req, res);
+  } else if (path == "/v1/records") {
     route = "records";
     if (method == http::verb::post) return post_records(*req, respond_as(route));
     not_allowed("POST");
@@ -173,7 +189,8 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
     not_allowed("POST");
   } else if (path == "/healthz") {
     route = "healthz";
-    json_response(res, 200, R"({"status":"ok"})");
+    json_response(res, 200, access_ ? R"({"status":"ok"})"
+                                    : R"({"status":"ok","warning":"authentication is off (--insecure-no-auth): anyone can read and write"})");
   } else if (path == "/metrics") {
     route = "metrics";
     return on_pool([this](HttpResponse& out) { metrics_text(out); });
@@ -389,6 +406,102 @@ void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
   json_response(res, 200, "{\"results\":[" + results + "]}");
 }
 
+ScopeSet ApiService::required_scope(const HttpRequest& req, const std::string& path) const {
+  if (path == "/healthz" || path == "/oauth2/token" || path.rfind("/.well-known/", 0) == 0) return 0;
+  if (path == "/metrics") return access_->options().protect_metrics ? kScopeRead : 0;
+  if (path == "/v1/records") return kScopeIngest;
+  if (path == "/v1/compat/transactions") return req.method() == http::verb::post ? kScopeIngest : kScopeRead;
+  if (path == "/v1/admin/batch") return kScopeAdmin;
+  if (path == "/v1/sql") return kScopeSql;
+  return kScopeRead; // lookups, and unknown paths (no route discovery without a token)
+}
+
+bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res) {
+  std::string_view header;
+  if (auto it = req.find(http::field::authorization); it != req.end()) header = {it->value().data(), it->value().size()};
+  Principal who;
+  try {
+    who = access_->authenticate(header, wall_clock_us() / 1'000'000);
+  } catch (const AuthError& e) {
+    std::string description(e.what());
+    for (char& c : description)
+      if (c == '"' || c == '\\') c = '\'';
+    res.set(http::field::www_authenticate,
+            header.empty() ? std::string("Bearer realm=\"shopflow\"")
+                           : "Bearer realm=\"shopflow\", error=\"invalid_token\", error_description=\"" + description + "\"");
+    json_response(res, 401, error_json(e.what()));
+    metrics_.unauthorized += 1;
+    return false;
+  }
+  if ((who.scopes & needed) != needed) {
+    res.set(http::field::www_authenticate, "Bearer realm=\"shopflow\", error=\"insufficient_scope\", scope=\"" + scope_names(needed) + "\"");
+    json_response(res, 403, error_json("the token's scopes (" + scope_names(who.scopes) + ") do not include " + scope_names(needed)));
+    metrics_.forbidden += 1;
+    return false;
+  }
+  double wait = 0;
+  if (!access_->within_rate(who.client_id, wait)) {
+    res.set(http::field::retry_after, std::to_string(static_cast<int64_t>(wait) + 1));
+    json_response(res, 429, error_json("client " + who.client_id + " is over its rate limit"));
+    metrics_.rate_limited += 1;
+    return false;
+  }
+  return true;
+}
+
+// RFC 6749 section 4.4: grant_type=client_credentials, the client authenticated by HTTP Basic or
+// by client_id/client_secret form fields; an optional "scope" narrows the client's scopes.
+void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
+  auto oauth_error = [&](unsigned status, const char* code, const std::string& description) {
+    if (status == 401) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
+    json_response(res, status, "{\"error\":\"" + std::string(code) + "\",\"error_description\":" + json_str(description) + "}");
+  };
+  const std::string& form = req.body();
+  if (query_param(form, "grant_type") != "client_credentials")
+    return oauth_error(400, "unsupported_grant_type", "only grant_type=client_credentials is supported");
+  std::string id = query_param(form, "client_id"), secret = query_param(form, "client_secret");
+  if (auto it = req.find(http::field::authorization); it != req.end()) {
+    std::string_view v(it->value().data(), it->value().size());
+    if (v.size() > 6 && (v.substr(0, 6) == "Basic " || v.substr(0, 6) == "basic ")) {
+      auto decoded = base64_decode(v.substr(6));
+      size_t colon = decoded ? decoded->find(':') : std::string::npos;
+      if (colon == std::string::npos) return oauth_error(401, "invalid_client", "malformed Basic credentials");
+      id = percent_decode(decoded->substr(0, colon), true);
+      secret = percent_decode(decoded->substr(colon + 1), true);
+    }
+  }
+  if (id.empty() || secret.empty()) return oauth_error(401, "invalid_client", "give client_id and client_secret (HTTP Basic or form)");
+  auto client = access_->clients().authenticate(id, secret);
+  if (!client) return oauth_error(401, "invalid_client", "unknown client or wrong secret");
+  ScopeSet scopes = client->scopes;
+  if (std::string asked = query_param(form, "scope"); !asked.empty()) {
+    try {
+      scopes = parse_scopes(asked);
+    } catch (const std::invalid_argument& e) {
+      return oauth_error(400, "invalid_scope", e.what());
+    }
+    if ((scopes & client->scopes) != scopes)
+      return oauth_error(400, "invalid_scope", "client " + client->name + " has only: " + scope_names(client->scopes));
+  }
+  auto token = access_->issuer().mint(client->client_id, scopes, wall_clock_us() / 1'000'000, access_->options().token_ttl_s);
+  res.set(http::field::cache_control, "no-store");
+  json_response(res, 200,
+                fmt::format("{{\"access_token\":\"{}\",\"token_type\":\"Bearer\",\"expires_in\":{},\"scope\":\"{}\"}}",
+                            token.access_token, token.expires_in, scope_names(scopes)));
+}
+
+void ApiService::openid_configuration(const HttpRequest& req, HttpResponse& res) {
+  std::string host = "127.0.0.1";
+  if (auto it = req.find(http::field::host); it != req.end()) host = std::string(it->value().data(), it->value().size());
+  std::string base = (options_.tls ? "https://" : "http://") + host;
+  json_response(res, 200,
+                "{\"issuer\":" + json_str(access_->issuer().issuer()) + ",\"jwks_uri\":" + json_str(base + "/.well-known/jwks.json") +
+                    ",\"token_endpoint\":" + json_str(base + "/oauth2/token") +
+                    ",\"grant_types_supported\":[\"client_credentials\"],\"token_endpoint_auth_methods_supported\":"
+                    "[\"client_secret_basic\",\"client_secret_post\"],\"scopes_supported\":[\"ingest\",\"read\",\"sql\",\"admin\"],"
+                    "\"id_token_signing_alg_values_supported\":[\"" + std::string(jws_alg_name(access_->issuer().key().alg())) + "\"]}");
+}
+
 void ApiService::metrics_text(HttpResponse& res) {
   std::string out;
   out += fmt::format("# HELP shopflow_ingested_records_total Records accepted by POST.\n# TYPE shopflow_ingested_records_total counter\n"
@@ -398,6 +511,11 @@ void ApiService::metrics_text(HttpResponse& res) {
   out += fmt::format("# HELP shopflow_malformed_at_ingest_total Records stored although malformed (they land in rejected).\n"
                      "# TYPE shopflow_malformed_at_ingest_total counter\nshopflow_malformed_at_ingest_total {}\n",
                      metrics_.malformed_at_ingest.load());
+  out += fmt::format("# HELP shopflow_refused_requests_total Requests refused by access control.\n"
+                     "# TYPE shopflow_refused_requests_total counter\n"
+                     "shopflow_refused_requests_total{{reason=\"unauthorized\"}} {}\nshopflow_refused_requests_total{{reason=\"forbidden\"}} {}\n"
+                     "shopflow_refused_requests_total{{reason=\"rate_limited\"}} {}\n",
+                     metrics_.unauthorized.load(), metrics_.forbidden.load(), metrics_.rate_limited.load());
   out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
   std::vector<uint64_t> ends;
   for (uint32_t s = 0; s < log_.shard_count(); ++s) {

@@ -5,7 +5,13 @@
 //   GET  /v1/customers/{CustomerID}?page=&page_size= the customer's invoices with totals
 //   POST/GET /v1/compat/transactions                 the seed's API contract (CONTRACT.md)
 //   POST /v1/admin/batch                             a `shopflow batch` job handed to this server
+//   POST /oauth2/token                               client-credentials tokens (auth/)
+//   GET  /.well-known/jwks.json, /.well-known/openid-configuration
 //   GET  /healthz, GET /metrics
+// With access control (the default), every route but /healthz, /metrics (unless protected), the
+// token endpoint and the well-known documents needs a token with the route's scope: 401 with
+// WWW-Authenticate when it is missing or bad, 403 when its scope does not cover the route, 429
+// with Retry-After when the client is over its rate.
 #pragma once
 
 #include <functional>
@@ -16,6 +22,7 @@
 #include "api/http_server.h"
 #include "api/metrics.h"
 #include "api/record_body.h"
+#include "auth/access_control.h"
 #include "batch/data_dir.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
@@ -26,11 +33,13 @@ namespace shopflow {
 
 struct ApiOptions {
   size_t max_records_per_request = 10'000;
+  bool tls = false; // the listener speaks HTTPS (for the URLs in the OpenID configuration)
 };
 
 class ApiService {
 public:
-  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options);
+  // `access` null: no access control (--insecure-no-auth).
+  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options, AccessControl* access);
   // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
   void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
@@ -47,12 +56,19 @@ private:
   void compat_post(const HttpRequest& req, Respond respond);
   void compat_get(const std::string& query, HttpResponse& res);
   void metrics_text(HttpResponse& res);
+  void issue_token(const HttpRequest& req, HttpResponse& res);
+  void openid_configuration(const HttpRequest& req, HttpResponse& res);
+  // The scope a request needs (0: public), and whether the caller has it; false: `res` holds
+  // the 401/403/429 answer.
+  ScopeSet required_scope(const HttpRequest& req, const std::string& path) const;
+  bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
 
   DataDir& dir_;
   Log& log_;
   Pipeline& pipeline_;
   ApiOptions options_;
+  AccessControl* access_;
   Metrics metrics_;
   IdempotencyIndex keys_;
   std::mutex batch_mutex_; // one handed-over batch job at a time

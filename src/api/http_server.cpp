@@ -4,8 +4,10 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -22,14 +24,71 @@ void json_response(HttpResponse& res, unsigned status, std::string body) {
 
 // One connection. At most one operation is in flight at a time: waiting for a request, the
 // handler working on it, or writing its answer. All of them run on the connection's strand.
+// What the server and a Reply need of a connection, whatever its stream.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-  HttpSession(HttpServer& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
-  ~HttpSession() { server_.session_ended(this); }
+  explicit HttpSession(HttpServer& server) : server_(server) {}
+  virtual ~HttpSession() { server_.session_ended(this); }
+  virtual void start(bool over_capacity) = 0;
+  // Runs on the connection's strand: a connection waiting for a request is closed now; one whose
+  // request is being handled is closed after its answer.
+  virtual void close_when_idle() = 0;
+  virtual void reply(HttpResponse res) = 0;
+  virtual void post(std::function<void()> f) = 0;
 
-  void start(bool over_capacity) {
+protected:
+  const HttpServerOptions& options() const { return server_.options_; }
+  bool stopping() const { return server_.stopping_; }
+  void handle(HttpRequest&& req, HttpServer::Reply reply) { server_.handler_(std::move(req), std::move(reply)); }
+
+private:
+  HttpServer& server_;
+};
+
+namespace {
+
+template <class Stream> class Connection final : public HttpSession {
+public:
+  Connection(HttpServer& server, tcp::socket socket) requires std::is_same_v<Stream, beast::tcp_stream>
+      : HttpSession(server), stream_(std::move(socket)) {}
+  Connection(HttpServer& server, tcp::socket socket, asio::ssl::context& tls) requires(!std::is_same_v<Stream, beast::tcp_stream>)
+      : HttpSession(server), stream_(std::move(socket), tls) {}
+
+  void start(bool over_capacity) override {
     boost::system::error_code ec;
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    tcp_layer().socket().set_option(tcp::no_delay(true), ec);
+    if constexpr (kTls) {
+      tcp_layer().expires_after(std::chrono::seconds(options().request_timeout_seconds));
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = self(), over_capacity](beast::error_code ec) {
+        if (ec) return self->close(); // not TLS, or too slow
+        self->begin(over_capacity);
+      });
+    } else {
+      begin(over_capacity);
+    }
+  }
+
+  void close_when_idle() override {
+    if (waiting_) {
+      boost::system::error_code ec;
+      tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+      tcp_layer().cancel();
+    }
+  }
+
+  void reply(HttpResponse res) override {
+    if (replied_.exchange(true)) return; // a handler that threw after replying
+    asio::post(stream_.get_executor(), [self = self(), res = std::move(res)]() mutable { self->send(std::move(res), self->keep_alive_); });
+  }
+
+  void post(std::function<void()> f) override { asio::post(stream_.get_executor(), std::move(f)); }
+
+private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+  std::shared_ptr<Connection> self() { return std::static_pointer_cast<Connection>(shared_from_this()); }
+
+  void begin(bool over_capacity) {
     if (over_capacity) {
       HttpResponse res;
       json_response(res, 503, R"({"error":"too many connections"})");
@@ -39,36 +98,15 @@ public:
     wait_for_request();
   }
 
-  // Called by stop() on the strand: a connection waiting for a request is closed now; one whose
-  // request is being handled is closed after its answer.
-  void close_when_idle() {
-    if (waiting_) {
-      boost::system::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-      stream_.cancel();
-    }
-  }
-
-  void reply(HttpResponse res) {
-    if (replied_.exchange(true)) return; // a handler that threw after replying
-    asio::post(stream_.get_executor(), [self = shared_from_this(), res = std::move(res)]() mutable {
-      self->send(std::move(res), self->keep_alive_);
-    });
-  }
-
-  beast::tcp_stream::executor_type executor() { return stream_.get_executor(); }
-
-private:
-  const HttpServerOptions& options() const { return server_.options_; }
 
   // Idle wait for the first byte (unless a pipelined request is already buffered), then the
   // whole request under the request deadline.
   void wait_for_request() {
-    if (server_.stopping_) return close();
+    if (stopping()) return close();
     waiting_ = true;
     if (buffer_.size() > 0) return read_request();
-    stream_.expires_after(std::chrono::seconds(options().idle_timeout_seconds));
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    tcp_layer().expires_after(std::chrono::seconds(options().idle_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(4096), [self = self()](beast::error_code ec, size_t n) {
       self->buffer_.commit(n);
       if (ec) return self->close(); // idle timeout, client gone, or stop()
       self->read_request();
@@ -79,14 +117,14 @@ private:
     parser_.emplace();
     parser_->body_limit(options().max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
-    stream_.expires_after(std::chrono::seconds(options().request_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->on_request(ec); });
+    tcp_layer().expires_after(std::chrono::seconds(options().request_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_, [self = self()](beast::error_code ec, size_t) { self->on_request(ec); });
   }
 
   void on_request(beast::error_code ec) {
     waiting_ = false;
     if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof ||
-        ec == asio::error::operation_aborted || server_.stopping_)
+        ec == asio::error::operation_aborted || stopping())
       return close();
     HttpResponse res;
     if (ec == http::error::body_limit) {
@@ -102,10 +140,10 @@ private:
     if (ec) return send(std::move(res), false);
     keep_alive_ = parser_->get().keep_alive();
     replied_ = false;
-    stream_.expires_never(); // the handler may wait for the disk; no deadline applies meanwhile
+    tcp_layer().expires_never(); // the handler may wait for the disk; no deadline applies meanwhile
     HttpRequest req = parser_->release();
     try {
-      server_.handler_(std::move(req), HttpServer::Reply(shared_from_this()));
+      handle(std::move(req), HttpServer::Reply(self()));
     } catch (const std::exception& e) {
       std::string msg = e.what();
       for (auto& c : msg)
@@ -122,8 +160,8 @@ private:
     response_.set(http::field::server, "shopflow");
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
-    stream_.expires_after(std::chrono::seconds(options().write_timeout_seconds));
-    http::async_write(stream_, response_, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+    tcp_layer().expires_after(std::chrono::seconds(options().write_timeout_seconds));
+    http::async_write(stream_, response_, [self = self(), keep_alive](beast::error_code ec, size_t) {
       if (ec || !keep_alive) return self->close();
       self->wait_for_request();
     });
@@ -132,12 +170,11 @@ private:
   void close() {
     waiting_ = false;
     boost::system::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcp_layer().close();
   }
 
-  HttpServer& server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpResponse response_;
@@ -146,10 +183,25 @@ private:
   std::atomic<bool> replied_{false};
 };
 
+} // namespace
+
 void HttpServer::Reply::operator()(HttpResponse res) const { session_->reply(std::move(res)); }
 
 HttpServer::HttpServer(HttpServerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)), acceptor_(asio::make_strand(io_)) {} // accept and close never overlap
+    : options_(std::move(options)), handler_(std::move(handler)), acceptor_(asio::make_strand(io_)) { // accept and close never overlap
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty())
+    throw std::invalid_argument("give both --tls-cert and --tls-key, or neither");
+  if (!options_.tls_cert_file.empty()) {
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                      asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    boost::system::error_code ec;
+    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
+    if (ec) throw std::runtime_error("cannot load TLS certificate " + options_.tls_cert_file + ": " + ec.message());
+    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("cannot load TLS key " + options_.tls_key_file + ": " + ec.message());
+  }
+}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -173,14 +225,15 @@ void HttpServer::accept() {
     if (stopping_ || !acceptor_.is_open()) return;
     if (!ec) {
       bool over_capacity = false;
-      auto session = std::make_shared<HttpSession>(*this, std::move(socket));
+      std::shared_ptr<HttpSession> session;
+      if (tls_) session = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), *tls_);
+      else session = std::make_shared<Connection<beast::tcp_stream>>(*this, std::move(socket));
       {
         std::lock_guard lock(sessions_mutex_);
         over_capacity = sessions_.size() >= options_.max_connections;
         sessions_.insert(session.get());
       }
-      auto executor = session->executor();
-      asio::post(executor, [session, over_capacity] { session->start(over_capacity); });
+      session->post([session, over_capacity] { session->start(over_capacity); });
     }
     accept();
   });
@@ -207,7 +260,7 @@ void HttpServer::stop() {
       if (auto alive = s->weak_from_this().lock()) open.push_back(std::move(alive));
   }
   // Released outside the lock: dropping the last reference runs session_ended(), which locks.
-  for (auto& s : open) asio::post(s->executor(), [s] { s->close_when_idle(); });
+  for (auto& s : open) s->post([s] { s->close_when_idle(); });
   open.clear();
   {
     std::unique_lock lock(sessions_mutex_);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 
@@ -38,6 +39,7 @@ struct HttpServerOptions {
   int write_timeout_seconds = 30;
   size_t max_connections = 1024;
   unsigned io_threads = 2;
+  std::string tls_cert_file, tls_key_file; // both set: HTTPS only (TLS 1.2+)
 };
 
 class HttpSession;
@@ -59,6 +61,7 @@ public:
   HttpServer(HttpServerOptions options, Handler handler);
   ~HttpServer();
 
+  // Throws naming the file when a TLS certificate or key cannot be loaded.
   // Binds and starts the I/O threads. Throws with the address if it cannot bind.
   void start();
   // Stops accepting and closes every connection; requests in progress get their answer first.
@@ -74,6 +77,7 @@ private:
   HttpServerOptions options_;
   Handler handler_;
   boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::vector<std::thread> threads_;

@@ -26,6 +26,7 @@ private:
 
 struct Metrics {
   std::atomic<uint64_t> ingested_records{0}, ingested_bytes{0}, malformed_at_ingest{0};
+  std::atomic<uint64_t> unauthorized{0}, forbidden{0}, rate_limited{0}; // 401, 403, 429 answers
   LatencyHistogram& route(const std::string& name);
   void render_routes(std::string& out) const;
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "api/http_client.h"
 #include "formats/json_record.h"
@@ -112,6 +113,32 @@ std::string SendSummary::to_json() const {
                      p99_ms, err);
 }
 
+TokenSource::TokenSource(std::string host, uint16_t port, const SendOptions& o)
+    : host_(std::move(host)), port_(port), fixed_(o.token), client_id_(o.client_id), client_secret_(o.client_secret) {
+  if (!fixed_.empty() && !client_id_.empty()) throw std::invalid_argument("give --token or --client-id/--client-secret, not both");
+  if (client_id_.empty() != client_secret_.empty()) throw std::invalid_argument("give both --client-id and --client-secret");
+}
+
+std::string TokenSource::get(bool renew) {
+  if (!fixed_.empty() || client_id_.empty()) return fixed_;
+  std::lock_guard lock(mutex_);
+  auto now = std::chrono::steady_clock::now();
+  if (!renew && !token_.empty() && now < renew_at_) return token_;
+  HttpClient client(host_, port_, 30);
+  std::string form = "grant_type=client_credentials&client_id=" + client_id_ + "&client_secret=" + client_secret_;
+  HttpResult r = client.request("POST", "/oauth2/token", form, {{"Content-Type", "application/x-www-form-urlencoded"}});
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view token;
+  int64_t expires_in = 0;
+  if (r.status != 200 || parser.parse(r.body).get(doc) || doc["access_token"].get_string().get(token) ||
+      doc["expires_in"].get_int64().get(expires_in))
+    throw std::runtime_error(fmt::format("token endpoint answered HTTP {}: {}", r.status, r.body.substr(0, 300)));
+  token_ = std::string(token);
+  renew_at_ = now + std::chrono::seconds(std::max<int64_t>(expires_in - 60, expires_in / 2));
+  return token_;
+}
+
 SendSummary send_file(const std::string& path, const SendOptions& o) {
   if (o.batch == 0 || o.concurrency == 0) throw std::invalid_argument("--batch and --concurrency must be at least 1");
   ParsedUrl url = parse_url(o.url);
@@ -127,10 +154,13 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
   RateLimiter limiter(o.rate);
   auto started = Clock::now();
 
+  TokenSource tokens(url.host, url.port, o);
+  tokens.get(); // a bad secret fails here, before any row is read
+
   auto sender = [&] {
     HttpClient client(url.host, url.port, 30);
     std::map<std::string, std::string> headers = {{"Content-Type", csv ? "text/csv" : "application/x-ndjson"}};
-    if (!o.token.empty()) headers["Authorization"] = "Bearer " + o.token;
+
     while (auto batch = queue.pop()) {
       limiter.acquire(batch->rows);
       headers["Idempotency-Key"] = key_prefix + std::to_string(batch->index);
@@ -138,12 +168,14 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
       bool failing = false;
       std::chrono::milliseconds backoff(100);
       uint64_t retries = 0;
+      bool renewed = false; // after a 401, the token is renewed once per batch
       for (;;) {
         auto t0 = Clock::now();
         std::string error;
         unsigned status = 0;
         bool replayed = false;
         try {
+          if (std::string token = tokens.get(renewed && retries > 0); !token.empty()) headers["Authorization"] = "Bearer " + token;
           HttpResult r = client.request("POST", target, batch->body, headers);
           status = r.status;
           replayed = r.headers.count("idempotent-replayed") > 0;
@@ -160,7 +192,9 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
           latencies.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
           break;
         }
-        bool retryable = status == 0 || status == 409 || status == 429 || status >= 500; // 409: the same key in flight
+        // 409: the same key in flight; 401: a token that expired meanwhile, renewed once.
+        bool retryable = status == 0 || status == 409 || status == 429 || status >= 500 || (status == 401 && !renewed && !o.client_id.empty());
+        if (status == 401) renewed = true;
         if (!failing) {
           failing = true;
           deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.retry_for_seconds * 1000));

@@ -5,7 +5,9 @@
 // duplicates or loses a row, and sending the same file again appends nothing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 namespace shopflow {
@@ -13,6 +15,7 @@ namespace shopflow {
 struct SendOptions {
   std::string url = "http://127.0.0.1:8080";
   std::string token;           // sent as "Authorization: Bearer <token>" when set
+  std::string client_id, client_secret; // or: tokens from the server's /oauth2/token, renewed before expiry
   size_t batch = 500;          // rows per request
   size_t concurrency = 4;      // connections
   double rate = 0;             // rows per second, 0 = as fast as possible
@@ -29,5 +32,22 @@ struct SendSummary {
 };
 
 SendSummary send_file(const std::string& path, const SendOptions& options);
+
+// A bearer token for requests: a fixed one, or one obtained with client credentials from
+// HOST:PORT/oauth2/token and renewed a minute before it expires (or when the server refuses it).
+class TokenSource {
+public:
+  TokenSource(std::string host, uint16_t port, const SendOptions& o);
+  // Empty when no token is configured. Throws naming the token endpoint's answer on failure.
+  std::string get(bool renew = false);
+
+private:
+  std::string host_;
+  uint16_t port_;
+  std::string fixed_, client_id_, client_secret_;
+  std::mutex mutex_;
+  std::string token_;
+  std::chrono::steady_clock::time_point renew_at_{};
+};
 
 } // namespace shopflow

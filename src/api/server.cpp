@@ -8,6 +8,7 @@ namespace fs = std::filesystem;
 namespace shopflow {
 
 Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::move(options)) {
+  if (options_.auth) access_ = std::make_unique<AccessControl>(dir.path(), options_.access); // first: it may refuse a bad JWKS
   log_ = std::make_unique<LocalLog>(dir.path(), options_.log);
   std::vector<std::unique_ptr<SinkConsumer>> sinks;
   sinks.push_back(make_warehouse_consumer(dir));
@@ -15,11 +16,11 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   sinks.push_back(make_lake_consumer(dir, options_.log.shards, options_.lake));
   pipeline_ = std::make_unique<Pipeline>(*log_, std::move(sinks));
   pipeline_->start();
-  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, options_.api);
-  HttpServerOptions http;
+  HttpServerOptions http = options_.http;
   http.host = options_.host;
   http.port = options_.port;
-  http.max_body_bytes = options_.max_body_bytes;
+  options_.api.tls = !http.tls_cert_file.empty();
+  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, options_.api, access_.get());
   http_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { api_->handle(std::move(req), std::move(reply)); });
   http_->start();
   std::ofstream(fs::path(dir.path()) / "SERVE") << url() << "\n";
@@ -27,7 +28,9 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
 
 Server::~Server() { stop(); }
 
-std::string Server::url() const { return "http://" + options_.host + ":" + std::to_string(http_->port()); }
+std::string Server::url() const {
+  return (options_.api.tls ? "https://" : "http://") + options_.host + ":" + std::to_string(http_->port());
+}
 
 bool Server::stop(int64_t drain_timeout_ms) {
   if (stopped_) return true;

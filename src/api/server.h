@@ -20,7 +20,9 @@ struct ServeOptions {
   LocalLogOptions log;
   LakeBuffering lake;
   ApiOptions api;
-  size_t max_body_bytes = 8u << 20;
+  HttpServerOptions http;    // host and port are taken from above
+  bool auth = true;          // false: --insecure-no-auth
+  AccessOptions access;
 };
 
 class Server {
@@ -28,6 +30,8 @@ public:
   Server(DataDir& dir, ServeOptions options); // starts everything
   ~Server();
   std::string url() const;
+  // Access control (null with --insecure-no-auth): its issuer mints tokens for the main job.
+  AccessControl* access() { return access_.get(); }
   Pipeline& pipeline() { return *pipeline_; }
   // Bytes of torn or corrupt log tail that recovery cut at start (0 after a clean stop).
   uint64_t log_truncated_bytes() const { return log_->truncated_bytes(); }
@@ -40,6 +44,7 @@ private:
   ServeOptions options_;
   std::unique_ptr<LocalLog> log_;
   std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<HttpServer> http_;
   bool stopped_ = false;

@@ -2,6 +2,7 @@
 // the HTTP API of an in-process server and batch-import the other half, wait until every sink
 // holds everything, print the summaries and an analytics report (equal to a pure batch import of
 // the same rows), then keep serving until Ctrl-C (or exit at once with --once).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "api/sender.h"
 #include "api/server.h"
+#include "auth/client_store.h"
 #include "batch/importer.h"
 #include "cli/commands.h"
 #include "cli/serving.h"
@@ -71,6 +73,13 @@ void add_main_job(CLI::App& app, int& exit_code) {
     options.host = host;
     options.port = port;
     Server server(data, options);
+    // A demo client (made on the first run) and a token for it: the sender and the curl lines use it.
+    ClientStore clients(data.path());
+    std::string demo_secret;
+    if (!clients.find("demo")) demo_secret = clients.add("demo", kScopeIngest | kScopeRead | kScopeSql).secret;
+    const Client demo = *clients.find("demo");
+    int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string token = server.access()->issuer().mint(demo.client_id, demo.scopes, now_s, 3600).access_token;
     std::printf("Serving on %s. Streaming %s through HTTP while batch-importing %s ...\n", server.url().c_str(),
                 stream_half.filename().c_str(), batch_half.filename().c_str());
     std::fflush(stdout);
@@ -81,6 +90,7 @@ void add_main_job(CLI::App& app, int& exit_code) {
       try {
         SendOptions o;
         o.url = server.url();
+        o.token = token;
         o.progress = false;
         sent = send_file(stream_half.string(), o);
       } catch (...) {
@@ -117,15 +127,19 @@ void add_main_job(CLI::App& app, int& exit_code) {
     std::string invoice = first.row_count() ? first.text(0, 0) : "536365";
     std::string code = first.row_count() ? first.text(1, 0) : "85123A";
     std::string customer = first.row_count() ? first.text(2, 0) : "17850";
-    std::printf("\nshopflow is serving %s (Ctrl-C to stop):\n"
-                "  curl %s/v1/invoices/%s\n"
-                "  curl %s/v1/customers/%s\n"
-                "  curl '%s/v1/compat/transactions?InvoiceNo=%s&StockCode=%s'\n"
+    std::string secret_line = demo_secret.empty() ? std::string("(its secret was shown on the first run; new clients: build/shopflow clients add NAME --scopes ingest,read)")
+                                                  : "client_secret " + demo_secret + " (shown once)";
+    std::printf("\nshopflow is serving %s (Ctrl-C to stop). Every route needs a token.\n"
+                "Demo client \"demo\": client_id %s, %s\n"
+                "A token valid for an hour (or: build/shopflow token demo --data %s):\n  TOKEN=%s\n"
+                "  curl -H \"Authorization: Bearer $TOKEN\" %s/v1/invoices/%s\n",
+                url.c_str(), demo.client_id.c_str(), secret_line.c_str(), args->data.c_str(), token.c_str(), url.c_str(), invoice.c_str());
+    std::printf("  curl -H \"Authorization: Bearer $TOKEN\" %s/v1/customers/%s\n"
+                "  curl -H \"Authorization: $TOKEN\" '%s/v1/compat/transactions?InvoiceNo=%s&StockCode=%s'\n"
                 "  curl %s/metrics\n"
-                "  build/shopflow send FILE.csv --url %s\n"
+                "  build/shopflow send FILE.csv --url %s --token $TOKEN\n"
                 "SQL: build/shopflow sql \"SELECT * FROM daily_sales ORDER BY day DESC LIMIT 5\" --data %s (after Ctrl-C)\n",
-                url.c_str(), url.c_str(), invoice.c_str(), url.c_str(), customer.c_str(), url.c_str(), invoice.c_str(),
-                code.c_str(), url.c_str(), url.c_str(), args->data.c_str());
+                url.c_str(), customer.c_str(), url.c_str(), invoice.c_str(), code.c_str(), url.c_str(), url.c_str(), args->data.c_str());
     std::fflush(stdout);
     stop.wait();
     std::fprintf(stderr, "stopping: draining every sink\n");

@@ -17,6 +17,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     int64_t lake_flush_ms = 500;
     uint64_t lake_flush_lines = 200'000;
     double retention_hours = 168, retention_gb = 16;
+    AccessArgs access;
+    std::string tls_cert, tls_key;
+    int idle_timeout = 60, request_timeout = 30;
+    size_t max_connections = 1024;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
@@ -31,6 +35,15 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--retention-hours", args->retention_hours, "Log retention by age (records no sink has stored are kept)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--retention-gb", args->retention_gb, "Log retention by size, per shard")->check(CLI::PositiveNumber)->capture_default_str();
+  args->access.add_to(cmd);
+  cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate chain: serve HTTPS only (with --tls-key)")->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  cmd->add_option("--idle-timeout", args->idle_timeout, "Seconds a kept-alive connection may wait for its next request")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--request-timeout", args->request_timeout, "Seconds a request may take to arrive once begun (408 after)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-connections", args->max_connections, "Open connections at most (503 above)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([args, &exit_code] {
     auto [host, port] = parse_listen(args->listen);
     StopSignals stop; // before any thread starts
@@ -46,10 +59,20 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.lake.max_lines = args->lake_flush_lines;
     options.lake.max_age_ms = args->lake_flush_ms;
     options.api.max_records_per_request = args->max_records;
-    options.max_body_bytes = args->max_body;
+    options.http.max_body_bytes = args->max_body;
+    options.http.tls_cert_file = args->tls_cert;
+    options.http.tls_key_file = args->tls_key;
+    options.http.idle_timeout_seconds = args->idle_timeout;
+    options.http.request_timeout_seconds = args->request_timeout;
+    options.http.max_connections = args->max_connections;
+    options.auth = !args->access.no_auth;
+    options.access = args->access.options();
+    if (args->access.no_auth)
+      std::fprintf(stderr, "shopflow serve: WARNING: --insecure-no-auth: anyone who can reach %s can read and write\n", args->listen.c_str());
     Server server(dir, options);
-    std::printf("shopflow serve: listening on %s (data %s, %u shards, durability %s)\n", server.url().c_str(),
-                args->data.c_str(), args->shards, args->durability.c_str());
+    std::printf("shopflow serve: listening on %s (data %s, %u shards, durability %s, %s)\n", server.url().c_str(),
+                args->data.c_str(), args->shards, args->durability.c_str(),
+                args->access.no_auth ? "NO authentication" : "tokens required: shopflow clients add NAME --scopes ...");
     if (uint64_t cut = server.log_truncated_bytes())
       std::fprintf(stderr, "shopflow serve: recovery cut a torn log tail of %llu bytes (a write that was never acknowledged with fsync durability)\n",
                    static_cast<unsigned long long>(cut));

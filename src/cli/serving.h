@@ -1,5 +1,5 @@
-// What the commands that serve (`serve` and the main job) share: the --listen flag's parsing and
-// a graceful stop on SIGINT/SIGTERM.
+// What the commands that serve (`serve` and the main job) share: the --listen flag's parsing, the
+// access-control flags, and a graceful stop on SIGINT/SIGTERM.
 #pragma once
 
 #include <csignal>
@@ -9,7 +9,11 @@
 #include <string>
 #include <utility>
 
+#include <vector>
+
 #include <CLI/CLI.hpp>
+
+#include "auth/access_control.h"
 
 namespace shopflow {
 
@@ -27,6 +31,36 @@ inline std::pair<std::string, uint16_t> parse_listen(const std::string& s) {
     throw CLI::ValidationError("--listen", "bad port in \"" + s + "\"");
   }
 }
+
+// --insecure-no-auth, --trust-issuer/--jwks, --token-ttl, --protect-metrics, --rate-limit/--rate-burst.
+struct AccessArgs {
+  bool no_auth = false, protect_metrics = false;
+  std::vector<std::string> trust_issuers, jwks_files;
+  int64_t token_ttl = 3600;
+  double rate_limit = 0, rate_burst = 0;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_flag("--insecure-no-auth", no_auth, "Accept requests without a token (a warning in the log and on /healthz)");
+    cmd->add_option("--trust-issuer", trust_issuers, "Also accept tokens of this issuer (its \"iss\"); one --jwks per issuer");
+    cmd->add_option("--jwks", jwks_files, "JWKS file of the --trust-issuer at the same position")->check(CLI::ExistingFile);
+    cmd->add_option("--token-ttl", token_ttl, "Lifetime of issued tokens in seconds")->check(CLI::Range(60, 86400))->capture_default_str();
+    cmd->add_flag("--protect-metrics", protect_metrics, "/metrics needs a token with scope read");
+    cmd->add_option("--rate-limit", rate_limit, "Requests per second per client (token bucket; 0: no limit)")
+        ->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--rate-burst", rate_burst, "Burst per client (default: twice --rate-limit)")->check(CLI::NonNegativeNumber);
+  }
+  AccessOptions options() const {
+    if (trust_issuers.size() != jwks_files.size())
+      throw CLI::ValidationError("--trust-issuer", "give one --jwks FILE for each --trust-issuer URL");
+    AccessOptions o;
+    for (size_t i = 0; i < trust_issuers.size(); ++i) o.trusted.push_back({trust_issuers[i], jwks_files[i]});
+    o.token_ttl_s = token_ttl;
+    o.protect_metrics = protect_metrics;
+    o.rate_limit = rate_limit;
+    o.rate_burst = rate_burst;
+    return o;
+  }
+};
 
 // Blocks SIGINT and SIGTERM in the calling thread and in every thread it starts afterwards, so
 // that wait() receives them. Create it before starting any thread.

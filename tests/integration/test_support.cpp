@@ -87,11 +87,11 @@ uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args, uint16_t port) {
+ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args, uint16_t port, bool auth) {
   out_ = data.string() + ".serve.out";
   err_ = data.string() + ".serve.err";
   std::string cmd = std::string("exec ") + SHOPFLOW_BIN + " serve --listen 127.0.0.1:" + std::to_string(port) +
-                    " --data " + data.string() + " " + extra_args + " >" + out_.string() + " 2>>" + err_.string();
+                    " --data " + data.string() + " " + extra_args + (auth ? "" : " --insecure-no-auth") + " >" + out_.string() + " 2>>" + err_.string();
   write_file(out_, "");
   pid_ = fork();
   if (pid_ == 0) {
@@ -100,7 +100,8 @@ ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args, 
   }
   for (int i = 0; i < 600 && url_.empty(); ++i) {
     std::string out = read_file(out_);
-    size_t at = out.find("http://");
+    size_t at = out.find("listening on ");
+    if (at != std::string::npos) at += 13;
     if (at != std::string::npos) {
       size_t end = out.find_first_of(" \n", at);
       url_ = out.substr(at, end - at);

@@ -32,8 +32,8 @@ uint16_t free_port();
 // `shopflow serve` on a free loopback port, in a child process; stopped with SIGTERM.
 class ServeProcess {
 public:
-  // port 0: any free port.
-  explicit ServeProcess(const std::filesystem::path& data, const std::string& extra_args = "", uint16_t port = 0);
+  // port 0: any free port. Without `auth` the server runs with --insecure-no-auth.
+  explicit ServeProcess(const std::filesystem::path& data, const std::string& extra_args = "", uint16_t port = 0, bool auth = false);
   ~ServeProcess();
   const std::string& url() const { return url_; }
   uint16_t port() const { return port_; }
