@@ -1,0 +1,308 @@
+// Access control end to end: a real `serve` on loopback with auth on, real tokens, Python
+// requests for the seed's Cognito-shaped scripts, and TLS with a certificate made here.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "api/http_client.h"
+#include "auth/base64url.h"
+#include "auth/jws_key.h"
+#include "auth/jwt.h"
+#include "auth/token_issuer.h"
+#include "test_support.h"
+
+using namespace shopflow;
+using namespace shopflow::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct Credentials {
+  std::string id, secret;
+};
+
+Credentials add_client(const fs::path& data, const std::string& name, const std::string& scopes) {
+  RunResult r = run_shopflow("clients add " + name + " --scopes " + scopes + " --json --data " + data.string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto field = [&](const std::string& key) {
+    size_t at = r.out.find("\"" + key + "\": \"") + key.size() + 5;
+    return r.out.substr(at, r.out.find('"', at) - at);
+  };
+  return {field("client_id"), field("client_secret")};
+}
+
+std::string token_for(HttpClient& client, const Credentials& c, const std::string& scope = "") {
+  HttpResult r = client.request("POST", "/oauth2/token",
+                                "grant_type=client_credentials&client_id=" + c.id + "&client_secret=" + c.secret +
+                                    (scope.empty() ? "" : "&scope=" + scope),
+                                {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(r.status, 200u) << r.body;
+  size_t at = r.body.find("\"access_token\":\"") + 16;
+  return r.body.substr(at, r.body.find('"', at) - at);
+}
+
+const std::string kRecord =
+    R"({"InvoiceNo":"536365","StockCode":"85123A","Description":"WHITE HANGING HEART T-LIGHT HOLDER","Quantity":6,)"
+    R"("InvoiceDate":"2010-12-01 08:26:00","UnitPrice":2.55,"CustomerID":17850,"Country":"United Kingdom"})";
+
+HttpResult post_record(HttpClient& client, const std::string& authorization) {
+  std::map<std::string, std::string> h = {{"Content-Type", "application/json"}};
+  if (!authorization.empty()) h["Authorization"] = authorization;
+  return client.request("POST", "/v1/records", kRecord, h);
+}
+
+std::string hs256_with(const std::string& secret, const std::string& claims) {
+  std::string input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(claims);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+       mac, &len);
+  return input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
+}
+
+} // namespace
+
+TEST(Auth, TokensScopesAndEveryWayABadTokenIsRefused) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  Credentials writer = add_client(data, "writer", "ingest,read");
+  Credentials reader = add_client(data, "reader", "read");
+  ServeProcess serve(data, "", 0, true);
+  HttpClient client("127.0.0.1", serve.port());
+
+  // No token: 401 with WWW-Authenticate on every protected route; the public ones answer.
+  for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/v1/records"}, {"GET", "/v1/invoices/536365"}, {"GET", "/v1/invoices/536365/items/85123A"},
+           {"GET", "/v1/customers/17850"}, {"POST", "/v1/compat/transactions"}, {"GET", "/v1/compat/transactions?InvoiceNo=1&StockCode=2"},
+           {"POST", "/v1/admin/batch"}, {"POST", "/v1/sql"}, {"GET", "/no/such/route"}}) {
+    HttpResult r = client.request(method, target, method == "POST" ? kRecord : "");
+    EXPECT_EQ(r.status, 401u) << method << " " << target << ": " << r.body;
+    EXPECT_EQ(r.headers["www-authenticate"], "Bearer realm=\"shopflow\"") << target;
+  }
+  EXPECT_EQ(client.request("GET", "/healthz").status, 200u);
+  EXPECT_EQ(client.request("GET", "/metrics").status, 200u);
+  HttpResult jwks = client.request("GET", "/.well-known/jwks.json");
+  EXPECT_NE(jwks.body.find("\"alg\":\"RS256\""), std::string::npos) << jwks.body;
+  EXPECT_NE(client.request("GET", "/.well-known/openid-configuration").body.find("/oauth2/token"), std::string::npos);
+
+  // The token endpoint: form fields or HTTP Basic; a wrong secret or an unknown grant is refused.
+  std::string token = token_for(client, writer);
+  HttpResult wrong = client.request("POST", "/oauth2/token", "grant_type=client_credentials&client_id=" + writer.id + "&client_secret=nope",
+                                    {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(wrong.status, 401u);
+  EXPECT_NE(wrong.body.find("invalid_client"), std::string::npos);
+  EXPECT_EQ(client.request("POST", "/oauth2/token", "grant_type=password").status, 400u);
+  EXPECT_EQ(client.request("POST", "/oauth2/token", "grant_type=client_credentials&client_id=" + reader.id + "&client_secret=" +
+                                                        reader.secret + "&scope=ingest").status,
+            400u); // more than the client was granted
+
+  // Bearer and raw headers both work; the wrong scope is 403.
+  EXPECT_EQ(post_record(client, "Bearer " + token).status, 200u);
+  EXPECT_EQ(post_record(client, token).status, 200u);
+  std::string read_only = token_for(client, reader);
+  HttpResult forbidden = post_record(client, "Bearer " + read_only);
+  EXPECT_EQ(forbidden.status, 403u);
+  EXPECT_NE(forbidden.headers["www-authenticate"].find("insufficient_scope"), std::string::npos);
+  EXPECT_EQ(client.request("GET", "/healthz", "", {{"Authorization", "Bearer " + read_only}}).status, 200u);
+
+  // Bad tokens: expired, not yet valid, bad signature, alg none, HS256 keyed with the public key.
+  TokenIssuer issuer(data);
+  std::string expired = issuer.mint(writer.id, kScopeIngest, now_s() - 7200, 3600).access_token;
+  std::string future = issuer.mint(writer.id, kScopeIngest, now_s() + 3600, 3600).access_token;
+  std::string tampered = token;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  std::string claims = R"({"iss":")" + issuer.issuer() + R"(","sub":"x","aud":"shopflow","scope":"ingest read","exp":)" +
+                       std::to_string(now_s() + 600) + "}";
+  std::string none = base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." + base64url_encode(claims) + ".";
+  std::string confused = hs256_with(issuer.jwks_json(), claims);
+  std::string confused_pem = hs256_with(issuer.key().public_jwk(issuer.kid()), claims);
+  for (auto& [name, bad] : std::vector<std::pair<std::string, std::string>>{{"expired", expired},
+                                                                           {"not yet valid", future},
+                                                                           {"bad signature", tampered},
+                                                                           {"alg none", none},
+                                                                           {"HS256 with the public key", confused},
+                                                                           {"HS256 with the public JWK", confused_pem},
+                                                                           {"garbage", "abc.def"}}) {
+    HttpResult r = post_record(client, "Bearer " + bad);
+    EXPECT_EQ(r.status, 401u) << name << ": " << r.body;
+    EXPECT_NE(r.headers["www-authenticate"].find("invalid_token"), std::string::npos) << name;
+  }
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
+
+TEST(Auth, HttpBasicClientAuthentication) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  Credentials c = add_client(data, "basic", "read");
+  ServeProcess serve(data, "", 0, true);
+  // curl builds the standard-base64 Basic header, as any OAuth2 client library would.
+  std::string cmd = "curl -s -u '" + c.id + ":" + c.secret + "' -d grant_type=client_credentials " + serve.url() + "/oauth2/token > " +
+                    (t.path / "out").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_NE(read_file(t.path / "out").find("\"token_type\":\"Bearer\""), std::string::npos) << read_file(t.path / "out");
+  EXPECT_NE(read_file(t.path / "out").find("\"scope\":\"read\""), std::string::npos);
+  EXPECT_EQ(serve.stop(), 0);
+}
+
+TEST(Auth, ASecondIssuersTokensAreAcceptedWhenTrusted) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  // The other issuer (as Cognito would be): its own key pair, its JWKS saved to a file.
+  JwsKey other = JwsKey::generate(JwsAlg::ES256);
+  write_file(t.path / "jwks.json", "{\"keys\":[" + other.public_jwk("idp-key-1") + "]}");
+  std::string iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_test";
+  ServeProcess serve(data, "--trust-issuer " + iss + " --jwks " + (t.path / "jwks.json").string(), 0, true);
+  HttpClient client("127.0.0.1", serve.port());
+  // A Cognito-style access token: no aud, client_id, resource-server scopes.
+  std::string claims = R"({"iss":")" + iss + R"(","client_id":"cognito-app","token_use":"access","scope":"shopflow/ingest shopflow/read","exp":)" +
+                       std::to_string(now_s() + 600) + R"(,"iat":)" + std::to_string(now_s()) + "}";
+  std::string token = sign_jwt(other, "idp-key-1", claims);
+  EXPECT_EQ(post_record(client, token).status, 200u);
+  // The same claims from an issuer that is not trusted, or signed by another key, are refused.
+  std::string claims_other_iss = claims;
+  claims_other_iss.replace(claims_other_iss.find(iss), iss.size(), "https://evil.example");
+  EXPECT_EQ(post_record(client, sign_jwt(other, "idp-key-1", claims_other_iss)).status, 401u);
+  EXPECT_EQ(post_record(client, sign_jwt(JwsKey::generate(JwsAlg::ES256), "idp-key-1", claims)).status, 401u);
+  EXPECT_EQ(serve.stop(), 0);
+}
+
+TEST(Auth, SeedCognitoScriptsShapeWithPythonRequests) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  add_client(data, "seed", "ingest,read");
+  RunResult tok = run_shopflow("token seed --data " + data.string());
+  ASSERT_EQ(tok.exit_code, 0) << tok.err;
+  std::string token = tok.out.substr(0, tok.out.find('\n'));
+  ServeProcess serve(data, "", 0, true);
+  std::string script = R"PY(
+import json, sys, time, requests
+url, token = sys.argv[1] + "/v1/compat/transactions", sys.argv[2]
+headers = {"authorization": token}   # the raw token, as the seed's Cognito scripts send it
+record = {"InvoiceNo": "536365", "StockCode": "85123A", "Description": "WHITE HANGING HEART T-LIGHT HOLDER",
+          "Quantity": 6, "InvoiceDate": 1291191960000, "UnitPrice": 2.55, "CustomerID": 17850.0, "Country": "United Kingdom"}
+assert requests.post(url, data=json.dumps(record)).status_code == 401
+r = requests.post(url, data=json.dumps(record), headers=headers)
+assert r.status_code == 200, r.text
+for _ in range(200):
+    g = requests.get(url, params={"InvoiceNo": "536365", "StockCode": "85123A"}, headers=headers)
+    if g.status_code == 200:
+        break
+    time.sleep(0.05)
+item = json.loads(g.json()["body"])
+assert item["Quantity"]["N"] == "6", item
+print("ok")
+)PY";
+  write_file(t.path / "seed.py", script);
+  std::string cmd = "/usr/bin/python3 " + (t.path / "seed.py").string() + " " + serve.url() + " " + token + " > " +
+                    (t.path / "py.out").string() + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(t.path / "py.out");
+  EXPECT_EQ(serve.stop(), 0);
+}
+
+TEST(Auth, TlsRoundTripWithPythonRequests) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  std::string cert = (t.path / "cert.pem").string(), key = (t.path / "key.pem").string();
+  std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                     key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  Credentials c = add_client(data, "tls", "ingest,read");
+  ServeProcess serve(data, "--tls-cert " + cert + " --tls-key " + key, 0, true);
+  ASSERT_EQ(serve.url().rfind("https://", 0), 0u) << serve.url();
+  std::string script = R"PY(
+import sys, requests
+base, cert, cid, secret = sys.argv[1:5]
+t = requests.post(base + "/oauth2/token", data={"grant_type": "client_credentials"}, auth=(cid, secret), verify=cert)
+assert t.status_code == 200, t.text
+token = t.json()["access_token"]
+r = requests.post(base + "/v1/records", json={"InvoiceNo": "536365", "StockCode": "85123A", "Quantity": 6,
+    "InvoiceDate": "2010-12-01 08:26:00", "UnitPrice": 2.55, "CustomerID": 17850, "Country": "United Kingdom"},
+    headers={"Authorization": "Bearer " + token}, verify=cert)
+assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+print("ok")
+)PY";
+  write_file(t.path / "tls.py", script);
+  std::string cmd = "/usr/bin/python3 " + (t.path / "tls.py").string() + " " + serve.url() + " " + cert + " " + c.id + " " + c.secret +
+                    " > " + (t.path / "py.out").string() + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(t.path / "py.out");
+  // Plain HTTP to the TLS port is not served.
+  HttpClient plain("127.0.0.1", serve.port(), 5);
+  EXPECT_THROW(plain.request("GET", "/healthz"), std::exception);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
+
+TEST(Auth, SendGetsItsTokensWithClientCredentials) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  Credentials c = add_client(data, "sender", "ingest");
+  ServeProcess serve(data, "", 0, true);
+  RunResult bad = run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --client-id " + c.id + " --client-secret wrong");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("invalid_client"), std::string::npos) << bad.err;
+  RunResult ok = run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --client-id " + c.id + " --client-secret " +
+                              c.secret + " --json");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("\"acked\":42481"), std::string::npos) << ok.out;
+  EXPECT_EQ(serve.stop(), 0);
+}
+
+TEST(Auth, RateLimitsAndSlowClients) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  Credentials c = add_client(data, "limited", "read");
+  ServeProcess serve(data, "--rate-limit 5 --rate-burst 5 --request-timeout 2", 0, true);
+  HttpClient client("127.0.0.1", serve.port());
+  std::string token = token_for(client, c);
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 20; ++i) {
+    HttpResult r = client.request("GET", "/v1/invoices/1", "", {{"Authorization", "Bearer " + token}});
+    if (r.status == 429) {
+      ++limited;
+      EXPECT_FALSE(r.headers["retry-after"].empty());
+    } else {
+      ++ok;
+    }
+  }
+  EXPECT_GE(ok, 5);
+  EXPECT_GE(limited, 10);
+  // A slowloris client: headers one byte at a time. It gets 408 and is closed; others are served meanwhile.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(serve.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string slow = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+  auto started = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (size_t i = 0; i < 60 && !closed; ++i) {
+    if (::send(fd, slow.data() + (i % slow.size()), 1, MSG_NOSIGNAL) != 1) closed = true;
+    HttpClient other("127.0.0.1", serve.port());
+    EXPECT_EQ(other.request("GET", "/healthz").status, 200u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      EXPECT_NE(std::string(buf, static_cast<size_t>(n)).find("408"), std::string::npos);
+      closed = true;
+    } else if (n == 0) {
+      closed = true;
+    }
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  EXPECT_EQ(serve.stop(), 0);
+}
