@@ -7,7 +7,10 @@ init = function(args)
     local body = string.format('{"InvoiceNo":"%d","StockCode":"85123A","Description":"WHITE HANGING HEART T-LIGHT HOLDER",' ..
       '"Quantity":6,"InvoiceDate":"2010-12-01 08:26:00","UnitPrice":2.55,"CustomerID":17850,"Country":"United Kingdom"}',
       base + i)
-    requests[i] = wrk.format("POST", "/v1/records", {["Content-Type"] = "application/json"}, body)
+    local headers = {["Content-Type"] = "application/json"}
+    local token = os.getenv("TOKEN")
+    if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
+    requests[i] = wrk.format("POST", "/v1/records", headers, body)
   end
 end
 local n = 0
