@@ -6,7 +6,7 @@
 namespace shopflow {
 
 AccessControl::AccessControl(const std::filesystem::path& data_dir, AccessOptions options)
-    : options_(std::move(options)), issuer_(data_dir), clients_(data_dir), verifier_(kAudience, options_.clock_skew_s) {
+    : options_(std::move(options)), issuer_(data_dir, options_.new_key_alg), clients_(data_dir), verifier_(kAudience, options_.clock_skew_s) {
   verifier_.trust({issuer_.issuer(), {{issuer_.kid(), issuer_.key()}}, true});
   for (const ExternalIssuer& e : options_.trusted) {
     std::ifstream in(e.jwks_file, std::ios::binary);

@@ -28,6 +28,7 @@ struct AccessOptions {
   bool protect_metrics = false; // /metrics needs scope read
   double rate_limit = 0;        // requests/s per client; 0: no limit
   double rate_burst = 0;        // 0: twice the rate
+  JwsAlg new_key_alg = JwsAlg::RS256; // for the key made at first start; a stored key keeps its own
 };
 
 class AccessControl {

@@ -38,6 +38,7 @@ struct AccessArgs {
   std::vector<std::string> trust_issuers, jwks_files;
   int64_t token_ttl = 3600;
   double rate_limit = 0, rate_burst = 0;
+  std::string signing_alg = "RS256";
 
   void add_to(CLI::App* cmd) {
     cmd->add_flag("--insecure-no-auth", no_auth, "Accept requests without a token (a warning in the log and on /healthz)");
@@ -47,6 +48,8 @@ struct AccessArgs {
     cmd->add_flag("--protect-metrics", protect_metrics, "/metrics needs a token with scope read");
     cmd->add_option("--rate-limit", rate_limit, "Requests per second per client (token bucket; 0: no limit)")
         ->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--signing-alg", signing_alg, "Algorithm of the token key made at first start (a stored key keeps its own)")
+        ->check(CLI::IsMember({"RS256", "ES256"}))->capture_default_str();
     cmd->add_option("--rate-burst", rate_burst, "Burst per client (default: twice --rate-limit)")->check(CLI::NonNegativeNumber);
   }
   AccessOptions options() const {
@@ -58,6 +61,7 @@ struct AccessArgs {
     o.protect_metrics = protect_metrics;
     o.rate_limit = rate_limit;
     o.rate_burst = rate_burst;
+    o.new_key_alg = signing_alg == "ES256" ? JwsAlg::ES256 : JwsAlg::RS256;
     return o;
   }
 };

@@ -156,6 +156,19 @@ TEST(Auth, HttpBasicClientAuthentication) {
   EXPECT_EQ(serve.stop(), 0);
 }
 
+TEST(Auth, Es256IssuerWhenAskedAtFirstStart) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  Credentials c = add_client(data, "es", "read");
+  ServeProcess serve(data, "--signing-alg ES256", 0, true);
+  HttpClient client("127.0.0.1", serve.port());
+  EXPECT_NE(client.request("GET", "/.well-known/jwks.json").body.find("\"alg\":\"ES256\""), std::string::npos);
+  std::string token = token_for(client, c);
+  EXPECT_EQ(parse_jwt(token).alg, "ES256");
+  EXPECT_EQ(client.request("GET", "/v1/invoices/1", "", {{"Authorization", "Bearer " + token}}).status, 404u); // authorized, unknown
+  EXPECT_EQ(serve.stop(), 0);
+}
+
 TEST(Auth, ASecondIssuersTokensAreAcceptedWhenTrusted) {
   TempDir t;
   fs::path data = t.path / "d";
