@@ -49,7 +49,7 @@ std::optional<int64_t> parse_scaled(std::string_view s) {
       mantissa *= 10;
     }
   } else {
-    if (shift < -40) mantissa = 0;
+    if (shift < -38) mantissa = 0; // mantissa < 10^31: rounds to 0, and 10^39 would overflow
     else {
       __int128 divisor = 1;
       for (int k = 0; k < -shift; ++k) divisor *= 10;

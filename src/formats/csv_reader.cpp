@@ -185,7 +185,11 @@ bool CsvReader::read_batch(std::vector<InputRow>& rows, size_t max_rows) {
   if (arena_.capacity() < buf_.size()) arena_.reserve(buf_.size());
   if (begin_ == end_ && !fill()) return false;
   while (rows.size() < max_rows) {
-    if (begin_ == end_ && eof_) break;
+    if (begin_ == end_) { // e.g. after a blank line: never look at a byte past end_
+      if (eof_) break;
+      if (!rows.empty() && end_ == buf_.size()) break; // a refill would move the buffer: next call
+      if (!fill()) break;
+    }
     // Skip blank lines.
     if (buf_[begin_] == '\n') { ++begin_; ++bytes_consumed_; continue; }
     if (buf_[begin_] == '\r' && begin_ + 1 < end_ && buf_[begin_ + 1] == '\n') { begin_ += 2; bytes_consumed_ += 2; continue; }

@@ -58,6 +58,19 @@ TEST(CsvReader, EveryBlockBoundaryGivesTheSameRows) {
   }
 }
 
+TEST(CsvReader, BlankLinesAtEveryBufferEdge) {
+  // Found by fuzzing: a blank line ending exactly at the end of the buffered bytes made the reader
+  // look one byte past them.
+  std::string data = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+  for (int i = 0; i < 40; ++i) data += std::to_string(i) + ",S,D,1,d,2,3,UK\n" + std::string(static_cast<size_t>(i % 4), '\n');
+  for (size_t block : {1, 2, 3, 5, 8, 16}) {
+    CsvReader::Options o;
+    o.block_bytes = block;
+    o.max_record_bytes = 64;
+    EXPECT_EQ(read_all(data, o, 1 + block % 3).size(), 40u) << "block " << block;
+  }
+}
+
 TEST(CsvReader, HeaderMapsColumnsInAnyOrder) {
   auto rows = read_all("Country,InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
                        "UK,536365,85123A,X,6,d,2.55,17850\n");

@@ -17,6 +17,9 @@ TEST(Decimal, ParsesExactThousandths) {
       {"1000000000", std::nullopt}, {"", std::nullopt}, {".", std::nullopt}, {"2..55", std::nullopt},
       {"2,55", std::nullopt}, {"abc", std::nullopt}, {"1e", std::nullopt}, {"NaN", std::nullopt},
       {"inf", std::nullopt}, {" 2.5", std::nullopt}, {".5", 500}, {"5.", 5000},
+      // Found by fuzzing: many fractional digits once overflowed the rounding divisor.
+      {"000000.000000000000000000512409557603043107777804", 0}, {"0.00000000000000000000000000000000000000000001", 0},
+      {"1234567890123456789012345678901234567890e-40", 123}, {"1234567890123456789012345678901234567890e-35", 12345679},
   };
   for (auto& c : cases) EXPECT_EQ(parse_milli(c.text), c.milli) << c.text;
 }
