@@ -26,7 +26,7 @@ for port in $on $off; do
   /usr/bin/python3 - "$port" "$token" <<'PY'
 import json, sys, urllib.request
 port, token = sys.argv[1], sys.argv[2]
-rows = "\n".join(json.dumps({"InvoiceNo": str(700000 + i), "StockCode": "85123A", "Quantity": 6, "InvoiceDate": "2010-12-01 08:26:00",
+rows = "\n".join(json.dumps({"InvoiceNo": str(700000 + i), "StockCode": "85123A", "Description": "HEART", "Quantity": 6, "InvoiceDate": "2010-12-01 08:26:00",
                              "UnitPrice": 2.55, "CustomerID": 17850, "Country": "United Kingdom"}) for i in range(1, 1001))
 req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/records", data=rows.encode(), method="POST",
                              headers={"Content-Type": "application/x-ndjson", "Authorization": "Bearer " + token})
