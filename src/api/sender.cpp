@@ -113,8 +113,8 @@ std::string SendSummary::to_json() const {
                      p99_ms, err);
 }
 
-TokenSource::TokenSource(std::string host, uint16_t port, const SendOptions& o)
-    : host_(std::move(host)), port_(port), fixed_(o.token), client_id_(o.client_id), client_secret_(o.client_secret) {
+TokenSource::TokenSource(std::string host, uint16_t port, const SendOptions& o, bool tls)
+    : host_(std::move(host)), port_(port), tls_(tls), ca_file_(o.ca_file), fixed_(o.token), client_id_(o.client_id), client_secret_(o.client_secret) {
   if (!fixed_.empty() && !client_id_.empty()) throw std::invalid_argument("give --token or --client-id/--client-secret, not both");
   if (client_id_.empty() != client_secret_.empty()) throw std::invalid_argument("give both --client-id and --client-secret");
 }
@@ -124,7 +124,7 @@ std::string TokenSource::get(bool renew) {
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
   if (!renew && !token_.empty() && now < renew_at_) return token_;
-  HttpClient client(host_, port_, 30);
+  HttpClient client(host_, port_, 30, {tls_, ca_file_});
   std::string form = "grant_type=client_credentials&client_id=" + client_id_ + "&client_secret=" + client_secret_;
   HttpResult r = client.request("POST", "/oauth2/token", form, {{"Content-Type", "application/x-www-form-urlencoded"}});
   simdjson::dom::parser parser;
@@ -154,11 +154,11 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
   RateLimiter limiter(o.rate);
   auto started = Clock::now();
 
-  TokenSource tokens(url.host, url.port, o);
+  TokenSource tokens(url.host, url.port, o, url.tls);
   tokens.get(); // a bad secret fails here, before any row is read
 
   auto sender = [&] {
-    HttpClient client(url.host, url.port, 30);
+    HttpClient client(url.host, url.port, 30, {url.tls, o.ca_file});
     std::map<std::string, std::string> headers = {{"Content-Type", csv ? "text/csv" : "application/x-ndjson"}};
 
     while (auto batch = queue.pop()) {

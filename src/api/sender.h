@@ -16,6 +16,7 @@ struct SendOptions {
   std::string url = "http://127.0.0.1:8080";
   std::string token;           // sent as "Authorization: Bearer <token>" when set
   std::string client_id, client_secret; // or: tokens from the server's /oauth2/token, renewed before expiry
+  std::string ca_file;         // https:// URLs: CA certificates to check the server with (default: the system's)
   size_t batch = 500;          // rows per request
   size_t concurrency = 4;      // connections
   double rate = 0;             // rows per second, 0 = as fast as possible
@@ -37,13 +38,15 @@ SendSummary send_file(const std::string& path, const SendOptions& options);
 // HOST:PORT/oauth2/token and renewed a minute before it expires (or when the server refuses it).
 class TokenSource {
 public:
-  TokenSource(std::string host, uint16_t port, const SendOptions& o);
+  TokenSource(std::string host, uint16_t port, const SendOptions& o, bool tls);
   // Empty when no token is configured. Throws naming the token endpoint's answer on failure.
   std::string get(bool renew = false);
 
 private:
   std::string host_;
   uint16_t port_;
+  bool tls_;
+  std::string ca_file_;
   std::string fixed_, client_id_, client_secret_;
   std::mutex mutex_;
   std::string token_;

@@ -18,6 +18,8 @@ void add_send_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--token", args->send.token, "Access token (sent as a Bearer token)");
   cmd->add_option("--client-id", args->send.client_id, "Get tokens from the server's /oauth2/token with this client...");
   cmd->add_option("--client-secret", args->send.client_secret, "...and this secret (tokens are renewed before they expire)");
+  cmd->add_option("--cacert", args->send.ca_file, "https:// URLs: check the server against these CA certificates (PEM)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--batch", args->send.batch, "Rows per request")->check(CLI::Range(1, 1'000'000))->capture_default_str();
   cmd->add_option("--concurrency", args->send.concurrency, "Parallel connections")->check(CLI::Range(1, 1024))->capture_default_str();
   cmd->add_option("--rate", args->send.rate, "Rows per second (0: unlimited)")->check(CLI::NonNegativeNumber)->capture_default_str();

@@ -250,6 +250,13 @@ print("ok")
   std::string cmd = "/usr/bin/python3 " + (t.path / "tls.py").string() + " " + serve.url() + " " + cert + " " + c.id + " " + c.secret +
                     " > " + (t.path / "py.out").string() + " 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(t.path / "py.out");
+  // `shopflow send` over TLS, checking the certificate; without the CA it refuses the server.
+  RunResult sent = run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --cacert " + cert + " --client-id " + c.id +
+                                " --client-secret " + c.secret + " --json");
+  EXPECT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_NE(sent.out.find("\"acked\":42481"), std::string::npos) << sent.out;
+  EXPECT_NE(run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --client-id " + c.id + " --client-secret " + c.secret +
+                         " --retry-for 1").exit_code, 0);
   // Plain HTTP to the TLS port is not served.
   HttpClient plain("127.0.0.1", serve.port(), 5);
   EXPECT_THROW(plain.request("GET", "/healthz"), std::exception);
