@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -168,14 +169,14 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
       bool failing = false;
       std::chrono::milliseconds backoff(100);
       uint64_t retries = 0;
-      bool renewed = false; // after a 401, the token is renewed once per batch
+      bool renewed = false, renew = false; // after a 401 the token is renewed, once per batch
       for (;;) {
         auto t0 = Clock::now();
         std::string error;
         unsigned status = 0;
         bool replayed = false;
         try {
-          if (std::string token = tokens.get(renewed && retries > 0); !token.empty()) headers["Authorization"] = "Bearer " + token;
+          if (std::string token = tokens.get(std::exchange(renew, false)); !token.empty()) headers["Authorization"] = "Bearer " + token;
           HttpResult r = client.request("POST", target, batch->body, headers);
           status = r.status;
           replayed = r.headers.count("idempotent-replayed") > 0;
@@ -194,7 +195,7 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
         }
         // 409: the same key in flight; 401: a token that expired meanwhile, renewed once.
         bool retryable = status == 0 || status == 409 || status == 429 || status >= 500 || (status == 401 && !renewed && !o.client_id.empty());
-        if (status == 401) renewed = true;
+        if (status == 401 && !renewed) renewed = renew = true;
         if (!failing) {
           failing = true;
           deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.retry_for_seconds * 1000));
