@@ -95,7 +95,7 @@ std::optional<int64_t> parse_timestamp_us(std::string_view s) {
     int64_t v = 0;
     size_t digits = 0;
     for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
-      if (digits > 15) return std::nullopt;
+      if (digits >= 15) return std::nullopt; // 15 digits x 1000 still fits int64
       v = v * 10 + (s[i] - '0');
     }
     if (i + 2 <= s.size() && s[i] == '.' && s.find_first_not_of('0', i + 1) == std::string_view::npos) i = s.size();

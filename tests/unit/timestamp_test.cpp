@@ -20,9 +20,11 @@ TEST(Timestamp, AcceptsEveryContractShape) {
 TEST(Timestamp, RefusesImpossibleOrForeignShapes) {
   for (const char* bad : {"", "2011-13-45 25:61:00", "2010-02-30 10:00:00", "2011-02-29 00:00:00", "12/32/2010 8:26",
                           "yesterday", "2010-12-01 24:00:00", "2010-12-01X08:26:00", "12/1/10 8:26", "2010-12-01 8",
-                          "1291191960000x", "12.5"})
+                          "1291191960000x", "12.5",
+                          "9591211909557601", "-9591211909557601"}) // found by fuzzing: x 1000 overflowed int64
     EXPECT_FALSE(parse_timestamp_us(bad).has_value()) << bad;
   EXPECT_TRUE(parse_timestamp_us("2012-02-29 00:00:00").has_value()); // leap year
+  EXPECT_EQ(parse_timestamp_us("999999999999999"), int64_t{999999999999999} * 1000); // the largest accepted
 }
 
 TEST(Timestamp, CivilRoundTrip) {
