@@ -40,6 +40,38 @@ size_t DuckResult::column_count() { return duckdb_column_count(&r_); }
 size_t DuckResult::row_count() { return duckdb_row_count(&r_); }
 std::string DuckResult::column_name(size_t col) { return duckdb_column_name(&r_, col); }
 duckdb_type DuckResult::column_type(size_t col) { return duckdb_column_type(&r_, col); }
+std::string DuckResult::column_type_name(size_t col) {
+  duckdb_logical_type t = duckdb_column_logical_type(&r_, col);
+  std::string name;
+  switch (duckdb_get_type_id(t)) {
+  case DUCKDB_TYPE_BOOLEAN: name = "BOOLEAN"; break;
+  case DUCKDB_TYPE_TINYINT: name = "TINYINT"; break;
+  case DUCKDB_TYPE_SMALLINT: name = "SMALLINT"; break;
+  case DUCKDB_TYPE_INTEGER: name = "INTEGER"; break;
+  case DUCKDB_TYPE_BIGINT: name = "BIGINT"; break;
+  case DUCKDB_TYPE_HUGEINT: name = "HUGEINT"; break;
+  case DUCKDB_TYPE_UTINYINT: name = "UTINYINT"; break;
+  case DUCKDB_TYPE_USMALLINT: name = "USMALLINT"; break;
+  case DUCKDB_TYPE_UINTEGER: name = "UINTEGER"; break;
+  case DUCKDB_TYPE_UBIGINT: name = "UBIGINT"; break;
+  case DUCKDB_TYPE_FLOAT: name = "FLOAT"; break;
+  case DUCKDB_TYPE_DOUBLE: name = "DOUBLE"; break;
+  case DUCKDB_TYPE_DECIMAL:
+    name = "DECIMAL(" + std::to_string(duckdb_decimal_width(t)) + "," + std::to_string(duckdb_decimal_scale(t)) + ")";
+    break;
+  case DUCKDB_TYPE_VARCHAR: name = "VARCHAR"; break;
+  case DUCKDB_TYPE_DATE: name = "DATE"; break;
+  case DUCKDB_TYPE_TIME: name = "TIME"; break;
+  case DUCKDB_TYPE_TIMESTAMP: name = "TIMESTAMP"; break;
+  case DUCKDB_TYPE_TIMESTAMP_TZ: name = "TIMESTAMPTZ"; break;
+  case DUCKDB_TYPE_INTERVAL: name = "INTERVAL"; break;
+  case DUCKDB_TYPE_BLOB: name = "BLOB"; break;
+  default: name = "OTHER"; break;
+  }
+  duckdb_destroy_logical_type(&t);
+  return name;
+}
+
 bool DuckResult::is_null(size_t col, size_t row) { return duckdb_value_is_null(&r_, col, row); }
 std::string DuckResult::text(size_t col, size_t row) {
   char* s = duckdb_value_varchar(&r_, col, row);
@@ -54,6 +86,30 @@ DuckConnection::DuckConnection(DuckDatabase& db) {
   if (duckdb_connect(db.handle(), &con_) == DuckDBError) throw DuckError("cannot connect to DuckDB");
 }
 DuckConnection::~DuckConnection() { duckdb_disconnect(&con_); }
+
+std::vector<duckdb_statement_type> DuckConnection::statement_types(const std::string& sql) {
+  duckdb_extracted_statements extracted = nullptr;
+  idx_t n = duckdb_extract_statements(con_, sql.c_str(), &extracted);
+  std::vector<duckdb_statement_type> out;
+  std::string error;
+  if (n == 0) {
+    const char* e = duckdb_extract_statements_error(extracted);
+    error = e ? e : "no SQL statement";
+  }
+  for (idx_t i = 0; i < n && error.empty(); ++i) {
+    duckdb_prepared_statement p = nullptr;
+    if (duckdb_prepare_extracted_statement(con_, extracted, i, &p) == DuckDBError) {
+      const char* e = duckdb_prepare_error(p);
+      error = e ? e : "cannot prepare statement " + std::to_string(i + 1);
+    } else {
+      out.push_back(duckdb_prepared_statement_type(p));
+    }
+    duckdb_destroy_prepare(&p);
+  }
+  duckdb_destroy_extracted(&extracted);
+  if (!error.empty()) throw DuckError(error);
+  return out;
+}
 
 DuckResult DuckConnection::query(const std::string& sql) {
   duckdb_result r;

@@ -43,6 +43,7 @@ public:
   size_t row_count();
   std::string column_name(size_t col);
   duckdb_type column_type(size_t col);
+  std::string column_type_name(size_t col); // "BIGINT", "DECIMAL(12,3)", "VARCHAR", ...
   bool is_null(size_t col, size_t row);
   std::string text(size_t col, size_t row); // any value as DuckDB prints it; "" for NULL
   int64_t int64(size_t col, size_t row);
@@ -66,6 +67,11 @@ public:
   // large result is never held in memory at once.
   DuckResult stream(const std::string& sql);
   void execute(const std::string& sql) { query(sql); }
+  // The type of each statement in `sql` (each one parsed and bound, not run). Throws DuckError
+  // with DuckDB's message for a syntax or binding error.
+  std::vector<duckdb_statement_type> statement_types(const std::string& sql);
+  // Makes a query running on this connection stop with an "Interrupted" error (any thread).
+  void interrupt() { duckdb_interrupt(con_); }
   duckdb_connection handle() const { return con_; }
 
 private:

@@ -28,17 +28,24 @@ QueryEngine::QueryEngine(const std::string& data_dir) {
   }
   con_->execute("USE warehouse");
   con_->execute("ATTACH ':memory:' AS lake");
-  LakeWriter lake(fs::path(data_dir) / "lake");
+  define_lake_views(*con_, fs::path(data_dir) / "lake");
+}
+
+bool define_lake_views(DuckConnection& con, const fs::path& lake_root) {
+  LakeWriter lake(lake_root);
+  bool all = true;
   for (const char* table : kLakeTables) {
     bool has_files = false;
     if (fs::exists(lake.root() / table))
       for (auto& e : fs::recursive_directory_iterator(lake.root() / table))
         if (e.is_regular_file() && e.path().extension() == ".parquet") { has_files = true; break; }
+    all &= has_files;
     std::string body = has_files
         ? "SELECT * FROM read_parquet(" + sql_literal(lake.glob(table)) + ", hive_partitioning = true)"
         : std::string("SELECT *, CAST(NULL AS BIGINT) AS year, CAST(NULL AS BIGINT) AS month FROM warehouse.main.") + table + " WHERE false";
-    con_->execute(std::string("CREATE VIEW lake.main.") + table + " AS " + body);
+    con.execute(std::string("CREATE OR REPLACE VIEW lake.main.") + table + " AS " + body);
   }
+  return all;
 }
 
 namespace {
@@ -63,6 +70,16 @@ size_t width(std::string_view s) {
 }
 
 } // namespace
+
+void append_json_value(std::string& out, DuckResult& r, size_t c, size_t row) {
+  if (r.is_null(c, row)) out += "null";
+  else if (is_numeric(r.column_type(c))) {
+    std::string v = r.text(c, row);
+    if (v == "nan" || v == "inf" || v == "-inf") append_json_string(out, v);
+    else out += v;
+  } else if (r.column_type(c) == DUCKDB_TYPE_BOOLEAN) out += r.text(c, row);
+  else append_json_string(out, r.text(c, row));
+}
 
 std::string render(DuckResult& r, OutputFormat format) {
   size_t cols = r.column_count(), rows = r.row_count();
@@ -90,13 +107,7 @@ std::string render(DuckResult& r, OutputFormat format) {
         if (c) out += ",";
         append_json_string(out, r.column_name(c));
         out += ":";
-        if (r.is_null(c, row)) out += "null";
-        else if (is_numeric(r.column_type(c))) {
-          std::string v = r.text(c, row);
-          if (v == "nan" || v == "inf" || v == "-inf") append_json_string(out, v);
-          else out += v;
-        } else if (r.column_type(c) == DUCKDB_TYPE_BOOLEAN) out += r.text(c, row);
-        else append_json_string(out, r.text(c, row));
+        append_json_value(out, r, c, row);
       }
       out += "}";
     }

@@ -3,6 +3,7 @@
 // (lake.transactions, lake.cancellations) over the Hive-partitioned Parquet files.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -23,9 +24,16 @@ private:
   std::unique_ptr<DuckConnection> con_;
 };
 
+// (Re)defines lake.main.transactions and lake.main.cancellations (catalog `lake` attached, the
+// warehouse attached as `warehouse`) over the Parquet files under `lake_root`; a table without
+// files yet is an empty view of the warehouse table's shape. True if every table had files.
+bool define_lake_views(DuckConnection& con, const std::filesystem::path& lake_root);
+
 enum class OutputFormat { Table, Csv, Json };
 // Renders a result for a terminal (aligned table), as RFC 4180 CSV with a header, or as a JSON
 // array of objects (numbers unquoted, NULL as null).
 std::string render(DuckResult& result, OutputFormat format);
+// One value as JSON: numbers and booleans bare (nan/inf quoted), NULL as null, the rest as strings.
+void append_json_value(std::string& out, DuckResult& result, size_t col, size_t row);
 
 } // namespace shopflow
