@@ -106,6 +106,7 @@ std::string query_param(std::string_view query, std::string_view key) {
 ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options, AccessControl* access)
     : dir_(dir), log_(log), pipeline_(pipeline), options_(options), access_(access) {
   keys_.recover(log_);
+  sql_ = std::make_unique<SqlEndpoint>(dir_.warehouse().database(), std::filesystem::path(dir_.path()) / "lake");
 }
 
 void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
@@ -141,9 +142,10 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
       respond(std::move(out));
     });
   };
+  ScopeSet granted = kAllScopes & ~kScopeAdmin; // without access control nobody may write through SQL
   if (access_) {
     ScopeSet needed = required_scope(*req, path);
-    if (needed && !authorize(*req, needed, res)) return respond_as("unauthorized")(std::move(res));
+    if (needed && !authorize(*req, needed, res, granted)) return respond_as("unauthorized")(std::move(res));
   }
   if (path == "/oauth2/token") {
     route = "token";
@@ -183,6 +185,12 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
     route = "customers";
     if (method != http::verb::get) not_allowed("GET");
     else get_customer(percent_decode(path.substr(14)), query, res);
+  } else if (path == "/v1/sql") {
+    route = "sql";
+    bool may_write = (granted & kScopeAdmin) != 0;
+    if (method == http::verb::post)
+      return on_pool([this, req, query, may_write](HttpResponse& out) { post_sql(*req, query, may_write, out); });
+    not_allowed("POST");
   } else if (path == "/v1/admin/batch") {
     route = "admin_batch";
     if (method == http::verb::post) return on_pool([this, req](HttpResponse& out) { admin_batch(*req, out); });
@@ -416,7 +424,7 @@ ScopeSet ApiService::required_scope(const HttpRequest& req, const std::string& p
   return kScopeRead; // lookups, and unknown paths (no route discovery without a token)
 }
 
-bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res) {
+bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted) {
   std::string_view header;
   if (auto it = req.find(http::field::authorization); it != req.end()) header = {it->value().data(), it->value().size()};
   Principal who;
@@ -446,7 +454,56 @@ bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse
     metrics_.rate_limited += 1;
     return false;
   }
+  granted = who.scopes;
   return true;
+}
+
+// The SQL is the body (any Content-Type but JSON), or {"sql", "max_rows", "timeout_ms"} as JSON;
+// ?max_rows= and ?timeout_ms= work too. Accept: text/csv, application/vnd.apache.parquet, or JSON.
+void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res) {
+  SqlRequest sql;
+  sql.allow_writes = may_write;
+  auto header = [&](http::field f) {
+    auto it = req.find(f);
+    return it == req.end() ? std::string() : std::string(it->value().data(), it->value().size());
+  };
+  auto number = [&](const std::string& name, std::string text, int64_t max, auto& into) {
+    if (text.empty()) return true;
+    try {
+      size_t used = 0;
+      int64_t n = std::stoll(text, &used);
+      if (used != text.size() || n < 1 || n > max) throw std::out_of_range(name);
+      into = static_cast<std::remove_reference_t<decltype(into)>>(n);
+      return true;
+    } catch (...) {
+      json_response(res, 400, error_json(name + " must be a whole number from 1 to " + std::to_string(max)));
+      return false;
+    }
+  };
+  std::string max_rows, timeout_ms;
+  if (header(http::field::content_type).rfind("application/json", 0) == 0) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view text;
+    if (parser.parse(req.body()).get(doc) || doc["sql"].get_string().get(text))
+      return json_response(res, 400, error_json("expected {\"sql\": \"...\", \"max_rows\": N, \"timeout_ms\": N}"));
+    sql.sql = std::string(text);
+    int64_t n = 0;
+    if (!doc["max_rows"].get_int64().get(n)) max_rows = std::to_string(n);
+    if (!doc["timeout_ms"].get_int64().get(n)) timeout_ms = std::to_string(n);
+  } else {
+    sql.sql = req.body();
+  }
+  if (std::string q = query_param(query, "max_rows"); !q.empty()) max_rows = q;
+  if (std::string q = query_param(query, "timeout_ms"); !q.empty()) timeout_ms = q;
+  if (!number("max_rows", max_rows, 1'000'000, sql.max_rows) || !number("timeout_ms", timeout_ms, 300'000, sql.timeout_ms)) return;
+  std::string accept = header(http::field::accept);
+  if (accept.find("text/csv") != std::string::npos) sql.format = SqlFormat::Csv;
+  else if (accept.find("parquet") != std::string::npos) sql.format = SqlFormat::Parquet;
+  SqlAnswer answer = sql_->run(sql);
+  res.result(answer.status);
+  res.set(http::field::content_type, answer.content_type);
+  res.body() = std::move(answer.body);
 }
 
 // RFC 6749 section 4.4: grant_type=client_credentials, the client authenticated by HTTP Basic or

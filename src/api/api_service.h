@@ -4,6 +4,8 @@
 //   GET  /v1/invoices/{InvoiceNo}/items/{StockCode}  the item: every line, total quantity
 //   GET  /v1/customers/{CustomerID}?page=&page_size= the customer's invoices with totals
 //   POST/GET /v1/compat/transactions                 the seed's API contract (CONTRACT.md)
+//   POST /v1/sql                                     SQL (query_engine's sql_endpoint.h): JSON, CSV
+//                                                    or Parquet by Accept; read-only without admin
 //   POST /v1/admin/batch                             a `shopflow batch` job handed to this server
 //   POST /oauth2/token                               client-credentials tokens (auth/)
 //   GET  /.well-known/jwks.json, /.well-known/openid-configuration
@@ -27,6 +29,7 @@
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
+#include "query/sql_endpoint.h"
 #include "stream/log.h"
 
 namespace shopflow {
@@ -61,7 +64,8 @@ private:
   // The scope a request needs (0: public), and whether the caller has it; false: `res` holds
   // the 401/403/429 answer.
   ScopeSet required_scope(const HttpRequest& req, const std::string& path) const;
-  bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res);
+  bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted);
+  void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
 
   DataDir& dir_;
@@ -71,6 +75,7 @@ private:
   AccessControl* access_;
   Metrics metrics_;
   IdempotencyIndex keys_;
+  std::unique_ptr<SqlEndpoint> sql_;
   std::mutex batch_mutex_; // one handed-over batch job at a time
   boost::asio::thread_pool blocking_{4}; // routes that may take long: batch jobs, DuckDB queries
 };
