@@ -46,6 +46,7 @@ public:
   // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
   void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
+  SqlEndpoint& sql() { return *sql_; }
 
 private:
   using Respond = std::function<void(HttpResponse)>;

@@ -8,6 +8,8 @@ namespace fs = std::filesystem;
 namespace shopflow {
 
 Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::move(options)) {
+  if (options_.pg_port && !options_.auth)
+    throw std::invalid_argument("--pg-listen needs access control (its users are clients); drop --insecure-no-auth");
   if (options_.auth) access_ = std::make_unique<AccessControl>(dir.path(), options_.access); // first: it may refuse a bad JWKS
   log_ = std::make_unique<LocalLog>(dir.path(), options_.log);
   std::vector<std::unique_ptr<SinkConsumer>> sinks;
@@ -23,6 +25,10 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, options_.api, access_.get());
   http_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { api_->handle(std::move(req), std::move(reply)); });
   http_->start();
+  if (options_.pg_port) {
+    pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), api_->sql(), access_->clients());
+    pg_->start();
+  }
   std::ofstream(fs::path(dir.path()) / "SERVE") << url() << "\n";
 }
 
@@ -36,6 +42,7 @@ bool Server::stop(int64_t drain_timeout_ms) {
   if (stopped_) return true;
   stopped_ = true;
   http_->stop();
+  if (pg_) pg_->stop();
   bool drained = pipeline_->drain(drain_timeout_ms);
   pipeline_->stop();
   std::error_code ec;

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/api_service.h"
 #include "api/http_server.h"
+#include "bi/pg_server.h"
 #include "batch/data_dir.h"
 #include "pipeline/pipeline.h"
 #include "stream/local_log.h"
@@ -23,6 +25,8 @@ struct ServeOptions {
   HttpServerOptions http;    // host and port are taken from above
   bool auth = true;          // false: --insecure-no-auth
   AccessOptions access;
+  std::string pg_host;       // with pg_port: the PostgreSQL protocol listener (needs auth)
+  std::optional<uint16_t> pg_port;
 };
 
 class Server {
@@ -30,6 +34,7 @@ public:
   Server(DataDir& dir, ServeOptions options); // starts everything
   ~Server();
   std::string url() const;
+  uint16_t pg_port() const { return pg_ ? pg_->port() : 0; }
   // Access control (null with --insecure-no-auth): its issuer mints tokens for the main job.
   AccessControl* access() { return access_.get(); }
   Pipeline& pipeline() { return *pipeline_; }
@@ -47,6 +52,7 @@ private:
   std::unique_ptr<AccessControl> access_;
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<PgServer> pg_;
   bool stopped_ = false;
 };
 

@@ -60,6 +60,16 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+std::string base64_encode(std::string_view bytes) {
+  std::string out = base64url_encode(bytes);
+  for (char& c : out) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+  }
+  while (out.size() % 4) out.push_back('=');
+  return out;
+}
+
 std::optional<std::string> base64_decode(std::string_view text) {
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);
   std::string url(text);

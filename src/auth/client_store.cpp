@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "auth/base64url.h"
+#include "auth/scram.h"
 #include "formats/json_record.h"
 #include "util/durable_file.h"
 
@@ -91,6 +92,7 @@ std::vector<Client> ClientStore::load() const {
     if (e["scopes"].get_string().get(s)) throw std::runtime_error(file_.string() + ": client " + c.name + " has no scopes");
     c.scopes = parse_scopes(s);
     if (!e["created_at"].get_int64().get(created)) c.created_at = created;
+    if (!e["scram"].get_string().get(s)) c.scram = s;
     out.push_back(std::move(c));
   }
   cached_ = out;
@@ -111,6 +113,8 @@ void ClientStore::save(const std::vector<Client>& clients) {
     append_json_string(out, scope_names(c.scopes));
     out += ", \"secret_hash\": ";
     append_json_string(out, c.secret_hash);
+    out += ", \"scram\": ";
+    append_json_string(out, c.scram);
     out += ", \"created_at\": " + std::to_string(c.created_at) + "}";
     out += i + 1 < clients.size() ? ",\n" : "\n";
   }
@@ -145,6 +149,7 @@ NewClient ClientStore::add(const std::string& name, ScopeSet scopes) {
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
     throw std::runtime_error("cannot hash the secret (out of memory)");
   made.client.secret_hash = hash;
+  made.client.scram = scram_verifier(made.secret);
   clients.push_back(made.client);
   save(clients);
   return made;

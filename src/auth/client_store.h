@@ -1,7 +1,8 @@
 // The OAuth2 clients of a data dir, in DIR/auth/clients.json:
-//   {"clients": [{"name", "client_id", "scopes": "ingest read", "secret_hash", "created_at"}]}
+//   {"clients": [{"name", "client_id", "scopes": "ingest read", "secret_hash", "scram", "created_at"}]}
 // A secret is shown once, when the client is added; only its Argon2id hash (libsodium
-// crypto_pwhash_str) is stored. Writers (the `clients` command) take DIR/auth/clients.lock and
+// crypto_pwhash_str) is stored, and a SCRAM-SHA-256 verifier (auth/scram.h) for the PostgreSQL
+// protocol, where the client id is the user and the secret the password. Writers (the `clients` command) take DIR/auth/clients.lock and
 // replace the file by rename; a running server rereads it when it changes.
 #pragma once
 
@@ -16,7 +17,7 @@
 namespace shopflow {
 
 struct Client {
-  std::string name, client_id, secret_hash;
+  std::string name, client_id, secret_hash, scram;
   ScopeSet scopes = 0;
   int64_t created_at = 0; // unix seconds
 };

@@ -18,6 +18,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     uint64_t lake_flush_lines = 200'000;
     double retention_hours = 168, retention_gb = 16;
     AccessArgs access;
+    std::string pg_listen;
     std::string tls_cert, tls_key;
     int idle_timeout = 60, request_timeout = 30;
     size_t max_connections = 1024;
@@ -36,6 +37,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--retention-gb", args->retention_gb, "Log retention by size, per shard")->check(CLI::PositiveNumber)->capture_default_str();
   args->access.add_to(cmd);
+  cmd->add_option("--pg-listen", args->pg_listen, "HOST:PORT for PostgreSQL clients (psql, BI tools); database shopflow");
   cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate chain: serve HTTPS only (with --tls-key)")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_option("--idle-timeout", args->idle_timeout, "Seconds a kept-alive connection may wait for its next request")
@@ -66,6 +68,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.http.request_timeout_seconds = args->request_timeout;
     options.http.max_connections = args->max_connections;
     options.auth = !args->access.no_auth;
+    if (!args->pg_listen.empty()) {
+      try {
+        std::tie(options.pg_host, options.pg_port) = parse_listen(args->pg_listen);
+      } catch (const CLI::ValidationError&) {
+        throw CLI::ValidationError("--pg-listen", "expected HOST:PORT, got \"" + args->pg_listen + "\"");
+      }
+    }
     options.access = args->access.options();
     if (args->access.no_auth)
       std::fprintf(stderr, "shopflow serve: WARNING: --insecure-no-auth: anyone who can reach %s can read and write\n", args->listen.c_str());
@@ -73,6 +82,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     std::printf("shopflow serve: listening on %s (data %s, %u shards, durability %s, %s)\n", server.url().c_str(),
                 args->data.c_str(), args->shards, args->durability.c_str(),
                 args->access.no_auth ? "NO authentication" : "tokens required: shopflow clients add NAME --scopes ...");
+    if (server.pg_port()) std::printf("shopflow serve: PostgreSQL protocol on %s:%u (database shopflow)\n", options.pg_host.c_str(), server.pg_port());
     if (uint64_t cut = server.log_truncated_bytes())
       std::fprintf(stderr, "shopflow serve: recovery cut a torn log tail of %llu bytes (a write that was never acknowledged with fsync durability)\n",
                    static_cast<unsigned long long>(cut));

@@ -32,10 +32,10 @@ class SqlEndpoint {
 public:
   SqlEndpoint(DuckDatabase& warehouse, std::filesystem::path lake_root);
   SqlAnswer run(const SqlRequest& request);
-
-private:
+  // Gives a new connection up-to-date lake views (catalog `lake`, shared by the database).
   void refresh_lake_views(DuckConnection& con);
 
+private:
   DuckDatabase& db_;
   std::filesystem::path lake_root_;
   std::mutex lake_mutex_;

@@ -1,0 +1,57 @@
+// The PostgreSQL wire protocol (v3) over the serving warehouse and the lake, for psql, psycopg2
+// and BI tools. `serve --pg-listen HOST:PORT`; database `shopflow`; the user is a client id and
+// the password its secret, checked with SCRAM-SHA-256 (the client needs scope sql; with admin it
+// may also write). Supported: SSLRequest (answered N: no TLS on this port yet), startup, the
+// simple query protocol (several statements per query, text results with PostgreSQL type OIDs,
+// command tags, ErrorResponse with SQLSTATE codes, transaction status), CancelRequest, Terminate.
+// One thread per session (BI clients are few); each session has its own DuckDB connection.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "auth/client_store.h"
+#include "db/duckdb.h"
+#include "query/sql_endpoint.h"
+
+namespace shopflow {
+
+class PgServer {
+public:
+  PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients);
+  ~PgServer();
+  void start(); // binds (throws naming the address) and accepts on a background thread
+  void stop();  // closes the listener and every session
+  uint16_t port() const { return port_; }
+
+private:
+  struct Session;
+  void accept_loop();
+  void serve(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+
+  std::string host_;
+  uint16_t port_;
+  DuckDatabase& db_;
+  SqlEndpoint& lake_views_;
+  const ClientStore& clients_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::thread accept_thread_;
+  std::atomic<bool> stopping_{false};
+  std::mutex sessions_mutex_;
+  std::map<std::pair<int32_t, int32_t>, DuckConnection*> running_; // (pid, key) -> connection, for CancelRequest
+  std::set<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+  std::atomic<int> threads_{0};
+  std::atomic<int32_t> next_pid_{1000};
+};
+
+} // namespace shopflow

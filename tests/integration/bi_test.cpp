@@ -1,0 +1,85 @@
+// BI access over the PostgreSQL wire protocol, with real clients from Debian: psql and psycopg2,
+// against `serve --pg-listen` holding the December data.
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+using namespace shopflow;
+using namespace shopflow::test;
+namespace fs = std::filesystem;
+
+namespace {
+struct Credentials {
+  std::string id, secret;
+};
+
+Credentials add_client(const fs::path& data, const std::string& name, const std::string& scopes) {
+  RunResult r = run_shopflow("clients add " + name + " --scopes " + scopes + " --json --data " + data.string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto field = [&](const std::string& key) {
+    size_t at = r.out.find("\"" + key + "\": \"") + key.size() + 5;
+    return r.out.substr(at, r.out.find('"', at) - at);
+  };
+  return {field("client_id"), field("client_secret")};
+}
+
+struct Shell {
+  int code;
+  std::string out;
+};
+Shell shell(const fs::path& dir, const std::string& cmd) {
+  fs::path out = dir / "shell.out";
+  int rc = std::system((cmd + " > " + out.string() + " 2>&1").c_str());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, read_file(out)};
+}
+} // namespace
+
+TEST(Pgwire, PsqlAndPsycopg2GetTheReferenceFigures) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  ASSERT_EQ(run_shopflow("batch " + reference_csv() + " --data " + data.string()).exit_code, 0);
+  Credentials analyst = add_client(data, "analyst", "sql");
+  Credentials reader = add_client(data, "reader", "read");
+  uint16_t pg = free_port();
+  ServeProcess serve(data, "--pg-listen 127.0.0.1:" + std::to_string(pg), 0, true);
+  auto psql = [&](const Credentials& c, const std::string& args) {
+    return shell(t.path, "PGPASSWORD='" + c.secret + "' PGCONNECT_TIMEOUT=10 psql -X -A -t \"host=127.0.0.1 port=" + std::to_string(pg) +
+                             " dbname=shopflow user=" + c.id + "\" " + args);
+  };
+  Shell figures = psql(analyst, "-c \"SELECT count(*), sum(amount) FROM transactions\" -c \"SELECT count(*) FROM cancellations; "
+                                "SELECT reason, count(*) FROM rejected GROUP BY 1 ORDER BY 1\"");
+  EXPECT_EQ(figures.code, 0) << figures.out;
+  EXPECT_EQ(figures.out, "41480|823746.140\n728\nnon_positive_price|203\nnon_positive_quantity|70\n");
+  Shell lake = psql(analyst, "-c \"SELECT count(*) FROM lake.transactions\"");
+  EXPECT_EQ(lake.out, "41480\n");
+  // Read-only without admin (SQLSTATE 25006), errors carry SQLSTATE, bad logins are refused.
+  Shell write = psql(analyst, "-v VERBOSITY=verbose -c \"DELETE FROM transactions\"");
+  EXPECT_NE(write.code, 0);
+  EXPECT_NE(write.out.find("25006"), std::string::npos) << write.out;
+  Shell syntax = psql(analyst, "-v VERBOSITY=verbose -c \"SELEC 1\"");
+  EXPECT_NE(syntax.out.find("42601"), std::string::npos) << syntax.out;
+  EXPECT_NE(psql({analyst.id, "wrong"}, "-c \"SELECT 1\"").out.find("password authentication failed"), std::string::npos);
+  EXPECT_NE(psql(reader, "-c \"SELECT 1\"").out.find("lacks scope sql"), std::string::npos);
+
+  write_file(t.path / "client.py", R"PY(
+import sys, decimal, datetime, psycopg2
+cid, secret, port = sys.argv[1:4]
+con = psycopg2.connect(host="127.0.0.1", port=int(port), dbname="shopflow", user=cid, password=secret)
+cur = con.cursor()
+cur.execute("SELECT unit_price, invoice_date, quantity, customer_id FROM transactions "
+            "WHERE invoice_no = %s AND stock_code = %s ORDER BY source LIMIT 1", ("536365", "85123A"))
+price, when, qty, customer = cur.fetchone()
+assert price == decimal.Decimal("2.550") and when == datetime.datetime(2010, 12, 1, 8, 26) and qty == 6, (price, when, qty)
+cur.execute("SELECT %s::DECIMAL(12,3), %s::TIMESTAMP, %s::BIGINT, %s::BOOLEAN",
+            (decimal.Decimal("12.345"), datetime.datetime(2010, 12, 24, 23, 59, 1), 2**40, True))
+assert cur.fetchone() == (decimal.Decimal("12.345"), datetime.datetime(2010, 12, 24, 23, 59, 1), 2**40, True)
+cur.execute("SELECT sum(amount) FROM transactions WHERE country = %s", ("United Kingdom",))
+assert cur.fetchone()[0] == decimal.Decimal("748268.980")
+con.commit()
+print("ok")
+)PY");
+  Shell py = shell(t.path, "/usr/bin/python3 " + (t.path / "client.py").string() + " " + analyst.id + " " + analyst.secret + " " +
+                               std::to_string(pg));
+  EXPECT_EQ(py.code, 0) << py.out;
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
