@@ -10,6 +10,9 @@
 #include <boost/asio/write.hpp>
 
 #include "auth/scram.h"
+#include "core/timestamp.h"
+
+#include <fmt/format.h>
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -76,6 +79,184 @@ std::pair<int32_t, int16_t> pg_type(duckdb_type t) {
   case DUCKDB_TYPE_INTERVAL: return {1186, 16};
   case DUCKDB_TYPE_BLOB: return {17, -1};
   default: return {25, -1}; // text
+  }
+}
+
+// Reads the fields of an incoming message; past the end, ok turns false and values are empty.
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+  std::string str() {
+    size_t nul = in.find('\0');
+    if (nul == std::string_view::npos) {
+      ok = false;
+      in = {};
+      return {};
+    }
+    std::string out(in.substr(0, nul));
+    in.remove_prefix(nul + 1);
+    return out;
+  }
+  std::string_view bytes(size_t n) {
+    if (in.size() < n) {
+      ok = false;
+      n = in.size();
+    }
+    std::string_view out = in.substr(0, n);
+    in.remove_prefix(n);
+    return out;
+  }
+  char byte() {
+    auto b = bytes(1);
+    return b.empty() ? '\0' : b[0];
+  }
+  int16_t i16() {
+    auto b = bytes(2);
+    if (b.size() < 2) return 0;
+    uint16_t n;
+    std::memcpy(&n, b.data(), 2);
+    return static_cast<int16_t>(ntohs(n));
+  }
+  int32_t i32() {
+    auto b = bytes(4);
+    return b.size() < 4 ? 0 : get_i32(b.data());
+  }
+};
+
+// The format code of column (or parameter) i: none given = text, one = for all, else each its own.
+int16_t format_of(const std::vector<int16_t>& formats, size_t i) {
+  if (formats.empty()) return 0;
+  return formats.size() == 1 ? formats[0] : (i < formats.size() ? formats[i] : 0);
+}
+
+template <class T> std::string big_endian(T v) {
+  std::string out(sizeof v, '\0');
+  for (size_t i = 0; i < sizeof v; ++i) out[i] = static_cast<char>((static_cast<uint64_t>(v) >> (8 * (sizeof v - 1 - i))) & 0xff);
+  return out;
+}
+
+// PostgreSQL's binary NUMERIC: ndigits, weight, sign, dscale, then base-10000 digits.
+std::string numeric_binary(std::string_view text) {
+  bool negative = !text.empty() && text[0] == '-';
+  if (negative) text.remove_prefix(1);
+  size_t dot = text.find('.');
+  std::string_view int_part = text.substr(0, dot), frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  std::string ints(int_part), fracs(frac);
+  ints.insert(0, (4 - ints.size() % 4) % 4, '0');
+  fracs.append((4 - fracs.size() % 4) % 4, '0');
+  std::vector<int16_t> digits;
+  for (size_t i = 0; i < ints.size(); i += 4) digits.push_back(static_cast<int16_t>(std::stoi(ints.substr(i, 4))));
+  int weight = static_cast<int>(ints.size() / 4) - 1;
+  for (size_t i = 0; i < fracs.size(); i += 4) digits.push_back(static_cast<int16_t>(std::stoi(fracs.substr(i, 4))));
+  size_t lead = 0;
+  while (lead < digits.size() && digits[lead] == 0) ++lead, --weight;
+  digits.erase(digits.begin(), digits.begin() + static_cast<long>(lead));
+  while (!digits.empty() && digits.back() == 0) digits.pop_back();
+  if (digits.empty()) weight = 0;
+  std::string out = big_endian<int16_t>(static_cast<int16_t>(digits.size())) + big_endian<int16_t>(static_cast<int16_t>(weight)) +
+                    big_endian<uint16_t>(negative && !digits.empty() ? 0x4000 : 0) + big_endian<int16_t>(static_cast<int16_t>(frac.size()));
+  for (int16_t d : digits) out += big_endian<int16_t>(d);
+  return out;
+}
+
+// A value in PostgreSQL's text or binary form, from DuckDB's text of it.
+std::string encode_value(const std::string& text, int32_t oid, bool binary) {
+  constexpr int64_t kPgEpochUs = 946684800LL * 1'000'000; // 2000-01-01 in unix microseconds
+  if (oid == 16) return binary ? std::string(1, text == "true" ? '\1' : '\0') : std::string(text == "true" ? "t" : "f");
+  if (!binary) return text;
+  switch (oid) {
+  case 21: return big_endian<int16_t>(static_cast<int16_t>(std::stoi(text)));
+  case 23: return big_endian<int32_t>(std::stoi(text));
+  case 20: return big_endian<int64_t>(std::stoll(text));
+  case 700: {
+    float f = std::stof(text);
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    return big_endian<uint32_t>(u);
+  }
+  case 701: {
+    double d = std::stod(text);
+    uint64_t u;
+    std::memcpy(&u, &d, 8);
+    return big_endian<uint64_t>(u);
+  }
+  case 1700: return numeric_binary(text);
+  case 1082: {
+    auto us = parse_timestamp_us(text + " 00:00:00");
+    if (!us) throw DuckError("cannot send date " + text + " in binary");
+    return big_endian<int32_t>(static_cast<int32_t>((*us - kPgEpochUs) / 86'400'000'000LL));
+  }
+  case 1114: {
+    auto us = parse_timestamp_us(text);
+    if (!us) throw DuckError("cannot send timestamp " + text + " in binary");
+    return big_endian<int64_t>(*us - kPgEpochUs);
+  }
+  case 25: case 1043: case 17: return text;
+  default: throw DuckError("binary results are not supported for type OID " + std::to_string(oid) + "; ask for text");
+  }
+}
+
+// A binary parameter of type `oid` as text that DuckDB casts to the parameter's type.
+std::string decode_binary(std::string_view v, int32_t oid) {
+  auto be = [&](size_t at, size_t n) {
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; ++i) x = (x << 8) | static_cast<unsigned char>(v[at + i]);
+    return x;
+  };
+  auto need = [&](size_t n) {
+    if (v.size() != n) throw DuckError("binary parameter of type OID " + std::to_string(oid) + " has " + std::to_string(v.size()) + " bytes");
+  };
+  constexpr int64_t kPgEpochUs = 946684800LL * 1'000'000;
+  switch (oid) {
+  case 16: need(1); return v[0] ? "true" : "false";
+  case 21: need(2); return std::to_string(static_cast<int16_t>(be(0, 2)));
+  case 23: need(4); return std::to_string(static_cast<int32_t>(be(0, 4)));
+  case 20: need(8); return std::to_string(static_cast<int64_t>(be(0, 8)));
+  case 700: {
+    need(4);
+    uint32_t u = static_cast<uint32_t>(be(0, 4));
+    float f;
+    std::memcpy(&f, &u, 4);
+    return fmt::format("{}", f);
+  }
+  case 701: {
+    need(8);
+    uint64_t u = be(0, 8);
+    double d;
+    std::memcpy(&d, &u, 8);
+    return fmt::format("{}", d);
+  }
+  case 1700: {
+    if (v.size() < 8) throw DuckError("binary numeric parameter too short");
+    size_t n = be(0, 2);
+    int weight = static_cast<int16_t>(be(2, 2));
+    uint16_t sign = static_cast<uint16_t>(be(4, 2));
+    int dscale = static_cast<int16_t>(be(6, 2));
+    if (v.size() != 8 + 2 * n || dscale < 0 || dscale > 1000) throw DuckError("malformed binary numeric parameter");
+    if (sign == 0xC000) return "NaN";
+    // value = 0.<groups> x 10000^(weight + 1)
+    std::string all;
+    for (size_t i = 0; i < n; ++i) all += fmt::format("{:04}", be(8 + 2 * i, 2));
+    long point = (static_cast<long>(weight) + 1) * 4;
+    std::string ints, fracs;
+    if (point <= 0) {
+      ints = "0";
+      fracs = std::string(static_cast<size_t>(-point), '0') + all;
+    } else if (static_cast<size_t>(point) >= all.size()) {
+      ints = all + std::string(static_cast<size_t>(point) - all.size(), '0');
+    } else {
+      ints = all.substr(0, static_cast<size_t>(point));
+      fracs = all.substr(static_cast<size_t>(point));
+    }
+    ints.erase(0, std::min(ints.find_first_not_of('0'), ints.size() - 1));
+    if (ints.empty()) ints = "0";
+    fracs.resize(static_cast<size_t>(dscale), '0');
+    return (sign == 0x4000 ? "-" : "") + ints + (dscale ? "." + fracs : "");
+  }
+  case 1082: need(4); return format_timestamp(kPgEpochUs + static_cast<int64_t>(static_cast<int32_t>(be(0, 4))) * 86'400'000'000LL).substr(0, 10);
+  case 1114: case 1184: need(8); return format_timestamp(kPgEpochUs + static_cast<int64_t>(be(0, 8)));
+  case 25: case 1043: case 0: return std::string(v);
+  default: throw DuckError("binary parameters of type OID " + std::to_string(oid) + " are not supported; send them as text");
   }
 }
 
@@ -315,94 +496,244 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
   } unregister{*this, {pid, key}};
 
   char status = 'I'; // I idle, T in a transaction block, E failed transaction block
-  bool skipping_to_sync = false;
+  bool skipping_to_sync = false; // after an error in the extended protocol, until Sync
+  auto read_only_check = [&](duckdb_statement_type t) {
+    if (!may_write && t != DUCKDB_STATEMENT_TYPE_SELECT && t != DUCKDB_STATEMENT_TYPE_EXPLAIN && t != DUCKDB_STATEMENT_TYPE_TRANSACTION &&
+        t != DUCKDB_STATEMENT_TYPE_VARIABLE_SET)
+      throw ReadOnly(std::string("cannot execute ") + statement_type_name(t) + " in a read-only session (client " + client->name +
+                     " lacks scope admin)");
+  };
+  auto fail = [&](const std::runtime_error& e) {
+    s.error("ERROR", dynamic_cast<const ReadOnly*>(&e) ? "25006" : sqlstate(e.what()), e.what());
+    if (status == 'T') status = 'E';
+  };
+  // RowDescription for columns given by name and type, each in text (0) or binary (1).
+  auto describe = [&](size_t cols, auto&& name, auto&& type, const std::vector<int16_t>& formats) {
+    Message desc('T');
+    desc.i16(static_cast<int16_t>(cols));
+    for (size_t c = 0; c < cols; ++c) {
+      auto [oid, size] = pg_type(type(c));
+      desc.str(name(c)).i32(0).i16(0).i32(oid).i16(size).i32(-1).i16(format_of(formats, c));
+    }
+    s.send(desc.done());
+  };
+  // DataRows [from, from + max) of a result; returns the next row.
+  auto send_rows = [&](DuckResult& r, const std::vector<int16_t>& formats, size_t from, size_t max) {
+    size_t cols = r.column_count(), rows = r.row_count(), end = max ? std::min(rows, from + max) : rows;
+    std::vector<int32_t> oids(cols);
+    for (size_t c = 0; c < cols; ++c) oids[c] = pg_type(r.column_type(c)).first;
+    std::string batch;
+    for (size_t row = from; row < end; ++row) {
+      Message data('D');
+      data.i16(static_cast<int16_t>(cols));
+      for (size_t c = 0; c < cols; ++c) {
+        if (r.is_null(c, row)) {
+          data.i32(-1);
+          continue;
+        }
+        std::string v = encode_value(r.text(c, row), oids[c], format_of(formats, c) == 1);
+        data.i32(static_cast<int32_t>(v.size())).bytes(v);
+      }
+      batch += data.done();
+      if (batch.size() > (1 << 16)) {
+        s.send(batch);
+        batch.clear();
+      }
+    }
+    s.send(batch);
+    return end;
+  };
+  // The CommandComplete tag after a statement ran; updates the transaction status.
+  auto finish = [&](duckdb_statement_type t, const std::string& word, DuckResult& r) {
+    std::string tag;
+    if (t == DUCKDB_STATEMENT_TYPE_SELECT) tag = "SELECT " + std::to_string(r.row_count());
+    else if (t == DUCKDB_STATEMENT_TYPE_INSERT || t == DUCKDB_STATEMENT_TYPE_UPDATE || t == DUCKDB_STATEMENT_TYPE_DELETE)
+      tag = std::string(t == DUCKDB_STATEMENT_TYPE_INSERT ? "INSERT 0 " : t == DUCKDB_STATEMENT_TYPE_UPDATE ? "UPDATE " : "DELETE ") +
+            std::to_string(r.row_count() && r.column_count() ? r.int64(0, 0) : 0);
+    else if (t == DUCKDB_STATEMENT_TYPE_TRANSACTION) {
+      tag = word == "START" ? "BEGIN" : word == "END" ? "COMMIT" : word == "ABORT" ? "ROLLBACK" : word;
+      status = (word == "BEGIN" || word == "START") ? 'T' : 'I';
+    } else tag = word;
+    s.send(Message('C').str(tag).done());
+  };
+  // A statement of a failed transaction block: only its end is accepted, and it rolls back.
+  auto in_failed_block = [&](const std::string& word) {
+    if (status != 'E') return false;
+    if (word != "ROLLBACK" && word != "ABORT" && word != "COMMIT" && word != "END")
+      throw DuckError("current transaction is aborted, commands ignored until end of transaction block");
+    con.query("ROLLBACK");
+    status = 'I';
+    s.send(Message('C').str("ROLLBACK").done());
+    return true;
+  };
+
+  // The extended protocol's named (or unnamed: "") statements and portals.
+  struct Statement {
+    std::string word;
+    std::vector<int32_t> param_oids;
+    std::unique_ptr<DuckPrepared> prepared;
+  };
+  struct Portal {
+    std::shared_ptr<Statement> statement;
+    std::unique_ptr<DuckResult> result;
+    std::vector<int16_t> formats;
+    size_t next_row = 0;
+  };
+  std::map<std::string, std::shared_ptr<Statement>> statements;
+  std::map<std::string, Portal> portals;
+
   s.send(Message('Z').bytes(std::string(1, status)).done());
   for (;;) {
     char type = s.read_message();
+    Reader in{s.in};
     if (type == 'X') return;
-    if (type == 'S') { // Sync ends an (unsupported) extended-protocol exchange
+    if (type == 'S') { // Sync
       skipping_to_sync = false;
+      portals.erase("");
       s.send(Message('Z').bytes(std::string(1, status)).done());
       continue;
     }
-    if (type != 'Q') {
-      if (!skipping_to_sync) s.error("ERROR", "0A000", "the extended query protocol is not supported yet; use simple queries");
-      skipping_to_sync = true;
+    if (type == 'H') continue; // Flush: every message is sent at once anyway
+    if (type == 'Q') {
+      std::vector<std::string> texts = split_statements(in.str());
+      if (texts.empty()) s.send(Message('I').done());
+      for (const std::string& sql : texts) {
+        std::string word = first_word(sql);
+        try {
+          if (in_failed_block(word)) continue;
+          auto types = con.statement_types(sql);
+          for (auto t : types) read_only_check(t);
+          DuckResult r = con.query(sql);
+          duckdb_statement_type t = types.empty() ? DUCKDB_STATEMENT_TYPE_SELECT : types.back();
+          if (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
+            describe(r.column_count(), [&](size_t c) { return r.column_name(c); }, [&](size_t c) { return r.column_type(c); }, {});
+            send_rows(r, {}, 0, 0);
+          }
+          finish(t, word, r);
+        } catch (const std::runtime_error& e) {
+          fail(e);
+          break;
+        }
+      }
+      s.send(Message('Z').bytes(std::string(1, status)).done());
       continue;
     }
-    std::vector<std::string> statements = split_statements(std::string_view(s.in.c_str()));
-    if (statements.empty()) s.send(Message('I').done());
-    for (const std::string& sql : statements) {
-      std::string word = first_word(sql);
-      try {
-        if (status == 'E' && word != "ROLLBACK" && word != "ABORT" && word != "COMMIT" && word != "END")
-          throw DuckError("current transaction is aborted, commands ignored until end of transaction block");
-        auto types = con.statement_types(sql);
-        if (!may_write)
-          for (auto t : types)
-            if (t != DUCKDB_STATEMENT_TYPE_SELECT && t != DUCKDB_STATEMENT_TYPE_EXPLAIN && t != DUCKDB_STATEMENT_TYPE_TRANSACTION &&
-                t != DUCKDB_STATEMENT_TYPE_VARIABLE_SET)
-              throw ReadOnly(std::string("cannot execute ") + statement_type_name(t) + " in a read-only session (client " +
-                             client->name + " lacks scope admin)");
-        if (status == 'E') { // COMMIT or ROLLBACK of a failed block: roll back
-          con.query("ROLLBACK");
-          status = 'I';
-          s.send(Message('C').str("ROLLBACK").done());
-          continue;
+    if (skipping_to_sync) continue;
+    try {
+      switch (type) {
+      case 'P': { // Parse: name, query, parameter type OIDs (0: let DuckDB infer)
+        std::string name = in.str(), sql = in.str();
+        auto st = std::make_shared<Statement>();
+        st->param_oids.resize(static_cast<size_t>(std::max<int16_t>(0, in.i16())));
+        for (auto& oid : st->param_oids) oid = in.i32();
+        st->word = first_word(sql);
+        if (sql.find_first_not_of(" \t\r\n;") != std::string::npos) {
+          st->prepared = std::make_unique<DuckPrepared>(con, sql);
+          read_only_check(st->prepared->statement_type());
         }
-        DuckResult r = con.query(sql);
-        duckdb_statement_type t = types.empty() ? DUCKDB_STATEMENT_TYPE_SELECT : types.back();
-        std::string tag;
-        if (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
-          size_t cols = r.column_count(), rows = r.row_count();
-          Message desc('T');
-          desc.i16(static_cast<int16_t>(cols));
-          std::vector<bool> boolean(cols);
-          for (size_t c = 0; c < cols; ++c) {
-            auto [oid, size] = pg_type(r.column_type(c));
-            boolean[c] = oid == 16;
-            desc.str(r.column_name(c)).i32(0).i16(0).i32(oid).i16(size).i32(-1).i16(0);
-          }
-          s.send(desc.done());
-          std::string batch;
-          for (size_t row = 0; row < rows; ++row) {
-            Message data('D');
-            data.i16(static_cast<int16_t>(cols));
-            for (size_t c = 0; c < cols; ++c) {
-              if (r.is_null(c, row)) {
-                data.i32(-1);
-                continue;
-              }
-              std::string v = r.text(c, row);
-              if (boolean[c]) v = v == "true" ? "t" : "f";
-              data.i32(static_cast<int32_t>(v.size())).bytes(v);
-            }
-            batch += data.done();
-            if (batch.size() > (1 << 16)) {
-              s.send(batch);
-              batch.clear();
-            }
-          }
-          s.send(batch);
-          tag = (t == DUCKDB_STATEMENT_TYPE_EXPLAIN ? "EXPLAIN" : "SELECT ") + std::string(t == DUCKDB_STATEMENT_TYPE_EXPLAIN ? "" : std::to_string(rows));
-        } else if (t == DUCKDB_STATEMENT_TYPE_INSERT || t == DUCKDB_STATEMENT_TYPE_UPDATE || t == DUCKDB_STATEMENT_TYPE_DELETE) {
-          int64_t n = r.row_count() && r.column_count() ? r.int64(0, 0) : 0;
-          tag = std::string(t == DUCKDB_STATEMENT_TYPE_INSERT ? "INSERT 0 " : t == DUCKDB_STATEMENT_TYPE_UPDATE ? "UPDATE " : "DELETE ") +
-                std::to_string(n);
-        } else if (t == DUCKDB_STATEMENT_TYPE_TRANSACTION) {
-          tag = word == "START" ? "BEGIN" : word == "END" ? "COMMIT" : word == "ABORT" ? "ROLLBACK" : word;
-          status = (word == "BEGIN" || word == "START") ? 'T' : 'I';
-        } else {
-          tag = word;
-        }
-        s.send(Message('C').str(tag).done());
-      } catch (const std::runtime_error& e) { // DuckError or ReadOnly: the rest of the query is skipped
-        s.error("ERROR", dynamic_cast<const ReadOnly*>(&e) ? "25006" : sqlstate(e.what()), e.what());
-        if (status == 'T') status = 'E';
+        statements[name] = st;
+        s.send(Message('1').done());
         break;
       }
+      case 'B': { // Bind: portal, statement, parameter formats, values, result formats
+        std::string portal_name = in.str(), name = in.str();
+        auto it = statements.find(name);
+        if (it == statements.end()) throw DuckError("prepared statement \"" + name + "\" does not exist");
+        std::vector<int16_t> param_formats(static_cast<size_t>(in.i16()));
+        for (auto& f : param_formats) f = in.i16();
+        size_t n = static_cast<size_t>(in.i16());
+        Portal portal{it->second, nullptr, {}, 0};
+        DuckPrepared* p = portal.statement->prepared.get();
+        if (p && n != p->param_count())
+          throw DuckError("bind message supplies " + std::to_string(n) + " parameters, but the statement needs " + std::to_string(p->param_count()));
+        for (size_t i = 0; i < n; ++i) {
+          int32_t len = in.i32();
+          if (len < 0) {
+            p->bind_null(i);
+            continue;
+          }
+          std::string_view value = in.bytes(static_cast<size_t>(len));
+          if (format_of(param_formats, i) == 1) {
+            auto& oids = portal.statement->param_oids;
+            int32_t oid = i < oids.size() && oids[i] ? oids[i] : pg_type(p->param_type(i)).first;
+            p->bind_text(i, decode_binary(value, oid));
+          } else {
+            p->bind_text(i, value);
+          }
+        }
+        portal.formats.resize(static_cast<size_t>(in.i16()));
+        for (auto& f : portal.formats) f = in.i16();
+        if (!in.ok) throw DuckError("malformed Bind message");
+        if (p && !in_failed_block(portal.statement->word)) portal.result = std::make_unique<DuckResult>(p->execute());
+        portals[portal_name] = std::move(portal);
+        s.send(Message('2').done());
+        break;
+      }
+      case 'D': { // Describe a statement ('S') or a portal ('P')
+        char what = in.byte();
+        std::string name = in.str();
+        if (what == 'S') {
+          auto it = statements.find(name);
+          if (it == statements.end()) throw DuckError("prepared statement \"" + name + "\" does not exist");
+          DuckPrepared* p = it->second->prepared.get();
+          Message params('t');
+          params.i16(static_cast<int16_t>(p ? p->param_count() : 0));
+          for (size_t i = 0; p && i < p->param_count(); ++i) params.i32(pg_type(p->param_type(i)).first);
+          s.send(params.done());
+          if (p && p->column_count() && (p->statement_type() == DUCKDB_STATEMENT_TYPE_SELECT || p->statement_type() == DUCKDB_STATEMENT_TYPE_EXPLAIN))
+            describe(p->column_count(), [&](size_t c) { return p->column_name(c); }, [&](size_t c) { return p->column_type(c); }, {});
+          else
+            s.send(Message('n').done());
+        } else {
+          auto it = portals.find(name);
+          if (it == portals.end()) throw DuckError("portal \"" + name + "\" does not exist");
+          DuckResult* r = it->second.result.get();
+          auto t = it->second.statement->prepared ? it->second.statement->prepared->statement_type() : DUCKDB_STATEMENT_TYPE_INVALID;
+          if (r && (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN))
+            describe(r->column_count(), [&](size_t c) { return r->column_name(c); }, [&](size_t c) { return r->column_type(c); },
+                     it->second.formats);
+          else
+            s.send(Message('n').done());
+        }
+        break;
+      }
+      case 'E': { // Execute a portal, up to max rows (0: all)
+        std::string name = in.str();
+        size_t max = static_cast<size_t>(std::max(0, in.i32()));
+        auto it = portals.find(name);
+        if (it == portals.end()) throw DuckError("portal \"" + name + "\" does not exist");
+        Portal& portal = it->second;
+        if (!portal.statement->prepared) {
+          s.send(Message('I').done());
+          break;
+        }
+        if (!portal.result) break; // its statement ended a failed block: answered at Bind
+        auto t = portal.statement->prepared->statement_type();
+        if (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
+          portal.next_row = send_rows(*portal.result, portal.formats, portal.next_row, max);
+          if (portal.next_row < portal.result->row_count()) {
+            s.send(Message('s').done()); // PortalSuspended
+            break;
+          }
+        }
+        finish(t, portal.statement->word, *portal.result);
+        break;
+      }
+      case 'C': { // Close a statement or a portal
+        char what = in.byte();
+        std::string name = in.str();
+        if (what == 'S') statements.erase(name);
+        else portals.erase(name);
+        s.send(Message('3').done());
+        break;
+      }
+      default:
+        throw DuckError(std::string("unsupported message type '") + type + "'");
+      }
+    } catch (const std::runtime_error& e) {
+      fail(e);
+      skipping_to_sync = true;
     }
-    s.send(Message('Z').bytes(std::string(1, status)).done());
   }
 }
 

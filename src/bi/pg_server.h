@@ -2,8 +2,11 @@
 // and BI tools. `serve --pg-listen HOST:PORT`; database `shopflow`; the user is a client id and
 // the password its secret, checked with SCRAM-SHA-256 (the client needs scope sql; with admin it
 // may also write). Supported: SSLRequest (answered N: no TLS on this port yet), startup, the
-// simple query protocol (several statements per query, text results with PostgreSQL type OIDs,
-// command tags, ErrorResponse with SQLSTATE codes, transaction status), CancelRequest, Terminate.
+// simple query protocol (several statements per query), the extended protocol (Parse, Bind,
+// Describe, Execute with row limits, Close, Sync, Flush; named and unnamed statements and portals;
+// text parameters; text or binary results for bool, int2/4/8, float4/8, numeric, date,
+// timestamp, text), PostgreSQL type OIDs, command tags, ErrorResponse with SQLSTATE codes,
+// transaction status, CancelRequest, Terminate.
 // One thread per session (BI clients are few); each session has its own DuckDB connection.
 #pragma once
 

@@ -206,4 +206,31 @@ void DuckAppender::flush() {
   }
 }
 
+DuckPrepared::DuckPrepared(DuckConnection& con, const std::string& sql) {
+  if (duckdb_prepare(con.handle(), sql.c_str(), &p_) == DuckDBError) {
+    std::string msg = duckdb_prepare_error(p_) ? duckdb_prepare_error(p_) : "cannot prepare";
+    duckdb_destroy_prepare(&p_);
+    throw DuckError(msg);
+  }
+}
+
+DuckPrepared::~DuckPrepared() { duckdb_destroy_prepare(&p_); }
+
+void DuckPrepared::bind_text(size_t i, std::string_view v) {
+  if (duckdb_bind_varchar_length(p_, i + 1, v.data(), v.size()) == DuckDBError)
+    throw DuckError("cannot bind parameter $" + std::to_string(i + 1));
+}
+
+void DuckPrepared::bind_null(size_t i) { duckdb_bind_null(p_, i + 1); }
+
+DuckResult DuckPrepared::execute() {
+  duckdb_result r;
+  if (duckdb_execute_prepared(p_, &r) == DuckDBError) {
+    std::string msg = duckdb_result_error(&r) ? duckdb_result_error(&r) : "unknown error";
+    duckdb_destroy_result(&r);
+    throw DuckError(msg);
+  }
+  return DuckResult(r);
+}
+
 } // namespace shopflow

@@ -91,6 +91,29 @@ inline bool duck_is_valid(duckdb_vector v, idx_t row) {
 // Single-quoted SQL string literal.
 std::string sql_literal(std::string_view s);
 
+// A prepared statement ($1, $2 ... parameters): its parameter and result shapes are known before
+// it runs; values are bound as text (DuckDB casts them to the parameters' types).
+class DuckPrepared {
+public:
+  DuckPrepared(DuckConnection& con, const std::string& sql); // throws DuckError with DuckDB's message
+  ~DuckPrepared();
+  DuckPrepared(const DuckPrepared&) = delete;
+  DuckPrepared& operator=(const DuckPrepared&) = delete;
+
+  duckdb_statement_type statement_type() { return duckdb_prepared_statement_type(p_); }
+  size_t param_count() { return duckdb_nparams(p_); }
+  duckdb_type param_type(size_t i) { return duckdb_param_type(p_, i + 1); }
+  size_t column_count() { return duckdb_prepared_statement_column_count(p_); }
+  std::string column_name(size_t col) { return duckdb_prepared_statement_column_name(p_, col); }
+  duckdb_type column_type(size_t col) { return duckdb_prepared_statement_column_type(p_, col); }
+  void bind_text(size_t i, std::string_view v); // throws DuckError
+  void bind_null(size_t i);
+  DuckResult execute(); // throws DuckError
+
+private:
+  duckdb_prepared_statement p_ = nullptr;
+};
+
 // A data chunk of fixed column types that the caller fills row by row, appended through an appender.
 class DuckAppender {
 public:

@@ -81,5 +81,37 @@ print("ok")
   Shell py = shell(t.path, "/usr/bin/python3 " + (t.path / "client.py").string() + " " + analyst.id + " " + analyst.secret + " " +
                                std::to_string(pg));
   EXPECT_EQ(py.code, 0) << py.out;
+
+  // psycopg 3 speaks the extended protocol: Parse/Bind/Describe/Execute/Sync, binary parameters,
+  // and binary results when asked.
+  write_file(t.path / "extended.py", R"PY(
+import sys, decimal, datetime, psycopg
+cid, secret, port = sys.argv[1:4]
+con = psycopg.connect(host="127.0.0.1", port=int(port), dbname="shopflow", user=cid, password=secret)
+cur = con.cursor()
+cur.execute("SELECT %s::DECIMAL(12,3), %s::TIMESTAMP, %s::BIGINT, %s::BOOLEAN, %s::DOUBLE, %s::DATE",
+            (decimal.Decimal("-12.345"), datetime.datetime(2010, 12, 24, 23, 59, 1), 2**40, True, 2.5, datetime.date(2010, 12, 9)))
+assert cur.fetchone() == (decimal.Decimal("-12.345"), datetime.datetime(2010, 12, 24, 23, 59, 1), 2**40, True, 2.5,
+                          datetime.date(2010, 12, 9))
+b = con.cursor(binary=True)
+b.execute("SELECT quantity, unit_price, invoice_date, CAST(invoice_date AS DATE), country, quantity > 5, amount::DOUBLE "
+          "FROM transactions WHERE invoice_no = %s ORDER BY source LIMIT 1", ("536365",))
+assert b.fetchone() == (6, decimal.Decimal("2.550"), datetime.datetime(2010, 12, 1, 8, 26), datetime.date(2010, 12, 1),
+                        "United Kingdom", True, 15.3)
+cur.execute("SELECT count(*) FROM transactions WHERE quantity > %s AND country = %s", (10, "United Kingdom"))
+n = cur.fetchone()[0]
+cur.execute("SELECT count(*) FROM transactions WHERE quantity > 10 AND country = 'United Kingdom'")
+assert cur.fetchone()[0] == n and n > 0
+try:
+    cur.execute("DELETE FROM transactions WHERE invoice_no = %s", ("536365",))
+    raise SystemExit("a read-only client deleted rows")
+except psycopg.errors.ReadOnlySqlTransaction:
+    con.rollback()
+cur.execute("SELECT 1")
+print("ok")
+)PY");
+  Shell extended = shell(t.path, "/usr/bin/python3 " + (t.path / "extended.py").string() + " " + analyst.id + " " + analyst.secret + " " +
+                                     std::to_string(pg));
+  EXPECT_EQ(extended.code, 0) << extended.out;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
