@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include <boost/asio/ip/address.hpp>
@@ -275,6 +276,69 @@ const char* sqlstate(const std::string& message) {
   if (starts("INTERRUPT") || message.find("Interrupted") != std::string::npos) return "57014";
   if (starts("Constraint Error")) return "23000";
   return "XX000";
+}
+
+// Rewrites what PostgreSQL clients' catalog queries (psql's \d, drivers' metadata) say in ways
+// DuckDB's pg_catalog does not understand.
+std::string pg_compat(std::string sql) {
+  auto replace_all = [&](std::string_view from, std::string_view to) {
+    std::string out;
+    size_t at = 0;
+    for (size_t hit; (hit = sql.find(from, at)) != std::string::npos; at = hit + from.size()) {
+      out.append(sql, at, hit - at);
+      out.append(to);
+    }
+    out.append(sql, at, std::string::npos);
+    sql.swap(out);
+  };
+  replace_all("OPERATOR(pg_catalog.~)", "~");
+  replace_all(" COLLATE pg_catalog.default", "");
+  replace_all("::pg_catalog.regtype::pg_catalog.text", "::VARCHAR");
+  replace_all("::pg_catalog.regclass", "");
+  replace_all("::pg_catalog.text", "::VARCHAR");
+  // Objects of the lake's catalog have no row in pg_namespace: psql's lookups (which join it as
+  // n) show the warehouse's tables and views only.
+  if (sql.find("LEFT JOIN pg_catalog.pg_namespace n") != std::string::npos)
+    replace_all("pg_catalog.pg_table_is_visible(c.oid)", "n.oid IS NOT NULL");
+  return sql;
+}
+
+// psql's \d queries about one table (details, columns, and footers this catalog has nothing for)
+// answered from DuckDB's own catalog. Nullopt: not one of them.
+std::optional<std::string> describe_table_query(const std::string& sql) {
+  auto oid_after = [&](std::string_view marker) -> std::optional<std::string> {
+    size_t at = sql.find(marker);
+    if (at == std::string::npos) return std::nullopt;
+    at += marker.size();
+    size_t end = sql.find('\'', at);
+    std::string oid = sql.substr(at, end - at);
+    if (oid.empty() || oid.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return oid;
+  };
+  if (sql.find("c.relchecks, c.relkind") != std::string::npos) {
+    auto oid = oid_after("WHERE c.oid = '");
+    if (!oid) return std::nullopt;
+    return "SELECT 0 AS relchecks, CASE WHEN EXISTS (SELECT 1 FROM duckdb_views() WHERE view_oid = " + *oid +
+           ") THEN 'v' ELSE 'r' END AS relkind, false, false, false, false, false, false AS relhasoids, false, '', 0, '', 'p', 'd', 'heap'";
+  }
+  if (sql.find("pg_catalog.format_type(a.atttypid, a.atttypmod)") != std::string::npos) {
+    auto oid = oid_after("a.attrelid = '");
+    if (!oid) return std::nullopt;
+    std::string cols =
+        "column_name AS attname, CASE WHEN data_type LIKE 'DECIMAL%' THEN 'numeric' || substr(data_type, 8) "
+        "WHEN data_type = 'VARCHAR' THEN 'character varying' WHEN data_type = 'TIMESTAMP' THEN 'timestamp without time zone' "
+        "WHEN data_type = 'DOUBLE' THEN 'double precision' ELSE lower(data_type) END AS format_type";
+    if (sql.find("pg_get_expr(d.adbin") != std::string::npos) cols += ", column_default AS attrdef";
+    if (sql.find("a.attnotnull") != std::string::npos) cols += ", NOT is_nullable AS attnotnull";
+    if (sql.find("AS attcollation") != std::string::npos) cols += ", NULL AS attcollation";
+    if (sql.find("a.attidentity") != std::string::npos) cols += ", '' AS attidentity";
+    if (sql.find("a.attgenerated") != std::string::npos) cols += ", '' AS attgenerated";
+    return "SELECT " + cols + " FROM (SELECT * FROM duckdb_columns() WHERE table_oid = " + *oid + ") ORDER BY column_index";
+  }
+  for (const char* nothing : {"pg_catalog.pg_policy", "pg_catalog.pg_statistic_ext", "pg_catalog.pg_publication", "pg_catalog.pg_inherits",
+                              "pg_catalog.pg_trigger", "pg_catalog.pg_constraint"})
+    if (sql.find(nothing) != std::string::npos) return std::string("SELECT NULL AS none WHERE false");
+  return std::nullopt;
 }
 
 // Splits a query string into statements at top-level semicolons (quotes, identifiers, comments
@@ -595,7 +659,9 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     }
     if (type == 'H') continue; // Flush: every message is sent at once anyway
     if (type == 'Q') {
-      std::vector<std::string> texts = split_statements(in.str());
+      std::string query = in.str();
+      if (auto answer = describe_table_query(query)) query = *answer;
+      std::vector<std::string> texts = split_statements(pg_compat(query));
       if (texts.empty()) s.send(Message('I').done());
       for (const std::string& sql : texts) {
         std::string word = first_word(sql);
@@ -622,7 +688,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     try {
       switch (type) {
       case 'P': { // Parse: name, query, parameter type OIDs (0: let DuckDB infer)
-        std::string name = in.str(), sql = in.str();
+        std::string name = in.str(), sql = pg_compat(in.str());
         auto st = std::make_shared<Statement>();
         st->param_oids.resize(static_cast<size_t>(std::max<int16_t>(0, in.i16())));
         for (auto& oid : st->param_oids) oid = in.i32();

@@ -52,6 +52,12 @@ TEST(Pgwire, PsqlAndPsycopg2GetTheReferenceFigures) {
   EXPECT_EQ(figures.out, "41480|823746.140\n728\nnon_positive_price|203\nnon_positive_quantity|70\n");
   Shell lake = psql(analyst, "-c \"SELECT count(*) FROM lake.transactions\"");
   EXPECT_EQ(lake.out, "41480\n");
+  // psql's \d: its catalog queries, answered.
+  Shell describe = psql(analyst, "-c '\\d transactions'");
+  EXPECT_EQ(describe.code, 0) << describe.out;
+  EXPECT_EQ(describe.out.find("year|bigint"), std::string::npos) << describe.out; // not the lake's view of that name
+  EXPECT_NE(describe.out.find("unit_price|numeric(12,3)||not null|"), std::string::npos) << describe.out;
+  EXPECT_NE(describe.out.find("invoice_date|timestamp without time zone||not null|"), std::string::npos) << describe.out;
   // Read-only without admin (SQLSTATE 25006), errors carry SQLSTATE, bad logins are refused.
   Shell write = psql(analyst, "-v VERBOSITY=verbose -c \"DELETE FROM transactions\"");
   EXPECT_NE(write.code, 0);
