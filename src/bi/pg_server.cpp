@@ -303,6 +303,41 @@ std::string pg_compat(std::string sql) {
   return sql;
 }
 
+std::string first_word(const std::string& s);
+
+// PostgreSQL session settings that drivers SET and SHOW when they connect (psqlODBC, JDBC):
+// SET of one of them is accepted and changes nothing (the values below are what this server
+// speaks); SHOW answers the value. Other names go to DuckDB.
+struct SessionStatement {
+  bool is_set = false;
+  std::string name, value; // SHOW: the setting and its value
+};
+std::optional<SessionStatement> session_statement(const std::string& sql) {
+  static const std::map<std::string, std::string> kSettings = {
+      {"datestyle", "ISO, MDY"}, {"extra_float_digits", "2"}, {"client_encoding", "UTF8"}, {"application_name", ""},
+      {"intervalstyle", "postgres"}, {"statement_timeout", "0"}, {"timezone", "UTC"}, {"standard_conforming_strings", "on"},
+      {"client_min_messages", "notice"}, {"bytea_output", "hex"}, {"lc_messages", "C"}, {"transaction_isolation", "read committed"},
+      {"default_transaction_isolation", "read committed"}, {"max_identifier_length", "63"}, {"server_version", "15.0"},
+      {"server_version_num", "150000"}, {"integer_datetimes", "on"}, {"search_path", "main"}, {"server_encoding", "UTF8"}};
+  std::string word = first_word(sql);
+  if (word != "SET" && word != "SHOW") return std::nullopt;
+  std::string rest = sql.substr(sql.find_first_not_of(" \t\r\n") + word.size());
+  std::string name;
+  for (char c : rest) {
+    if (isalnum(static_cast<unsigned char>(c)) || c == '_') name.push_back(static_cast<char>(tolower(static_cast<unsigned char>(c))));
+    else if (!name.empty()) break;
+  }
+  if (name == "session" && word == "SET") { // SET SESSION name ...
+    size_t at = rest.find_first_not_of(" \t", rest.find_first_not_of(" \t") + 7);
+    name.clear();
+    for (size_t i = at; i < rest.size() && (isalnum(static_cast<unsigned char>(rest[i])) || rest[i] == '_'); ++i)
+      name.push_back(static_cast<char>(tolower(static_cast<unsigned char>(rest[i]))));
+  }
+  auto it = kSettings.find(name);
+  if (it == kSettings.end()) return std::nullopt;
+  return SessionStatement{word == "SET", name, it->second};
+}
+
 // psql's \d queries about one table (details, columns, and footers this catalog has nothing for)
 // answered from DuckDB's own catalog. Nullopt: not one of them.
 std::optional<std::string> describe_table_query(const std::string& sql) {
@@ -634,6 +669,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
   // The extended protocol's named (or unnamed: "") statements and portals.
   struct Statement {
     std::string word;
+    std::optional<SessionStatement> session; // answered here, not by DuckDB
     std::vector<int32_t> param_oids;
     std::unique_ptr<DuckPrepared> prepared;
   };
@@ -667,6 +703,14 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         std::string word = first_word(sql);
         try {
           if (in_failed_block(word)) continue;
+          if (auto session = session_statement(sql)) {
+            if (!session->is_set) {
+              describe(1, [&](size_t) { return session->name; }, [](size_t) { return DUCKDB_TYPE_VARCHAR; }, {});
+              s.send(Message('D').i16(1).i32(static_cast<int32_t>(session->value.size())).bytes(session->value).done());
+            }
+            s.send(Message('C').str(session->is_set ? "SET" : "SHOW").done());
+            continue;
+          }
           auto types = con.statement_types(sql);
           for (auto t : types) read_only_check(t);
           DuckResult r = con.query(sql);
@@ -693,7 +737,8 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         st->param_oids.resize(static_cast<size_t>(std::max<int16_t>(0, in.i16())));
         for (auto& oid : st->param_oids) oid = in.i32();
         st->word = first_word(sql);
-        if (sql.find_first_not_of(" \t\r\n;") != std::string::npos) {
+        st->session = session_statement(sql);
+        if (!st->session && sql.find_first_not_of(" \t\r\n;") != std::string::npos) {
           st->prepared = std::make_unique<DuckPrepared>(con, sql);
           read_only_check(st->prepared->statement_type());
         }
@@ -742,11 +787,14 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           auto it = statements.find(name);
           if (it == statements.end()) throw DuckError("prepared statement \"" + name + "\" does not exist");
           DuckPrepared* p = it->second->prepared.get();
+          auto& session = it->second->session;
           Message params('t');
           params.i16(static_cast<int16_t>(p ? p->param_count() : 0));
           for (size_t i = 0; p && i < p->param_count(); ++i) params.i32(pg_type(p->param_type(i)).first);
           s.send(params.done());
-          if (p && p->column_count() && (p->statement_type() == DUCKDB_STATEMENT_TYPE_SELECT || p->statement_type() == DUCKDB_STATEMENT_TYPE_EXPLAIN))
+          if (session && !session->is_set)
+            describe(1, [&](size_t) { return session->name; }, [](size_t) { return DUCKDB_TYPE_VARCHAR; }, {});
+          else if (p && p->column_count() && (p->statement_type() == DUCKDB_STATEMENT_TYPE_SELECT || p->statement_type() == DUCKDB_STATEMENT_TYPE_EXPLAIN))
             describe(p->column_count(), [&](size_t c) { return p->column_name(c); }, [&](size_t c) { return p->column_type(c); }, {});
           else
             s.send(Message('n').done());
@@ -754,8 +802,11 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           auto it = portals.find(name);
           if (it == portals.end()) throw DuckError("portal \"" + name + "\" does not exist");
           DuckResult* r = it->second.result.get();
+          auto& session = it->second.statement->session;
           auto t = it->second.statement->prepared ? it->second.statement->prepared->statement_type() : DUCKDB_STATEMENT_TYPE_INVALID;
-          if (r && (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN))
+          if (session && !session->is_set)
+            describe(1, [&](size_t) { return session->name; }, [](size_t) { return DUCKDB_TYPE_VARCHAR; }, it->second.formats);
+          else if (r && (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN))
             describe(r->column_count(), [&](size_t c) { return r->column_name(c); }, [&](size_t c) { return r->column_type(c); },
                      it->second.formats);
           else
@@ -769,6 +820,11 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         auto it = portals.find(name);
         if (it == portals.end()) throw DuckError("portal \"" + name + "\" does not exist");
         Portal& portal = it->second;
+        if (auto& session = portal.statement->session) {
+          if (!session->is_set) s.send(Message('D').i16(1).i32(static_cast<int32_t>(session->value.size())).bytes(session->value).done());
+          s.send(Message('C').str(session->is_set ? "SET" : "SHOW").done());
+          break;
+        }
         if (!portal.statement->prepared) {
           s.send(Message('I').done());
           break;

@@ -1,4 +1,5 @@
-// BI access over the PostgreSQL wire protocol, with real clients from Debian: psql and psycopg2,
+// BI access over the PostgreSQL wire protocol, with real clients from Debian: psql, psycopg2,
+// psycopg 3 (the extended protocol) and psqlODBC through isql,
 // against `serve --pg-listen` holding the December data.
 #include <gtest/gtest.h>
 
@@ -34,7 +35,7 @@ Shell shell(const fs::path& dir, const std::string& cmd) {
 }
 } // namespace
 
-TEST(Pgwire, PsqlAndPsycopg2GetTheReferenceFigures) {
+TEST(Pgwire, PsqlPsycopgAndOdbcGetTheReferenceFigures) {
   TempDir t;
   fs::path data = t.path / "d";
   ASSERT_EQ(run_shopflow("batch " + reference_csv() + " --data " + data.string()).exit_code, 0);
@@ -82,6 +83,16 @@ assert cur.fetchone() == (decimal.Decimal("12.345"), datetime.datetime(2010, 12,
 cur.execute("SELECT sum(amount) FROM transactions WHERE country = %s", ("United Kingdom",))
 assert cur.fetchone()[0] == decimal.Decimal("748268.980")
 con.commit()
+# CancelRequest: a long query stops with SQLSTATE 57014.
+import threading, time
+threading.Timer(0.5, con.cancel).start()
+try:
+    cur.execute("SELECT count(*) FROM range(1000000000) a, range(1000) b")
+    raise SystemExit("the query was not cancelled")
+except psycopg2.errors.QueryCanceled:
+    con.rollback()
+cur.execute("SELECT 1")
+assert cur.fetchone() == (1,)
 print("ok")
 )PY");
   Shell py = shell(t.path, "/usr/bin/python3 " + (t.path / "client.py").string() + " " + analyst.id + " " + analyst.secret + " " +
@@ -119,5 +130,14 @@ print("ok")
   Shell extended = shell(t.path, "/usr/bin/python3 " + (t.path / "extended.py").string() + " " + analyst.id + " " + analyst.secret + " " +
                                      std::to_string(pg));
   EXPECT_EQ(extended.code, 0) << extended.out;
+
+  // psqlODBC through unixODBC's isql (what Power BI and Tableau use on Windows).
+  write_file(t.path / "odbcinst.ini", "[PostgreSQL Unicode]\nDriver = /usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so\n");
+  write_file(t.path / "odbc.ini", "[shopflow]\nDriver = PostgreSQL Unicode\nServername = 127.0.0.1\nPort = " + std::to_string(pg) +
+                                      "\nDatabase = shopflow\nSSLmode = disable\n");
+  Shell odbc = shell(t.path, "echo 'SELECT count(*), sum(amount) FROM transactions' | ODBCSYSINI=" + t.path.string() + " ODBCINI=" +
+                                 (t.path / "odbc.ini").string() + " isql -b -d, shopflow " + analyst.id + " " + analyst.secret);
+  EXPECT_EQ(odbc.code, 0) << odbc.out;
+  EXPECT_NE(odbc.out.find("41480,823746.140"), std::string::npos) << odbc.out;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
