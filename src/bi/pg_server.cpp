@@ -8,6 +8,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
 #include "auth/scram.h"
@@ -427,16 +428,24 @@ std::string first_word(const std::string& s) {
 struct PgServer::Session {
   tcp::socket& socket;
   std::string in;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls; // after an accepted SSLRequest
 
-  void send(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
+  void send(const std::string& bytes) {
+    if (tls) asio::write(*tls, asio::buffer(bytes));
+    else asio::write(socket, asio::buffer(bytes));
+  }
+  void read_exact(char* to, size_t n) {
+    if (tls) asio::read(*tls, asio::buffer(to, n));
+    else asio::read(socket, asio::buffer(to, n));
+  }
   // Reads one typed message: returns its type, body in `in`.
   char read_message() {
     char header[5];
-    asio::read(socket, asio::buffer(header, 5));
+    read_exact(header, 5);
     int32_t len = get_i32(header + 1);
     if (len < 4 || len > (64 << 20)) throw std::runtime_error("bad message length");
     in.resize(static_cast<size_t>(len - 4));
-    asio::read(socket, asio::buffer(in.data(), in.size()));
+    read_exact(in.data(), in.size());
     return header[0];
   }
   void error(const char* severity, const char* code, const std::string& message) {
@@ -444,8 +453,18 @@ struct PgServer::Session {
   }
 };
 
-PgServer::PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients)
-    : host_(std::move(host)), port_(port), db_(warehouse), lake_views_(lake_views), clients_(clients), acceptor_(io_) {}
+PgServer::PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients,
+                   const std::string& tls_cert_file, const std::string& tls_key_file)
+    : host_(std::move(host)), port_(port), db_(warehouse), lake_views_(lake_views), clients_(clients), acceptor_(io_) {
+  if (tls_cert_file.empty()) return;
+  tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                    asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  boost::system::error_code ec;
+  tls_->use_certificate_chain_file(tls_cert_file, ec);
+  if (!ec) tls_->use_private_key_file(tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("cannot load the TLS certificate or key for --pg-listen: " + ec.message());
+}
 
 PgServer::~PgServer() { stop(); }
 
@@ -510,17 +529,23 @@ void PgServer::accept_loop() {
 }
 
 void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
-  Session s{*socket, {}};
+  Session s{*socket, {}, nullptr};
   socket->set_option(tcp::no_delay(true));
   // Startup: untyped messages (length, code, body) until the protocol 3 startup packet.
   std::map<std::string, std::string> params;
   for (;;) {
     char header[8];
-    asio::read(*socket, asio::buffer(header, 8));
+    s.read_exact(header, 8);
     int32_t len = get_i32(header), code = get_i32(header + 4);
     if (len < 8 || len > 10000) return;
     std::string body(static_cast<size_t>(len - 8), '\0');
-    asio::read(*socket, asio::buffer(body.data(), body.size()));
+    s.read_exact(body.data(), body.size());
+    if (code == kSslRequest && tls_ && !s.tls) {
+      s.send("S");
+      s.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(*socket, *tls_);
+      s.tls->handshake(asio::ssl::stream_base::server);
+      continue;
+    }
     if (code == kSslRequest || code == kGssRequest) {
       s.send("N");
       continue;

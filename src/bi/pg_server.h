@@ -1,7 +1,7 @@
 // The PostgreSQL wire protocol (v3) over the serving warehouse and the lake, for psql, psycopg2
 // and BI tools. `serve --pg-listen HOST:PORT`; database `shopflow`; the user is a client id and
 // the password its secret, checked with SCRAM-SHA-256 (the client needs scope sql; with admin it
-// may also write). Supported: SSLRequest (answered N: no TLS on this port yet), startup, the
+// may also write). Supported: SSLRequest (TLS when serve has --tls-cert, else answered N), startup, the
 // simple query protocol (several statements per query), the extended protocol (Parse, Bind,
 // Describe, Execute with row limits, Close, Sync, Flush; named and unnamed statements and portals;
 // text parameters; text or binary results for bool, int2/4/8, float4/8, numeric, date,
@@ -21,6 +21,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "auth/client_store.h"
 #include "db/duckdb.h"
@@ -30,7 +31,9 @@ namespace shopflow {
 
 class PgServer {
 public:
-  PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients);
+  // With a certificate and key, an SSLRequest is answered S and the session continues over TLS.
+  PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients,
+           const std::string& tls_cert_file = "", const std::string& tls_key_file = "");
   ~PgServer();
   void start(); // binds (throws naming the address) and accepts on a background thread
   void stop();  // closes the listener and every session
@@ -47,6 +50,7 @@ private:
   SqlEndpoint& lake_views_;
   const ClientStore& clients_;
   boost::asio::io_context io_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::thread accept_thread_;
   std::atomic<bool> stopping_{false};

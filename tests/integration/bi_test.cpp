@@ -141,3 +141,25 @@ print("ok")
   EXPECT_NE(odbc.out.find("41480,823746.140"), std::string::npos) << odbc.out;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
+
+TEST(Pgwire, TlsWhenTheServerHasACertificate) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  std::string cert = (t.path / "cert.pem").string(), key = (t.path / "key.pem").string();
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                         key + " -out " + cert + " >/dev/null 2>&1").c_str()),
+            0);
+  Credentials analyst = add_client(data, "analyst", "sql");
+  uint16_t pg = free_port();
+  ServeProcess serve(data, "--pg-listen 127.0.0.1:" + std::to_string(pg) + " --tls-cert " + cert + " --tls-key " + key, 0, true);
+  auto psql = [&](const std::string& sslmode) {
+    return shell(t.path, "PGPASSWORD='" + analyst.secret + "' PGCONNECT_TIMEOUT=10 psql -X -A -t \"host=127.0.0.1 port=" + std::to_string(pg) +
+                             " dbname=shopflow user=" + analyst.id + " sslmode=" + sslmode + " sslrootcert=" + cert +
+                             "\" -c 'SELECT 40 + 2' -c '\\conninfo'");
+  };
+  Shell verified = psql("verify-full");
+  EXPECT_EQ(verified.code, 0) << verified.out;
+  EXPECT_NE(verified.out.find("42\n"), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("SSL connection"), std::string::npos) << verified.out;
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
