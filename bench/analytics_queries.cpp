@@ -1,0 +1,56 @@
+// The dashboard's analytics queries (query/report.h) run in-process on a data dir's warehouse:
+// per query p50 and max over RUNS runs, then queries/s over the whole mix for SECONDS.
+//   analytics_queries DATA_DIR [RUNS] [SECONDS]    measure
+//   analytics_queries --json                        print the queries as [{"name", "sql"}]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "db/duckdb.h"
+#include "formats/json_record.h"
+#include "query/report.h"
+
+using namespace shopflow;
+using Clock = std::chrono::steady_clock;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: analytics_queries DATA_DIR [RUNS] [SECONDS] | --json\n");
+    return 2;
+  }
+  if (std::string(argv[1]) == "--json") {
+    std::string out = "[";
+    for (auto& q : analytics_queries()) {
+      out += out.size() > 1 ? ",{\"name\":" : "{\"name\":";
+      append_json_string(out, q.name);
+      out += ",\"sql\":";
+      append_json_string(out, q.sql);
+      out += "}";
+    }
+    std::printf("%s]\n", out.c_str());
+    return 0;
+  }
+  int runs = argc > 2 ? std::stoi(argv[2]) : 30;
+  double seconds = argc > 3 ? std::stod(argv[3]) : 5;
+  DuckDatabase db(std::string(argv[1]) + "/warehouse.duckdb", {{"access_mode", "READ_ONLY"}});
+  DuckConnection con(db);
+  for (auto& q : analytics_queries()) {
+    con.query(q.sql); // warm
+    std::vector<double> ms;
+    for (int i = 0; i < runs; ++i) {
+      auto t0 = Clock::now();
+      con.query(q.sql);
+      ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    std::printf("%s p50_ms=%.2f max_ms=%.2f\n", q.name, ms[ms.size() / 2], ms.back());
+  }
+  size_t done = 0;
+  auto start = Clock::now();
+  while (std::chrono::duration<double>(Clock::now() - start).count() < seconds)
+    con.query(analytics_queries()[done++ % analytics_queries().size()].sql);
+  std::printf("mix qps=%.1f\n", done / std::chrono::duration<double>(Clock::now() - start).count());
+  return 0;
+}
