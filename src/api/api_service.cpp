@@ -1,6 +1,11 @@
 #include "api/api_service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -16,6 +21,7 @@
 #include "core/timestamp.h"
 #include "formats/json_record.h"
 #include "pipeline/ingest.h"
+#include "query/report.h"
 #include "util/clock.h"
 
 namespace http = boost::beast::http;
@@ -185,6 +191,14 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
     route = "customers";
     if (method != http::verb::get) not_allowed("GET");
     else get_customer(percent_decode(path.substr(14)), query, res);
+  } else if (path == "/" || path.rfind("/web/", 0) == 0) {
+    route = "web";
+    if (method == http::verb::get || method == http::verb::head) static_file(path == "/" ? "/web/index.html" : path, res);
+    else not_allowed("GET");
+  } else if (path == "/v1/dashboard") {
+    route = "dashboard";
+    if (method == http::verb::get) return on_pool([this](HttpResponse& out) { dashboard_data(out); });
+    not_allowed("GET");
   } else if (path == "/v1/sql") {
     route = "sql";
     bool may_write = (granted & kScopeAdmin) != 0;
@@ -415,12 +429,14 @@ void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
 }
 
 ScopeSet ApiService::required_scope(const HttpRequest& req, const std::string& path) const {
-  if (path == "/healthz" || path == "/oauth2/token" || path.rfind("/.well-known/", 0) == 0) return 0;
+  if (path == "/healthz" || path == "/oauth2/token" || path.rfind("/.well-known/", 0) == 0 || path == "/" || path.rfind("/web/", 0) == 0)
+    return 0;
   if (path == "/metrics") return access_->options().protect_metrics ? kScopeRead : 0;
   if (path == "/v1/records") return kScopeIngest;
   if (path == "/v1/compat/transactions") return req.method() == http::verb::post ? kScopeIngest : kScopeRead;
   if (path == "/v1/admin/batch") return kScopeAdmin;
   if (path == "/v1/sql") return kScopeSql;
+  if (path == "/v1/dashboard") return kScopeRead;
   return kScopeRead; // lookups, and unknown paths (no route discovery without a token)
 }
 
@@ -456,6 +472,40 @@ bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse
   }
   granted = who.scopes;
   return true;
+}
+
+// {"<query name>": {"columns", "rows", "row_count"}, ...} for every analytics query (report.h).
+void ApiService::dashboard_data(HttpResponse& res) {
+  std::string out = "{";
+  for (const AnalyticsQuery& q : analytics_queries()) {
+    SqlRequest request;
+    request.sql = q.sql;
+    SqlAnswer answer = sql_->run(request);
+    if (answer.status != 200) return json_response(res, 500, error_json(std::string(q.name) + ": " + answer.body));
+    if (out.size() > 1) out += ',';
+    out += json_str(q.name) + ":" + answer.body;
+  }
+  res.set(http::field::cache_control, "no-store");
+  json_response(res, 200, out + "}");
+}
+
+// The dashboard's files: names of [A-Za-z0-9._-] directly under web_root, nothing else.
+void ApiService::static_file(const std::string& path, HttpResponse& res) {
+  std::string name = path.substr(5);
+  bool plain = !name.empty() && name[0] != '.' &&
+               std::all_of(name.begin(), name.end(), [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; });
+  std::ifstream in(std::filesystem::path(options_.web_root) / name, std::ios::binary);
+  if (options_.web_root.empty() || !plain || !in) return json_response(res, 404, error_json("no file " + path));
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  auto ends = [&](const char* ext) { return name.size() >= strlen(ext) && name.compare(name.size() - strlen(ext), strlen(ext), ext) == 0; };
+  res.result(200);
+  res.set(http::field::content_type, ends(".html") ? "text/html; charset=utf-8"
+                                     : ends(".js") ? "text/javascript; charset=utf-8"
+                                     : ends(".css") ? "text/css; charset=utf-8"
+                                                    : "application/octet-stream");
+  res.set(http::field::cache_control, "no-cache");
+  res.body() = bytes.str();
 }
 
 // The SQL is the body (any Content-Type but JSON), or {"sql", "max_rows", "timeout_ms"} as JSON;

@@ -9,6 +9,8 @@
 //   POST /v1/admin/batch                             a `shopflow batch` job handed to this server
 //   POST /oauth2/token                               client-credentials tokens (auth/)
 //   GET  /.well-known/jwks.json, /.well-known/openid-configuration
+//   GET  /v1/dashboard                               every analytics query's result (scope read)
+//   GET  /, /web/{file}                              the dashboard (public files; its data needs a token)
 //   GET  /healthz, GET /metrics
 // With access control (the default), every route but /healthz, /metrics (unless protected), the
 // token endpoint and the well-known documents needs a token with the route's scope: 401 with
@@ -37,6 +39,7 @@ namespace shopflow {
 struct ApiOptions {
   size_t max_records_per_request = 10'000;
   bool tls = false; // the listener speaks HTTPS (for the URLs in the OpenID configuration)
+  std::string web_root; // the dashboard's files (index.html, app.js, ...); empty: no dashboard
 };
 
 class ApiService {
@@ -66,6 +69,8 @@ private:
   // the 401/403/429 answer.
   ScopeSet required_scope(const HttpRequest& req, const std::string& path) const;
   bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted);
+  void dashboard_data(HttpResponse& res);
+  void static_file(const std::string& path, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
 

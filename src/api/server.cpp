@@ -22,6 +22,15 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   http.host = options_.host;
   http.port = options_.port;
   options_.api.tls = !http.tls_cert_file.empty();
+  if (options_.api.web_root.empty()) { // the dashboard installed beside the binary (build/share/shopflow/web)
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    for (const fs::path& candidate : {exe.parent_path() / "share/shopflow/web", exe.parent_path().parent_path() / "share/shopflow/web"})
+      if (!ec && fs::exists(candidate / "index.html")) {
+        options_.api.web_root = candidate.string();
+        break;
+      }
+  }
   api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, options_.api, access_.get());
   http_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { api_->handle(std::move(req), std::move(reply)); });
   http_->start();

@@ -163,3 +163,20 @@ TEST(Pgwire, TlsWhenTheServerHasACertificate) {
   EXPECT_NE(verified.out.find("SSL connection"), std::string::npos) << verified.out;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
+
+TEST(Dashboard, SignInChartsAndConsoleInHeadlessChromium) {
+  TempDir t;
+  fs::path data = t.path / "d";
+  ASSERT_EQ(run_shopflow("batch " + reference_csv() + " --data " + data.string()).exit_code, 0);
+  Credentials analyst = add_client(data, "analyst", "read,sql");
+  ServeProcess serve(data, "", 0, true);
+  // The screenshot stays in the test's output folder: build/Testing/dashboard/dashboard.png.
+  fs::path out = fs::path(SHOPFLOW_BUILD_DIR) / "Testing" / "dashboard";
+  fs::create_directories(out);
+  Shell browser = shell(t.path, "NODE_PATH=" + std::string(SHOPFLOW_SOURCE_DIR) + "/third_party/playwright/node_modules node " +
+                                    SHOPFLOW_SOURCE_DIR + "/tests/browser/dashboard.js " + serve.url() + " " + analyst.id + " " +
+                                    analyst.secret + " " + out.string() + " 41480");
+  EXPECT_EQ(browser.code, 0) << browser.out;
+  EXPECT_TRUE(fs::exists(out / "dashboard.png"));
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
+}
