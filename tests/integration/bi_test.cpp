@@ -93,6 +93,24 @@ except psycopg2.errors.QueryCanceled:
     con.rollback()
 cur.execute("SELECT 1")
 assert cur.fetchone() == (1,)
+# Concurrent sessions, each with its own connection, all answered correctly.
+results = []
+def session(i):
+    c = psycopg2.connect(host="127.0.0.1", port=int(port), dbname="shopflow", user=cid, password=secret)
+    k = c.cursor()
+    for _ in range(5):
+        k.execute("SELECT count(*) FROM transactions WHERE quantity > %s", (i,))
+        results.append((i, k.fetchone()[0]))
+    c.close()
+threads = [threading.Thread(target=session, args=(i,)) for i in range(6)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+assert len(results) == 30, results
+expected = {}
+for i in range(6):
+    cur.execute("SELECT count(*) FROM transactions WHERE quantity > %s", (i,))
+    expected[i] = cur.fetchone()[0]
+assert all(n == expected[i] for i, n in results), results
 print("ok")
 )PY");
   Shell py = shell(t.path, "/usr/bin/python3 " + (t.path / "client.py").string() + " " + analyst.id + " " + analyst.secret + " " +
