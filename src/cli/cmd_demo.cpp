@@ -130,16 +130,19 @@ void add_main_job(CLI::App& app, int& exit_code) {
     std::string secret_line = demo_secret.empty() ? std::string("(its secret was shown on the first run; new clients: build/shopflow clients add NAME --scopes ingest,read)")
                                                   : "client_secret " + demo_secret + " (shown once)";
     std::printf("\nshopflow is serving %s (Ctrl-C to stop). Every route needs a token.\n"
+                "Dashboard: %s/ (sign in with a client id and secret, or the token below)\n"
                 "Demo client \"demo\": client_id %s, %s\n"
                 "A token valid for an hour (or: build/shopflow token demo --data %s):\n  TOKEN=%s\n"
                 "  curl -H \"Authorization: Bearer $TOKEN\" %s/v1/invoices/%s\n",
-                url.c_str(), demo.client_id.c_str(), secret_line.c_str(), args->data.c_str(), token.c_str(), url.c_str(), invoice.c_str());
+                url.c_str(), url.c_str(), demo.client_id.c_str(), secret_line.c_str(), args->data.c_str(), token.c_str(), url.c_str(),
+                invoice.c_str());
     std::printf("  curl -H \"Authorization: Bearer $TOKEN\" %s/v1/customers/%s\n"
                 "  curl -H \"Authorization: $TOKEN\" '%s/v1/compat/transactions?InvoiceNo=%s&StockCode=%s'\n"
                 "  curl %s/metrics\n"
                 "  build/shopflow send FILE.csv --url %s --token $TOKEN\n"
-                "SQL: build/shopflow sql \"SELECT * FROM daily_sales ORDER BY day DESC LIMIT 5\" --data %s (after Ctrl-C)\n",
-                url.c_str(), customer.c_str(), url.c_str(), invoice.c_str(), code.c_str(), url.c_str(), url.c_str(), args->data.c_str());
+                "  curl -H \"Authorization: Bearer $TOKEN\" -H 'Accept: text/csv' --data 'SELECT * FROM daily_sales ORDER BY day DESC LIMIT 5' "
+                "%s/v1/sql\n",
+                url.c_str(), customer.c_str(), url.c_str(), invoice.c_str(), code.c_str(), url.c_str(), url.c_str(), url.c_str());
     std::fflush(stdout);
     stop.wait();
     std::fprintf(stderr, "stopping: draining every sink\n");
