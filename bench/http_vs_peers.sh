@@ -33,10 +33,11 @@ http {
 }
 CONF
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
-# shopflow serve, fsync durability (and a second one with async durability for comparison).
+# shopflow serve, fsync durability (and a second one with async durability for comparison); the
+# cost of access control is measured on its own by bench/auth_overhead.sh.
 sp=$(free_port); ap=$(free_port)
-"$bin" serve --data "$work/sf" --listen "127.0.0.1:$sp" --durability fsync >"$work/serve.out" 2>"$work/serve.err" & pids+=($!)
-"$bin" serve --data "$work/sa" --listen "127.0.0.1:$ap" --durability async >"$work/serve_a.out" 2>"$work/serve_a.err" & pids+=($!)
+"$bin" serve --data "$work/sf" --listen "127.0.0.1:$sp" --durability fsync --insecure-no-auth >"$work/serve.out" 2>"$work/serve.err" & pids+=($!)
+"$bin" serve --data "$work/sa" --listen "127.0.0.1:$ap" --durability async --insecure-no-auth >"$work/serve_a.out" 2>"$work/serve_a.err" & pids+=($!)
 # redis (no persistence: it is the peer buffer, not a durable log).
 rp=$(free_port)
 redis-server --port "$rp" --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 & pids+=($!)
