@@ -29,21 +29,8 @@ int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-struct Credentials {
-  std::string id, secret;
-};
 
-Credentials add_client(const fs::path& data, const std::string& name, const std::string& scopes) {
-  RunResult r = run_shopflow("clients add " + name + " --scopes " + scopes + " --json --data " + data.string());
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto field = [&](const std::string& key) {
-    size_t at = r.out.find("\"" + key + "\": \"") + key.size() + 5;
-    return r.out.substr(at, r.out.find('"', at) - at);
-  };
-  return {field("client_id"), field("client_secret")};
-}
-
-std::string token_for(HttpClient& client, const Credentials& c, const std::string& scope = "") {
+std::string token_for(HttpClient& client, const ClientCredentials& c, const std::string& scope = "") {
   HttpResult r = client.request("POST", "/oauth2/token",
                                 "grant_type=client_credentials&client_id=" + c.id + "&client_secret=" + c.secret +
                                     (scope.empty() ? "" : "&scope=" + scope),
@@ -77,8 +64,8 @@ std::string hs256_with(const std::string& secret, const std::string& claims) {
 TEST(Auth, TokensScopesAndEveryWayABadTokenIsRefused) {
   TempDir t;
   fs::path data = t.path / "d";
-  Credentials writer = add_client(data, "writer", "ingest,read");
-  Credentials reader = add_client(data, "reader", "read");
+  ClientCredentials writer = add_client(data, "writer", "ingest,read");
+  ClientCredentials reader = add_client(data, "reader", "read");
   ServeProcess serve(data, "", 0, true);
   HttpClient client("127.0.0.1", serve.port());
 
@@ -145,7 +132,7 @@ TEST(Auth, TokensScopesAndEveryWayABadTokenIsRefused) {
 TEST(Auth, HttpBasicClientAuthentication) {
   TempDir t;
   fs::path data = t.path / "d";
-  Credentials c = add_client(data, "basic", "read");
+  ClientCredentials c = add_client(data, "basic", "read");
   ServeProcess serve(data, "", 0, true);
   // curl builds the standard-base64 Basic header, as any OAuth2 client library would.
   std::string cmd = "curl -s -u '" + c.id + ":" + c.secret + "' -d grant_type=client_credentials " + serve.url() + "/oauth2/token > " +
@@ -159,7 +146,7 @@ TEST(Auth, HttpBasicClientAuthentication) {
 TEST(Auth, Es256IssuerWhenAskedAtFirstStart) {
   TempDir t;
   fs::path data = t.path / "d";
-  Credentials c = add_client(data, "es", "read");
+  ClientCredentials c = add_client(data, "es", "read");
   ServeProcess serve(data, "--signing-alg ES256", 0, true);
   HttpClient client("127.0.0.1", serve.port());
   EXPECT_NE(client.request("GET", "/.well-known/jwks.json").body.find("\"alg\":\"ES256\""), std::string::npos);
@@ -231,7 +218,7 @@ TEST(Auth, TlsRoundTripWithPythonRequests) {
   std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
                      key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(make.c_str()), 0);
-  Credentials c = add_client(data, "tls", "ingest,read");
+  ClientCredentials c = add_client(data, "tls", "ingest,read");
   ServeProcess serve(data, "--tls-cert " + cert + " --tls-key " + key, 0, true);
   ASSERT_EQ(serve.url().rfind("https://", 0), 0u) << serve.url();
   std::string script = R"PY(
@@ -266,7 +253,7 @@ print("ok")
 TEST(Auth, SendGetsItsTokensWithClientCredentials) {
   TempDir t;
   fs::path data = t.path / "d";
-  Credentials c = add_client(data, "sender", "ingest");
+  ClientCredentials c = add_client(data, "sender", "ingest");
   ServeProcess serve(data, "", 0, true);
   RunResult bad = run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --client-id " + c.id + " --client-secret wrong");
   EXPECT_NE(bad.exit_code, 0);
@@ -281,7 +268,7 @@ TEST(Auth, SendGetsItsTokensWithClientCredentials) {
 TEST(Auth, RateLimitsAndSlowClients) {
   TempDir t;
   fs::path data = t.path / "d";
-  Credentials c = add_client(data, "limited", "read");
+  ClientCredentials c = add_client(data, "limited", "read");
   ServeProcess serve(data, "--rate-limit 5 --rate-burst 5 --request-timeout 2", 0, true);
   HttpClient client("127.0.0.1", serve.port());
   std::string token = token_for(client, c);
@@ -330,9 +317,9 @@ TEST(Auth, RateLimitsAndSlowClients) {
 TEST(Sql, OverHttpWithScopesLimitsAndFormats) {
   TempDir t;
   fs::path data = t.path / "d";
-  Credentials analyst = add_client(data, "analyst", "ingest,sql");
-  Credentials admin = add_client(data, "root", "sql,admin");
-  Credentials reader = add_client(data, "reader", "read");
+  ClientCredentials analyst = add_client(data, "analyst", "ingest,sql");
+  ClientCredentials admin = add_client(data, "root", "sql,admin");
+  ClientCredentials reader = add_client(data, "reader", "read");
   ServeProcess serve(data, "", 0, true);
   HttpClient client("127.0.0.1", serve.port());
   std::string a = "Bearer " + token_for(client, analyst), root = "Bearer " + token_for(client, admin);

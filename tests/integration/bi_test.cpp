@@ -10,19 +10,6 @@ using namespace shopflow::test;
 namespace fs = std::filesystem;
 
 namespace {
-struct Credentials {
-  std::string id, secret;
-};
-
-Credentials add_client(const fs::path& data, const std::string& name, const std::string& scopes) {
-  RunResult r = run_shopflow("clients add " + name + " --scopes " + scopes + " --json --data " + data.string());
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto field = [&](const std::string& key) {
-    size_t at = r.out.find("\"" + key + "\": \"") + key.size() + 5;
-    return r.out.substr(at, r.out.find('"', at) - at);
-  };
-  return {field("client_id"), field("client_secret")};
-}
 
 struct Shell {
   int code;
@@ -39,11 +26,11 @@ TEST(Pgwire, PsqlPsycopgAndOdbcGetTheReferenceFigures) {
   TempDir t;
   fs::path data = t.path / "d";
   ASSERT_EQ(run_shopflow("batch " + reference_csv() + " --data " + data.string()).exit_code, 0);
-  Credentials analyst = add_client(data, "analyst", "sql");
-  Credentials reader = add_client(data, "reader", "read");
+  ClientCredentials analyst = add_client(data, "analyst", "sql");
+  ClientCredentials reader = add_client(data, "reader", "read");
   uint16_t pg = free_port();
   ServeProcess serve(data, "--pg-listen 127.0.0.1:" + std::to_string(pg), 0, true);
-  auto psql = [&](const Credentials& c, const std::string& args) {
+  auto psql = [&](const ClientCredentials& c, const std::string& args) {
     return shell(t.path, "PGPASSWORD='" + c.secret + "' PGCONNECT_TIMEOUT=10 psql -X -A -t \"host=127.0.0.1 port=" + std::to_string(pg) +
                              " dbname=shopflow user=" + c.id + "\" " + args);
   };
@@ -167,7 +154,7 @@ TEST(Pgwire, TlsWhenTheServerHasACertificate) {
   ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
                          key + " -out " + cert + " >/dev/null 2>&1").c_str()),
             0);
-  Credentials analyst = add_client(data, "analyst", "sql");
+  ClientCredentials analyst = add_client(data, "analyst", "sql");
   uint16_t pg = free_port();
   ServeProcess serve(data, "--pg-listen 127.0.0.1:" + std::to_string(pg) + " --tls-cert " + cert + " --tls-key " + key, 0, true);
   auto psql = [&](const std::string& sslmode) {
@@ -186,7 +173,7 @@ TEST(Dashboard, SignInChartsAndConsoleInHeadlessChromium) {
   TempDir t;
   fs::path data = t.path / "d";
   ASSERT_EQ(run_shopflow("batch " + reference_csv() + " --data " + data.string()).exit_code, 0);
-  Credentials analyst = add_client(data, "analyst", "read,sql");
+  ClientCredentials analyst = add_client(data, "analyst", "read,sql");
   ServeProcess serve(data, "", 0, true);
   // The screenshot stays in the test's output folder: build/Testing/dashboard/dashboard.png.
   fs::path out = fs::path(SHOPFLOW_BUILD_DIR) / "Testing" / "dashboard";

@@ -141,6 +141,16 @@ int ServeProcess::stop(int signal) {
 
 std::string ServeProcess::log() const { return read_file(err_); }
 
+ClientCredentials add_client(const fs::path& data, const std::string& name, const std::string& scopes) {
+  RunResult r = run_shopflow("clients add " + name + " --scopes " + scopes + " --json --data " + data.string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto field = [&](const std::string& key) {
+    size_t at = r.out.find("\"" + key + "\": \"") + key.size() + 5;
+    return r.out.substr(at, r.out.find('"', at) - at);
+  };
+  return {field("client_id"), field("client_secret")};
+}
+
 std::string reference_csv() { return std::string(SHOPFLOW_SHARED_DATA) + "/online_retail_2010-12.csv"; }
 
 } // namespace shopflow::test

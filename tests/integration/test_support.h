@@ -22,6 +22,12 @@ RunResult run_shopflow(const std::string& args);
 
 std::string reference_csv(); // ../shared/data/online_retail_2010-12.csv
 
+// `shopflow clients add NAME --scopes SCOPES --json` on a data dir: the new client's id and secret.
+struct ClientCredentials {
+  std::string id, secret;
+};
+ClientCredentials add_client(const std::filesystem::path& data, const std::string& name, const std::string& scopes);
+
 // Checks, with gtest expectations, that the closed data dir's warehouse and lake hold exactly the
 // reference file's rows (CONTRACT.md's counts and revenue, every line once).
 void expect_reference_warehouse_and_lake(const std::filesystem::path& data);
