@@ -294,7 +294,7 @@ TEST(Auth, RateLimitsAndSlowClients) {
   std::string slow = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
   auto started = std::chrono::steady_clock::now();
   bool closed = false;
-  for (size_t i = 0; i < 60 && !closed; ++i) {
+  for (size_t i = 0; i < 100 && !closed; ++i) {
     if (::send(fd, slow.data() + (i % slow.size()), 1, MSG_NOSIGNAL) != 1) closed = true;
     HttpClient other("127.0.0.1", serve.port());
     EXPECT_EQ(other.request("GET", "/healthz").status, 200u);
@@ -310,7 +310,7 @@ TEST(Auth, RateLimitsAndSlowClients) {
   }
   ::close(fd);
   EXPECT_TRUE(closed);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8)); // 2 s, with room for a loaded machine
   EXPECT_EQ(serve.stop(), 0);
 }
 
