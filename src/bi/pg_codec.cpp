@@ -153,7 +153,7 @@ std::string decode_binary(std::string_view v, int32_t oid) {
       fracs = all.substr(static_cast<size_t>(point));
     }
     ints.erase(0, std::min(ints.find_first_not_of('0'), ints.size() - 1));
-    if (ints.empty()) ints = "0";
+    if (ints.empty()) ints.push_back('0');
     fracs.resize(static_cast<size_t>(dscale), '0');
     std::string text = sign == 0x4000 ? "-" : "";
     text += ints;
