@@ -73,13 +73,18 @@ TEST(Auth, TokensScopesAndEveryWayABadTokenIsRefused) {
   for (auto [method, target] : std::vector<std::pair<std::string, std::string>>{
            {"POST", "/v1/records"}, {"GET", "/v1/invoices/536365"}, {"GET", "/v1/invoices/536365/items/85123A"},
            {"GET", "/v1/customers/17850"}, {"POST", "/v1/compat/transactions"}, {"GET", "/v1/compat/transactions?InvoiceNo=1&StockCode=2"},
-           {"POST", "/v1/admin/batch"}, {"POST", "/v1/sql"}, {"GET", "/no/such/route"}}) {
+           {"POST", "/v1/admin/batch"}, {"POST", "/v1/sql"}, {"GET", "/v1/dashboard"}, {"GET", "/no/such/route"}}) {
     HttpResult r = client.request(method, target, method == "POST" ? kRecord : "");
     EXPECT_EQ(r.status, 401u) << method << " " << target << ": " << r.body;
     EXPECT_EQ(r.headers["www-authenticate"], "Bearer realm=\"shopflow\"") << target;
   }
   EXPECT_EQ(client.request("GET", "/healthz").status, 200u);
   EXPECT_EQ(client.request("GET", "/metrics").status, 200u);
+  // The dashboard's files are public (its data is not); nothing but them is served that way.
+  EXPECT_EQ(client.request("GET", "/").status, 200u);
+  EXPECT_EQ(client.request("GET", "/web/app.js").status, 200u);
+  EXPECT_EQ(client.request("GET", "/web/..%2fauth%2fclients.json").status, 404u);
+  EXPECT_EQ(client.request("GET", "/web/.hidden").status, 404u);
   HttpResult jwks = client.request("GET", "/.well-known/jwks.json");
   EXPECT_NE(jwks.body.find("\"alg\":\"RS256\""), std::string::npos) << jwks.body;
   EXPECT_NE(client.request("GET", "/.well-known/openid-configuration").body.find("/oauth2/token"), std::string::npos);
