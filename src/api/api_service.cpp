@@ -193,7 +193,7 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
     else get_customer(percent_decode(path.substr(14)), query, res);
   } else if (path == "/" || path.rfind("/web/", 0) == 0) {
     route = "web";
-    if (method == http::verb::get || method == http::verb::head) static_file(path == "/" ? "/web/index.html" : path, res);
+    if (method == http::verb::get) static_file(path == "/" ? "/web/index.html" : path, res);
     else not_allowed("GET");
   } else if (path == "/v1/dashboard") {
     route = "dashboard";
