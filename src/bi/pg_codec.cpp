@@ -33,6 +33,8 @@ int16_t format_of(const std::vector<int16_t>& formats, size_t i) {
 
 namespace {
 
+constexpr int64_t kPgEpochUs = 946684800LL * 1'000'000; // 2000-01-01 in unix microseconds
+
 template <class T> std::string big_endian(T v) {
   std::string out(sizeof v, '\0');
   for (size_t i = 0; i < sizeof v; ++i) out[i] = static_cast<char>((static_cast<uint64_t>(v) >> (8 * (sizeof v - 1 - i))) & 0xff);
@@ -66,7 +68,6 @@ std::string numeric_binary(std::string_view text) {
 } // namespace
 
 std::string encode_value(const std::string& text, int32_t oid, bool binary) {
-  constexpr int64_t kPgEpochUs = 946684800LL * 1'000'000; // 2000-01-01 in unix microseconds
   if (oid == 16) return binary ? std::string(1, text == "true" ? '\1' : '\0') : std::string(text == "true" ? "t" : "f");
   if (!binary) return text;
   switch (oid) {
@@ -102,6 +103,13 @@ std::string encode_value(const std::string& text, int32_t oid, bool binary) {
 }
 
 std::string decode_binary(std::string_view v, int32_t oid) {
+  // Microseconds since 2000-01-01 as unix microseconds, if within years 1 to 9999.
+  auto in_year_range = [&](int64_t since_2000_us) {
+    constexpr int64_t kMin = -62135596800LL * 1'000'000, kMax = 253402300799LL * 1'000'000;
+    if (since_2000_us < kMin - kPgEpochUs || since_2000_us > kMax - kPgEpochUs)
+      throw DuckError("binary date/timestamp parameter out of range (years 1 to 9999)");
+    return since_2000_us + kPgEpochUs;
+  };
   auto be = [&](size_t at, size_t n) {
     uint64_t x = 0;
     for (size_t i = 0; i < n; ++i) x = (x << 8) | static_cast<unsigned char>(v[at + i]);
@@ -110,7 +118,6 @@ std::string decode_binary(std::string_view v, int32_t oid) {
   auto need = [&](size_t n) {
     if (v.size() != n) throw DuckError("binary parameter of type OID " + std::to_string(oid) + " has " + std::to_string(v.size()) + " bytes");
   };
-  constexpr int64_t kPgEpochUs = 946684800LL * 1'000'000;
   switch (oid) {
   case 16: need(1); return v[0] ? "true" : "false";
   case 21: need(2); return std::to_string(static_cast<int16_t>(be(0, 2)));
@@ -163,8 +170,16 @@ std::string decode_binary(std::string_view v, int32_t oid) {
     }
     return text;
   }
-  case 1082: need(4); return format_timestamp(kPgEpochUs + static_cast<int64_t>(static_cast<int32_t>(be(0, 4))) * 86'400'000'000LL).substr(0, 10);
-  case 1114: case 1184: need(8); return format_timestamp(kPgEpochUs + static_cast<int64_t>(be(0, 8)));
+  case 1082: {
+    need(4);
+    int64_t days = static_cast<int32_t>(be(0, 4));
+    if (days < -800'000 || days > 3'000'000) throw DuckError("binary date parameter out of range (years 1 to 9999)");
+    return format_timestamp(in_year_range(days * 86'400'000'000LL)).substr(0, 10);
+  }
+  case 1114: case 1184: {
+    need(8);
+    return format_timestamp(in_year_range(static_cast<int64_t>(be(0, 8))));
+  }
   case 25: case 1043: case 0: return std::string(v);
   default: throw DuckError("binary parameters of type OID " + std::to_string(oid) + " are not supported; send them as text");
   }
