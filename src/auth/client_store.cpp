@@ -143,7 +143,8 @@ NewClient ClientStore::add(const std::string& name, ScopeSet scopes) {
   made.client.client_id = "sf_" + random_text(12);
   made.client.scopes = scopes;
   made.client.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  made.secret = random_text(32);
+  do made.secret = random_text(32);
+  while (made.secret[0] == '-'); // never taken for an option on a command line
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(hash, made.secret.data(), made.secret.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                         crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)

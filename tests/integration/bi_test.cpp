@@ -138,10 +138,12 @@ print("ok")
 
   // psqlODBC through unixODBC's isql (what Power BI and Tableau use on Windows).
   write_file(t.path / "odbcinst.ini", "[PostgreSQL Unicode]\nDriver = /usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so\n");
+  // The credentials go in the DSN: a secret may begin with '-', which isql would take for an option.
   write_file(t.path / "odbc.ini", "[shopflow]\nDriver = PostgreSQL Unicode\nServername = 127.0.0.1\nPort = " + std::to_string(pg) +
-                                      "\nDatabase = shopflow\nSSLmode = disable\n");
+                                      "\nDatabase = shopflow\nSSLmode = disable\nUsername = " + analyst.id +
+                                      "\nPassword = " + analyst.secret + "\n");
   Shell odbc = shell(t.path, "echo 'SELECT count(*), sum(amount) FROM transactions' | ODBCSYSINI=" + t.path.string() + " ODBCINI=" +
-                                 (t.path / "odbc.ini").string() + " isql -b -d, shopflow " + analyst.id + " " + analyst.secret);
+                                 (t.path / "odbc.ini").string() + " isql -v -b -d, shopflow");
   EXPECT_EQ(odbc.code, 0) << odbc.out;
   EXPECT_NE(odbc.out.find("41480,823746.140"), std::string::npos) << odbc.out;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
