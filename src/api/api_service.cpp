@@ -30,13 +30,8 @@ namespace shopflow {
 
 namespace {
 
-std::string json_str(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
 
-std::string error_json(std::string_view message) { return "{\"error\":" + json_str(message) + "}"; }
+std::string error_json(std::string_view message) { return "{\"error\":" + json_string(message) + "}"; }
 
 // Decimal text without trailing zeros: 2550 -> "2.55", 6000 -> "6".
 std::string plain_decimal(int64_t milli) {
@@ -49,9 +44,9 @@ std::string plain_decimal(int64_t milli) {
 std::string line_json(const InvoiceLine& l) {
   return fmt::format("{{\"stock_code\":{},\"description\":{},\"quantity\":{},\"invoice_date\":\"{}\",\"unit_price\":{},"
                      "\"amount\":{},\"customer_id\":{},\"country\":{},\"line_type\":\"{}\",\"source\":{}}}",
-                     json_str(l.stock_code), l.description ? json_str(*l.description) : "null", l.quantity,
+                     json_string(l.stock_code), l.description ? json_string(*l.description) : "null", l.quantity,
                      format_timestamp(l.invoice_date_us), plain_decimal(l.unit_price_milli), plain_decimal(l.amount_milli),
-                     json_str(l.customer_id), json_str(l.country), line_type_name(l.line_type), json_str(l.source));
+                     json_string(l.customer_id), json_string(l.country), line_type_name(l.line_type), json_string(l.source));
 }
 
 // The seed's DynamoDB-typed item for an (InvoiceNo, StockCode): the first line's fields, the
@@ -64,10 +59,10 @@ std::string dynamodb_item(const std::vector<InvoiceLine>& lines) {
     return fmt::format("\"InvoiceNo\":{{\"S\":{}}},\"StockCode\":{{\"S\":{}}},\"Description\":{},\"Quantity\":{{\"N\":\"{}\"}},"
                        "\"InvoiceDate\":{{\"S\":\"{}\"}},\"UnitPrice\":{{\"N\":\"{}\"}},\"CustomerID\":{{\"S\":{}}},"
                        "\"Country\":{{\"S\":{}}}",
-                       json_str(l.invoice_no), json_str(l.stock_code),
-                       l.description ? "{\"S\":" + json_str(*l.description) + "}" : std::string("{\"NULL\":true}"), qty,
-                       format_timestamp(l.invoice_date_us), plain_decimal(l.unit_price_milli), json_str(l.customer_id),
-                       json_str(l.country));
+                       json_string(l.invoice_no), json_string(l.stock_code),
+                       l.description ? "{\"S\":" + json_string(*l.description) + "}" : std::string("{\"NULL\":true}"), qty,
+                       format_timestamp(l.invoice_date_us), plain_decimal(l.unit_price_milli), json_string(l.customer_id),
+                       json_string(l.country));
   };
   std::string out = "{" + item(f, quantity) + ",\"Lines\":{\"L\":[";
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -273,7 +268,7 @@ void ApiService::post_records(const HttpRequest& req, Respond respond) {
     if (r.reason != RejectReason::Malformed) continue;
     if (++malformed_count <= 1000)
       malformed += fmt::format("{}{{\"index\":{},\"reason\":\"malformed\",\"detail\":{}}}", malformed_count > 1 ? "," : "", i,
-                               json_str(r.detail));
+                               json_string(r.detail));
   }
   std::string format(body->format());
   ingest(*body, req.body().size(), key, respond,
@@ -311,14 +306,14 @@ void ApiService::get_invoice(const std::string& invoice, const std::string* stoc
     json_response(res, 200,
                   fmt::format("{{\"invoice_no\":{},\"stock_code\":{},\"description\":{},\"quantity\":{},\"amount\":{},"
                               "\"line_count\":{},\"lines\":[{}]}}",
-                              json_str(invoice), json_str(*stock_code), f.description ? json_str(*f.description) : "null",
+                              json_string(invoice), json_string(*stock_code), f.description ? json_string(*f.description) : "null",
                               quantity, plain_decimal(amount), lines.size(), items));
   } else {
     const InvoiceLine& f = lines.front();
     json_response(res, 200,
                   fmt::format("{{\"invoice_no\":{},\"customer_id\":{},\"country\":{},\"invoice_date\":\"{}\",\"cancelled\":{},"
                               "\"line_count\":{},\"quantity\":{},\"amount\":{},\"lines\":[{}]}}",
-                              json_str(invoice), json_str(f.customer_id), json_str(f.country), format_timestamp(f.invoice_date_us),
+                              json_string(invoice), json_string(f.customer_id), json_string(f.country), format_timestamp(f.invoice_date_us),
                               (invoice[0] == 'C' || invoice[0] == 'c') ? "true" : "false", lines.size(), quantity,
                               plain_decimal(amount), items));
   }
@@ -356,12 +351,12 @@ void ApiService::get_customer(const std::string& customer, const std::string& qu
   for (size_t i = begin; i < invoices.size() && i < begin + static_cast<size_t>(size); ++i) {
     auto& s = invoices[i];
     items += fmt::format("{}{{\"invoice_no\":{},\"invoice_date\":\"{}\",\"country\":{},\"lines\":{},\"quantity\":{},\"amount\":{}}}",
-                         items.empty() ? "" : ",", json_str(s.invoice_no), format_timestamp(s.invoice_date_us),
-                         json_str(s.country), s.lines, s.quantity, plain_decimal(s.amount_milli));
+                         items.empty() ? "" : ",", json_string(s.invoice_no), format_timestamp(s.invoice_date_us),
+                         json_string(s.country), s.lines, s.quantity, plain_decimal(s.amount_milli));
   }
   json_response(res, 200,
                 fmt::format("{{\"customer_id\":{},\"invoice_count\":{},\"amount\":{},\"page\":{},\"page_size\":{},\"invoices\":[{}]}}",
-                            json_str(customer), invoices.size(), plain_decimal(total_amount), page, size, items));
+                            json_string(customer), invoices.size(), plain_decimal(total_amount), page, size, items));
 }
 
 void ApiService::compat_post(const HttpRequest& req, Respond respond) {
@@ -371,10 +366,10 @@ void ApiService::compat_post(const HttpRequest& req, Respond respond) {
     body = std::make_unique<RecordBody>(req.body(), "application/json", 1);
   } catch (const BodyError& e) {
     HttpResponse res;
-    json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_str(e.what())));
+    json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_string(e.what())));
     return respond(std::move(res));
   }
-  ingest(*body, req.body().size(), "", respond, [respond, echo = json_str(req.body())](const IngestOutcome&) {
+  ingest(*body, req.body().size(), "", respond, [respond, echo = json_string(req.body())](const IngestOutcome&) {
     HttpResponse res;
     json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", echo));
     respond(std::move(res));
@@ -389,10 +384,10 @@ void ApiService::compat_get(const std::string& query, HttpResponse& res) {
   }
   auto lines = dir_.tables().invoice_lines(invoice, &code);
   if (lines.empty()) {
-    json_response(res, 404, fmt::format("{{\"statusCode\":404,\"body\":{}}}", json_str("no item " + code + " in invoice " + invoice)));
+    json_response(res, 404, fmt::format("{{\"statusCode\":404,\"body\":{}}}", json_string("no item " + code + " in invoice " + invoice)));
     return;
   }
-  json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_str(dynamodb_item(lines))));
+  json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_string(dynamodb_item(lines))));
 }
 
 // `shopflow batch` handing its job to this server: {"files": ["/abs/path", ...], "force": false}.
@@ -416,12 +411,12 @@ void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
   for (auto f : files) {
     std::string_view file;
     if (f.get_string().get(file)) continue;
-    std::string entry = "{\"file\":" + json_str(file);
+    std::string entry = "{\"file\":" + json_string(file);
     try {
       FileSummary s = importer.import_file(std::string(file), options);
-      entry += ",\"ok\":true,\"text\":" + json_str(s.to_text()) + ",\"json\":" + s.to_json() + "}";
+      entry += ",\"ok\":true,\"text\":" + json_string(s.to_text()) + ",\"json\":" + s.to_json() + "}";
     } catch (const std::exception& e) {
-      entry += ",\"ok\":false,\"error\":" + json_str(e.what()) + "}";
+      entry += ",\"ok\":false,\"error\":" + json_string(e.what()) + "}";
     }
     results += (results.empty() ? "" : ",") + entry;
   }
@@ -483,7 +478,7 @@ void ApiService::dashboard_data(HttpResponse& res) {
     SqlAnswer answer = sql_->run(request);
     if (answer.status != 200) return json_response(res, 500, error_json(std::string(q.name) + ": " + answer.body));
     if (out.size() > 1) out += ',';
-    out += json_str(q.name) + ":" + answer.body;
+    out += json_string(q.name) + ":" + answer.body;
   }
   res.set(http::field::cache_control, "no-store");
   json_response(res, 200, out + "}");
@@ -561,7 +556,7 @@ void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool
 void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
   auto oauth_error = [&](unsigned status, const char* code, const std::string& description) {
     if (status == 401) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
-    json_response(res, status, "{\"error\":\"" + std::string(code) + "\",\"error_description\":" + json_str(description) + "}");
+    json_response(res, status, "{\"error\":\"" + std::string(code) + "\",\"error_description\":" + json_string(description) + "}");
   };
   const std::string& form = req.body();
   if (query_param(form, "grant_type") != "client_credentials")
@@ -602,8 +597,8 @@ void ApiService::openid_configuration(const HttpRequest& req, HttpResponse& res)
   if (auto it = req.find(http::field::host); it != req.end()) host = std::string(it->value().data(), it->value().size());
   std::string base = (options_.tls ? "https://" : "http://") + host;
   json_response(res, 200,
-                "{\"issuer\":" + json_str(access_->issuer().issuer()) + ",\"jwks_uri\":" + json_str(base + "/.well-known/jwks.json") +
-                    ",\"token_endpoint\":" + json_str(base + "/oauth2/token") +
+                "{\"issuer\":" + json_string(access_->issuer().issuer()) + ",\"jwks_uri\":" + json_string(base + "/.well-known/jwks.json") +
+                    ",\"token_endpoint\":" + json_string(base + "/oauth2/token") +
                     ",\"grant_types_supported\":[\"client_credentials\"],\"token_endpoint_auth_methods_supported\":"
                     "[\"client_secret_basic\",\"client_secret_post\"],\"scopes_supported\":[\"ingest\",\"read\",\"sql\",\"admin\"],"
                     "\"id_token_signing_alg_values_supported\":[\"" + std::string(jws_alg_name(access_->issuer().key().alg())) + "\"]}");

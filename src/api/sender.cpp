@@ -106,12 +106,10 @@ std::string SendSummary::to_text() const {
 }
 
 std::string SendSummary::to_json() const {
-  std::string err;
-  append_json_string(err, first_error);
   return fmt::format("{{\"rows\":{},\"acked\":{},\"failed\":{},\"requests\":{},\"retries\":{},\"replayed\":{},\"seconds\":{:.3f},"
                      "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"first_error\":{}}}",
                      rows, acked, failed, requests, retries, replayed, seconds, seconds > 0 ? acked / seconds : 0.0, p50_ms,
-                     p99_ms, err);
+                     p99_ms, json_string(first_error));
 }
 
 TokenSource::TokenSource(std::string host, uint16_t port, const SendOptions& o, bool tls)

@@ -14,14 +14,6 @@
 
 namespace shopflow {
 
-namespace {
-std::string json_str(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
-} // namespace
-
 void add_clients_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("clients", "Manage the OAuth2 clients that may call `serve`");
   cmd->require_subcommand(1);
@@ -45,8 +37,8 @@ void add_clients_command(CLI::App& app, int& exit_code) {
     }
     NewClient made = ClientStore(args->data).add(args->name, scopes);
     if (args->json)
-      std::printf("{\"client_id\": %s, \"client_secret\": %s, \"scopes\": \"%s\"}\n", json_str(made.client.client_id).c_str(),
-                  json_str(made.secret).c_str(), scope_names(scopes).c_str());
+      std::printf("{\"client_id\": %s, \"client_secret\": %s, \"scopes\": \"%s\"}\n", json_string(made.client.client_id).c_str(),
+                  json_string(made.secret).c_str(), scope_names(scopes).c_str());
     else
       std::printf("client %s added with scopes: %s\n  client_id:     %s\n  client_secret: %s\n"
                   "The secret is shown only now; shopflow keeps only its Argon2id hash.\n",
@@ -66,8 +58,8 @@ void add_clients_command(CLI::App& app, int& exit_code) {
       std::time_t t = c.created_at;
       std::strftime(created, sizeof created, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
       if (args->json)
-        out += fmt::format("{}{{\"name\":{},\"client_id\":{},\"scopes\":\"{}\",\"created_at\":{}}}", i ? "," : "", json_str(c.name),
-                           json_str(c.client_id), scope_names(c.scopes), c.created_at);
+        out += fmt::format("{}{{\"name\":{},\"client_id\":{},\"scopes\":\"{}\",\"created_at\":{}}}", i ? "," : "", json_string(c.name),
+                           json_string(c.client_id), scope_names(c.scopes), c.created_at);
       else
         out += fmt::format("{:<24} {:<20} {:<26} {}\n", c.name, c.client_id, scope_names(c.scopes), created);
     }

@@ -26,5 +26,7 @@ private:
 
 // Appends `s` as a JSON string literal (quotes included), escaping per RFC 8259.
 void append_json_string(std::string& out, std::string_view s);
+// The same, as a new string.
+std::string json_string(std::string_view s);
 
 } // namespace shopflow

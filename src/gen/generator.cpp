@@ -105,12 +105,6 @@ std::string price_text(int64_t milli) {
   return s;
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
-
 void append_uint(std::string& out, uint64_t v) {
   char buf[24];
   int n = 0;
@@ -186,10 +180,10 @@ private:
       if (!codes.insert(code).second || !descs.insert(desc).second) continue;
       int64_t price = kPriceCents[rng_.below(kPriceCents.size())] * 10;
       if (rng_.chance(0.1)) price *= 3;
-      products_.push_back({code, csv_field(desc), json_escape(desc), price, price_text(price)});
+      products_.push_back({code, csv_field(desc), json_string(desc), price, price_text(price)});
     }
     for (auto& np : kNonProducts) {
-      non_products_.push_back({np.code, csv_field(np.description), json_escape(np.description), np.price_milli, price_text(np.price_milli)});
+      non_products_.push_back({np.code, csv_field(np.description), json_string(np.description), np.price_milli, price_text(np.price_milli)});
       non_product_weight_total_ += np.weight;
     }
     no_desc_csv_ = "";
@@ -212,7 +206,7 @@ private:
     country_json_.push_back("\"United Kingdom\"");
     for (auto* c : kOtherCountries) {
       country_csv_.push_back(csv_field(c));
-      country_json_.push_back(json_escape(c));
+      country_json_.push_back(json_string(c));
     }
   }
 
@@ -320,7 +314,7 @@ private:
     std::string inv = "A";
     append_uint(inv, number);
     static const std::string kDesc = "Adjust bad debt";
-    std::string csv = kDesc, json = json_escape(kDesc);
+    std::string csv = kDesc, json = json_string(kDesc);
     std::string price = price_text(1000 + rng_.below(20000) * 1000 / 3);
     Line line{"B", csv, json, price, 1, false};
     write_line(inv, line, nullptr, 0);

@@ -18,10 +18,7 @@ namespace shopflow {
 namespace {
 
 SqlAnswer error_answer(unsigned status, const std::string& message) {
-  std::string body = "{\"error\":";
-  append_json_string(body, message);
-  body += "}";
-  return {status, "application/json", body};
+  return {status, "application/json", "{\"error\":" + json_string(message) + "}"};
 }
 
 // Interrupts the connection's query if it is still running after `timeout_ms`.
