@@ -2,10 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -23,6 +20,7 @@
 #include "pipeline/ingest.h"
 #include "query/report.h"
 #include "util/clock.h"
+#include "util/read_file.h"
 
 namespace http = boost::beast::http;
 
@@ -489,18 +487,16 @@ void ApiService::static_file(const std::string& path, HttpResponse& res) {
   std::string name = path.substr(5);
   bool plain = !name.empty() && name[0] != '.' &&
                std::all_of(name.begin(), name.end(), [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; });
-  std::ifstream in(std::filesystem::path(options_.web_root) / name, std::ios::binary);
-  if (options_.web_root.empty() || !plain || !in) return json_response(res, 404, error_json("no file " + path));
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  auto ends = [&](const char* ext) { return name.size() >= strlen(ext) && name.compare(name.size() - strlen(ext), strlen(ext), ext) == 0; };
+  std::optional<std::string> bytes;
+  if (!options_.web_root.empty() && plain) bytes = read_file(std::filesystem::path(options_.web_root) / name);
+  if (!bytes) return json_response(res, 404, error_json("no file " + path));
   res.result(200);
-  res.set(http::field::content_type, ends(".html") ? "text/html; charset=utf-8"
-                                     : ends(".js") ? "text/javascript; charset=utf-8"
-                                     : ends(".css") ? "text/css; charset=utf-8"
-                                                    : "application/octet-stream");
+  res.set(http::field::content_type, name.ends_with(".html") ? "text/html; charset=utf-8"
+                                     : name.ends_with(".js") ? "text/javascript; charset=utf-8"
+                                     : name.ends_with(".css") ? "text/css; charset=utf-8"
+                                                              : "application/octet-stream");
   res.set(http::field::cache_control, "no-cache");
-  res.body() = bytes.str();
+  res.body() = std::move(*bytes);
 }
 
 // The SQL is the body (any Content-Type but JSON), or {"sql", "max_rows", "timeout_ms"} as JSON;

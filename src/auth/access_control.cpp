@@ -1,7 +1,6 @@
 #include "auth/access_control.h"
 
-#include <fstream>
-#include <sstream>
+#include "util/read_file.h"
 
 namespace shopflow {
 
@@ -9,12 +8,10 @@ AccessControl::AccessControl(const std::filesystem::path& data_dir, AccessOption
     : options_(std::move(options)), issuer_(data_dir, options_.new_key_alg), clients_(data_dir), verifier_(kAudience, options_.clock_skew_s) {
   verifier_.trust({issuer_.issuer(), {{issuer_.kid(), issuer_.key()}}, true});
   for (const ExternalIssuer& e : options_.trusted) {
-    std::ifstream in(e.jwks_file, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read JWKS file " + e.jwks_file);
-    std::stringstream text;
-    text << in.rdbuf();
+    std::optional<std::string> text = read_file(e.jwks_file);
+    if (!text) throw std::runtime_error("cannot read JWKS file " + e.jwks_file);
     try {
-      verifier_.trust(trusted_issuer_from_jwks(e.issuer, text.str()));
+      verifier_.trust(trusted_issuer_from_jwks(e.issuer, *text));
     } catch (const std::exception& err) {
       throw std::runtime_error(e.jwks_file + ": " + err.what());
     }

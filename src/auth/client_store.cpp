@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <simdjson.h>
@@ -119,16 +117,7 @@ void ClientStore::save(const std::vector<Client>& clients) {
     out += i + 1 < clients.size() ? ",\n" : "\n";
   }
   out += "]}\n";
-  fs::path tmp = dir_ / "clients.json.tmp";
-  {
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot write " + tmp.string());
-    bool ok = ::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size()) && ::fdatasync(fd) == 0;
-    ::close(fd);
-    if (!ok) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, file_);
-  sync_folder(dir_);
+  replace_file_durably(file_, out, 0600);
 }
 
 NewClient ClientStore::add(const std::string& name, ScopeSet scopes) {

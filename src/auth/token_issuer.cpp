@@ -4,8 +4,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <sodium.h>
@@ -13,30 +11,14 @@
 #include "auth/base64url.h"
 #include "auth/jwt.h"
 #include "formats/json_record.h"
+#include "util/durable_file.h"
+#include "util/read_file.h"
 
 namespace fs = std::filesystem;
 
 namespace shopflow {
 
 namespace {
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_private(const fs::path& p, const std::string& text) {
-  fs::path tmp = p;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp.string());
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot write " + tmp.string());
-  fs::rename(tmp, p);
-}
 
 std::string random_id(size_t bytes) {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
@@ -52,14 +34,14 @@ JwsKey load_or_create(const fs::path& dir, JwsAlg alg, std::string& issuer) {
   if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + (dir / "issuer.lock").string());
   try {
     fs::path key_file = dir / "signing-key.pem", issuer_file = dir / "issuer";
-    if (!fs::exists(key_file)) write_private(key_file, JwsKey::generate(alg).private_pem());
-    if (!fs::exists(issuer_file)) write_private(issuer_file, "urn:shopflow:" + random_id(9) + "\n");
-    issuer = read_all(issuer_file);
+    if (!fs::exists(key_file)) replace_file_durably(key_file, JwsKey::generate(alg).private_pem(), 0600);
+    if (!fs::exists(issuer_file)) replace_file_durably(issuer_file, "urn:shopflow:" + random_id(9) + "\n", 0600);
+    issuer = read_file(issuer_file).value_or("");
     while (!issuer.empty() && (issuer.back() == '\n' || issuer.back() == '\r')) issuer.pop_back();
     if (issuer.empty()) throw std::runtime_error(issuer_file.string() + " is empty");
     JwsKey key = [&] {
       try {
-        return JwsKey::from_private_pem(read_all(key_file));
+        return JwsKey::from_private_pem(read_file(key_file).value_or(""));
       } catch (const std::exception& e) {
         throw std::runtime_error(key_file.string() + ": " + e.what());
       }

@@ -2,14 +2,13 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <unistd.h>
 
 #include "formats/json_record.h"
 #include "query/query_engine.h"
+#include "util/read_file.h"
 
 namespace fs = std::filesystem;
 
@@ -126,14 +125,13 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
         if (watchdog.fired()) return timed_out();
         throw;
       }
-      std::ifstream in(tmp, std::ios::binary);
-      std::stringstream bytes;
-      bytes << in.rdbuf();
+      std::optional<std::string> bytes = read_file(tmp);
       std::error_code ec;
       fs::remove(tmp, ec);
+      if (!bytes) throw std::runtime_error("cannot read the Parquet result " + tmp.string());
       size_t rows = static_cast<size_t>(copied.int64(0, 0));
       if (rows > request.max_rows) return too_many(rows);
-      return {200, "application/vnd.apache.parquet", bytes.str()};
+      return {200, "application/vnd.apache.parquet", std::move(*bytes)};
     }
     DuckResult r;
     try {

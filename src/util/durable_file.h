@@ -1,5 +1,6 @@
 // Making file system changes durable: a file's data (fdatasync) and a folder's entries (fsync of
-// the folder, after a create, rename or delete in it). Both throw std::runtime_error with the path.
+// the folder, after a create, rename or delete in it), and a small file replaced whole. All throw
+// std::runtime_error with the path.
 #pragma once
 
 #include <cerrno>
@@ -8,6 +9,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <sys/types.h>
 #include <unistd.h>
 
 namespace shopflow {
@@ -23,5 +26,20 @@ inline void sync_path(const std::filesystem::path& path, bool folder) {
 
 inline void sync_file(const std::filesystem::path& file) { sync_path(file, false); }
 inline void sync_folder(const std::filesystem::path& folder) { sync_path(folder, true); }
+
+// Replaces `path` with `text` so that a crash leaves the old content or the new: a temporary
+// file (created with `mode`) is written and synced, renamed over `path`, and the folder synced.
+inline void replace_file_durably(const std::filesystem::path& path, std::string_view text, mode_t mode = 0644) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(errno));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fdatasync(fd) == 0;
+  int err = errno;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write " + tmp.string() + ": " + std::strerror(err));
+  std::filesystem::rename(tmp, path);
+  sync_folder(path.parent_path());
+}
 
 } // namespace shopflow
