@@ -10,7 +10,7 @@
 #include <simdjson.h>
 #include <sodium.h>
 
-#include "auth/base64url.h"
+#include "auth/random.h"
 #include "auth/scram.h"
 #include "formats/json_record.h"
 #include "util/durable_file.h"
@@ -24,12 +24,6 @@ namespace {
 void init_sodium() {
   static const bool ok = sodium_init() >= 0;
   if (!ok) throw std::runtime_error("libsodium failed to initialise");
-}
-
-std::string random_text(size_t bytes) {
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  return base64url_encode(raw);
 }
 
 bool valid_name(const std::string& n) {

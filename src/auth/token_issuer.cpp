@@ -6,9 +6,8 @@
 
 #include <stdexcept>
 
-#include <sodium.h>
 
-#include "auth/base64url.h"
+#include "auth/random.h"
 #include "auth/jwt.h"
 #include "formats/json_record.h"
 #include "util/durable_file.h"
@@ -20,13 +19,6 @@ namespace shopflow {
 
 namespace {
 
-std::string random_id(size_t bytes) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  return base64url_encode(raw);
-}
-
 JwsKey load_or_create(const fs::path& dir, JwsAlg alg, std::string& issuer) {
   fs::create_directories(dir);
   // Two processes starting at once must agree on one key: the first creates it under a lock.
@@ -35,7 +27,7 @@ JwsKey load_or_create(const fs::path& dir, JwsAlg alg, std::string& issuer) {
   try {
     fs::path key_file = dir / "signing-key.pem", issuer_file = dir / "issuer";
     if (!fs::exists(key_file)) replace_file_durably(key_file, JwsKey::generate(alg).private_pem(), 0600);
-    if (!fs::exists(issuer_file)) replace_file_durably(issuer_file, "urn:shopflow:" + random_id(9) + "\n", 0600);
+    if (!fs::exists(issuer_file)) replace_file_durably(issuer_file, "urn:shopflow:" + random_text(9) + "\n", 0600);
     issuer = read_file(issuer_file).value_or("");
     while (!issuer.empty() && (issuer.back() == '\n' || issuer.back() == '\r')) issuer.pop_back();
     if (issuer.empty()) throw std::runtime_error(issuer_file.string() + " is empty");
@@ -70,7 +62,7 @@ TokenIssuer::Token TokenIssuer::mint(const std::string& client_id, ScopeSet scop
   claims += kAudience;
   claims += "\",\"scope\":\"" + scope_names(scopes) + "\"";
   claims += ",\"iat\":" + std::to_string(now_s) + ",\"nbf\":" + std::to_string(now_s) + ",\"exp\":" + std::to_string(now_s + ttl_s);
-  claims += ",\"jti\":\"" + random_id(12) + "\"}";
+  claims += ",\"jti\":\"" + random_text(12) + "\"}";
   return {sign_jwt(key_, kid_, claims), ttl_s, scopes};
 }
 
