@@ -1,9 +1,5 @@
 #include "auth/client_store.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <stdexcept>
 
@@ -14,6 +10,7 @@
 #include "auth/scram.h"
 #include "formats/json_record.h"
 #include "util/durable_file.h"
+#include "util/file_lock.h"
 
 namespace fs = std::filesystem;
 
@@ -32,19 +29,6 @@ bool valid_name(const std::string& n) {
     if (!(isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
   return true;
 }
-
-// An exclusive flock held while the file is rewritten.
-class WriterLock {
-public:
-  explicit WriterLock(const fs::path& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + path.string());
-  }
-  ~WriterLock() { ::close(fd_); }
-
-private:
-  int fd_ = -1;
-};
 
 } // namespace
 
@@ -117,7 +101,7 @@ void ClientStore::save(const std::vector<Client>& clients) {
 NewClient ClientStore::add(const std::string& name, ScopeSet scopes) {
   if (!valid_name(name)) throw std::invalid_argument("client name \"" + name + "\" must be 1 to 64 of A-Z a-z 0-9 . _ -");
   if (!scopes) throw std::invalid_argument("a client needs at least one scope");
-  WriterLock lock(dir_ / "clients.lock");
+  ExclusiveFileLock lock(dir_ / "clients.lock");
   std::vector<Client> clients = load();
   for (auto& c : clients)
     if (c.name == name) throw std::invalid_argument("a client named \"" + name + "\" exists (remove it first)");
@@ -140,7 +124,7 @@ NewClient ClientStore::add(const std::string& name, ScopeSet scopes) {
 }
 
 bool ClientStore::remove(const std::string& name_or_id) {
-  WriterLock lock(dir_ / "clients.lock");
+  ExclusiveFileLock lock(dir_ / "clients.lock");
   std::vector<Client> clients = load();
   size_t before = clients.size();
   std::erase_if(clients, [&](const Client& c) { return c.name == name_or_id || c.client_id == name_or_id; });

@@ -1,9 +1,5 @@
 #include "auth/token_issuer.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <stdexcept>
 
 
@@ -11,6 +7,7 @@
 #include "auth/jwt.h"
 #include "formats/json_record.h"
 #include "util/durable_file.h"
+#include "util/file_lock.h"
 #include "util/read_file.h"
 
 namespace fs = std::filesystem;
@@ -22,27 +19,17 @@ namespace {
 JwsKey load_or_create(const fs::path& dir, JwsAlg alg, std::string& issuer) {
   fs::create_directories(dir);
   // Two processes starting at once must agree on one key: the first creates it under a lock.
-  int fd = ::open((dir / "issuer.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + (dir / "issuer.lock").string());
+  ExclusiveFileLock lock(dir / "issuer.lock");
+  fs::path key_file = dir / "signing-key.pem", issuer_file = dir / "issuer";
+  if (!fs::exists(key_file)) replace_file_durably(key_file, JwsKey::generate(alg).private_pem(), 0600);
+  if (!fs::exists(issuer_file)) replace_file_durably(issuer_file, "urn:shopflow:" + random_text(9) + "\n", 0600);
+  issuer = read_file(issuer_file).value_or("");
+  while (!issuer.empty() && (issuer.back() == '\n' || issuer.back() == '\r')) issuer.pop_back();
+  if (issuer.empty()) throw std::runtime_error(issuer_file.string() + " is empty");
   try {
-    fs::path key_file = dir / "signing-key.pem", issuer_file = dir / "issuer";
-    if (!fs::exists(key_file)) replace_file_durably(key_file, JwsKey::generate(alg).private_pem(), 0600);
-    if (!fs::exists(issuer_file)) replace_file_durably(issuer_file, "urn:shopflow:" + random_text(9) + "\n", 0600);
-    issuer = read_file(issuer_file).value_or("");
-    while (!issuer.empty() && (issuer.back() == '\n' || issuer.back() == '\r')) issuer.pop_back();
-    if (issuer.empty()) throw std::runtime_error(issuer_file.string() + " is empty");
-    JwsKey key = [&] {
-      try {
-        return JwsKey::from_private_pem(read_file(key_file).value_or(""));
-      } catch (const std::exception& e) {
-        throw std::runtime_error(key_file.string() + ": " + e.what());
-      }
-    }();
-    ::close(fd);
-    return key;
-  } catch (...) {
-    ::close(fd);
-    throw;
+    return JwsKey::from_private_pem(read_file(key_file).value_or(""));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(key_file.string() + ": " + e.what());
   }
 }
 
