@@ -11,9 +11,7 @@ command -v wrk >/dev/null || "$root/bench/setup-peers"
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rps() { grep -E "^Requests/sec" | awk '{print $2}'; }
-p99() { grep -E "^ +99%" | awk '{print $2}'; }
+source "$root/bench/common.sh"
 
 "$bin" clients add bench --scopes ingest,read --data "$work/on" >/dev/null
 token=$("$bin" token bench --data "$work/on")
@@ -39,5 +37,5 @@ run post_one.lua "" "$off" post_off; run post_one.lua "$token" "$on" post_on
 run get_one.lua "" "$off" get_off;   run get_one.lua "$token" "$on" get_on
 for kind in post get; do
   a=$(rps <"$work/${kind}_off.txt"); b=$(rps <"$work/${kind}_on.txt")
-  /usr/bin/python3 -c "print(f'$kind: auth off {$a:,.0f} req/s (p99 $(p99 <"$work/${kind}_off.txt")), auth on {$b:,.0f} req/s (p99 $(p99 <"$work/${kind}_on.txt")): loss {100*(1-$b/$a):.1f}% (goal <= 10%)')"
+  /usr/bin/python3 -c "print(f'$kind: auth off {$a:,.0f} req/s (p99 $(lat 99 <"$work/${kind}_off.txt")), auth on {$b:,.0f} req/s (p99 $(lat 99 <"$work/${kind}_on.txt")): loss {100*(1-$b/$a):.1f}% (goal <= 10%)')"
 done

@@ -10,7 +10,7 @@ bin=$root/build/shopflow
 work=$(mktemp -d); pid=
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$root/bench/common.sh"
 
 "$bin" gen --rows "$rows" --seed 1 --out "$work/rows.csv" 2>/dev/null
 "$bin" batch "$work/rows.csv" --data "$work/d" >/dev/null 2>&1

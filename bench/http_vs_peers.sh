@@ -14,9 +14,7 @@ command -v wrk >/dev/null && command -v nginx >/dev/null && command -v redis-ben
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rps() { grep -E "^Requests/sec" | awk '{print $2}'; }
-lat() { grep -E "^ +$1%" | awk '{print $2}'; }
+source "$root/bench/common.sh"
 
 # nginx: a small constant body.
 np=$(free_port)
