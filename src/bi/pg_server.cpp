@@ -301,6 +301,17 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     } else tag = word;
     s.send(Message('C').str(tag).done());
   };
+  // A SHOW of a session setting: one text column named after it.
+  auto describe_setting = [&](const SessionStatement& setting, const std::vector<int16_t>& formats) {
+    describe(1, [&](size_t) { return setting.name; }, [](size_t) { return DUCKDB_TYPE_VARCHAR; }, formats);
+  };
+  // A SET or SHOW of a session setting answered: SHOW's one row, then the command tag.
+  auto answer_setting = [&](const SessionStatement& setting) {
+    if (!setting.is_set) s.send(Message('D').i16(1).i32(static_cast<int32_t>(setting.value.size())).bytes(setting.value).done());
+    s.send(Message('C').str(setting.is_set ? "SET" : "SHOW").done());
+  };
+  // A statement that returns rows (the others end with a command tag alone).
+  auto returns_rows = [](duckdb_statement_type t) { return t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN; };
   // A statement of a failed transaction block: only its end is accepted, and it rolls back.
   auto in_failed_block = [&](const std::string& word) {
     if (status != 'E') return false;
@@ -349,19 +360,16 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         std::string word = first_word(sql);
         try {
           if (in_failed_block(word)) continue;
-          if (auto session = session_statement(sql)) {
-            if (!session->is_set) {
-              describe(1, [&](size_t) { return session->name; }, [](size_t) { return DUCKDB_TYPE_VARCHAR; }, {});
-              s.send(Message('D').i16(1).i32(static_cast<int32_t>(session->value.size())).bytes(session->value).done());
-            }
-            s.send(Message('C').str(session->is_set ? "SET" : "SHOW").done());
+          if (auto setting = session_statement(sql)) {
+            if (!setting->is_set) describe_setting(*setting, {});
+            answer_setting(*setting);
             continue;
           }
           auto types = con.statement_types(sql);
           for (auto t : types) read_only_check(t);
           DuckResult r = con.query(sql);
           duckdb_statement_type t = types.empty() ? DUCKDB_STATEMENT_TYPE_SELECT : types.back();
-          if (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
+          if (returns_rows(t)) {
             describe(r.column_count(), [&](size_t c) { return r.column_name(c); }, [&](size_t c) { return r.column_type(c); }, {});
             send_rows(r, {}, 0, 0);
           }
@@ -439,8 +447,8 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           for (size_t i = 0; p && i < p->param_count(); ++i) params.i32(pg_type(p->param_type(i)).first);
           s.send(params.done());
           if (session && !session->is_set)
-            describe(1, [&](size_t) { return session->name; }, [](size_t) { return DUCKDB_TYPE_VARCHAR; }, {});
-          else if (p && p->column_count() && (p->statement_type() == DUCKDB_STATEMENT_TYPE_SELECT || p->statement_type() == DUCKDB_STATEMENT_TYPE_EXPLAIN))
+            describe_setting(*session, {});
+          else if (p && p->column_count() && returns_rows(p->statement_type()))
             describe(p->column_count(), [&](size_t c) { return p->column_name(c); }, [&](size_t c) { return p->column_type(c); }, {});
           else
             s.send(Message('n').done());
@@ -451,8 +459,8 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           auto& session = it->second.statement->session;
           auto t = it->second.statement->prepared ? it->second.statement->prepared->statement_type() : DUCKDB_STATEMENT_TYPE_INVALID;
           if (session && !session->is_set)
-            describe(1, [&](size_t) { return session->name; }, [](size_t) { return DUCKDB_TYPE_VARCHAR; }, it->second.formats);
-          else if (r && (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN))
+            describe_setting(*session, it->second.formats);
+          else if (r && returns_rows(t))
             describe(r->column_count(), [&](size_t c) { return r->column_name(c); }, [&](size_t c) { return r->column_type(c); },
                      it->second.formats);
           else
@@ -466,9 +474,8 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         auto it = portals.find(name);
         if (it == portals.end()) throw DuckError("portal \"" + name + "\" does not exist");
         Portal& portal = it->second;
-        if (auto& session = portal.statement->session) {
-          if (!session->is_set) s.send(Message('D').i16(1).i32(static_cast<int32_t>(session->value.size())).bytes(session->value).done());
-          s.send(Message('C').str(session->is_set ? "SET" : "SHOW").done());
+        if (auto& setting = portal.statement->session) {
+          answer_setting(*setting);
           break;
         }
         if (!portal.statement->prepared) {
@@ -477,7 +484,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         }
         if (!portal.result) break; // its statement ended a failed block: answered at Bind
         auto t = portal.statement->prepared->statement_type();
-        if (t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN) {
+        if (returns_rows(t)) {
           portal.next_row = send_rows(*portal.result, portal.formats, portal.next_row, max);
           if (portal.next_row < portal.result->row_count()) {
             s.send(Message('s').done()); // PortalSuspended
