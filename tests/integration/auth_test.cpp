@@ -145,7 +145,7 @@ TEST(Auth, HttpBasicClientAuthentication) {
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_NE(read_file(t.path / "out").find("\"token_type\":\"Bearer\""), std::string::npos) << read_file(t.path / "out");
   EXPECT_NE(read_file(t.path / "out").find("\"scope\":\"read\""), std::string::npos);
-  EXPECT_EQ(serve.stop(), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
 TEST(Auth, Es256IssuerWhenAskedAtFirstStart) {
@@ -158,7 +158,7 @@ TEST(Auth, Es256IssuerWhenAskedAtFirstStart) {
   std::string token = token_for(client, c);
   EXPECT_EQ(parse_jwt(token).alg, "ES256");
   EXPECT_EQ(client.request("GET", "/v1/invoices/1", "", {{"Authorization", "Bearer " + token}}).status, 404u); // authorized, unknown
-  EXPECT_EQ(serve.stop(), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
 TEST(Auth, ASecondIssuersTokensAreAcceptedWhenTrusted) {
@@ -180,7 +180,7 @@ TEST(Auth, ASecondIssuersTokensAreAcceptedWhenTrusted) {
   claims_other_iss.replace(claims_other_iss.find(iss), iss.size(), "https://evil.example");
   EXPECT_EQ(post_record(client, sign_jwt(other, "idp-key-1", claims_other_iss)).status, 401u);
   EXPECT_EQ(post_record(client, sign_jwt(JwsKey::generate(JwsAlg::ES256), "idp-key-1", claims)).status, 401u);
-  EXPECT_EQ(serve.stop(), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
 TEST(Auth, SeedCognitoScriptsShapeWithPythonRequests) {
@@ -213,7 +213,7 @@ print("ok")
   std::string cmd = "/usr/bin/python3 " + (t.path / "seed.py").string() + " " + serve.url() + " " + token + " > " +
                     (t.path / "py.out").string() + " 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(t.path / "py.out");
-  EXPECT_EQ(serve.stop(), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
 TEST(Auth, TlsRoundTripWithPythonRequests) {
@@ -267,7 +267,7 @@ TEST(Auth, SendGetsItsTokensWithClientCredentials) {
                               c.secret + " --json");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_NE(ok.out.find("\"acked\":42481"), std::string::npos) << ok.out;
-  EXPECT_EQ(serve.stop(), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
 TEST(Auth, RateLimitsAndSlowClients) {
@@ -316,7 +316,7 @@ TEST(Auth, RateLimitsAndSlowClients) {
   ::close(fd);
   EXPECT_TRUE(closed);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8)); // 2 s, with room for a loaded machine
-  EXPECT_EQ(serve.stop(), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
 TEST(Sql, OverHttpWithScopesLimitsAndFormats) {

@@ -120,7 +120,7 @@ TEST(Serve, BodiesOfEveryShapeAndClearErrors) {
   EXPECT_EQ(client.request("GET", "/v1/records").status, 405u);
   EXPECT_EQ(client.request("GET", "/nowhere").status, 404u);
   ASSERT_TRUE(caught_up(client, 30));
-  EXPECT_EQ(serve.stop(), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
   DuckDatabase db((t.path / "d" / "warehouse.duckdb").string(), {{"access_mode", "READ_ONLY"}});
   DuckConnection con(db);
   // Every record of every accepted body is stored: 1 + 1 + 3 + 3 + 1 = 9 (2 malformed).
@@ -158,7 +158,7 @@ assert item["Country"]["S"] == "United Kingdom", item
                     (t.path / "py.out").string() + " 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(t.path / "py.out");
   EXPECT_NE(read_file(t.path / "py.out").find("\"UnitPrice\":{\"N\":\"2.55\"}"), std::string::npos) << read_file(t.path / "py.out");
-  EXPECT_EQ(serve.stop(), 0);
+  EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
 TEST(MainJob, HalfStreamedHalfBatchedEqualsAPureBatchImport) {
