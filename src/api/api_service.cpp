@@ -614,6 +614,8 @@ void ApiService::metrics_text(HttpResponse& res) {
                      "shopflow_refused_requests_total{{reason=\"unauthorized\"}} {}\nshopflow_refused_requests_total{{reason=\"forbidden\"}} {}\n"
                      "shopflow_refused_requests_total{{reason=\"rate_limited\"}} {}\n",
                      metrics_.unauthorized.load(), metrics_.forbidden.load(), metrics_.rate_limited.load());
+  out += fmt::format("# HELP shopflow_log_syncs_total Flushes of the log to disk (one covers every append waiting).\n"
+                     "# TYPE shopflow_log_syncs_total counter\nshopflow_log_syncs_total {}\n", log_.syncs());
   out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
   std::vector<uint64_t> ends;
   for (uint32_t s = 0; s < log_.shard_count(); ++s) {

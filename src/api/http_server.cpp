@@ -9,6 +9,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "util/thread_name.h"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -217,7 +219,11 @@ void HttpServer::start() {
   acceptor_.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
   accept();
-  for (unsigned i = 0; i < std::max(1u, options_.io_threads); ++i) threads_.emplace_back([this] { io_.run(); });
+  for (unsigned i = 0; i < std::max(1u, options_.io_threads); ++i)
+    threads_.emplace_back([this, i] {
+      name_this_thread("sf-http-" + std::to_string(i));
+      io_.run();
+    });
 }
 
 void HttpServer::accept() {

@@ -21,17 +21,8 @@ public:
     return it != committed_.end() ? it->second : committed_[shard] = lake_.stream_manifest(shard);
   }
 
-  void apply(const CleanedBatch& b) override {
-    Pending& p = pending_[b.shard];
-    if (p.next == 0 && p.transactions.empty() && p.cancellations.empty()) {
-      p.first = b.first_offset;
-      p.since_ms = steady_ms();
-    }
-    if (b.transactions->size()) p.transactions.push_back(b.transactions);
-    if (b.cancellations->size()) p.cancellations.push_back(b.cancellations);
-    p.lines += b.transactions->size() + b.cancellations->size();
-    p.next = b.next_offset;
-    if (p.lines >= buffering_.max_lines) write(b.shard, p);
+  void apply(const std::vector<CleanedBatch>& batches) override {
+    for (const CleanedBatch& b : batches) add(b);
   }
 
   void flush(bool force) override {
@@ -52,6 +43,19 @@ private:
     int64_t since_ms = 0;
     LineScan::Blocks transactions, cancellations;
   };
+
+  void add(const CleanedBatch& b) {
+    Pending& p = pending_[b.shard];
+    if (p.next == 0 && p.transactions.empty() && p.cancellations.empty()) {
+      p.first = b.first_offset;
+      p.since_ms = steady_ms();
+    }
+    if (b.transactions->size()) p.transactions.push_back(b.transactions);
+    if (b.cancellations->size()) p.cancellations.push_back(b.cancellations);
+    p.lines += b.transactions->size() + b.cancellations->size();
+    p.next = b.next_offset;
+    if (p.lines >= buffering_.max_lines) write(b.shard, p);
+  }
 
   void write(uint32_t shard, Pending& p) {
     for (auto& [table, blocks] : {std::pair{"transactions", &p.transactions}, std::pair{"cancellations", &p.cancellations}}) {

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "util/thread_name.h"
+
 namespace shopflow {
 
 Pipeline::Pipeline(Log& log, std::vector<std::unique_ptr<SinkConsumer>> sinks, size_t batch_records)
@@ -33,17 +35,21 @@ void Pipeline::stop() {
 }
 
 void Pipeline::run(Worker& w) {
+  name_this_thread(std::string("sf-sink-") + w.sink->name());
   uint32_t shards = log_.shard_count();
   while (!stopping_) {
     bool backlog = false; // some shard had a full batch waiting: read again at once
     try {
+      std::vector<CleanedBatch> pass;
       for (uint32_t s = 0; s < shards && !stopping_; ++s) {
         std::vector<LogRecord> records = log_.read(s, w.read_next[s], batch_records_);
         if (records.empty()) continue;
         backlog |= records.size() == batch_records_;
-        CleanedBatch batch = clean_records(s, records);
-        w.sink->apply(batch);
-        w.read_next[s] = batch.next_offset;
+        pass.push_back(clean_records(s, records));
+      }
+      if (!pass.empty()) {
+        w.sink->apply(pass);
+        for (const CleanedBatch& b : pass) w.read_next[b.shard] = b.next_offset;
         ++w.batches;
       }
       bool force = w.flush_requested.exchange(false);
@@ -71,8 +77,7 @@ void Pipeline::run(Worker& w) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
-    // Lingering lets records gather: a sink's cost is mostly per batch (a transaction, a write).
-    if (!backlog && !w.flush_requested) std::this_thread::sleep_for(std::chrono::milliseconds(kLingerMs));
+    if (!backlog && !w.flush_requested) std::this_thread::sleep_for(std::chrono::milliseconds(w.sink->linger_ms()));
   }
 }
 

@@ -47,8 +47,6 @@ private:
     std::thread thread;
   };
   void run(Worker& w);
-  // How long a consumer waits after a pass that found less than a full batch on every shard.
-  static constexpr int kLingerMs = 10;
 
   Log& log_;
   size_t batch_records_;

@@ -15,10 +15,16 @@ class SinkConsumer {
 public:
   virtual ~SinkConsumer() = default;
   virtual const char* name() const = 0;
+  // How long the consumer waits after a pass that found less than a full batch on every shard:
+  // lingering lets records gather, and a sink's cost is mostly per write, not per line. It bounds
+  // how soon a record shows in this sink.
+  virtual int linger_ms() const { return 10; }
   // The next offset of `shard` the sink has not yet stored (0 at first).
   virtual uint64_t committed_offset(uint32_t shard) = 0;
-  // Stores a batch. A sink that buffers (the lake) may store it later, in flush().
-  virtual void apply(const CleanedBatch& batch) = 0;
+  // Stores one pass's batches (at most one per shard) together: a sink's cost is mostly per write
+  // (a transaction, a WriteBatch), not per line. A sink that buffers (the lake) may store them
+  // later, in flush().
+  virtual void apply(const std::vector<CleanedBatch>& batches) = 0;
   // Stores buffered batches if they are due (or now, when `force`). Called often.
   virtual void flush(bool /*force*/) {}
   // After a failure: forgets whatever is buffered or half-written beyond committed_offset(), which
@@ -26,10 +32,10 @@ public:
   virtual void discard_uncommitted() {}
 };
 
-// Warehouse: each batch in one DuckDB transaction with its row of stream_offsets.
+// Warehouse: each pass's batches in one DuckDB transaction with their rows of stream_offsets.
 std::unique_ptr<SinkConsumer> make_warehouse_consumer(DataDir& dir);
-// Tables: each batch in one RocksDB WriteBatch with the offset key and the touched invoices'
-// Customer-table summaries.
+// Tables: each pass's batches in one RocksDB WriteBatch with the offset keys and the touched
+// invoices' Customer-table summaries.
 std::unique_ptr<SinkConsumer> make_tables_consumer(DataDir& dir);
 
 struct LakeBuffering {

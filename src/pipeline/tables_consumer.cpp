@@ -8,7 +8,7 @@ public:
   explicit TablesConsumer(DataDir& dir) : tables_(dir.tables()) {}
   const char* name() const override { return "tables"; }
   uint64_t committed_offset(uint32_t shard) override { return tables_.stream_offset(name(), shard); }
-  void apply(const CleanedBatch& b) override { tables_.apply_stream_batch(name(), b); }
+  void apply(const std::vector<CleanedBatch>& batches) override { tables_.apply_stream_batches(name(), batches); }
 
 private:
   Tables& tables_;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 
 #include "db/line_scan.h"
@@ -11,6 +12,8 @@ class WarehouseConsumer final : public SinkConsumer {
 public:
   explicit WarehouseConsumer(DataDir& dir) : con_(dir.warehouse().database()), scan_(dir.warehouse().line_scan()) {}
   const char* name() const override { return "warehouse"; }
+  // A DuckDB commit costs about a millisecond whatever its size; SQL may see a record 100 ms late.
+  int linger_ms() const override { return 100; }
 
   uint64_t committed_offset(uint32_t shard) override {
     auto it = committed_.find(shard);
@@ -20,23 +23,32 @@ public:
     return committed_[shard] = r.row_count() ? static_cast<uint64_t>(r.int64(0, 0)) : 0;
   }
 
-  void apply(const CleanedBatch& b) override {
+  void apply(const std::vector<CleanedBatch>& batches) override {
+    if (batches.empty()) return;
+    LineScan::Blocks transactions, cancellations;
+    std::string offsets = "INSERT OR REPLACE INTO stream_offsets VALUES ";
+    for (const CleanedBatch& b : batches) {
+      if (b.transactions->size()) transactions.push_back(b.transactions);
+      if (b.cancellations->size()) cancellations.push_back(b.cancellations);
+      if (&b != &batches.front()) offsets += ", ";
+      offsets += "('warehouse', " + std::to_string(b.shard) + ", " + std::to_string(b.next_offset) + ")";
+    }
     con_.execute("BEGIN TRANSACTION");
     try {
-      for (auto& [table, lines] : {std::pair{"transactions", b.transactions}, std::pair{"cancellations", b.cancellations}}) {
-        if (lines->size() == 0) continue;
-        auto exposed = scan_.expose({lines});
+      for (auto& [table, blocks] : {std::pair{"transactions", &transactions}, std::pair{"cancellations", &cancellations}}) {
+        if (blocks->empty()) continue;
+        auto exposed = scan_.expose(*blocks);
         con_.execute(std::string("INSERT INTO ") + table + " " + exposed.select());
       }
-      if (!b.rejected.empty()) {
+      if (std::any_of(batches.begin(), batches.end(), [](auto& b) { return !b.rejected.empty(); })) {
         RejectedWriter writer(con_);
-        for (auto& r : b.rejected) writer.add(r.source, r.raw, r.reason, r.detail, r.received_at_us);
+        for (const CleanedBatch& b : batches)
+          for (auto& r : b.rejected) writer.add(r.source, r.raw, r.reason, r.detail, r.received_at_us);
         writer.flush();
       }
-      con_.execute("INSERT OR REPLACE INTO stream_offsets VALUES ('warehouse', " + std::to_string(b.shard) + ", " +
-                   std::to_string(b.next_offset) + ")");
+      con_.execute(offsets);
       con_.execute("COMMIT");
-      committed_[b.shard] = b.next_offset;
+      for (const CleanedBatch& b : batches) committed_[b.shard] = b.next_offset;
     } catch (...) {
       try {
         con_.execute("ROLLBACK");

@@ -1,6 +1,7 @@
 #include "stream/local_log.h"
 
 #include "util/clock.h"
+#include "util/thread_name.h"
 
 #include <chrono>
 #include <future>
@@ -130,6 +131,7 @@ void LocalLog::append_all_async(std::vector<ShardBatch> batches, AppendDone done
 }
 
 void LocalLog::writer_loop(uint32_t shard_id) {
+  name_this_thread("sf-log-" + std::to_string(shard_id));
   Writer& w = *writers_[shard_id];
   Shard& shard = *shards_[shard_id];
   const auto async_period = std::chrono::milliseconds(options_.async_sync_ms);

@@ -54,7 +54,7 @@ public:
   void commit_offset(const std::string& consumer, uint32_t shard, uint64_t offset) override;
 
   uint64_t truncated_bytes() const; // cut by recovery at open, over all shards
-  uint64_t syncs() const { return syncs_; } // fdatasyncs so far, over all shards (group-commit evidence)
+  uint64_t syncs() const override { return syncs_; } // fdatasyncs
   void apply_retention();
 
 private:

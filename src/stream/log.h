@@ -72,6 +72,8 @@ public:
   // A consumer reports that it has durably processed every record of `shard` below `offset`;
   // retention never removes what a registered consumer has not reached.
   virtual void commit_offset(const std::string& consumer, uint32_t shard, uint64_t offset) = 0;
+  // Flushes to stable storage so far, over all shards (with group commit, far fewer than appends).
+  virtual uint64_t syncs() const { return 0; }
 };
 
 } // namespace shopflow

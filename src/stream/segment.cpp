@@ -94,6 +94,17 @@ std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& va
   return batches;
 }
 
+bool zero_filled(int fd, uint64_t from, uint64_t to) {
+  std::string buf;
+  while (from < to) {
+    buf.resize(std::min<uint64_t>(to - from, 1 << 20));
+    if (!pread_all(fd, buf.data(), buf.size(), from)) return false;
+    if (buf.find_first_not_of('\0') != std::string::npos) return false;
+    from += buf.size();
+  }
+  return true;
+}
+
 void read_batch(int fd, const BatchInfo& info, uint64_t from, size_t max_records, std::vector<LogRecord>& out) {
   std::string buf(info.bytes, '\0');
   if (!pread_all(fd, buf.data(), buf.size(), info.position) ||

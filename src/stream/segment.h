@@ -10,8 +10,12 @@
 //   payload        count x (u32 length, bytes)
 //
 // Invariants: batches are contiguous and their offsets consecutive across the file; a file's
-// first batch starts at the file's base offset. Recovery keeps the longest valid prefix of the
-// last segment (a torn or corrupt tail is truncated) and never serves a batch whose CRC fails.
+// first batch starts at the file's base offset. The active (last) segment is preallocated to the
+// segment size, so zero bytes follow its batches: a sync then writes data without changing the
+// file's size, which halves its cost. A sealed segment, and the active one after a clean close,
+// end at their last batch. Recovery keeps the longest valid prefix of the last segment (a torn or
+// corrupt tail is truncated; zeros after it are preallocation, not a tear) and never serves a
+// batch whose CRC fails.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +44,9 @@ struct BatchInfo {
 // Scans a segment file and returns its valid batches in order; `valid_bytes` is where the valid
 // prefix ends (the file's size when nothing is torn). `expected_base` is the file's base offset.
 std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& valid_bytes);
+
+// Whether bytes [from, to) of the file are all zero (preallocated, never written).
+bool zero_filled(int fd, uint64_t from, uint64_t to);
 
 // Reads and checks one batch at `info.position`; appends its records with offsets >= `from`.
 // Throws std::runtime_error if the batch no longer checks out (the file changed under us).

@@ -29,7 +29,20 @@ std::shared_ptr<Shard::Segment> Shard::open_segment(uint64_t base, bool create) 
   s->path = dir_ / segment_file_name(base);
   s->fd = ::open(s->path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
   if (s->fd < 0) fail("open " + s->path.string());
+  if (create) preallocate(*s);
   return s;
+}
+
+// Reserves the segment's blocks beyond its batches (zeros when read). Where the file system cannot,
+// appends simply grow the file.
+void Shard::preallocate(const Segment& s) const {
+  if (s.bytes < segment_bytes_) ::fallocate(s.fd, 0, static_cast<off_t>(s.bytes), static_cast<off_t>(segment_bytes_ - s.bytes));
+}
+
+// Cuts the preallocated zeros after the last batch and syncs: the file then ends where its data does.
+void Shard::trim(const Segment& s) {
+  if (::ftruncate(s.fd, static_cast<off_t>(s.bytes)) != 0) fail("truncate " + s.path.string());
+  if (::fdatasync(s.fd) != 0) fail("fdatasync " + s.path.string());
 }
 
 Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segment_bytes_(segment_bytes) {
@@ -44,16 +57,16 @@ Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segme
     auto s = open_segment(bases[i], false);
     uint64_t valid = 0;
     s->batches = scan_segment(s->fd, s->base, valid);
-    off_t size = ::lseek(s->fd, 0, SEEK_END);
+    auto size = static_cast<uint64_t>(::lseek(s->fd, 0, SEEK_END));
     bool last = i + 1 == bases.size();
-    if (static_cast<uint64_t>(size) != valid) {
-      if (!last) // a sealed segment must be whole; keep what checks out and drop the rest of the log
-        bases.resize(i + 1);
-      truncated_bytes_ += static_cast<uint64_t>(size) - valid;
-      if (::ftruncate(s->fd, static_cast<off_t>(valid)) != 0) fail("truncate " + s->path.string());
-      ::fdatasync(s->fd);
-    }
     s->bytes = valid;
+    if (size != valid) {
+      bool torn = !zero_filled(s->fd, valid, size);
+      if (torn && !last) // a sealed segment must be whole; keep what checks out and drop the rest of the log
+        bases.resize(i + 1);
+      if (torn) truncated_bytes_ += size - valid;
+      trim(*s);
+    }
     if (!segments_.empty() && segments_.back()->end() != s->base) break; // a gap: nothing after it is served
     segments_.push_back(std::move(s));
     if (i + 1 == bases.size()) break;
@@ -65,10 +78,17 @@ Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segme
   if (segments_.empty()) {
     segments_.push_back(open_segment(0, true));
     sync_folder(dir_);
+  } else {
+    preallocate(*segments_.back());
   }
 }
 
-Shard::~Shard() = default;
+Shard::~Shard() {
+  try {
+    trim(*segments_.back()); // a clean close leaves no preallocated tail
+  } catch (...) {
+  }
+}
 
 uint64_t Shard::end_offset() const {
   std::shared_lock lock(mutex_);
@@ -96,7 +116,7 @@ AppendResult Shard::write(uint32_t shard_id, const std::vector<std::string_view>
   }
   if (active->bytes >= segment_bytes_) {
     // Seal the full segment (make it durable) and start the next one.
-    if (::fdatasync(active->fd) != 0) fail("fdatasync " + active->path.string());
+    trim(*active);
     auto next = open_segment(active->end(), true);
     dir_dirty_ = true;
     std::unique_lock lock(mutex_);

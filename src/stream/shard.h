@@ -49,6 +49,8 @@ private:
     ~Segment();
   };
   std::shared_ptr<Segment> open_segment(uint64_t base, bool create);
+  void preallocate(const Segment& s) const;
+  static void trim(const Segment& s);
 
   std::filesystem::path dir_;
   uint64_t segment_bytes_;

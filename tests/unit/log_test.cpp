@@ -114,6 +114,40 @@ TEST(LocalLog, RecoveryTruncatesATornTail) {
   EXPECT_EQ(log.read(0, 18, 1).at(0).data, "after recovery");
 }
 
+// A crash leaves the active segment preallocated: zeros after the last batch are not a tear.
+TEST(LocalLog, PreallocatedTailSurvivesACrash) {
+  TempDir t, crashed;
+  {
+    LocalLog log(t.path, {.shards = 1, .segment_bytes = 1 << 20});
+    for (int i = 0; i < 10; ++i) {
+      std::vector<std::string> recs = {"record-" + std::to_string(i)};
+      log.append(0, views(recs));
+    }
+    // What a kill -9 leaves: the files as they are while the log is open.
+    fs::copy(t.path, crashed.path, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  }
+  EXPECT_EQ(fs::file_size(last_segment(crashed.path / "log/shard-0")), 1u << 20); // preallocated
+  EXPECT_LT(fs::file_size(last_segment(t.path / "log/shard-0")), 1000u);         // trimmed at close
+  {
+    LocalLog log(crashed.path, {.shards = 1, .segment_bytes = 1 << 20});
+    EXPECT_EQ(log.end_offset(0), 10u);
+    EXPECT_EQ(log.truncated_bytes(), 0u);
+    std::vector<std::string> recs = {"after the crash"};
+    EXPECT_EQ(log.append(0, views(recs)).first_offset, 10u);
+  }
+  // A torn batch followed by zeros is a tear, and cut.
+  fs::path seg = last_segment(crashed.path / "log/shard-0");
+  auto size = fs::file_size(seg);
+  fs::resize_file(seg, size - 3);
+  fs::resize_file(seg, 1 << 20);
+  LocalLog log(crashed.path, {.shards = 1, .segment_bytes = 1 << 20});
+  EXPECT_EQ(log.end_offset(0), 10u);
+  EXPECT_GT(log.truncated_bytes(), 0u);
+  auto all = log.read(0, 0, 100);
+  ASSERT_EQ(all.size(), 10u);
+  EXPECT_EQ(all.back().data, "record-9");
+}
+
 TEST(LocalLog, NeverServesACorruptBatch) {
   TempDir t;
   {

@@ -362,19 +362,21 @@ uint64_t Tables::stream_offset(const std::string& sink, uint32_t shard) const {
   return v;
 }
 
-void Tables::apply_stream_batch(const std::string& sink, const CleanedBatch& b) {
+void Tables::apply_stream_batches(const std::string& sink, const std::vector<CleanedBatch>& batches) {
   rocksdb::WriteBatch wb;
-  // (customer, invoice) summary key -> summary over the batch's lines; the stored summary is
-  // added below. Incremental is exact: the offset key commits in the same WriteBatch, so no line
+  // (customer, invoice) summary key -> summary over the batches' lines; the stored summary is
+  // added below. Incremental is exact: the offset keys commit in the same WriteBatch, so no line
   // is ever counted twice.
   std::map<std::string, SummaryAcc> touched;
   std::string key, value;
-  for (const LineColumns* l : {b.transactions.get(), b.cancellations.get()}) {
-    for (size_t r = 0; r < l->size(); ++r) {
-      encode_line(key, value, *l, r);
-      wb.Put(key, value);
-      summary_key(key, l->customer_id[r], l->invoice_no[r]);
-      touched[key].add(l->invoice_date_us[r], l->quantity[r], l->amount_milli[r], l->country[r]);
+  for (const CleanedBatch& b : batches) {
+    for (const LineColumns* l : {b.transactions.get(), b.cancellations.get()}) {
+      for (size_t r = 0; r < l->size(); ++r) {
+        encode_line(key, value, *l, r);
+        wb.Put(key, value);
+        summary_key(key, l->customer_id[r], l->invoice_no[r]);
+        touched[key].add(l->invoice_date_us[r], l->quantity[r], l->amount_milli[r], l->country[r]);
+      }
     }
   }
   for (auto& [summary, s] : touched) {
@@ -391,12 +393,14 @@ void Tables::apply_stream_batch(const std::string& sink, const CleanedBatch& b) 
     encode_summary(value, s.first_date_us, s.lines, s.quantity, s.amount_milli, s.country);
     wb.Put(summary, value);
   }
-  value.clear();
-  put_num<uint64_t>(value, b.next_offset);
-  wb.Put(offset_key(sink, b.shard), value);
+  for (const CleanedBatch& b : batches) {
+    value.clear();
+    put_num<uint64_t>(value, b.next_offset);
+    wb.Put(offset_key(sink, b.shard), value);
+  }
   // The WAL makes it survive a process crash; a lost tail after a power failure is re-applied
   // from the durable log, since the offset key goes with it.
-  check(db_->Write(rocksdb::WriteOptions(), &wb), "apply stream batch");
+  check(db_->Write(rocksdb::WriteOptions(), &wb), "apply stream batches");
 }
 
 std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, const std::string* stock_code) const {

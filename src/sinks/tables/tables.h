@@ -89,9 +89,9 @@ public:
                                       const std::string& to);
   bool has_job(int64_t job) const;
 
-  // Stream path: stores a cleaned batch's lines, the recomputed Customer-table rows of the
-  // invoices it touches, and `sink`'s offset for the batch's shard, in one atomic write.
-  void apply_stream_batch(const std::string& sink, const CleanedBatch& batch);
+  // Stream path: stores cleaned batches' lines, the recomputed Customer-table rows of the
+  // invoices they touch, and `sink`'s offset for each batch's shard, in one atomic write.
+  void apply_stream_batches(const std::string& sink, const std::vector<CleanedBatch>& batches);
   uint64_t stream_offset(const std::string& sink, uint32_t shard) const;
 
   std::vector<InvoiceLine> invoice_lines(const std::string& invoice_no, const std::string* stock_code = nullptr) const;
