@@ -258,20 +258,13 @@ void ApiService::post_records(const HttpRequest& req, Respond respond) {
       return respond(std::move(res));
     }
   }
-  const auto& rows = body->rows();
-  std::string malformed;
-  size_t malformed_count = 0;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    CleanResult r = clean(rows[i]);
-    if (r.reason != RejectReason::Malformed) continue;
-    if (++malformed_count <= 1000)
-      malformed += fmt::format("{}{{\"index\":{},\"reason\":\"malformed\",\"detail\":{}}}", malformed_count > 1 ? "," : "", i,
-                               json_string(r.detail));
-  }
   std::string format(body->format());
-  ingest(*body, req.body().size(), key, respond,
-         [this, respond, count = rows.size(), format, malformed_count, malformed = std::move(malformed)](const IngestOutcome& outcome) {
-           metrics_.malformed_at_ingest += malformed_count;
+  ingest(*body, req.body().size(), key, respond, [this, respond, count = body->rows().size(), format](const IngestOutcome& outcome) {
+           metrics_.malformed_at_ingest += outcome.malformed_count;
+           std::string malformed;
+           for (const MalformedRow& m : outcome.malformed)
+             malformed += fmt::format("{}{{\"index\":{},\"reason\":\"malformed\",\"detail\":{}}}", malformed.empty() ? "" : ",",
+                                      m.index, json_string(m.detail));
            std::string shards;
            for (auto& r : outcome.ranges)
              shards += fmt::format("{}{{\"shard\":{},\"first_offset\":{},\"last_offset\":{}}}", shards.empty() ? "" : ",",
@@ -280,7 +273,7 @@ void ApiService::post_records(const HttpRequest& req, Respond respond) {
            if (outcome.replayed) res.set("Idempotent-Replayed", "true");
            json_response(res, 200,
                          fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
-                                     count, format, malformed_count, malformed, shards));
+                                     count, format, outcome.malformed_count, malformed, shards));
            respond(std::move(res));
          });
 }

@@ -2,10 +2,29 @@
 
 #include "core/clean.h"
 #include "core/utf8.h"
+#include "formats/json_record.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/log_record.h"
 
 namespace shopflow {
+
+namespace {
+// The raw text of a rejected row whose record did not keep it (ingest keeps it for the rows that
+// cleaning rejects; a row it accepted is rejected here only if the rules changed in between).
+std::string fields_as_json(const InputRow& row) {
+  std::string out = "{";
+  for (size_t f = 0; f < kFieldCount; ++f) {
+    if (f) out += ',';
+    append_json_string(out, kFieldNames[f]);
+    out += ':';
+    if (row.fields[f].kind == FieldKind::Null) out += "null";
+    else if (row.fields[f].kind == FieldKind::Number) out += row.fields[f].text;
+    else append_json_string(out, row.fields[f].text);
+  }
+  out += '}';
+  return out;
+}
+} // namespace
 
 std::string stream_source_prefix(uint32_t shard) { return "stream:" + std::to_string(shard) + ":"; }
 
@@ -39,7 +58,7 @@ CleanedBatch clean_records(uint32_t shard, const std::vector<LogRecord>& records
     case Destination::Transactions: b.transactions->add(r.line, rec.offset); break;
     case Destination::Cancellations: b.cancellations->add(r.line, rec.offset); break;
     case Destination::Rejected:
-      b.rejected.push_back({prefix + std::to_string(rec.offset), escape_invalid_utf8(row.raw),
+      b.rejected.push_back({prefix + std::to_string(rec.offset), escape_invalid_utf8(row.raw.empty() ? fields_as_json(row) : row.raw),
                             std::string(reason_name(r.reason)), std::string(r.detail), received_at});
       break;
     }

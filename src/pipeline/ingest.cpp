@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/clean.h"
 #include "pipeline/log_record.h"
 
 namespace shopflow {
@@ -32,18 +33,29 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
   }
   // What the append references; it lives until the append is done.
   struct Pending {
-    std::vector<std::string> encoded;
+    std::string encoded; // every row's log record, back to back (one allocation per request)
     std::string key_record;
     IngestOutcome out;
   };
   auto p = std::make_shared<Pending>();
   uint32_t shards = log.shard_count();
-  p->encoded.resize(rows.size());
+  std::vector<size_t> ends(rows.size()); // where each row's record ends in p->encoded
   std::vector<std::vector<size_t>> by_shard(shards);
+  size_t estimate = 0;
+  for (const InputRow& row : rows) estimate += row.raw.size() + 64;
+  p->encoded.reserve(estimate);
   for (size_t i = 0; i < rows.size(); ++i) {
-    encode_log_row(p->encoded[i], rows[i], received_at_us);
+    CleanResult cleaned = clean(rows[i]);
+    if (cleaned.reason == RejectReason::Malformed && ++p->out.malformed_count <= kMaxMalformedReported)
+      p->out.malformed.push_back({i, std::string(cleaned.detail)});
+    encode_log_row(p->encoded, rows[i], received_at_us, cleaned.destination == Destination::Rejected);
+    ends[i] = p->encoded.size();
     by_shard[shard_for(rows[i], shards)].push_back(i);
   }
+  auto encoded = [&](size_t i) {
+    size_t begin = i ? ends[i - 1] : 0;
+    return std::string_view(p->encoded).substr(begin, ends[i] - begin);
+  };
   uint32_t touched = 0;
   for (auto& rows_of_shard : by_shard) touched += !rows_of_shard.empty();
   if (keyed) encode_key_record(p->key_record, key, touched);
@@ -58,7 +70,7 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
     Log::ShardBatch b{s, {}};
     if (keyed) b.records.push_back(p->key_record);
     for (size_t i : by_shard[s]) {
-      b.records.push_back(p->encoded[i]);
+      b.records.push_back(encoded(i));
       ++p->out.appended;
     }
     batches.push_back(std::move(b));

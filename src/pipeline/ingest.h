@@ -13,11 +13,20 @@
 
 namespace shopflow {
 
+struct MalformedRow {
+  size_t index;       // in the request
+  std::string detail; // what core's cleaning found wrong
+};
+
 struct IngestOutcome {
   size_t appended = 0;               // rows appended by this call
+  size_t malformed_count = 0;        // rows stored although malformed (they land in rejected)...
+  std::vector<MalformedRow> malformed; // ...the first kMaxMalformedReported of them
   bool replayed = false;             // an earlier request with the same key had appended them all
   std::vector<AppendResult> ranges;  // the rows' offsets, one range per shard touched
 };
+
+inline constexpr size_t kMaxMalformedReported = 1000;
 
 // Another request with the same Idempotency-Key is being appended right now.
 struct KeyInUse : std::runtime_error {
@@ -27,7 +36,8 @@ struct KeyInUse : std::runtime_error {
 // With a key (and its index), rows already appended under that key are not appended again:
 // each shard's part is looked up, and only missing parts are appended. `done` is called once,
 // possibly on a log thread, with the outcome or an error (KeyInUse, or the log's). The rows are
-// encoded before this returns; `rows` need not outlive the call.
+// encoded before this returns; `rows` need not outlive the call. Each row is cleaned once here, as
+// the sinks will clean it: to report malformed rows and to keep the raw text of rejected ones.
 using IngestDone = std::function<void(IngestOutcome, std::exception_ptr)>;
 void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
                        const std::string& key, IngestDone done);

@@ -14,7 +14,7 @@ uint32_t shard_for(const InputRow& row, uint32_t shards) {
   return static_cast<uint32_t>(h % shards);
 }
 
-void encode_log_row(std::string& out, const InputRow& row, int64_t received_at_us) {
+void encode_log_row(std::string& out, const InputRow& row, int64_t received_at_us, bool keep_raw) {
   put_num<uint8_t>(out, 1);
   put_num<int64_t>(out, received_at_us);
   put_num<uint8_t>(out, row.valid_utf8 ? 1 : 0);
@@ -24,7 +24,7 @@ void encode_log_row(std::string& out, const InputRow& row, int64_t received_at_u
     put_str(out, f.text);
   }
   put_str(out, row.framing_error);
-  put_str(out, row.raw);
+  put_str(out, keep_raw ? row.raw : std::string_view{});
 }
 
 bool decode_log_row(std::string_view data, InputRow& row, int64_t& received_at_us) {

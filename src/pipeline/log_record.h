@@ -1,6 +1,8 @@
 // What the HTTP ingest appends to the log for each row: the row as parsed (fields, raw text,
 // framing error) plus when it arrived, so that consumers clean it with core exactly as the batch
-// path does, and a rejected row keeps its raw text. Little-endian:
+// path does, and a rejected row keeps its raw text. The raw text is stored only for rows that
+// core's cleaning rejects (it is empty otherwise): it is needed for nothing else, and storing it
+// for every row would double the bytes the log writes and syncs. Little-endian:
 //
 //   u8  version (1)
 //   i64 received_at_us
@@ -8,7 +10,7 @@
 //   u32 field_count
 //   8 x { u8 kind (FieldKind), u32 length, bytes }
 //   u32 length, framing error text
-//   u32 length, raw text
+//   u32 length, raw text (empty when not kept)
 #pragma once
 
 #include <cstdint>
@@ -19,7 +21,8 @@
 
 namespace shopflow {
 
-void encode_log_row(std::string& out, const InputRow& row, int64_t received_at_us);
+// Appends the record of `row` to `out`.
+void encode_log_row(std::string& out, const InputRow& row, int64_t received_at_us, bool keep_raw);
 
 // Decodes into `row`, whose views point into `data` (which must outlive them). Returns false for
 // bytes that are not a log row of a known version.

@@ -47,6 +47,7 @@ private:
     std::thread thread;
   };
   void run(Worker& w);
+  static constexpr int kSinkNice = 19; // about a tenth of an ingest thread's CPU share when both want it
 
   Log& log_;
   size_t batch_records_;

@@ -4,8 +4,10 @@
 
 #include "batch/data_dir.h"
 #include "formats/record_source.h"
+#include <algorithm>
 #include <set>
 
+#include "pipeline/cleaned_batch.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
 #include "pipeline/log_record.h"
@@ -92,6 +94,41 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   expect_reference_figures(dir);
 }
 
+// The log keeps a row's raw text only when cleaning rejects the row; the rejected table still
+// gets it, and a record without it (a row whose verdict changed) is described from its fields.
+TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {
+  TempDir t;
+  LocalLog log(t.path / "d", {.shards = 4});
+  EXPECT_EQ(append_reference(log, 500), 42481u);
+  size_t with_raw = 0, rows = 0;
+  for (uint32_t s = 0; s < 4; ++s)
+    for (const LogRecord& rec : log.read(s, 0, 100'000)) {
+      InputRow row;
+      int64_t at = 0;
+      ASSERT_TRUE(decode_log_row(rec.data, row, at));
+      ++rows;
+      with_raw += !row.raw.empty();
+    }
+  EXPECT_EQ(rows, 42481u);
+  EXPECT_EQ(with_raw, 273u); // the reference file's rejected rows
+  CleanedBatch b = clean_records(0, log.read(0, 0, 100'000));
+  ASSERT_FALSE(b.rejected.empty());
+  for (const RejectedRow& r : b.rejected) EXPECT_EQ(std::count(r.raw.begin(), r.raw.end(), ','), 7) << r.raw; // the CSV line
+
+  InputRow bad;
+  for (size_t f = 0; f < kFieldCount; ++f) bad.fields[f].text = "x";
+  bad[Field::Quantity] = {"-3", FieldKind::Number};
+  bad[Field::CustomerID] = {"", FieldKind::Null};
+  bad.field_count = kFieldCount;
+  bad.raw = "{\"not\":\"kept\"}";
+  std::string record;
+  encode_log_row(record, bad, 1, false);
+  CleanedBatch described = clean_records(0, {LogRecord{7, 0, 7, record}});
+  ASSERT_EQ(described.rejected.size(), 1u);
+  EXPECT_EQ(described.rejected[0].raw, R"({"InvoiceNo":"x","StockCode":"x","Description":"x","Quantity":-3,"InvoiceDate":"x",)"
+                                       R"("UnitPrice":"x","CustomerID":null,"Country":"x"})");
+}
+
 TEST(Pipeline, RestartedConsumersResumeWithoutLossOrDuplicates) {
   TempDir t;
   std::string data = (t.path / "d").string();
@@ -158,7 +195,7 @@ TEST(Pipeline, IdempotencyKeysSurviveARestartAndCompleteAPartialRequest) {
     for (auto& r : rows)
       if (shard_for(r, 4) == shard) {
         row.clear();
-        encode_log_row(row, r, 1);
+        encode_log_row(row, r, 1, true);
         encoded.push_back(row);
       }
     log.append(shard, {encoded.begin(), encoded.end()});
