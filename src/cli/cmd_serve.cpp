@@ -12,6 +12,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("serve", "Serve the HTTP API: ingest into the log, consumers into every sink, lookups");
   struct Args {
     std::string data = kDefaultDataDir, listen = "127.0.0.1:8080", durability = "fsync";
+    int64_t commit_delay_us = LocalLogOptions{}.commit_delay_us;
     uint32_t shards = 4;
     size_t max_body = 8u << 20, max_records = 10'000;
     int64_t lake_flush_ms = 500;
@@ -29,6 +30,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--shards", args->shards, "Log shards (fixed when the log is created)")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--durability", args->durability, "fsync: answer after the data is on disk; async: before")
       ->check(CLI::IsMember({"fsync", "async"}))->capture_default_str();
+  cmd->add_option("--commit-delay-us", args->commit_delay_us,
+                  "Under concurrent load, how long a log sync waits for more appends to join it (0: never)")
+      ->check(CLI::Range(int64_t{0}, int64_t{100'000}))->capture_default_str();
   cmd->add_option("--max-body", args->max_body, "Largest request body in bytes (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-records", args->max_records, "Most records per request (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lake-flush-ms", args->lake_flush_ms, "Lake buffering: flush after this many milliseconds")->check(CLI::PositiveNumber)->capture_default_str();
@@ -56,6 +60,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.port = port;
     options.log.shards = args->shards;
     options.log.durability = args->durability == "fsync" ? Durability::Fsync : Durability::Async;
+    options.log.commit_delay_us = args->commit_delay_us;
     options.log.retention_ms = static_cast<int64_t>(args->retention_hours * 3600 * 1000);
     options.log.retention_bytes = static_cast<uint64_t>(args->retention_gb * (1ull << 30));
     options.lake.max_lines = args->lake_flush_lines;

@@ -4,6 +4,7 @@
 #include "util/thread_name.h"
 
 #include <chrono>
+#include <thread>
 #include <future>
 #include <fstream>
 #include <stdexcept>
@@ -138,12 +139,19 @@ void LocalLog::writer_loop(uint32_t shard_id) {
   auto last_sync = std::chrono::steady_clock::now();
   auto last_retention = last_sync;
   bool unsynced = false; // async durability: written, not yet synced
+  const bool delay = options_.durability == Durability::Fsync && options_.commit_delay_us > 0;
+  bool busy = false; // appends arrived while the previous sync ran: concurrent load
   for (;;) {
     std::deque<Request> batch;
     {
       std::unique_lock lock(w.mutex);
       w.cv.wait_for(lock, async_period, [&] { return w.stopping || !w.queue.empty(); });
       if (w.stopping && w.queue.empty()) return;
+      if (delay && busy && !w.stopping) {
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::microseconds(options_.commit_delay_us));
+        lock.lock();
+      }
       batch.swap(w.queue);
     }
     int64_t now = wall_clock_ms();
@@ -162,6 +170,8 @@ void LocalLog::writer_loop(uint32_t shard_id) {
                        std::chrono::steady_clock::now() - last_sync >= async_period)) {
         shard.sync();
         ++syncs_;
+        std::lock_guard lock(w.mutex); // before answering: a lone client cannot have appended yet
+        busy = !w.queue.empty();
         unsynced = false;
         last_sync = std::chrono::steady_clock::now();
       }

@@ -4,7 +4,10 @@
 // append() queues its batch on the shard's writer and waits. The writer takes every batch queued
 // for its shard, writes them, then (durability fsync) calls fdatasync once before answering all
 // of them: one sync covers every append that was waiting for it, and the shards sync side by
-// side. With durability async the answer comes after the write and each shard is synced every
+// side. Under concurrent load (appends arrived while the previous round was syncing) the writer
+// first waits `commit_delay_us` for more appends to join: each sync costs the disk about as much
+// whatever it carries, so fewer, fuller syncs raise throughput and even lower tail latency. A
+// lone client never waits. With durability async the answer comes after the write and each shard is synced every
 // `async_sync_ms`.
 // Consumer offsets (for retention) live in DIR/log/consumers/<name>, one u64 per shard.
 #pragma once
@@ -35,6 +38,7 @@ struct LocalLogOptions {
   int64_t retention_ms = 7ll * 24 * 3600 * 1000;
   uint64_t retention_bytes = 16ull << 30; // per shard
   int64_t async_sync_ms = 200;
+  int64_t commit_delay_us = 500; // 0: sync as soon as anything is queued
 };
 
 class LocalLog final : public Log {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <fcntl.h>
 #include <filesystem>
 #include <random>
@@ -172,6 +173,33 @@ TEST(LocalLog, NeverServesACorruptBatch) {
   auto all = log.read(0, 0, 100);
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[1].data, "payload-1");
+}
+
+// The commit delay gathers concurrent appends into fuller syncs, and never delays a lone client.
+TEST(LocalLog, CommitDelayOnlyUnderConcurrentLoad) {
+  TempDir t;
+  LocalLog log(t.path, {.shards = 1, .commit_delay_us = 100'000});
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    std::vector<std::string> recs = {"alone-" + std::to_string(i)};
+    log.append(0, views(recs));
+  }
+  // Delayed, 20 appends would take 2 s; each one alone takes a sync (about a millisecond).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  uint64_t syncs_before = log.syncs();
+  constexpr int kThreads = 16, kAppends = 10;
+  std::vector<std::thread> threads;
+  for (int th = 0; th < kThreads; ++th)
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < kAppends; ++i) {
+        std::vector<std::string> recs = {std::to_string(th) + ":" + std::to_string(i)};
+        log.append(0, views(recs));
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(log.end_offset(0), uint64_t(20 + kThreads * kAppends));
+  // Every thread's next append joins the delayed sync: about one sync per round of 16.
+  EXPECT_LE(log.syncs() - syncs_before, uint64_t(3 * kAppends));
 }
 
 TEST(LocalLog, GroupCommitCoversConcurrentAppends) {
