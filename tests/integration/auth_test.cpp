@@ -140,9 +140,9 @@ TEST(Auth, HttpBasicClientAuthentication) {
   ClientCredentials c = add_client(data, "basic", "read");
   ServeProcess serve(data, "", 0, true);
   // curl builds the standard-base64 Basic header, as any OAuth2 client library would.
-  std::string cmd = "curl -s -u '" + c.id + ":" + c.secret + "' -d grant_type=client_credentials " + serve.url() + "/oauth2/token > " +
+  std::string cmd = "curl -s --max-time 30 -u '" + c.id + ":" + c.secret + "' -d grant_type=client_credentials " + serve.url() + "/oauth2/token > " +
                     (t.path / "out").string();
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << serve.log();
   EXPECT_NE(read_file(t.path / "out").find("\"token_type\":\"Bearer\""), std::string::npos) << read_file(t.path / "out");
   EXPECT_NE(read_file(t.path / "out").find("\"scope\":\"read\""), std::string::npos);
   EXPECT_EQ(serve.stop(), 0) << serve.log();
