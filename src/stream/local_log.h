@@ -7,8 +7,8 @@
 // side. Under concurrent load (appends arrived while the previous round was syncing) the writer
 // first waits `commit_delay_us` for more appends to join: each sync costs the disk about as much
 // whatever it carries, so fewer, fuller syncs raise throughput and even lower tail latency. A
-// lone client never waits. With durability async the answer comes after the write and each shard is synced every
-// `async_sync_ms`.
+// lone client never waits. With durability async the answer comes after the write and each
+// shard is synced every `async_sync_ms`.
 // Consumer offsets (for retention) live in DIR/log/consumers/<name>, one u64 per shard.
 #pragma once
 
