@@ -28,9 +28,6 @@ namespace shopflow {
 
 namespace {
 
-
-std::string error_json(std::string_view message) { return "{\"error\":" + json_string(message) + "}"; }
-
 // Decimal text without trailing zeros: 2550 -> "2.55", 6000 -> "6".
 std::string plain_decimal(int64_t milli) {
   std::string s = format_milli(milli);

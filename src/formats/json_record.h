@@ -28,5 +28,7 @@ private:
 void append_json_string(std::string& out, std::string_view s);
 // The same, as a new string.
 std::string json_string(std::string_view s);
+// {"error": "<message>"}: the body of every JSON error answer.
+inline std::string error_json(std::string_view message) { return "{\"error\":" + json_string(message) + "}"; }
 
 } // namespace shopflow

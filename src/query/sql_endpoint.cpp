@@ -17,7 +17,7 @@ namespace shopflow {
 namespace {
 
 SqlAnswer error_answer(unsigned status, const std::string& message) {
-  return {status, "application/json", "{\"error\":" + json_string(message) + "}"};
+  return {status, "application/json", error_json(message)};
 }
 
 // Interrupts the connection's query if it is still running after `timeout_ms`.
