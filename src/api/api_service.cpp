@@ -419,8 +419,7 @@ ScopeSet ApiService::required_scope(const HttpRequest& req, const std::string& p
   if (path == "/v1/compat/transactions") return req.method() == http::verb::post ? kScopeIngest : kScopeRead;
   if (path == "/v1/admin/batch") return kScopeAdmin;
   if (path == "/v1/sql") return kScopeSql;
-  if (path == "/v1/dashboard") return kScopeRead;
-  return kScopeRead; // lookups, and unknown paths (no route discovery without a token)
+  return kScopeRead; // lookups, the dashboard's data, and unknown paths (no route discovery without a token)
 }
 
 bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted) {
