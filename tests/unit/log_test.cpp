@@ -28,6 +28,19 @@ struct TempDir {
 
 std::vector<std::string_view> views(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
+// `threads` threads each append `appends` one-record batches "<thread>:<i>" to shard `shard_of(thread)`.
+template <class ShardOf> void append_concurrently(LocalLog& log, int threads, int appends, ShardOf shard_of) {
+  std::vector<std::thread> running;
+  for (int th = 0; th < threads; ++th)
+    running.emplace_back([&, th] {
+      for (int i = 0; i < appends; ++i) {
+        std::vector<std::string> recs = {std::to_string(th) + ":" + std::to_string(i)};
+        log.append(shard_of(th), views(recs));
+      }
+    });
+  for (auto& t : running) t.join();
+}
+
 fs::path last_segment(const fs::path& shard_dir) {
   fs::path last;
   for (auto& e : fs::directory_iterator(shard_dir))
@@ -188,15 +201,7 @@ TEST(LocalLog, CommitDelayOnlyUnderConcurrentLoad) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   uint64_t syncs_before = log.syncs();
   constexpr int kThreads = 16, kAppends = 10;
-  std::vector<std::thread> threads;
-  for (int th = 0; th < kThreads; ++th)
-    threads.emplace_back([&, th] {
-      for (int i = 0; i < kAppends; ++i) {
-        std::vector<std::string> recs = {std::to_string(th) + ":" + std::to_string(i)};
-        log.append(0, views(recs));
-      }
-    });
-  for (auto& th : threads) th.join();
+  append_concurrently(log, kThreads, kAppends, [](int) { return 0u; });
   EXPECT_EQ(log.end_offset(0), uint64_t(20 + kThreads * kAppends));
   // Every thread's next append joins the delayed sync: about one sync per round of 16.
   EXPECT_LE(log.syncs() - syncs_before, uint64_t(3 * kAppends));
@@ -206,15 +211,7 @@ TEST(LocalLog, GroupCommitCoversConcurrentAppends) {
   TempDir t;
   LocalLog log(t.path, {.shards = 2});
   constexpr int kThreads = 16, kAppends = 50;
-  std::vector<std::thread> threads;
-  for (int th = 0; th < kThreads; ++th)
-    threads.emplace_back([&, th] {
-      for (int i = 0; i < kAppends; ++i) {
-        std::vector<std::string> recs = {std::to_string(th) + ":" + std::to_string(i)};
-        log.append(th % 2, views(recs));
-      }
-    });
-  for (auto& th : threads) th.join();
+  append_concurrently(log, kThreads, kAppends, [](int th) { return static_cast<uint32_t>(th % 2); });
   EXPECT_EQ(log.end_offset(0) + log.end_offset(1), uint64_t(kThreads * kAppends));
   EXPECT_LT(log.syncs(), uint64_t(kThreads * kAppends)); // one fdatasync covered several appends
   // Per shard, each thread's records are in its own order.
