@@ -28,6 +28,12 @@ namespace shopflow {
 
 namespace {
 
+// A request header's value, "" when it is absent.
+std::string_view header_value(const HttpRequest& req, http::field name) {
+  auto it = req.find(name);
+  return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+}
+
 // Decimal text without trailing zeros: 2550 -> "2.55", 6000 -> "6".
 std::string plain_decimal(int64_t milli) {
   std::string s = format_milli(milli);
@@ -237,11 +243,9 @@ void ApiService::ingest(const RecordBody& body, size_t body_bytes, const std::st
 
 void ApiService::post_records(const HttpRequest& req, Respond respond) {
   HttpResponse res;
-  std::string_view content_type;
-  if (auto it = req.find(http::field::content_type); it != req.end()) content_type = {it->value().data(), it->value().size()};
   std::unique_ptr<RecordBody> body;
   try {
-    body = std::make_unique<RecordBody>(req.body(), content_type, options_.max_records_per_request);
+    body = std::make_unique<RecordBody>(req.body(), header_value(req, http::field::content_type), options_.max_records_per_request);
   } catch (const BodyError& e) {
     bool too_many = std::string_view(e.what()).rfind("too many records", 0) == 0;
     json_response(res, too_many ? 413 : 400, error_json(e.what()));
@@ -423,8 +427,7 @@ ScopeSet ApiService::required_scope(const HttpRequest& req, const std::string& p
 }
 
 bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted) {
-  std::string_view header;
-  if (auto it = req.find(http::field::authorization); it != req.end()) header = {it->value().data(), it->value().size()};
+  std::string_view header = header_value(req, http::field::authorization);
   Principal who;
   try {
     who = access_->authenticate(header, wall_clock_us() / 1'000'000);
@@ -493,10 +496,6 @@ void ApiService::static_file(const std::string& path, HttpResponse& res) {
 void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res) {
   SqlRequest sql;
   sql.allow_writes = may_write;
-  auto header = [&](http::field f) {
-    auto it = req.find(f);
-    return it == req.end() ? std::string() : std::string(it->value().data(), it->value().size());
-  };
   auto number = [&](const std::string& name, std::string text, int64_t max, auto& into) {
     if (text.empty()) return true;
     try {
@@ -511,7 +510,7 @@ void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool
     }
   };
   std::string max_rows, timeout_ms;
-  if (header(http::field::content_type).rfind("application/json", 0) == 0) {
+  if (header_value(req, http::field::content_type).starts_with("application/json")) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     std::string_view text;
@@ -527,7 +526,7 @@ void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool
   if (std::string q = query_param(query, "max_rows"); !q.empty()) max_rows = q;
   if (std::string q = query_param(query, "timeout_ms"); !q.empty()) timeout_ms = q;
   if (!number("max_rows", max_rows, 1'000'000, sql.max_rows) || !number("timeout_ms", timeout_ms, 300'000, sql.timeout_ms)) return;
-  std::string accept = header(http::field::accept);
+  std::string_view accept = header_value(req, http::field::accept);
   if (accept.find("text/csv") != std::string::npos) sql.format = SqlFormat::Csv;
   else if (accept.find("parquet") != std::string::npos) sql.format = SqlFormat::Parquet;
   SqlAnswer answer = sql_->run(sql);
@@ -547,15 +546,12 @@ void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
   if (query_param(form, "grant_type") != "client_credentials")
     return oauth_error(400, "unsupported_grant_type", "only grant_type=client_credentials is supported");
   std::string id = query_param(form, "client_id"), secret = query_param(form, "client_secret");
-  if (auto it = req.find(http::field::authorization); it != req.end()) {
-    std::string_view v(it->value().data(), it->value().size());
-    if (v.size() > 6 && (v.substr(0, 6) == "Basic " || v.substr(0, 6) == "basic ")) {
-      auto decoded = base64_decode(v.substr(6));
-      size_t colon = decoded ? decoded->find(':') : std::string::npos;
-      if (colon == std::string::npos) return oauth_error(401, "invalid_client", "malformed Basic credentials");
-      id = percent_decode(decoded->substr(0, colon), true);
-      secret = percent_decode(decoded->substr(colon + 1), true);
-    }
+  if (std::string_view v = header_value(req, http::field::authorization); v.size() > 6 && (v.starts_with("Basic ") || v.starts_with("basic "))) {
+    auto decoded = base64_decode(v.substr(6));
+    size_t colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) return oauth_error(401, "invalid_client", "malformed Basic credentials");
+    id = percent_decode(decoded->substr(0, colon), true);
+    secret = percent_decode(decoded->substr(colon + 1), true);
   }
   if (id.empty() || secret.empty()) return oauth_error(401, "invalid_client", "give client_id and client_secret (HTTP Basic or form)");
   auto client = access_->clients().authenticate(id, secret);
