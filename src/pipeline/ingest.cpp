@@ -39,8 +39,8 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
   };
   auto p = std::make_shared<Pending>();
   uint32_t shards = log.shard_count();
-  std::vector<size_t> ends(rows.size()); // where each row's record ends in p->encoded
-  std::vector<std::vector<size_t>> by_shard(shards);
+  // Per shard, where each of its rows' records lies in p->encoded: [begin, end).
+  std::vector<std::vector<std::pair<size_t, size_t>>> by_shard(shards);
   size_t estimate = 0;
   for (const InputRow& row : rows) estimate += row.raw.size() + 64;
   p->encoded.reserve(estimate);
@@ -48,14 +48,10 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
     CleanResult cleaned = clean(rows[i]);
     if (cleaned.reason == RejectReason::Malformed && ++p->out.malformed_count <= kMaxMalformedReported)
       p->out.malformed.push_back({i, std::string(cleaned.detail)});
+    size_t begin = p->encoded.size();
     encode_log_row(p->encoded, rows[i], received_at_us, cleaned.destination == Destination::Rejected);
-    ends[i] = p->encoded.size();
-    by_shard[shard_for(rows[i], shards)].push_back(i);
+    by_shard[shard_for(rows[i], shards)].push_back({begin, p->encoded.size()});
   }
-  auto encoded = [&](size_t i) {
-    size_t begin = i ? ends[i - 1] : 0;
-    return std::string_view(p->encoded).substr(begin, ends[i] - begin);
-  };
   uint32_t touched = 0;
   for (auto& rows_of_shard : by_shard) touched += !rows_of_shard.empty();
   if (keyed) encode_key_record(p->key_record, key, touched);
@@ -69,10 +65,8 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
     }
     Log::ShardBatch b{s, {}};
     if (keyed) b.records.push_back(p->key_record);
-    for (size_t i : by_shard[s]) {
-      b.records.push_back(encoded(i));
-      ++p->out.appended;
-    }
+    for (auto [begin, end] : by_shard[s]) b.records.push_back(std::string_view(p->encoded).substr(begin, end - begin));
+    p->out.appended += by_shard[s].size();
     batches.push_back(std::move(b));
   }
   if (batches.empty()) {
