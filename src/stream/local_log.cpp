@@ -44,13 +44,13 @@ LocalLog::LocalLog(const fs::path& dir, LocalLogOptions options) : dir_(dir / "l
     if (in.gcount() == static_cast<std::streamsize>(offsets.size() * 8)) consumers_[e.path().filename().string()] = offsets;
   }
   for (uint32_t i = 0; i < options_.shards; ++i) {
-    writers_.push_back(std::make_unique<Writer>());
-    writers_.back()->thread = std::thread([this, i] { writer_loop(i); });
+    syncers_.push_back(std::make_unique<Syncer>());
+    syncers_.back()->thread = std::thread([this, i] { syncer_loop(i); });
   }
 }
 
 LocalLog::~LocalLog() {
-  for (auto& w : writers_) {
+  for (auto& w : syncers_) {
     {
       std::lock_guard lock(w->mutex);
       w->stopping = true;
@@ -116,70 +116,81 @@ void LocalLog::append_all_async(std::vector<ShardBatch> batches, AppendDone done
     append->done({}, nullptr);
     return;
   }
+  int64_t now = wall_clock_ms();
   for (size_t i = 0; i < append->batches.size(); ++i) {
-    Writer& w = *writers_[append->batches[i].shard];
-    bool queued = false;
-    {
-      std::lock_guard lock(w.mutex);
-      if (!w.stopping) {
-        w.queue.push_back({append, i});
-        queued = true;
-      }
+    uint32_t shard_id = append->batches[i].shard;
+    AppendResult result;
+    try {
+      result = shards_[shard_id]->write(shard_id, append->batches[i].records, now);
+    } catch (...) {
+      append->finish_one(i, nullptr, std::current_exception());
+      continue;
     }
-    if (queued) w.cv.notify_one();
-    else append->finish_one(i, nullptr, std::make_exception_ptr(std::runtime_error("log: closing")));
+    commit(shard_id, {append, i, result});
   }
 }
 
-void LocalLog::writer_loop(uint32_t shard_id) {
+void LocalLog::commit(uint32_t shard_id, Written w) {
+  Syncer& syncer = *syncers_[shard_id];
+  if (options_.durability == Durability::Async) {
+    syncer.unsynced = true;
+    w.append->finish_one(w.index, &w.result, nullptr);
+    return;
+  }
+  {
+    std::lock_guard lock(syncer.mutex);
+    if (!syncer.stopping) {
+      syncer.waiting.push_back(std::move(w));
+      syncer.cv.notify_one();
+      return;
+    }
+  }
+  // Closing: the syncer may be gone, so this append syncs for itself.
+  std::exception_ptr error;
+  try {
+    shards_[shard_id]->sync();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  w.append->finish_one(w.index, &w.result, error);
+}
+
+void LocalLog::syncer_loop(uint32_t shard_id) {
   name_this_thread("sf-log-" + std::to_string(shard_id));
-  Writer& w = *writers_[shard_id];
+  Syncer& syncer = *syncers_[shard_id];
   Shard& shard = *shards_[shard_id];
   const auto async_period = std::chrono::milliseconds(options_.async_sync_ms);
-  auto last_sync = std::chrono::steady_clock::now();
-  auto last_retention = last_sync;
-  bool unsynced = false; // async durability: written, not yet synced
+  auto last_retention = std::chrono::steady_clock::now();
   const bool delay = options_.durability == Durability::Fsync && options_.commit_delay_us > 0;
   bool busy = false; // appends arrived while the previous sync ran: concurrent load
-  for (;;) {
-    std::deque<Request> batch;
+  for (bool stopping = false; !stopping;) {
+    std::vector<Written> synced;
     {
-      std::unique_lock lock(w.mutex);
-      w.cv.wait_for(lock, async_period, [&] { return w.stopping || !w.queue.empty(); });
-      if (w.stopping && w.queue.empty()) return;
-      if (delay && busy && !w.stopping) {
+      std::unique_lock lock(syncer.mutex);
+      syncer.cv.wait_for(lock, async_period, [&] { return syncer.stopping || !syncer.waiting.empty(); });
+      if (delay && busy && !syncer.stopping) {
         lock.unlock();
         std::this_thread::sleep_for(std::chrono::microseconds(options_.commit_delay_us));
         lock.lock();
       }
-      batch.swap(w.queue);
+      synced.swap(syncer.waiting);
+      stopping = syncer.stopping; // nothing is queued after this: later appends sync for themselves
     }
-    int64_t now = wall_clock_ms();
-    std::vector<std::pair<const Request*, AppendResult>> written;
-    for (const Request& r : batch) {
+    // Every batch in `synced` was written before it was queued, so this one sync covers them all.
+    std::exception_ptr error;
+    if (!synced.empty() || syncer.unsynced.exchange(false)) {
       try {
-        written.emplace_back(&r, shard.write(shard_id, r.append->batches[r.index].records, now));
-        unsynced = true;
-      } catch (...) {
-        r.append->finish_one(r.index, nullptr, std::current_exception());
-      }
-    }
-    std::exception_ptr sync_error;
-    try {
-      if (unsynced && (options_.durability == Durability::Fsync ||
-                       std::chrono::steady_clock::now() - last_sync >= async_period)) {
         shard.sync();
         ++syncs_;
-        std::lock_guard lock(w.mutex); // before answering: a lone client cannot have appended yet
-        busy = !w.queue.empty();
-        unsynced = false;
-        last_sync = std::chrono::steady_clock::now();
+      } catch (...) {
+        error = std::current_exception();
+        if (synced.empty()) syncer.unsynced = true; // async: try again next period
       }
-    } catch (...) {
-      sync_error = std::current_exception();
+      std::lock_guard lock(syncer.mutex); // before answering: a lone client cannot have appended yet
+      busy = !syncer.waiting.empty();
     }
     // Written but not synced is still readable: the result is reported with the error.
-    for (auto& [r, res] : written) r->append->finish_one(r->index, &res, sync_error);
+    for (Written& w : synced) w.append->finish_one(w.index, &w.result, error);
     if (std::chrono::steady_clock::now() - last_retention > std::chrono::seconds(10)) {
       try {
         shard.apply_retention(wall_clock_ms(), options_.retention_ms, options_.retention_bytes, retention_floor(shard_id));

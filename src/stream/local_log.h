@@ -1,14 +1,15 @@
-// The embedded log: N shards under DIR/log/shard-<n>/, each with its own writer thread doing
-// group commit.
+// The embedded log: N shards under DIR/log/shard-<n>/, each with a syncer thread doing group
+// commit.
 //
-// append() queues its batch on the shard's writer and waits. The writer takes every batch queued
-// for its shard, writes them, then (durability fsync) calls fdatasync once before answering all
-// of them: one sync covers every append that was waiting for it, and the shards sync side by
-// side. Under concurrent load (appends arrived while the previous round was syncing) the writer
-// first waits `commit_delay_us` for more appends to join: each sync costs the disk about as much
-// whatever it carries, so fewer, fuller syncs raise throughput and even lower tail latency. A
-// lone client never waits. With durability async the answer comes after the write and each
-// shard is synced every `async_sync_ms`.
+// append() writes its batches itself, in the caller's thread (a shard takes one appender at a
+// time), so no thread hand-off is paid per request. With durability fsync each written batch then
+// waits on its shard's syncer, which takes every batch waiting, calls fdatasync once and answers
+// all of them: one sync covers every append that was waiting for it, and the shards sync side by
+// side. Under concurrent load (appends arrived while the previous sync ran) the syncer first waits
+// `commit_delay_us` for more appends to join: each sync costs the disk about as much whatever it
+// carries, so fewer, fuller syncs raise throughput and even lower tail latency. A lone client
+// never waits. With durability async the answer comes right after the write, in the caller's
+// thread, and each shard is synced every `async_sync_ms`.
 // Consumer offsets (for retention) live in DIR/log/consumers/<name>, one u64 per shard.
 #pragma once
 
@@ -72,20 +73,24 @@ private:
     AppendDone done;
     void finish_one(size_t index, const AppendResult* result, std::exception_ptr e);
   };
-  // One batch of an Append, queued on its shard's writer.
-  struct Request {
+  // One written batch of an Append, waiting for its shard's sync.
+  struct Written {
     std::shared_ptr<Append> append;
     size_t index;
+    AppendResult result;
   };
-  // One shard's queue of waiting appends and the thread that writes and syncs them.
-  struct Writer {
+  // One shard's batches waiting for a sync, and the thread that syncs them.
+  struct Syncer {
     std::mutex mutex;
     std::condition_variable cv;
-    std::deque<Request> queue;
+    std::vector<Written> waiting;
+    std::atomic<bool> unsynced{false}; // durability async: written since the last sync
     bool stopping = false;
     std::thread thread;
   };
-  void writer_loop(uint32_t shard_id);
+  void syncer_loop(uint32_t shard_id);
+  // Makes `w` durable as the durability setting promises, then finishes it.
+  void commit(uint32_t shard_id, Written w);
   void save_consumer(const std::string& name);
   Shard& shard(uint32_t n) const;
   uint64_t retention_floor(uint32_t shard_id); // lowest offset some consumer still needs
@@ -93,7 +98,7 @@ private:
   std::filesystem::path dir_;
   LocalLogOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::vector<std::unique_ptr<Writer>> writers_; // one per shard
+  std::vector<std::unique_ptr<Syncer>> syncers_; // one per shard
   std::atomic<uint64_t> syncs_{0};
 
   std::mutex consumers_mutex_;

@@ -109,6 +109,7 @@ uint64_t Shard::size_bytes() const {
 
 AppendResult Shard::write(uint32_t shard_id, const std::vector<std::string_view>& records, int64_t now_ms) {
   if (records.empty()) throw std::invalid_argument("log: empty batch");
+  std::lock_guard write_lock(write_mutex_);
   std::shared_ptr<Segment> active;
   {
     std::shared_lock lock(mutex_);
@@ -157,10 +158,16 @@ void Shard::sync() {
     std::shared_lock lock(mutex_);
     active = segments_.back();
   }
+  // A batch written before this call is in `active` or in an older segment, which was synced
+  // when it was sealed; the folder entry of a new segment was flagged before anything was written to it.
   if (::fdatasync(active->fd) != 0) fail("fdatasync " + active->path.string());
-  if (dir_dirty_) {
-    sync_folder(dir_);
-    dir_dirty_ = false;
+  if (dir_dirty_.exchange(false)) {
+    try {
+      sync_folder(dir_);
+    } catch (...) {
+      dir_dirty_ = true;
+      throw;
+    }
   }
 }
 

@@ -1,11 +1,14 @@
 // One shard of the local log: a folder of segment files (segment.h) with consecutive offsets.
-// One writer (LocalLog's writer thread) appends; any number of readers read concurrently.
+// Appends are serialized by the shard itself; sync() may run beside them, and any number of
+// readers read concurrently.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <vector>
 
@@ -27,8 +30,9 @@ public:
   uint64_t truncated_bytes() const { return truncated_bytes_; }
 
   // Writes one batch at the end (rolling to a new segment when the active one is full). Not yet
-  // durable: call sync(). Only the writer thread calls write() and sync().
+  // durable: call sync(). Concurrent calls are written one after the other.
   AppendResult write(uint32_t shard_id, const std::vector<std::string_view>& records, int64_t now_ms);
+  // Makes every batch whose write() returned before this call durable.
   void sync();
 
   std::vector<LogRecord> read(uint64_t from, size_t max_records) const;
@@ -55,8 +59,9 @@ private:
   std::filesystem::path dir_;
   uint64_t segment_bytes_;
   uint64_t truncated_bytes_ = 0;
-  bool dir_dirty_ = false; // a segment file was created and the folder is not yet synced
-  mutable std::shared_mutex mutex_;
+  std::mutex write_mutex_; // held by write(): one appender at a time
+  std::atomic<bool> dir_dirty_{false}; // a segment file was created and the folder is not yet synced
+  mutable std::shared_mutex mutex_; // segments_, and each segment's batches and bytes
   std::deque<std::shared_ptr<Segment>> segments_;
 };
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -229,6 +230,25 @@ TEST(LocalLog, GroupCommitCoversConcurrentAppends) {
   }
 }
 
+TEST(LocalLog, ConcurrentAppendersRollingSegmentsLoseNothing) {
+  TempDir t;
+  constexpr int kThreads = 8, kAppends = 200;
+  {
+    // Small segments: appenders in different threads roll them while others write and sync.
+    LocalLog log(t.path, {.shards = 1, .segment_bytes = 2048, .commit_delay_us = 0});
+    append_concurrently(log, kThreads, kAppends, [](int) { return 0u; });
+  }
+  LocalLog log(t.path, {.shards = 1, .segment_bytes = 2048});
+  ASSERT_EQ(log.end_offset(0), uint64_t(kThreads * kAppends));
+  std::set<std::string> seen;
+  uint64_t expected = 0;
+  for (auto& r : log.read(0, 0, 100000)) {
+    EXPECT_EQ(r.offset, expected++);
+    EXPECT_TRUE(seen.insert(r.data).second) << r.data << " twice";
+  }
+  EXPECT_EQ(seen.size(), size_t(kThreads * kAppends));
+}
+
 TEST(LocalLog, RetentionKeepsWhatConsumersHaveNotReached) {
   TempDir t;
   LocalLog log(t.path, {.shards = 1, .segment_bytes = 100, .retention_bytes = 300});
@@ -268,7 +288,13 @@ TEST(LocalLog, AsyncDurabilityStillReadsBack) {
     LocalLog log(t.path, {.shards = 1, .durability = Durability::Async});
     std::vector<std::string> recs = {"a", "b"};
     for (int i = 0; i < 100; ++i) log.append(0, views(recs));
+    // The answer comes in the appending thread, right after the write.
+    bool answered = false;
+    log.append_all_async({{0, views(recs)}}, [&](std::vector<AppendResult> r, std::exception_ptr e) {
+      answered = !e && r.at(0).first_offset == 200;
+    });
+    EXPECT_TRUE(answered);
   }
   LocalLog log(t.path, {.shards = 1});
-  EXPECT_EQ(log.end_offset(0), 200u); // synced at close
+  EXPECT_EQ(log.end_offset(0), 202u); // synced at close
 }
