@@ -5,7 +5,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
@@ -25,14 +24,14 @@ void json_response(HttpResponse& res, unsigned status, std::string body) {
 }
 
 // One connection. At most one operation is in flight at a time: waiting for a request, the
-// handler working on it, or writing its answer. All of them run on the connection's strand.
+// handler working on it, or writing its answer. All of them run on the connection's I/O thread.
 // What the server and a Reply need of a connection, whatever its stream.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
   explicit HttpSession(HttpServer& server) : server_(server) {}
   virtual ~HttpSession() { server_.session_ended(this); }
   virtual void start(bool over_capacity) = 0;
-  // Runs on the connection's strand: a connection waiting for a request is closed now; one whose
+  // Runs on the connection's thread: a connection waiting for a request is closed now; one whose
   // request is being handled is closed after its answer.
   virtual void close_when_idle() = 0;
   virtual void reply(HttpResponse res) = 0;
@@ -49,11 +48,16 @@ private:
 
 namespace {
 
+// A TCP stream with deadlines on its I/O thread's executor (a concrete type: no polymorphic
+// executor per operation).
+using TcpStream = beast::basic_stream<tcp, asio::io_context::executor_type>;
+using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+
 template <class Stream> class Connection final : public HttpSession {
 public:
-  Connection(HttpServer& server, tcp::socket socket) requires std::is_same_v<Stream, beast::tcp_stream>
+  Connection(HttpServer& server, Socket socket) requires std::is_same_v<Stream, TcpStream>
       : HttpSession(server), stream_(std::move(socket)) {}
-  Connection(HttpServer& server, tcp::socket socket, asio::ssl::context& tls) requires(!std::is_same_v<Stream, beast::tcp_stream>)
+  Connection(HttpServer& server, Socket socket, asio::ssl::context& tls) requires(!std::is_same_v<Stream, TcpStream>)
       : HttpSession(server), stream_(std::move(socket), tls) {}
 
   void start(bool over_capacity) override {
@@ -86,8 +90,8 @@ public:
   void post(std::function<void()> f) override { asio::post(stream_.get_executor(), std::move(f)); }
 
 private:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
-  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+  static constexpr bool kTls = !std::is_same_v<Stream, TcpStream>;
+  TcpStream& tcp_layer() { return beast::get_lowest_layer(stream_); }
   std::shared_ptr<Connection> self() { return std::static_pointer_cast<Connection>(shared_from_this()); }
 
   void begin(bool over_capacity) {
@@ -190,7 +194,12 @@ private:
 void HttpServer::Reply::operator()(HttpResponse res) const { session_->reply(std::move(res)); }
 
 HttpServer::HttpServer(HttpServerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)), acceptor_(asio::make_strand(io_)) { // accept and close never overlap
+    : options_(std::move(options)), handler_(std::move(handler)) {
+  for (unsigned i = 0; i < std::max(1u, options_.io_threads); ++i) {
+    io_.push_back(std::make_unique<asio::io_context>(1)); // run by one thread
+    io_work_.push_back(asio::make_work_guard(*io_.back()));
+  }
+  acceptor_ = std::make_unique<tcp::acceptor>(*io_.front()); // accept and close never overlap
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty())
     throw std::invalid_argument("give both --tls-cert and --tls-key, or neither");
   if (!options_.tls_cert_file.empty()) {
@@ -212,28 +221,30 @@ void HttpServer::start() {
   auto address = asio::ip::make_address(options_.host, ec);
   if (ec) throw std::runtime_error("bad listen address \"" + options_.host + "\": " + ec.message());
   tcp::endpoint endpoint(address, options_.port);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  acceptor_.bind(endpoint, ec);
+  acceptor_->open(endpoint.protocol());
+  acceptor_->set_option(asio::socket_base::reuse_address(true));
+  acceptor_->bind(endpoint, ec);
   if (ec) throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
-  acceptor_.listen(asio::socket_base::max_listen_connections);
-  port_ = acceptor_.local_endpoint().port();
+  acceptor_->listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor_->local_endpoint().port();
   accept();
-  for (unsigned i = 0; i < std::max(1u, options_.io_threads); ++i)
+  for (size_t i = 0; i < io_.size(); ++i)
     threads_.emplace_back([this, i] {
       name_this_thread("sf-http-" + std::to_string(i));
-      io_.run();
+      io_[i]->run();
     });
 }
 
 void HttpServer::accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-    if (stopping_ || !acceptor_.is_open()) return;
+  asio::io_context& io = *io_[next_io_];
+  next_io_ = (next_io_ + 1) % io_.size(); // round robin over the I/O threads
+  acceptor_->async_accept(io.get_executor(), [this](beast::error_code ec, Socket socket) {
+    if (stopping_ || !acceptor_->is_open()) return;
     if (!ec) {
       bool over_capacity = false;
       std::shared_ptr<HttpSession> session;
-      if (tls_) session = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), *tls_);
-      else session = std::make_shared<Connection<beast::tcp_stream>>(*this, std::move(socket));
+      if (tls_) session = std::make_shared<Connection<beast::ssl_stream<TcpStream>>>(*this, std::move(socket), *tls_);
+      else session = std::make_shared<Connection<TcpStream>>(*this, std::move(socket));
       {
         std::lock_guard lock(sessions_mutex_);
         over_capacity = sessions_.size() >= options_.max_connections;
@@ -253,9 +264,9 @@ void HttpServer::session_ended(HttpSession* s) {
 
 void HttpServer::stop() {
   if (stopping_.exchange(true) || threads_.empty()) return;
-  asio::post(acceptor_.get_executor(), [this] {
+  asio::post(acceptor_->get_executor(), [this] {
     boost::system::error_code ec;
-    acceptor_.close(ec);
+    acceptor_->close(ec);
   });
   std::vector<std::shared_ptr<HttpSession>> open;
   {
@@ -272,7 +283,8 @@ void HttpServer::stop() {
     std::unique_lock lock(sessions_mutex_);
     sessions_done_.wait(lock, [&] { return sessions_.empty(); });
   }
-  io_.stop();
+  io_work_.clear();
+  for (auto& io : io_) io->stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }

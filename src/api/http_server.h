@@ -6,6 +6,9 @@
 //   write     - the answer must be taken by the client within this.
 // The handler answers through a Reply it may call later from any thread (e.g. when the log has
 // synced): I/O threads never wait for the disk.
+// Each I/O thread runs its own io_context, and a connection lives on one of them from accept to
+// close: its handlers never run concurrently, without strands or locks, and an answer given on
+// the connection's own thread needs no wake-up.
 #pragma once
 
 #include <atomic>
@@ -19,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -74,11 +78,14 @@ private:
   void accept();
   void session_ended(HttpSession* s);
 
+  using Work = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   HttpServerOptions options_;
   Handler handler_;
-  boost::asio::io_context io_;
+  std::vector<std::unique_ptr<boost::asio::io_context>> io_; // one per I/O thread; the first also accepts
+  std::vector<Work> io_work_;                                 // keeps an idle thread's run() going
+  size_t next_io_ = 0;                                        // where the next connection goes
   std::unique_ptr<boost::asio::ssl::context> tls_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   uint16_t port_ = 0;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
