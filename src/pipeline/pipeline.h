@@ -47,7 +47,6 @@ private:
     std::thread thread;
   };
   void run(Worker& w);
-  static constexpr int kSinkNice = 19; // CFS weight 15 against ingest's 1024: ingest runs first
 
   Log& log_;
   size_t batch_records_;

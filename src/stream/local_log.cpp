@@ -67,7 +67,7 @@ LocalLog::~LocalLog() {
   std::lock_guard lock(consumers_mutex_);
   for (auto& [name, saved] : consumer_saved_) {
     try {
-      if (saved.dirty) save_consumer(name);
+      if (saved.dirty) save_consumer(name, consumers_[name]);
     } catch (...) {
     }
   }
@@ -214,29 +214,34 @@ uint64_t LocalLog::truncated_bytes() const {
 void LocalLog::commit_offset(const std::string& consumer, uint32_t s, uint64_t offset) {
   if (!valid_consumer_name(consumer)) throw std::invalid_argument("log: bad consumer name \"" + consumer + "\"");
   shard(s);
-  std::lock_guard lock(consumers_mutex_);
-  auto& offsets = consumers_[consumer];
-  offsets.resize(shards_.size(), 0);
-  if (offset <= offsets[s]) return;
-  offsets[s] = offset;
-  // Saved at most once a second (and at close): stale offsets only make retention keep more.
-  auto now = std::chrono::steady_clock::now();
-  auto& saved = consumer_saved_[consumer];
-  if (now - saved.at < std::chrono::seconds(1)) {
-    saved.dirty = true;
-    return;
+  std::vector<uint64_t> to_save;
+  {
+    std::lock_guard lock(consumers_mutex_);
+    auto& offsets = consumers_[consumer];
+    offsets.resize(shards_.size(), 0);
+    if (offset <= offsets[s]) return;
+    offsets[s] = offset;
+    // Saved at most once a second (and at close): stale offsets only make retention keep more.
+    auto now = std::chrono::steady_clock::now();
+    auto& saved = consumer_saved_[consumer];
+    if (now - saved.at < std::chrono::seconds(1)) {
+      saved.dirty = true;
+      return;
+    }
+    saved = {now, false};
+    to_save = offsets;
   }
-  save_consumer(consumer);
-  saved = {now, false};
+  // Outside the lock, which the syncers take for retention: a slow disk never delays a sync.
+  // A consumer commits from one thread, so its saves never overlap.
+  save_consumer(consumer, to_save);
 }
 
 // Written to a temporary file and renamed: a crash leaves the old or the new offsets, both safe
 // for retention (they only ever grow).
-void LocalLog::save_consumer(const std::string& name) {
+void LocalLog::save_consumer(const std::string& name, const std::vector<uint64_t>& offsets) {
   fs::path tmp = dir_ / "consumers" / ("." + name + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    auto& offsets = consumers_[name];
     out.write(reinterpret_cast<const char*>(offsets.data()), static_cast<std::streamsize>(offsets.size() * 8));
   }
   fs::rename(tmp, dir_ / "consumers" / name);

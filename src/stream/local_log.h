@@ -91,7 +91,7 @@ private:
   void syncer_loop(uint32_t shard_id);
   // Makes `w` durable as the durability setting promises, then finishes it.
   void commit(uint32_t shard_id, Written w);
-  void save_consumer(const std::string& name);
+  void save_consumer(const std::string& name, const std::vector<uint64_t>& offsets);
   Shard& shard(uint32_t n) const;
   uint64_t retention_floor(uint32_t shard_id); // lowest offset some consumer still needs
 
