@@ -34,10 +34,11 @@ struct KeyInUse : std::runtime_error {
 };
 
 // With a key (and its index), rows already appended under that key are not appended again:
-// each shard's part is looked up, and only missing parts are appended. `done` is called once,
-// on the log's syncer thread or before this returns, with the outcome or an error (KeyInUse, or the log's). The rows are
-// encoded before this returns; `rows` need not outlive the call. Each row is cleaned once here, as
-// the sinks will clean it: to report malformed rows and to keep the raw text of rejected ones.
+// each shard's part is looked up, and only missing parts are appended. `done` is called once, on
+// the log's syncer thread or before this returns, with the outcome or an error (KeyInUse, or the
+// log's). The rows are encoded before this returns; `rows` need not outlive the call. Each row is
+// cleaned once here, as the sinks will clean it: to report malformed rows and to keep the raw
+// text of rejected ones.
 using IngestDone = std::function<void(IngestOutcome, std::exception_ptr)>;
 void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
                        const std::string& key, IngestDone done);
