@@ -63,7 +63,8 @@ public:
     done(std::move(results), nullptr);
   }
   // Reads up to `max_records` records of `shard` starting at `from` (the first offset not yet
-  // consumed). Returns fewer (possibly none) at the end of the log.
+  // consumed). Returns fewer (possibly none) at the end of the log. Only durable records are
+  // read: with async durability a record shows up once the periodic sync has covered it.
   virtual std::vector<LogRecord> read(uint32_t shard, uint64_t from, size_t max_records) = 0;
   // The offset the next appended record of `shard` will get.
   virtual uint64_t end_offset(uint32_t shard) const = 0;

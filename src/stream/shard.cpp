@@ -81,6 +81,7 @@ Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segme
   } else {
     preallocate(*segments_.back());
   }
+  sync(); // what a crashed process wrote may still be only in the page cache
 }
 
 Shard::~Shard() {
@@ -94,6 +95,8 @@ uint64_t Shard::end_offset() const {
   std::shared_lock lock(mutex_);
   return segments_.back()->end();
 }
+
+uint64_t Shard::durable_offset() const { return durable_; }
 
 uint64_t Shard::start_offset() const {
   std::shared_lock lock(mutex_);
@@ -154,9 +157,11 @@ AppendResult Shard::write(uint32_t shard_id, const std::vector<std::string_view>
 
 void Shard::sync() {
   std::shared_ptr<Segment> active;
+  uint64_t end = 0;
   {
     std::shared_lock lock(mutex_);
     active = segments_.back();
+    end = active->end();
   }
   // A batch written before this call is in `active` or in an older segment, which was synced
   // when it was sealed; the folder entry of a new segment was flagged before anything was written to it.
@@ -169,11 +174,14 @@ void Shard::sync() {
       throw;
     }
   }
+  for (uint64_t d = durable_; d < end && !durable_.compare_exchange_weak(d, end);) {
+  }
 }
 
 std::vector<LogRecord> Shard::read(uint64_t from, size_t max_records) const {
   std::vector<LogRecord> out;
-  while (out.size() < max_records) {
+  const uint64_t durable = durable_;
+  while (out.size() < max_records && from < durable) {
     std::shared_ptr<Segment> seg;
     BatchInfo batch{};
     {
@@ -193,8 +201,9 @@ std::vector<LogRecord> Shard::read(uint64_t from, size_t max_records) const {
       batch = *(b - 1);
       if (from >= batch.base + batch.count) break;
     }
+    if (from >= durable) break; // moved past the start of the log by retention
     size_t before = out.size();
-    read_batch(seg->fd, batch, from, max_records - out.size(), out);
+    read_batch(seg->fd, batch, from, std::min<uint64_t>(max_records - out.size(), durable - from), out);
     if (out.size() == before) break;
     from = out.back().offset + 1;
   }

@@ -24,7 +24,8 @@ public:
   Shard(std::filesystem::path dir, uint64_t segment_bytes);
   ~Shard();
 
-  uint64_t end_offset() const;
+  uint64_t end_offset() const;     // after the last written batch
+  uint64_t durable_offset() const; // after the last batch a sync has covered: what read() serves
   uint64_t start_offset() const;
   uint64_t size_bytes() const;
   uint64_t truncated_bytes() const { return truncated_bytes_; }
@@ -35,6 +36,8 @@ public:
   // Makes every batch whose write() returned before this call durable.
   void sync();
 
+  // Only durable records are served: a consumer never stores a record that a power failure could
+  // take back from the log (the offset would then be given to another record).
   std::vector<LogRecord> read(uint64_t from, size_t max_records) const;
 
   // Deletes whole segments, oldest first, while the shard is over `max_bytes` or the segment's
@@ -61,6 +64,7 @@ private:
   uint64_t truncated_bytes_ = 0;
   std::mutex write_mutex_; // held by write(): one appender at a time
   std::atomic<bool> dir_dirty_{false}; // a segment file was created and the folder is not yet synced
+  std::atomic<uint64_t> durable_{0};   // durable_offset()
   mutable std::shared_mutex mutex_; // segments_, and each segment's batches and bytes
   std::deque<std::shared_ptr<Segment>> segments_;
 };

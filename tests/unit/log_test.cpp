@@ -282,6 +282,26 @@ TEST(LocalLog, ShardCountIsFixedAtCreation) {
   }
 }
 
+TEST(LocalLog, ReadersSeeOnlyDurableRecords) {
+  TempDir t;
+  std::vector<std::string> recs = {"a", "b"};
+  {
+    LocalLog log(t.path, {.shards = 1});
+    log.append(0, views(recs));
+    EXPECT_EQ(log.read(0, 0, 10).size(), 2u); // fsync: durable when append returns
+  }
+  {
+    // Async, and no periodic sync within the test: appended, acknowledged, but not yet served.
+    LocalLog log(t.path, {.shards = 1, .durability = Durability::Async, .async_sync_ms = 600'000});
+    log.append(0, views(recs));
+    EXPECT_EQ(log.end_offset(0), 4u);
+    EXPECT_EQ(log.read(0, 0, 10).size(), 2u);
+    EXPECT_TRUE(log.read(0, 2, 10).empty());
+  }
+  LocalLog log(t.path, {.shards = 1});
+  EXPECT_EQ(log.read(0, 0, 10).size(), 4u); // synced at close
+}
+
 TEST(LocalLog, AsyncDurabilityStillReadsBack) {
   TempDir t;
   {
