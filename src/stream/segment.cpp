@@ -105,19 +105,25 @@ bool zero_filled(int fd, uint64_t from, uint64_t to) {
   return true;
 }
 
-void read_batch(int fd, const BatchInfo& info, uint64_t from, size_t max_records, std::vector<LogRecord>& out) {
-  std::string buf(info.bytes, '\0');
-  if (!pread_all(fd, buf.data(), buf.size(), info.position) ||
-      !batch_ok(buf.data(), info.count, info.bytes - static_cast<uint32_t>(kBatchHeaderBytes)))
-    throw std::runtime_error("log: batch at offset " + std::to_string(info.base) + " failed its check");
-  const char* q = buf.data() + kBatchHeaderBytes;
-  for (uint32_t i = 0; i < info.count && max_records; ++i) {
-    uint32_t len = get<uint32_t>(q);
-    if (info.base + i >= from) {
-      out.push_back({info.base + i, info.time_ms, info.base + info.count - 1, std::string(q + 4, len)});
-      --max_records;
+void read_batches(int fd, const std::vector<BatchInfo>& batches, uint64_t from, size_t max_records, std::vector<LogRecord>& out) {
+  if (batches.empty()) return;
+  const uint64_t start = batches.front().position;
+  std::string buf(batches.back().position + batches.back().bytes - start, '\0');
+  if (!pread_all(fd, buf.data(), buf.size(), start))
+    throw std::runtime_error("log: cannot read the batch at offset " + std::to_string(batches.front().base));
+  for (const BatchInfo& info : batches) {
+    const char* p = buf.data() + (info.position - start);
+    if (!batch_ok(p, info.count, info.bytes - static_cast<uint32_t>(kBatchHeaderBytes)))
+      throw std::runtime_error("log: batch at offset " + std::to_string(info.base) + " failed its check");
+    const char* q = p + kBatchHeaderBytes;
+    for (uint32_t i = 0; i < info.count && max_records; ++i) {
+      uint32_t len = get<uint32_t>(q);
+      if (info.base + i >= from) {
+        out.push_back({info.base + i, info.time_ms, info.base + info.count - 1, std::string(q + 4, len)});
+        --max_records;
+      }
+      q += 4 + len;
     }
-    q += 4 + len;
   }
 }
 

@@ -48,9 +48,10 @@ std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& va
 // Whether bytes [from, to) of the file are all zero (preallocated, never written).
 bool zero_filled(int fd, uint64_t from, uint64_t to);
 
-// Reads and checks one batch at `info.position`; appends its records with offsets >= `from`.
-// Throws std::runtime_error if the batch no longer checks out (the file changed under us).
-void read_batch(int fd, const BatchInfo& info, uint64_t from, size_t max_records, std::vector<LogRecord>& out);
+// Reads consecutive batches of one file with a single read, checks each, and appends their records
+// with offsets >= `from`, at most `max_records`. Throws std::runtime_error if a batch no longer
+// checks out (the file changed under us).
+void read_batches(int fd, const std::vector<BatchInfo>& batches, uint64_t from, size_t max_records, std::vector<LogRecord>& out);
 
 std::string segment_file_name(uint64_t base); // "00000000000000000042.seg"
 

@@ -179,11 +179,13 @@ void Shard::sync() {
 }
 
 std::vector<LogRecord> Shard::read(uint64_t from, size_t max_records) const {
+  constexpr uint64_t kReadBytes = 1 << 20; // batches read with one pread, unless one alone is larger
   std::vector<LogRecord> out;
   const uint64_t durable = durable_;
+  std::vector<BatchInfo> run; // consecutive batches of one segment, the first holding `from`
   while (out.size() < max_records && from < durable) {
     std::shared_ptr<Segment> seg;
-    BatchInfo batch{};
+    run.clear();
     {
       std::shared_lock lock(mutex_);
       auto it = std::upper_bound(segments_.begin(), segments_.end(), from,
@@ -198,12 +200,19 @@ std::vector<LogRecord> Shard::read(uint64_t from, size_t max_records) const {
       auto b = std::upper_bound(seg->batches.begin(), seg->batches.end(), from,
                                 [](uint64_t off, const BatchInfo& bi) { return off < bi.base; });
       if (b == seg->batches.begin()) break;
-      batch = *(b - 1);
-      if (from >= batch.base + batch.count) break;
+      --b;
+      if (from >= b->base + b->count) break;
+      uint64_t bytes = 0, records = 0, wanted = max_records - out.size();
+      for (; b != seg->batches.end() && b->base < durable && records < wanted; ++b) {
+        if (!run.empty() && bytes + b->bytes > kReadBytes) break;
+        run.push_back(*b);
+        bytes += b->bytes;
+        records += b->base + b->count - std::max(from, b->base);
+      }
     }
-    if (from >= durable) break; // moved past the start of the log by retention
+    if (run.empty()) break; // moved past the durable end by retention
     size_t before = out.size();
-    read_batch(seg->fd, batch, from, std::min<uint64_t>(max_records - out.size(), durable - from), out);
+    read_batches(seg->fd, run, from, std::min<uint64_t>(max_records - out.size(), durable - from), out);
     if (out.size() == before) break;
     from = out.back().offset + 1;
   }
