@@ -189,7 +189,8 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
       std::lock_guard lock(syncer.mutex); // before answering: a lone client cannot have appended yet
       busy = !syncer.waiting.empty();
     }
-    // Written but not synced is still readable: the result is reported with the error.
+    // After a failed sync the batches stay written, but unread until a later sync covers them;
+    // their results go with the error, so that a retry under the same key does not repeat them.
     for (Written& w : synced) w.append->finish_one(w.index, &w.result, error);
     if (std::chrono::steady_clock::now() - last_retention > std::chrono::seconds(10)) {
       try {
