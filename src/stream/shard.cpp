@@ -96,8 +96,6 @@ uint64_t Shard::end_offset() const {
   return segments_.back()->end();
 }
 
-uint64_t Shard::durable_offset() const { return durable_; }
-
 uint64_t Shard::start_offset() const {
   std::shared_lock lock(mutex_);
   return segments_.front()->base;

@@ -24,8 +24,7 @@ public:
   Shard(std::filesystem::path dir, uint64_t segment_bytes);
   ~Shard();
 
-  uint64_t end_offset() const;     // after the last written batch
-  uint64_t durable_offset() const; // after the last batch a sync has covered: what read() serves
+  uint64_t end_offset() const; // after the last written batch
   uint64_t start_offset() const;
   uint64_t size_bytes() const;
   uint64_t truncated_bytes() const { return truncated_bytes_; }
@@ -64,7 +63,7 @@ private:
   uint64_t truncated_bytes_ = 0;
   std::mutex write_mutex_; // held by write(): one appender at a time
   std::atomic<bool> dir_dirty_{false}; // a segment file was created and the folder is not yet synced
-  std::atomic<uint64_t> durable_{0};   // durable_offset()
+  std::atomic<uint64_t> durable_{0};   // after the last batch a sync has covered: what read() serves
   mutable std::shared_mutex mutex_; // segments_, and each segment's batches and bytes
   std::deque<std::shared_ptr<Segment>> segments_;
 };
