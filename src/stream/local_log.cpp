@@ -107,21 +107,20 @@ void LocalLog::append_all_async(std::vector<ShardBatch> batches, AppendDone done
     shard(b.shard);
     if (b.records.empty()) throw std::invalid_argument("log: empty batch");
   }
-  auto append = std::make_shared<Append>();
-  append->batches = std::move(batches);
-  append->results.resize(append->batches.size(), AppendResult{0, 1, 0});
-  append->pending = append->batches.size();
-  append->done = std::move(done);
-  if (append->batches.empty()) {
-    append->done({}, nullptr);
+  if (batches.empty()) {
+    done({}, nullptr);
     return;
   }
+  auto append = std::make_shared<Append>();
+  append->results.resize(batches.size(), AppendResult{0, 1, 0});
+  append->pending = batches.size();
+  append->done = std::move(done);
   int64_t now = wall_clock_ms();
-  for (size_t i = 0; i < append->batches.size(); ++i) {
-    uint32_t shard_id = append->batches[i].shard;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    uint32_t shard_id = batches[i].shard;
     AppendResult result;
     try {
-      result = shards_[shard_id]->write(shard_id, append->batches[i].records, now);
+      result = shards_[shard_id]->write(shard_id, batches[i].records, now);
     } catch (...) {
       append->finish_one(i, nullptr, std::current_exception());
       continue;

@@ -63,9 +63,9 @@ public:
   void apply_retention();
 
 private:
-  // One append_all_async call: its batches, their results, and how many are still unwritten.
+  // One append_all_async call: its batches' results, and how many are not yet finished. (The
+  // batches themselves are written before the call returns.)
   struct Append {
-    std::vector<ShardBatch> batches;
     std::vector<AppendResult> results;
     std::atomic<size_t> pending{0};
     std::mutex error_mutex;
