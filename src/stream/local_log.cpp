@@ -183,7 +183,7 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
         ++syncs_;
       } catch (...) {
         error = std::current_exception();
-        if (synced.empty()) syncer.unsynced = true; // async: try again next period
+        syncer.unsynced = true; // tried again next period, even if no append comes to wait for it
       }
       std::lock_guard lock(syncer.mutex); // before answering: a lone client cannot have appended yet
       busy = !syncer.waiting.empty();

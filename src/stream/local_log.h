@@ -84,7 +84,8 @@ private:
     std::mutex mutex;
     std::condition_variable cv;
     std::vector<Written> waiting;
-    std::atomic<bool> unsynced{false}; // durability async: written since the last sync
+    std::atomic<bool> unsynced{false}; // written, and no waiting append will bring a sync: async
+                                       // appends, and the batches of a sync that failed
     bool stopping = false;
     std::thread thread;
   };
