@@ -65,7 +65,7 @@ Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segme
       if (torn && !last) // a sealed segment must be whole; keep what checks out and drop the rest of the log
         bases.resize(i + 1);
       if (torn) truncated_bytes_ += size - valid;
-      trim(*s);
+      if (torn || !last) trim(*s); // the active segment's zeros are its preallocation: kept
     }
     if (!segments_.empty() && segments_.back()->end() != s->base) break; // a gap: nothing after it is served
     segments_.push_back(std::move(s));
