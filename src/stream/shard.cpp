@@ -86,6 +86,7 @@ Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segme
 
 Shard::~Shard() {
   try {
+    for (auto& s : sealing_) trim(*s);
     trim(*segments_.back()); // a clean close leaves no preallocated tail
   } catch (...) {
   }
@@ -117,11 +118,12 @@ AppendResult Shard::write(uint32_t shard_id, const std::vector<std::string_view>
     active = segments_.back();
   }
   if (active->bytes >= segment_bytes_) {
-    // Seal the full segment (make it durable) and start the next one.
-    trim(*active);
+    // Start the next segment. The full one is sealed by the next sync(), not here on the
+    // appender's thread, which an fdatasync would hold up.
     auto next = open_segment(active->end(), true);
     dir_dirty_ = true;
     std::unique_lock lock(mutex_);
+    sealing_.push_back(active);
     segments_.push_back(next);
     active = next;
   }
@@ -155,14 +157,24 @@ AppendResult Shard::write(uint32_t shard_id, const std::vector<std::string_view>
 
 void Shard::sync() {
   std::shared_ptr<Segment> active;
+  std::vector<std::shared_ptr<Segment>> sealed;
   uint64_t end = 0;
   {
-    std::shared_lock lock(mutex_);
+    std::unique_lock lock(mutex_);
     active = segments_.back();
     end = active->end();
+    sealed.swap(sealing_);
   }
-  // A batch written before this call is in `active` or in an older segment, which was synced
-  // when it was sealed; the folder entry of a new segment was flagged before anything was written to it.
+  // A batch written before this call is in `active`, in a segment sealed here, or in one an
+  // earlier sync sealed; the folder entry of a new segment was flagged before anything was
+  // written to it.
+  try {
+    for (auto& s : sealed) trim(*s);
+  } catch (...) {
+    std::unique_lock lock(mutex_);
+    sealing_.insert(sealing_.begin(), sealed.begin(), sealed.end()); // sealed again next time
+    throw;
+  }
   if (::fdatasync(active->fd) != 0) fail("fdatasync " + active->path.string());
   if (dir_dirty_.exchange(false)) {
     try {

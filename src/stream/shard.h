@@ -30,7 +30,8 @@ public:
   uint64_t truncated_bytes() const { return truncated_bytes_; }
 
   // Writes one batch at the end (rolling to a new segment when the active one is full). Not yet
-  // durable: call sync(). Concurrent calls are written one after the other.
+  // durable: call sync(), which also seals the full segments. Concurrent calls are written one
+  // after the other.
   AppendResult write(uint32_t shard_id, const std::vector<std::string_view>& records, int64_t now_ms);
   // Makes every batch whose write() returned before this call durable.
   void sync();
@@ -66,6 +67,7 @@ private:
   std::atomic<uint64_t> durable_{0};   // after the last batch a sync has covered: what read() serves
   mutable std::shared_mutex mutex_; // segments_, and each segment's batches and bytes
   std::deque<std::shared_ptr<Segment>> segments_;
+  std::vector<std::shared_ptr<Segment>> sealing_; // full, and not yet trimmed and synced by sync()
 };
 
 } // namespace shopflow
