@@ -3,13 +3,14 @@
 #   (a) single-record POSTs over 64 keep-alive connections (wrk) vs nginx answering a small
 #       constant body (the HTTP ceiling here) and redis-benchmark XADD with and without pipelining;
 #   (b) 500-record batches (fsync durability) in records/s;
-#   (c) POST acknowledged -> visible in GET, and -> visible in SQL over the lake (p50/p99).
+#   (c) POST acknowledged -> visible in GET, and -> visible in SQL over the lake (p50/p99);
+#   and the disk's own floor under the fsync figures: write + fdatasync rates (bench/disk_flush).
 # usage: bench/http_vs_peers.sh [SECONDS]   (default 10 per run; needs bench/setup-peers)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
 bin=$root/build/shopflow
-[[ -x $bin && -x $root/build/bench/visibility ]] || "$root/scripts/build" >/dev/null
+[[ -x $bin && -x $root/build/bench/visibility && -x $root/build/bench/disk_flush ]] || "$root/scripts/build" >/dev/null
 command -v wrk >/dev/null && command -v nginx >/dev/null && command -v redis-benchmark >/dev/null || "$root/bench/setup-peers"
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
@@ -49,6 +50,7 @@ rp=$(free_port)
 redis-server --port "$rp" --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 & pids+=($!)
 sleep 1
 
+"$root/build/bench/disk_flush" "$work" 2 >"$work/disk.txt" # before any load, on the disk of the data dirs
 # (c) first, on an idle server, so that no backlog from the load runs skews it.
 "$root/build/bench/visibility" "http://127.0.0.1:$sp" "$work/sf" 200 >"$work/vis.txt"
 wrk -t2 -c64 -d"${secs}s" --latency "http://127.0.0.1:$np/" >"$work/nginx.txt"
@@ -82,3 +84,5 @@ echo "== (b) 500-record batches, 16 connections, fsync =="
 echo "sink lag when the batches stopped: $lag_at_end records (over 3 sinks); every sink had stored everything $catch_up s later"
 echo "== (c) visibility after the POST is acknowledged =="
 cat "$work/vis.txt"
+echo "== the disk under fsync durability: write + fdatasync, as the log does it, with nothing else running =="
+cat "$work/disk.txt"
