@@ -7,13 +7,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "util/percentile.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -54,12 +55,6 @@ Result run_file(const std::string& dir, int n, size_t bytes, double seconds) {
   return r;
 }
 
-double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5)];
-}
-
 void report(const std::string& dir, int files, size_t bytes, double seconds) {
   std::vector<Result> results(static_cast<size_t>(files));
   std::vector<std::thread> threads;
@@ -72,7 +67,7 @@ void report(const std::string& dir, int files, size_t bytes, double seconds) {
     rate += static_cast<double>(r.latencies_us.size()) / r.seconds;
   }
   std::printf("%d file%s %5zu-byte appends: %5.0f syncs/s in all, each p50 %4.0f us p99 %5.0f us\n", files, files == 1 ? ", " : "s,",
-              bytes, rate, pct(all, 0.5), pct(all, 0.99));
+              bytes, rate, shopflow::percentile(all, 0.5), shopflow::percentile(all, 0.99));
 }
 
 } // namespace

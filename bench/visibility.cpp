@@ -2,7 +2,6 @@
 //   - through the API (GET /v1/invoices/{InvoiceNo}, the tables), and
 //   - through SQL over the lake (DuckDB reading the lake's Parquet files, Athena's role).
 // usage: visibility URL DATA_DIR [SAMPLES]
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -12,15 +11,10 @@
 
 #include "api/http_client.h"
 #include "db/duckdb.h"
+#include "util/percentile.h"
 
 using namespace shopflow;
 using Clock = std::chrono::steady_clock;
-
-static double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(p * (v.size() - 1) + 0.5)];
-}
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -59,7 +53,7 @@ int main(int argc, char** argv) {
       sql_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - acked).count());
     }
   }
-  std::printf("visible in GET: p50 %.1f ms, p99 %.1f ms (%zu samples)\n", pct(api_ms, 0.5), pct(api_ms, 0.99), api_ms.size());
-  std::printf("visible in SQL over the lake: p50 %.1f ms, p99 %.1f ms (%zu samples)\n", pct(sql_ms, 0.5), pct(sql_ms, 0.99), sql_ms.size());
+  std::printf("visible in GET: p50 %.1f ms, p99 %.1f ms (%zu samples)\n", percentile(api_ms, 0.5), percentile(api_ms, 0.99), api_ms.size());
+  std::printf("visible in SQL over the lake: p50 %.1f ms, p99 %.1f ms (%zu samples)\n", percentile(sql_ms, 0.5), percentile(sql_ms, 0.99), sql_ms.size());
   return 0;
 }

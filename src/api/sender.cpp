@@ -17,6 +17,7 @@
 #include "api/http_client.h"
 #include "formats/json_record.h"
 #include "formats/record_source.h"
+#include "util/percentile.h"
 #include "util/progress.h"
 #include "util/sha256.h"
 #include "util/clock.h"
@@ -86,13 +87,6 @@ private:
   std::mutex m_;
   Clock::time_point next_;
 };
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  size_t k = static_cast<size_t>(p * (v.size() - 1) + 0.5);
-  std::nth_element(v.begin(), v.begin() + k, v.end());
-  return v[k];
-}
 
 } // namespace
 
