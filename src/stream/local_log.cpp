@@ -43,10 +43,10 @@ LocalLog::LocalLog(const fs::path& dir, LocalLogOptions options) : dir_(dir / "l
     in.read(reinterpret_cast<char*>(offsets.data()), static_cast<std::streamsize>(offsets.size() * 8));
     if (in.gcount() == static_cast<std::streamsize>(offsets.size() * 8)) consumers_[e.path().filename().string()] = offsets;
   }
-  for (uint32_t i = 0; i < options_.shards; ++i) {
-    syncers_.push_back(std::make_unique<Syncer>());
-    syncers_.back()->thread = std::thread([this, i] { syncer_loop(i); });
-  }
+  // Every syncer exists before the first thread starts: a syncer thread looks itself up in
+  // syncers_, which must not be growing (reallocating) under it.
+  for (uint32_t i = 0; i < options_.shards; ++i) syncers_.push_back(std::make_unique<Syncer>());
+  for (uint32_t i = 0; i < options_.shards; ++i) syncers_[i]->thread = std::thread([this, i] { syncer_loop(i); });
 }
 
 LocalLog::~LocalLog() {

@@ -282,6 +282,20 @@ TEST(LocalLog, ShardCountIsFixedAtCreation) {
   }
 }
 
+// Opening starts one syncer thread per shard; none may see the syncer list while it is still
+// being built (under ASan a thread that did would read freed memory). Many shards, opened a few
+// times, give the threads every chance.
+TEST(LocalLog, OpensAndSyncsWithTheMostShards) {
+  for (int round = 0; round < 4; ++round) {
+    TempDir t;
+    LocalLog log(t.path, {.shards = 256});
+    std::vector<std::string> recs = {"r"};
+    for (uint32_t s = 0; s < 256; s += 51) EXPECT_EQ(log.append(s, views(recs)).first_offset, 0u);
+    EXPECT_EQ(log.read(1, 0, 10).size(), 0u);
+    EXPECT_EQ(log.read(255, 0, 10).size(), 1u);
+  }
+}
+
 TEST(LocalLog, ReadsManyBatchesAtOnceFromAnyOffset) {
   TempDir t;
   auto record = [](uint64_t offset) { return std::to_string(offset) + std::string(500, 'x'); };
