@@ -109,7 +109,12 @@ ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args, 
       break;
     }
     int status;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) throw std::runtime_error("serve exited: " + read_file(err_));
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                            : "exit code " + std::to_string(WEXITSTATUS(status));
+      throw std::runtime_error("serve exited (" + how + "): " + read_file(err_));
+    }
     usleep(50'000);
   }
   if (url_.empty()) throw std::runtime_error("serve did not start: " + read_file(err_));
