@@ -1,6 +1,7 @@
 #include "bi/pg_server.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <cstring>
 #include <optional>
@@ -105,14 +106,13 @@ void PgServer::start() {
 
 void PgServer::stop() {
   if (stopping_.exchange(true)) return;
+  // Wakes the blocking accept (on Linux, shutting a listening socket down makes accept fail at
+  // once). The acceptor is closed only after its thread is done with it: asio's objects are not
+  // for two threads at once.
+  ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+  if (accept_thread_.joinable()) accept_thread_.join();
   boost::system::error_code ec;
   acceptor_.close(ec);
-  try { // wake the blocking accept
-    tcp::socket wake(io_);
-    wake.connect(tcp::endpoint(asio::ip::make_address(host_ == "0.0.0.0" ? "127.0.0.1" : host_), port_), ec);
-  } catch (...) {
-  }
-  if (accept_thread_.joinable()) accept_thread_.join();
   {
     std::lock_guard lock(sessions_mutex_);
     for (auto& [id, con] : running_) con->interrupt();
@@ -127,7 +127,10 @@ void PgServer::accept_loop() {
     boost::system::error_code ec;
     acceptor_.accept(*socket, ec);
     if (stopping_) break;
-    if (ec) continue;
+    if (ec) { // out of descriptors, say: not a reason to spin
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
     {
       std::lock_guard lock(sessions_mutex_);
       sockets_.insert(socket);
@@ -138,12 +141,12 @@ void PgServer::accept_loop() {
         serve(socket);
       } catch (...) { // the client went away
       }
-      boost::system::error_code ignored;
-      socket->close(ignored);
-      {
+      { // out of stop()'s reach before it is closed: stop() shuts down only what is in sockets_
         std::lock_guard lock(sessions_mutex_);
         sockets_.erase(socket);
       }
+      boost::system::error_code ignored;
+      socket->close(ignored);
       --threads_;
     }).detach();
   }
