@@ -63,15 +63,18 @@ wait_for_sinks "$ap" >/dev/null
 mkdir -p "$work/batches"
 split -l 500 -d -a 4 "$work/rows.ndjson" "$work/batches/b"
 n=0; for f in "$work"/batches/b*; do mv "$f" "$work/batches/batch-$n.ndjson"; n=$((n + 1)); done
+# post_batches PORT OUT: the batches over 16 connections for the run's seconds, wrk's report in OUT.
+post_batches() {
+  BATCH_DIR="$work/batches" BATCH_COUNT=$n wrk -t2 -c16 -d"${secs}s" --latency -s "$root/bench/post_batch.lua" "http://127.0.0.1:$1/v1/records" >"$2"
+}
 wait_for_sinks "$sp" >/dev/null
-BATCH_DIR="$work/batches" BATCH_COUNT=$n wrk -t2 -c16 -d"${secs}s" --latency -s "$root/bench/post_batch.lua" "http://127.0.0.1:$sp/v1/records" >"$work/batch.txt"
+post_batches "$sp" "$work/batch.txt"
 lag_at_end=$(sink_lag "$sp"); catch_up=$(wait_for_sinks "$sp")
-# The same batches with async durability: the ceiling of the HTTP path without the disk's syncs.
+# The same batches with async durability (its sinks caught up after its run above): the ceiling
+# of the HTTP path without the disk's syncs.
+post_batches "$ap" "$work/batch_async.txt"
 wait_for_sinks "$ap" >/dev/null
-BATCH_DIR="$work/batches" BATCH_COUNT=$n wrk -t2 -c16 -d"${secs}s" --latency -s "$root/bench/post_batch.lua" "http://127.0.0.1:$ap/v1/records" >"$work/batch_async.txt"
-wait_for_sinks "$ap" >/dev/null
-for f in batch batch_async; do grep -q "Non-2xx" "$work/$f.txt" && { echo "batch POSTs failed:"; cat "$work/$f.txt"; exit 1; }; done
-grep -q "Non-2xx" "$work/one.txt" && { echo "single POSTs failed:"; cat "$work/one.txt"; exit 1; }
+for f in one batch batch_async; do grep -q "Non-2xx" "$work/$f.txt" && { echo "POSTs of the $f run failed:"; cat "$work/$f.txt"; exit 1; }; done
 redis-benchmark -p "$rp" -c 64 -n 300000 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd.txt" 2>&1
 redis-benchmark -p "$rp" -c 64 -n 1000000 -P 16 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd_p.txt" 2>&1
 
@@ -84,9 +87,11 @@ echo "redis XADD:                  $(grep -o '[0-9.]* requests per second' "$wor
 echo "redis XADD, pipelined x16:   $(grep -o '[0-9.]* requests per second' "$work/xadd_p.txt" | head -1)"
 /usr/bin/python3 -c "print(f'shopflow / nginx = {$O/$N:.2f}x fsync, {$A/$N:.2f}x async  (goal >= 0.5x, p99 < 5 ms)')"
 echo "== (b) 500-record batches, 16 connections =="
-/usr/bin/python3 -c "print(f'fsync durability: {$B*500:,.0f} records/s ({$B} req/s)  p50 $(lat 50 <"$work/batch.txt")  p99 $(lat 99 <"$work/batch.txt")  (goal >= 1,000,000 records/s)')"
+# batch_line LABEL REQ_PER_S WRK_REPORT NOTE
+batch_line() { /usr/bin/python3 -c "print(f'$1: {$2*500:,.0f} records/s ($2 req/s)  p50 $(lat 50 <"$3")  p99 $(lat 99 <"$3")  ($4)')"; }
+batch_line "fsync durability" "$B" "$work/batch.txt" "goal >= 1,000,000 records/s"
 echo "sink lag when the batches stopped: $lag_at_end records (over 3 sinks); every sink had stored everything $catch_up s later"
-/usr/bin/python3 -c "print(f'async durability: {$BA*500:,.0f} records/s ({$BA} req/s)  p50 $(lat 50 <"$work/batch_async.txt")  p99 $(lat 99 <"$work/batch_async.txt")  (the same path without waiting for the disk)')"
+batch_line "async durability" "$BA" "$work/batch_async.txt" "the same path without waiting for the disk"
 echo "== (c) visibility after the POST is acknowledged =="
 cat "$work/vis.txt"
 echo "== the disk under fsync durability: write + fdatasync, as the log does it, with nothing else running =="
