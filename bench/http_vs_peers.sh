@@ -74,7 +74,7 @@ lag_at_end=$(sink_lag "$sp"); catch_up=$(wait_for_sinks "$sp")
 # of the HTTP path without the disk's syncs.
 post_batches "$ap" "$work/batch_async.txt"
 wait_for_sinks "$ap" >/dev/null
-for f in one batch batch_async; do grep -q "Non-2xx" "$work/$f.txt" && { echo "POSTs of the $f run failed:"; cat "$work/$f.txt"; exit 1; }; done
+for f in one one_async batch batch_async; do grep -q "Non-2xx" "$work/$f.txt" && { echo "POSTs of the $f run failed:"; cat "$work/$f.txt"; exit 1; }; done
 redis-benchmark -p "$rp" -c 64 -n 300000 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd.txt" 2>&1
 redis-benchmark -p "$rp" -c 64 -n 1000000 -P 16 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd_p.txt" 2>&1
 
