@@ -1,5 +1,5 @@
 // The PostgreSQL protocol's untrusted inputs that do not need a socket: binary parameter values
-// by type OID (pg_codec), and query text through statement splitting and the catalog/session
+// by type OID (pg_codec), and query text through statement classification and the catalog/session
 // rewrites (pg_compat).
 #include <cstdint>
 #include <string>
@@ -8,6 +8,7 @@
 #include "bi/pg_codec.h"
 #include "bi/pg_compat.h"
 #include "db/duckdb.h"
+#include "query/sql_policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -22,10 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const std::out_of_range&) {
   }
   std::string sql(rest);
-  for (const std::string& statement : shopflow::split_statements(shopflow::pg_compat(sql))) {
-    shopflow::first_word(statement);
-    shopflow::session_statement(statement);
-    shopflow::describe_table_query(statement);
+  for (const shopflow::ClassifiedStatement& statement : shopflow::classify_sql(shopflow::pg_compat(sql))) {
+    if (auto setting = shopflow::session_statement(statement.text); setting && setting->is_set)
+      shopflow::parse_pg_duration_ms(setting->set_value);
+    shopflow::describe_table_query(statement.text);
   }
   return 0;
 }

@@ -108,7 +108,7 @@ std::string query_param(std::string_view query, std::string_view key) {
 ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options, AccessControl* access)
     : dir_(dir), log_(log), pipeline_(pipeline), options_(options), access_(access) {
   keys_.recover(log_);
-  sql_ = std::make_unique<SqlEndpoint>(dir_.warehouse().database(), std::filesystem::path(dir_.path()) / "lake");
+  sql_ = std::make_unique<SqlEndpoint>(dir_.warehouse().database(), std::filesystem::path(dir_.path()) / "lake", dir_.sql_answers_dir());
 }
 
 void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
@@ -491,11 +491,13 @@ void ApiService::static_file(const std::string& path, HttpResponse& res) {
   res.body() = std::move(*bytes);
 }
 
-// The SQL is the body (any Content-Type but JSON), or {"sql", "max_rows", "timeout_ms"} as JSON;
-// ?max_rows= and ?timeout_ms= work too. Accept: text/csv, application/vnd.apache.parquet, or JSON.
+// The SQL is the body (any Content-Type but JSON), or {"sql", "max_rows", "max_bytes", "timeout_ms"}
+// as JSON; ?max_rows=, ?max_bytes= and ?timeout_ms= work too, each up to the server's ceiling.
+// Accept: text/csv, application/vnd.apache.parquet, or JSON.
 void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res) {
   SqlRequest sql;
-  sql.allow_writes = may_write;
+  sql.may_write = may_write;
+  sql.limits = options_.sql.defaults;
   auto number = [&](const std::string& name, std::string text, int64_t max, auto& into) {
     if (text.empty()) return true;
     try {
@@ -509,23 +511,29 @@ void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool
       return false;
     }
   };
-  std::string max_rows, timeout_ms;
+  std::string max_rows, max_bytes, timeout_ms;
   if (header_value(req, http::field::content_type).starts_with("application/json")) {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
     std::string_view text;
     if (parser.parse(req.body()).get(doc) || doc["sql"].get_string().get(text))
-      return json_response(res, 400, error_json("expected {\"sql\": \"...\", \"max_rows\": N, \"timeout_ms\": N}"));
+      return json_response(res, 400, error_json("expected {\"sql\": \"...\", \"max_rows\": N, \"max_bytes\": N, \"timeout_ms\": N}"));
     sql.sql = std::string(text);
     int64_t n = 0;
     if (!doc["max_rows"].get_int64().get(n)) max_rows = std::to_string(n);
+    if (!doc["max_bytes"].get_int64().get(n)) max_bytes = std::to_string(n);
     if (!doc["timeout_ms"].get_int64().get(n)) timeout_ms = std::to_string(n);
   } else {
     sql.sql = req.body();
   }
   if (std::string q = query_param(query, "max_rows"); !q.empty()) max_rows = q;
+  if (std::string q = query_param(query, "max_bytes"); !q.empty()) max_bytes = q;
   if (std::string q = query_param(query, "timeout_ms"); !q.empty()) timeout_ms = q;
-  if (!number("max_rows", max_rows, 1'000'000, sql.max_rows) || !number("timeout_ms", timeout_ms, 300'000, sql.timeout_ms)) return;
+  const SqlLimits& ceiling = options_.sql.ceiling;
+  if (!number("max_rows", max_rows, static_cast<int64_t>(ceiling.max_rows), sql.limits.max_rows) ||
+      !number("max_bytes", max_bytes, static_cast<int64_t>(ceiling.max_bytes), sql.limits.max_bytes) ||
+      !number("timeout_ms", timeout_ms, ceiling.timeout_ms, sql.limits.timeout_ms))
+    return;
   std::string_view accept = header_value(req, http::field::accept);
   if (accept.find("text/csv") != std::string::npos) sql.format = SqlFormat::Csv;
   else if (accept.find("parquet") != std::string::npos) sql.format = SqlFormat::Parquet;

@@ -40,6 +40,7 @@ struct ApiOptions {
   size_t max_records_per_request = 10'000;
   bool tls = false; // the listener speaks HTTPS (for the URLs in the OpenID configuration)
   std::string web_root; // the dashboard's files (index.html, app.js, ...); empty: no dashboard
+  SqlCeilings sql;      // POST /v1/sql's limits (pgwire's too)
 };
 
 class ApiService {

@@ -36,7 +36,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   http_->start();
   if (options_.pg_port) {
     pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), api_->sql(), access_->clients(),
-                                     http.tls_cert_file, http.tls_key_file);
+                                     options_.api.sql, http.tls_cert_file, http.tls_key_file);
     pg_->start();
   }
   std::ofstream(fs::path(dir.path()) / "SERVE") << url() << "\n";

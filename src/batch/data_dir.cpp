@@ -23,6 +23,10 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const std:
     : path_(prepare(path)), lock_(path, purpose), warehouse_(path + "/warehouse.duckdb", memory_limit),
       lake_(fs::path(path) / "lake"), tables_(path + "/tables") {
   recover();
+  // Answers of an earlier run that died while writing them.
+  fs::remove_all(sql_answers_dir());
+  fs::create_directories(sql_answers_dir());
+  warehouse_.confine_to({lake_.root(), sql_answers_dir()});
 }
 
 void DataDir::recover() {

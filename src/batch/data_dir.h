@@ -3,9 +3,12 @@
 //   DIR/warehouse.duckdb  sinks/warehouse
 //   DIR/lake/             sinks/lake
 //   DIR/tables/           sinks/tables (RocksDB)
-// Opening it runs recovery, which finishes or undoes whatever a crashed writer left behind.
+//   DIR/sql-answers/      Parquet answers of POST /v1/sql while they are written (emptied at open)
+// Opening it runs recovery, which finishes or undoes whatever a crashed writer left behind, and
+// then confines the warehouse's DuckDB to the lake and the answers folder (Warehouse::confine_to).
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -24,6 +27,7 @@ public:
   Warehouse& warehouse() { return warehouse_; }
   LakeWriter& lake() { return lake_; }
   Tables& tables() { return tables_; }
+  std::filesystem::path sql_answers_dir() const { return std::filesystem::path(path_) / "sql-answers"; }
 
   // Publishes staged lake files of committed jobs, deletes those of uncommitted ones and lake files
   // of jobs no longer imported, and derives the tables of committed jobs that lack their marker.

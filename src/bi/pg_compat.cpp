@@ -6,6 +6,18 @@
 
 namespace shopflow {
 
+namespace {
+// The first keyword, upper-cased ("SELECT", "BEGIN", ...).
+std::string first_word(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n(");
+  if (b == std::string::npos) return {};
+  size_t e = s.find_first_of(" \t\r\n;(", b);
+  std::string w = s.substr(b, e == std::string::npos ? std::string::npos : e - b);
+  for (auto& c : w) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  return w;
+}
+} // namespace
+
 // Rewrites what PostgreSQL clients' catalog queries (psql's \d, drivers' metadata) say in ways
 // DuckDB's pg_catalog does not understand.
 std::string pg_compat(std::string sql) {
@@ -57,7 +69,40 @@ std::optional<SessionStatement> session_statement(const std::string& sql) {
   }
   auto it = kSettings.find(name);
   if (it == kSettings.end()) return std::nullopt;
-  return SessionStatement{word == "SET", name, it->second};
+  SessionStatement out{word == "SET", name, it->second, {}};
+  if (out.is_set) { // what follows the name and its "=" or "TO"
+    std::string lower = rest;
+    for (char& c : lower) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+    size_t at = lower.find(name);
+    std::string value = at == std::string::npos ? std::string() : rest.substr(at + name.size());
+    size_t b = value.find_first_not_of(" \t\r\n");
+    value = b == std::string::npos ? std::string() : value.substr(b);
+    if (value.starts_with("=")) value = value.substr(1);
+    else if (value.size() > 2 && (value[0] == 't' || value[0] == 'T') && (value[1] == 'o' || value[1] == 'O') && isspace(static_cast<unsigned char>(value[2])))
+      value = value.substr(2);
+    b = value.find_first_not_of(" \t\r\n");
+    size_t e = value.find_last_not_of(" \t\r\n;");
+    value = b == std::string::npos ? std::string() : value.substr(b, e - b + 1);
+    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') && value.back() == value.front()) value = value.substr(1, value.size() - 2);
+    out.set_value = value;
+  }
+  return out;
+}
+
+std::optional<int64_t> parse_pg_duration_ms(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '\'' && text.back() == '\'') text = text.substr(1, text.size() - 2);
+  size_t digits = 0;
+  while (digits < text.size() && isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  int64_t n = std::stoll(std::string(text.substr(0, digits)));
+  std::string unit(text.substr(digits));
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  for (char& c : unit) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  if (unit.empty() || unit == "ms") return n;
+  if (unit == "s") return n * 1000;
+  if (unit == "min") return n * 60'000;
+  if (unit == "h") return n * 3'600'000;
+  return std::nullopt;
 }
 
 // psql's \d queries about one table (details, columns, and footers this catalog has nothing for)
@@ -100,48 +145,4 @@ std::optional<std::string> describe_table_query(const std::string& sql) {
 
 // Splits a query string into statements at top-level semicolons (quotes, identifiers, comments
 // and dollar-quoted strings respected).
-std::vector<std::string> split_statements(std::string_view sql) {
-  std::vector<std::string> out;
-  std::string current;
-  for (size_t i = 0; i < sql.size(); ++i) {
-    char c = sql[i];
-    if (c == '\'' || c == '"') {
-      size_t end = i + 1;
-      while (end < sql.size() && !(sql[end] == c && (end + 1 >= sql.size() || sql[end + 1] != c))) end += (sql[end] == c) ? 2 : 1;
-      current.append(sql.substr(i, end - i + 1));
-      i = end;
-    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      size_t nl = sql.find('\n', i);
-      i = nl == std::string_view::npos ? sql.size() : nl;
-      current.push_back('\n');
-    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
-      size_t end = sql.find("*/", i + 2);
-      i = end == std::string_view::npos ? sql.size() : end + 1;
-      current.push_back(' ');
-    } else if (c == '$' && i + 1 < sql.size() && sql[i + 1] == '$') {
-      size_t end = sql.find("$$", i + 2);
-      end = end == std::string_view::npos ? sql.size() : end + 2;
-      current.append(sql.substr(i, end - i));
-      i = end - 1;
-    } else if (c == ';') {
-      out.push_back(std::move(current));
-      current.clear();
-    } else {
-      current.push_back(c);
-    }
-  }
-  out.push_back(std::move(current));
-  std::erase_if(out, [](const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; });
-  return out;
-}
-
-std::string first_word(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n(");
-  if (b == std::string::npos) return {};
-  size_t e = s.find_first_of(" \t\r\n;(", b);
-  std::string w = s.substr(b, e == std::string::npos ? std::string::npos : e - b);
-  for (auto& c : w) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-  return w;
-}
-
 } // namespace shopflow

@@ -1,4 +1,4 @@
-// What PostgreSQL clients send that DuckDB does not take as is: statement splitting, catalog
+// What PostgreSQL clients send that DuckDB does not take as is: catalog
 // queries (psql's \\d) answered from DuckDB's catalog, and the session settings drivers SET and
 // SHOW when they connect.
 #pragma once
@@ -17,17 +17,15 @@ std::string pg_compat(std::string sql);
 struct SessionStatement {
   bool is_set = false;
   std::string name, value; // SHOW: the setting and its value
+  std::string set_value;   // SET name = / TO value: the value given, unquoted
 };
+
+// A PostgreSQL duration setting's value in milliseconds: "250", "250ms", "5s", "2min", "1h",
+// "'5s'"; nullopt for anything else.
+std::optional<int64_t> parse_pg_duration_ms(std::string_view text);
 std::optional<SessionStatement> session_statement(const std::string& sql);
 
 // psql's \\d queries about one table, as queries over DuckDB's catalog; nullopt for others.
 std::optional<std::string> describe_table_query(const std::string& sql);
-
-// Splits a query string into statements at top-level semicolons (quotes, identifiers, comments
-// and dollar-quoted strings respected); empty statements are dropped.
-std::vector<std::string> split_statements(std::string_view sql);
-
-// The first keyword, upper-cased ("SELECT", "BEGIN", ...).
-std::string first_word(const std::string& s);
 
 } // namespace shopflow

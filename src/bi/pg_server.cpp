@@ -16,6 +16,9 @@
 #include "bi/pg_codec.h"
 #include "bi/pg_compat.h"
 #include "core/timestamp.h"
+#include "query/query_watchdog.h"
+#include "query/sql_policy.h"
+#include "query/text_rows.h"
 
 #include <fmt/format.h>
 
@@ -28,9 +31,10 @@ namespace {
 
 constexpr int32_t kProtocol3 = 196608, kSslRequest = 80877103, kGssRequest = 80877104, kCancelRequest = 80877102;
 
-// A write refused in a read-only session (SQLSTATE 25006).
-struct ReadOnly : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// A statement refused with its SQLSTATE (25006 read-only, 42501 not allowed, 57014 timeout...).
+struct PgRefused : std::runtime_error {
+  PgRefused(const char* code, const std::string& message) : std::runtime_error(message), sqlstate(code) {}
+  const char* sqlstate;
 };
 
 // SQLSTATE for a DuckDB error message.
@@ -76,8 +80,8 @@ struct PgServer::Session {
 };
 
 PgServer::PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients,
-                   const std::string& tls_cert_file, const std::string& tls_key_file)
-    : host_(std::move(host)), port_(port), db_(warehouse), lake_views_(lake_views), clients_(clients), acceptor_(io_) {
+                   SqlCeilings limits, const std::string& tls_cert_file, const std::string& tls_key_file)
+    : host_(std::move(host)), port_(port), db_(warehouse), lake_views_(lake_views), clients_(clients), limits_(limits), acceptor_(io_) {
   if (tls_cert_file.empty()) return;
   tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
@@ -245,15 +249,22 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
 
   char status = 'I'; // I idle, T in a transaction block, E failed transaction block
   bool skipping_to_sync = false; // after an error in the extended protocol, until Sync
-  auto read_only_check = [&](duckdb_statement_type t) {
-    if (!may_write && t != DUCKDB_STATEMENT_TYPE_SELECT && t != DUCKDB_STATEMENT_TYPE_EXPLAIN && t != DUCKDB_STATEMENT_TYPE_TRANSACTION &&
-        t != DUCKDB_STATEMENT_TYPE_VARIABLE_SET)
-      throw ReadOnly(std::string("cannot execute ") + statement_type_name(t) + " in a read-only session (client " + client->name +
-                     " lacks scope admin)");
-  };
+  SqlLimits limits = limits_.defaults; // statement_timeout: SET by the client up to the ceiling
+  const int fd = socket->native_handle();
   auto fail = [&](const std::runtime_error& e) {
-    s.error("ERROR", dynamic_cast<const ReadOnly*>(&e) ? "25006" : sqlstate(e.what()), e.what());
+    const char* code = dynamic_cast<const PgRefused*>(&e)       ? static_cast<const PgRefused&>(e).sqlstate
+                       : dynamic_cast<const SqlLimitExceeded*>(&e) ? "54000"
+                                                                   : sqlstate(e.what());
+    s.error("ERROR", code, e.what());
     if (status == 'T') status = 'E';
+  };
+  // The one policy (query/sql_policy.h): a refused statement never reaches DuckDB.
+  auto check_policy = [&](const ClassifiedStatement& st, size_t index) {
+    if (auto why = sql_refusal(st, index, may_write))
+      throw PgRefused(st.access == SqlAccess::Write                               ? "25006"
+                      : st.lexical_error || st.access == SqlAccess::Unknown ? "42601"
+                                                                            : "42501",
+                      *why + (st.access == SqlAccess::Write ? " (client " + client->name + ")" : std::string()));
   };
   // RowDescription for columns given by name and type, each in text (0) or binary (1).
   auto describe = [&](size_t cols, auto&& name, auto&& type, const std::vector<int16_t>& formats) {
@@ -265,39 +276,17 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     }
     s.send(desc.done());
   };
-  // DataRows [from, from + max) of a result; returns the next row.
-  auto send_rows = [&](DuckResult& r, const std::vector<int16_t>& formats, size_t from, size_t max) {
-    size_t cols = r.column_count(), rows = r.row_count(), end = max ? std::min(rows, from + max) : rows;
-    std::vector<int32_t> oids(cols);
-    for (size_t c = 0; c < cols; ++c) oids[c] = pg_type(r.column_type(c)).first;
-    std::string batch;
-    for (size_t row = from; row < end; ++row) {
-      Message data('D');
-      data.i16(static_cast<int16_t>(cols));
-      for (size_t c = 0; c < cols; ++c) {
-        if (r.is_null(c, row)) {
-          data.i32(-1);
-          continue;
-        }
-        std::string v = encode_value(r.text(c, row), oids[c], format_of(formats, c) == 1);
-        data.i32(static_cast<int32_t>(v.size())).bytes(v);
-      }
-      batch += data.done();
-      if (batch.size() > (1 << 16)) {
-        s.send(batch);
-        batch.clear();
-      }
-    }
-    s.send(batch);
-    return end;
+  auto describe_rows = [&](const TextRows& r, const std::vector<int16_t>& formats) {
+    describe(r.column_count(), [&](size_t c) { return r.column_name(c); }, [&](size_t c) { return r.column_type(c); }, formats);
   };
   // The CommandComplete tag after a statement ran; updates the transaction status.
-  auto finish = [&](duckdb_statement_type t, const std::string& word, DuckResult& r) {
+  auto finish = [&](const TextRows& r, const std::string& word, size_t rows_sent) {
     std::string tag;
-    if (t == DUCKDB_STATEMENT_TYPE_SELECT) tag = "SELECT " + std::to_string(r.row_count());
+    duckdb_statement_type t = r.statement_type();
+    if (t == DUCKDB_STATEMENT_TYPE_SELECT) tag = "SELECT " + std::to_string(rows_sent);
     else if (t == DUCKDB_STATEMENT_TYPE_INSERT || t == DUCKDB_STATEMENT_TYPE_UPDATE || t == DUCKDB_STATEMENT_TYPE_DELETE)
       tag = std::string(t == DUCKDB_STATEMENT_TYPE_INSERT ? "INSERT 0 " : t == DUCKDB_STATEMENT_TYPE_UPDATE ? "UPDATE " : "DELETE ") +
-            std::to_string(r.row_count() && r.column_count() ? r.int64(0, 0) : 0);
+            std::to_string(r.changed_rows());
     else if (t == DUCKDB_STATEMENT_TYPE_TRANSACTION) {
       tag = word == "START" ? "BEGIN" : word == "END" ? "COMMIT" : word == "ABORT" ? "ROLLBACK" : word;
       status = (word == "BEGIN" || word == "START") ? 'T' : 'I';
@@ -309,12 +298,23 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     describe(1, [&](size_t) { return setting.name; }, [](size_t) { return DUCKDB_TYPE_VARCHAR; }, formats);
   };
   // A SET or SHOW of a session setting answered: SHOW's one row, then the command tag.
-  auto answer_setting = [&](const SessionStatement& setting) {
+  // statement_timeout is the one that changes something: this session's query time limit.
+  auto answer_setting = [&](SessionStatement setting) {
+    if (setting.name == "statement_timeout") {
+      if (setting.is_set) {
+        std::optional<int64_t> ms = parse_pg_duration_ms(setting.set_value);
+        if (!ms) throw PgRefused("22023", "invalid value for parameter \"statement_timeout\": \"" + setting.set_value + "\"");
+        limits.timeout_ms = *ms == 0 ? limits_.ceiling.timeout_ms : std::min(*ms, limits_.ceiling.timeout_ms);
+      }
+      setting.value = std::to_string(limits.timeout_ms) + "ms";
+    }
     if (!setting.is_set) s.send(Message('D').i16(1).i32(static_cast<int32_t>(setting.value.size())).bytes(setting.value).done());
     s.send(Message('C').str(setting.is_set ? "SET" : "SHOW").done());
   };
   // A statement that returns rows (the others end with a command tag alone).
-  auto returns_rows = [](duckdb_statement_type t) { return t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN; };
+  auto returns_rows = [](duckdb_statement_type t) {
+    return t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN || t == DUCKDB_STATEMENT_TYPE_PRAGMA;
+  };
   // A statement of a failed transaction block: only its end is accepted, and it rolls back.
   auto in_failed_block = [&](const std::string& word) {
     if (status != 'E') return false;
@@ -325,19 +325,81 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     s.send(Message('C').str("ROLLBACK").done());
     return true;
   };
+  // Runs `sql` under this session's limits: the watchdog stops it at the deadline or when the
+  // client hangs up.
+  auto timed = [&](auto&& work) {
+    QueryWatchdog watchdog(con, limits.timeout_ms, fd);
+    try {
+      return work(watchdog);
+    } catch (const DuckError&) {
+      if (watchdog.fired() == QueryWatchdog::Fired::Timeout || watchdog.past_deadline())
+        throw PgRefused("57014", "canceling statement due to statement timeout (" + time_over_limit(limits.timeout_ms) + ")");
+      throw;
+    }
+  };
+
+  // A portal's rows: the result, its position, and what was sent so far.
+  struct Cursor {
+    std::unique_ptr<TextRows> rows;
+    size_t row = 0, sent = 0, bytes = 0;
+    bool started = false, ended = false;
+    // True while a row is at `row` (fetching the next batch when the current one is done).
+    bool has_row() {
+      if (ended) return false;
+      if (!started || row >= rows->batch_size()) {
+        started = true;
+        row = 0;
+        if (!rows->next()) ended = true;
+      }
+      return !ended;
+    }
+  };
+  // DataRows from the cursor, up to `max` (0: all); true if rows remain (the portal is suspended).
+  auto send_rows = [&](Cursor& cur, const std::vector<int16_t>& formats, size_t max, QueryWatchdog& watchdog) {
+    TextRows& r = *cur.rows;
+    size_t cols = r.column_count(), sent_now = 0;
+    std::vector<int32_t> oids(cols);
+    for (size_t c = 0; c < cols; ++c) oids[c] = pg_type(r.column_type(c)).first;
+    std::string batch;
+    while ((max == 0 || sent_now < max) && cur.has_row()) {
+      if (cur.row == 0 && watchdog.past_deadline()) throw DuckError("Interrupted");
+      if (cur.sent >= limits.max_rows) throw SqlLimitExceeded(rows_over_limit(limits.max_rows));
+      Message data('D');
+      data.i16(static_cast<int16_t>(cols));
+      for (size_t c = 0; c < cols; ++c) {
+        auto v = r.value(c, cur.row);
+        if (!v) {
+          data.i32(-1);
+          continue;
+        }
+        std::string e = encode_value(std::string(*v), oids[c], format_of(formats, c) == 1);
+        data.i32(static_cast<int32_t>(e.size())).bytes(e);
+      }
+      std::string row = data.done();
+      cur.bytes += row.size();
+      if (cur.bytes > limits.max_bytes) throw SqlLimitExceeded(bytes_over_limit(limits.max_bytes));
+      batch += row;
+      ++cur.row, ++cur.sent, ++sent_now;
+      if (batch.size() > (1 << 16)) {
+        s.send(batch);
+        batch.clear();
+      }
+    }
+    s.send(batch);
+    return (max != 0 && sent_now == max) && cur.has_row();
+  };
 
   // The extended protocol's named (or unnamed: "") statements and portals.
   struct Statement {
-    std::string word;
+    std::string word, text;
     std::optional<SessionStatement> session; // answered here, not by DuckDB
     std::vector<int32_t> param_oids;
-    std::unique_ptr<DuckPrepared> prepared;
+    std::unique_ptr<DuckPrepared> prepared;  // for Describe: parameter and column types
   };
   struct Portal {
     std::shared_ptr<Statement> statement;
-    std::unique_ptr<DuckResult> result;
+    Cursor cursor; // rows empty: nothing to run (an empty query or a setting)
     std::vector<int16_t> formats;
-    size_t next_row = 0;
   };
   std::map<std::string, std::shared_ptr<Statement>> statements;
   std::map<std::string, Portal> portals;
@@ -357,26 +419,27 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     if (type == 'Q') {
       std::string query = in.str();
       if (auto answer = describe_table_query(query)) query = *answer;
-      std::vector<std::string> texts = split_statements(pg_compat(query));
+      std::vector<ClassifiedStatement> texts = classify_sql(pg_compat(query));
       if (texts.empty()) s.send(Message('I').done());
-      for (const std::string& sql : texts) {
-        std::string word = first_word(sql);
+      for (size_t i = 0; i < texts.size(); ++i) {
+        const ClassifiedStatement& st = texts[i];
         try {
-          if (in_failed_block(word)) continue;
-          if (auto setting = session_statement(sql)) {
+          if (in_failed_block(st.keyword)) continue;
+          if (auto setting = session_statement(st.text)) {
             if (!setting->is_set) describe_setting(*setting, {});
             answer_setting(*setting);
             continue;
           }
-          auto types = con.statement_types(sql);
-          for (auto t : types) read_only_check(t);
-          DuckResult r = con.query(sql);
-          duckdb_statement_type t = types.empty() ? DUCKDB_STATEMENT_TYPE_SELECT : types.back();
-          if (returns_rows(t)) {
-            describe(r.column_count(), [&](size_t c) { return r.column_name(c); }, [&](size_t c) { return r.column_type(c); }, {});
-            send_rows(r, {}, 0, 0);
-          }
-          finish(t, word, r);
+          check_policy(st, i + 1);
+          timed([&](QueryWatchdog& watchdog) {
+            Cursor cur{std::make_unique<TextRows>(con, st.text)};
+            if (returns_rows(cur.rows->statement_type())) {
+              describe_rows(*cur.rows, {});
+              send_rows(cur, {}, 0, watchdog);
+            }
+            finish(*cur.rows, st.keyword, cur.sent);
+            return 0;
+          });
         } catch (const std::runtime_error& e) {
           fail(e);
           break;
@@ -389,15 +452,20 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     try {
       switch (type) {
       case 'P': { // Parse: name, query, parameter type OIDs (0: let DuckDB infer)
-        std::string name = in.str(), sql = pg_compat(in.str());
+        std::string name = in.str();
+        std::vector<ClassifiedStatement> texts = classify_sql(pg_compat(in.str()));
+        if (texts.size() > 1) throw PgRefused("42601", "cannot insert multiple commands into a prepared statement");
         auto st = std::make_shared<Statement>();
         st->param_oids.resize(static_cast<size_t>(std::max<int16_t>(0, in.i16())));
         for (auto& oid : st->param_oids) oid = in.i32();
-        st->word = first_word(sql);
-        st->session = session_statement(sql);
-        if (!st->session && sql.find_first_not_of(" \t\r\n;") != std::string::npos) {
-          st->prepared = std::make_unique<DuckPrepared>(con, sql);
-          read_only_check(st->prepared->statement_type());
+        if (!texts.empty()) {
+          st->word = texts[0].keyword;
+          st->text = texts[0].text;
+          st->session = session_statement(st->text);
+          if (!st->session) {
+            check_policy(texts[0], 1);
+            st->prepared = std::make_unique<DuckPrepared>(con, st->text);
+          }
         }
         statements[name] = st;
         s.send(Message('1').done());
@@ -410,29 +478,28 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         std::vector<int16_t> param_formats(static_cast<size_t>(in.i16()));
         for (auto& f : param_formats) f = in.i16();
         size_t n = static_cast<size_t>(in.i16());
-        Portal portal{it->second, nullptr, {}, 0};
+        Portal portal{it->second, {}, {}};
         DuckPrepared* p = portal.statement->prepared.get();
         if (p && n != p->param_count())
           throw DuckError("bind message supplies " + std::to_string(n) + " parameters, but the statement needs " + std::to_string(p->param_count()));
+        std::vector<std::optional<std::string>> values(n);
         for (size_t i = 0; i < n; ++i) {
           int32_t len = in.i32();
-          if (len < 0) {
-            p->bind_null(i);
-            continue;
-          }
+          if (len < 0) continue;
           std::string_view value = in.bytes(static_cast<size_t>(len));
           if (format_of(param_formats, i) == 1) {
             auto& oids = portal.statement->param_oids;
             int32_t oid = i < oids.size() && oids[i] ? oids[i] : pg_type(p->param_type(i)).first;
-            p->bind_text(i, decode_binary(value, oid));
+            values[i] = decode_binary(value, oid);
           } else {
-            p->bind_text(i, value);
+            values[i] = std::string(value);
           }
         }
         portal.formats.resize(static_cast<size_t>(in.i16()));
         for (auto& f : portal.formats) f = in.i16();
         if (!in.ok) throw DuckError("malformed Bind message");
-        if (p && !in_failed_block(portal.statement->word)) portal.result = std::make_unique<DuckResult>(p->execute());
+        if (p && !in_failed_block(portal.statement->word))
+          portal.cursor.rows = timed([&](QueryWatchdog&) { return std::make_unique<TextRows>(con, portal.statement->text, values); });
         portals[portal_name] = std::move(portal);
         s.send(Message('2').done());
         break;
@@ -458,14 +525,12 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         } else {
           auto it = portals.find(name);
           if (it == portals.end()) throw DuckError("portal \"" + name + "\" does not exist");
-          DuckResult* r = it->second.result.get();
+          TextRows* r = it->second.cursor.rows.get();
           auto& session = it->second.statement->session;
-          auto t = it->second.statement->prepared ? it->second.statement->prepared->statement_type() : DUCKDB_STATEMENT_TYPE_INVALID;
           if (session && !session->is_set)
             describe_setting(*session, it->second.formats);
-          else if (r && returns_rows(t))
-            describe(r->column_count(), [&](size_t c) { return r->column_name(c); }, [&](size_t c) { return r->column_type(c); },
-                     it->second.formats);
+          else if (r && returns_rows(r->statement_type()))
+            describe_rows(*r, it->second.formats);
           else
             s.send(Message('n').done());
         }
@@ -485,16 +550,13 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           s.send(Message('I').done());
           break;
         }
-        if (!portal.result) break; // its statement ended a failed block: answered at Bind
-        auto t = portal.statement->prepared->statement_type();
-        if (returns_rows(t)) {
-          portal.next_row = send_rows(*portal.result, portal.formats, portal.next_row, max);
-          if (portal.next_row < portal.result->row_count()) {
-            s.send(Message('s').done()); // PortalSuspended
-            break;
-          }
-        }
-        finish(t, portal.statement->word, *portal.result);
+        if (!portal.cursor.rows) break; // its statement ended a failed block: answered at Bind
+        Cursor& cur = portal.cursor;
+        bool suspended = timed([&](QueryWatchdog& watchdog) {
+          return returns_rows(cur.rows->statement_type()) && send_rows(cur, portal.formats, max, watchdog);
+        });
+        if (suspended) s.send(Message('s').done()); // PortalSuspended
+        else finish(*cur.rows, portal.statement->word, cur.sent);
         break;
       }
       case 'C': { // Close a statement or a portal

@@ -33,7 +33,7 @@ class PgServer {
 public:
   // With a certificate and key, an SSLRequest is answered S and the session continues over TLS.
   PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients,
-           const std::string& tls_cert_file = "", const std::string& tls_key_file = "");
+           SqlCeilings limits, const std::string& tls_cert_file = "", const std::string& tls_key_file = "");
   ~PgServer();
   void start(); // binds (throws naming the address) and accepts on a background thread
   void stop();  // closes the listener and every session
@@ -49,6 +49,7 @@ private:
   DuckDatabase& db_;
   SqlEndpoint& lake_views_;
   const ClientStore& clients_;
+  SqlCeilings limits_; // the session's defaults (statement_timeout) and what SET may raise them to
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;

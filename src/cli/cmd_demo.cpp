@@ -66,6 +66,7 @@ void add_main_job(CLI::App& app, int& exit_code) {
     if (!app.get_subcommands().empty()) return;
     auto [host, port] = parse_listen(args->listen);
     StopSignals stop; // before any thread starts
+    QueryArgs{}.limit_memory();
 
     auto [stream_half, batch_half] = generated_halves(args->data, args->rows, args->seed);
     DataDir data(args->data, "shopflow main job (serving " + args->listen + ")");

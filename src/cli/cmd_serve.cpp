@@ -19,6 +19,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     uint64_t lake_flush_lines = 200'000;
     double retention_hours = 168, retention_gb = 16;
     AccessArgs access;
+    QueryArgs query;
     std::string pg_listen;
     std::string tls_cert, tls_key;
     int idle_timeout = 60, request_timeout = 30;
@@ -41,6 +42,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--retention-gb", args->retention_gb, "Log retention by size, per shard")->check(CLI::PositiveNumber)->capture_default_str();
   args->access.add_to(cmd);
+  args->query.add_to(cmd);
   cmd->add_option("--pg-listen", args->pg_listen, "HOST:PORT for PostgreSQL clients (psql, BI tools); database shopflow");
   cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate chain: serve HTTPS only (with --tls-key)")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
@@ -53,6 +55,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->callback([args, &exit_code] {
     auto [host, port] = parse_listen(args->listen);
     StopSignals stop; // before any thread starts
+    args->query.limit_memory();
 
     DataDir dir(args->data, "shopflow serve --listen " + args->listen);
     ServeOptions options;
@@ -66,6 +69,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.lake.max_lines = args->lake_flush_lines;
     options.lake.max_age_ms = args->lake_flush_ms;
     options.api.max_records_per_request = args->max_records;
+    options.api.sql = args->query.ceilings();
     options.http.max_body_bytes = args->max_body;
     options.http.tls_cert_file = args->tls_cert;
     options.http.tls_key_file = args->tls_key;

@@ -9,11 +9,16 @@
 #include <string>
 #include <utility>
 
+#include <algorithm>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "auth/access_control.h"
+#include "query/sql_limits.h"
 
 namespace shopflow {
 
@@ -63,6 +68,42 @@ struct AccessArgs {
     o.rate_burst = rate_burst;
     o.new_key_alg = signing_alg == "ES256" ? JwsAlg::ES256 : JwsAlg::RS256;
     return o;
+  }
+};
+
+// --sql-max-rows, --sql-max-bytes, --sql-timeout-ms (the ceilings of every client query) and
+// --max-memory (the process's address space: a query whose values DuckDB builds outside its buffer
+// pool, such as repeat('x', 1e8) over thousands of rows, fails with "Out of Memory" instead of
+// taking the machine's memory).
+struct QueryArgs {
+  SqlCeilings sql;
+  uint64_t max_memory = default_max_memory();
+
+  static uint64_t default_max_memory() { // half the machine's memory, at least 4 GiB
+    uint64_t physical = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    return std::max<uint64_t>(physical / 2, 4ull << 30);
+  }
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--sql-max-rows", sql.ceiling.max_rows, "Most rows of a SQL answer (HTTP and pgwire; a request may ask for fewer)")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--sql-max-bytes", sql.ceiling.max_bytes, "Most bytes of a SQL answer, counted while it is produced")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--sql-timeout-ms", sql.ceiling.timeout_ms, "Longest a SQL query may take, answer included (pgwire's statement_timeout up to it)")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--max-memory", max_memory, "Address space of the process in bytes (default: half the machine's memory, at least 4 GiB)")
+        ->check(CLI::Range(uint64_t{1} << 30, uint64_t{1} << 50));
+  }
+  // The request defaults never exceed the ceilings; the address-space limit is set here.
+  SqlCeilings ceilings() const {
+    SqlCeilings c = sql;
+    c.defaults.max_rows = std::min(c.defaults.max_rows, c.ceiling.max_rows);
+    c.defaults.max_bytes = std::min(c.defaults.max_bytes, c.ceiling.max_bytes);
+    c.defaults.timeout_ms = std::min(c.defaults.timeout_ms, c.ceiling.timeout_ms);
+    return c;
+  }
+  void limit_memory() const {
+    rlimit limit{max_memory, max_memory};
+    if (setrlimit(RLIMIT_AS, &limit) != 0) throw std::runtime_error("cannot limit the address space to --max-memory " + std::to_string(max_memory));
   }
 };
 

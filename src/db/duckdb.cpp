@@ -40,8 +40,7 @@ size_t DuckResult::column_count() { return duckdb_column_count(&r_); }
 size_t DuckResult::row_count() { return duckdb_row_count(&r_); }
 std::string DuckResult::column_name(size_t col) { return duckdb_column_name(&r_, col); }
 duckdb_type DuckResult::column_type(size_t col) { return duckdb_column_type(&r_, col); }
-std::string DuckResult::column_type_name(size_t col) {
-  duckdb_logical_type t = duckdb_column_logical_type(&r_, col);
+std::string duck_type_name(duckdb_logical_type t) {
   std::string name;
   switch (duckdb_get_type_id(t)) {
   case DUCKDB_TYPE_BOOLEAN: name = "BOOLEAN"; break;
@@ -68,6 +67,12 @@ std::string DuckResult::column_type_name(size_t col) {
   case DUCKDB_TYPE_BLOB: name = "BLOB"; break;
   default: name = "OTHER"; break;
   }
+  return name;
+}
+
+std::string DuckResult::column_type_name(size_t col) {
+  duckdb_logical_type t = duckdb_column_logical_type(&r_, col);
+  std::string name = duck_type_name(t);
   duckdb_destroy_logical_type(&t);
   return name;
 }
@@ -87,30 +92,6 @@ DuckConnection::DuckConnection(DuckDatabase& db) {
 }
 DuckConnection::~DuckConnection() { duckdb_disconnect(&con_); }
 
-std::vector<duckdb_statement_type> DuckConnection::statement_types(const std::string& sql) {
-  duckdb_extracted_statements extracted = nullptr;
-  idx_t n = duckdb_extract_statements(con_, sql.c_str(), &extracted);
-  std::vector<duckdb_statement_type> out;
-  std::string error;
-  if (n == 0) {
-    const char* e = duckdb_extract_statements_error(extracted);
-    error = e ? e : "no SQL statement";
-  }
-  for (idx_t i = 0; i < n && error.empty(); ++i) {
-    duckdb_prepared_statement p = nullptr;
-    if (duckdb_prepare_extracted_statement(con_, extracted, i, &p) == DuckDBError) {
-      const char* e = duckdb_prepare_error(p);
-      error = e ? e : "cannot prepare statement " + std::to_string(i + 1);
-    } else {
-      out.push_back(duckdb_prepared_statement_type(p));
-    }
-    duckdb_destroy_prepare(&p);
-  }
-  duckdb_destroy_extracted(&extracted);
-  if (!error.empty()) throw DuckError(error);
-  return out;
-}
-
 DuckResult DuckConnection::query(const std::string& sql) {
   duckdb_result r;
   if (duckdb_query(con_, sql.c_str(), &r) == DuckDBError) {
@@ -121,31 +102,7 @@ DuckResult DuckConnection::query(const std::string& sql) {
   return DuckResult(r);
 }
 
-DuckResult DuckConnection::stream(const std::string& sql) {
-  duckdb_prepared_statement stmt = nullptr;
-  if (duckdb_prepare(con_, sql.c_str(), &stmt) == DuckDBError) {
-    std::string msg = duckdb_prepare_error(stmt) ? duckdb_prepare_error(stmt) : "unknown error";
-    duckdb_destroy_prepare(&stmt);
-    throw DuckError(msg);
-  }
-  duckdb_pending_result pending = nullptr;
-  if (duckdb_pending_prepared_streaming(stmt, &pending) == DuckDBError) {
-    std::string msg = duckdb_pending_error(pending) ? duckdb_pending_error(pending) : "unknown error";
-    duckdb_destroy_pending(&pending);
-    duckdb_destroy_prepare(&stmt);
-    throw DuckError(msg);
-  }
-  duckdb_result r;
-  auto state = duckdb_execute_pending(pending, &r);
-  duckdb_destroy_pending(&pending);
-  duckdb_destroy_prepare(&stmt);
-  if (state == DuckDBError) {
-    std::string msg = duckdb_result_error(&r) ? duckdb_result_error(&r) : "unknown error";
-    duckdb_destroy_result(&r);
-    throw DuckError(msg);
-  }
-  return DuckResult(r);
-}
+DuckResult DuckConnection::stream(const std::string& sql) { return DuckPrepared(*this, sql).stream(); }
 
 std::string sql_literal(std::string_view s) {
   std::string out = "'";
@@ -222,6 +179,31 @@ void DuckPrepared::bind_text(size_t i, std::string_view v) {
 }
 
 void DuckPrepared::bind_null(size_t i) { duckdb_bind_null(p_, i + 1); }
+
+std::string DuckPrepared::column_type_name(size_t col) {
+  duckdb_logical_type t = duckdb_prepared_statement_column_logical_type(p_, col);
+  std::string name = duck_type_name(t);
+  duckdb_destroy_logical_type(&t);
+  return name;
+}
+
+DuckResult DuckPrepared::stream() {
+  duckdb_pending_result pending = nullptr;
+  if (duckdb_pending_prepared_streaming(p_, &pending) == DuckDBError) {
+    std::string msg = duckdb_pending_error(pending) ? duckdb_pending_error(pending) : "unknown error";
+    duckdb_destroy_pending(&pending);
+    throw DuckError(msg);
+  }
+  duckdb_result r;
+  auto state = duckdb_execute_pending(pending, &r);
+  duckdb_destroy_pending(&pending);
+  if (state == DuckDBError) {
+    std::string msg = duckdb_result_error(&r) ? duckdb_result_error(&r) : "unknown error";
+    duckdb_destroy_result(&r);
+    throw DuckError(msg);
+  }
+  return DuckResult(r);
+}
 
 DuckResult DuckPrepared::execute() {
   duckdb_result r;

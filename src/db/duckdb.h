@@ -49,6 +49,8 @@ public:
   int64_t int64(size_t col, size_t row);
   // Fetches the next chunk of a result (caller owns it; destroy with duckdb_destroy_data_chunk).
   duckdb_data_chunk fetch_chunk() { return duckdb_fetch_chunk(r_); }
+  // The error that ended a streaming result early (fetch_chunk() gave null), or null.
+  const char* error() { return valid_ ? duckdb_result_error(&r_) : nullptr; }
 
 private:
   duckdb_result r_{};
@@ -67,9 +69,6 @@ public:
   // large result is never held in memory at once.
   DuckResult stream(const std::string& sql);
   void execute(const std::string& sql) { query(sql); }
-  // The type of each statement in `sql` (each one parsed and bound, not run). Throws DuckError
-  // with DuckDB's message for a syntax or binding error.
-  std::vector<duckdb_statement_type> statement_types(const std::string& sql);
   // Makes a query running on this connection stop with an "Interrupted" error (any thread).
   void interrupt() { duckdb_interrupt(con_); }
   duckdb_connection handle() const { return con_; }
@@ -87,6 +86,9 @@ inline bool duck_is_valid(duckdb_vector v, idx_t row) {
   uint64_t* validity = duckdb_vector_get_validity(v);
   return !validity || duckdb_validity_row_is_valid(validity, row);
 }
+
+// "BIGINT", "DECIMAL(12,3)", "VARCHAR", ... ("OTHER" for nested and rare types).
+std::string duck_type_name(duckdb_logical_type type);
 
 // Single-quoted SQL string literal.
 std::string sql_literal(std::string_view s);
@@ -106,9 +108,11 @@ public:
   size_t column_count() { return duckdb_prepared_statement_column_count(p_); }
   std::string column_name(size_t col) { return duckdb_prepared_statement_column_name(p_, col); }
   duckdb_type column_type(size_t col) { return duckdb_prepared_statement_column_type(p_, col); }
+  std::string column_type_name(size_t col);
   void bind_text(size_t i, std::string_view v); // throws DuckError
   void bind_null(size_t i);
   DuckResult execute(); // throws DuckError
+  DuckResult stream();  // a streaming result (fetch_chunk); throws DuckError
 
 private:
   duckdb_prepared_statement p_ = nullptr;

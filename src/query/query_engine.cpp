@@ -71,14 +71,18 @@ size_t width(std::string_view s) {
 
 } // namespace
 
+void append_json_text(std::string& out, std::optional<std::string_view> v, duckdb_type type) {
+  if (!v) out += "null";
+  else if (is_numeric(type)) {
+    if (*v == "nan" || *v == "inf" || *v == "-inf") append_json_string(out, *v);
+    else out += *v;
+  } else if (type == DUCKDB_TYPE_BOOLEAN) out += *v;
+  else append_json_string(out, *v);
+}
+
 void append_json_value(std::string& out, DuckResult& r, size_t c, size_t row) {
-  if (r.is_null(c, row)) out += "null";
-  else if (is_numeric(r.column_type(c))) {
-    std::string v = r.text(c, row);
-    if (v == "nan" || v == "inf" || v == "-inf") append_json_string(out, v);
-    else out += v;
-  } else if (r.column_type(c) == DUCKDB_TYPE_BOOLEAN) out += r.text(c, row);
-  else append_json_string(out, r.text(c, row));
+  if (r.is_null(c, row)) return append_json_text(out, std::nullopt, r.column_type(c));
+  append_json_text(out, r.text(c, row), r.column_type(c));
 }
 
 std::string render(DuckResult& r, OutputFormat format) {

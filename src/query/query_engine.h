@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "db/duckdb.h"
@@ -35,5 +36,7 @@ enum class OutputFormat { Table, Csv, Json };
 std::string render(DuckResult& result, OutputFormat format);
 // One value as JSON: numbers and booleans bare (nan/inf quoted), NULL as null, the rest as strings.
 void append_json_value(std::string& out, DuckResult& result, size_t col, size_t row);
+// The same for a value given as DuckDB's text of a value of `type` (nullopt: NULL).
+void append_json_text(std::string& out, std::optional<std::string_view> value, duckdb_type type);
 
 } // namespace shopflow

@@ -1,15 +1,16 @@
-// SQL over HTTP (POST /v1/sql): the serving warehouse (the same DuckDB instance the sinks write,
-// so answers include what was just ingested) and the lake (lake.transactions, lake.cancellations).
-// Read-only unless the caller may write: every statement is parsed and bound first, and only
-// SELECT and EXPLAIN run. A result over `max_rows` rows and a query over `timeout_ms` are refused
-// with a message that says so.
+// SQL over HTTP (POST /v1/sql) and for the dashboard: the serving warehouse (the same DuckDB
+// instance the sinks write, so answers include what was just ingested) and the lake
+// (lake.transactions, lake.cancellations). Statements pass sql_policy.h before DuckDB sees them;
+// answers stream under sql_limits.h's limits, refused with a message that names the limit.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <string>
 
 #include "db/duckdb.h"
+#include "query/sql_limits.h"
 
 namespace shopflow {
 
@@ -17,9 +18,8 @@ enum class SqlFormat { Json, Csv, Parquet };
 
 struct SqlRequest {
   std::string sql;
-  bool allow_writes = false;
-  size_t max_rows = 100'000;
-  int64_t timeout_ms = 30'000;
+  bool may_write = false; // scope admin: writes to the warehouse's tables as well
+  SqlLimits limits;
   SqlFormat format = SqlFormat::Json;
 };
 
@@ -30,19 +30,19 @@ struct SqlAnswer {
 
 class SqlEndpoint {
 public:
-  SqlEndpoint(DuckDatabase& warehouse, std::filesystem::path lake_root);
+  // Parquet answers are written to files in `answers_dir` (one of the warehouse's allowed folders).
+  SqlEndpoint(DuckDatabase& warehouse, std::filesystem::path lake_root, std::filesystem::path answers_dir);
   SqlAnswer run(const SqlRequest& request);
   // Gives a new connection up-to-date lake views (catalog `lake`, shared by the database).
   void refresh_lake_views(DuckConnection& con);
 
 private:
+  SqlAnswer parquet_answer(DuckConnection& con, const std::string& statement, const SqlLimits& limits);
   DuckDatabase& db_;
-  std::filesystem::path lake_root_;
+  std::filesystem::path lake_root_, answers_dir_;
   std::mutex lake_mutex_;
   bool lake_complete_ = false; // every lake table's view reads files (no refresh needed)
+  std::atomic<uint64_t> next_answer_{0};
 };
-
-// "SELECT" for DUCKDB_STATEMENT_TYPE_SELECT, ...
-const char* statement_type_name(duckdb_statement_type type);
 
 } // namespace shopflow

@@ -74,13 +74,30 @@ Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
   // One DuckDB thread per statement: the importer runs its INSERTs and its lake COPYs on threads
   // of its own, side by side, and DuckDB's scheduler on top of them only adds contention.
   db_ = std::make_unique<DuckDatabase>(
-      path, std::vector<std::pair<std::string, std::string>>{{"memory_limit", memory_limit}, {"threads", "1"}});
+      path, std::vector<std::pair<std::string, std::string>>{{"memory_limit", memory_limit},
+                                                             {"threads", "1"},
+                                                             {"autoinstall_known_extensions", "false"},
+                                                             {"autoload_known_extensions", "false"},
+                                                             {"allow_community_extensions", "false"}});
   con_ = std::make_unique<DuckConnection>(*db_);
   con_->execute(kWarehouseSchema);
   // (preserve_insertion_order stays on: an unordered parallel INSERT leaves row groups that the
   // commit's checkpoint must rewrite, which costs more than the parallelism gains.)
   side_con_ = std::make_unique<DuckConnection>(*db_);
   line_scan_ = std::make_unique<LineScan>(*con_);
+}
+
+void Warehouse::confine_to(const std::vector<std::filesystem::path>& dirs) {
+  // A prefix without its trailing '/' would also admit a sibling ("lake" admits "lake-old").
+  std::string list;
+  for (const auto& d : dirs) {
+    std::string dir = std::filesystem::weakly_canonical(std::filesystem::absolute(d)).string();
+    if (!dir.ends_with('/')) dir += '/';
+    list += (list.empty() ? "" : ", ") + sql_literal(dir);
+  }
+  con_->execute("SET allowed_directories = [" + list + "]");
+  con_->execute("SET enable_external_access = false");
+  con_->execute("SET lock_configuration = true");
 }
 
 void RejectedWriter::add(std::string_view source, std::string_view raw, std::string_view reason,

@@ -7,8 +7,10 @@
 // row; a stream batch's rows in one transaction with its stream_offsets row.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/record.h"
 #include "db/duckdb.h"
@@ -41,6 +43,10 @@ public:
   DuckDatabase& database() { return *db_; }
   // shopflow_lines(), registered on connection().
   LineScan& line_scan() { return *line_scan_; }
+  // From now on, DuckDB reaches no file but the database's own and those under `dirs` (read
+  // and write: the lake writer's COPYs need it), loads no extension and takes no new setting.
+  // Extensions are never installed or auto-loaded at all (set when the database opens).
+  void confine_to(const std::vector<std::filesystem::path>& dirs);
 
 private:
   std::unique_ptr<DuckDatabase> db_;

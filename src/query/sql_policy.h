@@ -1,0 +1,45 @@
+// The one policy for SQL that clients send (POST /v1/sql, pgwire, the dashboard): which
+// statements run at all, and which only for scope admin. It is decided from the text alone, by a
+// lexer of our own, before DuckDB parses, binds or runs anything, so a refused statement has no
+// side effect at all (binding EXPORT DATABASE, for one, already creates its directory).
+//
+//   read        SELECT, WITH (whose every part is a query), VALUES, FROM-first, TABLE, a
+//               parenthesised query, EXPLAIN [ANALYZE] of a read, DESCRIBE / SHOW / SUMMARIZE of
+//               a name or a read, PRAGMA of a catalog-reading pragma (table_info, show_tables...)
+//   transaction BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT
+//   write       (scope admin) INSERT, UPDATE, DELETE, TRUNCATE, CREATE, DROP, ALTER, COMMENT ON
+//   refused     everything else, for every caller: COPY, ATTACH, DETACH, EXPORT, IMPORT, INSTALL,
+//               LOAD, SET, RESET, CALL, PREPARE, EXECUTE, CHECKPOINT, VACUUM, USE, CREATE/DROP SECRET,
+//               UPDATE EXTENSIONS, ... (files reach the warehouse through `shopflow batch`)
+//
+// Each statement's text is handed on with its comments blanked out, one statement at a time, so
+// DuckDB parses exactly the text that was classified (and refuses it if it sees more than one).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shopflow {
+
+// Unknown: the text begins with no statement DuckDB knows (a syntax error, answered as one).
+enum class SqlAccess { Read, Transaction, Write, Refused, Unknown };
+
+struct ClassifiedStatement {
+  std::string text;    // the statement without its ';', comments replaced by spaces
+  std::string keyword; // its first keyword, upper-cased ("SELECT", "COPY", "(" for a parenthesis)
+  std::string name;    // what it is, for messages ("DELETE", "CREATE SECRET"), or its lexical error
+  SqlAccess access = SqlAccess::Refused;
+  bool lexical_error = false; // an unterminated string, identifier or comment
+};
+
+// Splits `sql` at top-level semicolons (quotes, quoted identifiers, E'' and dollar-quoted strings
+// and nested comments respected) and classifies each non-empty statement.
+std::vector<ClassifiedStatement> classify_sql(std::string_view sql);
+
+// Why `statement` (1-based `index`) may not run for this caller; nullopt if it may. A syntax
+// problem (lexical_error or Unknown) is worded as one.
+std::optional<std::string> sql_refusal(const ClassifiedStatement& statement, size_t index, bool may_write);
+
+} // namespace shopflow
