@@ -13,15 +13,17 @@ std::pair<std::string, std::string> batch_source_range(int64_t job) {
 }
 
 namespace {
+// The directory, created if missing, as an absolute path: the warehouse's allowed folders are
+// absolute, so every file path handed to DuckDB must be too.
 std::string prepare(const std::string& path) {
   fs::create_directories(path);
-  return path;
+  return fs::canonical(path).string();
 }
 } // namespace
 
 DataDir::DataDir(const std::string& path, const std::string& purpose, const std::string& memory_limit)
-    : path_(prepare(path)), lock_(path, purpose), warehouse_(path + "/warehouse.duckdb", memory_limit),
-      lake_(fs::path(path) / "lake"), tables_(path + "/tables") {
+    : path_(prepare(path)), lock_(path_, purpose), warehouse_(path_ + "/warehouse.duckdb", memory_limit),
+      lake_(fs::path(path_) / "lake"), tables_(path_ + "/tables") {
   recover();
   // Answers of an earlier run that died while writing them.
   fs::remove_all(sql_answers_dir());

@@ -46,6 +46,8 @@ const char* sqlstate(const std::string& message) {
   if (starts("Conversion Error") || starts("Invalid Input Error")) return "22P02";
   if (starts("INTERRUPT") || message.find("Interrupted") != std::string::npos) return "57014";
   if (starts("Constraint Error")) return "23000";
+  if (starts("Permission Error")) return "42501";
+  if (starts("Out of Memory Error")) return "53200";
   return "XX000";
 }
 
@@ -391,7 +393,8 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
 
   // The extended protocol's named (or unnamed: "") statements and portals.
   struct Statement {
-    std::string word, text;
+    std::string word;
+    ClassifiedStatement classified;
     std::optional<SessionStatement> session; // answered here, not by DuckDB
     std::vector<int32_t> param_oids;
     std::unique_ptr<DuckPrepared> prepared;  // for Describe: parameter and column types
@@ -432,7 +435,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           }
           check_policy(st, i + 1);
           timed([&](QueryWatchdog& watchdog) {
-            Cursor cur{std::make_unique<TextRows>(con, st.text)};
+            Cursor cur{std::make_unique<TextRows>(con, st)};
             if (returns_rows(cur.rows->statement_type())) {
               describe_rows(*cur.rows, {});
               send_rows(cur, {}, 0, watchdog);
@@ -460,11 +463,11 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         for (auto& oid : st->param_oids) oid = in.i32();
         if (!texts.empty()) {
           st->word = texts[0].keyword;
-          st->text = texts[0].text;
-          st->session = session_statement(st->text);
+          st->classified = texts[0];
+          st->session = session_statement(st->classified.text);
           if (!st->session) {
             check_policy(texts[0], 1);
-            st->prepared = std::make_unique<DuckPrepared>(con, st->text);
+            st->prepared = std::make_unique<DuckPrepared>(con, st->classified.text);
           }
         }
         statements[name] = st;
@@ -499,7 +502,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         for (auto& f : portal.formats) f = in.i16();
         if (!in.ok) throw DuckError("malformed Bind message");
         if (p && !in_failed_block(portal.statement->word))
-          portal.cursor.rows = timed([&](QueryWatchdog&) { return std::make_unique<TextRows>(con, portal.statement->text, values); });
+          portal.cursor.rows = timed([&](QueryWatchdog&) { return std::make_unique<TextRows>(con, portal.statement->classified, values); });
         portals[portal_name] = std::move(portal);
         s.send(Message('2').done());
         break;

@@ -122,12 +122,12 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
     if (request.format == SqlFormat::Parquet) return parquet_answer(con, statements[0].text, request.limits);
     // Every statement runs; the last one's result is the answer.
     for (size_t i = 0; i + 1 < statements.size(); ++i) {
-      TextRows rows(con, statements[i].text);
+      TextRows rows(con, statements[i]);
       while (rows.next()) {
         if (watchdog.past_deadline()) throw DuckError("Interrupted");
       }
     }
-    TextRows rows(con, statements.back().text);
+    TextRows rows(con, statements.back());
     if (request.format == SqlFormat::Csv) return {200, "text/csv; charset=utf-8", csv_answer(rows, request.limits, watchdog)};
     return {200, "application/json", json_answer(rows, request.limits, watchdog)};
   } catch (const SqlLimitExceeded& e) {
@@ -135,7 +135,8 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
   } catch (const DuckError& e) {
     if (watchdog.fired() == QueryWatchdog::Fired::Timeout || watchdog.past_deadline())
       return error_answer(408, time_over_limit(request.limits.timeout_ms));
-    return error_answer(400, e.what());
+    // DuckDB's sandbox (a file outside the lake) is a refusal like the policy's.
+    return error_answer(std::string_view(e.what()).starts_with("Permission Error") ? 403 : 400, e.what());
   }
 }
 

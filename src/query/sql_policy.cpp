@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include <duckdb.h>
+
 namespace shopflow {
 
 namespace {
@@ -251,6 +253,18 @@ std::vector<ClassifiedStatement> classify_sql(std::string_view sql) {
     out.push_back(std::move(c));
   }
   return out;
+}
+
+bool prepared_type_fits(SqlAccess access, int type) {
+  switch (access) {
+  case SqlAccess::Read: return type == DUCKDB_STATEMENT_TYPE_SELECT || type == DUCKDB_STATEMENT_TYPE_EXPLAIN || type == DUCKDB_STATEMENT_TYPE_PRAGMA;
+  case SqlAccess::Transaction: return type == DUCKDB_STATEMENT_TYPE_TRANSACTION;
+  case SqlAccess::Write:
+    return type == DUCKDB_STATEMENT_TYPE_INSERT || type == DUCKDB_STATEMENT_TYPE_UPDATE || type == DUCKDB_STATEMENT_TYPE_DELETE ||
+           type == DUCKDB_STATEMENT_TYPE_CREATE || type == DUCKDB_STATEMENT_TYPE_CREATE_FUNC || type == DUCKDB_STATEMENT_TYPE_DROP ||
+           type == DUCKDB_STATEMENT_TYPE_ALTER;
+  default: return false;
+  }
 }
 
 std::optional<std::string> sql_refusal(const ClassifiedStatement& s, size_t index, bool may_write) {

@@ -38,6 +38,10 @@ struct ClassifiedStatement {
 // and nested comments respected) and classifies each non-empty statement.
 std::vector<ClassifiedStatement> classify_sql(std::string_view sql);
 
+// Whether DuckDB's type of a prepared (bound, not run) statement is what its classification
+// promised: a second check, between binding and running, that the lexer and DuckDB agree.
+bool prepared_type_fits(SqlAccess access, int duckdb_statement_type);
+
 // Why `statement` (1-based `index`) may not run for this caller; nullopt if it may. A syntax
 // problem (lexical_error or Unknown) is worded as one.
 std::optional<std::string> sql_refusal(const ClassifiedStatement& statement, size_t index, bool may_write);

@@ -13,9 +13,12 @@ void bind_all(DuckPrepared& p, const std::vector<std::optional<std::string>>& pa
 }
 } // namespace
 
-TextRows::TextRows(DuckConnection& con, const std::string& statement, const std::vector<std::optional<std::string>>& params) {
+TextRows::TextRows(DuckConnection& con, const ClassifiedStatement& classified, const std::vector<std::optional<std::string>>& params) {
+  const std::string& statement = classified.text;
   DuckPrepared prepared(con, statement);
   type_ = prepared.statement_type();
+  if (!prepared_type_fits(classified.access, type_))
+    throw DuckError("Permission Error: statement \"" + classified.name + "\" is not what it was taken for; it did not run");
   for (size_t c = 0; c < prepared.column_count(); ++c) {
     names_.push_back(prepared.column_name(c));
     types_.push_back(prepared.column_type(c));

@@ -13,14 +13,16 @@
 #include <vector>
 
 #include "db/duckdb.h"
+#include "query/sql_policy.h"
 
 namespace shopflow {
 
 class TextRows {
 public:
-  // Prepares and runs one statement with text parameters ($1.. : nullopt is NULL). Throws
-  // DuckError with DuckDB's message.
-  TextRows(DuckConnection& con, const std::string& statement, const std::vector<std::optional<std::string>>& params = {});
+  // Prepares and runs one classified statement (sql_policy.h) with text parameters ($1.. :
+  // nullopt is NULL); refuses it unran if DuckDB's bound type is not what its class promised.
+  // Throws DuckError with DuckDB's message.
+  TextRows(DuckConnection& con, const ClassifiedStatement& statement, const std::vector<std::optional<std::string>>& params = {});
   ~TextRows();
   TextRows(const TextRows&) = delete;
   TextRows& operator=(const TextRows&) = delete;

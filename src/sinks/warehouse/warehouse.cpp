@@ -71,6 +71,8 @@ CREATE OR REPLACE VIEW product_sales AS
 )SQL";
 
 Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
+  // Extensions are never installed or auto-loaded; DuckDB's allocator purges freed memory in the
+  // background (a large answer's chunks otherwise stay resident until the next allocation).
   // One DuckDB thread per statement: the importer runs its INSERTs and its lake COPYs on threads
   // of its own, side by side, and DuckDB's scheduler on top of them only adds contention.
   db_ = std::make_unique<DuckDatabase>(
@@ -78,7 +80,8 @@ Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
                                                              {"threads", "1"},
                                                              {"autoinstall_known_extensions", "false"},
                                                              {"autoload_known_extensions", "false"},
-                                                             {"allow_community_extensions", "false"}});
+                                                             {"allow_community_extensions", "false"},
+                                                             {"allocator_background_threads", "true"}});
   con_ = std::make_unique<DuckConnection>(*db_);
   con_->execute(kWarehouseSchema);
   // (preserve_insertion_order stays on: an unordered parallel INSERT leaves row groups that the

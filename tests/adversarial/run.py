@@ -1,0 +1,5 @@
+"""ctest entry point: python3 run.py SUITE (see harness.py)."""
+import harness
+import suite_sql
+
+harness.main({"sql": suite_sql.run})

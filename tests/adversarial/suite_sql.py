@@ -1,0 +1,124 @@
+"""SQL sandbox (issue 13, section 1): cases/sql.tsv over POST /v1/sql and over pgwire, then the
+limits pgwire adds (statement_timeout, a client that hangs up), then exact sinks."""
+
+import json
+import os
+import threading
+import time
+
+from harness import Failure, Server, cases, check
+
+SECRETS = ("PRIVATE KEY", "root:x:0:0")
+
+
+def run():
+    server = Server(["--sql-timeout-ms", "30000"])
+    try:
+        server.add_client("analyst", "sql")
+        server.add_client("root", "sql,admin")
+        server.add_client("loader", "ingest")
+        server.start()
+        tokens = {"sql": server.token("analyst"), "admin": server.token("root")}
+        total = server.stream_reference(server.token("loader"))
+        server.wait_caught_up(tokens["sql"], total)
+        key = os.path.join(server.data, "auth", "signing-key.pem")
+        check(os.path.exists(key), f"no token key at {key}: the cases read the wrong file")
+        canary = os.path.join(server.tmp, "canary")
+        pg = {"sql": server.pg("analyst"), "admin": server.pg("root")}
+        for con in pg.values():
+            con.autocommit = True
+        failures = []
+        for lineno, (scope, http_status, sqlstate, sql, *limits) in cases("sql"):
+            limits = limits[0] if limits else ""
+            sql = sql.replace("<DIR>", server.data).replace("<KEY>", key).replace("<CANARY>", canary).replace("\\n", "\n")
+            where = f"cases/sql.tsv:{lineno} ({scope}) {sql[:80]!r}"
+            status, body = server.sql(tokens[scope], sql, "?" + limits if limits else "")
+            if status != int(http_status):
+                failures.append(f"{where}: HTTP {status}, expected {http_status}: {body[:300]}")
+            answer = ""
+            if sqlstate != "-":
+                got_state, answer = run_pg(pg[scope], sql, limits)
+                if got_state not in sqlstate.split("|"):
+                    failures.append(f"{where}: pgwire {got_state}, expected {sqlstate}: {answer[:300]}")
+            for text in (body, answer):
+                for secret in SECRETS:
+                    if secret in text:
+                        failures.append(f"{where}: the answer holds {secret!r}")
+            for leftover in (canary, canary + ".csv", canary + ".duckdb", canary + ".json"):
+                if os.path.exists(leftover):
+                    failures.append(f"{where}: {leftover} was created")
+            planted = os.path.join(server.data, "lake", "transactions", "planted.parquet")
+            if os.path.exists(planted):
+                failures.append(f"{where}: a file was planted in the lake")
+        check(not failures, "\n".join(failures))
+
+        # pgwire: SET statement_timeout lowers the server's default, and a hung-up client's query stops.
+        cur = pg["sql"].cursor()
+        cur.execute("SET statement_timeout = '200ms'")
+        cur.execute("SHOW statement_timeout")
+        check(cur.fetchone()[0] == "200ms", "SHOW statement_timeout")
+        started = time.time()
+        try:
+            cur.execute("SELECT count(*) FROM range(1000000000) a, range(1000) b")
+            raise Failure("statement_timeout did not stop the query")
+        except Failure:
+            raise
+        except Exception as e:
+            check(getattr(e, "pgcode", None) == "57014", f"statement_timeout: {e}")
+        check(time.time() - started < 2.5, f"statement_timeout 200ms took {time.time() - started:.1f}s")
+        cur.execute("SELECT 1")
+        check(cur.fetchone() == (1,), "the session goes on after a timeout")
+        for con in pg.values():
+            con.close()
+        hung_up_query_stops(server)
+        server.expect_reference_sinks(tokens["sql"])
+        check(server.stop() == 0, "serve did not stop cleanly: " + server.log())
+    finally:
+        server.close()
+
+
+def run_pg(con, sql, limits):
+    """Runs one case over pgwire: its SQLSTATE ("ok" when it ran) and its answer or error."""
+    cur = con.cursor()
+    timeout = [v.split("=")[1] for v in limits.split("&") if v.startswith("timeout_ms=")]
+    cur.execute(f"SET statement_timeout = {timeout[0] if timeout else 0}")
+    try:
+        cur.execute(sql)
+        return "ok", repr(cur.fetchall()) if cur.description else ""
+    except Exception as e:  # psycopg2.Error carries the SQLSTATE
+        return getattr(e, "pgcode", None) or type(e).__name__, str(e)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def hung_up_query_stops(server):
+    """A pgwire client that hangs up mid-query: the server stops the query at once (not after
+    --sql-timeout-ms), seen as the server's CPU going idle."""
+    import socket
+    con = server.pg("analyst")
+    con.autocommit = True
+
+    def long_query():
+        try:
+            con.cursor().execute("SELECT count(*) FROM range(1000000000) a, range(100000) b")
+        except Exception:
+            pass
+
+    t = threading.Thread(target=long_query)
+    t.start()
+    time.sleep(0.5)
+    busy = cpu_seconds(server.proc.pid)
+    time.sleep(0.5)
+    check(cpu_seconds(server.proc.pid) - busy > 0.2, "the long query is not running")
+    socket.socket(fileno=os.dup(con.fileno())).shutdown(socket.SHUT_RDWR)
+    t.join(10)
+    time.sleep(0.5)  # the watchdog looks at the socket every 100 ms
+    idle = cpu_seconds(server.proc.pid)
+    time.sleep(1.0)
+    used = cpu_seconds(server.proc.pid) - idle
+    check(used < 0.3, f"the hung-up client's query still runs ({used:.2f} s of CPU in 1 s)")
+    con.close()
