@@ -21,6 +21,7 @@
 #include "query/report.h"
 #include "util/clock.h"
 #include "util/read_file.h"
+#include "util/sha256.h"
 
 namespace http = boost::beast::http;
 
@@ -218,10 +219,12 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   respond_as(route)(std::move(res));
 }
 
-void ApiService::ingest(const RecordBody& body, size_t body_bytes, const std::string& key, Respond respond,
+void ApiService::ingest(const RecordBody& body, std::string_view raw_body, const std::string& key, Respond respond,
                         std::function<void(const IngestOutcome&)> done) {
-  ingest_rows_async(log_, body.rows(), wall_clock_us(), &keys_, key,
-                    [this, body_bytes, respond = std::move(respond), done = std::move(done)](IngestOutcome outcome, std::exception_ptr error) {
+  const size_t body_bytes = raw_body.size();
+  ingest_rows_async(log_, body.rows(), wall_clock_us(), &keys_, key, key.empty() ? std::string() : sha256_bytes(raw_body),
+                    [this, body_bytes, keyed = !key.empty(), respond = std::move(respond), done = std::move(done)](IngestOutcome outcome,
+                                                                                                               std::exception_ptr error) {
                       if (error) {
                         HttpResponse res;
                         try {
@@ -229,8 +232,15 @@ void ApiService::ingest(const RecordBody& body, size_t body_bytes, const std::st
                         } catch (const KeyInUse& e) {
                           res.set(http::field::retry_after, "1");
                           json_response(res, 409, error_json(e.what()));
+                        } catch (const KeyReused& e) {
+                          json_response(res, 422, error_json(e.what()));
                         } catch (const std::exception& e) {
-                          json_response(res, 503, error_json(std::string("not stored: ") + e.what()));
+                          // "Not stored" only when nothing was: some shards may have taken their part.
+                          std::string what = outcome.ranges.empty() ? "not stored: "
+                                             : keyed ? "stored only in part (retry with the same Idempotency-Key: it stores the rest once): "
+                                                     : "stored only in part (a retry without an Idempotency-Key may store some rows twice): ";
+                          res.set(http::field::retry_after, "1");
+                          json_response(res, 503, error_json(what + e.what()));
                         }
                         respond(std::move(res));
                         return;
@@ -260,7 +270,7 @@ void ApiService::post_records(const HttpRequest& req, Respond respond) {
     }
   }
   std::string format(body->format());
-  ingest(*body, req.body().size(), key, respond, [this, respond, count = body->rows().size(), format](const IngestOutcome& outcome) {
+  ingest(*body, req.body(), key, respond, [this, respond, count = body->rows().size(), format](const IngestOutcome& outcome) {
            metrics_.malformed_at_ingest += outcome.malformed_count;
            std::string malformed;
            for (const MalformedRow& m : outcome.malformed)
@@ -361,7 +371,7 @@ void ApiService::compat_post(const HttpRequest& req, Respond respond) {
     json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_string(e.what())));
     return respond(std::move(res));
   }
-  ingest(*body, req.body().size(), "", respond, [respond, echo = json_string(req.body())](const IngestOutcome&) {
+  ingest(*body, req.body(), "", respond, [respond, echo = json_string(req.body())](const IngestOutcome&) {
     HttpResponse res;
     json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", echo));
     respond(std::move(res));

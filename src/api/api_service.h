@@ -55,9 +55,10 @@ public:
 private:
   using Respond = std::function<void(HttpResponse)>;
   void post_records(const HttpRequest& req, Respond respond);
-  // Appends a parsed body's rows (under an Idempotency-Key when `key` is set), counts them and
-  // calls `done` with the outcome; an error (KeyInUse, the log's) is answered by `respond`.
-  void ingest(const RecordBody& body, size_t body_bytes, const std::string& key, Respond respond,
+  // Appends a parsed body's rows (under an Idempotency-Key when `key` is set, bound to the raw
+  // body's hash), counts them and calls `done` with the outcome; an error is answered by
+  // `respond`: 409 (the key is in use), 422 (the key came with another body), 503 (the log's).
+  void ingest(const RecordBody& body, std::string_view raw_body, const std::string& key, Respond respond,
               std::function<void(const IngestOutcome&)> done);
   void get_invoice(const std::string& invoice, const std::string* stock_code, HttpResponse& res);
   void get_customer(const std::string& customer, const std::string& query, HttpResponse& res);

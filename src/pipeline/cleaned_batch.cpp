@@ -37,10 +37,10 @@ CleanedBatch clean_records(uint32_t shard, const std::vector<LogRecord>& records
   if (records.empty()) return b;
   b.first_offset = records.front().offset;
   b.next_offset = records.back().offset + 1;
-  std::string key;
+  std::string key, hash;
   uint32_t touched;
   for (const LogRecord& rec : records) {
-    if (decode_key_record(rec.data, key, touched)) continue; // an idempotency key, not a row
+    if (decode_key_record(rec.data, key, hash, touched)) continue; // an idempotency key, not a row
     InputRow row;
     int64_t received_at = 0;
     CleanResult r;

@@ -2,24 +2,33 @@
 
 #include <cstring>
 #include <functional>
+#include <stdexcept>
 
 namespace shopflow {
 
-void encode_key_record(std::string& out, std::string_view key, uint32_t shards_touched) {
-  out.push_back(2);
+namespace {
+constexpr size_t kHashBytes = 32;
+}
+
+void encode_key_record(std::string& out, std::string_view key, std::string_view body_hash, uint32_t shards_touched) {
+  if (!body_hash.empty() && body_hash.size() != kHashBytes) throw std::invalid_argument("a body hash has 32 bytes");
+  out.push_back(body_hash.empty() ? 2 : 3); // without a hash: bound to no body, as version 2
   uint16_t len = static_cast<uint16_t>(key.size());
   out.append(reinterpret_cast<const char*>(&len), 2);
   out.append(key);
+  out.append(body_hash);
   out.append(reinterpret_cast<const char*>(&shards_touched), 4);
 }
 
-bool decode_key_record(std::string_view data, std::string& key, uint32_t& shards_touched) {
-  if (data.size() < 7 || data[0] != 2) return false;
+bool decode_key_record(std::string_view data, std::string& key, std::string& body_hash, uint32_t& shards_touched) {
+  if (data.size() < 7 || (data[0] != 2 && data[0] != 3)) return false;
+  size_t hash_bytes = data[0] == 3 ? kHashBytes : 0;
   uint16_t len;
   std::memcpy(&len, data.data() + 1, 2);
-  if (data.size() != size_t(7) + len) return false;
+  if (data.size() != size_t(7) + len + hash_bytes) return false;
   key.assign(data.substr(3, len));
-  std::memcpy(&shards_touched, data.data() + 3 + len, 4);
+  body_hash.assign(data.substr(3 + len, hash_bytes));
+  std::memcpy(&shards_touched, data.data() + 3 + len + hash_bytes, 4);
   return true;
 }
 
@@ -32,7 +41,7 @@ bool valid_idempotency_key(std::string_view key) {
 
 size_t IdempotencyIndex::recover(Log& log) {
   size_t found = 0;
-  std::string key;
+  std::string key, hash;
   for (uint32_t s = 0; s < log.shard_count(); ++s) {
     uint64_t from = log.start_offset(s), end = log.end_offset(s);
     // A key record is always the first record of its batch: the batch is the request's part.
@@ -41,8 +50,8 @@ size_t IdempotencyIndex::recover(Log& log) {
       if (records.empty()) break;
       for (auto& r : records) {
         uint32_t touched;
-        if (decode_key_record(r.data, key, touched)) {
-          record(key, touched, {s, r.offset, r.batch_last});
+        if (decode_key_record(r.data, key, hash, touched)) {
+          record(key, hash, touched, {s, r.offset, r.batch_last});
           ++found;
         }
       }
@@ -59,9 +68,10 @@ std::optional<IdempotencyIndex::Entry> IdempotencyIndex::find(const std::string&
   return it->second;
 }
 
-void IdempotencyIndex::record(const std::string& key, uint32_t shards_touched, const AppendResult& part) {
+void IdempotencyIndex::record(const std::string& key, std::string_view body_hash, uint32_t shards_touched, const AppendResult& part) {
   std::lock_guard lock(mutex_);
   Entry& e = entries_[key];
+  e.body_hash = body_hash;
   e.shards_touched = shards_touched;
   e.parts[part.shard] = part;
 }

@@ -17,7 +17,7 @@ void sort_ranges(IngestOutcome& out) {
 } // namespace
 
 void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
-                       const std::string& key, IngestDone done) {
+                       const std::string& key, std::string_view body_hash, IngestDone done) {
   if (rows.empty()) {
     done({}, nullptr);
     return;
@@ -30,6 +30,12 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
       return;
     }
     earlier = keys->find(key);
+    if (earlier && !earlier->body_hash.empty() && earlier->body_hash != body_hash) {
+      keys->release(key);
+      done({}, std::make_exception_ptr(KeyReused("Idempotency-Key \"" + key +
+                                                 "\" was first used with another request body; nothing was stored (use a new key for new rows)")));
+      return;
+    }
   }
   // What the append references; it lives until the append is done.
   struct Pending {
@@ -54,7 +60,7 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
   }
   uint32_t touched = 0;
   for (auto& rows_of_shard : by_shard) touched += !rows_of_shard.empty();
-  if (keyed) encode_key_record(p->key_record, key, touched);
+  if (keyed) encode_key_record(p->key_record, key, body_hash, touched);
   std::vector<Log::ShardBatch> batches;
   for (uint32_t s = 0; s < shards; ++s) {
     if (by_shard[s].empty()) continue;
@@ -76,15 +82,18 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
     done(std::move(p->out), nullptr);
     return;
   }
-  auto finish = [p, keys, key = keyed ? key : std::string(), touched, done = std::move(done)](
+  auto finish = [p, keys, key = keyed ? key : std::string(), hash = std::string(body_hash), touched, done = std::move(done)](
                     std::vector<AppendResult> results, std::exception_ptr error) {
     if (!key.empty()) { // parts written before an error count too: a retry must not repeat them
       for (const AppendResult& r : results)
-        if (r.written()) keys->record(key, touched, r);
+        if (r.written()) keys->record(key, hash, touched, r);
       keys->release(key);
     }
     if (error) {
-      done({}, error);
+      IngestOutcome partial;
+      for (const AppendResult& r : results)
+        if (r.written()) partial.ranges.push_back(r);
+      done(std::move(partial), error);
       return;
     }
     for (AppendResult& r : results) {
@@ -103,10 +112,10 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
 }
 
 IngestOutcome ingest_rows(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
-                          const std::string& key) {
+                          const std::string& key, std::string_view body_hash) {
   std::promise<IngestOutcome> promise;
   auto future = promise.get_future();
-  ingest_rows_async(log, rows, received_at_us, keys, key, [&promise](IngestOutcome out, std::exception_ptr error) {
+  ingest_rows_async(log, rows, received_at_us, keys, key, body_hash, [&promise](IngestOutcome out, std::exception_ptr error) {
     if (error) promise.set_exception(error);
     else promise.set_value(std::move(out));
   });

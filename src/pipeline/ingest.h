@@ -32,19 +32,25 @@ inline constexpr size_t kMaxMalformedReported = 1000;
 struct KeyInUse : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// The Idempotency-Key was first used with another body; nothing was appended.
+struct KeyReused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // With a key (and its index), rows already appended under that key are not appended again:
-// each shard's part is looked up, and only missing parts are appended. `done` is called once, on
-// the log's syncer thread or before this returns, with the outcome or an error (KeyInUse, or the
-// log's). The rows are encoded before this returns; `rows` need not outlive the call. Each row is
+// each shard's part is looked up, and only missing parts are appended. The key is bound to
+// `body_hash` (sha256_bytes of the request's body): another body under a known key is refused.
+// `done` is called once, on the log's syncer thread or before this returns, with the outcome or
+// an error (KeyInUse, KeyReused, or the log's); with the log's error, the outcome's ranges are
+// the parts that were written all the same (empty: nothing was stored). The rows are encoded before this returns; `rows` need not outlive the call. Each row is
 // cleaned once here, as the sinks will clean it: to report malformed rows and to keep the raw
 // text of rejected ones.
 using IngestDone = std::function<void(IngestOutcome, std::exception_ptr)>;
 void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
-                       const std::string& key, IngestDone done);
+                       const std::string& key, std::string_view body_hash, IngestDone done);
 
 // The same, waiting for the outcome; throws what the async one reports.
 IngestOutcome ingest_rows(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us,
-                          IdempotencyIndex* keys = nullptr, const std::string& key = {});
+                          IdempotencyIndex* keys = nullptr, const std::string& key = {}, std::string_view body_hash = {});
 
 } // namespace shopflow

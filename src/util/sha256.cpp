@@ -42,4 +42,11 @@ std::string sha256_file(const std::string& path) {
   return out;
 }
 
+std::string sha256_bytes(std::string_view data) {
+  unsigned char md[32];
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
 } // namespace shopflow

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace shopflow {
 // Hex SHA-256 of a file's content (OpenSSL EVP). Throws std::runtime_error naming the file.
 std::string sha256_file(const std::string& path);
+// The 32 raw bytes of SHA-256 of `data`.
+std::string sha256_bytes(std::string_view data);
 } // namespace shopflow

@@ -1,5 +1,6 @@
 """ctest entry point: python3 run.py SUITE (see harness.py)."""
 import harness
+import suite_idempotency
 import suite_sql
 
-harness.main({"sql": suite_sql.run})
+harness.main({"sql": suite_sql.run, "idempotency": suite_idempotency.run})

@@ -190,7 +190,7 @@ TEST(Pipeline, IdempotencyKeysSurviveARestartAndCompleteAPartialRequest) {
     for (auto& r : rows) shards.insert(shard_for(r, 4));
     touched = static_cast<uint32_t>(shards.size());
     ASSERT_GT(touched, 1u);
-    encode_key_record(key_record, "req-2", touched);
+    encode_key_record(key_record, "req-2", "", touched);
     std::vector<std::string> encoded = {key_record};
     for (auto& r : rows)
       if (shard_for(r, 4) == shard) {
