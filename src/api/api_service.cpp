@@ -36,18 +36,12 @@ std::string_view header_value(const HttpRequest& req, http::field name) {
 }
 
 // Decimal text without trailing zeros: 2550 -> "2.55", 6000 -> "6".
-std::string plain_decimal(int64_t milli) {
-  std::string s = format_milli(milli);
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
 
 std::string line_json(const InvoiceLine& l) {
   return fmt::format("{{\"stock_code\":{},\"description\":{},\"quantity\":{},\"invoice_date\":\"{}\",\"unit_price\":{},"
                      "\"amount\":{},\"customer_id\":{},\"country\":{},\"line_type\":\"{}\",\"source\":{}}}",
                      json_string(l.stock_code), l.description ? json_string(*l.description) : "null", l.quantity,
-                     format_timestamp(l.invoice_date_us), plain_decimal(l.unit_price_milli), plain_decimal(l.amount_milli),
+                     format_timestamp(l.invoice_date_us), plain_milli(l.unit_price_milli), plain_milli(l.amount_milli),
                      json_string(l.customer_id), json_string(l.country), line_type_name(l.line_type), json_string(l.source));
 }
 
@@ -63,7 +57,7 @@ std::string dynamodb_item(const std::vector<InvoiceLine>& lines) {
                        "\"Country\":{{\"S\":{}}}",
                        json_string(l.invoice_no), json_string(l.stock_code),
                        l.description ? "{\"S\":" + json_string(*l.description) + "}" : std::string("{\"NULL\":true}"), qty,
-                       format_timestamp(l.invoice_date_us), plain_decimal(l.unit_price_milli), json_string(l.customer_id),
+                       format_timestamp(l.invoice_date_us), plain_milli(l.unit_price_milli), json_string(l.customer_id),
                        json_string(l.country));
   };
   std::string out = "{" + item(f, quantity) + ",\"Lines\":{\"L\":[";
@@ -295,7 +289,8 @@ void ApiService::get_invoice(const std::string& invoice, const std::string* stoc
     json_response(res, 404, error_json(stock_code ? "no item " + *stock_code + " in invoice " + invoice : "no invoice " + invoice));
     return;
   }
-  int64_t quantity = 0, amount = 0;
+  int64_t quantity = 0;
+  MoneySum amount = 0;
   std::string items;
   for (auto& l : lines) {
     quantity += l.quantity;
@@ -309,7 +304,7 @@ void ApiService::get_invoice(const std::string& invoice, const std::string* stoc
                   fmt::format("{{\"invoice_no\":{},\"stock_code\":{},\"description\":{},\"quantity\":{},\"amount\":{},"
                               "\"line_count\":{},\"lines\":[{}]}}",
                               json_string(invoice), json_string(*stock_code), f.description ? json_string(*f.description) : "null",
-                              quantity, plain_decimal(amount), lines.size(), items));
+                              quantity, plain_milli(amount), lines.size(), items));
   } else {
     const InvoiceLine& f = lines.front();
     json_response(res, 200,
@@ -317,7 +312,7 @@ void ApiService::get_invoice(const std::string& invoice, const std::string* stoc
                               "\"line_count\":{},\"quantity\":{},\"amount\":{},\"lines\":[{}]}}",
                               json_string(invoice), json_string(f.customer_id), json_string(f.country), format_timestamp(f.invoice_date_us),
                               (invoice[0] == 'C' || invoice[0] == 'c') ? "true" : "false", lines.size(), quantity,
-                              plain_decimal(amount), items));
+                              plain_milli(amount), items));
   }
 }
 
@@ -347,18 +342,18 @@ void ApiService::get_customer(const std::string& customer, const std::string& qu
     return;
   }
   std::string items;
-  int64_t total_amount = 0;
+  MoneySum total_amount = 0;
   for (auto& s : invoices) total_amount += s.amount_milli;
   size_t begin = static_cast<size_t>((page - 1) * size);
   for (size_t i = begin; i < invoices.size() && i < begin + static_cast<size_t>(size); ++i) {
     auto& s = invoices[i];
     items += fmt::format("{}{{\"invoice_no\":{},\"invoice_date\":\"{}\",\"country\":{},\"lines\":{},\"quantity\":{},\"amount\":{}}}",
                          items.empty() ? "" : ",", json_string(s.invoice_no), format_timestamp(s.invoice_date_us),
-                         json_string(s.country), s.lines, s.quantity, plain_decimal(s.amount_milli));
+                         json_string(s.country), s.lines, s.quantity, plain_milli(s.amount_milli));
   }
   json_response(res, 200,
                 fmt::format("{{\"customer_id\":{},\"invoice_count\":{},\"amount\":{},\"page\":{},\"page_size\":{},\"invoices\":[{}]}}",
-                            json_string(customer), invoices.size(), plain_decimal(total_amount), page, size, items));
+                            json_string(customer), invoices.size(), plain_milli(total_amount), page, size, items));
 }
 
 void ApiService::compat_post(const HttpRequest& req, Respond respond) {

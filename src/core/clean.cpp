@@ -68,7 +68,12 @@ CleanResult clean(const InputRow& row) {
 
   const InputField& qty = row[Field::Quantity];
   auto quantity = qty.kind == FieldKind::Null ? std::nullopt : parse_quantity(trim(qty.text));
-  if (!quantity) return reject(RejectReason::Malformed, "Quantity is not an integer");
+  if (!quantity)
+    return reject(RejectReason::Malformed, qty.kind != FieldKind::Null && parse_milli(trim(qty.text))
+                                               ? "Quantity is not a whole number"
+                                           : qty.kind != FieldKind::Null && looks_like_number(trim(qty.text))
+                                               ? "Quantity is outside the 32-bit integer range"
+                                               : "Quantity is not an integer");
   line.quantity = *quantity;
 
   const InputField& date = row[Field::InvoiceDate];
@@ -78,7 +83,10 @@ CleanResult clean(const InputRow& row) {
 
   const InputField& price = row[Field::UnitPrice];
   auto unit_price = price.kind == FieldKind::Null ? std::nullopt : parse_milli(trim(price.text));
-  if (!unit_price) return reject(RejectReason::Malformed, "UnitPrice is not a decimal number");
+  if (!unit_price)
+    return reject(RejectReason::Malformed, price.kind != FieldKind::Null && looks_like_number(trim(price.text))
+                                               ? "UnitPrice is beyond +-999,999,999.999 (DECIMAL(12,3))"
+                                               : "UnitPrice is not a decimal number");
   line.unit_price_milli = *unit_price;
 
   const InputField& desc = row[Field::Description];
@@ -91,7 +99,10 @@ CleanResult clean(const InputRow& row) {
   const InputField& country = row[Field::Country];
   line.country = country.kind == FieldKind::Null ? std::string_view{} : trim(country.text);
   line.line_type = classify_stock_code(line.stock_code);
-  line.amount_milli = static_cast<int64_t>(line.quantity) * line.unit_price_milli;
+  MoneySum amount = static_cast<MoneySum>(line.quantity) * line.unit_price_milli;
+  if (amount > kMaxAmountMilli || amount < -kMaxAmountMilli)
+    return reject(RejectReason::Malformed, "amount (Quantity x UnitPrice) is beyond +-999,999,999,999,999.999 (DECIMAL(18,3))");
+  line.amount_milli = static_cast<int64_t>(amount);
 
   CleanResult r;
   r.line = line;

@@ -5,11 +5,9 @@
 namespace shopflow {
 
 namespace {
-constexpr int64_t kMaxMilli = 999'999'999'999; // DECIMAL(12,3): 9 integer digits, 3 fractional
-
 // Parses [sign] digits [. digits] [e|E [sign] digits] exactly; result = value x 10^3, rounded half
-// away from zero. Digits beyond what int64 can hold are refused (the range check catches them).
-std::optional<int64_t> parse_scaled(std::string_view s) {
+// away from zero; nullopt beyond +-max_milli.
+std::optional<int64_t> parse_scaled(std::string_view s, int64_t max_milli) {
   size_t i = 0;
   bool negative = false;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
@@ -45,7 +43,7 @@ std::optional<int64_t> parse_scaled(std::string_view s) {
   int shift = exponent + 3; // to thousandths
   if (shift >= 0) {
     for (int k = 0; k < shift; ++k) {
-      if (mantissa > (__int128)kMaxMilli) return std::nullopt;
+      if (mantissa > (__int128)max_milli) return std::nullopt;
       mantissa *= 10;
     }
   } else {
@@ -58,31 +56,49 @@ std::optional<int64_t> parse_scaled(std::string_view s) {
       mantissa = q;
     }
   }
-  if (mantissa > (__int128)kMaxMilli) return std::nullopt;
+  if (mantissa > (__int128)max_milli) return std::nullopt;
   int64_t v = static_cast<int64_t>(mantissa);
   return negative ? -v : v;
 }
 } // namespace
 
-std::optional<int64_t> parse_milli(std::string_view text) { return parse_scaled(text); }
+bool looks_like_number(std::string_view text) {
+  return parse_scaled(text, std::numeric_limits<int64_t>::max() / 10).has_value() ||
+         (!text.empty() && text.find_first_not_of("+-0123456789.eE") == std::string_view::npos && text.find_first_of("0123456789") != std::string_view::npos);
+}
+
+std::optional<int64_t> parse_milli(std::string_view text) { return parse_scaled(text, kMaxUnitPriceMilli); }
 
 std::optional<int32_t> parse_quantity(std::string_view text) {
-  auto milli = parse_scaled(text);
+  // A quantity in thousandths: int32's range times 1000 fits int64.
+  auto milli = parse_scaled(text, (int64_t{std::numeric_limits<int32_t>::max()} + 1) * 1000);
   if (!milli || *milli % 1000 != 0) return std::nullopt;
   int64_t q = *milli / 1000;
   if (q < std::numeric_limits<int32_t>::min() || q > std::numeric_limits<int32_t>::max()) return std::nullopt;
   return static_cast<int32_t>(q);
 }
 
-std::string format_milli(int64_t milli) {
-  std::string out;
-  uint64_t mag = milli < 0 ? uint64_t(0) - uint64_t(milli) : uint64_t(milli);
-  if (milli < 0) out.push_back('-');
-  out += std::to_string(mag / 1000);
-  char frac[4] = {char('0' + mag % 1000 / 100), char('0' + mag % 100 / 10), char('0' + mag % 10), 0};
-  out.push_back('.');
-  out += frac;
+std::string format_milli(MoneySum milli) {
+  unsigned __int128 mag = milli < 0 ? (unsigned __int128)0 - (unsigned __int128)milli : (unsigned __int128)milli;
+  std::string whole;
+  unsigned __int128 units = mag / 1000;
+  do {
+    whole.push_back(char('0' + int(units % 10)));
+    units /= 10;
+  } while (units);
+  std::string out = milli < 0 ? "-" : "";
+  out.append(whole.rbegin(), whole.rend());
+  int frac = int(mag % 1000);
+  char digits[5] = {'.', char('0' + frac / 100), char('0' + frac / 10 % 10), char('0' + frac % 10), 0};
+  out += digits;
   return out;
+}
+
+std::string plain_milli(MoneySum milli) {
+  std::string s = format_milli(milli);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
 }
 
 } // namespace shopflow

@@ -104,6 +104,39 @@ DuckResult DuckConnection::query(const std::string& sql) {
 
 DuckResult DuckConnection::stream(const std::string& sql) { return DuckPrepared(*this, sql).stream(); }
 
+namespace {
+// The bytes a value of the vector's type takes (0: not a fixed-width number).
+size_t stored_width(duckdb_vector v, std::string& name) {
+  duckdb_logical_type t = duckdb_vector_get_column_type(v);
+  name = duck_type_name(t);
+  size_t width = 0;
+  switch (duckdb_get_type_id(t)) {
+  case DUCKDB_TYPE_INTEGER: case DUCKDB_TYPE_DATE: width = 4; break;
+  case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_TIMESTAMP: case DUCKDB_TYPE_DOUBLE: width = 8; break;
+  case DUCKDB_TYPE_HUGEINT: width = 16; break;
+  case DUCKDB_TYPE_DECIMAL: {
+    uint8_t w = duckdb_decimal_width(t);
+    width = w <= 4 ? 2 : w <= 9 ? 4 : w <= 18 ? 8 : 16;
+    break;
+  }
+  default: break;
+  }
+  duckdb_destroy_logical_type(&t);
+  return width;
+}
+template <class T> T* checked_data(duckdb_vector v, size_t width, bool floating, const char* want) {
+  std::string name;
+  size_t got = stored_width(v, name);
+  if (got != width || (floating != (name == "DOUBLE"))) throw DuckError(std::string("a column of type ") + name + " read as " + want);
+  return static_cast<T*>(duckdb_vector_get_data(v));
+}
+} // namespace
+
+template <> int32_t* duck_data<int32_t>(duckdb_vector v) { return checked_data<int32_t>(v, 4, false, "int32"); }
+template <> int64_t* duck_data<int64_t>(duckdb_vector v) { return checked_data<int64_t>(v, 8, false, "int64"); }
+template <> duckdb_hugeint* duck_data<duckdb_hugeint>(duckdb_vector v) { return checked_data<duckdb_hugeint>(v, 16, false, "int128"); }
+template <> double* duck_data<double>(duckdb_vector v) { return checked_data<double>(v, 8, true, "double"); }
+
 std::string sql_literal(std::string_view s) {
   std::string out = "'";
   for (char c : s) {

@@ -77,6 +77,16 @@ private:
   duckdb_connection con_ = nullptr;
 };
 
+// The values of a fetched chunk's vector as T, after checking that the vector's type is stored as
+// T (int32_t: INTEGER, DATE; int64_t: BIGINT, TIMESTAMP, DECIMAL(10..18,s); duckdb_hugeint:
+// HUGEINT, DECIMAL(19..38,s); double: DOUBLE): reading a HUGEINT sum as int64 gives wrong numbers
+// silently, so a mismatch throws DuckError instead.
+template <class T> T* duck_data(duckdb_vector v);
+template <> int32_t* duck_data<int32_t>(duckdb_vector v);
+template <> int64_t* duck_data<int64_t>(duckdb_vector v);
+template <> duckdb_hugeint* duck_data<duckdb_hugeint>(duckdb_vector v);
+template <> double* duck_data<double>(duckdb_vector v);
+
 // Reads row `row` of a VARCHAR vector of a fetched chunk; the view lives as long as the chunk.
 inline std::string_view duck_string(duckdb_vector v, idx_t row) {
   auto* s = static_cast<duckdb_string_t*>(duckdb_vector_get_data(v)) + row;

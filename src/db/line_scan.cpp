@@ -99,10 +99,10 @@ void scan(duckdb_function_info info, duckdb_data_chunk output) {
   size_t pos = begin - (block ? data->ends[block - 1] : 0);
   duckdb_vector v[11];
   for (int c = 0; c < 11; ++c) v[c] = duckdb_data_chunk_get_vector(output, c);
-  auto* quantity = static_cast<int32_t*>(duckdb_vector_get_data(v[3]));
-  auto* date = static_cast<int64_t*>(duckdb_vector_get_data(v[4]));
-  auto* price = static_cast<int64_t*>(duckdb_vector_get_data(v[5]));
-  auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[9]));
+  auto* quantity = duck_data<int32_t>(v[3]);
+  auto* date = duck_data<int64_t>(v[4]);
+  auto* price = duck_data<int64_t>(v[5]);
+  auto* amount = duck_data<int64_t>(v[9]);
   duckdb_string_t* str[11];
   for (int c : {0, 1, 2, 6, 7, 8}) str[c] = static_cast<duckdb_string_t*>(duckdb_vector_get_data(v[c]));
   uint64_t* desc_validity = nullptr;

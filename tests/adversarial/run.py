@@ -1,6 +1,7 @@
 """ctest entry point: python3 run.py SUITE (see harness.py)."""
 import harness
 import suite_idempotency
+import suite_numbers
 import suite_sql
 
-harness.main({"sql": suite_sql.run, "idempotency": suite_idempotency.run})
+harness.main({"sql": suite_sql.run, "idempotency": suite_idempotency.run, "numbers": suite_numbers.run})

@@ -44,15 +44,29 @@ void summary_key(std::string& key, std::string_view customer_id, std::string_vie
   key.append(invoice_no);
 }
 
-void encode_summary(std::string& value, int64_t first_date_us, int64_t lines, int64_t quantity, int64_t amount_milli,
+void encode_summary(std::string& value, int64_t first_date_us, int64_t lines, int64_t quantity, MoneySum amount_milli,
                     std::string_view country) {
   value.clear();
   put_num<int64_t>(value, first_date_us);
   put_num<int64_t>(value, lines);
   put_num<int64_t>(value, quantity);
-  put_num<int64_t>(value, amount_milli);
+  put_num<MoneySum>(value, amount_milli);
   put_str(value, country);
 }
+
+// The one reader of a stored InvoiceSummary value (format in tables.h).
+void decode_summary(std::string_view value, int64_t& first_date_us, int64_t& lines, int64_t& quantity, MoneySum& amount_milli,
+                    std::string& country) {
+  Reader r{{value}};
+  first_date_us = r.num<int64_t>();
+  lines = r.num<int64_t>();
+  quantity = r.num<int64_t>();
+  amount_milli = r.num<MoneySum>();
+  country = r.str();
+}
+
+constexpr uint32_t kSummaryFormat = 2;
+const char* const kSummaryFormatKey = "vsummary";
 
 // Sets the Invoice-table key and value of one line.
 void encode_line(std::string& key, std::string& value, std::string_view invoice_no, std::string_view stock_code,
@@ -185,6 +199,7 @@ Tables::Tables(const std::string& path) : path_(path) {
   rocksdb::DB* db = nullptr;
   check(rocksdb::DB::Open(options, path, &db), ("cannot open " + path).c_str());
   db_.reset(db);
+  upgrade_summaries();
 }
 
 Tables::~Tables() = default;
@@ -209,10 +224,10 @@ void Tables::derive_job(DuckConnection& wh, int64_t job, const std::string& from
     for_each_chunk(wh, sql, [&](duckdb_data_chunk chunk, idx_t n) {
       duckdb_vector v[11];
       for (int c = 0; c < 11; ++c) v[c] = duckdb_data_chunk_get_vector(chunk, c);
-      auto* qty = static_cast<int32_t*>(duckdb_vector_get_data(v[4]));
-      auto* date = static_cast<int64_t*>(duckdb_vector_get_data(v[5]));
-      auto* price = static_cast<int64_t*>(duckdb_vector_get_data(v[6]));
-      auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[7]));
+      auto* qty = duck_data<int32_t>(v[4]);
+      auto* date = duck_data<int64_t>(v[5]);
+      auto* price = duck_data<int64_t>(v[6]);
+      auto* amount = duck_data<int64_t>(v[7]);
       rocksdb::WriteBatch batch;
       for (idx_t r = 0; r < n; ++r) {
         std::string_view desc = duck_is_valid(v[3], r) ? duck_string(v[3], r) : std::string_view{};
@@ -277,22 +292,23 @@ void Tables::write_summaries(DuckConnection& wh, const std::string& from, const 
     touched_sql += " UNION SELECT invoice_no FROM replaced_invoices";
   }
   std::string sql =
-      "SELECT customer_id, invoice_no, epoch_us(min(invoice_date)), any_value(country), count(*), sum(quantity), "
-      "CAST(sum(amount) * 1000 AS BIGINT) FROM (SELECT customer_id, invoice_no, invoice_date, country, quantity, "
+      "SELECT customer_id, invoice_no, epoch_us(min(invoice_date)), min(country), count(*), CAST(sum(quantity) AS BIGINT), "
+      "CAST(sum(amount) * 1000 AS HUGEINT) FROM (SELECT customer_id, invoice_no, invoice_date, country, quantity, "
       "amount FROM transactions UNION ALL SELECT customer_id, invoice_no, invoice_date, country, quantity, amount "
       "FROM cancellations) WHERE invoice_no IN (" + touched_sql + ") GROUP BY customer_id, invoice_no";
   std::string key, value;
   for_each_chunk(wh, sql, [&](duckdb_data_chunk chunk, idx_t n) {
     duckdb_vector v[7];
     for (int c = 0; c < 7; ++c) v[c] = duckdb_data_chunk_get_vector(chunk, c);
-    auto* date = static_cast<int64_t*>(duckdb_vector_get_data(v[2]));
-    auto* lines = static_cast<int64_t*>(duckdb_vector_get_data(v[4]));
-    auto* qty = static_cast<int64_t*>(duckdb_vector_get_data(v[5]));
-    auto* amount = static_cast<int64_t*>(duckdb_vector_get_data(v[6]));
+    auto* date = duck_data<int64_t>(v[2]);
+    auto* lines = duck_data<int64_t>(v[4]);
+    auto* qty = duck_data<int64_t>(v[5]);
+    auto* amount = duck_data<duckdb_hugeint>(v[6]);
     rocksdb::WriteBatch batch;
     for (idx_t r = 0; r < n; ++r) {
       summary_key(key, duck_string(v[0], r), duck_string(v[1], r));
-      encode_summary(value, date[r], lines[r], qty[r], amount[r], duck_string(v[3], r));
+      encode_summary(value, date[r], lines[r], qty[r], (static_cast<MoneySum>(amount[r].upper) << 64) | amount[r].lower,
+                     duck_string(v[3], r));
       batch.Put(key, value);
     }
     rocksdb::WriteOptions wo;
@@ -333,23 +349,28 @@ namespace {
 std::string offset_key(const std::string& sink, uint32_t shard) { return "o" + sink + '\0' + std::to_string(shard); }
 
 // One Customer-table row being recomputed.
+// Adds up like the warehouse's GROUP BY: min(date), count(*), sum(quantity), sum(amount) in 128
+// bits, min(country).
 struct SummaryAcc {
-  int64_t first_date_us = INT64_MAX, lines = 0, quantity = 0, amount_milli = 0;
+  int64_t first_date_us = INT64_MAX, lines = 0, quantity = 0;
+  MoneySum amount_milli = 0;
   std::string country;
+  bool any = false;
   void add(int64_t date_us, int32_t quantity_, int64_t amount, std::string_view country_) {
     first_date_us = std::min(first_date_us, date_us);
     ++lines;
     quantity += quantity_;
     amount_milli += amount;
-    if (country.empty()) country = country_;
+    if (!any || country_ < country) country = country_;
+    any = true;
   }
-  // Adds a summary stored earlier; its country wins (the invoice's first line's).
   void merge(const SummaryAcc& stored) {
     first_date_us = std::min(first_date_us, stored.first_date_us);
     lines += stored.lines;
     quantity += stored.quantity;
     amount_milli += stored.amount_milli;
-    if (!stored.country.empty()) country = stored.country;
+    if (!any || stored.country < country) country = stored.country;
+    any = true;
   }
 };
 } // namespace
@@ -386,13 +407,9 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   for (auto& [k, v] : lines) wb.Put(k, v);
   for (auto& [summary, s] : touched) {
     if (db_->Get(rocksdb::ReadOptions(), summary, &value).ok()) {
-      Reader r{{value}};
       SummaryAcc stored;
-      stored.first_date_us = r.num<int64_t>();
-      stored.lines = r.num<int64_t>();
-      stored.quantity = r.num<int64_t>();
-      stored.amount_milli = r.num<int64_t>();
-      stored.country = r.str();
+      decode_summary(value, stored.first_date_us, stored.lines, stored.quantity, stored.amount_milli, stored.country);
+      stored.any = true;
       s.merge(stored);
     }
     encode_summary(value, s.first_date_us, s.lines, s.quantity, s.amount_milli, s.country);
@@ -406,6 +423,42 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   // The WAL makes it survive a process crash; a lost tail after a power failure is re-applied
   // from the durable log, since the offset key goes with it.
   check(db_->Write(rocksdb::WriteOptions(), &wb), "apply stream batches");
+}
+
+void Tables::upgrade_summaries() {
+  std::string value;
+  if (db_->Get(rocksdb::ReadOptions(), kSummaryFormatKey, &value).ok() && value.size() == 4) {
+    uint32_t format;
+    std::memcpy(&format, value.data(), 4);
+    if (format == kSummaryFormat) return;
+  }
+  std::map<std::string, SummaryAcc> summaries;
+  std::string key;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("i"); it->Valid() && it->key().starts_with("i"); it->Next()) {
+    std::string_view k(it->key().data() + 1, it->key().size() - 1);
+    Reader r{{std::string_view(it->value().data(), it->value().size())}};
+    int32_t quantity = r.num<int32_t>();
+    int64_t date = r.num<int64_t>();
+    r.num<int64_t>(); // unit price
+    int64_t amount = r.num<int64_t>();
+    r.num<uint8_t>(), r.num<uint8_t>(), r.str(); // line type, flags, description
+    std::string customer = r.str(), country = r.str();
+    summary_key(key, customer, k.substr(0, k.find('\0')));
+    summaries[key].add(date, quantity, amount, country);
+  }
+  rocksdb::WriteBatch batch;
+  check(batch.DeleteRange("c", "d"), "clear summaries");
+  for (auto& [k, acc] : summaries) {
+    encode_summary(value, acc.first_date_us, acc.lines, acc.quantity, acc.amount_milli, acc.country);
+    batch.Put(k, value);
+  }
+  value.clear();
+  put_num<uint32_t>(value, kSummaryFormat);
+  batch.Put(kSummaryFormatKey, value);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  check(db_->Write(sync, &batch), "upgrade the Customer table");
 }
 
 std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, const std::string* stock_code) const {
@@ -450,12 +503,8 @@ std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& custome
     InvoiceSummary s;
     s.customer_id = customer_id;
     s.invoice_no = std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    Reader r{{std::string_view(it->value().data(), it->value().size())}};
-    s.invoice_date_us = r.num<int64_t>();
-    s.lines = r.num<int64_t>();
-    s.quantity = r.num<int64_t>();
-    s.amount_milli = r.num<int64_t>();
-    s.country = r.str();
+    decode_summary(std::string_view(it->value().data(), it->value().size()), s.invoice_date_us, s.lines, s.quantity, s.amount_milli,
+                   s.country);
     out.push_back(std::move(s));
   }
   return out;

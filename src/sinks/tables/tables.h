@@ -9,7 +9,10 @@
 //   InvoiceLine:    i32 quantity, i64 invoice_date_us, i64 unit_price_milli, i64 amount_milli,
 //                   u8 line_type, u8 flags (bit 0: has description), str description,
 //                   str customer_id, str country
-//   InvoiceSummary: i64 first invoice_date_us, i64 lines, i64 quantity, i64 amount_milli, str country
+//   InvoiceSummary: i64 first invoice_date_us, i64 lines, i64 quantity, i128 amount_milli, str country
+//                   (country: the least of its lines' countries, as SQL's min() gives it)
+//   'v' "summary"                           -> u32 2: the InvoiceSummary format (before it, amount
+//                   was i64, which a few large lines overflow; such tables are rebuilt from their lines)
 // Tables are derived from the warehouse after a job commits (and again by recovery if a crash
 // came first), so they never hold a line the warehouse lacks.
 #pragma once
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/decimal.h"
 #include "core/record.h"
 #include "db/duckdb.h"
 #include "pipeline/cleaned_batch.h"
@@ -43,7 +47,8 @@ struct InvoiceLine {
 
 struct InvoiceSummary {
   std::string customer_id, invoice_no, country;
-  int64_t invoice_date_us = 0, lines = 0, quantity = 0, amount_milli = 0;
+  int64_t invoice_date_us = 0, lines = 0, quantity = 0;
+  MoneySum amount_milli = 0;
 };
 
 // Builds a batch job's Invoice-table lines into sorted SST files on a worker thread while the
@@ -101,6 +106,9 @@ private:
   void write_summaries(DuckConnection& warehouse, const std::string& from, const std::string& to,
                        const std::vector<std::string>& extra_invoices);
   void set_marker(int64_t job);
+  // Rebuilds every InvoiceSummary from the Invoice table's lines when the summaries' format is
+  // older than this code's (at open).
+  void upgrade_summaries();
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
 };

@@ -48,11 +48,11 @@ CREATE TABLE IF NOT EXISTS stream_offsets (
   PRIMARY KEY (sink, shard)
 );
 CREATE OR REPLACE VIEW invoices AS
-  SELECT invoice_no, false AS cancelled, any_value(customer_id) AS customer_id, any_value(country) AS country,
+  SELECT invoice_no, false AS cancelled, any_value(customer_id) AS customer_id, min(country) AS country,
          min(invoice_date) AS invoice_date, count(*) AS lines, sum(quantity) AS quantity, sum(amount) AS amount
   FROM transactions GROUP BY invoice_no
   UNION ALL
-  SELECT invoice_no, true, any_value(customer_id), any_value(country), min(invoice_date), count(*),
+  SELECT invoice_no, true, any_value(customer_id), min(country), min(invoice_date), count(*),
          sum(quantity), sum(amount)
   FROM cancellations GROUP BY invoice_no;
 CREATE OR REPLACE VIEW customers AS
