@@ -1,5 +1,8 @@
 #include "api/api_service.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -146,7 +149,7 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   }
   if (path == "/oauth2/token") {
     route = "token";
-    if (method == http::verb::post && access_) return on_pool([this, req](HttpResponse& out) { issue_token(*req, out); });
+    if (method == http::verb::post && access_) return token_request(req, reply.peer_address(), respond_as(route));
     if (!access_) json_response(res, 404, error_json("no token endpoint: the server runs with --insecure-no-auth"));
     else not_allowed("POST");
   } else if (path == "/.well-known/jwks.json" && access_) {
@@ -154,7 +157,7 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
     json_response(res, 200, access_->issuer().jwks_json());
   } else if (path == "/.well-known/openid-configuration" && access_) {
     route = "openid";
-    openid_configuration(*req, res);
+    openid_configuration(res);
   } else if (path == "/v1/records") {
     route = "records";
     if (method == http::verb::post) return post_records(*req, respond_as(route));
@@ -479,13 +482,18 @@ void ApiService::dashboard_data(HttpResponse& res) {
   json_response(res, 200, out + "}");
 }
 
-// The dashboard's files: names of [A-Za-z0-9._-] directly under web_root, nothing else.
+// The dashboard's files: regular files (no symlinks) named [A-Za-z0-9._-] directly under web_root.
 void ApiService::static_file(const std::string& path, HttpResponse& res) {
   std::string name = path.substr(5);
   bool plain = !name.empty() && name[0] != '.' &&
                std::all_of(name.begin(), name.end(), [](char c) { return isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; });
   std::optional<std::string> bytes;
-  if (!options_.web_root.empty() && plain) bytes = read_file(std::filesystem::path(options_.web_root) / name);
+  if (!options_.web_root.empty() && plain) {
+    // A regular file of the web root itself: a symlink (to a file outside it, say) is not served.
+    std::filesystem::path file = std::filesystem::path(options_.web_root) / name;
+    std::error_code ec;
+    if (std::filesystem::symlink_status(file, ec).type() == std::filesystem::file_type::regular) bytes = read_file(file);
+  }
   if (!bytes) return json_response(res, 404, error_json("no file " + path));
   res.result(200);
   res.set(http::field::content_type, name.ends_with(".html") ? "text/html; charset=utf-8"
@@ -548,6 +556,68 @@ void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool
   res.body() = std::move(answer.body);
 }
 
+void ApiService::set_public_url(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  std::lock_guard lock(public_url_mutex_);
+  public_url_ = std::move(url);
+}
+
+std::string ApiService::public_url() const {
+  std::lock_guard lock(public_url_mutex_);
+  return public_url_;
+}
+
+// The client id and secret a token request presents: HTTP Basic, else the form's fields; nullopt
+// for malformed Basic credentials.
+std::optional<std::pair<std::string, std::string>> ApiService::client_credentials(const HttpRequest& req) {
+  const std::string& form = req.body();
+  std::string id = query_param(form, "client_id"), secret = query_param(form, "client_secret");
+  if (std::string_view v = header_value(req, http::field::authorization); v.size() > 6 && (v.starts_with("Basic ") || v.starts_with("basic "))) {
+    auto decoded = base64_decode(v.substr(6));
+    size_t colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) return std::nullopt;
+    id = percent_decode(decoded->substr(0, colon), true);
+    secret = percent_decode(decoded->substr(colon + 1), true);
+  }
+  return std::pair{id, secret};
+}
+
+// POST /oauth2/token: rate-limited per source address and per client id before any hashing, then
+// hashed on a pool of its own with a bounded queue, so a flood of logins cannot take the threads
+// or the cores that SQL and ingest use.
+void ApiService::token_request(std::shared_ptr<const HttpRequest> req, const std::string& address, Respond respond) {
+  HttpResponse res;
+  double wait = 0;
+  auto credentials = client_credentials(*req);
+  if (!token_by_address_.allow(address, wait) || (credentials && !token_by_client_.allow(credentials->first, wait))) {
+    res.set(http::field::retry_after, std::to_string(static_cast<int64_t>(wait) + 1));
+    json_response(res, 429, "{\"error\":\"slow_down\",\"error_description\":\"too many token requests from this address or for this client\"}");
+    metrics_.rate_limited += 1;
+    return respond(std::move(res));
+  }
+  if (hashing_queued_.fetch_add(1) >= options_.token_queue) {
+    hashing_queued_ -= 1;
+    res.set(http::field::retry_after, "1");
+    json_response(res, 503, "{\"error\":\"temporarily_unavailable\",\"error_description\":\"too many token requests at once\"}");
+    return respond(std::move(res));
+  }
+  boost::asio::post(hashing_, [this, req, respond = std::move(respond)] {
+    static thread_local bool lowered = [] { // a hashing thread yields to ingest and SQL
+      return setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10) == 0;
+    }();
+    (void)lowered;
+    HttpResponse out;
+    try {
+      issue_token(*req, out);
+    } catch (const std::exception& e) {
+      out = HttpResponse{};
+      json_response(out, 500, error_json(e.what()));
+    }
+    hashing_queued_ -= 1;
+    respond(std::move(out));
+  });
+}
+
 // RFC 6749 section 4.4: grant_type=client_credentials, the client authenticated by HTTP Basic or
 // by client_id/client_secret form fields; an optional "scope" narrows the client's scopes.
 void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
@@ -558,14 +628,9 @@ void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
   const std::string& form = req.body();
   if (query_param(form, "grant_type") != "client_credentials")
     return oauth_error(400, "unsupported_grant_type", "only grant_type=client_credentials is supported");
-  std::string id = query_param(form, "client_id"), secret = query_param(form, "client_secret");
-  if (std::string_view v = header_value(req, http::field::authorization); v.size() > 6 && (v.starts_with("Basic ") || v.starts_with("basic "))) {
-    auto decoded = base64_decode(v.substr(6));
-    size_t colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon == std::string::npos) return oauth_error(401, "invalid_client", "malformed Basic credentials");
-    id = percent_decode(decoded->substr(0, colon), true);
-    secret = percent_decode(decoded->substr(colon + 1), true);
-  }
+  auto credentials = client_credentials(req);
+  if (!credentials) return oauth_error(401, "invalid_client", "malformed Basic credentials");
+  auto& [id, secret] = *credentials;
   if (id.empty() || secret.empty()) return oauth_error(401, "invalid_client", "give client_id and client_secret (HTTP Basic or form)");
   auto client = access_->clients().authenticate(id, secret);
   if (!client) return oauth_error(401, "invalid_client", "unknown client or wrong secret");
@@ -586,10 +651,10 @@ void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
                             token.access_token, token.expires_in, scope_names(scopes)));
 }
 
-void ApiService::openid_configuration(const HttpRequest& req, HttpResponse& res) {
-  std::string host = "127.0.0.1";
-  if (auto it = req.find(http::field::host); it != req.end()) host = std::string(it->value().data(), it->value().size());
-  std::string base = (options_.tls ? "https://" : "http://") + host;
+void ApiService::openid_configuration(HttpResponse& res) {
+  // The configured public URL (or the listener's own), never the request's Host header: a
+  // client must not be able to point others' token requests elsewhere.
+  std::string base = public_url();
   json_response(res, 200,
                 "{\"issuer\":" + json_string(access_->issuer().issuer()) + ",\"jwks_uri\":" + json_string(base + "/.well-known/jwks.json") +
                     ",\"token_endpoint\":" + json_string(base + "/oauth2/token") +

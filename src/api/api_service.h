@@ -27,6 +27,7 @@
 #include "api/metrics.h"
 #include "api/record_body.h"
 #include "auth/access_control.h"
+#include "auth/rate_limiter.h"
 #include "batch/data_dir.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
@@ -41,6 +42,11 @@ struct ApiOptions {
   bool tls = false; // the listener speaks HTTPS (for the URLs in the OpenID configuration)
   std::string web_root; // the dashboard's files (index.html, app.js, ...); empty: no dashboard
   SqlCeilings sql;      // POST /v1/sql's limits (pgwire's too)
+  // POST /oauth2/token: requests a second (and bursts) per source address and per client id, and
+  // how many may wait for the hashing thread.
+  double token_rate_per_address = 5, token_burst_per_address = 20;
+  double token_rate_per_client = 2, token_burst_per_client = 10;
+  int token_queue = 16;
 };
 
 class ApiService {
@@ -51,6 +57,10 @@ public:
   void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
   SqlEndpoint& sql() { return *sql_; }
+  // The URL clients reach this server at (serve --public-url, else the listener's): the base of
+  // the OpenID configuration's endpoints.
+  void set_public_url(std::string url);
+  std::string public_url() const;
 
 private:
   using Respond = std::function<void(HttpResponse)>;
@@ -66,7 +76,9 @@ private:
   void compat_get(const std::string& query, HttpResponse& res);
   void metrics_text(HttpResponse& res);
   void issue_token(const HttpRequest& req, HttpResponse& res);
-  void openid_configuration(const HttpRequest& req, HttpResponse& res);
+  void token_request(std::shared_ptr<const HttpRequest> req, const std::string& address, Respond respond);
+  static std::optional<std::pair<std::string, std::string>> client_credentials(const HttpRequest& req);
+  void openid_configuration(HttpResponse& res);
   // The scope a request needs (0: public), and whether the caller has it; false: `res` holds
   // the 401/403/429 answer.
   ScopeSet required_scope(const HttpRequest& req, const std::string& path) const;
@@ -85,7 +97,13 @@ private:
   IdempotencyIndex keys_;
   std::unique_ptr<SqlEndpoint> sql_;
   std::mutex batch_mutex_; // one handed-over batch job at a time
+  mutable std::mutex public_url_mutex_;
+  std::string public_url_;
   boost::asio::thread_pool blocking_{4}; // routes that may take long: batch jobs, DuckDB queries
+  RateLimiter token_by_address_{options_.token_rate_per_address, options_.token_burst_per_address};
+  RateLimiter token_by_client_{options_.token_rate_per_client, options_.token_burst_per_client};
+  std::atomic<int> hashing_queued_{0};
+  boost::asio::thread_pool hashing_{1}; // client-secret hashes (Argon2id) of token requests
 };
 
 // "%41B%20C" -> "AB C"; '+' stays '+' in paths (decode_query turns it into a space).

@@ -36,8 +36,10 @@ public:
   virtual void close_when_idle() = 0;
   virtual void reply(HttpResponse res) = 0;
   virtual void post(std::function<void()> f) = 0;
+  const std::string& peer_address() const { return peer_address_; }
 
 protected:
+  std::string peer_address_; // set by start()
   const HttpServerOptions& options() const { return server_.options_; }
   bool stopping() const { return server_.stopping_; }
   void handle(HttpRequest&& req, HttpServer::Reply reply) { server_.handler_(std::move(req), std::move(reply)); }
@@ -47,6 +49,13 @@ private:
 };
 
 namespace {
+// A header value made safe to put in a JSON string (quotes, backslashes and controls blanked).
+std::string json_escape_header(beast::string_view v) {
+  std::string out(v.data(), std::min<size_t>(v.size(), 100));
+  for (auto& c : out)
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = ' ';
+  return out;
+}
 
 // A TCP stream with deadlines on its I/O thread's executor (a concrete type: no polymorphic
 // executor per operation).
@@ -63,6 +72,8 @@ public:
   void start(bool over_capacity) override {
     boost::system::error_code ec;
     tcp_layer().socket().set_option(tcp::no_delay(true), ec);
+    auto peer = tcp_layer().socket().remote_endpoint(ec);
+    if (!ec) peer_address_ = peer.address().to_string();
     if constexpr (kTls) {
       tcp_layer().expires_after(std::chrono::seconds(options().request_timeout_seconds));
       stream_.async_handshake(asio::ssl::stream_base::server, [self = self(), over_capacity](beast::error_code ec) {
@@ -133,6 +144,14 @@ private:
         ec == asio::error::operation_aborted || stopping())
       return close();
     HttpResponse res;
+    // Only chunked framing is taken: any other transfer coding (gzip, compress, a list) would
+    // have the body stored still encoded. The connection closes, as its framing is unknown.
+    auto coding = parser_->get().find(http::field::transfer_encoding);
+    if (coding != parser_->get().end() && !beast::iequals(beast::string_view(coding->value()), "chunked")) {
+      json_response(res, 501, "{\"error\":\"Transfer-Encoding " + json_escape_header(coding->value()) +
+                                  " is not supported: send the body as is with Content-Length, or chunked\"}");
+      return send(std::move(res), false);
+    }
     if (ec == http::error::body_limit) {
       json_response(res, 413, "{\"error\":\"body larger than " + std::to_string(options().max_body_bytes) + " bytes\"}");
     } else if (ec == http::error::header_limit) {
@@ -192,6 +211,7 @@ private:
 } // namespace
 
 void HttpServer::Reply::operator()(HttpResponse res) const { session_->reply(std::move(res)); }
+const std::string& HttpServer::Reply::peer_address() const { return session_->peer_address(); }
 
 HttpServer::HttpServer(HttpServerOptions options, Handler handler)
     : options_(std::move(options)), handler_(std::move(handler)) {

@@ -55,6 +55,8 @@ public:
   public:
     explicit Reply(std::shared_ptr<HttpSession> session) : session_(std::move(session)) {}
     void operator()(HttpResponse res) const;
+    // The client's IP address ("" if the socket could not tell).
+    const std::string& peer_address() const;
 
   private:
     std::shared_ptr<HttpSession> session_;

@@ -27,6 +27,8 @@ struct ServeOptions {
   AccessOptions access;
   std::string pg_host;       // with pg_port: the PostgreSQL protocol listener (needs auth)
   std::optional<uint16_t> pg_port;
+  PgLimits pg;
+  std::string public_url;    // --public-url; empty: the listener's own URL
 };
 
 class Server {

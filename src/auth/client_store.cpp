@@ -1,5 +1,9 @@
 #include "auth/client_store.h"
 
+#include "util/read_file.h"
+
+#include <openssl/hmac.h>
+
 #include <chrono>
 #include <stdexcept>
 
@@ -139,6 +143,23 @@ std::optional<Client> ClientStore::find(const std::string& name_or_id) const {
   for (auto& c : load())
     if (c.name == name_or_id || c.client_id == name_or_id) return c;
   return std::nullopt;
+}
+
+std::string ClientStore::unknown_user_salt(std::string_view user) const {
+  std::lock_guard lock(mutex_);
+  if (salt_key_.empty()) {
+    fs::path file = dir_ / "scram-salt-key";
+    if (auto stored = read_file(file); stored && stored->size() == 32) salt_key_ = *stored;
+    else {
+      salt_key_ = random_bytes(32);
+      replace_file_durably(file, salt_key_, 0600);
+    }
+  }
+  unsigned char md[32];
+  unsigned len = 0;
+  HMAC(EVP_sha256(), salt_key_.data(), static_cast<int>(salt_key_.size()), reinterpret_cast<const unsigned char*>(user.data()), user.size(), md,
+       &len);
+  return std::string(reinterpret_cast<const char*>(md), 16);
 }
 
 std::optional<Client> ClientStore::authenticate(const std::string& client_id, const std::string& secret) const {

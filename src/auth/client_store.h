@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "auth/scopes.h"
@@ -37,6 +38,9 @@ public:
   bool remove(const std::string& name_or_id);
   std::vector<Client> list() const;
   std::optional<Client> find(const std::string& name_or_id) const;
+  // A SCRAM salt for a user name that is no client: the same for the same name on every attempt
+  // (HMAC-SHA-256 under DIR/auth/scram-salt-key, made once), so a login does not tell which names exist.
+  std::string unknown_user_salt(std::string_view user) const;
   // The client if `secret` is its secret. Takes as long for an unknown id as for a known one.
   std::optional<Client> authenticate(const std::string& client_id, const std::string& secret) const;
 
@@ -49,6 +53,7 @@ private:
   mutable std::vector<Client> cached_;
   mutable std::filesystem::file_time_type cached_mtime_{};
   mutable uintmax_t cached_size_ = 0;
+  mutable std::string salt_key_; // loaded or made by unknown_user_salt()
 };
 
 } // namespace shopflow

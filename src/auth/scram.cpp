@@ -58,7 +58,7 @@ std::string scram_verifier(std::string_view secret) {
          base64_encode(sha256(hmac(salted, "Client Key"))) + ":" + base64_encode(hmac(salted, "Server Key"));
 }
 
-ScramServer::ScramServer(std::string_view v) {
+ScramServer::ScramServer(std::string_view v, std::string_view unknown_user_salt) {
   // SCRAM-SHA-256$<i>:<salt>$<stored>:<server>
   auto parse = [&]() -> bool {
     if (v.rfind("SCRAM-SHA-256$", 0) != 0) return false;
@@ -84,7 +84,7 @@ ScramServer::ScramServer(std::string_view v) {
   known_ = parse();
   if (!known_) { // a made-up verifier: the exchange looks the same and fails
     iterations_ = 4096;
-    salt_ = random_bytes(16);
+    salt_ = unknown_user_salt.size() >= 16 ? std::string(unknown_user_salt.substr(0, 16)) : random_bytes(16);
     stored_key_ = random_bytes(32);
     server_key_ = random_bytes(32);
   }

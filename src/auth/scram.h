@@ -15,8 +15,9 @@ std::string scram_verifier(std::string_view secret);
 class ScramServer {
 public:
   // `verifier` empty: the exchange is played out with a made-up one and always fails, so an
-  // unknown user costs the same and learns nothing.
-  explicit ScramServer(std::string_view verifier);
+  // unknown user costs the same and learns nothing; its salt is `unknown_user_salt` (stable per
+  // user name, as PostgreSQL does: a random one would tell unknown users from known ones).
+  explicit ScramServer(std::string_view verifier, std::string_view unknown_user_salt = {});
   // The client-first-message ("n,,n=,r=<nonce>") -> server-first-message, or nullopt if malformed.
   std::optional<std::string> first(std::string_view client_first);
   // The client-final-message -> server-final-message ("v=...") if the proof is right, else nullopt.

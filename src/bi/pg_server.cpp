@@ -1,6 +1,7 @@
 #include "bi/pg_server.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -62,9 +63,19 @@ struct PgServer::Session {
     if (tls) asio::write(*tls, asio::buffer(bytes));
     else asio::write(socket, asio::buffer(bytes));
   }
+  int read_timeout_ms = -1; // for each read: a client silent for longer ends the session
   void read_exact(char* to, size_t n) {
-    if (tls) asio::read(*tls, asio::buffer(to, n));
-    else asio::read(socket, asio::buffer(to, n));
+    while (n > 0) {
+      bool buffered = tls && SSL_pending(tls->native_handle()) > 0;
+      if (!buffered && read_timeout_ms >= 0) {
+        pollfd p{socket.native_handle(), POLLIN, 0};
+        int ready = ::poll(&p, 1, read_timeout_ms);
+        if (ready == 0) throw std::runtime_error("the client was silent for too long");
+      }
+      size_t got = tls ? tls->read_some(asio::buffer(to, n)) : socket.read_some(asio::buffer(to, n));
+      to += got;
+      n -= got;
+    }
   }
   // Reads one typed message: returns its type, body in `in`.
   char read_message() {
@@ -82,8 +93,9 @@ struct PgServer::Session {
 };
 
 PgServer::PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients,
-                   SqlCeilings limits, const std::string& tls_cert_file, const std::string& tls_key_file)
-    : host_(std::move(host)), port_(port), db_(warehouse), lake_views_(lake_views), clients_(clients), limits_(limits), acceptor_(io_) {
+                   SqlCeilings sql, PgLimits limits, const std::string& tls_cert_file, const std::string& tls_key_file)
+    : host_(std::move(host)), port_(port), db_(warehouse), lake_views_(lake_views), clients_(clients), sql_(sql), limits_(limits),
+      acceptor_(io_) {
   if (tls_cert_file.empty()) return;
   tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
@@ -139,7 +151,23 @@ void PgServer::accept_loop() {
     }
     {
       std::lock_guard lock(sessions_mutex_);
+      // Over the cap: refused at once, without a thread (a flood of idle sockets must not take
+      // the server's threads or descriptors). Unauthenticated sockets have a smaller cap of their own.
+      const char* full = sockets_.size() >= limits_.max_connections      ? "too many connections"
+                         : starting_ >= limits_.max_starting_connections ? "too many connections are logging in"
+                                                                         : nullptr;
+      if (full) {
+        boost::system::error_code ignored;
+        std::string refusal = Message('E').bytes("S").str("FATAL").bytes("V").str("FATAL").bytes("C").str("53300").bytes("M")
+                                  .str(std::string(full) + " (at most " + std::to_string(limits_.max_connections) + ")")
+                                  .bytes(std::string(1, '\0')).done();
+        socket->non_blocking(true, ignored);
+        socket->write_some(asio::buffer(refusal), ignored);
+        socket->close(ignored);
+        continue;
+      }
       sockets_.insert(socket);
+      ++starting_;
     }
     ++threads_;
     std::thread([this, socket] {
@@ -161,6 +189,21 @@ void PgServer::accept_loop() {
 void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
   Session s{*socket, {}, nullptr};
   socket->set_option(tcp::no_delay(true));
+  // Until it has logged in, the client has limits.startup_timeout_s for each read; afterwards,
+  // limits.idle_timeout_s between messages. A blocking read past it fails and ends the session.
+  auto read_timeout = [&](int seconds) { s.read_timeout_ms = seconds * 1000; };
+  read_timeout(limits_.startup_timeout_s);
+  struct Started { // leaves the unauthenticated count once, however the session ends
+    PgServer& server;
+    bool done = false;
+    void now() {
+      if (done) return;
+      done = true;
+      std::lock_guard lock(server.sessions_mutex_);
+      --server.starting_;
+    }
+    ~Started() { now(); }
+  } started{*this};
   // Startup: untyped messages (length, code, body) until the protocol 3 startup packet.
   std::map<std::string, std::string> params;
   for (;;) {
@@ -207,7 +250,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
   }
   // SCRAM-SHA-256: the user is a client id (or name), the password its secret.
   auto client = clients_.find(user);
-  ScramServer scram(client ? client->scram : std::string());
+  ScramServer scram(client ? client->scram : std::string(), client ? std::string() : clients_.unknown_user_salt(user));
   s.send(Message('R').i32(10).str("SCRAM-SHA-256").bytes(std::string(1, '\0')).done());
   auto fail_auth = [&] { s.error("FATAL", "28P01", "password authentication failed for user \"" + user + "\""); };
   if (s.read_message() != 'p') return fail_auth();
@@ -224,6 +267,8 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     return;
   }
   const bool may_write = client->scopes & kScopeAdmin;
+  started.now();
+  read_timeout(limits_.idle_timeout_s);
   s.send(Message('R').i32(12).bytes(*server_final).done());
   s.send(Message('R').i32(0).done());
   for (auto [k, v] : std::initializer_list<std::pair<const char*, const char*>>{
@@ -251,7 +296,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
 
   char status = 'I'; // I idle, T in a transaction block, E failed transaction block
   bool skipping_to_sync = false; // after an error in the extended protocol, until Sync
-  SqlLimits limits = limits_.defaults; // statement_timeout: SET by the client up to the ceiling
+  SqlLimits limits = sql_.defaults; // statement_timeout: SET by the client up to the ceiling
   const int fd = socket->native_handle();
   auto fail = [&](const std::runtime_error& e) {
     const char* code = dynamic_cast<const PgRefused*>(&e)       ? static_cast<const PgRefused&>(e).sqlstate
@@ -306,7 +351,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
       if (setting.is_set) {
         std::optional<int64_t> ms = parse_pg_duration_ms(setting.set_value);
         if (!ms) throw PgRefused("22023", "invalid value for parameter \"statement_timeout\": \"" + setting.set_value + "\"");
-        limits.timeout_ms = *ms == 0 ? limits_.ceiling.timeout_ms : std::min(*ms, limits_.ceiling.timeout_ms);
+        limits.timeout_ms = *ms == 0 ? sql_.ceiling.timeout_ms : std::min(*ms, sql_.ceiling.timeout_ms);
       }
       setting.value = std::to_string(limits.timeout_ms) + "ms";
     }

@@ -7,7 +7,8 @@
 // text parameters; text or binary results for bool, int2/4/8, float4/8, numeric, date,
 // timestamp, text), PostgreSQL type OIDs, command tags, ErrorResponse with SQLSTATE codes,
 // transaction status, CancelRequest, Terminate.
-// One thread per session (BI clients are few); each session has its own DuckDB connection.
+// One thread per session (BI clients are few), at most PgLimits::max_connections of them and
+// fewer still not logged in, each login with a deadline; each session has its own DuckDB connection.
 #pragma once
 
 #include <atomic>
@@ -29,11 +30,18 @@
 
 namespace shopflow {
 
+struct PgLimits {
+  size_t max_connections = 64;          // sessions at once (--pg-max-connections)
+  int max_starting_connections = 16;    // of them, not logged in yet
+  int startup_timeout_s = 10;           // to send each startup and login message
+  int idle_timeout_s = 3600;            // between messages of a logged-in session (--pg-idle-timeout)
+};
+
 class PgServer {
 public:
   // With a certificate and key, an SSLRequest is answered S and the session continues over TLS.
   PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients,
-           SqlCeilings limits, const std::string& tls_cert_file = "", const std::string& tls_key_file = "");
+           SqlCeilings sql, PgLimits limits, const std::string& tls_cert_file = "", const std::string& tls_key_file = "");
   ~PgServer();
   void start(); // binds (throws naming the address) and accepts on a background thread
   void stop();  // closes the listener and every session
@@ -49,7 +57,9 @@ private:
   DuckDatabase& db_;
   SqlEndpoint& lake_views_;
   const ClientStore& clients_;
-  SqlCeilings limits_; // the session's defaults (statement_timeout) and what SET may raise them to
+  SqlCeilings sql_; // the session's defaults (statement_timeout) and what SET may raise them to
+  PgLimits limits_;
+  int starting_ = 0; // sessions not logged in yet (under sessions_mutex_)
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -20,7 +20,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     double retention_hours = 168, retention_gb = 16;
     AccessArgs access;
     QueryArgs query;
-    std::string pg_listen;
+    std::string pg_listen, public_url, web_root;
+    PgLimits pg;
     std::string tls_cert, tls_key;
     int idle_timeout = 60, request_timeout = 30;
     size_t max_connections = 1024;
@@ -43,7 +44,16 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--retention-gb", args->retention_gb, "Log retention by size, per shard")->check(CLI::PositiveNumber)->capture_default_str();
   args->access.add_to(cmd);
   args->query.add_to(cmd);
+  cmd->add_option("--public-url", args->public_url, "The URL clients reach this server at (behind a proxy): the OpenID configuration's base")
+      ->check([](const std::string& u) { return u.starts_with("http://") || u.starts_with("https://") ? "" : "expected http://... or https://..."; });
   cmd->add_option("--pg-listen", args->pg_listen, "HOST:PORT for PostgreSQL clients (psql, BI tools); database shopflow");
+  cmd->add_option("--pg-max-connections", args->pg.max_connections, "PostgreSQL sessions at once (53300 above)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--pg-login-timeout", args->pg.startup_timeout_s, "Seconds a PostgreSQL client may take for each login message")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--web-root", args->web_root, "Serve the dashboard from this folder instead of the installed one")->check(CLI::ExistingDirectory);
+  cmd->add_option("--pg-idle-timeout", args->pg.idle_timeout_s, "Seconds a PostgreSQL session may wait between messages")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate chain: serve HTTPS only (with --tls-key)")->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert")->check(CLI::ExistingFile);
   cmd->add_option("--idle-timeout", args->idle_timeout, "Seconds a kept-alive connection may wait for its next request")
@@ -77,6 +87,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.http.request_timeout_seconds = args->request_timeout;
     options.http.max_connections = args->max_connections;
     options.auth = !args->access.no_auth;
+    options.public_url = args->public_url;
+    options.pg = args->pg;
+    options.api.web_root = args->web_root;
+    options.pg.max_starting_connections = static_cast<int>(std::min<size_t>(16, args->pg.max_connections));
     if (!args->pg_listen.empty()) {
       try {
         std::tie(options.pg_host, options.pg_port) = parse_listen(args->pg_listen);

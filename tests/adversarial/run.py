@@ -1,7 +1,8 @@
 """ctest entry point: python3 run.py SUITE (see harness.py)."""
 import harness
+import suite_access
 import suite_idempotency
 import suite_numbers
 import suite_sql
 
-harness.main({"sql": suite_sql.run, "idempotency": suite_idempotency.run, "numbers": suite_numbers.run})
+harness.main({"sql": suite_sql.run, "idempotency": suite_idempotency.run, "numbers": suite_numbers.run, "access": suite_access.run})

@@ -1,0 +1,156 @@
+"""Nobody gets in where they don't belong (issue 13, section 4): raw HTTP attacks from
+cases/access.tsv, a token-endpoint flood, a pgwire connection flood, SCRAM salts that do not tell
+which users exist; the sinks stay exact (the December file, streamed first)."""
+
+import concurrent.futures
+import os
+import shutil
+import socket
+import struct
+import time
+
+from harness import SHOPFLOW, Server, cases, check
+
+
+def raw(server, request):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                if b"\r\n\r\n" in data:
+                    head, _, body = data.partition(b"\r\n\r\n")
+                    length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+                    if length and len(body) >= length[0]:
+                        break
+        except socket.timeout:
+            pass
+    return int(data.split(b" ")[1]) if data else 0, data
+
+
+def scram_salt(server, user):
+    """The salt the server offers `user` in SCRAM's server-first message."""
+    with socket.create_connection(("127.0.0.1", server.pg_port), timeout=10) as s:
+        params = b"user\0" + user.encode() + b"\0database\0shopflow\0\0"
+        s.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
+        def message():
+            head = s.recv(5, socket.MSG_WAITALL)
+            n = struct.unpack("!i", head[1:])[0] - 4
+            return head[:1], s.recv(n, socket.MSG_WAITALL) if n else b""
+        kind, body = message()
+        check(kind == b"R" and struct.unpack("!i", body[:4])[0] == 10, f"no SASL offer: {kind} {body}")
+        first = b"n,,n=,r=fixednonce"
+        payload = b"SCRAM-SHA-256\0" + struct.pack("!i", len(first)) + first
+        s.sendall(b"p" + struct.pack("!i", 4 + len(payload)) + payload)
+        kind, body = message()
+        check(kind == b"R" and struct.unpack("!i", body[:4])[0] == 11, f"no server-first: {kind} {body}")
+        return dict(part.split(b"=", 1) for part in body[4:].split(b","))[b"s"]
+
+
+def run():
+    web = None
+    server = Server()
+    try:
+        web = os.path.join(server.tmp, "web")
+        shutil.copytree(os.path.join(os.path.dirname(SHOPFLOW), "share", "shopflow", "web"), web)
+        os.symlink("/etc/passwd", os.path.join(web, "outside.txt"))
+        server.extra_args += ["--web-root", web, "--pg-max-connections", "32", "--pg-login-timeout", "2"]
+        server.add_client("loader", "ingest")
+        server.add_client("analyst", "sql")
+        server.start()
+        analyst = server.token("analyst")
+        total = server.stream_reference(server.token("loader"))
+        server.wait_caught_up(analyst, total)
+        host = f"127.0.0.1:{server.port}".encode()
+        failures = []
+        for lineno, (request, status, forbidden) in cases("access"):
+            req = request.replace("\\r\\n", "\r\n").encode().replace(b"<HOST>", host)
+            got, data = raw(server, req)
+            if got != int(status):
+                failures.append(f"cases/access.tsv:{lineno}: {got}, expected {status}: {data[:200]}")
+            if forbidden != "-" and forbidden.encode() in data:
+                failures.append(f"cases/access.tsv:{lineno}: the answer holds {forbidden!r}")
+        check(not failures, "\n".join(failures))
+
+        # SCRAM: an unknown user's salt is as stable as a known one's, and differs per name.
+        cid = server.clients["analyst"][0]
+        check(scram_salt(server, cid) == scram_salt(server, cid), "a known user's salt changed")
+        check(scram_salt(server, "nobody") == scram_salt(server, "nobody"), "an unknown user's salt changes per attempt")
+        check(scram_salt(server, "nobody") != scram_salt(server, "nobody-else"), "unknown users share one salt")
+
+        token_flood(server, analyst)
+        pg_flood(server, analyst)
+        server.expect_reference_sinks(analyst)
+        check(server.stop() == 0, "serve did not stop cleanly: " + server.log())
+    finally:
+        server.close()
+
+
+def sql_p50(server, token, n=20):
+    times = []
+    for _ in range(n):
+        t = time.time()
+        status, body = server.sql(token, "SELECT count(*) FROM transactions")
+        check(status == 200, body[:200])
+        times.append(time.time() - t)
+    return sorted(times)[n // 2]
+
+
+def token_flood(server, analyst):
+    """400 token requests with wrong secrets, 64 at a time: each is refused (401, 429 or 503) and
+    SQL's median latency stays within a few times what it was."""
+    before = sql_p50(server, analyst)
+    cid = server.clients["analyst"][0]
+    statuses = {}
+
+    def bad_login(i):
+        status, _, _ = server.request("POST", "/oauth2/token",
+                                      f"grant_type=client_credentials&client_id={cid}&client_secret=wrong{i}".encode(),
+                                      {"Content-Type": "application/x-www-form-urlencoded"})
+        statuses[status] = statuses.get(status, 0) + 1
+
+    with concurrent.futures.ThreadPoolExecutor(64) as pool:
+        futures = [pool.submit(bad_login, i) for i in range(400)]
+        during = sql_p50(server, analyst)
+        for f in futures:
+            f.result()
+    check(set(statuses) <= {401, 429, 503}, f"token flood answers: {statuses}")
+    check(statuses.get(429, 0) + statuses.get(503, 0) > 300, f"the flood was not limited: {statuses}")
+    check(during < max(0.05, 5 * before), f"SQL p50 {during * 1000:.1f} ms during the flood, {before * 1000:.1f} ms before")
+    time.sleep(3)  # the client's bucket refills: its real secret works again
+    server.token("analyst")
+
+
+def threads_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int([l for l in f if l.startswith("Threads:")][0].split()[1])
+
+
+def pg_flood(server, analyst):
+    """2,000 idle TCP connections to pgwire: refused beyond the cap without a thread each, HTTP
+    unaffected, and once the login timeout passes a real client logs in."""
+    base = threads_of(server.proc.pid)
+    socks = []
+    for _ in range(2000):
+        try:
+            socks.append(socket.create_connection(("127.0.0.1", server.pg_port), timeout=5))
+        except OSError:
+            break
+    time.sleep(0.5)
+    check(threads_of(server.proc.pid) <= base + 40, f"{threads_of(server.proc.pid)} threads with idle pgwire sockets (base {base})")
+    t = time.time()
+    status, _, _ = server.request("GET", "/healthz")
+    check(status == 200 and time.time() - t < 1.0, f"HTTP under a pgwire flood: {status} in {time.time() - t:.2f} s")
+    check(sql_p50(server, analyst, 5) < 1.0, "SQL under a pgwire flood")
+    time.sleep(3)  # past --pg-login-timeout: the idle sockets are closed by the server
+    con = server.pg("analyst")
+    cur = con.cursor()
+    cur.execute("SELECT count(*) FROM transactions")
+    check(cur.fetchone()[0] == 41480, "pgwire after the flood")
+    con.close()
+    for s in socks:
+        s.close()
