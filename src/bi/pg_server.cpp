@@ -1,7 +1,6 @@
 #include "bi/pg_server.h"
 
 #include <arpa/inet.h>
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -63,19 +62,22 @@ struct PgServer::Session {
     if (tls) asio::write(*tls, asio::buffer(bytes));
     else asio::write(socket, asio::buffer(bytes));
   }
-  int read_timeout_ms = -1; // for each read: a client silent for longer ends the session
+  // For each read: a client silent for longer has its socket shut down by the server's reaper
+  // thread (which ends the session); 0: no limit. TLS hides what is buffered from poll(), so the
+  // deadline is kept here rather than polled for.
+  int read_timeout_ms = 0;
+  std::atomic<int64_t> deadline_ms{0}; // steady-clock ms; 0 while not reading
   void read_exact(char* to, size_t n) {
-    while (n > 0) {
-      bool buffered = tls && SSL_pending(tls->native_handle()) > 0;
-      if (!buffered && read_timeout_ms >= 0) {
-        pollfd p{socket.native_handle(), POLLIN, 0};
-        int ready = ::poll(&p, 1, read_timeout_ms);
-        if (ready == 0) throw std::runtime_error("the client was silent for too long");
-      }
-      size_t got = tls ? tls->read_some(asio::buffer(to, n)) : socket.read_some(asio::buffer(to, n));
-      to += got;
-      n -= got;
-    }
+    if (read_timeout_ms > 0) deadline_ms = steady_ms() + read_timeout_ms;
+    struct Clear {
+      std::atomic<int64_t>& d;
+      ~Clear() { d = 0; }
+    } clear{deadline_ms};
+    if (tls) asio::read(*tls, asio::buffer(to, n));
+    else asio::read(socket, asio::buffer(to, n));
+  }
+  static int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
   // Reads one typed message: returns its type, body in `in`.
   char read_message() {
@@ -120,6 +122,21 @@ void PgServer::start() {
   acceptor_.listen();
   port_ = acceptor_.local_endpoint().port();
   accept_thread_ = std::thread([this] { accept_loop(); });
+  reaper_thread_ = std::thread([this] { reap_silent_sessions(); });
+}
+
+// Shuts down the socket of every session whose read deadline has passed (its blocking read then
+// fails and the session ends), every 200 ms.
+void PgServer::reap_silent_sessions() {
+  std::unique_lock lock(sessions_mutex_);
+  while (!stopping_) {
+    reaper_cv_.wait_for(lock, std::chrono::milliseconds(200));
+    int64_t now = Session::steady_ms();
+    for (Session* s : live_) {
+      int64_t deadline = s->deadline_ms;
+      if (deadline && deadline < now) ::shutdown(s->socket.native_handle(), SHUT_RDWR);
+    }
+  }
 }
 
 void PgServer::stop() {
@@ -129,6 +146,8 @@ void PgServer::stop() {
   // for two threads at once.
   ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
   if (accept_thread_.joinable()) accept_thread_.join();
+  reaper_cv_.notify_all();
+  if (reaper_thread_.joinable()) reaper_thread_.join();
   boost::system::error_code ec;
   acceptor_.close(ec);
   {
@@ -188,6 +207,18 @@ void PgServer::accept_loop() {
 
 void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
   Session s{*socket, {}, nullptr};
+  {
+    std::lock_guard lock(sessions_mutex_);
+    live_.insert(&s);
+  }
+  struct Leave {
+    PgServer& server;
+    Session* session;
+    ~Leave() {
+      std::lock_guard lock(server.sessions_mutex_);
+      server.live_.erase(session);
+    }
+  } leave{*this, &s};
   socket->set_option(tcp::no_delay(true));
   // Until it has logged in, the client has limits.startup_timeout_s for each read; afterwards,
   // limits.idle_timeout_s between messages. A blocking read past it fails and ends the session.
@@ -216,7 +247,9 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     if (code == kSslRequest && tls_ && !s.tls) {
       s.send("S");
       s.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(*socket, *tls_);
+      s.deadline_ms = Session::steady_ms() + s.read_timeout_ms; // the handshake has the login's deadline too
       s.tls->handshake(asio::ssl::stream_base::server);
+      s.deadline_ms = 0;
       continue;
     }
     if (code == kSslRequest || code == kGssRequest) {

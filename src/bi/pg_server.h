@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -50,6 +51,7 @@ public:
 private:
   struct Session;
   void accept_loop();
+  void reap_silent_sessions();
   void serve(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
 
   std::string host_;
@@ -63,7 +65,9 @@ private:
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::thread accept_thread_;
+  std::thread accept_thread_, reaper_thread_;
+  std::condition_variable reaper_cv_;
+  std::set<Session*> live_; // sessions being served (under sessions_mutex_), for the reaper
   std::atomic<bool> stopping_{false};
   std::mutex sessions_mutex_;
   std::map<std::pair<int32_t, int32_t>, DuckConnection*> running_; // (pid, key) -> connection, for CancelRequest

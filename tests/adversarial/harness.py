@@ -176,9 +176,20 @@ class Server:
             if status == 200:
                 last = json.loads(body)["rows"][0]
                 if last[0] == expected_total and last[1] == expected_total - REFERENCE_COUNTS["rejected"]:
-                    return
+                    return self.wait_sinks_idle()
             time.sleep(0.1)
         raise Failure(f"sinks did not catch up to {expected_total} rows: {last}")
+
+    def wait_sinks_idle(self, timeout=60):
+        """Waits until every sink (the tables too, which have no SQL face) has stored the whole log."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status, body, _ = self.request("GET", "/metrics")
+            lags = [int(l.rsplit(" ", 1)[1]) for l in body.decode().splitlines() if l.startswith("shopflow_sink_lag_records{")]
+            if status == 200 and lags and not any(lags):
+                return
+            time.sleep(0.1)
+        raise Failure("the sinks did not catch up with the log: " + body.decode()[:500])
 
     def expect_reference_sinks(self, token):
         """Every sink holds the December file exactly once: the warehouse's and the lake's counts

@@ -100,8 +100,7 @@ def wait_all(server, token, total):
     q = "SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations) + (SELECT count(*) FROM rejected)"
     while time.time() < deadline:
         if server.scalar(token, q) == total:
-            time.sleep(1.0)  # the tables sink too (it has no SQL face): GETs below wait on it
-            return
+            return server.wait_sinks_idle()
         time.sleep(0.1)
     raise AssertionError(f"the sinks did not reach {total} rows: {server.scalar(token, q)}")
 
