@@ -14,6 +14,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     std::string data = kDefaultDataDir, listen = "127.0.0.1:8080", durability = "fsync";
     int64_t commit_delay_us = LocalLogOptions{}.commit_delay_us;
     uint32_t shards = 4;
+    uint64_t segment_mb = 64;
     size_t max_body = 8u << 20, max_records = 10'000;
     int64_t lake_flush_ms = 500;
     uint64_t lake_flush_lines = 200'000;
@@ -30,6 +31,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
   cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--shards", args->shards, "Log shards (fixed when the log is created)")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--segment-mb", args->segment_mb, "Size of a log segment file in MiB (retention deletes whole segments)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{4096}))->capture_default_str();
   cmd->add_option("--durability", args->durability, "fsync: answer after the data is on disk; async: before")
       ->check(CLI::IsMember({"fsync", "async"}))->capture_default_str();
   cmd->add_option("--commit-delay-us", args->commit_delay_us,
@@ -72,6 +75,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.host = host;
     options.port = port;
     options.log.shards = args->shards;
+    options.log.segment_bytes = args->segment_mb << 20;
     options.log.durability = args->durability == "fsync" ? Durability::Fsync : Durability::Async;
     options.log.commit_delay_us = args->commit_delay_us;
     options.log.retention_ms = static_cast<int64_t>(args->retention_hours * 3600 * 1000);

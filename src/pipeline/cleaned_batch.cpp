@@ -5,6 +5,7 @@
 #include "formats/json_record.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/log_record.h"
+#include "stream/segment.h"
 
 namespace shopflow {
 
@@ -41,6 +42,7 @@ CleanedBatch clean_records(uint32_t shard, const std::vector<LogRecord>& records
   uint32_t touched;
   for (const LogRecord& rec : records) {
     if (decode_key_record(rec.data, key, hash, touched)) continue; // an idempotency key, not a row
+    if (is_quarantined_record(rec.data)) continue;                  // set aside by `shopflow log repair`
     InputRow row;
     int64_t received_at = 0;
     CleanResult r;

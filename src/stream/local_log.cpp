@@ -1,5 +1,11 @@
 #include "stream/local_log.h"
 
+#include <cstring>
+#include <optional>
+
+#include "util/durable_file.h"
+#include "util/read_file.h"
+
 #include "util/clock.h"
 #include "util/thread_name.h"
 
@@ -35,13 +41,27 @@ LocalLog::LocalLog(const fs::path& dir, LocalLogOptions options) : dir_(dir / "l
   } else {
     std::ofstream(shards_file) << options_.shards << "\n";
   }
-  for (uint32_t i = 0; i < options_.shards; ++i)
-    shards_.push_back(std::make_unique<Shard>(dir_ / ("shard-" + std::to_string(i)), options_.segment_bytes));
+  // Consumers first: no shard's recovery may cut below what a consumer has stored.
+  std::vector<fs::path> leftovers;
   for (auto& e : fs::directory_iterator(dir_ / "consumers")) {
-    std::ifstream in(e.path(), std::ios::binary);
+    std::string name = e.path().filename().string();
+    if (!valid_consumer_name(name)) { // a save that died before its rename ("." + name + ".tmp")
+      leftovers.push_back(e.path());
+      continue;
+    }
+    std::optional<std::string> bytes = read_file(e.path());
+    if (!bytes || bytes->size() != options_.shards * 8)
+      throw std::runtime_error("log: consumer file " + e.path().string() + " holds " + std::to_string(bytes ? bytes->size() : 0) +
+                               " bytes, not " + std::to_string(options_.shards * 8) + " (8 per shard)");
     std::vector<uint64_t> offsets(options_.shards, 0);
-    in.read(reinterpret_cast<char*>(offsets.data()), static_cast<std::streamsize>(offsets.size() * 8));
-    if (in.gcount() == static_cast<std::streamsize>(offsets.size() * 8)) consumers_[e.path().filename().string()] = offsets;
+    std::memcpy(offsets.data(), bytes->data(), bytes->size());
+    consumers_[name] = offsets;
+  }
+  for (auto& f : leftovers) fs::remove(f);
+  for (uint32_t i = 0; i < options_.shards; ++i) {
+    uint64_t stored = 0;
+    for (auto& [name, offsets] : consumers_) stored = std::max(stored, offsets[i]);
+    shards_.push_back(std::make_unique<Shard>(dir_ / ("shard-" + std::to_string(i)), options_.segment_bytes, stored));
   }
   // Every syncer exists before the first thread starts: a syncer thread looks itself up in
   // syncers_, which must not be growing (reallocating) under it.
@@ -236,15 +256,11 @@ void LocalLog::commit_offset(const std::string& consumer, uint32_t s, uint64_t o
   save_consumer(consumer, to_save);
 }
 
-// Written to a temporary file and renamed: a crash leaves the old or the new offsets, both safe
-// for retention (they only ever grow).
+// Replaced durably (util/durable_file.h): a crash leaves the old or the new offsets, both safe
+// for retention (they only ever grow), and a leftover temporary file is removed at open.
 void LocalLog::save_consumer(const std::string& name, const std::vector<uint64_t>& offsets) {
-  fs::path tmp = dir_ / "consumers" / ("." + name + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(offsets.data()), static_cast<std::streamsize>(offsets.size() * 8));
-  }
-  fs::rename(tmp, dir_ / "consumers" / name);
+  replace_file_durably(dir_ / "consumers" / name,
+                       std::string_view(reinterpret_cast<const char*>(offsets.data()), offsets.size() * 8));
 }
 
 uint64_t LocalLog::retention_floor(uint32_t shard_id) {

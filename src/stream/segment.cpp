@@ -72,9 +72,9 @@ bool batch_ok(const char* p, uint32_t count, uint32_t payload) {
 }
 } // namespace
 
-std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& valid_bytes) {
+std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& valid_bytes, uint64_t from) {
   std::vector<BatchInfo> batches;
-  uint64_t pos = 0, next = expected_base;
+  uint64_t pos = from, next = expected_base;
   std::string buf;
   for (;;) {
     char header[kBatchHeaderBytes];
@@ -92,6 +92,33 @@ std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& va
   }
   valid_bytes = pos;
   return batches;
+}
+
+std::optional<BatchInfo> find_batch_after(int fd, uint64_t from, uint64_t to, uint64_t min_base) {
+  const char magic[4] = {'S', 'F', 'L', 'B'}; // kBatchMagic, little-endian
+  std::string window, buf;
+  for (uint64_t at = from; at + kBatchHeaderBytes <= to;) {
+    window.resize(std::min<uint64_t>(to - at, 1 << 20));
+    if (!pread_all(fd, window.data(), window.size(), at)) return std::nullopt;
+    size_t i = 0;
+    for (;; ++i) {
+      const char* hit = static_cast<const char*>(memmem(window.data() + i, window.size() - i, magic, 4));
+      if (!hit) break;
+      i = static_cast<size_t>(hit - window.data());
+      uint64_t pos = at + i;
+      char header[kBatchHeaderBytes];
+      if (pos + kBatchHeaderBytes > to || !pread_all(fd, header, sizeof header, pos)) continue;
+      uint64_t base = get<uint64_t>(header + 8);
+      uint32_t count = get<uint32_t>(header + 16), payload = get<uint32_t>(header + 20);
+      if (base < min_base || count == 0 || payload > (1u << 30) || pos + kBatchHeaderBytes + payload > to) continue;
+      buf.resize(kBatchHeaderBytes + payload);
+      if (!pread_all(fd, buf.data(), buf.size(), pos) || !batch_ok(buf.data(), count, payload)) continue;
+      return BatchInfo{pos, base, count, static_cast<uint32_t>(buf.size()), get<int64_t>(header + 24)};
+    }
+    if (window.size() < (1 << 20)) break;
+    at += window.size() - 3; // a magic may straddle two windows
+  }
+  return std::nullopt;
 }
 
 bool zero_filled(int fd, uint64_t from, uint64_t to) {

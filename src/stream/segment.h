@@ -18,6 +18,9 @@
 // batch whose CRC fails.
 #pragma once
 
+#include <optional>
+#include <stdexcept>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,7 +46,23 @@ struct BatchInfo {
 
 // Scans a segment file and returns its valid batches in order; `valid_bytes` is where the valid
 // prefix ends (the file's size when nothing is torn). `expected_base` is the file's base offset.
-std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& valid_bytes);
+// With `from`: the scan starts at that byte, where a batch with base `expected_base` must begin.
+std::vector<BatchInfo> scan_segment(int fd, uint64_t expected_base, uint64_t& valid_bytes, uint64_t from = 0);
+
+// The first position in [from, to) where a whole valid batch starts whose base is >= min_base,
+// searched byte by byte: the good batches after a corrupt stretch.
+std::optional<BatchInfo> find_batch_after(int fd, uint64_t from, uint64_t to, uint64_t min_base);
+
+// What `shopflow log repair` puts in place of records it had to quarantine, so that offsets stay
+// consecutive; never a row. Consumers skip it (is_quarantined_record).
+inline constexpr std::string_view kQuarantinedRecord = "\xFFshopflow:quarantined";
+inline bool is_quarantined_record(std::string_view data) { return data == kQuarantinedRecord; }
+
+// A log file that fails its checks where a crash cannot explain it (a sealed segment, the middle
+// of the active one, a gap in offsets): the server stops instead of cutting acknowledged records.
+struct LogCorruption : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 // Whether bytes [from, to) of the file are all zero (preallocated, never written).
 bool zero_filled(int fd, uint64_t from, uint64_t to);

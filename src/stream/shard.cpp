@@ -45,7 +45,7 @@ void Shard::trim(const Segment& s) {
   if (::fdatasync(s.fd) != 0) fail("fdatasync " + s.path.string());
 }
 
-Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segment_bytes_(segment_bytes) {
+Shard::Shard(fs::path dir, uint64_t segment_bytes, uint64_t min_end) : dir_(std::move(dir)), segment_bytes_(segment_bytes) {
   fs::create_directories(dir_);
   std::vector<uint64_t> bases;
   for (auto& e : fs::directory_iterator(dir_)) {
@@ -53,28 +53,38 @@ Shard::Shard(fs::path dir, uint64_t segment_bytes) : dir_(std::move(dir)), segme
     if (name.size() == 24 && name.ends_with(".seg")) bases.push_back(std::stoull(name.substr(0, 20)));
   }
   std::sort(bases.begin(), bases.end());
+  auto corrupt = [&](const Segment& s, uint64_t at, const std::string& what) {
+    throw LogCorruption("log: " + s.path.string() + " is corrupt at byte " + std::to_string(at) + ": " + what +
+                        ". Nothing was changed; see `shopflow log check`, and `shopflow log repair` to set the bad batches aside");
+  };
   for (size_t i = 0; i < bases.size(); ++i) {
     auto s = open_segment(bases[i], false);
+    if (!segments_.empty() && segments_.back()->end() != s->base)
+      corrupt(*s, 0, "it begins at offset " + std::to_string(s->base) + ", but the segment before it ends at " +
+                         std::to_string(segments_.back()->end()));
     uint64_t valid = 0;
     s->batches = scan_segment(s->fd, s->base, valid);
     auto size = static_cast<uint64_t>(::lseek(s->fd, 0, SEEK_END));
     bool last = i + 1 == bases.size();
     s->bytes = valid;
-    if (size != valid) {
-      bool torn = !zero_filled(s->fd, valid, size);
-      if (torn && !last) // a sealed segment must be whole; keep what checks out and drop the rest of the log
-        bases.resize(i + 1);
-      if (torn) truncated_bytes_ += size - valid;
-      if (torn || !last) trim(*s); // the active segment's zeros are its preallocation: kept
+    if (size != valid && !zero_filled(s->fd, valid, size)) {
+      // Only the end of the active segment may be torn: a write that no sync covered.
+      if (!last) corrupt(*s, valid, "a sealed segment's batch fails its checksum");
+      if (auto next = find_batch_after(s->fd, valid, size, s->end()))
+        corrupt(*s, valid, "a batch fails its checksum and good batches follow at byte " + std::to_string(next->position));
+      if (s->end() < min_end)
+        corrupt(*s, valid, "cutting the torn tail would end the shard at offset " + std::to_string(s->end()) +
+                               ", below offset " + std::to_string(min_end) + " that a consumer has stored");
+      truncated_bytes_ += size - valid;
+      trim(*s);
+    } else if (size != valid && !last) {
+      trim(*s); // a sealed segment's leftover preallocation
     }
-    if (!segments_.empty() && segments_.back()->end() != s->base) break; // a gap: nothing after it is served
     segments_.push_back(std::move(s));
-    if (i + 1 == bases.size()) break;
   }
-  // Files past a torn sealed segment or a gap are unreachable; remove them.
-  for (uint64_t base : bases)
-    if (std::none_of(segments_.begin(), segments_.end(), [&](auto& s) { return s->base == base; }))
-      fs::remove(dir_ / segment_file_name(base));
+  if (!segments_.empty() && segments_.back()->end() < min_end)
+    corrupt(*segments_.back(), segments_.back()->bytes, "the shard ends at offset " + std::to_string(segments_.back()->end()) +
+                                                       ", below offset " + std::to_string(min_end) + " that a consumer has stored");
   if (segments_.empty()) {
     segments_.push_back(open_segment(0, true));
     sync_folder(dir_);

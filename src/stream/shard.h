@@ -19,9 +19,12 @@ namespace shopflow {
 
 class Shard {
 public:
-  // Opens (creating) the folder and recovers: every segment is checked, a torn or corrupt tail of
-  // the last one is truncated. `truncated_bytes` reports how much was cut.
-  Shard(std::filesystem::path dir, uint64_t segment_bytes);
+  // Opens (creating) the folder and recovers: every segment is checked, and a torn tail of the
+  // last one (a write no sync covered) is truncated; `truncated_bytes` reports how much was cut.
+  // Anything else that fails its checks throws LogCorruption naming the file and byte offset: a
+  // bad sealed segment, bad bytes followed by good batches, a gap in offsets, or a tail whose
+  // cut would take the end below `min_end` (records a consumer has already stored).
+  Shard(std::filesystem::path dir, uint64_t segment_bytes, uint64_t min_end = 0);
   ~Shard();
 
   uint64_t end_offset() const; // after the last written batch

@@ -2,7 +2,8 @@
 import harness
 import suite_access
 import suite_idempotency
+import suite_log
 import suite_numbers
 import suite_sql
 
-harness.main({"sql": suite_sql.run, "idempotency": suite_idempotency.run, "numbers": suite_numbers.run, "access": suite_access.run})
+harness.main({"sql": suite_sql.run, "idempotency": suite_idempotency.run, "numbers": suite_numbers.run, "access": suite_access.run, "log": suite_log.run})

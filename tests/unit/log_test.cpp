@@ -12,6 +12,8 @@
 
 #include "stream/crc32c.h"
 #include "stream/local_log.h"
+#include "stream/log_repair.h"
+#include "stream/segment.h"
 
 using namespace shopflow;
 namespace fs = std::filesystem;
@@ -163,7 +165,9 @@ TEST(LocalLog, PreallocatedTailSurvivesACrash) {
   EXPECT_EQ(all.back().data, "record-9");
 }
 
-TEST(LocalLog, NeverServesACorruptBatch) {
+// A corrupt batch with good ones after it is no torn tail: opening refuses (nothing is cut), the
+// check names it, and the repair sets it aside and keeps every good batch at its offsets.
+TEST(LocalLog, CorruptBatchStopsTheLogUntilRepaired) {
   TempDir t;
   {
     LocalLog log(t.path, {.shards = 1});
@@ -182,11 +186,28 @@ TEST(LocalLog, NeverServesACorruptBatch) {
   c ^= 0x20;
   ASSERT_EQ(::pwrite(fd, &c, 1, pos), 1);
   ::close(fd);
+  try {
+    LocalLog log(t.path, {.shards = 1});
+    FAIL() << "a corrupt log was opened";
+  } catch (const LogCorruption& e) {
+    EXPECT_NE(std::string(e.what()).find(seg.filename().string() + " is corrupt at byte 90"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(fs::file_size(seg), 5u * 45); // nothing was cut
+  LogCheckReport check = check_log(t.path / "log");
+  ASSERT_EQ(check.bad.size(), 1u);
+  EXPECT_EQ(check.bad[0].position, 90u);
+  EXPECT_EQ(check.bad[0].first_offset, 2u);
+  EXPECT_EQ(check.bad[0].records, 1u);
+  EXPECT_EQ(repair_log(t.path / "log").quarantined_records, 1u);
+  EXPECT_TRUE(check_log(t.path / "log").bad.empty());
   LocalLog log(t.path, {.shards = 1});
-  EXPECT_EQ(log.end_offset(0), 2u); // batches from the corrupt one on are cut
+  EXPECT_EQ(log.end_offset(0), 5u);
   auto all = log.read(0, 0, 100);
-  ASSERT_EQ(all.size(), 2u);
+  ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(all[1].data, "payload-1");
+  EXPECT_TRUE(is_quarantined_record(all[2].data));
+  EXPECT_EQ(all[3].data, "payload-3");
+  EXPECT_EQ(all[4].data, "payload-4");
 }
 
 // The commit delay gathers concurrent appends into fuller syncs, and never delays a lone client.
