@@ -106,6 +106,8 @@ std::string query_param(std::string_view query, std::string_view key) {
 ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options, AccessControl* access)
     : dir_(dir), log_(log), pipeline_(pipeline), options_(options), access_(access) {
   keys_.recover(log_);
+  // The hashing pool's one thread yields to ingest and SQL: its first task lowers its priority.
+  boost::asio::post(hashing_, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10); });
   sql_ = std::make_unique<SqlEndpoint>(dir_.warehouse().database(), std::filesystem::path(dir_.path()) / "lake", dir_.sql_answers_dir());
 }
 
@@ -602,10 +604,6 @@ void ApiService::token_request(std::shared_ptr<const HttpRequest> req, const std
     return respond(std::move(res));
   }
   boost::asio::post(hashing_, [this, req, respond = std::move(respond)] {
-    static thread_local bool lowered = [] { // a hashing thread yields to ingest and SQL
-      return setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10) == 0;
-    }();
-    (void)lowered;
     HttpResponse out;
     try {
       issue_token(*req, out);

@@ -2,7 +2,6 @@
 
 #include "util/read_file.h"
 
-#include <openssl/hmac.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -155,11 +154,7 @@ std::string ClientStore::unknown_user_salt(std::string_view user) const {
       replace_file_durably(file, salt_key_, 0600);
     }
   }
-  unsigned char md[32];
-  unsigned len = 0;
-  HMAC(EVP_sha256(), salt_key_.data(), static_cast<int>(salt_key_.size()), reinterpret_cast<const unsigned char*>(user.data()), user.size(), md,
-       &len);
-  return std::string(reinterpret_cast<const char*>(md), 16);
+  return scram_unknown_user_salt(salt_key_, user);
 }
 
 std::optional<Client> ClientStore::authenticate(const std::string& client_id, const std::string& secret) const {

@@ -58,6 +58,8 @@ std::string scram_verifier(std::string_view secret) {
          base64_encode(sha256(hmac(salted, "Client Key"))) + ":" + base64_encode(hmac(salted, "Server Key"));
 }
 
+std::string scram_unknown_user_salt(std::string_view server_key, std::string_view user) { return hmac(server_key, user).substr(0, 16); }
+
 ScramServer::ScramServer(std::string_view v, std::string_view unknown_user_salt) {
   // SCRAM-SHA-256$<i>:<salt>$<stored>:<server>
   auto parse = [&]() -> bool {

@@ -12,6 +12,10 @@ namespace shopflow {
 // A verifier for `secret` with a random salt and 4096 iterations.
 std::string scram_verifier(std::string_view secret);
 
+// The salt offered to a user name that is no client: HMAC-SHA-256(server_key, user), first 16
+// bytes; the same for the same name on every attempt.
+std::string scram_unknown_user_salt(std::string_view server_key, std::string_view user);
+
 class ScramServer {
 public:
   // `verifier` empty: the exchange is played out with a made-up one and always fails, so an

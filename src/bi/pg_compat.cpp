@@ -143,6 +143,4 @@ std::optional<std::string> describe_table_query(const std::string& sql) {
   return std::nullopt;
 }
 
-// Splits a query string into statements at top-level semicolons (quotes, identifiers, comments
-// and dollar-quoted strings respected).
 } // namespace shopflow

@@ -173,7 +173,7 @@ void PgServer::accept_loop() {
       // Over the cap: refused at once, without a thread (a flood of idle sockets must not take
       // the server's threads or descriptors). Unauthenticated sockets have a smaller cap of their own.
       const char* full = sockets_.size() >= limits_.max_connections      ? "too many connections"
-                         : starting_ >= limits_.max_starting_connections ? "too many connections are logging in"
+                         : starting_ >= std::min<size_t>(limits_.max_starting_connections, limits_.max_connections) ? "too many connections are logging in"
                                                                          : nullptr;
       if (full) {
         boost::system::error_code ignored;
@@ -340,11 +340,8 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
   };
   // The one policy (query/sql_policy.h): a refused statement never reaches DuckDB.
   auto check_policy = [&](const ClassifiedStatement& st, size_t index) {
-    if (auto why = sql_refusal(st, index, may_write))
-      throw PgRefused(st.access == SqlAccess::Write                               ? "25006"
-                      : st.lexical_error || st.access == SqlAccess::Unknown ? "42601"
-                                                                            : "42501",
-                      *why + (st.access == SqlAccess::Write ? " (client " + client->name + ")" : std::string()));
+    if (auto refusal = sql_refusal(st, index, may_write))
+      throw PgRefused(refusal->sqlstate, refusal->message + (st.access == SqlAccess::Write ? " (client " + client->name + ")" : std::string()));
   };
   // RowDescription for columns given by name and type, each in text (0) or binary (1).
   auto describe = [&](size_t cols, auto&& name, auto&& type, const std::vector<int16_t>& formats) {
@@ -475,7 +472,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     ClassifiedStatement classified;
     std::optional<SessionStatement> session; // answered here, not by DuckDB
     std::vector<int32_t> param_oids;
-    std::unique_ptr<DuckPrepared> prepared;  // for Describe: parameter and column types
+    std::unique_ptr<DuckPrepared> prepared;  // parameter and column types for Describe; bound and run at Bind
   };
   struct Portal {
     std::shared_ptr<Statement> statement;
@@ -580,7 +577,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
         for (auto& f : portal.formats) f = in.i16();
         if (!in.ok) throw DuckError("malformed Bind message");
         if (p && !in_failed_block(portal.statement->word))
-          portal.cursor.rows = timed([&](QueryWatchdog&) { return std::make_unique<TextRows>(con, portal.statement->classified, values); });
+          portal.cursor.rows = timed([&](QueryWatchdog&) { return std::make_unique<TextRows>(con, portal.statement->classified, *p, values); });
         portals[portal_name] = std::move(portal);
         s.send(Message('2').done());
         break;

@@ -33,7 +33,7 @@ namespace shopflow {
 
 struct PgLimits {
   size_t max_connections = 64;          // sessions at once (--pg-max-connections)
-  int max_starting_connections = 16;    // of them, not logged in yet
+  size_t max_starting_connections = 16; // of them, not logged in yet
   int startup_timeout_s = 10;           // to send each startup and login message
   int idle_timeout_s = 3600;            // between messages of a logged-in session (--pg-idle-timeout)
 };
@@ -61,7 +61,7 @@ private:
   const ClientStore& clients_;
   SqlCeilings sql_; // the session's defaults (statement_timeout) and what SET may raise them to
   PgLimits limits_;
-  int starting_ = 0; // sessions not logged in yet (under sessions_mutex_)
+  size_t starting_ = 0; // sessions not logged in yet (under sessions_mutex_)
   boost::asio::io_context io_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -94,7 +94,6 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.public_url = args->public_url;
     options.pg = args->pg;
     options.api.web_root = args->web_root;
-    options.pg.max_starting_connections = static_cast<int>(std::min<size_t>(16, args->pg.max_connections));
     if (!args->pg_listen.empty()) {
       try {
         std::tie(options.pg_host, options.pg_port) = parse_listen(args->pg_listen);

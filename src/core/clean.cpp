@@ -67,13 +67,12 @@ CleanResult clean(const InputRow& row) {
   if (line.stock_code.find('\0') != std::string_view::npos) return reject(RejectReason::Malformed, "StockCode contains a NUL byte");
 
   const InputField& qty = row[Field::Quantity];
-  auto quantity = qty.kind == FieldKind::Null ? std::nullopt : parse_quantity(trim(qty.text));
+  NumberProblem problem = NumberProblem::NotANumber;
+  auto quantity = qty.kind == FieldKind::Null ? std::nullopt : parse_quantity(trim(qty.text), &problem);
   if (!quantity)
-    return reject(RejectReason::Malformed, qty.kind != FieldKind::Null && parse_milli(trim(qty.text))
-                                               ? "Quantity is not a whole number"
-                                           : qty.kind != FieldKind::Null && looks_like_number(trim(qty.text))
-                                               ? "Quantity is outside the 32-bit integer range"
-                                               : "Quantity is not an integer");
+    return reject(RejectReason::Malformed, problem == NumberProblem::NotWhole     ? "Quantity is not a whole number"
+                                           : problem == NumberProblem::OutOfRange ? "Quantity is outside the 32-bit integer range"
+                                                                                  : "Quantity is not an integer");
   line.quantity = *quantity;
 
   const InputField& date = row[Field::InvoiceDate];
@@ -82,11 +81,11 @@ CleanResult clean(const InputRow& row) {
   line.invoice_date_us = *when;
 
   const InputField& price = row[Field::UnitPrice];
-  auto unit_price = price.kind == FieldKind::Null ? std::nullopt : parse_milli(trim(price.text));
+  problem = NumberProblem::NotANumber;
+  auto unit_price = price.kind == FieldKind::Null ? std::nullopt : parse_milli(trim(price.text), &problem);
   if (!unit_price)
-    return reject(RejectReason::Malformed, price.kind != FieldKind::Null && looks_like_number(trim(price.text))
-                                               ? "UnitPrice is beyond +-999,999,999.999 (DECIMAL(12,3))"
-                                               : "UnitPrice is not a decimal number");
+    return reject(RejectReason::Malformed, problem == NumberProblem::OutOfRange ? "UnitPrice is beyond +-999,999,999.999 (DECIMAL(12,3))"
+                                                                               : "UnitPrice is not a decimal number");
   line.unit_price_milli = *unit_price;
 
   const InputField& desc = row[Field::Description];

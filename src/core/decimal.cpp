@@ -6,8 +6,12 @@ namespace shopflow {
 
 namespace {
 // Parses [sign] digits [. digits] [e|E [sign] digits] exactly; result = value x 10^3, rounded half
-// away from zero; nullopt beyond +-max_milli.
-std::optional<int64_t> parse_scaled(std::string_view s, int64_t max_milli) {
+// away from zero; nullopt (and why, in `problem`) for what is no number or beyond +-max_milli.
+std::optional<int64_t> parse_scaled(std::string_view s, int64_t max_milli, NumberProblem* problem) {
+  auto fail = [&](NumberProblem p) -> std::optional<int64_t> {
+    if (problem) *problem = p;
+    return std::nullopt;
+  };
   size_t i = 0;
   bool negative = false;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
@@ -27,7 +31,7 @@ std::optional<int64_t> parse_scaled(std::string_view s, int64_t max_milli) {
       }
     }
   }
-  if (digits == 0) return std::nullopt;
+  if (digits == 0) return fail(NumberProblem::NotANumber);
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     bool eneg = false;
@@ -36,14 +40,14 @@ std::optional<int64_t> parse_scaled(std::string_view s, int64_t max_milli) {
     size_t edigits = 0;
     for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++edigits)
       if (e < 10000) e = e * 10 + (s[i] - '0');
-    if (edigits == 0) return std::nullopt;
+    if (edigits == 0) return fail(NumberProblem::NotANumber);
     exponent += eneg ? -e : e;
   }
-  if (i != s.size()) return std::nullopt;
+  if (i != s.size()) return fail(NumberProblem::NotANumber);
   int shift = exponent + 3; // to thousandths
   if (shift >= 0) {
     for (int k = 0; k < shift; ++k) {
-      if (mantissa > (__int128)max_milli) return std::nullopt;
+      if (mantissa > (__int128)max_milli) return fail(NumberProblem::OutOfRange);
       mantissa *= 10;
     }
   } else {
@@ -56,25 +60,25 @@ std::optional<int64_t> parse_scaled(std::string_view s, int64_t max_milli) {
       mantissa = q;
     }
   }
-  if (mantissa > (__int128)max_milli) return std::nullopt;
+  if (mantissa > (__int128)max_milli) return fail(NumberProblem::OutOfRange);
   int64_t v = static_cast<int64_t>(mantissa);
   return negative ? -v : v;
 }
 } // namespace
 
-bool looks_like_number(std::string_view text) {
-  return parse_scaled(text, std::numeric_limits<int64_t>::max() / 10).has_value() ||
-         (!text.empty() && text.find_first_not_of("+-0123456789.eE") == std::string_view::npos && text.find_first_of("0123456789") != std::string_view::npos);
-}
+std::optional<int64_t> parse_milli(std::string_view text, NumberProblem* problem) { return parse_scaled(text, kMaxUnitPriceMilli, problem); }
 
-std::optional<int64_t> parse_milli(std::string_view text) { return parse_scaled(text, kMaxUnitPriceMilli); }
-
-std::optional<int32_t> parse_quantity(std::string_view text) {
+std::optional<int32_t> parse_quantity(std::string_view text, NumberProblem* problem) {
   // A quantity in thousandths: int32's range times 1000 fits int64.
-  auto milli = parse_scaled(text, (int64_t{std::numeric_limits<int32_t>::max()} + 1) * 1000);
-  if (!milli || *milli % 1000 != 0) return std::nullopt;
+  auto milli = parse_scaled(text, (int64_t{std::numeric_limits<int32_t>::max()} + 1) * 1000, problem);
+  auto fail = [&](NumberProblem p) -> std::optional<int32_t> {
+    if (problem) *problem = p;
+    return std::nullopt;
+  };
+  if (!milli) return std::nullopt;
+  if (*milli % 1000 != 0) return fail(NumberProblem::NotWhole);
   int64_t q = *milli / 1000;
-  if (q < std::numeric_limits<int32_t>::min() || q > std::numeric_limits<int32_t>::max()) return std::nullopt;
+  if (q < std::numeric_limits<int32_t>::min() || q > std::numeric_limits<int32_t>::max()) return fail(NumberProblem::OutOfRange);
   return static_cast<int32_t>(q);
 }
 

@@ -16,18 +16,17 @@ inline constexpr int64_t kMaxUnitPriceMilli = 999'999'999'999;         // 999,99
 inline constexpr int64_t kMaxAmountMilli = 999'999'999'999'999'999;    // 999,999,999,999,999.999
 using MoneySum = __int128;
 
+// Why a number did not parse, for the detail of a malformed row.
+enum class NumberProblem { None, NotANumber, OutOfRange, NotWhole };
+
 // Parses "2.55", "-0.5", "1e-3", "3", "2.550" into thousandths (2550). More than three fractional
 // digits round half away from zero. Returns nullopt for anything that is not a finite decimal
 // number or whose magnitude exceeds DECIMAL(12,3).
-std::optional<int64_t> parse_milli(std::string_view text);
+std::optional<int64_t> parse_milli(std::string_view text, NumberProblem* problem = nullptr);
 
 // Parses an integer quantity: "6", "-12", "6.0" (a JSON float that is integral). nullopt otherwise
 // or outside int32 (every int32 is accepted).
-std::optional<int32_t> parse_quantity(std::string_view text);
-
-// Whether `text` is a decimal number at all (of any size parse_milli could be asked about), to
-// tell "out of range" from "not a number" in a message.
-bool looks_like_number(std::string_view text);
+std::optional<int32_t> parse_quantity(std::string_view text, NumberProblem* problem = nullptr);
 
 // 2550 -> "2.550"; -5 -> "-0.005".
 std::string format_milli(MoneySum milli);

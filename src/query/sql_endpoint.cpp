@@ -110,8 +110,7 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
   std::vector<ClassifiedStatement> statements = classify_sql(request.sql);
   if (statements.empty()) return error_answer(400, "no SQL statement given");
   for (size_t i = 0; i < statements.size(); ++i)
-    if (auto why = sql_refusal(statements[i], i + 1, request.may_write))
-      return error_answer(statements[i].lexical_error || statements[i].access == SqlAccess::Unknown ? 400 : 403, *why);
+    if (auto refusal = sql_refusal(statements[i], i + 1, request.may_write)) return error_answer(refusal->http_status, refusal->message);
   if (request.format == SqlFormat::Parquet && (statements.size() != 1 || statements[0].access != SqlAccess::Read))
     return error_answer(400, "Parquet output needs exactly one reading statement");
 

@@ -267,23 +267,24 @@ bool prepared_type_fits(SqlAccess access, int type) {
   }
 }
 
-std::optional<std::string> sql_refusal(const ClassifiedStatement& s, size_t index, bool may_write) {
+std::optional<SqlRefusal> sql_refusal(const ClassifiedStatement& s, size_t index, bool may_write) {
   std::string which = "statement " + std::to_string(index);
-  if (s.lexical_error) return which + " has an " + s.name;
-  if (s.access == SqlAccess::Unknown) return "syntax error in " + which + " at or near \"" + s.name + "\"";
+  if (s.lexical_error) return SqlRefusal{which + " has an " + s.name, 400, "42601"};
   switch (s.access) {
   case SqlAccess::Read:
   case SqlAccess::Transaction: return std::nullopt;
   case SqlAccess::Write:
     if (may_write) return std::nullopt;
-    return which + " is " + s.name +
-           ": only reading statements (SELECT, WITH, VALUES, TABLE, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) run without scope admin (SQLSTATE 25006, read-only)";
-  case SqlAccess::Refused:
-  case SqlAccess::Unknown: break;
+    return SqlRefusal{which + " is " + s.name +
+                          ": only reading statements (SELECT, WITH, VALUES, TABLE, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) run without scope admin (SQLSTATE 25006, read-only)",
+                      403, "25006"};
+  case SqlAccess::Unknown: return SqlRefusal{"syntax error in " + which + " at or near \"" + s.name + "\"", 400, "42601"};
+  case SqlAccess::Refused: break;
   }
-  return which + " is " + s.name +
-         ", which no client may run: SQL here reads (and for scope admin changes) the warehouse's tables and reads the lake; "
-         "it never reaches other files, databases, extensions or settings (files are imported with shopflow batch)";
+  return SqlRefusal{which + " is " + s.name +
+                        ", which no client may run: SQL here reads (and for scope admin changes) the warehouse's tables and reads the lake; "
+                        "it never reaches other files, databases, extensions or settings (files are imported with shopflow batch)",
+                    403, "42501"};
 }
 
 } // namespace shopflow

@@ -42,8 +42,15 @@ std::vector<ClassifiedStatement> classify_sql(std::string_view sql);
 // promised: a second check, between binding and running, that the lexer and DuckDB agree.
 bool prepared_type_fits(SqlAccess access, int duckdb_statement_type);
 
-// Why `statement` (1-based `index`) may not run for this caller; nullopt if it may. A syntax
-// problem (lexical_error or Unknown) is worded as one.
-std::optional<std::string> sql_refusal(const ClassifiedStatement& statement, size_t index, bool may_write);
+// Why a statement may not run, with the answer's HTTP status and SQLSTATE: 400 / 42601 for a
+// syntax problem (lexical_error or Unknown), 403 / 25006 for a write without scope admin, 403 /
+// 42501 for what nobody may run.
+struct SqlRefusal {
+  std::string message;
+  unsigned http_status;
+  const char* sqlstate;
+};
+// Why `statement` (1-based `index`) may not run for this caller; nullopt if it may.
+std::optional<SqlRefusal> sql_refusal(const ClassifiedStatement& statement, size_t index, bool may_write);
 
 } // namespace shopflow

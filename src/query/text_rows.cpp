@@ -14,8 +14,18 @@ void bind_all(DuckPrepared& p, const std::vector<std::optional<std::string>>& pa
 } // namespace
 
 TextRows::TextRows(DuckConnection& con, const ClassifiedStatement& classified, const std::vector<std::optional<std::string>>& params) {
+  DuckPrepared prepared(con, classified.text);
+  run(con, classified, prepared, params);
+}
+
+TextRows::TextRows(DuckConnection& con, const ClassifiedStatement& classified, DuckPrepared& prepared,
+                   const std::vector<std::optional<std::string>>& params) {
+  run(con, classified, prepared, params);
+}
+
+void TextRows::run(DuckConnection& con, const ClassifiedStatement& classified, DuckPrepared& prepared,
+                   const std::vector<std::optional<std::string>>& params) {
   const std::string& statement = classified.text;
-  DuckPrepared prepared(con, statement);
   type_ = prepared.statement_type();
   if (!prepared_type_fits(classified.access, type_))
     throw DuckError("Permission Error: statement \"" + classified.name + "\" is not what it was taken for; it did not run");

@@ -23,6 +23,9 @@ public:
   // nullopt is NULL); refuses it unran if DuckDB's bound type is not what its class promised.
   // Throws DuckError with DuckDB's message.
   TextRows(DuckConnection& con, const ClassifiedStatement& statement, const std::vector<std::optional<std::string>>& params = {});
+  // The same with the statement already prepared (pgwire's Parse): it is bound, not prepared again.
+  TextRows(DuckConnection& con, const ClassifiedStatement& statement, DuckPrepared& prepared,
+           const std::vector<std::optional<std::string>>& params);
   ~TextRows();
   TextRows(const TextRows&) = delete;
   TextRows& operator=(const TextRows&) = delete;
@@ -42,6 +45,8 @@ public:
   std::optional<std::string_view> value(size_t col, size_t row) const;
 
 private:
+  void run(DuckConnection& con, const ClassifiedStatement& statement, DuckPrepared& prepared,
+           const std::vector<std::optional<std::string>>& params);
   duckdb_statement_type type_;
   std::vector<std::string> names_, type_names_;
   std::vector<duckdb_type> types_;

@@ -1,11 +1,6 @@
 #include "stream/local_log.h"
 
-#include <cstring>
-#include <optional>
-
-#include "util/durable_file.h"
-#include "util/read_file.h"
-
+#include "stream/consumer_offsets.h"
 #include "util/clock.h"
 #include "util/thread_name.h"
 
@@ -19,14 +14,6 @@ namespace fs = std::filesystem;
 
 namespace shopflow {
 
-namespace {
-bool valid_consumer_name(const std::string& n) {
-  if (n.empty() || n.size() > 64) return false;
-  for (char c : n)
-    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-  return true;
-}
-} // namespace
 
 LocalLog::LocalLog(const fs::path& dir, LocalLogOptions options) : dir_(dir / "log"), options_(options) {
   if (options_.shards == 0 || options_.shards > 256) throw std::invalid_argument("log: shards must be 1..256");
@@ -42,27 +29,9 @@ LocalLog::LocalLog(const fs::path& dir, LocalLogOptions options) : dir_(dir / "l
     std::ofstream(shards_file) << options_.shards << "\n";
   }
   // Consumers first: no shard's recovery may cut below what a consumer has stored.
-  std::vector<fs::path> leftovers;
-  for (auto& e : fs::directory_iterator(dir_ / "consumers")) {
-    std::string name = e.path().filename().string();
-    if (!valid_consumer_name(name)) { // a save that died before its rename ("." + name + ".tmp")
-      leftovers.push_back(e.path());
-      continue;
-    }
-    std::optional<std::string> bytes = read_file(e.path());
-    if (!bytes || bytes->size() != options_.shards * 8)
-      throw std::runtime_error("log: consumer file " + e.path().string() + " holds " + std::to_string(bytes ? bytes->size() : 0) +
-                               " bytes, not " + std::to_string(options_.shards * 8) + " (8 per shard)");
-    std::vector<uint64_t> offsets(options_.shards, 0);
-    std::memcpy(offsets.data(), bytes->data(), bytes->size());
-    consumers_[name] = offsets;
-  }
-  for (auto& f : leftovers) fs::remove(f);
-  for (uint32_t i = 0; i < options_.shards; ++i) {
-    uint64_t stored = 0;
-    for (auto& [name, offsets] : consumers_) stored = std::max(stored, offsets[i]);
-    shards_.push_back(std::make_unique<Shard>(dir_ / ("shard-" + std::to_string(i)), options_.segment_bytes, stored));
-  }
+  consumers_ = load_consumer_offsets(dir_ / "consumers", options_.shards, true);
+  for (uint32_t i = 0; i < options_.shards; ++i)
+    shards_.push_back(std::make_unique<Shard>(dir_ / ("shard-" + std::to_string(i)), options_.segment_bytes, highest_stored(consumers_, i)));
   // Every syncer exists before the first thread starts: a syncer thread looks itself up in
   // syncers_, which must not be growing (reallocating) under it.
   for (uint32_t i = 0; i < options_.shards; ++i) syncers_.push_back(std::make_unique<Syncer>());
@@ -87,7 +56,7 @@ LocalLog::~LocalLog() {
   std::lock_guard lock(consumers_mutex_);
   for (auto& [name, saved] : consumer_saved_) {
     try {
-      if (saved.dirty) save_consumer(name, consumers_[name]);
+      if (saved.dirty) save_consumer_offsets(dir_ / "consumers", name, consumers_[name]);
     } catch (...) {
     }
   }
@@ -253,14 +222,7 @@ void LocalLog::commit_offset(const std::string& consumer, uint32_t s, uint64_t o
   }
   // Outside the lock, which the syncers take for retention: a slow disk never delays a sync.
   // A consumer commits from one thread, so its saves never overlap.
-  save_consumer(consumer, to_save);
-}
-
-// Replaced durably (util/durable_file.h): a crash leaves the old or the new offsets, both safe
-// for retention (they only ever grow), and a leftover temporary file is removed at open.
-void LocalLog::save_consumer(const std::string& name, const std::vector<uint64_t>& offsets) {
-  replace_file_durably(dir_ / "consumers" / name,
-                       std::string_view(reinterpret_cast<const char*>(offsets.data()), offsets.size() * 8));
+  save_consumer_offsets(dir_ / "consumers", consumer, to_save);
 }
 
 uint64_t LocalLog::retention_floor(uint32_t shard_id) {

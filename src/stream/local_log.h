@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "stream/consumer_offsets.h"
 #include "stream/log.h"
 #include "stream/shard.h"
 
@@ -92,7 +93,6 @@ private:
   void syncer_loop(uint32_t shard_id);
   // Makes `w` durable as the durability setting promises, then finishes it.
   void commit(uint32_t shard_id, Written w);
-  void save_consumer(const std::string& name, const std::vector<uint64_t>& offsets);
   Shard& shard(uint32_t n) const;
   uint64_t retention_floor(uint32_t shard_id); // lowest offset some consumer still needs
 
@@ -103,7 +103,7 @@ private:
   std::atomic<uint64_t> syncs_{0};
 
   std::mutex consumers_mutex_;
-  std::map<std::string, std::vector<uint64_t>> consumers_;
+  ConsumerOffsets consumers_;
   struct Saved {
     std::chrono::steady_clock::time_point at{};
     bool dirty = false; // offsets moved since `at`

@@ -6,13 +6,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 
+#include "stream/consumer_offsets.h"
 #include "stream/segment.h"
 #include "util/clock.h"
 #include "util/durable_file.h"
-#include "util/read_file.h"
 
 namespace fs = std::filesystem;
 
@@ -28,24 +27,11 @@ struct Fd {
   ~Fd() { ::close(fd); }
 };
 
-std::string read_range(int fd, uint64_t pos, uint64_t n) {
-  std::string out(n, '\0');
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = ::pread(fd, out.data() + done, n - done, static_cast<off_t>(pos + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) throw std::runtime_error("cannot read the log");
-    done += static_cast<size_t>(r);
-  }
-  return out;
-}
-
 // One segment's layout: its good batches and the bad stretches between and after them.
 struct Layout {
   std::vector<BatchInfo> good;
   std::vector<BadStretch> bad; // in file order
   uint64_t end = 0;            // the offset after its last record (bad stretches counted)
-  uint64_t data_end = 0;       // the byte where its content ends (zeros after it are preallocation)
 };
 
 // `next_base`: the base of the shard's next segment (0 for its last segment). `stored`: the
@@ -76,7 +62,7 @@ Layout lay_out(const fs::path& file, int fd, uint64_t base, uint64_t next_base, 
     if (last && next >= stored) {
       bad.torn_tail = true;
     } else if (last) { // the batch's own header tells how many records it held, if it is intact
-      std::string header = read_range(fd, pos, std::min<uint64_t>(kBatchHeaderBytes, size - pos));
+      std::string header = read_bytes(fd, pos, std::min<uint64_t>(kBatchHeaderBytes, size - pos));
       uint32_t magic = 0, count = 0;
       uint64_t hbase = 0;
       if (header.size() == kBatchHeaderBytes) {
@@ -94,34 +80,7 @@ Layout lay_out(const fs::path& file, int fd, uint64_t base, uint64_t next_base, 
     break;
   }
   l.end = next;
-  l.data_end = pos;
   return l;
-}
-
-// The highest offset any consumer has stored for the shard (DIR/log/consumers/<name>: u64 per shard).
-uint64_t stored_offset(const fs::path& log_dir, const fs::path& shard_dir) {
-  size_t shard = std::stoul(shard_dir.filename().string().substr(6));
-  uint64_t stored = 0;
-  if (!fs::exists(log_dir / "consumers")) return 0;
-  for (auto& e : fs::directory_iterator(log_dir / "consumers")) {
-    if (e.path().filename().string().find('.') != std::string::npos) continue; // a leftover temporary file
-    std::optional<std::string> bytes = read_file(e.path());
-    if (!bytes || bytes->size() < (shard + 1) * 8) continue;
-    uint64_t v;
-    std::memcpy(&v, bytes->data() + shard * 8, 8);
-    stored = std::max(stored, v);
-  }
-  return stored;
-}
-
-std::vector<uint64_t> segment_bases(const fs::path& shard_dir) {
-  std::vector<uint64_t> bases;
-  for (auto& e : fs::directory_iterator(shard_dir)) {
-    std::string name = e.path().filename().string();
-    if (name.size() == 24 && name.ends_with(".seg")) bases.push_back(std::stoull(name.substr(0, 20)));
-  }
-  std::sort(bases.begin(), bases.end());
-  return bases;
 }
 
 LogCheckReport walk(const fs::path& log_dir, bool repair) {
@@ -131,7 +90,9 @@ LogCheckReport walk(const fs::path& log_dir, bool repair) {
   for (auto& e : fs::directory_iterator(log_dir))
     if (e.is_directory() && e.path().filename().string().rfind("shard-", 0) == 0) shards.push_back(e.path());
   std::sort(shards.begin(), shards.end());
+  ConsumerOffsets consumers = load_consumer_offsets(log_dir / "consumers", static_cast<uint32_t>(shards.size()), false);
   for (const fs::path& shard : shards) {
+    uint64_t stored = highest_stored(consumers, static_cast<uint32_t>(std::stoul(shard.filename().string().substr(6))));
     std::vector<uint64_t> bases = segment_bases(shard);
     uint64_t expected = bases.empty() ? 0 : bases.front();
     for (size_t i = 0; i < bases.size(); ++i) {
@@ -148,7 +109,7 @@ LogCheckReport walk(const fs::path& log_dir, bool repair) {
           report.quarantined_records += bases[i] - expected;
         }
       }
-      Layout l = lay_out(file, fd.fd, bases[i], last ? 0 : bases[i + 1], last, stored_offset(log_dir, shard));
+      Layout l = lay_out(file, fd.fd, bases[i], last ? 0 : bases[i + 1], last, stored);
       report.batches += l.good.size();
       for (auto& b : l.good) report.records += b.count;
       for (auto& b : l.bad) report.bad.push_back(b);
@@ -161,12 +122,12 @@ LogCheckReport walk(const fs::path& log_dir, bool repair) {
       std::string out;
       size_t g = 0;
       auto copy_good_before = [&](uint64_t position) {
-        for (; g < l.good.size() && l.good[g].position < position; ++g) out += read_range(fd.fd, l.good[g].position, l.good[g].bytes);
+        for (; g < l.good.size() && l.good[g].position < position; ++g) out += read_bytes(fd.fd, l.good[g].position, l.good[g].bytes);
       };
       for (const BadStretch& bad : l.bad) {
         copy_good_before(bad.position);
         replace_file_durably(quarantine / (file.filename().string() + "@" + std::to_string(bad.position) + ".bad"),
-                             read_range(fd.fd, bad.position, bad.bytes));
+                             read_bytes(fd.fd, bad.position, bad.bytes));
         if (bad.records) {
           std::vector<std::string_view> placeholders(bad.records, kQuarantinedRecord);
           encode_batch(out, bad.first_offset, wall_clock_ms(), placeholders);

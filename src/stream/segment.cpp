@@ -1,5 +1,6 @@
 #include "stream/segment.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +36,22 @@ std::string segment_file_name(uint64_t base) {
   char name[32];
   std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(base));
   return name;
+}
+
+std::vector<uint64_t> segment_bases(const std::filesystem::path& shard_dir) {
+  std::vector<uint64_t> bases;
+  for (auto& e : std::filesystem::directory_iterator(shard_dir)) {
+    std::string name = e.path().filename().string();
+    if (name.size() == 24 && name.ends_with(".seg") && name.find_first_not_of("0123456789") == 20) bases.push_back(std::stoull(name.substr(0, 20)));
+  }
+  std::sort(bases.begin(), bases.end());
+  return bases;
+}
+
+std::string read_bytes(int fd, uint64_t pos, uint64_t n) {
+  std::string out(n, '\0');
+  if (!pread_all(fd, out.data(), out.size(), pos)) throw std::runtime_error("log: cannot read " + std::to_string(n) + " bytes at " + std::to_string(pos));
+  return out;
 }
 
 void encode_batch(std::string& out, uint64_t base, int64_t time_ms, const std::vector<std::string_view>& records) {

@@ -18,6 +18,7 @@
 // batch whose CRC fails.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 
@@ -73,5 +74,9 @@ bool zero_filled(int fd, uint64_t from, uint64_t to);
 void read_batches(int fd, const std::vector<BatchInfo>& batches, uint64_t from, size_t max_records, std::vector<LogRecord>& out);
 
 std::string segment_file_name(uint64_t base); // "00000000000000000042.seg"
+// The base offsets of a shard folder's segment files, in order (other files are ignored).
+std::vector<uint64_t> segment_bases(const std::filesystem::path& shard_dir);
+// Bytes [pos, pos + n) of a file; throws std::runtime_error if they cannot be read.
+std::string read_bytes(int fd, uint64_t pos, uint64_t n);
 
 } // namespace shopflow

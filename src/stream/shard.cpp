@@ -47,12 +47,7 @@ void Shard::trim(const Segment& s) {
 
 Shard::Shard(fs::path dir, uint64_t segment_bytes, uint64_t min_end) : dir_(std::move(dir)), segment_bytes_(segment_bytes) {
   fs::create_directories(dir_);
-  std::vector<uint64_t> bases;
-  for (auto& e : fs::directory_iterator(dir_)) {
-    std::string name = e.path().filename().string();
-    if (name.size() == 24 && name.ends_with(".seg")) bases.push_back(std::stoull(name.substr(0, 20)));
-  }
-  std::sort(bases.begin(), bases.end());
+  std::vector<uint64_t> bases = segment_bases(dir_);
   auto corrupt = [&](const Segment& s, uint64_t at, const std::string& what) {
     throw LogCorruption("log: " + s.path.string() + " is corrupt at byte " + std::to_string(at) + ": " + what +
                         ". Nothing was changed; see `shopflow log check`, and `shopflow log repair` to set the bad batches aside");

@@ -354,23 +354,20 @@ std::string offset_key(const std::string& sink, uint32_t shard) { return "o" + s
 struct SummaryAcc {
   int64_t first_date_us = INT64_MAX, lines = 0, quantity = 0;
   MoneySum amount_milli = 0;
-  std::string country;
-  bool any = false;
+  std::string country; // meaningful once lines > 0
   void add(int64_t date_us, int32_t quantity_, int64_t amount, std::string_view country_) {
+    if (lines == 0 || country_ < country) country = country_;
     first_date_us = std::min(first_date_us, date_us);
     ++lines;
     quantity += quantity_;
     amount_milli += amount;
-    if (!any || country_ < country) country = country_;
-    any = true;
   }
   void merge(const SummaryAcc& stored) {
+    if (lines == 0 || stored.country < country) country = stored.country;
     first_date_us = std::min(first_date_us, stored.first_date_us);
     lines += stored.lines;
     quantity += stored.quantity;
     amount_milli += stored.amount_milli;
-    if (!any || stored.country < country) country = stored.country;
-    any = true;
   }
 };
 } // namespace
@@ -409,7 +406,6 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
     if (db_->Get(rocksdb::ReadOptions(), summary, &value).ok()) {
       SummaryAcc stored;
       decode_summary(value, stored.first_date_us, stored.lines, stored.quantity, stored.amount_milli, stored.country);
-      stored.any = true;
       s.merge(stored);
     }
     encode_summary(value, s.first_date_us, s.lines, s.quantity, s.amount_milli, s.country);
