@@ -86,8 +86,14 @@ void SqlEndpoint::refresh_lake_views(DuckConnection& con) {
   if (!lake_complete_) lake_complete_ = define_lake_views(con, lake_root_);
 }
 
-// COPY (<statement> LIMIT max_rows + 1) to a file of the answers folder, read back whole.
-SqlAnswer SqlEndpoint::parquet_answer(DuckConnection& con, const std::string& statement, const SqlLimits& limits) {
+// COPY (<statement> LIMIT max_rows + 1) to a file of the answers folder, read back whole. The
+// statement is prepared alone first: only one whole SELECT is wrapped, so no text can close the
+// wrapper's parenthesis and go on as COPY options of its own.
+SqlAnswer SqlEndpoint::parquet_answer(DuckConnection& con, const ClassifiedStatement& classified, const SqlLimits& limits) {
+  const std::string& statement = classified.text;
+  DuckPrepared alone(con, statement);
+  if (alone.statement_type() != DUCKDB_STATEMENT_TYPE_SELECT || !prepared_type_fits(classified.access, alone.statement_type()))
+    throw DuckError("Parquet output needs one query (SELECT, WITH, VALUES, FROM, TABLE)");
   fs::path file = answers_dir_ / ("answer-" + std::to_string(next_answer_++) + ".parquet");
   struct Remove {
     fs::path f;
@@ -118,7 +124,7 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
   QueryWatchdog watchdog(con, request.limits.timeout_ms);
   try {
     refresh_lake_views(con);
-    if (request.format == SqlFormat::Parquet) return parquet_answer(con, statements[0].text, request.limits);
+    if (request.format == SqlFormat::Parquet) return parquet_answer(con, statements[0], request.limits);
     // Every statement runs; the last one's result is the answer.
     for (size_t i = 0; i + 1 < statements.size(); ++i) {
       TextRows rows(con, statements[i]);

@@ -11,6 +11,7 @@
 
 #include "db/duckdb.h"
 #include "query/sql_limits.h"
+#include "query/sql_policy.h"
 
 namespace shopflow {
 
@@ -37,7 +38,7 @@ public:
   void refresh_lake_views(DuckConnection& con);
 
 private:
-  SqlAnswer parquet_answer(DuckConnection& con, const std::string& statement, const SqlLimits& limits);
+  SqlAnswer parquet_answer(DuckConnection& con, const ClassifiedStatement& statement, const SqlLimits& limits);
   DuckDatabase& db_;
   std::filesystem::path lake_root_, answers_dir_;
   std::mutex lake_mutex_;

@@ -6,6 +6,8 @@
 
 #include <duckdb.h>
 
+#include "sinks/warehouse/warehouse_tables.h"
+
 namespace shopflow {
 
 namespace {
@@ -155,8 +157,56 @@ constexpr std::array<std::string_view, 9> kObjects{"TABLE", "VIEW", "MACRO", "FU
 
 struct Verdict {
   SqlAccess access;
-  std::string name; // what the statement is, for messages ("DELETE", "CREATE SECRET")
+  std::string name;      // what the statement is, for messages ("DELETE", "CREATE SECRET")
+  std::string sink_owned = {}; // a write's target among kSinkOwnedTables, if it is one
 };
+
+// The last part of a (qualified, maybe quoted) name at `i`, lower-cased: DuckDB matches
+// identifiers without regard to case, quoted or not.
+std::string name_at(const Tokens& t, size_t& i) {
+  std::string last;
+  while (i < t.size() && (t[i].kind == Token::Word || t[i].kind == Token::Quoted)) {
+    last = t[i].kind == Token::Quoted ? t[i].text.substr(1, t[i].text.size() - 2) : t[i].text;
+    ++i;
+    if (!punct(t, i, '.')) break;
+    ++i;
+  }
+  for (char& c : last) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return last;
+}
+
+// The sink-owned table a write names, if any: the target of INSERT INTO, DELETE FROM, UPDATE,
+// TRUNCATE, CREATE/DROP/ALTER of a table or view (every name of a DROP), COMMENT ON.
+std::string sink_owned_target(const Tokens& t, size_t i) {
+  auto owned = [](const std::string& n) {
+    return std::find(kSinkOwnedTables.begin(), kSinkOwnedTables.end(), n) != kSinkOwnedTables.end();
+  };
+  const std::string& w = t[i].text;
+  size_t k = i + 1;
+  auto skip = [&](std::initializer_list<std::string_view> words) {
+    while (k < t.size() && t[k].kind == Token::Word && std::find(words.begin(), words.end(), t[k].text) != words.end()) ++k;
+  };
+  if (w == "INSERT") {
+    skip({"OR", "REPLACE", "IGNORE", "INTO"});
+  } else if (w == "DELETE") {
+    skip({"FROM"});
+  } else if (w == "TRUNCATE") {
+    skip({"TABLE"});
+  } else if (w == "COMMENT") {
+    skip({"ON", "TABLE", "VIEW", "COLUMN"});
+  } else if (w == "CREATE" || w == "DROP" || w == "ALTER") {
+    skip({"OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "TABLE", "VIEW", "MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE",
+          "SCHEMA", "IF", "NOT", "EXISTS"});
+  } else if (w != "UPDATE") {
+    return {};
+  }
+  for (;;) {
+    std::string name = name_at(t, k);
+    if (owned(name)) return name;
+    if (w != "DROP" || !punct(t, k, ',')) return {}; // DROP names a list
+    ++k;
+  }
+}
 
 Verdict classify_at(const Tokens& t, size_t i);
 
@@ -198,7 +248,7 @@ Verdict classify_at(const Tokens& t, size_t i) {
     if (punct(t, k, '(')) k = past_parens(t, k); // (FORMAT json)
     Verdict inner = classify_at(t, k);
     if (inner.access == SqlAccess::Transaction) inner.access = SqlAccess::Refused;
-    return {inner.access, "EXPLAIN " + inner.name};
+    return {inner.access, "EXPLAIN " + inner.name, inner.sink_owned};
   }
   if (w == "DESCRIBE" || w == "DESC" || w == "SHOW" || w == "SUMMARIZE") {
     size_t k = i + 1;
@@ -216,14 +266,15 @@ Verdict classify_at(const Tokens& t, size_t i) {
   }
   if (w == "BEGIN" || w == "COMMIT" || w == "END" || w == "ROLLBACK" || w == "ABORT" || (w == "START" && is(t, i + 1, "TRANSACTION")))
     return {SqlAccess::Transaction, w};
-  if (w == "INSERT" || w == "DELETE" || w == "TRUNCATE") return {SqlAccess::Write, w};
-  if (w == "UPDATE") return is(t, i + 1, "EXTENSIONS") ? Verdict{SqlAccess::Refused, "UPDATE EXTENSIONS"} : Verdict{SqlAccess::Write, w};
-  if (w == "COMMENT") return {is(t, i + 1, "ON") ? SqlAccess::Write : SqlAccess::Refused, w};
+  if (w == "INSERT" || w == "DELETE" || w == "TRUNCATE") return {SqlAccess::Write, w, sink_owned_target(t, i)};
+  if (w == "UPDATE")
+    return is(t, i + 1, "EXTENSIONS") ? Verdict{SqlAccess::Refused, "UPDATE EXTENSIONS"} : Verdict{SqlAccess::Write, w, sink_owned_target(t, i)};
+  if (w == "COMMENT") return {is(t, i + 1, "ON") ? SqlAccess::Write : SqlAccess::Refused, w, sink_owned_target(t, i)};
   if (w == "CREATE" || w == "DROP" || w == "ALTER") {
     size_t k = i + 1;
     if (w == "CREATE" && is(t, k, "OR") && is(t, k + 1, "REPLACE")) k += 2;
     if (w != "ALTER" && (is(t, k, "TEMP") || is(t, k, "TEMPORARY"))) ++k;
-    if (one_of(t, k, kObjects)) return {SqlAccess::Write, w + " " + t[k].text};
+    if (one_of(t, k, kObjects)) return {SqlAccess::Write, w + " " + t[k].text, sink_owned_target(t, i)};
     return {SqlAccess::Refused, w + (k < t.size() ? " " + t[k].text : std::string())};
   }
   static constexpr std::array<std::string_view, 20> kKnown{
@@ -240,6 +291,10 @@ std::vector<ClassifiedStatement> classify_sql(std::string_view sql) {
     if (s.tokens.empty() && s.problem.empty()) continue;
     ClassifiedStatement c;
     c.keyword = s.tokens.empty() ? "" : s.tokens[0].text;
+    int depth = 0; // a statement's parentheses must balance: it is wrapped in others' (text_rows.h)
+    for (const Token& tok : s.tokens)
+      if (tok.kind == Token::Punct && (tok.text[0] == '(' || tok.text[0] == ')') && (depth += tok.text[0] == '(' ? 1 : -1) < 0) break;
+    if (s.problem.empty() && depth != 0) s.problem = "unbalanced parenthesis";
     if (!s.problem.empty()) {
       c.name = s.problem;
       c.access = SqlAccess::Refused;
@@ -247,6 +302,7 @@ std::vector<ClassifiedStatement> classify_sql(std::string_view sql) {
       Verdict v = classify_at(s.tokens, 0);
       c.access = v.access;
       c.name = v.name;
+      c.sink_owned = v.sink_owned;
     }
     c.text = std::move(s.text);
     c.lexical_error = !s.problem.empty();
@@ -274,6 +330,11 @@ std::optional<SqlRefusal> sql_refusal(const ClassifiedStatement& s, size_t index
   case SqlAccess::Read:
   case SqlAccess::Transaction: return std::nullopt;
   case SqlAccess::Write:
+    if (may_write && !s.sink_owned.empty())
+      return SqlRefusal{which + " is " + s.name + " of " + s.sink_owned +
+                            ", which shopflow's sinks own: its rows come from ingest and shopflow batch (batch --force replaces an import), "
+                            "never from SQL, so that every row stays stored exactly once",
+                        403, "42501"};
     if (may_write) return std::nullopt;
     return SqlRefusal{which + " is " + s.name +
                           ": only reading statements (SELECT, WITH, VALUES, TABLE, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) run without scope admin (SQLSTATE 25006, read-only)",

@@ -7,7 +7,8 @@
 //               parenthesised query, EXPLAIN [ANALYZE] of a read, DESCRIBE / SHOW / SUMMARIZE of
 //               a name or a read, PRAGMA of a catalog-reading pragma (table_info, show_tables...)
 //   transaction BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT
-//   write       (scope admin) INSERT, UPDATE, DELETE, TRUNCATE, CREATE, DROP, ALTER, COMMENT ON
+//   write       (scope admin) INSERT, UPDATE, DELETE, TRUNCATE, CREATE, DROP, ALTER, COMMENT ON,
+//               of any table but those the sinks own (sinks/warehouse/warehouse_tables.h)
 //   refused     everything else, for every caller: COPY, ATTACH, DETACH, EXPORT, IMPORT, INSTALL,
 //               LOAD, SET, RESET, CALL, PREPARE, EXECUTE, CHECKPOINT, VACUUM, USE, CREATE/DROP SECRET,
 //               UPDATE EXTENSIONS, ... (files reach the warehouse through `shopflow batch`)
@@ -31,7 +32,8 @@ struct ClassifiedStatement {
   std::string keyword; // its first keyword, upper-cased ("SELECT", "COPY", "(" for a parenthesis)
   std::string name;    // what it is, for messages ("DELETE", "CREATE SECRET"), or its lexical error
   SqlAccess access = SqlAccess::Refused;
-  bool lexical_error = false; // an unterminated string, identifier or comment
+  bool lexical_error = false; // an unterminated string, identifier or comment, unbalanced parentheses
+  std::string sink_owned;     // a write's target that the sinks own (refused even for admin)
 };
 
 // Splits `sql` at top-level semicolons (quotes, quoted identifiers, E'' and dollar-quoted strings

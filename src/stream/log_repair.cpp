@@ -70,7 +70,9 @@ Layout lay_out(const fs::path& file, int fd, uint64_t base, uint64_t next_base, 
         std::memcpy(&hbase, header.data() + 8, 8);
         std::memcpy(&count, header.data() + 16, 4);
       }
-      bad.records = magic == kBatchMagic && hbase == next && next + count >= stored ? count : stored - next;
+      // A count the stretch could not hold (each record takes 4 bytes or more) is a flipped header.
+      bool plausible = magic == kBatchMagic && hbase == next && next + count >= stored && count <= (size - pos) / 4;
+      bad.records = plausible ? count : stored - next;
     } else {
       bad.records = next_base > next ? next_base - next : 0;
     }

@@ -134,8 +134,8 @@ class Server:
         check(status == 200, f"token for {name}: {status} {body[:200]}")
         return json.loads(body)["access_token"]
 
-    def sql(self, token, text, query=""):
-        status, body, _ = self.request("POST", "/v1/sql" + query, text.encode(), {"Authorization": "Bearer " + token})
+    def sql(self, token, text, query="", headers=None):
+        status, body, _ = self.request("POST", "/v1/sql" + query, text.encode(), {"Authorization": "Bearer " + token, **(headers or {})})
         return status, body.decode("utf-8", "replace")
 
     def scalar(self, token, text):

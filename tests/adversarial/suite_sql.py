@@ -32,7 +32,9 @@ def run():
             limits = limits[0] if limits else ""
             sql = sql.replace("<DIR>", server.data).replace("<KEY>", key).replace("<CANARY>", canary).replace("\\n", "\n")
             where = f"cases/sql.tsv:{lineno} ({scope}) {sql[:80]!r}"
-            status, body = server.sql(tokens[scope], sql, "?" + limits if limits else "")
+            params = [p for p in limits.split("&") if p and p != "format=parquet"]
+            accept = {"Accept": "application/vnd.apache.parquet"} if "format=parquet" in limits else {}
+            status, body = server.sql(tokens[scope], sql, "?" + "&".join(params) if params else "", accept)
             if status != int(http_status):
                 failures.append(f"{where}: HTTP {status}, expected {http_status}: {body[:300]}")
             answer = ""

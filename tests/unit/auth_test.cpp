@@ -109,3 +109,20 @@ TEST(RateLimiter, AllowsTheBurstThenTheRate) {
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
   EXPECT_TRUE(limiter.allow("a", wait));
 }
+
+// Keys chosen by strangers (random client ids, many addresses) cannot grow the limiter without
+// bound: buckets that have refilled are dropped, while a bucket still draining is kept.
+TEST(RateLimiter, ForgetsRefilledBucketsOfStrangers) {
+  RateLimiter limiter(1000, 1); // a bucket refills within 1 ms
+  double wait = 0;
+  EXPECT_TRUE(limiter.allow("draining", wait));
+  RateLimiter slow(0.001, 1);
+  EXPECT_TRUE(slow.allow("draining", wait));
+  for (int i = 0; i < 100'000; ++i) {
+    limiter.allow("stranger-" + std::to_string(i), wait);
+    slow.allow("stranger-" + std::to_string(i), wait);
+    if (i % 1000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_LT(limiter.tracked(), 4096u);
+  EXPECT_FALSE(slow.allow("draining", wait)); // still empty: not forgotten
+}

@@ -129,6 +129,28 @@ LineType line_type_from_name(std::string_view name) {
 
 } // namespace
 
+// Adds up like the warehouse's GROUP BY: min(date), count(*), sum(quantity), sum(amount) in 128
+// bits, min(country).
+struct SummaryAcc {
+  int64_t first_date_us = INT64_MAX, lines = 0, quantity = 0;
+  MoneySum amount_milli = 0;
+  std::string country; // meaningful once lines > 0
+  void add(int64_t date_us, int32_t quantity_, int64_t amount, std::string_view country_) {
+    if (lines == 0 || country_ < country) country = country_;
+    first_date_us = std::min(first_date_us, date_us);
+    ++lines;
+    quantity += quantity_;
+    amount_milli += amount;
+  }
+  void merge(const SummaryAcc& stored) {
+    if (lines == 0 || stored.country < country) country = stored.country;
+    first_date_us = std::min(first_date_us, stored.first_date_us);
+    lines += stored.lines;
+    quantity += stored.quantity;
+    amount_milli += stored.amount_milli;
+  }
+};
+
 InvoiceLineFiles::InvoiceLineFiles(std::string dir) : dir_(std::move(dir)) {
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
@@ -276,46 +298,34 @@ void Tables::ingest_job(const std::vector<std::string>& files, DuckConnection& w
   set_marker(job);
 }
 
+// The Customer-table rows of the invoices a job touched (and `extra_invoices`), recomputed from
+// the Invoice table's own lines, as the stream path keeps them: both paths then agree, whichever
+// sink has stored what (an invoice may have lines from both).
 void Tables::write_summaries(DuckConnection& wh, const std::string& from, const std::string& to,
                              const std::vector<std::string>& extra_invoices) {
   std::string filter = source_filter(from, to);
-  std::string touched_sql = "SELECT invoice_no FROM transactions WHERE " + filter +
-                            " UNION SELECT invoice_no FROM cancellations WHERE " + filter;
-  if (!extra_invoices.empty()) {
-    wh.execute("CREATE OR REPLACE TEMP TABLE replaced_invoices (invoice_no VARCHAR)");
-    for (size_t i = 0; i < extra_invoices.size(); i += 1000) {
-      std::string values;
-      for (size_t k = i; k < std::min(extra_invoices.size(), i + 1000); ++k)
-        values += (values.empty() ? "(" : ",(") + sql_literal(extra_invoices[k]) + ")";
-      wh.execute("INSERT INTO replaced_invoices VALUES " + values);
-    }
-    touched_sql += " UNION SELECT invoice_no FROM replaced_invoices";
+  std::vector<std::string> invoices = extra_invoices;
+  for_each_chunk(wh, "SELECT invoice_no FROM transactions WHERE " + filter + " UNION SELECT invoice_no FROM cancellations WHERE " + filter,
+                 [&](duckdb_data_chunk chunk, idx_t n) {
+                   duckdb_vector v = duckdb_data_chunk_get_vector(chunk, 0);
+                   for (idx_t r = 0; r < n; ++r) invoices.emplace_back(duck_string(v, r));
+                 });
+  std::sort(invoices.begin(), invoices.end());
+  invoices.erase(std::unique(invoices.begin(), invoices.end()), invoices.end());
+  std::lock_guard lock(summaries_mutex_);
+  std::map<std::string, SummaryAcc> summaries;
+  std::string prefix;
+  // One iterator seeking forward (invoices are sorted) through what was just written: read ahead,
+  // and keep the block cache for lookups.
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 4 << 20;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  for (const std::string& invoice : invoices) {
+    prefix.assign("i").append(invoice).push_back('\0');
+    add_lines(it.get(), prefix, summaries);
   }
-  std::string sql =
-      "SELECT customer_id, invoice_no, epoch_us(min(invoice_date)), min(country), count(*), CAST(sum(quantity) AS BIGINT), "
-      "CAST(sum(amount) * 1000 AS HUGEINT) FROM (SELECT customer_id, invoice_no, invoice_date, country, quantity, "
-      "amount FROM transactions UNION ALL SELECT customer_id, invoice_no, invoice_date, country, quantity, amount "
-      "FROM cancellations) WHERE invoice_no IN (" + touched_sql + ") GROUP BY customer_id, invoice_no";
-  std::string key, value;
-  for_each_chunk(wh, sql, [&](duckdb_data_chunk chunk, idx_t n) {
-    duckdb_vector v[7];
-    for (int c = 0; c < 7; ++c) v[c] = duckdb_data_chunk_get_vector(chunk, c);
-    auto* date = duck_data<int64_t>(v[2]);
-    auto* lines = duck_data<int64_t>(v[4]);
-    auto* qty = duck_data<int64_t>(v[5]);
-    auto* amount = duck_data<duckdb_hugeint>(v[6]);
-    rocksdb::WriteBatch batch;
-    for (idx_t r = 0; r < n; ++r) {
-      summary_key(key, duck_string(v[0], r), duck_string(v[1], r));
-      encode_summary(value, date[r], lines[r], qty[r], (static_cast<MoneySum>(amount[r].upper) << 64) | amount[r].lower,
-                     duck_string(v[3], r));
-      batch.Put(key, value);
-    }
-    rocksdb::WriteOptions wo;
-    wo.disableWAL = true; // flushed by derive_job before its marker
-    check(db_->Write(wo, &batch), "write");
-  });
-  if (!extra_invoices.empty()) wh.execute("DROP TABLE replaced_invoices");
+  put_summaries(summaries, false); // flushed by the job before its marker
 }
 
 std::vector<std::string> Tables::remove_job(DuckConnection& wh, int64_t job, const std::string& from,
@@ -349,27 +359,6 @@ namespace {
 std::string offset_key(const std::string& sink, uint32_t shard) { return "o" + sink + '\0' + std::to_string(shard); }
 
 // One Customer-table row being recomputed.
-// Adds up like the warehouse's GROUP BY: min(date), count(*), sum(quantity), sum(amount) in 128
-// bits, min(country).
-struct SummaryAcc {
-  int64_t first_date_us = INT64_MAX, lines = 0, quantity = 0;
-  MoneySum amount_milli = 0;
-  std::string country; // meaningful once lines > 0
-  void add(int64_t date_us, int32_t quantity_, int64_t amount, std::string_view country_) {
-    if (lines == 0 || country_ < country) country = country_;
-    first_date_us = std::min(first_date_us, date_us);
-    ++lines;
-    quantity += quantity_;
-    amount_milli += amount;
-  }
-  void merge(const SummaryAcc& stored) {
-    if (lines == 0 || stored.country < country) country = stored.country;
-    first_date_us = std::min(first_date_us, stored.first_date_us);
-    lines += stored.lines;
-    quantity += stored.quantity;
-    amount_milli += stored.amount_milli;
-  }
-};
 } // namespace
 
 uint64_t Tables::stream_offset(const std::string& sink, uint32_t shard) const {
@@ -402,6 +391,8 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   }
   std::sort(lines.begin(), lines.end());
   for (auto& [k, v] : lines) wb.Put(k, v);
+  // Read, add and write the summaries with no job recomputing them in between.
+  std::lock_guard lock(summaries_mutex_);
   for (auto& [summary, s] : touched) {
     if (db_->Get(rocksdb::ReadOptions(), summary, &value).ok()) {
       SummaryAcc stored;
@@ -421,17 +412,9 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   check(db_->Write(rocksdb::WriteOptions(), &wb), "apply stream batches");
 }
 
-void Tables::upgrade_summaries() {
-  std::string value;
-  if (db_->Get(rocksdb::ReadOptions(), kSummaryFormatKey, &value).ok() && value.size() == 4) {
-    uint32_t format;
-    std::memcpy(&format, value.data(), 4);
-    if (format == kSummaryFormat) return;
-  }
-  std::map<std::string, SummaryAcc> summaries;
+void Tables::add_lines(rocksdb::Iterator* it, const std::string& prefix, std::map<std::string, SummaryAcc>& summaries) const {
   std::string key;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek("i"); it->Valid() && it->key().starts_with("i"); it->Next()) {
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string_view k(it->key().data() + 1, it->key().size() - 1);
     Reader r{{std::string_view(it->value().data(), it->value().size())}};
     int32_t quantity = r.num<int32_t>();
@@ -443,18 +426,38 @@ void Tables::upgrade_summaries() {
     summary_key(key, customer, k.substr(0, k.find('\0')));
     summaries[key].add(date, quantity, amount, country);
   }
+}
+
+void Tables::put_summaries(const std::map<std::string, SummaryAcc>& summaries, bool sync, rocksdb::WriteBatch* also) {
   rocksdb::WriteBatch batch;
-  check(batch.DeleteRange("c", "d"), "clear summaries");
+  rocksdb::WriteBatch& b = also ? *also : batch;
+  std::string value;
   for (auto& [k, acc] : summaries) {
     encode_summary(value, acc.first_date_us, acc.lines, acc.quantity, acc.amount_milli, acc.country);
-    batch.Put(k, value);
+    b.Put(k, value);
   }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  wo.disableWAL = !sync;
+  check(db_->Write(wo, &b), "write the Customer table");
+}
+
+void Tables::upgrade_summaries() {
+  std::string value;
+  if (db_->Get(rocksdb::ReadOptions(), kSummaryFormatKey, &value).ok() && value.size() == 4) {
+    uint32_t format;
+    std::memcpy(&format, value.data(), 4);
+    if (format == kSummaryFormat) return;
+  }
+  std::map<std::string, SummaryAcc> summaries;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  add_lines(it.get(), "i", summaries);
+  rocksdb::WriteBatch batch;
+  check(batch.DeleteRange("c", "d"), "clear summaries");
   value.clear();
   put_num<uint32_t>(value, kSummaryFormat);
   batch.Put(kSummaryFormatKey, value);
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
-  check(db_->Write(sync, &batch), "upgrade the Customer table");
+  put_summaries(summaries, true, &batch);
 }
 
 std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, const std::string* stock_code) const {

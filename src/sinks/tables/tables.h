@@ -19,7 +19,9 @@
 
 #include <cstdint>
 #include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +34,8 @@
 
 namespace rocksdb {
 class DB;
+class WriteBatch;
+class Iterator;
 }
 
 namespace shopflow {
@@ -44,6 +48,8 @@ struct InvoiceLine {
   LineType line_type = LineType::Other;
   std::string customer_id, country;
 };
+
+struct SummaryAcc; // one Customer-table row being added up (tables.cpp)
 
 struct InvoiceSummary {
   std::string customer_id, invoice_no, country;
@@ -109,8 +115,14 @@ private:
   // Rebuilds every InvoiceSummary from the Invoice table's lines when the summaries' format is
   // older than this code's (at open).
   void upgrade_summaries();
+  // Adds every line whose key starts with `prefix` to the summaries of its (customer, invoice).
+  void add_lines(rocksdb::Iterator* it, const std::string& prefix, std::map<std::string, SummaryAcc>& summaries) const;
+  // Writes the summaries (with `also`'s other writes in the same batch); with sync, durably, else
+  // without the WAL (a job flushes before its marker).
+  void put_summaries(const std::map<std::string, SummaryAcc>& summaries, bool sync, rocksdb::WriteBatch* also = nullptr);
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
+  std::mutex summaries_mutex_; // the stream path's read-add-write of summaries against a job's recompute
 };
 
 } // namespace shopflow
