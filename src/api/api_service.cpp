@@ -15,6 +15,7 @@
 
 #include "api/record_body.h"
 #include "auth/base64url.h"
+#include "batch/file_identity.h"
 #include "batch/importer.h"
 #include "core/clean.h"
 #include "core/decimal.h"
@@ -201,14 +202,17 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
     if (method == http::verb::post)
       return on_pool([this, req, query, may_write](HttpResponse& out) { post_sql(*req, query, may_write, out); });
     not_allowed("POST");
+  } else if (path == "/v1/files" || (path.rfind("/v1/files/", 0) == 0 && path.ends_with("/complete"))) {
+    route = "files";
+    if (method == http::verb::post) return on_pool([this, req, path](HttpResponse& out) { post_file(*req, path, out); });
+    not_allowed("POST");
   } else if (path == "/v1/admin/batch") {
     route = "admin_batch";
     if (method == http::verb::post) return on_pool([this, req](HttpResponse& out) { admin_batch(*req, out); });
     not_allowed("POST");
   } else if (path == "/healthz") {
     route = "healthz";
-    json_response(res, 200, access_ ? R"({"status":"ok"})"
-                                    : R"({"status":"ok","warning":"authentication is off (--insecure-no-auth): anyone can read and write"})");
+    health(res);
   } else if (path == "/metrics") {
     route = "metrics";
     return on_pool([this](HttpResponse& out) { metrics_text(out); });
@@ -425,11 +429,64 @@ void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
   json_response(res, 200, "{\"results\":[" + results + "]}");
 }
 
+// `shopflow send` declaring the file it is about to send (batch/file_identity.h):
+//   POST /v1/files {"sha256", "file", "bytes", "batch_rows", "force"} ->
+//     200 {"status": "registered"|"resumed", "batch_rows"}: send, with that batch size;
+//     200 {"status": "complete", "message"}: already sent, nothing to do;
+//     409 {"error"}: imported by shopflow batch (names the job)
+//   POST /v1/files/<sha256>/complete {"rows_acked"} -> 200 {"status": "complete"}
+void ApiService::post_file(const HttpRequest& req, const std::string& path, HttpResponse& res) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  DuckConnection con(dir_.warehouse().database());
+  auto valid_sha = [](std::string_view h) {
+    return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  };
+  if (path != "/v1/files") {
+    std::string sha = path.substr(10, path.size() - 10 - 9);
+    uint64_t rows = 0;
+    if (!valid_sha(sha) || parser.parse(req.body()).get(doc) || doc["rows_acked"].get_uint64().get(rows)) {
+      json_response(res, 400, error_json("expected POST /v1/files/<sha256, 64 hex>/complete with {\"rows_acked\": N}"));
+      return;
+    }
+    if (!find_sent_file(con, sha)) {
+      json_response(res, 404, error_json("no send of " + sha + " was registered"));
+      return;
+    }
+    complete_send(con, sha, rows);
+    json_response(res, 200, R"({"status":"complete"})");
+    return;
+  }
+  SentFile file;
+  std::string_view sha, name;
+  uint64_t bytes = 0, batch_rows = 0;
+  bool force = false;
+  if (parser.parse(req.body()).get(doc) || doc["sha256"].get_string().get(sha) || !valid_sha(sha) ||
+      doc["file"].get_string().get(name) || doc["bytes"].get_uint64().get(bytes) || doc["batch_rows"].get_uint64().get(batch_rows) ||
+      batch_rows == 0 || batch_rows > UINT32_MAX || (!doc["force"].error() && doc["force"].get_bool().get(force))) {
+    json_response(res, 400, error_json("expected {\"sha256\": 64 hex, \"file\": name, \"bytes\": N, \"batch_rows\": N >= 1, "
+                                       "\"force\": bool}"));
+    return;
+  }
+  file.sha256 = sha;
+  file.file = name;
+  file.bytes = bytes;
+  file.batch_rows = static_cast<uint32_t>(batch_rows);
+  SendRegistration r = register_send(con, file, force);
+  switch (r.outcome) {
+  case SendRegistration::Refused: json_response(res, 409, error_json(r.message)); break;
+  case SendRegistration::Complete: json_response(res, 200, R"({"status":"complete","message":)" + json_string(r.message) + "}"); break;
+  default:
+    json_response(res, 200, fmt::format(R"({{"status":"{}","batch_rows":{}}})",
+                                        r.outcome == SendRegistration::Resumed ? "resumed" : "registered", r.batch_rows));
+  }
+}
+
 ScopeSet ApiService::required_scope(const HttpRequest& req, const std::string& path) const {
   if (path == "/healthz" || path == "/oauth2/token" || path.rfind("/.well-known/", 0) == 0 || path == "/" || path.rfind("/web/", 0) == 0)
     return 0;
   if (path == "/metrics") return access_->options().protect_metrics ? kScopeRead : 0;
-  if (path == "/v1/records") return kScopeIngest;
+  if (path == "/v1/records" || path.rfind("/v1/files", 0) == 0) return kScopeIngest;
   if (path == "/v1/compat/transactions") return req.method() == http::verb::post ? kScopeIngest : kScopeRead;
   if (path == "/v1/admin/batch") return kScopeAdmin;
   if (path == "/v1/sql") return kScopeSql;
@@ -661,6 +718,27 @@ void ApiService::openid_configuration(HttpResponse& res) {
                     "\"id_token_signing_alg_values_supported\":[\"" + std::string(jws_alg_name(access_->issuer().key().alg())) + "\"]}");
 }
 
+// 200 {"status":"ok",...} while the log's writes and every sink work; 503 {"status":"degraded"}
+// while one fails (each retries by itself: a disk that was full, say), naming it and its error
+// (the data dir's path shown as DIR), with every sink's lag.
+void ApiService::health(HttpResponse& res) {
+  bool degraded = false;
+  int64_t now = wall_clock_ms();
+  auto state = [&](const FailureState::Snapshot& f) {
+    if (!f.failing_since_ms) return std::string(R"("state":"ok")");
+    degraded = true;
+    std::string error = f.error;
+    for (size_t at; (at = error.find(dir_.path())) != std::string::npos;) error.replace(at, dir_.path().size(), "DIR");
+    return fmt::format(R"("state":"failing","failing_for_s":{:.1f},"error":{})", (now - f.failing_since_ms) / 1000.0, json_string(error));
+  };
+  std::string body = "{\"log\":{" + state(log_.write_failures()) + "},\"sinks\":[";
+  for (auto& st : pipeline_.status())
+    body += fmt::format(R"({}{{"sink":"{}",{},"lag_records":{}}})", body.back() == '[' ? "" : ",", st.name, state(st.failures), st.total_lag());
+  body += "]";
+  if (!access_) body += R"(,"warning":"authentication is off (--insecure-no-auth): anyone can read and write")";
+  json_response(res, degraded ? 503 : 200, (degraded ? R"({"status":"degraded",)" : R"({"status":"ok",)") + body.substr(1) + "}");
+}
+
 void ApiService::metrics_text(HttpResponse& res) {
   std::string out;
   out += fmt::format("# HELP shopflow_ingested_records_total Records accepted by POST.\n# TYPE shopflow_ingested_records_total counter\n"
@@ -678,16 +756,19 @@ void ApiService::metrics_text(HttpResponse& res) {
   out += fmt::format("# HELP shopflow_log_syncs_total Flushes of the log to disk (one covers every append waiting).\n"
                      "# TYPE shopflow_log_syncs_total counter\nshopflow_log_syncs_total {}\n", log_.syncs());
   out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
-  std::vector<uint64_t> ends;
-  for (uint32_t s = 0; s < log_.shard_count(); ++s) {
-    ends.push_back(log_.end_offset(s));
-    out += fmt::format("shopflow_log_end_offset{{shard=\"{}\"}} {}\n", s, ends.back());
-  }
+  for (uint32_t s = 0; s < log_.shard_count(); ++s) out += fmt::format("shopflow_log_end_offset{{shard=\"{}\"}} {}\n", s, log_.end_offset(s));
+  auto sinks = pipeline_.status();
   out += "# HELP shopflow_sink_lag_records Records appended but not yet stored, per sink and shard.\n# TYPE shopflow_sink_lag_records gauge\n";
-  for (auto& st : pipeline_.status())
-    for (uint32_t s = 0; s < st.stored.size(); ++s)
-      out += fmt::format("shopflow_sink_lag_records{{sink=\"{}\",shard=\"{}\"}} {}\n", st.name, s,
-                         ends[s] > st.stored[s] ? ends[s] - st.stored[s] : 0);
+  for (auto& st : sinks)
+    for (uint32_t s = 0; s < st.lag.size(); ++s)
+      out += fmt::format("shopflow_sink_lag_records{{sink=\"{}\",shard=\"{}\"}} {}\n", st.name, s, st.lag[s]);
+  out += "# HELP shopflow_sink_failing 1 while a sink's writes fail (it retries by itself), else 0.\n# TYPE shopflow_sink_failing gauge\n";
+  for (auto& st : sinks) out += fmt::format("shopflow_sink_failing{{sink=\"{}\"}} {}\n", st.name, st.failures.failing_since_ms ? 1 : 0);
+  out += "# HELP shopflow_sink_failures_total Failed passes of a sink (each is retried).\n# TYPE shopflow_sink_failures_total counter\n";
+  for (auto& st : sinks) out += fmt::format("shopflow_sink_failures_total{{sink=\"{}\"}} {}\n", st.name, st.failures.failures);
+  auto log_failures = log_.write_failures();
+  out += fmt::format("# HELP shopflow_log_write_failures_total Failed writes or syncs of the log.\n"
+                     "# TYPE shopflow_log_write_failures_total counter\nshopflow_log_write_failures_total {}\n", log_failures.failures);
   out += "# HELP shopflow_rejected_rows Rows in the warehouse's rejected table, by reason.\n# TYPE shopflow_rejected_rows gauge\n";
   DuckConnection con(dir_.warehouse().database());
   DuckResult r = con.query("SELECT reason, count(*) FROM rejected GROUP BY reason ORDER BY reason");

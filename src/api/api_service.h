@@ -75,6 +75,7 @@ private:
   void compat_post(const HttpRequest& req, Respond respond);
   void compat_get(const std::string& query, HttpResponse& res);
   void metrics_text(HttpResponse& res);
+  void health(HttpResponse& res);
   void issue_token(const HttpRequest& req, HttpResponse& res);
   void token_request(std::shared_ptr<const HttpRequest> req, const std::string& address, Respond respond);
   static std::optional<std::pair<std::string, std::string>> client_credentials(const HttpRequest& req);
@@ -87,6 +88,7 @@ private:
   void static_file(const std::string& path, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
+  void post_file(const HttpRequest& req, const std::string& path, HttpResponse& res);
 
   DataDir& dir_;
   Log& log_;

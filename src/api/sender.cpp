@@ -5,6 +5,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -96,14 +98,15 @@ std::string SendSummary::to_text() const {
   out += fmt::format("  seconds {:>12.3f}\n  rows/s  {:>12.0f}\n", seconds, seconds > 0 ? acked / seconds : 0.0);
   out += fmt::format("  latency p50 {:.2f} ms, p99 {:.2f} ms\n", p50_ms, p99_ms);
   if (!first_error.empty()) out += "  first error: " + first_error + "\n";
+  if (!note.empty()) out += "  note: " + note + "\n";
   return out;
 }
 
 std::string SendSummary::to_json() const {
   return fmt::format("{{\"rows\":{},\"acked\":{},\"failed\":{},\"requests\":{},\"retries\":{},\"replayed\":{},\"seconds\":{:.3f},"
-                     "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"first_error\":{}}}",
+                     "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"first_error\":{},\"note\":{}}}",
                      rows, acked, failed, requests, retries, replayed, seconds, seconds > 0 ? acked / seconds : 0.0, p50_ms,
-                     p99_ms, json_string(first_error));
+                     p99_ms, json_string(first_error), json_string(note));
 }
 
 TokenSource::TokenSource(std::string host, uint16_t port, const SendOptions& o, bool tls)
@@ -132,11 +135,46 @@ std::string TokenSource::get(bool renew) {
   return token_;
 }
 
-SendSummary send_file(const std::string& path, const SendOptions& o) {
+namespace {
+// POSTs `body` (JSON) to `target`, retrying what a retry may cure (no answer, 429, 5xx) for up to
+// retry_for seconds. Returns the last answer.
+HttpResult post_json_retrying(const ParsedUrl& url, const SendOptions& o, TokenSource& tokens, const std::string& target,
+                              const std::string& body) {
+  HttpClient client(url.host, url.port, 30, {url.tls, o.ca_file});
+  auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.retry_for_seconds * 1000));
+  std::chrono::milliseconds backoff(100);
+  for (;;) {
+    std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
+    if (std::string token = tokens.get(); !token.empty()) headers["Authorization"] = "Bearer " + token;
+    HttpResult r;
+    std::string error;
+    try {
+      r = client.request("POST", target, body, headers);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (error.empty() && r.status != 429 && r.status < 500) return r;
+    if (Clock::now() >= deadline)
+      throw std::runtime_error("POST " + target + ": " + (error.empty() ? fmt::format("HTTP {}: {}", r.status, r.body.substr(0, 300)) : error));
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+std::string json_field(const std::string& body, const char* name) {
+  simdjson::dom::parser parser;
+  std::string_view v;
+  if (parser.parse(body)[name].get_string().get(v)) return {};
+  return std::string(v);
+}
+} // namespace
+
+SendSummary send_file(const std::string& path, const SendOptions& options) {
+  SendOptions o = options;
   if (o.batch == 0 || o.concurrency == 0) throw std::invalid_argument("--batch and --concurrency must be at least 1");
   ParsedUrl url = parse_url(o.url);
   std::string target = url.path == "/" ? "/v1/records" : url.path;
-  std::string key_prefix = sha256_file(path).substr(0, 16) + "-" + std::to_string(o.batch) + "-";
+  const std::string sha256 = sha256_file(path);
   OpenedSource opened = open_record_file(path);
   bool csv = opened.source->format() == RecordFormat::Csv;
 
@@ -149,6 +187,38 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
 
   TokenSource tokens(url.host, url.port, o, url.tls);
   tokens.get(); // a bad secret fails here, before any row is read
+
+  // The file's content identity (batch/file_identity.h): refused if `shopflow batch` imported
+  // it, nothing to do if it was sent in full, and a resumed send keeps the first one's batch
+  // size, so that its Idempotency-Keys replay every row already stored.
+  const bool registered = target == "/v1/records";
+  std::string nonce; // --force: keys of their own, so the rows are stored again
+  if (registered) {
+    HttpResult r = post_json_retrying(url, o, tokens, "/v1/files",
+                                      fmt::format(R"({{"sha256":"{}","file":{},"bytes":{},"batch_rows":{},"force":{}}})", sha256,
+                                                  json_string(std::filesystem::absolute(path).string()), opened.size_bytes, o.batch,
+                                                  o.force ? "true" : "false"));
+    if (r.status == 409) throw std::runtime_error(path + ": " + json_field(r.body, "error"));
+    if (r.status != 200) throw std::runtime_error(fmt::format("POST /v1/files: HTTP {}: {}", r.status, r.body.substr(0, 300)));
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view status;
+    uint64_t batch_rows = 0;
+    if (parser.parse(r.body).get(doc) || doc["status"].get_string().get(status))
+      throw std::runtime_error("POST /v1/files: unexpected answer " + r.body.substr(0, 300));
+    if (status == "complete") {
+      summary.note = json_field(r.body, "message");
+      return summary;
+    }
+    if (doc["batch_rows"].get_uint64().get(batch_rows) || batch_rows == 0)
+      throw std::runtime_error("POST /v1/files: unexpected answer " + r.body.substr(0, 300));
+    if (status == "resumed" && batch_rows != o.batch)
+      summary.note = fmt::format("resumed the unfinished send of this file with its batch size, {} rows (not --batch {}), so that "
+                                 "rows it stored are not stored again", batch_rows, o.batch);
+    o.batch = batch_rows;
+    if (o.force) nonce = fmt::format("f{:x}-", wall_clock_us());
+  }
+  const std::string key_prefix = sha256.substr(0, 16) + "-" + std::to_string(o.batch) + "-" + nonce;
 
   auto sender = [&] {
     HttpClient client(url.host, url.port, 30, {url.tls, o.ca_file});
@@ -235,6 +305,8 @@ SendSummary send_file(const std::string& path, const SendOptions& o) {
   queue.close();
   for (auto& t : senders) t.join();
   progress.finish();
+  if (registered && summary.failed == 0)
+    post_json_retrying(url, o, tokens, "/v1/files/" + sha256 + "/complete", fmt::format(R"({{"rows_acked":{}}})", summary.acked));
   summary.seconds = seconds_since(started);
   summary.p50_ms = percentile(latencies, 0.50);
   summary.p99_ms = percentile(latencies, 0.99);

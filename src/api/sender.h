@@ -2,7 +2,10 @@
 // POSTs it to /v1/records in batches over C keep-alive connections, and retries failed batches
 // with backoff for up to retry_for seconds, reusing each batch's Idempotency-Key
 // (<sha256 of the file, 16 hex>-<batch size>-<batch number>), so that a server crash never
-// duplicates or loses a row, and sending the same file again appends nothing.
+// duplicates or loses a row. Before its first row it registers the file's content with the
+// server (POST /v1/files, batch/file_identity.h): content that `shopflow batch` imported is
+// refused, content sent in full before is not sent again, and an unfinished send is resumed with
+// its first batch size; after its last row it marks the send complete.
 #pragma once
 
 #include <chrono>
@@ -22,12 +25,14 @@ struct SendOptions {
   double rate = 0;             // rows per second, 0 = as fast as possible
   double retry_for_seconds = 60;
   bool progress = true;
+  bool force = false;          // send content the server already has (from batch, or sent in full) again
 };
 
 struct SendSummary {
   uint64_t rows = 0, acked = 0, failed = 0, requests = 0, retries = 0, replayed = 0;
   double seconds = 0, p50_ms = 0, p99_ms = 0;
   std::string first_error;
+  std::string note;            // e.g. why nothing was sent (the file was sent in full before)
   std::string to_text() const;
   std::string to_json() const;
 };

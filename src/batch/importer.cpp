@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "batch/file_identity.h"
 #include "batch/segment_loader.h"
 #include "core/clean.h"
 #include "formats/json_record.h"
@@ -76,6 +77,8 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
   summary.sha256 = sha256_file(path);
   DuckConnection& con = dir_.warehouse().connection();
 
+  // Held until the job commits: a send registering the same content waits, then sees the job.
+  std::lock_guard identity(file_identity_mutex());
   DuckResult previous = con.query("SELECT job FROM imports WHERE sha256 = " + sql_literal(summary.sha256));
   int64_t old_job = previous.row_count() ? previous.int64(0, 0) : 0;
   if (old_job && !options.force) {
@@ -83,12 +86,15 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
     summary.job = old_job;
     return summary;
   }
+  if (auto sent = find_sent_file(con, summary.sha256); sent && !options.force)
+    throw std::runtime_error(path + ": this content was already sent through the stream by " + describe_sent_file(*sent) +
+                             "; --force imports it again (its rows are then stored twice)");
 
   OpenedSource opened = open_record_file(path);
   summary.bytes = opened.size_bytes;
   summary.format = opened.source->format() == RecordFormat::Csv ? "csv" : "ndjson";
 
-  con.execute("BEGIN TRANSACTION");
+  dir_.warehouse().begin_write(con);
   int64_t job = 0;
   std::vector<std::string> replaced_invoices, line_file_paths;
   try {
@@ -136,7 +142,7 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
         summary.cancellations, summary.rejected(), summary.rejected_by_reason[1], summary.rejected_by_reason[2],
         summary.rejected_by_reason[3], summary.rejected_by_reason[4], started_us, wall_clock_us()));
     auto commit_started = std::chrono::steady_clock::now();
-    con.execute("COMMIT");
+    dir_.warehouse().commit(con);
     summary.stage_seconds["commit"] = seconds_since(commit_started);
   } catch (...) {
     try {

@@ -329,6 +329,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
 
   char status = 'I'; // I idle, T in a transaction block, E failed transaction block
   bool skipping_to_sync = false; // after an error in the extended protocol, until Sync
+  bool writing = false;          // the statement being run writes (or ends a transaction)
   SqlLimits limits = sql_.defaults; // statement_timeout: SET by the client up to the ceiling
   const int fd = socket->native_handle();
   auto fail = [&](const std::runtime_error& e) {
@@ -337,11 +338,14 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
                                                                    : sqlstate(e.what());
     s.error("ERROR", code, e.what());
     if (status == 'T') status = 'E';
+    if (writing) db_.write_failed(); // a write that failed may have torn the WAL
   };
   // The one policy (query/sql_policy.h): a refused statement never reaches DuckDB.
   auto check_policy = [&](const ClassifiedStatement& st, size_t index) {
     if (auto refusal = sql_refusal(st, index, may_write))
       throw PgRefused(refusal->sqlstate, refusal->message + (st.access == SqlAccess::Write ? " (client " + client->name + ")" : std::string()));
+    writing = st.access == SqlAccess::Write || st.access == SqlAccess::Transaction;
+    if (writing && status == 'I') db_.checkpoint_if_write_failed(con);
   };
   // RowDescription for columns given by name and type, each in text (0) or binary (1).
   auto describe = [&](size_t cols, auto&& name, auto&& type, const std::vector<int16_t>& formats) {

@@ -26,6 +26,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     std::string tls_cert, tls_key;
     int idle_timeout = 60, request_timeout = 30;
     size_t max_connections = 1024;
+    double drain_timeout = 60;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
@@ -65,6 +66,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-connections", args->max_connections, "Open connections at most (503 above)")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--drain-timeout", args->drain_timeout,
+                  "Seconds SIGTERM waits for the sinks to store the whole log (what is left is stored on the next start)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->callback([args, &exit_code] {
     auto [host, port] = parse_listen(args->listen);
     StopSignals stop; // before any thread starts
@@ -116,9 +120,18 @@ void add_serve_command(CLI::App& app, int& exit_code) {
 
     int sig = stop.wait();
     std::fprintf(stderr, "shopflow serve: %s received; draining every sink to the end of the log\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    bool drained = server.stop();
-    std::fprintf(stderr, "shopflow serve: %s\n", drained ? "drained, bye" : "drain timed out; the rest is stored on next start");
-    exit_code = drained ? 0 : 1;
+    if (server.stop(static_cast<int64_t>(args->drain_timeout * 1000))) {
+      std::fprintf(stderr, "shopflow serve: drained, bye\n");
+      return;
+    }
+    // Nothing acknowledged is lost: the log keeps it and the sinks store it on the next start.
+    std::fprintf(stderr, "shopflow serve: the drain timed out after %g s; left in the log for the next start:\n", args->drain_timeout);
+    for (auto& sink : server.pipeline().status()) {
+      std::fprintf(stderr, "  %-9s %llu records not yet stored", sink.name.c_str(), static_cast<unsigned long long>(sink.total_lag()));
+      if (sink.failures.failing_since_ms) std::fprintf(stderr, " (failing: %s)", sink.failures.error.c_str());
+      std::fprintf(stderr, "\n");
+    }
+    exit_code = 1;
   });
 }
 

@@ -77,6 +77,12 @@ std::string DuckResult::column_type_name(size_t col) {
   return name;
 }
 
+void DuckDatabase::checkpoint_if_write_failed(DuckConnection& con) {
+  if (!wal_suspect_) return;
+  con.execute("CHECKPOINT");
+  wal_suspect_ = false;
+}
+
 bool DuckResult::is_null(size_t col, size_t row) { return duckdb_value_is_null(&r_, col, row); }
 std::string DuckResult::text(size_t col, size_t row) {
   char* s = duckdb_value_varchar(&r_, col, row);

@@ -1,6 +1,7 @@
 // The one RAII layer over DuckDB's C API. Errors become DuckError with DuckDB's own message.
 #pragma once
 
+#include <atomic>
 #include <duckdb.h>
 
 #include <cstdint>
@@ -25,8 +26,17 @@ public:
   DuckDatabase& operator=(const DuckDatabase&) = delete;
   duckdb_database handle() const { return db_; }
 
+  // After a failed write (a commit that hit a full disk, say) DuckDB's WAL may keep a torn entry
+  // that later commits would follow and a restart's replay would misread. A writer calls
+  // write_failed() then, and checkpoint_if_write_failed() before its next write: the committed
+  // state is whole in memory, and a checkpoint writes it out and empties the WAL. The latter
+  // throws (and stays due) while the checkpoint fails.
+  void write_failed() { wal_suspect_ = true; }
+  void checkpoint_if_write_failed(class DuckConnection& con);
+
 private:
   duckdb_database db_ = nullptr;
+  std::atomic<bool> wal_suspect_{false};
 };
 
 // A materialised query result.

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/thread_name.h"
 
 namespace shopflow {
@@ -64,20 +65,23 @@ void Pipeline::run(Worker& w) {
       }
       bool force = w.flush_requested.exchange(false);
       w.sink->flush(force);
+      bool progressed = false, caught_up = true;
       for (uint32_t s = 0; s < shards; ++s) {
         uint64_t committed = w.sink->committed_offset(s);
         if (committed != w.stored[s]) {
           w.stored[s] = committed;
           log_.commit_offset(w.sink->name(), s, committed);
+          progressed = true;
         }
+        caught_up &= committed >= log_.end_offset(s);
       }
+      // Healthy again once something was stored (a pass that only buffered proves nothing).
+      if (progressed || caught_up)
+        if (int64_t lasted = w.failures.succeeded(); lasted >= 0)
+          std::fprintf(stderr, "shopflow: %s sink: recovered after %.1f s of failures\n", w.sink->name(), lasted / 1000.0);
     } catch (const std::exception& e) {
       // The batch was not stored; it is read again from the committed offsets after a pause.
-      {
-        std::lock_guard lock(w.error_mutex);
-        w.last_error = e.what();
-      }
-      std::fprintf(stderr, "shopflow: %s sink: %s (retrying)\n", w.sink->name(), e.what());
+      if (w.failures.failed(e.what())) std::fprintf(stderr, "shopflow: %s sink: %s (retrying every 0.5 s)\n", w.sink->name(), e.what());
       try {
         w.sink->discard_uncommitted();
       } catch (const std::exception& again) {
@@ -113,13 +117,22 @@ std::vector<Pipeline::SinkStatus> Pipeline::status() const {
   for (auto& w : workers_) {
     SinkStatus s;
     s.name = w->sink->name();
-    for (auto& v : w->stored) s.stored.push_back(v.load());
+    for (uint32_t shard = 0; shard < w->stored.size(); ++shard) {
+      s.stored.push_back(w->stored[shard].load());
+      uint64_t end = log_.end_offset(shard);
+      s.lag.push_back(end > s.stored.back() ? end - s.stored.back() : 0);
+    }
     s.batches = w->batches;
-    std::lock_guard lock(w->error_mutex);
-    s.last_error = w->last_error;
+    s.failures = w->failures.snapshot();
     out.push_back(std::move(s));
   }
   return out;
+}
+
+uint64_t Pipeline::SinkStatus::total_lag() const {
+  uint64_t n = 0;
+  for (uint64_t l : lag) n += l;
+  return n;
 }
 
 } // namespace shopflow

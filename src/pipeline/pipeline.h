@@ -1,18 +1,19 @@
 // Runs one thread per sink consumer: each reads every shard of the log from the sink's own
 // committed offset, cleans with core, and hands the batch to its sink. Lag per sink and shard is
-// exposed for /metrics; drain() waits until every sink has stored everything appended so far.
+// exposed for /metrics, and whether a sink is failing (its latest pass threw: disk full, say; it
+// retries by itself) for /healthz; drain() waits until every sink has stored everything appended so far.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "pipeline/sink_consumer.h"
 #include "stream/log.h"
+#include "util/failure_state.h"
 
 namespace shopflow {
 
@@ -30,8 +31,10 @@ public:
   struct SinkStatus {
     std::string name;
     std::vector<uint64_t> stored; // next offset stored per shard
+    std::vector<uint64_t> lag;    // records of each shard appended but not yet stored
     uint64_t batches = 0;
-    std::string last_error;
+    FailureState::Snapshot failures; // of its passes; healthy again once a pass stores something
+    uint64_t total_lag() const;
   };
   std::vector<SinkStatus> status() const;
 
@@ -42,8 +45,7 @@ private:
     std::vector<std::atomic<uint64_t>> stored;   // committed per shard (for lag)
     std::atomic<uint64_t> batches{0};
     std::atomic<bool> flush_requested{false};
-    mutable std::mutex error_mutex;
-    std::string last_error;
+    FailureState failures;
     std::thread thread;
   };
   void run(Worker& w);

@@ -9,6 +9,8 @@ public:
   const char* name() const override { return "tables"; }
   uint64_t committed_offset(uint32_t shard) override { return tables_.stream_offset(name(), shard); }
   void apply(const std::vector<CleanedBatch>& batches) override { tables_.apply_stream_batches(name(), batches); }
+  // A failed write leaves RocksDB refusing writes until it is resumed (once space is back).
+  void discard_uncommitted() override { tables_.resume_after_error(); }
 
 private:
   Tables& tables_;

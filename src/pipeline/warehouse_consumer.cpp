@@ -10,7 +10,8 @@ namespace {
 
 class WarehouseConsumer final : public SinkConsumer {
 public:
-  explicit WarehouseConsumer(DataDir& dir) : con_(dir.warehouse().database()), scan_(dir.warehouse().line_scan()) {}
+  explicit WarehouseConsumer(DataDir& dir)
+      : warehouse_(dir.warehouse()), con_(dir.warehouse().database()), scan_(dir.warehouse().line_scan()) {}
   const char* name() const override { return "warehouse"; }
   // A DuckDB commit costs about a millisecond whatever its size; SQL may see a record 100 ms late.
   int linger_ms() const override { return 100; }
@@ -33,7 +34,7 @@ public:
       if (&b != &batches.front()) offsets += ", ";
       offsets += "('warehouse', " + std::to_string(b.shard) + ", " + std::to_string(b.next_offset) + ")";
     }
-    con_.execute("BEGIN TRANSACTION");
+    warehouse_.begin_write(con_);
     try {
       for (auto& [table, blocks] : {std::pair{"transactions", &transactions}, std::pair{"cancellations", &cancellations}}) {
         if (blocks->empty()) continue;
@@ -47,7 +48,7 @@ public:
         writer.flush();
       }
       con_.execute(offsets);
-      con_.execute("COMMIT");
+      warehouse_.commit(con_);
       for (const CleanedBatch& b : batches) committed_[b.shard] = b.next_offset;
     } catch (...) {
       try {
@@ -59,6 +60,7 @@ public:
   }
 
 private:
+  Warehouse& warehouse_;
   DuckConnection con_;
   std::map<uint32_t, uint64_t> committed_; // cache of stream_offsets
   LineScan& scan_; // registered once per database, shared by its connections

@@ -1,5 +1,7 @@
 #include "query/sql_endpoint.h"
 
+#include <algorithm>
+
 #include "formats/csv_field.h"
 #include "formats/json_record.h"
 #include "query/query_engine.h"
@@ -122,7 +124,9 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
 
   DuckConnection con(db_);
   QueryWatchdog watchdog(con, request.limits.timeout_ms);
+  const bool writes = std::any_of(statements.begin(), statements.end(), [](auto& s) { return s.access != SqlAccess::Read; });
   try {
+    if (writes) db_.checkpoint_if_write_failed(con);
     refresh_lake_views(con);
     if (request.format == SqlFormat::Parquet) return parquet_answer(con, statements[0], request.limits);
     // Every statement runs; the last one's result is the answer.
@@ -138,6 +142,7 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
   } catch (const SqlLimitExceeded& e) {
     return error_answer(413, e.what());
   } catch (const DuckError& e) {
+    if (writes) db_.write_failed(); // an autocommit that failed may have torn the WAL
     if (watchdog.fired() == QueryWatchdog::Fired::Timeout || watchdog.past_deadline())
       return error_answer(408, time_over_limit(request.limits.timeout_ms));
     // DuckDB's sandbox (a file outside the lake) is a refusal like the policy's.

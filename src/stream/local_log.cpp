@@ -5,6 +5,7 @@
 #include "util/thread_name.h"
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 #include <future>
 #include <fstream>
@@ -111,6 +112,7 @@ void LocalLog::append_all_async(std::vector<ShardBatch> batches, AppendDone done
     try {
       result = shards_[shard_id]->write(shard_id, batches[i].records, now);
     } catch (...) {
+      write_failed(shard_id, std::current_exception());
       append->finish_one(i, nullptr, std::current_exception());
       continue;
     }
@@ -170,8 +172,12 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
       try {
         shard.sync();
         ++syncs_;
+        // Writes work again once a sync made written batches durable (a failed write wrote none).
+        if (int64_t lasted = write_failures_.succeeded(); lasted >= 0)
+          std::fprintf(stderr, "shopflow: log: writes work again after %.1f s of failures\n", lasted / 1000.0);
       } catch (...) {
         error = std::current_exception();
+        write_failed(shard_id, error);
         syncer.unsynced = true; // tried again next period, even if no append comes to wait for it
       }
       std::lock_guard lock(syncer.mutex); // before answering: a lone client cannot have appended yet
@@ -188,6 +194,18 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
       last_retention = std::chrono::steady_clock::now();
     }
   }
+}
+
+void LocalLog::write_failed(uint32_t shard_id, const std::exception_ptr& e) {
+  std::string what = "unknown error";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    what = x.what();
+  } catch (...) {
+  }
+  if (write_failures_.failed(what))
+    std::fprintf(stderr, "shopflow: log shard %u: %s (appends are answered 503 until writes work again)\n", shard_id, what.c_str());
 }
 
 std::vector<LogRecord> LocalLog::read(uint32_t s, uint64_t from, size_t max_records) { return shard(s).read(from, max_records); }

@@ -61,6 +61,7 @@ public:
 
   uint64_t truncated_bytes() const; // cut by recovery at open, over all shards
   uint64_t syncs() const override { return syncs_; } // fdatasyncs
+  FailureState::Snapshot write_failures() const override { return write_failures_.snapshot(); }
   void apply_retention();
 
 private:
@@ -101,6 +102,8 @@ private:
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::unique_ptr<Syncer>> syncers_; // one per shard
   std::atomic<uint64_t> syncs_{0};
+  FailureState write_failures_;
+  void write_failed(uint32_t shard_id, const std::exception_ptr& e);
 
   std::mutex consumers_mutex_;
   ConsumerOffsets consumers_;

@@ -102,7 +102,7 @@ def run():
                 check(status == 200, f"fill {a}: {status} {answer[:200]}")
         analyst = server.token("analyst")
         server.wait_caught_up(analyst, len(lines))
-        server.expect_reference_sinks(analyst)
+        server.expect_reference_sinks(analyst, sent_as_csv=False)
         check(server.stop() == 0, "serve did not stop cleanly: " + server.log())
     finally:
         server.close()

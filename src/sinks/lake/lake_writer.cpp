@@ -1,9 +1,11 @@
 #include "sinks/lake/lake_writer.h"
 
 #include "util/durable_file.h"
+#include "util/read_file.h"
 
 #include <cstdio>
 #include <algorithm>
+#include <charconv>
 #include <climits>
 #include <fcntl.h>
 #include <map>
@@ -66,6 +68,7 @@ void LakeWriter::stage(DuckConnection& con, int64_t job, const std::string& tabl
   fs::create_directories(dir);
   fs::path file = dir / ("part-" + std::to_string(segment) + ".parquet");
   con.execute("COPY (" + select_sql + ") TO " + sql_literal(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
+  sync_file(file); // before the job commits: recovery publishes a committed job's staged files as they are
 }
 
 void LakeWriter::publish(int64_t job) {
@@ -115,31 +118,29 @@ void LakeWriter::write_stream_file(DuckConnection& con, const std::string& table
   std::string name = "stream-" + std::to_string(shard) + "-" + std::to_string(first) + "-" + std::to_string(last) + ".parquet";
   fs::path tmp = dir / (name + ".tmp");
   con.execute("COPY (" + select_sql + ") TO " + sql_literal(tmp.string()) + " (FORMAT parquet, COMPRESSION zstd)");
-  sync_file(tmp);
-  fs::rename(tmp, dir / name);
-  sync_folder(dir);
+  rename_durably(tmp, dir / name);
 }
 
 uint64_t LakeWriter::stream_manifest(uint32_t shard) const {
-  std::ifstream in(root_ / "_stream" / ("shard-" + std::to_string(shard)));
+  fs::path file = root_ / "_stream" / ("shard-" + std::to_string(shard));
+  if (!fs::exists(file)) return 0;
+  // A manifest that does not parse is never read as 0: that would rewrite the shard from the
+  // log's start and delete its files, which retention may have made impossible to rewrite.
+  std::optional<std::string> read = read_file(file);
+  if (!read) throw std::runtime_error("lake: cannot read " + file.string());
+  const std::string& text = *read;
   uint64_t next = 0;
-  in >> next;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), next);
+  if (ec != std::errc() || end == text.data() || std::string_view(end, text.data() + text.size()) != "\n")
+    throw std::runtime_error("lake: " + file.string() + " is not a manifest (one decimal offset and a newline); restore it, "
+                             "or remove it to rewrite the shard's lake files from the log");
   return next;
 }
 
 void LakeWriter::set_stream_manifest(uint32_t shard, uint64_t next_offset) {
   fs::path dir = root_ / "_stream";
   fs::create_directories(dir);
-  fs::path tmp = dir / ("shard-" + std::to_string(shard) + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << next_offset << "\n";
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  sync_file(tmp);
-  fs::rename(tmp, dir / ("shard-" + std::to_string(shard)));
-  sync_folder(dir);
+  replace_file_durably(dir / ("shard-" + std::to_string(shard)), std::to_string(next_offset) + "\n");
 }
 
 void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
@@ -177,8 +178,7 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
       fs::path tmp = folder / (name + ".tmp");
       con.execute("COPY (SELECT * FROM read_parquet([" + list + "]) ORDER BY source) TO " + sql_literal(tmp.string()) +
                   " (FORMAT parquet, COMPRESSION zstd)");
-      fs::rename(tmp, folder / name);
-      sync_folder(folder);
+      rename_durably(tmp, folder / name);
       for (auto& f : files) fs::remove(f.path);
       merged += files.size();
     }

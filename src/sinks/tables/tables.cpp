@@ -7,13 +7,13 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
+#include "sinks/tables/rocks_store.h"
 #include "util/byte_codec.h"
 
 namespace shopflow {
@@ -218,17 +218,17 @@ Tables::Tables(const std::string& path) : path_(path) {
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.prefix_extractor.reset();
-  rocksdb::DB* db = nullptr;
-  check(rocksdb::DB::Open(options, path, &db), ("cannot open " + path).c_str());
-  db_.reset(db);
+  db_ = std::make_unique<RocksStore>(path, options);
   upgrade_summaries();
 }
 
 Tables::~Tables() = default;
 
+void Tables::resume_after_error() { db_->recover(); }
+
 bool Tables::has_job(int64_t job) const {
   std::string value;
-  return db_->Get(rocksdb::ReadOptions(), job_key(job), &value).ok();
+  return db_->get(job_key(job), value);
 }
 
 void Tables::derive_job(DuckConnection& wh, int64_t job, const std::string& from, const std::string& to,
@@ -258,18 +258,20 @@ void Tables::derive_job(DuckConnection& wh, int64_t job, const std::string& from
                     line_type_from_name(duck_string(v[8], r)), duck_string(v[9], r), duck_string(v[10], r));
         batch.Put(key, value);
       }
-      check(db_->Write(wo, &batch), "write");
+      db_->write(wo, batch, "write");
     });
   }
   write_summaries(wh, from, to, extra_invoices);
-  check(db_->Flush(rocksdb::FlushOptions()), "flush");
+  db_->flush();
   set_marker(job);
 }
 
 void Tables::set_marker(int64_t job) {
   rocksdb::WriteOptions sync;
   sync.sync = true; // also makes every earlier write of the job durable (one WAL)
-  check(db_->Put(sync, job_key(job), ""), "write marker");
+  rocksdb::WriteBatch marker;
+  marker.Put(job_key(job), "");
+  db_->write(sync, marker, "write marker");
 }
 
 std::string Tables::line_files_dir(int64_t job) const { return path_ + "/incoming-job-" + std::to_string(job); }
@@ -292,9 +294,9 @@ void Tables::ingest_job(const std::vector<std::string>& files, DuckConnection& w
   o.move_files = true;
   // One file at a time: files of one job may overlap each other; each line's key is unique, so a
   // crash midway is repaired by recovery re-deriving the job (the marker is still missing).
-  for (auto& f : files) check(db_->IngestExternalFile({f}, o), ("ingest " + f).c_str());
+  for (auto& f : files) db_->ingest(f, o);
   write_summaries(wh, from, to, extra_invoices);
-  check(db_->Flush(rocksdb::FlushOptions()), "flush");
+  db_->flush();
   set_marker(job);
 }
 
@@ -320,11 +322,14 @@ void Tables::write_summaries(DuckConnection& wh, const std::string& from, const 
   rocksdb::ReadOptions ro;
   ro.readahead_size = 4 << 20;
   ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  for (const std::string& invoice : invoices) {
-    prefix.assign("i").append(invoice).push_back('\0');
-    add_lines(it.get(), prefix, summaries);
-  }
+  {
+    RocksStore::Scan it = db_->scan(ro);
+    for (const std::string& invoice : invoices) {
+      prefix.assign("i").append(invoice).push_back('\0');
+      add_lines(it.get(), prefix, summaries);
+    }
+    it.check();
+  } // released before writing
   put_summaries(summaries, false); // flushed by the job before its marker
 }
 
@@ -351,7 +356,7 @@ std::vector<std::string> Tables::remove_job(DuckConnection& wh, int64_t job, con
   batch.Delete(job_key(job));
   rocksdb::WriteOptions sync;
   sync.sync = true;
-  check(db_->Write(sync, &batch), "remove job");
+  db_->write(sync, batch, "remove job");
   return invoices;
 }
 
@@ -363,7 +368,8 @@ std::string offset_key(const std::string& sink, uint32_t shard) { return "o" + s
 
 uint64_t Tables::stream_offset(const std::string& sink, uint32_t shard) const {
   std::string value;
-  if (!db_->Get(rocksdb::ReadOptions(), offset_key(sink, shard), &value).ok() || value.size() != 8) return 0;
+  if (!db_->get(offset_key(sink, shard), value)) return 0;
+  if (value.size() != 8) throw std::runtime_error("tables: the stored offset of " + sink + " shard " + std::to_string(shard) + " is corrupt");
   uint64_t v;
   std::memcpy(&v, value.data(), 8);
   return v;
@@ -394,7 +400,7 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   // Read, add and write the summaries with no job recomputing them in between.
   std::lock_guard lock(summaries_mutex_);
   for (auto& [summary, s] : touched) {
-    if (db_->Get(rocksdb::ReadOptions(), summary, &value).ok()) {
+    if (db_->get(summary, value)) {
       SummaryAcc stored;
       decode_summary(value, stored.first_date_us, stored.lines, stored.quantity, stored.amount_milli, stored.country);
       s.merge(stored);
@@ -409,7 +415,7 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   }
   // The WAL makes it survive a process crash; a lost tail after a power failure is re-applied
   // from the durable log, since the offset key goes with it.
-  check(db_->Write(rocksdb::WriteOptions(), &wb), "apply stream batches");
+  db_->write(rocksdb::WriteOptions(), wb, "apply stream batches");
 }
 
 void Tables::add_lines(rocksdb::Iterator* it, const std::string& prefix, std::map<std::string, SummaryAcc>& summaries) const {
@@ -439,19 +445,22 @@ void Tables::put_summaries(const std::map<std::string, SummaryAcc>& summaries, b
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   wo.disableWAL = !sync;
-  check(db_->Write(wo, &b), "write the Customer table");
+  db_->write(wo, b, "write the Customer table");
 }
 
 void Tables::upgrade_summaries() {
   std::string value;
-  if (db_->Get(rocksdb::ReadOptions(), kSummaryFormatKey, &value).ok() && value.size() == 4) {
+  if (db_->get(kSummaryFormatKey, value) && value.size() == 4) {
     uint32_t format;
     std::memcpy(&format, value.data(), 4);
     if (format == kSummaryFormat) return;
   }
   std::map<std::string, SummaryAcc> summaries;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  add_lines(it.get(), "i", summaries);
+  {
+    RocksStore::Scan it = db_->scan();
+    add_lines(it.get(), "i", summaries);
+    it.check();
+  }
   rocksdb::WriteBatch batch;
   check(batch.DeleteRange("c", "d"), "clear summaries");
   value.clear();
@@ -468,7 +477,7 @@ std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, co
     prefix.push_back('\0');
   }
   std::vector<InvoiceLine> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  RocksStore::Scan it = db_->scan();
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     k.remove_prefix(1);
@@ -490,6 +499,7 @@ std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, co
     line.country = r.str();
     out.push_back(std::move(line));
   }
+  it.check();
   return out;
 }
 
@@ -497,7 +507,7 @@ std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& custome
   std::string prefix = "c" + customer_id;
   prefix.push_back('\0');
   std::vector<InvoiceSummary> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  RocksStore::Scan it = db_->scan();
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     InvoiceSummary s;
     s.customer_id = customer_id;
@@ -506,6 +516,7 @@ std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& custome
                    s.country);
     out.push_back(std::move(s));
   }
+  it.check();
   return out;
 }
 

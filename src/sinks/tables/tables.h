@@ -33,7 +33,6 @@
 #include "sinks/line_columns.h"
 
 namespace rocksdb {
-class DB;
 class WriteBatch;
 class Iterator;
 }
@@ -49,6 +48,7 @@ struct InvoiceLine {
   std::string customer_id, country;
 };
 
+class RocksStore;
 struct SummaryAcc; // one Customer-table row being added up (tables.cpp)
 
 struct InvoiceSummary {
@@ -104,6 +104,9 @@ public:
   // invoices they touch, and `sink`'s offset for each batch's shard, in one atomic write.
   void apply_stream_batches(const std::string& sink, const std::vector<CleanedBatch>& batches);
   uint64_t stream_offset(const std::string& sink, uint32_t shard) const;
+  // After a failed write (disk full, say), RocksDB refuses every write until it is resumed: this
+  // resumes it, or throws why it cannot yet. Nothing written before the failure is lost.
+  void resume_after_error();
 
   std::vector<InvoiceLine> invoice_lines(const std::string& invoice_no, const std::string* stock_code = nullptr) const;
   std::vector<InvoiceSummary> customer_invoices(const std::string& customer_id) const;
@@ -121,7 +124,7 @@ private:
   // without the WAL (a job flushes before its marker).
   void put_summaries(const std::map<std::string, SummaryAcc>& summaries, bool sync, rocksdb::WriteBatch* also = nullptr);
   std::string path_;
-  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<RocksStore> db_;
   std::mutex summaries_mutex_; // the stream path's read-add-write of summaries against a job's recompute
 };
 

@@ -41,6 +41,15 @@ CREATE TABLE IF NOT EXISTS imports (
   started_at     TIMESTAMP NOT NULL,
   finished_at    TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sent_files (
+  sha256         VARCHAR PRIMARY KEY,
+  file           VARCHAR NOT NULL,
+  bytes          BIGINT NOT NULL,
+  batch_rows     INTEGER NOT NULL,
+  registered_at  TIMESTAMP NOT NULL,
+  completed_at   TIMESTAMP,
+  rows_acked     BIGINT
+);
 CREATE TABLE IF NOT EXISTS stream_offsets (
   sink        VARCHAR NOT NULL,
   shard       INTEGER NOT NULL,
@@ -88,6 +97,20 @@ Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
   // commit's checkpoint must rewrite, which costs more than the parallelism gains.)
   side_con_ = std::make_unique<DuckConnection>(*db_);
   line_scan_ = std::make_unique<LineScan>(*con_);
+}
+
+void Warehouse::begin_write(DuckConnection& con) {
+  db_->checkpoint_if_write_failed(con);
+  con.execute("BEGIN TRANSACTION");
+}
+
+void Warehouse::commit(DuckConnection& con) {
+  try {
+    con.execute("COMMIT");
+  } catch (...) {
+    db_->write_failed();
+    throw;
+  }
 }
 
 void Warehouse::confine_to(const std::vector<std::filesystem::path>& dirs) {

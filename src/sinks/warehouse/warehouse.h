@@ -48,6 +48,11 @@ public:
   // Extensions are never installed or auto-loaded at all (set when the database opens).
   void confine_to(const std::vector<std::filesystem::path>& dirs);
 
+  // The sinks' write transactions: begin_write() ... commit(). A failed commit makes the next
+  // begin_write() checkpoint first (DuckDatabase::write_failed).
+  void begin_write(DuckConnection& con);
+  void commit(DuckConnection& con);
+
 private:
   std::unique_ptr<DuckDatabase> db_;
   std::unique_ptr<DuckConnection> con_, side_con_;

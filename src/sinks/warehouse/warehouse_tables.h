@@ -8,7 +8,7 @@
 
 namespace shopflow {
 
-inline constexpr std::array<std::string_view, 9> kSinkOwnedTables{
-    "transactions", "cancellations", "rejected", "imports", "stream_offsets", "invoices", "customers", "daily_sales", "product_sales"};
+inline constexpr std::array<std::string_view, 10> kSinkOwnedTables{
+    "transactions", "cancellations", "rejected", "imports", "sent_files", "stream_offsets", "invoices", "customers", "daily_sales", "product_sales"};
 
 } // namespace shopflow

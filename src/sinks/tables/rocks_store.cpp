@@ -1,0 +1,115 @@
+#include "sinks/tables/rocks_store.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+
+#include <rocksdb/env.h>
+#include <rocksdb/write_batch.h>
+
+namespace shopflow {
+
+namespace {
+[[noreturn]] void fail(const char* what, const rocksdb::Status& s) {
+  throw std::runtime_error(std::string("tables: ") + what + ": " + s.ToString());
+}
+
+// RocksDB's own messages, errors only, on stderr. Its default LOG file in the database folder
+// cannot be used: once a write to it failed (disk full), RocksDB 7 aborts on its next line.
+class StderrLogger final : public rocksdb::Logger {
+public:
+  StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::ERROR_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char line[1024];
+    std::vsnprintf(line, sizeof line, format, ap);
+    std::fprintf(stderr, "shopflow: tables (RocksDB): %s\n", line);
+  }
+};
+} // namespace
+
+RocksStore::RocksStore(std::string path, rocksdb::Options options) : path_(std::move(path)), options_(std::move(options)) {
+  options_.info_log = std::make_shared<StderrLogger>();
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options_, path_, &db);
+  if (!s.ok()) fail(("cannot open " + path_).c_str(), s);
+  db_.reset(db);
+}
+
+RocksStore::~RocksStore() = default;
+
+rocksdb::DB& RocksStore::db() const {
+  if (!db_) throw std::runtime_error("tables: " + path_ + " is closed after a write error and could not be reopened: " + open_error_);
+  return *db_;
+}
+
+bool RocksStore::get(const rocksdb::Slice& key, std::string& value) const {
+  std::shared_lock lock(mutex_);
+  rocksdb::Status s = db().Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) fail("read", s);
+  return true;
+}
+
+void RocksStore::Scan::check() const {
+  if (!it_->status().ok()) fail("read", it_->status());
+}
+
+RocksStore::Scan RocksStore::scan(const rocksdb::ReadOptions& options) const {
+  Scan scan;
+  scan.lock_ = std::shared_lock(mutex_);
+  scan.it_.reset(db().NewIterator(options));
+  return scan;
+}
+
+void RocksStore::check_writable() const {
+  if (broken_)
+    throw std::runtime_error("tables: writes wait for the database to be reopened after a write error" +
+                             (open_error_.empty() ? std::string() : " (" + open_error_ + ")"));
+}
+
+void RocksStore::failed(const rocksdb::Status& s, const char* what) {
+  broken_ = true;
+  fail(what, s);
+}
+
+void RocksStore::write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch, const char* what) {
+  std::shared_lock lock(mutex_);
+  check_writable();
+  if (rocksdb::Status s = db().Write(options, &batch); !s.ok()) failed(s, what);
+}
+
+void RocksStore::flush() {
+  std::shared_lock lock(mutex_);
+  check_writable();
+  if (rocksdb::Status s = db().Flush(rocksdb::FlushOptions()); !s.ok()) failed(s, "flush");
+}
+
+void RocksStore::ingest(const std::string& file, const rocksdb::IngestExternalFileOptions& options) {
+  std::shared_lock lock(mutex_);
+  check_writable();
+  if (rocksdb::Status s = db().IngestExternalFile({file}, options); !s.ok()) failed(s, ("ingest " + file).c_str());
+}
+
+void RocksStore::recover() {
+  if (!broken_) return;
+  std::unique_lock lock(mutex_);
+  if (!broken_) return;
+  db_.reset(); // closes it; RocksDB allows one open instance per folder
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options_, path_, &db);
+  if (s.ok()) {
+    db_.reset(db);
+    open_error_.clear();
+    broken_ = false;
+    return;
+  }
+  open_error_ = s.ToString();
+  // Read-only needs no space: lookups keep working until the next attempt.
+  rocksdb::Status ro = rocksdb::DB::OpenForReadOnly(options_, path_, &db);
+  if (ro.ok()) db_.reset(db);
+  fail("cannot reopen after a write error (lookups are served read-only meanwhile)", s);
+}
+
+} // namespace shopflow

@@ -1,0 +1,188 @@
+"""Disk full (issue 13, section 2): cases/disk.tsv on a small tmpfs, then exact sinks."""
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from harness import REFERENCE, Failure, Server, Skip, cases, check
+
+TMPFS_MB = 64
+
+
+class Tmpfs:
+    """A tmpfs of TMPFS_MB MiB on a temp dir. hold() keeps it full with ballast files until
+    release(): space that the server frees (RocksDB reopening its log, say) is taken again, as
+    another process filling the disk would."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="shopflow-diskfull-")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MB}m", "tmpfs", self.dir], capture_output=True, text=True)
+        if r.returncode != 0:
+            os.rmdir(self.dir)
+            raise Skip(f"cannot mount a tmpfs to fill up (needs root or CAP_SYS_ADMIN): {r.stderr.strip()}")
+        self.ballast = []
+        self.holding = None
+
+    def free_mb(self):
+        st = os.statvfs(self.dir)
+        return st.f_bavail * st.f_frsize / (1 << 20)
+
+    def fill(self, leave_mb):
+        """Writes ballast files (64 KiB, then single pages) until at most leave_mb MiB are free."""
+        for size in (64 << 10, 4 << 10):
+            while self.free_mb() - size / (1 << 20) >= leave_mb:
+                path = os.path.join(self.dir, f"ballast-{len(self.ballast)}")
+                self.ballast.append(path)
+                try:
+                    with open(path, "wb") as f:
+                        f.write(b"\xa5" * size)
+                except OSError:  # the server took the space first
+                    break
+
+    def hold(self, leave_mb):
+        if self.holding:
+            self.holding[0].set()
+            self.holding[1].join()
+        self.fill(leave_mb)
+        stop = threading.Event()
+
+        def keep_full():
+            while not stop.wait(0.002):
+                self.fill(leave_mb)
+        thread = threading.Thread(target=keep_full, daemon=True)
+        thread.start()
+        self.holding = (stop, thread)
+
+    def release(self):
+        if self.holding:
+            self.holding[0].set()
+            self.holding[1].join()
+            self.holding = None
+        for path in self.ballast:
+            if os.path.exists(path):
+                os.remove(path)
+        self.ballast = []
+
+    def close(self):
+        self.release()
+        subprocess.run(["umount", "-l", self.dir])
+        os.rmdir(self.dir)
+
+
+def health(server):
+    status, body, _ = server.request("GET", "/healthz")
+    return status, json.loads(body)
+
+
+def failing_parts(h):
+    parts = ["log"] if h["log"]["state"] == "failing" else []
+    return parts + [s["sink"] for s in h["sinks"] if s["state"] == "failing"]
+
+
+def stream_with_retries(server, token, on_refusal):
+    """POSTs the December file in batches of 1000 rows under fixed keys; a 503 is retried with the
+    same key after on_refusal(answer) (for up to 2 minutes). Returns the data rows sent."""
+    with open(REFERENCE, newline="", encoding="utf-8") as f:
+        lines = f.read().splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    deadline = time.time() + 120
+    for i in range(0, len(rows), 1000):
+        body = (header + "".join(rows[i:i + 1000])).encode()
+        while True:
+            status, answer, headers = server.request("POST", "/v1/records", body, {
+                "Authorization": "Bearer " + token, "Content-Type": "text/csv", "Idempotency-Key": f"disk-{i}"})
+            if status == 200:
+                break
+            check(status == 503 and "Retry-After" in headers, f"POST rows {i}..: {status} {answer[:300]}")
+            error = json.loads(answer)["error"]
+            check(error.startswith(("not stored", "stored only in part")), f"503 without saying what was stored: {error}")
+            on_refusal(error)
+            check(time.time() < deadline, f"POST rows {i}.. still refused after 2 minutes: {error}")
+            time.sleep(0.05)
+    return len(rows)
+
+
+def wait_for(what, predicate, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise Failure(f"timed out waiting for {what}")
+
+
+def run_case(lineno, free_mb, release, durability):
+    where = f"cases/disk.tsv:{lineno}"
+    disk = Tmpfs()
+    extra = ["--shards", "2", "--segment-mb", "1", "--durability", durability, "--drain-timeout", "2"]
+    server = Server(extra, data=os.path.join(disk.dir, "d"))
+    try:
+        server.add_client("loader", "ingest")
+        server.add_client("analyst", "sql")
+        server.start()
+        loader = server.token("loader")
+        analyst = server.token("analyst")
+        disk.hold(free_mb)
+        seen = {"refused": 0, "failing": set()}
+
+        def on_refusal(error):
+            seen["refused"] += 1
+            status, h = health(server)
+            if status == 503:
+                seen["failing"].update(failing_parts(h))
+            # Released once ingest's failure was seen both in an answer and in /healthz.
+            if release == "refused" and disk.holding and "log" in seen["failing"]:
+                disk.release()
+
+        total = stream_with_retries(server, loader, on_refusal)
+        if release == "refused":
+            check(seen["refused"] > 0 and "log" in seen["failing"],
+                  f"{where}: with {free_mb} MiB free no POST was refused and reported: {seen}")
+        else:
+            def stuck():
+                status, h = health(server)
+                parts = failing_parts(h)
+                if status == 503 and parts:
+                    check(h["status"] == "degraded", f"{where}: 503 but status {h['status']}")
+                    return parts
+            seen["failing"].update(wait_for("/healthz to report a failing sink", stuck))
+            if release == "stop":
+                disk.hold(0)  # no space at all: the sinks cannot finish while serve stops
+                began = time.time()
+                server.proc.send_signal(signal.SIGTERM)
+                code = server.proc.wait(60)
+                server.proc = None
+                took = time.time() - began
+                log = server.log()
+                check(code == 1 and took < 30, f"{where}: SIGTERM with stuck sinks: exit {code} after {took:.1f} s")
+                check("records not yet stored" in log and "the drain timed out" in log,
+                      f"{where}: the stop did not say what it left: {log[-800:]}")
+            disk.release()
+            if release == "stop":
+                server.start()
+        server.wait_caught_up(analyst if release != "stop" else server.token("analyst"), total, timeout=120)
+        status, h = wait_for("/healthz to be ok again", lambda: (lambda r: r if r[0] == 200 else None)(health(server)))
+        check(h["status"] == "ok" and not failing_parts(h), f"{where}: /healthz after release: {h}")
+        server.expect_reference_sinks(server.token("analyst"))
+        print(f"{where}: {free_mb} MiB free, {release}: {seen['refused']} refusals, failing seen: {sorted(seen['failing'])}")
+        # What the sinks stored after failing is intact on disk: a crash now loses nothing.
+        server.stop(signal.SIGKILL)
+        server.start()
+        server.wait_sinks_idle()
+        server.expect_reference_sinks(server.token("analyst"))
+        check(server.stop() == 0, f"{where}: serve did not stop cleanly: {server.log()[-500:]}")
+    except Exception as e:
+        raise Failure(f"{where}: {type(e).__name__}: {e}\nserve's stderr ends with:\n{server.log()[-1500:]}") from e
+    finally:
+        server.close()
+        disk.close()
+
+
+def run():
+    for lineno, (free_mb, release, durability) in cases("disk"):
+        run_case(lineno, float(free_mb), release, durability)

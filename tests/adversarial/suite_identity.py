@@ -1,0 +1,63 @@
+"""Content identity across send and batch (issue 13, section 3): cases/identity.tsv."""
+
+import subprocess
+import time
+
+from harness import REFERENCE, REFERENCE_COUNTS, SHOPFLOW, Server, cases, check
+
+
+def partial_send(send_cmd, batch_rows, seconds):
+    """A `shopflow send --batch batch_rows` killed (-9) after `seconds`, sending two batches a second."""
+    proc = subprocess.Popen(send_cmd + ["--batch", str(batch_rows), "--concurrency", "1", "--rate", str(2 * batch_rows)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(seconds)
+    check(proc.poll() is None, "the partial send ended by itself")
+    proc.kill()
+    proc.wait()
+    return 0, ""
+
+
+def run():
+    failures = []
+    for lineno, (steps, exits, copies) in cases("identity"):
+        where = f"cases/identity.tsv:{lineno} ({steps})"
+        server = Server()
+        try:
+            cid, secret = server.add_client("loader", "ingest")
+            server.add_client("admin", "admin,sql")
+            server.add_client("analyst", "sql")
+            server.start()
+            url = f"http://127.0.0.1:{server.port}"
+            send = [SHOPFLOW, "send", REFERENCE, "--url", url, "--client-id", cid, "--client-secret", secret, "--retry-for", "5"]
+            outcomes = []
+            for step in steps.split():
+                kind, _, args = step.partition(":")
+                if kind == "partial":
+                    n, seconds = args.split(":")
+                    outcomes.append(partial_send(send, int(n), float(seconds)))
+                    continue
+                extra = [a.replace("=", " ", 1).split(" ") for a in args.split(",")] if args else []
+                extra = [x for pair in extra for x in pair]
+                if kind == "send":
+                    cmd = send
+                else:
+                    cmd = [SHOPFLOW, "batch", REFERENCE, "--data", server.data]
+                r = subprocess.run(cmd + extra, capture_output=True, text=True, timeout=300)
+                outcomes.append((r.returncode, r.stdout + r.stderr))
+            for i, ((code, text), want) in enumerate(zip(outcomes, map(int, exits.split()))):
+                if code != want:
+                    failures.append(f"{where}: step {i + 1} exited {code}, expected {want}: {text[-400:]}")
+                elif want == 1 and not ("shopflow send" in text or "shopflow batch as job" in text):
+                    failures.append(f"{where}: step {i + 1}'s refusal does not name the first import: {text[-400:]}")
+            analyst = server.token("analyst")
+            total = int(copies) * sum(REFERENCE_COUNTS.values())
+            server.wait_caught_up(analyst, total) if copies == "1" else server.wait_sinks_idle()
+            got = server.scalar(analyst, "SELECT count(*) FROM transactions")
+            if got != int(copies) * REFERENCE_COUNTS["transactions"]:
+                failures.append(f"{where}: {got} transactions, expected {copies} copies of the file")
+            elif copies == "1":
+                server.expect_reference_sinks(analyst)
+            check(server.stop() == 0, f"{where}: serve did not stop cleanly: {server.log()[-500:]}")
+        finally:
+            server.close()
+    check(not failures, "\n".join(failures))
