@@ -345,7 +345,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     if (auto refusal = sql_refusal(st, index, may_write))
       throw PgRefused(refusal->sqlstate, refusal->message + (st.access == SqlAccess::Write ? " (client " + client->name + ")" : std::string()));
     writing = st.access == SqlAccess::Write || st.access == SqlAccess::Transaction;
-    if (writing && status == 'I') db_.checkpoint_if_write_failed(con);
+    if (writing && status == 'I') db_.checkpoint_if_due(con);
   };
   // RowDescription for columns given by name and type, each in text (0) or binary (1).
   auto describe = [&](size_t cols, auto&& name, auto&& type, const std::vector<int16_t>& formats) {

@@ -75,7 +75,7 @@ void add_batch_command(CLI::App& app, int& exit_code) {
   cmd->add_option("files", args->files, "Files to import (.csv, .ndjson; others are sniffed)");
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
   cmd->add_flag("--json", args->json, "Print each file's summary as one JSON line");
-  cmd->add_flag("--force", args->force, "Re-import content imported before, replacing its rows");
+  cmd->add_flag("--force", args->force, "Re-import content imported before, replacing its rows (content sent by `shopflow send`: stored again)");
   cmd->add_option("--watch", args->watch, "Watch an inbox folder; import each new complete file once");
   cmd->add_option("--interval", args->interval, "Inbox polling interval in seconds")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([args, &exit_code] {

@@ -1,8 +1,10 @@
 #include "db/duckdb.h"
 
+#include <filesystem>
+
 namespace shopflow {
 
-DuckDatabase::DuckDatabase(const std::string& path, const std::vector<std::pair<std::string, std::string>>& options) {
+DuckDatabase::DuckDatabase(const std::string& path, const std::vector<std::pair<std::string, std::string>>& options) : path_(path) {
   duckdb_config config = nullptr;
   if (duckdb_create_config(&config) == DuckDBError) throw DuckError("cannot create DuckDB config");
   for (auto& [k, v] : options) {
@@ -77,10 +79,29 @@ std::string DuckResult::column_type_name(size_t col) {
   return name;
 }
 
-void DuckDatabase::checkpoint_if_write_failed(DuckConnection& con) {
-  if (!wal_suspect_) return;
-  con.execute("CHECKPOINT");
-  wal_suspect_ = false;
+void DuckDatabase::checkpoint_if_due(DuckConnection& con, uint64_t wal_bytes) {
+  if (path_.empty() || path_ == ":memory:") return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  uint64_t wal = fs::file_size(path_ + ".wal", ec);
+  if (ec) wal = 0;
+  const bool suspect = wal_suspect_;
+  if (!suspect && wal < wal_bytes) return;
+  // A checkpoint writes what the WAL holds (compressed) and a few metadata blocks.
+  const uint64_t needed = 2 * wal + (16u << 20);
+  fs::space_info space = fs::space(fs::absolute(path_).parent_path(), ec);
+  if (ec || space.available < needed) {
+    if (suspect)
+      throw DuckError("waiting for " + std::to_string(needed >> 20) + " MiB of free disk space to checkpoint " + path_ +
+                      " after a failed write" + (ec ? " (" + ec.message() + ")" : ""));
+    return; // the WAL grows until there is room
+  }
+  try {
+    con.execute("CHECKPOINT");
+    wal_suspect_ = false;
+  } catch (const DuckError&) {
+    if (suspect) throw; // busy (another transaction is writing): tried again before the next write
+  }
 }
 
 bool DuckResult::is_null(size_t col, size_t row) { return duckdb_value_is_null(&r_, col, row); }

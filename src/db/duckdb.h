@@ -26,16 +26,23 @@ public:
   DuckDatabase& operator=(const DuckDatabase&) = delete;
   duckdb_database handle() const { return db_; }
 
+  // Checkpoints of a database file, run by its writers instead of DuckDB's own (open it with
+  // {"checkpoint_threshold", kNoAutoCheckpoint}): a checkpoint that hits a full disk invalidates
+  // the whole database until it is reopened, so one only runs while the disk has room for it.
   // After a failed write (a commit that hit a full disk, say) DuckDB's WAL may keep a torn entry
-  // that later commits would follow and a restart's replay would misread. A writer calls
-  // write_failed() then, and checkpoint_if_write_failed() before its next write: the committed
-  // state is whole in memory, and a checkpoint writes it out and empties the WAL. The latter
-  // throws (and stays due) while the checkpoint fails.
+  // that later commits would follow and a restart's replay would misread: a writer then calls
+  // write_failed(), and checkpoint_if_due() before every write transaction. It checkpoints when a
+  // write failed since the last checkpoint or the WAL has grown past `wal_bytes`, if the disk has
+  // twice the WAL and 16 MiB free (the committed state is whole in memory; a checkpoint writes it
+  // out and empties the WAL). After a failed write it throws while it cannot checkpoint, so that
+  // nothing is written after a torn entry.
+  static constexpr const char* kNoAutoCheckpoint = "1000000GB";
   void write_failed() { wal_suspect_ = true; }
-  void checkpoint_if_write_failed(class DuckConnection& con);
+  void checkpoint_if_due(class DuckConnection& con, uint64_t wal_bytes = 16u << 20);
 
 private:
   duckdb_database db_ = nullptr;
+  std::string path_;
   std::atomic<bool> wal_suspect_{false};
 };
 

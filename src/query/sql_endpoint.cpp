@@ -126,7 +126,7 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
   QueryWatchdog watchdog(con, request.limits.timeout_ms);
   const bool writes = std::any_of(statements.begin(), statements.end(), [](auto& s) { return s.access != SqlAccess::Read; });
   try {
-    if (writes) db_.checkpoint_if_write_failed(con);
+    if (writes) db_.checkpoint_if_due(con);
     refresh_lake_views(con);
     if (request.format == SqlFormat::Parquet) return parquet_answer(con, statements[0], request.limits);
     // Every statement runs; the last one's result is the answer.

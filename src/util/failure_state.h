@@ -29,15 +29,22 @@ public:
     failing_since_ms_.compare_exchange_strong(healthy, wall_clock_ms());
     bool report = error != error_ || steady_ms() - reported_ms_ >= report_every_ms;
     error_ = error;
-    if (report) reported_ms_ = steady_ms();
+    if (report) {
+      reported_ms_ = steady_ms();
+      recovery_due_ = true;
+    }
     return report;
   }
-  // Records a success. Returns how long the failures it ends lasted (ms), or -1 if there were none.
+  // Records a success. Returns how long the failures it ends lasted (ms) if they were reported
+  // since the last recovery that was (one line of recovery per line of failure: a flapping disk
+  // does not flood the log), else -1.
   int64_t succeeded() {
     if (failing_since_ms_ == 0) return -1; // the common case takes no lock
     std::lock_guard lock(mutex_);
     int64_t since = failing_since_ms_.exchange(0);
-    return since ? wall_clock_ms() - since : -1;
+    if (!since || !recovery_due_) return -1;
+    recovery_due_ = false;
+    return wall_clock_ms() - since;
   }
   bool failing() const { return failing_since_ms_ != 0; }
   Snapshot snapshot() const {
@@ -51,6 +58,7 @@ private:
   uint64_t failures_ = 0;
   std::string error_;
   int64_t reported_ms_ = 0; // steady clock
+  bool recovery_due_ = false; // a failure was reported and its recovery not yet
 };
 
 } // namespace shopflow

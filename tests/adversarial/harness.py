@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -36,18 +37,40 @@ FINGERPRINT_SQL = {
     table: f"SELECT md5(string_agg(l, chr(10) ORDER BY l)) AS fingerprint FROM (SELECT concat_ws('|', {fields}) AS l FROM {table})"
     for table, fields in (("transactions", LINE_FIELDS), ("cancellations", LINE_FIELDS), ("rejected", "raw, reason, detail"))
 }
-_reference_fingerprints = {}
 
 
-def reference_fingerprints():
-    """FINGERPRINT_SQL over the December file imported by `shopflow batch` (computed once)."""
-    if not _reference_fingerprints:
+class Reference:
+    """What `shopflow batch` stores of a file: the yardstick a streamed copy must equal, field by
+    field. counts per warehouse table, rejected by reason, revenue, FINGERPRINT_SQL's values."""
+
+    def __init__(self, path):
+        self.path = path
         with tempfile.TemporaryDirectory(prefix="shopflow-reference-") as d:
-            subprocess.run([SHOPFLOW, "batch", REFERENCE, "--data", d], check=True, capture_output=True)
-            for table, sql in FINGERPRINT_SQL.items():
+            subprocess.run([SHOPFLOW, "batch", path, "--data", d], check=True, capture_output=True)
+
+            def query(sql):
                 out = subprocess.run([SHOPFLOW, "sql", sql, "--data", d, "--format", "json"], check=True, capture_output=True, text=True)
-                _reference_fingerprints[table] = json.loads(out.stdout)[0]["fingerprint"]
-    return _reference_fingerprints
+                return json.loads(out.stdout)
+            self.counts = {t: query(f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in ("transactions", "cancellations", "rejected")}
+            self.rejected = {r["reason"]: r["n"] for r in query("SELECT reason, count(*) AS n FROM rejected GROUP BY 1")}
+            self.revenue = query("SELECT CAST(sum(amount) AS VARCHAR) AS r FROM transactions")[0]["r"]
+            self.fingerprints = {t: query(sql)[0]["fingerprint"] for t, sql in FINGERPRINT_SQL.items()}
+
+    def total(self):
+        return sum(self.counts.values())
+
+
+_december = []
+
+
+def december():
+    """The December file's Reference, checked once against CONTRACT.md's figures."""
+    if not _december:
+        ref = Reference(REFERENCE)
+        check(ref.counts == REFERENCE_COUNTS and ref.rejected == REFERENCE_REJECTED and ref.revenue == REFERENCE_REVENUE,
+              f"a batch import of the December file disagrees with CONTRACT.md: {ref.counts} {ref.rejected} {ref.revenue}")
+        _december.append(ref)
+    return _december[0]
 
 
 class Failure(AssertionError):
@@ -82,12 +105,92 @@ def cases(suite):
     return out
 
 
+def segments(data, shard):
+    """A log shard's segment files, oldest first."""
+    d = os.path.join(data, "log", f"shard-{shard}")
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".seg"))
+
+
+def flip_byte(path, fraction):
+    """Flips one byte at `fraction` of a segment's data (not its preallocated zeros); returns where."""
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        data = f.read()
+        end = len(data.rstrip(b"\0")) or size  # the active segment's preallocated zeros are not data
+        at = min(end - 1, max(40, int(end * fraction)))
+        f.seek(at)
+        f.write(bytes([data[at] ^ 0x5A]))
+    return at
+
+
+class Tmpfs:
+    """A tmpfs of `size_mb` MiB on a temp dir (Skip where it cannot be mounted). hold() keeps it full with ballast files until
+    release(): space that the server frees (RocksDB reopening its log, say) is taken again, as
+    another process filling the disk would."""
+
+    def __init__(self, size_mb):
+        self.dir = tempfile.mkdtemp(prefix="shopflow-diskfull-")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", self.dir], capture_output=True, text=True)
+        if r.returncode != 0:
+            os.rmdir(self.dir)
+            raise Skip(f"cannot mount a tmpfs to fill up (needs root or CAP_SYS_ADMIN): {r.stderr.strip()}")
+        self.ballast = []
+        self.holding = None
+
+    def free_mb(self):
+        st = os.statvfs(self.dir)
+        return st.f_bavail * st.f_frsize / (1 << 20)
+
+    def fill(self, leave_mb):
+        """Writes ballast files (64 KiB, then single pages) until at most leave_mb MiB are free."""
+        for size in (64 << 10, 4 << 10):
+            while self.free_mb() - size / (1 << 20) >= leave_mb:
+                path = os.path.join(self.dir, f"ballast-{len(self.ballast)}")
+                self.ballast.append(path)
+                try:
+                    with open(path, "wb") as f:
+                        f.write(b"\xa5" * size)
+                except OSError:  # the server took the space first
+                    break
+
+    def hold(self, leave_mb):
+        if self.holding:
+            self.holding[0].set()
+            self.holding[1].join()
+        self.fill(leave_mb)
+        stop = threading.Event()
+
+        def keep_full():
+            while not stop.wait(0.002):
+                self.fill(leave_mb)
+        thread = threading.Thread(target=keep_full, daemon=True)
+        thread.start()
+        self.holding = (stop, thread)
+
+    def release(self):
+        if self.holding:
+            self.holding[0].set()
+            self.holding[1].join()
+            self.holding = None
+        for path in self.ballast:
+            if os.path.exists(path):
+                os.remove(path)
+        self.ballast = []
+
+    def close(self):
+        self.release()
+        subprocess.run(["umount", "-l", self.dir])
+        os.rmdir(self.dir)
+
+
 class Server:
     """`shopflow serve` in a temp dir, with pgwire, stopped (SIGTERM) by stop() or on exit."""
 
-    def __init__(self, extra_args=(), data=None):
+    def __init__(self, extra_args=(), data=None, port=0):
+        """port 0: any free port, anew at each start."""
         self.tmp = tempfile.mkdtemp(prefix="shopflow-adversarial-")
         self.data = data or os.path.join(self.tmp, "d")
+        self.listen_port = port
         self.pg_port = free_port()
         self.extra_args = list(extra_args)
         self.proc = None
@@ -107,7 +210,7 @@ class Server:
         self.err_path = os.path.join(self.tmp, "serve.err")
         self.err = open(self.err_path, "a")
         self.proc = subprocess.Popen(
-            [SHOPFLOW, "serve", "--data", self.data, "--listen", "127.0.0.1:0", "--pg-listen", f"127.0.0.1:{self.pg_port}"]
+            [SHOPFLOW, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.listen_port}", "--pg-listen", f"127.0.0.1:{self.pg_port}"]
             + self.extra_args, stdout=self.out, stderr=self.err)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -190,8 +293,10 @@ class Server:
             check(status == 200, f"POST rows {i}..: {status} {answer[:300]}")
         return len(rows)
 
-    def wait_caught_up(self, token, expected_total, timeout=60):
-        """Waits until the warehouse and the lake hold expected_total rows."""
+    def wait_caught_up(self, token, expected_total, timeout=60, rejected=None):
+        """Waits until the warehouse holds expected_total rows and the lake all but the
+        `rejected` ones (default: the December file's)."""
+        rejected = REFERENCE_COUNTS["rejected"] if rejected is None else rejected
         deadline = time.time() + timeout
         q = ("SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations) + "
              "(SELECT count(*) FROM rejected), "
@@ -201,7 +306,7 @@ class Server:
             status, body = self.sql(token, q)
             if status == 200:
                 last = json.loads(body)["rows"][0]
-                if last[0] == expected_total and last[1] == expected_total - REFERENCE_COUNTS["rejected"]:
+                if last[0] == expected_total and last[1] == expected_total - rejected:
                     return self.wait_sinks_idle()
             time.sleep(0.1)
         raise Failure(f"sinks did not catch up to {expected_total} rows: {last}")
@@ -217,32 +322,33 @@ class Server:
             time.sleep(0.1)
         raise Failure("the sinks did not catch up with the log: " + body.decode()[:500])
 
-    def expect_reference_sinks(self, token, sent_as_csv=True):
-        """Every sink holds the December file exactly once: the warehouse's rows field by field
-        (fingerprints against a batch import; rejected rows' raw text only if every row was sent
-        as CSV, the batch import's format), the lake's counts, and the tables' lines of every
-        invoice against the warehouse's."""
-        for table, n in REFERENCE_COUNTS.items():
+    def expect_reference_sinks(self, token, sent_as_csv=True, reference=None):
+        """Every sink holds the file of `reference` (default: the December file) exactly once:
+        the warehouse's rows field by field (FINGERPRINT_SQL; rejected rows' raw text only if
+        every row was sent as CSV, the batch import's format), the lake's counts, and the tables'
+        lines of every invoice against the warehouse's."""
+        ref = reference or december()
+        for table, n in ref.counts.items():
             got = self.scalar(token, f"SELECT count(*) FROM {table}")
             check(got == n, f"warehouse {table}: {got} rows, expected {n}")
-        check(self.scalar(token, "SELECT count(DISTINCT source) FROM transactions") == REFERENCE_COUNTS["transactions"],
+        check(self.scalar(token, "SELECT count(DISTINCT source) FROM transactions") == ref.counts["transactions"],
               "a transaction line is stored twice")
         revenue = self.scalar(token, "SELECT CAST(sum(amount) AS VARCHAR) FROM transactions")
-        check(revenue == REFERENCE_REVENUE, f"revenue {revenue}, expected {REFERENCE_REVENUE}")
+        check(revenue == ref.revenue, f"revenue {revenue}, expected {ref.revenue}")
         status, body = self.sql(token, "SELECT reason, count(*) FROM rejected GROUP BY 1 ORDER BY 1")
         reasons = {r[0]: r[1] for r in json.loads(body)["rows"]} if status == 200 else body
-        check(reasons == REFERENCE_REJECTED, f"rejected by reason: {reasons}, expected {REFERENCE_REJECTED}")
+        check(reasons == ref.rejected, f"rejected by reason: {reasons}, expected {ref.rejected}")
         for table, sql in FINGERPRINT_SQL.items():
             if table == "rejected" and not sent_as_csv:
                 continue
             status, body = self.sql(token, sql)
             check(status == 200, f"{sql}: {status} {body[:300]}")
-            got, want = json.loads(body)["rows"][0][0], reference_fingerprints()[table]
-            check(got == want, f"warehouse {table}: its rows differ from a batch import of the same file "
-                               f"(fingerprint {got}, expected {want})")
+            got = json.loads(body)["rows"][0][0]
+            check(got == ref.fingerprints[table], f"warehouse {table}: its rows differ from a batch import of the same file "
+                                                  f"(fingerprint {got}, expected {ref.fingerprints[table]})")
         for table in ("transactions", "cancellations"):
             got = self.scalar(token, f"SELECT count(*) FROM lake.{table}")
-            check(got == REFERENCE_COUNTS[table], f"lake {table}: {got} rows, expected {REFERENCE_COUNTS[table]}")
+            check(got == ref.counts[table], f"lake {table}: {got} rows, expected {ref.counts[table]}")
         status, body = self.sql(token, "SELECT invoice_no, count(*) FROM (SELECT invoice_no FROM transactions UNION ALL "
                                        "SELECT invoice_no FROM cancellations) GROUP BY 1", "?max_rows=1000000")
         check(status == 200, body[:300])

@@ -3,74 +3,9 @@
 import json
 import os
 import signal
-import subprocess
-import tempfile
-import threading
 import time
 
-from harness import REFERENCE, Failure, Server, Skip, cases, check
-
-TMPFS_MB = 64
-
-
-class Tmpfs:
-    """A tmpfs of TMPFS_MB MiB on a temp dir. hold() keeps it full with ballast files until
-    release(): space that the server frees (RocksDB reopening its log, say) is taken again, as
-    another process filling the disk would."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="shopflow-diskfull-")
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MB}m", "tmpfs", self.dir], capture_output=True, text=True)
-        if r.returncode != 0:
-            os.rmdir(self.dir)
-            raise Skip(f"cannot mount a tmpfs to fill up (needs root or CAP_SYS_ADMIN): {r.stderr.strip()}")
-        self.ballast = []
-        self.holding = None
-
-    def free_mb(self):
-        st = os.statvfs(self.dir)
-        return st.f_bavail * st.f_frsize / (1 << 20)
-
-    def fill(self, leave_mb):
-        """Writes ballast files (64 KiB, then single pages) until at most leave_mb MiB are free."""
-        for size in (64 << 10, 4 << 10):
-            while self.free_mb() - size / (1 << 20) >= leave_mb:
-                path = os.path.join(self.dir, f"ballast-{len(self.ballast)}")
-                self.ballast.append(path)
-                try:
-                    with open(path, "wb") as f:
-                        f.write(b"\xa5" * size)
-                except OSError:  # the server took the space first
-                    break
-
-    def hold(self, leave_mb):
-        if self.holding:
-            self.holding[0].set()
-            self.holding[1].join()
-        self.fill(leave_mb)
-        stop = threading.Event()
-
-        def keep_full():
-            while not stop.wait(0.002):
-                self.fill(leave_mb)
-        thread = threading.Thread(target=keep_full, daemon=True)
-        thread.start()
-        self.holding = (stop, thread)
-
-    def release(self):
-        if self.holding:
-            self.holding[0].set()
-            self.holding[1].join()
-            self.holding = None
-        for path in self.ballast:
-            if os.path.exists(path):
-                os.remove(path)
-        self.ballast = []
-
-    def close(self):
-        self.release()
-        subprocess.run(["umount", "-l", self.dir])
-        os.rmdir(self.dir)
+from harness import REFERENCE, Failure, Server, Tmpfs, cases, check
 
 
 def health(server):
@@ -118,7 +53,7 @@ def wait_for(what, predicate, timeout=60):
 
 def run_case(lineno, free_mb, release, durability):
     where = f"cases/disk.tsv:{lineno}"
-    disk = Tmpfs()
+    disk = Tmpfs(64)
     extra = ["--shards", "2", "--segment-mb", "1", "--durability", durability, "--drain-timeout", "2"]
     server = Server(extra, data=os.path.join(disk.dir, "d"))
     try:

@@ -3,23 +3,7 @@
 import os
 import subprocess
 
-from harness import SHOPFLOW, Server, cases, check, REFERENCE_COUNTS
-
-
-def segments(data):
-    d = os.path.join(data, "log", "shard-0")
-    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".seg"))
-
-
-def flip(path, fraction):
-    size = os.path.getsize(path)
-    with open(path, "r+b") as f:
-        data = f.read()
-        end = len(data.rstrip(b"\0")) or size  # the active segment's preallocated zeros are not data
-        at = min(end - 1, max(40, int(end * fraction)))
-        f.seek(at)
-        f.write(bytes([data[at] ^ 0x5A]))
-    return at
+from harness import SHOPFLOW, Server, cases, check, flip_byte, segments, REFERENCE_COUNTS
 
 
 def run():
@@ -34,10 +18,10 @@ def run():
             analyst = server.token("analyst")
             server.wait_caught_up(analyst, total)
             check(server.stop() == 0, "serve did not stop cleanly")
-            segs = segments(server.data)
+            segs = segments(server.data, 0)
             check(len(segs) >= 3, f"only {len(segs)} segments")
             target = segs[0] if segment == "first" else segs[-1]
-            at = flip(target, float(where))
+            at = flip_byte(target, float(where))
             where_ = f"cases/log.tsv:{lineno} ({segment} segment, byte {at})"
             refused = subprocess.run([SHOPFLOW, "serve", "--data", server.data, "--listen", "127.0.0.1:0", "--shards", "1"],
                                      capture_output=True, text=True, timeout=60)

@@ -90,17 +90,18 @@ Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
                                                              {"autoinstall_known_extensions", "false"},
                                                              {"autoload_known_extensions", "false"},
                                                              {"allow_community_extensions", "false"},
+                                                             {"checkpoint_threshold", DuckDatabase::kNoAutoCheckpoint},
                                                              {"allocator_background_threads", "true"}});
   con_ = std::make_unique<DuckConnection>(*db_);
   con_->execute(kWarehouseSchema);
   // (preserve_insertion_order stays on: an unordered parallel INSERT leaves row groups that the
-  // commit's checkpoint must rewrite, which costs more than the parallelism gains.)
+  // checkpoint must rewrite, which costs more than the parallelism gains.)
   side_con_ = std::make_unique<DuckConnection>(*db_);
   line_scan_ = std::make_unique<LineScan>(*con_);
 }
 
 void Warehouse::begin_write(DuckConnection& con) {
-  db_->checkpoint_if_write_failed(con);
+  db_->checkpoint_if_due(con);
   con.execute("BEGIN TRANSACTION");
 }
 

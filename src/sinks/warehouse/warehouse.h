@@ -48,8 +48,9 @@ public:
   // Extensions are never installed or auto-loaded at all (set when the database opens).
   void confine_to(const std::vector<std::filesystem::path>& dirs);
 
-  // The sinks' write transactions: begin_write() ... commit(). A failed commit makes the next
-  // begin_write() checkpoint first (DuckDatabase::write_failed).
+  // The sinks' write transactions: begin_write() ... commit(). begin_write() checkpoints when due
+  // (DuckDatabase::checkpoint_if_due; DuckDB's own checkpoints are off), and a failed commit
+  // makes the next one due.
   void begin_write(DuckConnection& con);
   void commit(DuckConnection& con);
 
