@@ -1,7 +1,8 @@
 // Runs one thread per sink consumer: each reads every shard of the log from the sink's own
 // committed offset, cleans with core, and hands the batch to its sink. Lag per sink and shard is
 // exposed for /metrics, and whether a sink is failing (its latest pass threw: disk full, say; it
-// retries by itself) for /healthz; drain() waits until every sink has stored everything appended so far.
+// retries by itself) for /healthz; drain() waits until every sink has stored everything appended
+// so far.
 #pragma once
 
 #include <atomic>

@@ -173,8 +173,8 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
         shard.sync();
         ++syncs_;
         // Writes work again once a sync made written batches durable (a failed write wrote none).
-        if (int64_t lasted = write_failures_.succeeded(); lasted >= 0)
-          std::fprintf(stderr, "shopflow: log: writes work again after %.1f s of failures\n", lasted / 1000.0);
+        if (int64_t lasted = syncer.write_failures.succeeded(); lasted >= 0)
+          std::fprintf(stderr, "shopflow: log shard %u: writes work again after %.1f s of failures\n", shard_id, lasted / 1000.0);
       } catch (...) {
         error = std::current_exception();
         write_failed(shard_id, error);
@@ -204,8 +204,23 @@ void LocalLog::write_failed(uint32_t shard_id, const std::exception_ptr& e) {
     what = x.what();
   } catch (...) {
   }
-  if (write_failures_.failed(what))
+  if (syncers_[shard_id]->write_failures.failed(what))
     std::fprintf(stderr, "shopflow: log shard %u: %s (appends are answered 503 until writes work again)\n", shard_id, what.c_str());
+}
+
+FailureState::Snapshot LocalLog::write_failures() const {
+  FailureState::Snapshot all;
+  for (auto& syncer : syncers_) {
+    FailureState::Snapshot one = syncer->write_failures.snapshot();
+    all.failures += one.failures;
+    if (one.failing_since_ms && (!all.failing_since_ms || one.failing_since_ms < all.failing_since_ms)) {
+      all.failing_since_ms = one.failing_since_ms;
+      all.error = one.error;
+    } else if (!all.failing_since_ms && !one.error.empty()) {
+      all.error = one.error;
+    }
+  }
+  return all;
 }
 
 std::vector<LogRecord> LocalLog::read(uint32_t s, uint64_t from, size_t max_records) { return shard(s).read(from, max_records); }
@@ -240,7 +255,13 @@ void LocalLog::commit_offset(const std::string& consumer, uint32_t s, uint64_t o
   }
   // Outside the lock, which the syncers take for retention: a slow disk never delays a sync.
   // A consumer commits from one thread, so its saves never overlap.
-  save_consumer_offsets(dir_ / "consumers", consumer, to_save);
+  try {
+    save_consumer_offsets(dir_ / "consumers", consumer, to_save);
+  } catch (...) {
+    std::lock_guard lock(consumers_mutex_);
+    consumer_saved_[consumer].dirty = true; // saved again by the next commit, or at close
+    throw;
+  }
 }
 
 uint64_t LocalLog::retention_floor(uint32_t shard_id) {

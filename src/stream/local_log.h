@@ -61,7 +61,7 @@ public:
 
   uint64_t truncated_bytes() const; // cut by recovery at open, over all shards
   uint64_t syncs() const override { return syncs_; } // fdatasyncs
-  FailureState::Snapshot write_failures() const override { return write_failures_.snapshot(); }
+  FailureState::Snapshot write_failures() const override;
   void apply_retention();
 
 private:
@@ -89,6 +89,7 @@ private:
     std::atomic<bool> unsynced{false}; // written, and no waiting append will bring a sync: async
                                        // appends, and the batches of a sync that failed
     bool stopping = false;
+    FailureState write_failures; // the shard's writes and syncs
     std::thread thread;
   };
   void syncer_loop(uint32_t shard_id);
@@ -102,7 +103,6 @@ private:
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::unique_ptr<Syncer>> syncers_; // one per shard
   std::atomic<uint64_t> syncs_{0};
-  FailureState write_failures_;
   void write_failed(uint32_t shard_id, const std::exception_ptr& e);
 
   std::mutex consumers_mutex_;
