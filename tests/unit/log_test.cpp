@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 #include <thread>
@@ -290,6 +291,46 @@ TEST(LocalLog, RetentionKeepsWhatConsumersHaveNotReached) {
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].offset, log.start_offset(0));
   EXPECT_THROW(log.commit_offset("../evil", 0, 1), std::invalid_argument);
+}
+
+TEST(LocalLog, LeftoverTemporaryConsumerFilesNeverPinRetention) {
+  TempDir t;
+  auto fill = [](LocalLog& log) {
+    for (int i = 0; i < 40; ++i) {
+      std::string rec = std::to_string(i);
+      rec.append(30, 'x');
+      std::vector<std::string> recs = {rec};
+      log.append(0, views(recs));
+    }
+  };
+  {
+    LocalLog log(t.path, {.shards = 1, .segment_bytes = 100, .retention_bytes = 300});
+    fill(log);
+    log.commit_offset("warehouse", 0, 40);
+  }
+  // What a save that died before its rename leaves: offsets 0, which as a consumer would keep
+  // every segment forever; and one of the wrong size.
+  std::filesystem::path consumers = std::filesystem::path(t.path) / "log" / "consumers";
+  { std::ofstream(consumers / "warehouse.tmp", std::ios::binary) << std::string(8, '\0'); }
+  { std::ofstream(consumers / "lake.tmp", std::ios::binary) << "xyz"; }
+  LocalLog log(t.path, {.shards = 1, .segment_bytes = 100, .retention_bytes = 300});
+  EXPECT_FALSE(std::filesystem::exists(consumers / "warehouse.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(consumers / "lake.tmp"));
+  log.apply_retention();
+  EXPECT_GT(log.start_offset(0), 30u);
+}
+
+TEST(LocalLog, AConsumerFileOfTheWrongSizeIsAnErrorNamingIt) {
+  TempDir t;
+  { LocalLog log(t.path, {.shards = 2}); }
+  std::filesystem::path file = std::filesystem::path(t.path) / "log" / "consumers" / "warehouse";
+  { std::ofstream(file, std::ios::binary) << std::string(8, '\0'); }
+  try {
+    LocalLog log(t.path, {.shards = 2});
+    FAIL() << "opened with a consumer file of 8 bytes for 2 shards";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
+  }
 }
 
 TEST(LocalLog, ShardCountIsFixedAtCreation) {
