@@ -82,12 +82,10 @@ void LakeWriter::publish(int64_t job) {
       for (auto& month : fs::directory_iterator(year.path())) {
         fs::path dest = root_ / table / year.path().filename() / month.path().filename();
         fs::create_directories(dest);
-        for (auto& file : fs::directory_iterator(month.path())) {
-          std::string name = file.path().filename().string(); // part-<i>.parquet
-          if (name.rfind("part-", 0) != 0) continue;
-          fs::rename(file.path(), dest / (prefix + name.substr(5)));
-        }
-        sync_folder(dest);
+        std::vector<fs::path> parts; // collected first: no renaming out of a folder being listed
+        for (auto& file : fs::directory_iterator(month.path()))
+          if (file.path().filename().string().rfind("part-", 0) == 0) parts.push_back(file.path()); // part-<i>.parquet
+        for (auto& part : parts) rename_durably(part, dest / (prefix + part.filename().string().substr(5)));
       }
     }
   }
