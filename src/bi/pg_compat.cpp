@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+
 namespace shopflow {
 
 namespace {
@@ -16,7 +17,54 @@ std::string first_word(const std::string& s) {
   for (auto& c : w) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
   return w;
 }
+
+// Catalog functions and relations that PostgreSQL has and DuckDB's pg_catalog lacks (or has
+// with too few columns), created per session by pg_session_setup(). Each is followed by "(" or
+// a space where psql uses it, so "pg_database" does not catch "pg_database_size".
+constexpr const char* kEmulated[] = {
+    "pg_get_userbyid(", "pg_encoding_to_char(", "pg_get_function_result(", "pg_get_function_arguments(", "pg_function_is_visible(",
+    "pg_get_viewdef(", "array_to_string(", "col_description(", "obj_description(", "shobj_description(", "pg_database ",
+    "pg_roles ", "pg_auth_members ", "pg_user ", "pg_namespace ", "quote_ident(", "pg_table_is_visible(", "version("};
 } // namespace
+
+std::vector<std::string> pg_session_setup(const std::string& user_literal, const std::string& version_literal) {
+  const std::string& name = user_literal;
+  const std::string& version = version_literal;
+  return {
+      "CREATE OR REPLACE TEMP MACRO pg_get_userbyid(id) AS " + name,
+      "CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(e) AS 'UTF8'",
+      "CREATE OR REPLACE TEMP MACRO pg_get_function_result(id) AS (SELECT lower(any_value(return_type)) FROM duckdb_functions() "
+      "WHERE function_oid = id)",
+      "CREATE OR REPLACE TEMP MACRO pg_get_function_arguments(id) AS (SELECT lower(array_to_string(any_value(parameter_types), ', ')) "
+      "FROM duckdb_functions() WHERE function_oid = id)",
+      "CREATE OR REPLACE TEMP MACRO pg_function_is_visible(id) AS true",
+      // What a client sees: the warehouse's own tables and views (not DuckDB's system views, nor
+      // the lake's, which are another catalog).
+      "CREATE OR REPLACE TEMP MACRO pg_table_is_visible(id) AS id IN (SELECT table_oid FROM duckdb_tables() WHERE "
+      "database_name = 'warehouse' AND schema_name = 'main' UNION ALL SELECT view_oid FROM duckdb_views() WHERE NOT internal AND "
+      "database_name = 'warehouse' AND schema_name = 'main')",
+      "CREATE OR REPLACE TEMP MACRO pg_get_viewdef(id, pretty := false) AS (SELECT regexp_replace(any_value(sql), "
+      "'^CREATE (OR REPLACE )?VIEW [^ ]+ AS ', ' ') FROM duckdb_views() WHERE view_oid = id)",
+      "CREATE OR REPLACE TEMP MACRO col_description(rel, col) AS NULL::VARCHAR",
+      "CREATE OR REPLACE TEMP MACRO obj_description(id, cat := '') AS NULL::VARCHAR",
+      "CREATE OR REPLACE TEMP MACRO shobj_description(id, cat) AS NULL::VARCHAR",
+      "CREATE OR REPLACE TEMP MACRO version() AS " + version,
+      "CREATE OR REPLACE TEMP MACRO \"current_user\"() AS " + name,
+      "CREATE OR REPLACE TEMP VIEW pg_database AS SELECT 16384 AS oid, 'shopflow' AS datname, 10 AS datdba, 6 AS encoding, "
+      "'C' AS datcollate, 'C' AS datctype, NULL::VARCHAR AS daticulocale, 'c' AS datlocprovider, NULL::VARCHAR[] AS datacl, "
+      "true AS datallowconn, -1 AS datconnlimit, false AS datistemplate",
+      "CREATE OR REPLACE TEMP VIEW pg_roles AS SELECT 10 AS oid, " + name + " AS rolname, false AS rolsuper, true AS rolinherit, "
+      "false AS rolcreaterole, false AS rolcreatedb, true AS rolcanlogin, -1 AS rolconnlimit, NULL::TIMESTAMP AS rolvaliduntil, "
+      "false AS rolreplication, false AS rolbypassrls, NULL::VARCHAR[] AS rolconfig",
+      "CREATE OR REPLACE TEMP VIEW pg_user AS SELECT rolname AS usename, oid AS usesysid, rolsuper AS usesuper FROM pg_roles",
+      // PostgreSQL always has the pg_catalog schema: psql's tab completion excludes its oid.
+      "CREATE OR REPLACE TEMP VIEW pg_namespace AS SELECT * FROM pg_catalog.pg_namespace UNION ALL "
+      "SELECT 11, 'pg_catalog', 10, NULL UNION ALL SELECT 13, 'information_schema', 10, NULL",
+      "CREATE OR REPLACE TEMP MACRO quote_ident(x) AS CASE WHEN regexp_full_match(x, '[a-z_][a-z0-9_$]*') THEN x "
+      "ELSE '\"' || replace(x, '\"', '\"\"') || '\"' END",
+      "CREATE OR REPLACE TEMP VIEW pg_auth_members AS SELECT 0 AS roleid, 0 AS member, 0 AS grantor, false AS admin_option WHERE false",
+  };
+}
 
 // Rewrites what PostgreSQL clients' catalog queries (psql's \d, drivers' metadata) say in ways
 // DuckDB's pg_catalog does not understand.
@@ -31,15 +79,17 @@ std::string pg_compat(std::string sql) {
     out.append(sql, at, std::string::npos);
     sql.swap(out);
   };
+  // What pg_session_setup() provides as TEMP objects: reached unqualified.
+  for (const char* name : kEmulated) replace_all(std::string("pg_catalog.") + name, name);
+  // Not a macro: DuckDB's own pg_catalog views filter on current_database().
+  replace_all("pg_catalog.current_database()", "'shopflow'");
+  replace_all("current_database()", "'shopflow'");
   replace_all("OPERATOR(pg_catalog.~)", "~");
   replace_all(" COLLATE pg_catalog.default", "");
   replace_all("::pg_catalog.regtype::pg_catalog.text", "::VARCHAR");
   replace_all("::pg_catalog.regclass", "");
+  replace_all("::pg_catalog.oid", "::BIGINT");
   replace_all("::pg_catalog.text", "::VARCHAR");
-  // Objects of the lake's catalog have no row in pg_namespace: psql's lookups (which join it as
-  // n) show the warehouse's tables and views only.
-  if (sql.find("LEFT JOIN pg_catalog.pg_namespace n") != std::string::npos)
-    replace_all("pg_catalog.pg_table_is_visible(c.oid)", "n.oid IS NOT NULL");
   return sql;
 }
 
@@ -129,12 +179,19 @@ std::optional<std::string> describe_table_query(const std::string& sql) {
     std::string cols =
         "column_name AS attname, CASE WHEN data_type LIKE 'DECIMAL%' THEN 'numeric' || substr(data_type, 8) "
         "WHEN data_type = 'VARCHAR' THEN 'character varying' WHEN data_type = 'TIMESTAMP' THEN 'timestamp without time zone' "
-        "WHEN data_type = 'DOUBLE' THEN 'double precision' ELSE lower(data_type) END AS format_type";
+        "WHEN data_type = 'DOUBLE' THEN 'double precision' WHEN data_type = 'HUGEINT' THEN 'numeric' ELSE lower(data_type) END AS format_type";
     if (sql.find("pg_get_expr(d.adbin") != std::string::npos) cols += ", column_default AS attrdef";
     if (sql.find("a.attnotnull") != std::string::npos) cols += ", NOT is_nullable AS attnotnull";
     if (sql.find("AS attcollation") != std::string::npos) cols += ", NULL AS attcollation";
     if (sql.find("a.attidentity") != std::string::npos) cols += ", '' AS attidentity";
     if (sql.find("a.attgenerated") != std::string::npos) cols += ", '' AS attgenerated";
+    // \d+ : storage ('p' plain for fixed-width types, 'x' extended for the others), compression,
+    // statistics target and description.
+    if (sql.find("a.attstorage") != std::string::npos)
+      cols += ", CASE WHEN data_type IN ('VARCHAR', 'BLOB') OR data_type LIKE '%[]' THEN 'x' ELSE 'p' END AS attstorage";
+    if (sql.find("AS attcompression") != std::string::npos) cols += ", '' AS attcompression";
+    if (sql.find("AS attstattarget") != std::string::npos) cols += ", NULL::INTEGER AS attstattarget";
+    if (sql.find("col_description(a.attrelid, a.attnum)") != std::string::npos) cols += ", comment AS description";
     return "SELECT " + cols + " FROM (SELECT * FROM duckdb_columns() WHERE table_oid = " + *oid + ") ORDER BY column_index";
   }
   for (const char* nothing : {"pg_catalog.pg_policy", "pg_catalog.pg_statistic_ext", "pg_catalog.pg_publication", "pg_catalog.pg_inherits",

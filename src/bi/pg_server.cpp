@@ -314,6 +314,9 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
 
   DuckConnection con(db_);
   lake_views_.refresh_lake_views(con);
+  static const std::string version =
+      sql_literal(std::string("PostgreSQL 15.0 (shopflow ") + SHOPFLOW_VERSION + ", DuckDB " + duckdb_library_version() + ")");
+  for (const std::string& statement : pg_session_setup(sql_literal(client->name), version)) con.execute(statement);
   {
     std::lock_guard lock(sessions_mutex_);
     running_[{pid, key}] = &con;

@@ -6,7 +6,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"shopflow: ingest, clean, store and query online-shop transactions"};
-  app.set_version_flag("--version", "shopflow 0.1.0");
+  app.set_version_flag("--version", "shopflow " SHOPFLOW_VERSION);
   int exit_code = 0;
   shopflow::add_gen_command(app, exit_code);
   shopflow::add_batch_command(app, exit_code);

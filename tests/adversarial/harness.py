@@ -94,9 +94,14 @@ def free_port():
 
 
 def cases(suite):
-    """Rows of cases/<suite>.tsv as lists of fields (blank lines and '#' comments skipped)."""
+    """Rows of cases/<suite>.tsv as (line number, fields) (blank lines and '#' comments skipped)."""
+    return read_cases(os.path.join(HERE, "cases", suite + ".tsv"))
+
+
+def read_cases(path):
+    """Rows of a tab-separated file of cases as (line number, fields), skipping blanks and '#'."""
     out = []
-    with open(os.path.join(HERE, "cases", suite + ".tsv"), newline="") as f:
+    with open(path, newline="") as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
             if not line.strip() or line.lstrip().startswith("#"):
