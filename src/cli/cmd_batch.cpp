@@ -1,19 +1,16 @@
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include <filesystem>
-#include <fstream>
 
 #include <simdjson.h>
 
-#include "api/http_client.h"
-#include "auth/token_issuer.h"
 #include "batch/inbox_watcher.h"
 #include "cli/commands.h"
+#include "cli/local_server.h"
 #include "formats/json_record.h"
 
 namespace shopflow {
@@ -25,25 +22,16 @@ void on_signal(int) { g_stop = true; }
 
 namespace {
 // Sends the files (as absolute paths) to the server's /v1/admin/batch and prints its summaries.
-int hand_over_to_server(const std::string& data, const std::vector<std::string>& files, bool force, bool json) {
-  std::string url;
-  std::ifstream(std::filesystem::path(data) / "SERVE") >> url;
-  if (url.empty()) throw std::runtime_error("data dir " + data + " is held by a shopflow serve whose URL is unknown");
+int hand_over_to_server(const LocalServer& server, const std::vector<std::string>& files, bool force, bool json) {
   std::string body = "{\"force\":" + std::string(force ? "true" : "false") + ",\"files\":[";
   for (size_t i = 0; i < files.size(); ++i) {
     if (i) body += ",";
     append_json_string(body, std::filesystem::absolute(files[i]).string());
   }
   body += "]}";
-  std::fprintf(stderr, "data dir %s is served by %s: handing the job to it\n", data.c_str(), url.c_str());
-  ParsedUrl u = parse_url(url);
-  // Over TLS the certificate is checked with the system's CAs (a self-signed one: run batch elsewhere).
-  HttpClient client(u.host, u.port, 3600, {u.tls, ""});
-  // Whoever can read the data dir holds its signing key: a short admin token proves that.
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  std::string token = TokenIssuer(data).mint("local:shopflow-batch", kScopeAdmin, now, 300).access_token;
-  HttpResult r = client.request("POST", "/v1/admin/batch", body,
-                                {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
+  std::fprintf(stderr, "the data dir is served by %s://%s:%u: handing the job to it\n", server.url.tls ? "https" : "http",
+               server.url.host.c_str(), server.url.port);
+  HttpResult r = server.post("/v1/admin/batch", body, "application/json");
   if (r.status != 200) throw std::runtime_error("the server refused the job: HTTP " + std::to_string(r.status) + " " + r.body);
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(r.body);
@@ -82,11 +70,11 @@ void add_batch_command(CLI::App& app, int& exit_code) {
     if (args->files.empty() && args->watch.empty()) throw CLI::ValidationError("batch", "give FILE... or --watch DIR");
     std::string purpose = "shopflow batch " + (args->watch.empty() ? args->files.front() : "--watch " + args->watch);
     // A `shopflow serve` holding the data dir takes the job over HTTP instead.
-    auto holder = DataDirLock::holder(args->data);
-    if (holder && holder->find("shopflow serve") != std::string::npos && args->watch.empty()) {
-      exit_code = hand_over_to_server(args->data, args->files, args->force, args->json);
-      return;
-    }
+    if (args->watch.empty())
+      if (auto server = local_server(args->data, kScopeAdmin, "shopflow-batch")) {
+        exit_code = hand_over_to_server(*server, args->files, args->force, args->json);
+        return;
+      }
     DataDir dir(args->data, purpose);
     ImportOptions options;
     options.force = args->force;

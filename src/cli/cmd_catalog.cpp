@@ -2,7 +2,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "query/query_engine.h"
+#include "cli/query_source.h"
 
 namespace shopflow {
 
@@ -15,10 +15,10 @@ void add_catalog_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
   cmd->add_option("--format", args->format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}))->capture_default_str();
   cmd->callback([args, &exit_code] {
-    QueryEngine engine(args->data);
+    std::unique_ptr<QuerySource> engine = open_query_source(args->data);
     OutputFormat f = args->format == "csv" ? OutputFormat::Csv : args->format == "json" ? OutputFormat::Json : OutputFormat::Table;
     auto section = [&](const char* title, const std::string& sql) {
-      DuckResult r = engine.query(sql);
+      TextTable r = engine->query(sql);
       if (f == OutputFormat::Table) std::printf("== %s ==\n", title);
       std::string out = render(r, f);
       std::fwrite(out.data(), 1, out.size(), stdout);
@@ -38,8 +38,8 @@ void add_catalog_command(CLI::App& app, int& exit_code) {
             "SELECT table_catalog || '.' || table_name AS table_name, column_name, data_type, is_nullable "
             "FROM information_schema.columns ORDER BY table_catalog DESC, table_name, ordinal_position");
     for (const char* t : {"transactions", "cancellations"}) {
-      std::string glob = sql_literal(args->data + "/lake/" + t + "/*/*/*.parquet");
-      if (engine.query("SELECT count(*) FROM glob(" + glob + ")").int64(0, 0) == 0) {
+      std::string glob = sql_literal(engine->data_dir() + "/lake/" + t + "/*/*/*.parquet");
+      if (engine->query("SELECT count(*) FROM glob(" + glob + ")").rows.at(0).at(0).text == "0") {
         if (f == OutputFormat::Table) std::printf("== Lake: lake.%s ==\n(no files yet)\n\n", t);
         continue;
       }

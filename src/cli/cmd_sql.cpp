@@ -2,7 +2,7 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "query/query_engine.h"
+#include "cli/query_source.h"
 
 namespace shopflow {
 
@@ -16,10 +16,10 @@ void add_sql_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
   cmd->add_option("--format", args->format, "table, csv or json")->check(CLI::IsMember({"table", "csv", "json"}))->capture_default_str();
   cmd->callback([args, &exit_code] {
-    QueryEngine engine(args->data);
-    DuckResult result;
+    std::unique_ptr<QuerySource> source = open_query_source(args->data);
+    TextTable result;
     try {
-      result = engine.query(args->query);
+      result = source->query(args->query);
     } catch (const DuckError& e) {
       std::fprintf(stderr, "shopflow: SQL error: %s\n", e.what());
       exit_code = 1;

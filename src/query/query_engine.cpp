@@ -4,8 +4,11 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <simdjson.h>
+
 #include "formats/csv_field.h"
 #include "formats/json_record.h"
+#include "query/text_rows.h"
 #include "sinks/lake/lake_writer.h"
 #include "util/data_dir_lock.h"
 
@@ -62,6 +65,14 @@ bool is_numeric(duckdb_type t) {
   }
 }
 
+// The same for a type as DuckDB names it ("DECIMAL(18,3)", "BIGINT").
+bool is_numeric_type_name(std::string_view name) {
+  for (std::string_view t : {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT",
+                             "UHUGEINT", "FLOAT", "DOUBLE"})
+    if (name == t) return true;
+  return name.starts_with("DECIMAL");
+}
+
 // Display width of UTF-8 text (code points; good enough for the data we hold).
 size_t width(std::string_view s) {
   size_t n = 0;
@@ -85,19 +96,93 @@ void append_json_value(std::string& out, DuckResult& r, size_t c, size_t row) {
   append_json_text(out, r.text(c, row), r.column_type(c));
 }
 
-std::string render(DuckResult& r, OutputFormat format) {
+TextTable text_table(DuckResult& r) {
+  TextTable t;
   size_t cols = r.column_count(), rows = r.row_count();
+  for (size_t c = 0; c < cols; ++c) {
+    t.names.push_back(r.column_name(c));
+    t.numeric.push_back(is_numeric(r.column_type(c)));
+  }
+  t.rows.resize(rows);
+  for (size_t row = 0; row < rows; ++row)
+    for (size_t c = 0; c < cols; ++c) {
+      TextTable::Cell cell;
+      if (!r.is_null(c, row)) cell.text = r.text(c, row);
+      append_json_text(cell.json, cell.text, r.column_type(c));
+      t.rows[row].push_back(std::move(cell));
+    }
+  return t;
+}
+
+TextTable text_table(TextRows& rows) {
+  TextTable t;
+  for (size_t c = 0; c < rows.column_count(); ++c) {
+    t.names.push_back(rows.column_name(c));
+    t.numeric.push_back(is_numeric(rows.column_type(c)));
+  }
+  while (rows.next())
+    for (size_t r = 0; r < rows.batch_size(); ++r) {
+      std::vector<TextTable::Cell> row(t.names.size());
+      for (size_t c = 0; c < row.size(); ++c) {
+        std::optional<std::string_view> v = rows.value(c, r);
+        if (v) row[c].text = std::string(*v);
+        append_json_text(row[c].json, v, rows.column_type(c));
+      }
+      t.rows.push_back(std::move(row));
+    }
+  return t;
+}
+
+TextTable text_table_from_sql_answer(const std::string& json) {
+  // On-demand parsing keeps each number's own text (823746.140 stays so, not 823746.14).
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(json);
+  TextTable t;
+  try {
+    simdjson::ondemand::document doc = parser.iterate(padded);
+    for (simdjson::ondemand::object column : doc["columns"].get_array()) {
+      t.names.emplace_back(std::string_view(column["name"].get_string()));
+      std::string_view type = column["type"].get_string();
+      t.numeric.push_back(is_numeric_type_name(type));
+    }
+    for (simdjson::ondemand::array values : doc["rows"].get_array()) {
+      std::vector<TextTable::Cell> row;
+      for (simdjson::ondemand::value v : values) {
+        TextTable::Cell cell;
+        if (v.type() == simdjson::ondemand::json_type::string) {
+          std::string_view raw = v.raw_json_token();
+          cell.json = std::string(raw);
+          cell.text = std::string(std::string_view(v.get_string()));
+        } else {
+          std::string_view raw = v.raw_json_token();
+          while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+          cell.json = std::string(raw);
+          if (raw != "null") cell.text = std::string(raw);
+        }
+        row.push_back(std::move(cell));
+      }
+      if (row.size() != t.names.size()) throw std::runtime_error("a row has " + std::to_string(row.size()) + " values");
+      t.rows.push_back(std::move(row));
+    }
+  } catch (const simdjson::simdjson_error& e) {
+    throw std::runtime_error(std::string("not a SQL answer: ") + e.what());
+  }
+  return t;
+}
+
+std::string render(const TextTable& t, OutputFormat format) {
+  size_t cols = t.names.size(), rows = t.rows.size();
   std::string out;
   if (format == OutputFormat::Csv) {
     for (size_t c = 0; c < cols; ++c) {
       if (c) out += ',';
-      out += csv_field(r.column_name(c));
+      out += csv_field(t.names[c]);
     }
     out += "\n";
-    for (size_t row = 0; row < rows; ++row) {
+    for (auto& row : t.rows) {
       for (size_t c = 0; c < cols; ++c) {
         if (c) out += ',';
-        if (!r.is_null(c, row)) out += csv_field(r.text(c, row));
+        if (row[c].text) out += csv_field(*row[c].text);
       }
       out += "\n";
     }
@@ -105,13 +190,13 @@ std::string render(DuckResult& r, OutputFormat format) {
   }
   if (format == OutputFormat::Json) {
     out = "[";
-    for (size_t row = 0; row < rows; ++row) {
-      out += row ? ",\n {" : "{";
+    for (size_t r = 0; r < rows; ++r) {
+      out += r ? ",\n {" : "{";
       for (size_t c = 0; c < cols; ++c) {
         if (c) out += ",";
-        append_json_string(out, r.column_name(c));
+        append_json_string(out, t.names[c]);
         out += ":";
-        append_json_value(out, r, c, row);
+        out += t.rows[r][c].json;
       }
       out += "}";
     }
@@ -119,28 +204,21 @@ std::string render(DuckResult& r, OutputFormat format) {
     return out;
   }
   // Aligned table.
-  std::vector<std::vector<std::string>> cells(rows, std::vector<std::string>(cols));
   std::vector<size_t> w(cols);
-  std::vector<bool> right(cols);
-  for (size_t c = 0; c < cols; ++c) {
-    w[c] = width(r.column_name(c));
-    right[c] = is_numeric(r.column_type(c));
-  }
-  for (size_t row = 0; row < rows; ++row)
-    for (size_t c = 0; c < cols; ++c) {
-      cells[row][c] = r.is_null(c, row) ? "NULL" : r.text(c, row);
-      w[c] = std::max(w[c], width(cells[row][c]));
-    }
-  auto pad = [&](const std::string& s, size_t c) {
+  for (size_t c = 0; c < cols; ++c) w[c] = width(t.names[c]);
+  auto shown = [](const TextTable::Cell& cell) -> std::string_view { return cell.text ? std::string_view(*cell.text) : "NULL"; };
+  for (auto& row : t.rows)
+    for (size_t c = 0; c < cols; ++c) w[c] = std::max(w[c], width(shown(row[c])));
+  auto pad = [&](std::string_view s, size_t c) {
     std::string fill(w[c] - width(s), ' ');
-    return right[c] ? fill + s : s + fill;
+    return t.numeric[c] ? fill + std::string(s) : std::string(s) + fill;
   };
-  for (size_t c = 0; c < cols; ++c) out += (c ? "  " : "") + pad(r.column_name(c), c);
+  for (size_t c = 0; c < cols; ++c) out += (c ? "  " : "") + pad(t.names[c], c);
   out += "\n";
   for (size_t c = 0; c < cols; ++c) out += (c ? "  " : "") + std::string(w[c], '-');
   out += "\n";
-  for (size_t row = 0; row < rows; ++row) {
-    for (size_t c = 0; c < cols; ++c) out += (c ? "  " : "") + pad(cells[row][c], c);
+  for (auto& row : t.rows) {
+    for (size_t c = 0; c < cols; ++c) out += (c ? "  " : "") + pad(shown(row[c]), c);
     out += "\n";
   }
   out += "(" + std::to_string(rows) + (rows == 1 ? " row)\n" : " rows)\n");

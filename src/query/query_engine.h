@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "db/duckdb.h"
 
@@ -30,10 +31,29 @@ private:
 // files yet is an empty view of the warehouse table's shape. True if every table had files.
 bool define_lake_views(DuckConnection& con, const std::filesystem::path& lake_root);
 
+// A result as text, wherever it was computed (here, or by a server's POST /v1/sql): column
+// names, which columns are numeric (aligned right), and per cell its text (nullopt: NULL) and
+// its JSON (numbers and booleans bare, the rest as strings, NULL as null).
+struct TextTable {
+  struct Cell {
+    std::optional<std::string> text;
+    std::string json;
+  };
+  std::vector<std::string> names;
+  std::vector<bool> numeric;
+  std::vector<std::vector<Cell>> rows;
+};
+TextTable text_table(DuckResult& result);    // scalar columns only (nested values print empty)
+TextTable text_table(class TextRows& rows);  // every type, as DuckDB prints it
+// The JSON answer of POST /v1/sql ({"columns": [{"name", "type"}], "rows": [[...]]}) as a table;
+// throws std::runtime_error if it is not one.
+TextTable text_table_from_sql_answer(const std::string& json);
+
 enum class OutputFormat { Table, Csv, Json };
 // Renders a result for a terminal (aligned table), as RFC 4180 CSV with a header, or as a JSON
 // array of objects (numbers unquoted, NULL as null).
-std::string render(DuckResult& result, OutputFormat format);
+std::string render(const TextTable& table, OutputFormat format);
+inline std::string render(DuckResult& result, OutputFormat format) { return render(text_table(result), format); }
 // One value as JSON: numbers and booleans bare (nan/inf quoted), NULL as null, the rest as strings.
 void append_json_value(std::string& out, DuckResult& result, size_t col, size_t row);
 // The same for a value given as DuckDB's text of a value of `type` (nullopt: NULL).
