@@ -140,7 +140,6 @@ namespace {
 // retry_for seconds. Returns the last answer.
 HttpResult post_json_retrying(const ParsedUrl& url, const SendOptions& o, TokenSource& tokens, const std::string& target,
                               const std::string& body) {
-  HttpClient client(url.host, url.port, 30, {url.tls, o.ca_file});
   auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.retry_for_seconds * 1000));
   std::chrono::milliseconds backoff(100);
   for (;;) {
@@ -149,13 +148,17 @@ HttpResult post_json_retrying(const ParsedUrl& url, const SendOptions& o, TokenS
     HttpResult r;
     std::string error;
     try {
+      // An attempt waits no longer than what is left of retry_for (a server that does not answer).
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now()).count();
+      HttpClient client(url.host, url.port, static_cast<int>(std::clamp<int64_t>(left + 1, 1, 30)), {url.tls, o.ca_file});
       r = client.request("POST", target, body, headers);
     } catch (const std::exception& e) {
       error = e.what();
     }
     if (error.empty() && r.status != 429 && r.status < 500) return r;
     if (Clock::now() >= deadline)
-      throw std::runtime_error("POST " + target + ": " + (error.empty() ? fmt::format("HTTP {}: {}", r.status, r.body.substr(0, 300)) : error));
+      throw std::runtime_error((error.empty() ? fmt::format("POST {}: HTTP {}: {}", target, r.status, r.body.substr(0, 300)) : error) +
+                               fmt::format(" (gave up after --retry-for {} s)", o.retry_for_seconds));
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
@@ -220,6 +223,9 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
   }
   const std::string key_prefix = sha256.substr(0, 16) + "-" + std::to_string(o.batch) + "-" + nonce;
 
+  // A send gives up once nothing has succeeded for retry_for seconds, in total: the clock starts
+  // at a failure and stops at the next success, whichever batches they were.
+  std::atomic<int64_t> failing_since_ms{0}; // steady clock; 0: the last request succeeded
   auto sender = [&] {
     HttpClient client(url.host, url.port, 30, {url.tls, o.ca_file});
     std::map<std::string, std::string> headers = {{"Content-Type", csv ? "text/csv" : "application/x-ndjson"}};
@@ -227,8 +233,6 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
     while (auto batch = queue.pop()) {
       limiter.acquire(batch->rows);
       headers["Idempotency-Key"] = key_prefix + std::to_string(batch->index);
-      Clock::time_point deadline;
-      bool failing = false;
       std::chrono::milliseconds backoff(100);
       uint64_t retries = 0;
       bool renewed = false, renew = false; // after a 401 the token is renewed, once per batch
@@ -247,6 +251,7 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
           error = e.what();
         }
         if (error.empty()) {
+          failing_since_ms = 0;
           std::lock_guard lock(summary_mutex);
           summary.acked += batch->rows;
           summary.requests += 1 + retries;
@@ -258,11 +263,10 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
         // 409: the same key in flight; 401: a token that expired meanwhile, renewed once.
         bool retryable = status == 0 || status == 409 || status == 429 || status >= 500 || (status == 401 && !renewed && !o.client_id.empty());
         if (status == 401 && !renewed) renewed = renew = true;
-        if (!failing) {
-          failing = true;
-          deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.retry_for_seconds * 1000));
-        }
-        if (!retryable || Clock::now() >= deadline) {
+        int64_t now = steady_ms(), since = 0;
+        if (failing_since_ms.compare_exchange_strong(since, now)) since = now; // else: when the failures began
+        bool given_up = now - since >= static_cast<int64_t>(o.retry_for_seconds * 1000);
+        if (!retryable || given_up) {
           std::lock_guard lock(summary_mutex);
           summary.failed += batch->rows;
           summary.requests += 1 + retries;

@@ -10,6 +10,7 @@
 
 #include "batch/inbox_watcher.h"
 #include "cli/commands.h"
+#include "cli/created_dir.h"
 #include "cli/local_server.h"
 #include "formats/json_record.h"
 
@@ -75,6 +76,7 @@ void add_batch_command(CLI::App& app, int& exit_code) {
         exit_code = hand_over_to_server(*server, args->files, args->force, args->json);
         return;
       }
+    CreatedDirGuard created(args->data); // kept once something is imported (or watched for)
     DataDir dir(args->data, purpose);
     ImportOptions options;
     options.force = args->force;
@@ -92,6 +94,7 @@ void add_batch_command(CLI::App& app, int& exit_code) {
         else std::fprintf(stderr, "shopflow: %s failed: %s (moved to failed/)\n", file.c_str(), error.c_str());
       });
       std::fprintf(stderr, "watching %s (Ctrl-C to stop)\n", args->watch.c_str());
+      created.keep();
       watcher.run(g_stop);
       exit_code = 0;
       return;
@@ -101,6 +104,7 @@ void add_batch_command(CLI::App& app, int& exit_code) {
     for (auto& file : args->files) {
       try {
         print(importer.import_file(file, options));
+        created.keep();
       } catch (const std::exception& e) {
         std::fprintf(stderr, "shopflow: %s: import failed, nothing of it was kept: %s\n", file.c_str(), e.what());
         ++failures;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -94,8 +95,10 @@ void add_token_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--scopes", args->scopes, "Only these of the client's scopes (comma-separated)");
   cmd->add_option("--ttl", args->ttl, "Lifetime in seconds")->check(CLI::Range(60, 86400))->capture_default_str();
   cmd->callback([args, &exit_code] {
+    if (!std::filesystem::exists(std::filesystem::path(args->data) / "auth" / "clients.json"))
+      throw std::runtime_error("no clients in " + args->data + " (add one: shopflow clients add NAME --scopes ... --data " + args->data + ")");
     auto client = ClientStore(args->data).find(args->name);
-    if (!client) throw CLI::ValidationError("NAME", "no client \"" + args->name + "\" in " + args->data + " (shopflow clients list)");
+    if (!client) throw std::runtime_error("no client \"" + args->name + "\" in " + args->data + " (shopflow clients list)");
     ScopeSet scopes = client->scopes;
     if (!args->scopes.empty()) {
       try {

@@ -1,8 +1,12 @@
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -31,25 +35,34 @@ void add_gen_command(CLI::App& app, int& exit_code) {
     int fd = STDOUT_FILENO;
     std::string tmp;
     if (args->out != "-") {
+      if (std::filesystem::is_directory(args->out)) throw std::runtime_error("--out " + args->out + " is a folder; give a file name");
       tmp = args->out + ".tmp";
       fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (fd < 0) throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
     }
     auto start = std::chrono::steady_clock::now();
-    GeneratorStats stats = generate(args->gen, [fd](std::string_view block) {
-      while (!block.empty()) {
-        ssize_t n = ::write(fd, block.data(), block.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
-        block.remove_prefix(n);
+    GeneratorStats stats;
+    try {
+      stats = generate(args->gen, [fd](std::string_view block) {
+        while (!block.empty()) {
+          ssize_t n = ::write(fd, block.data(), block.size());
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) throw std::runtime_error(std::string("write failed: ") + std::strerror(errno));
+          block.remove_prefix(n);
+        }
+      });
+      if (fd != STDOUT_FILENO) {
+        ::close(std::exchange(fd, STDOUT_FILENO));
+        // Written under a temporary name and renamed, so a watched inbox never sees half a file.
+        if (::rename(tmp.c_str(), args->out.c_str()) != 0)
+          throw std::runtime_error("cannot rename " + tmp + " to " + args->out + ": " + std::strerror(errno));
       }
-    });
-    double secs = seconds_since(start);
-    if (fd != STDOUT_FILENO) {
-      ::close(fd);
-      // Written under a temporary name and renamed, so a watched inbox never sees half a file.
-      if (::rename(tmp.c_str(), args->out.c_str()) != 0) throw std::runtime_error("cannot rename " + tmp);
+    } catch (...) {
+      if (fd != STDOUT_FILENO) ::close(fd);
+      if (!tmp.empty()) ::unlink(tmp.c_str()); // a failed gen leaves nothing behind
+      throw;
     }
+    double secs = seconds_since(start);
     std::fprintf(stderr, "%s\n",
                  fmt::format("gen: {} rows ({} malformed), {:.1f} MB, {:.3f} s, {:.0f} rows/s", stats.rows,
                              stats.dirty_rows, stats.bytes / 1e6, secs, secs > 0 ? stats.rows / secs : 0.0).c_str());

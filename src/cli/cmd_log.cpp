@@ -42,17 +42,19 @@ void add_log_command(CLI::App& app, int& exit_code) {
       exit_code = r.bad.empty() ? 0 : 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "shopflow log check: %s\n", e.what());
-      exit_code = 2;
+      exit_code = 1;
     }
   });
   repair->callback([data, &exit_code] {
     try {
+      // Checked before the lock, which would create the data dir.
+      if (!std::filesystem::exists(std::filesystem::path(*data) / "log")) throw std::runtime_error("no log in " + *data);
       DataDirLock lock(*data, "shopflow log repair");
       print(repair_log(std::filesystem::path(*data) / "log"), true);
       exit_code = 0;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "shopflow log repair: %s\n", e.what());
-      exit_code = 2;
+      exit_code = 1;
     }
   });
 }

@@ -4,6 +4,7 @@
 
 #include "api/server.h"
 #include "cli/commands.h"
+#include "cli/created_dir.h"
 #include "cli/serving.h"
 
 namespace shopflow {
@@ -74,6 +75,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     StopSignals stop; // before any thread starts
     args->query.limit_memory();
 
+    CreatedDirGuard created(args->data); // removed again if serve cannot start (a busy port, say)
     DataDir dir(args->data, "shopflow serve --listen " + args->listen);
     ServeOptions options;
     options.host = host;
@@ -109,6 +111,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     if (args->access.no_auth)
       std::fprintf(stderr, "shopflow serve: WARNING: --insecure-no-auth: anyone who can reach %s can read and write\n", args->listen.c_str());
     Server server(dir, options);
+    created.keep();
     std::printf("shopflow serve: listening on %s (data %s, %u shards, durability %s, %s)\n", server.url().c_str(),
                 args->data.c_str(), args->shards, args->durability.c_str(),
                 args->access.no_auth ? "NO authentication" : "tokens required: shopflow clients add NAME --scopes ...");
