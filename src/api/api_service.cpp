@@ -124,7 +124,7 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   // Every answer goes through here: the route's latency is measured up to the answer.
   auto respond_as = [this, started, reply](std::string name) {
     return [this, started, reply, name = std::move(name)](HttpResponse res) {
-      metrics_.route(name).observe(seconds_since(started));
+      metrics_.route(name, res.result_int()).observe(seconds_since(started));
       reply(std::move(res));
     };
   };
@@ -420,8 +420,11 @@ void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
     std::string entry = "{\"file\":" + json_string(file);
     try {
       FileSummary s = importer.import_file(std::string(file), options);
+      (s.skipped ? metrics_.batch_files_skipped : metrics_.batch_files_imported) += 1;
+      metrics_.batch_rows += s.rows_read;
       entry += ",\"ok\":true,\"text\":" + json_string(s.to_text()) + ",\"json\":" + s.to_json() + "}";
     } catch (const std::exception& e) {
+      metrics_.batch_files_failed += 1;
       entry += ",\"ok\":false,\"error\":" + json_string(e.what()) + "}";
     }
     results += (results.empty() ? "" : ",") + entry;
@@ -771,8 +774,22 @@ void ApiService::metrics_text(HttpResponse& res) {
                      "# TYPE shopflow_log_write_failures_total counter\nshopflow_log_write_failures_total {}\n", log_failures.failures);
   out += "# HELP shopflow_rejected_rows Rows in the warehouse's rejected table, by reason.\n# TYPE shopflow_rejected_rows gauge\n";
   DuckConnection con(dir_.warehouse().database());
-  DuckResult r = con.query("SELECT reason, count(*) FROM rejected GROUP BY reason ORDER BY reason");
-  for (size_t i = 0; i < r.row_count(); ++i) out += fmt::format("shopflow_rejected_rows{{reason=\"{}\"}} {}\n", r.text(0, i), r.int64(1, i));
+  DuckResult r = con.query("SELECT reason, count(*) FROM rejected GROUP BY reason");
+  std::map<std::string, int64_t> rejected; // every reason, 0 when none
+  for (size_t i = 1; i < kRejectReasonCount; ++i) rejected[std::string(reason_name(static_cast<RejectReason>(i)))] = 0;
+  for (size_t i = 0; i < r.row_count(); ++i) rejected[r.text(0, i)] = r.int64(1, i);
+  for (auto& [reason, n] : rejected) out += fmt::format("shopflow_rejected_rows{{reason=\"{}\"}} {}\n", reason, n);
+  out += fmt::format("# HELP shopflow_batch_files_total Files handed to this server by shopflow batch, by outcome.\n"
+                     "# TYPE shopflow_batch_files_total counter\nshopflow_batch_files_total{{outcome=\"imported\"}} {}\n"
+                     "shopflow_batch_files_total{{outcome=\"skipped\"}} {}\nshopflow_batch_files_total{{outcome=\"failed\"}} {}\n"
+                     "# HELP shopflow_batch_rows_total Rows read from files imported by this server.\n"
+                     "# TYPE shopflow_batch_rows_total counter\nshopflow_batch_rows_total {}\n",
+                     metrics_.batch_files_imported.load(), metrics_.batch_files_skipped.load(), metrics_.batch_files_failed.load(),
+                     metrics_.batch_rows.load());
+  out += fmt::format("# HELP shopflow_build_info The running build.\n# TYPE shopflow_build_info gauge\n"
+                     "shopflow_build_info{{version=\"{}\",duckdb=\"{}\"}} 1\n", SHOPFLOW_VERSION, duckdb_library_version());
+  render_process_metrics(out);
+  if (more_metrics_) more_metrics_(out);
   metrics_.render_routes(out);
   res.result(200);
   res.set(http::field::content_type, "text/plain; version=0.0.4");

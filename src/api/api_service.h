@@ -60,6 +60,8 @@ public:
   // The URL clients reach this server at (serve --public-url, else the listener's): the base of
   // the OpenID configuration's endpoints.
   void set_public_url(std::string url);
+  // More /metrics lines, from a part of the process the API does not own (pgwire).
+  void add_metrics(std::function<void(std::string&)> render) { more_metrics_ = std::move(render); }
   std::string public_url() const;
 
 private:
@@ -106,6 +108,7 @@ private:
   RateLimiter token_by_client_{options_.token_rate_per_client, options_.token_burst_per_client};
   std::atomic<int> hashing_queued_{0};
   boost::asio::thread_pool hashing_{1}; // client-secret hashes (Argon2id) of token requests
+  std::function<void(std::string&)> more_metrics_;
 };
 
 // "%41B%20C" -> "AB C"; '+' stays '+' in paths (decode_query turns it into a space).

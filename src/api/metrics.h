@@ -27,12 +27,19 @@ private:
 struct Metrics {
   std::atomic<uint64_t> ingested_records{0}, ingested_bytes{0}, malformed_at_ingest{0};
   std::atomic<uint64_t> unauthorized{0}, forbidden{0}, rate_limited{0}; // 401, 403, 429 answers
-  LatencyHistogram& route(const std::string& name);
+  std::atomic<uint64_t> batch_files_imported{0}, batch_files_skipped{0}, batch_files_failed{0}, batch_rows{0};
+  // The latency histogram of a route's answers with this status code.
+  LatencyHistogram& route(const std::string& name, unsigned status);
   void render_routes(std::string& out) const;
 
 private:
   mutable std::mutex mutex_;
-  std::map<std::string, LatencyHistogram> routes_;
+  std::map<std::pair<std::string, unsigned>, LatencyHistogram> routes_;
 };
+
+// The process's own figures, as Prometheus client libraries name them: process_cpu_seconds_total,
+// process_resident_memory_bytes, process_virtual_memory_bytes, process_open_fds, process_max_fds,
+// process_start_time_seconds, process_threads (from /proc/self).
+void render_process_metrics(std::string& out);
 
 } // namespace shopflow

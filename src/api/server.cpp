@@ -32,14 +32,15 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
       }
   }
   api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, options_.api, access_.get());
-  http_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { api_->handle(std::move(req), std::move(reply)); });
-  http_->start();
-  api_->set_public_url(options_.public_url.empty() ? url() : options_.public_url); // the port is known once bound
-  if (options_.pg_port) {
+  if (options_.pg_port) { // before the HTTP API answers: its /metrics include pgwire's
     pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), api_->sql(), access_->clients(),
                                      options_.api.sql, options_.pg, http.tls_cert_file, http.tls_key_file);
     pg_->start();
+    api_->add_metrics([pg = pg_.get()](std::string& out) { pg->render_metrics(out); });
   }
+  http_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { api_->handle(std::move(req), std::move(reply)); });
+  http_->start();
+  api_->set_public_url(options_.public_url.empty() ? url() : options_.public_url); // the port is known once bound
   std::ofstream(fs::path(dir.path()) / "SERVE") << url() << "\n";
 }
 

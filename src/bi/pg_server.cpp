@@ -108,6 +108,24 @@ PgServer::PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, Sql
   if (ec) throw std::runtime_error("cannot load the TLS certificate or key for --pg-listen: " + ec.message());
 }
 
+void PgServer::render_metrics(std::string& out) {
+  size_t sessions;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions = running_.size();
+  }
+  out += fmt::format("# HELP shopflow_pg_sessions PostgreSQL-protocol sessions logged in now.\n# TYPE shopflow_pg_sessions gauge\n"
+                     "shopflow_pg_sessions {}\n"
+                     "# HELP shopflow_pg_logins_total PostgreSQL-protocol logins.\n# TYPE shopflow_pg_logins_total counter\n"
+                     "shopflow_pg_logins_total {}\n"
+                     "# HELP shopflow_pg_refused_connections_total Connections refused over --pg-max-connections.\n"
+                     "# TYPE shopflow_pg_refused_connections_total counter\nshopflow_pg_refused_connections_total {}\n"
+                     "# HELP shopflow_pg_statements_total Statements run over the PostgreSQL protocol, and those that failed.\n"
+                     "# TYPE shopflow_pg_statements_total counter\nshopflow_pg_statements_total{{outcome=\"run\"}} {}\n"
+                     "shopflow_pg_statements_total{{outcome=\"failed\"}} {}\n",
+                     sessions, logins_.load(), refused_.load(), statements_.load(), failed_statements_.load());
+}
+
 PgServer::~PgServer() { stop(); }
 
 void PgServer::start() {
@@ -176,6 +194,7 @@ void PgServer::accept_loop() {
                          : starting_ >= std::min<size_t>(limits_.max_starting_connections, limits_.max_connections) ? "too many connections are logging in"
                                                                          : nullptr;
       if (full) {
+        ++refused_;
         boost::system::error_code ignored;
         std::string refusal = Message('E').bytes("S").str("FATAL").bytes("V").str("FATAL").bytes("C").str("53300").bytes("M")
                                   .str(std::string(full) + " (at most " + std::to_string(limits_.max_connections) + ")")
@@ -321,6 +340,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     std::lock_guard lock(sessions_mutex_);
     running_[{pid, key}] = &con;
   }
+  ++logins_;
   struct Unregister {
     PgServer& server;
     std::pair<int32_t, int32_t> id;
@@ -340,6 +360,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
                        : dynamic_cast<const SqlLimitExceeded*>(&e) ? "54000"
                                                                    : sqlstate(e.what());
     s.error("ERROR", code, e.what());
+    ++failed_statements_;
     if (status == 'T') status = 'E';
     if (writing) db_.write_failed(); // a write that failed may have torn the WAL
   };
@@ -347,6 +368,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
   auto check_policy = [&](const ClassifiedStatement& st, size_t index) {
     if (auto refusal = sql_refusal(st, index, may_write))
       throw PgRefused(refusal->sqlstate, refusal->message + (st.access == SqlAccess::Write ? " (client " + client->name + ")" : std::string()));
+    ++statements_;
     writing = st.access == SqlAccess::Write || st.access == SqlAccess::Transaction;
     if (writing && status == 'I') db_.checkpoint_if_due(con);
   };

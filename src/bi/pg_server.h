@@ -47,6 +47,9 @@ public:
   void start(); // binds (throws naming the address) and accepts on a background thread
   void stop();  // closes the listener and every session
   uint16_t port() const { return port_; }
+  // Prometheus lines: sessions logged in now, and totals of logins, connections refused (over
+  // the caps), statements run and statements that failed.
+  void render_metrics(std::string& out);
 
 private:
   struct Session;
@@ -74,6 +77,7 @@ private:
   std::set<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
   std::atomic<int> threads_{0};
   std::atomic<int32_t> next_pid_{1000};
+  std::atomic<uint64_t> logins_{0}, refused_{0}, statements_{0}, failed_statements_{0};
 };
 
 } // namespace shopflow

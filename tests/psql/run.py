@@ -9,6 +9,28 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from harness import REFERENCE, SHOPFLOW, Server, check, main, read_cases  # noqa: E402
 
 
+def expect_metrics(server, logins):
+    """/metrics parses as Prometheus text and holds pgwire's, the process's and the build's figures,
+    a status code on the request histogram and every rejection reason (at 0 too)."""
+    server.request("GET", "/healthz")
+    status, body, _ = server.request("GET", "/metrics")
+    check(status == 200, f"/metrics: {status}")
+    samples = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds",
+                 "shopflow_pg_sessions", 'shopflow_pg_statements_total{outcome="failed"}'):
+        check(name in samples, f"/metrics has no {name}")
+    check(samples["shopflow_pg_logins_total"] >= logins, f"pgwire logins: {samples['shopflow_pg_logins_total']} < {logins}")
+    check(samples['shopflow_pg_statements_total{outcome="run"}'] >= logins, "pgwire statements not counted")
+    check(any(n.startswith("shopflow_build_info{version=") for n in samples), "no build info")
+    for reason, n in (("malformed", 0), ("bad_debt", 0), ("non_positive_quantity", 70), ("non_positive_price", 203)):
+        check(samples.get(f'shopflow_rejected_rows{{reason="{reason}"}}') == n, f"rejected rows of {reason}: {samples}")
+    check(any('code="200"' in n for n in samples if n.startswith("shopflow_request_duration_seconds_count")), "no status code label")
+
+
 def run():
     server = Server()
     try:
@@ -17,7 +39,8 @@ def run():
         server.start()
         dsn = f"host=127.0.0.1 port={server.pg_port} dbname=shopflow user={cid} sslmode=disable connect_timeout=10"
         failures = []
-        for lineno, (command, expected, *code) in read_cases(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases.tsv")):
+        cases = read_cases(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases.tsv"))
+        for lineno, (command, expected, *code) in cases:
             r = subprocess.run(["psql", "-X", dsn, "-c", command], capture_output=True, text=True, timeout=60,
                                env={**os.environ, "PGPASSWORD": secret})
             out = r.stdout + r.stderr
@@ -29,6 +52,7 @@ def run():
                 if text not in out:
                     failures.append(f"{where}: no \"{text}\" in: {out[-800:]}")
         check(not failures, "\n".join(failures))
+        expect_metrics(server, logins=len(cases))
     finally:
         server.close()
 
