@@ -203,6 +203,26 @@ std::string render(const TextTable& t, OutputFormat format) {
     out += "]\n";
     return out;
   }
+  if (format == OutputFormat::Markdown) {
+    auto cell = [](std::string_view s) { // '|' would end the cell, a line break the row
+      std::string out;
+      for (char ch : s) out += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string("<br>") : std::string(1, ch);
+      return out;
+    };
+    auto line = [&](auto&& text_of) {
+      out += "|";
+      for (size_t c = 0; c < cols; ++c) {
+        out += ' ';
+        out += text_of(c);
+        out += " |";
+      }
+      out += "\n";
+    };
+    line([&](size_t c) { return cell(t.names[c]); });
+    line([&](size_t c) { return std::string(t.numeric[c] ? "---:" : "---"); });
+    for (auto& row : t.rows) line([&](size_t c) { return row[c].text ? cell(*row[c].text) : std::string("NULL"); });
+    return out;
+  }
   // Aligned table.
   std::vector<size_t> w(cols);
   for (size_t c = 0; c < cols; ++c) w[c] = width(t.names[c]);

@@ -49,9 +49,9 @@ TextTable text_table(class TextRows& rows);  // every type, as DuckDB prints it
 // throws std::runtime_error if it is not one.
 TextTable text_table_from_sql_answer(const std::string& json);
 
-enum class OutputFormat { Table, Csv, Json };
-// Renders a result for a terminal (aligned table), as RFC 4180 CSV with a header, or as a JSON
-// array of objects (numbers unquoted, NULL as null).
+enum class OutputFormat { Table, Csv, Json, Markdown };
+// Renders a result for a terminal (aligned table), as RFC 4180 CSV with a header, as a JSON
+// array of objects (numbers unquoted, NULL as null), or as a Markdown table.
 std::string render(const TextTable& table, OutputFormat format);
 inline std::string render(DuckResult& result, OutputFormat format) { return render(text_table(result), format); }
 // One value as JSON: numbers and booleans bare (nan/inf quoted), NULL as null, the rest as strings.
