@@ -113,17 +113,34 @@ NewClient ClientStore::add(const std::string& name, ScopeSet scopes) {
   made.client.client_id = "sf_" + random_text(12);
   made.client.scopes = scopes;
   made.client.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  do made.secret = random_text(32);
-  while (made.secret[0] == '-'); // never taken for an option on a command line
-  char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(hash, made.secret.data(), made.secret.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-    throw std::runtime_error("cannot hash the secret (out of memory)");
-  made.client.secret_hash = hash;
-  made.client.scram = scram_verifier(made.secret);
+  made.secret = new_secret(made.client);
   clients.push_back(made.client);
   save(clients);
   return made;
+}
+
+NewClient ClientStore::rotate(const std::string& name_or_id) {
+  ExclusiveFileLock lock(dir_ / "clients.lock");
+  std::vector<Client> clients = load();
+  for (auto& c : clients)
+    if (c.name == name_or_id || c.client_id == name_or_id) {
+      std::string secret = new_secret(c);
+      save(clients);
+      return {c, secret};
+    }
+  throw std::invalid_argument("no client \"" + name_or_id + "\" (shopflow clients list)");
+}
+
+std::string ClientStore::new_secret(Client& client) {
+  std::string secret;
+  do secret = random_text(32);
+  while (secret[0] == '-'); // never taken for an option on a command line
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, secret.data(), secret.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+    throw std::runtime_error("cannot hash the secret (out of memory)");
+  client.secret_hash = hash;
+  client.scram = scram_verifier(secret);
+  return secret;
 }
 
 bool ClientStore::remove(const std::string& name_or_id) {

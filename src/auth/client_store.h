@@ -36,6 +36,10 @@ public:
   NewClient add(const std::string& name, ScopeSet scopes);
   // By name or client id; false if there is no such client.
   bool remove(const std::string& name_or_id);
+  // A new secret for a client (its id and scopes stay; the old secret stops working at once,
+  // tokens already issued stay valid until they expire). Throws std::invalid_argument if there
+  // is no such client.
+  NewClient rotate(const std::string& name_or_id);
   std::vector<Client> list() const;
   std::optional<Client> find(const std::string& name_or_id) const;
   // A SCRAM salt for a user name that is no client: the same for the same name on every attempt
@@ -45,6 +49,8 @@ public:
   std::optional<Client> authenticate(const std::string& client_id, const std::string& secret) const;
 
 private:
+  // Gives `client` a new random secret (its hash and SCRAM verifier); returns the secret.
+  static std::string new_secret(Client& client);
   std::vector<Client> load() const;                // rereads the file if it changed
   void save(const std::vector<Client>& clients);   // under the writers' lock
 

@@ -47,6 +47,28 @@ void add_clients_command(CLI::App& app, int& exit_code) {
     exit_code = 0;
   });
 
+  auto* rotate = cmd->add_subcommand("rotate", "Give a client a new secret (printed once; the old one stops working)");
+  rotate->add_option("NAME", args->name, "Client name or client id")->required();
+  rotate->add_option("--data", args->data, "Data directory")->capture_default_str();
+  rotate->add_flag("--json", args->json, "Print {\"client_id\", \"client_secret\"}");
+  rotate->callback([args, &exit_code] {
+    if (!std::filesystem::exists(std::filesystem::path(args->data) / "auth" / "clients.json"))
+      throw std::runtime_error("no clients in " + args->data);
+    NewClient made;
+    try {
+      made = ClientStore(args->data).rotate(args->name);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(e.what());
+    }
+    if (args->json)
+      std::printf("{\"client_id\": %s, \"client_secret\": %s}\n", json_string(made.client.client_id).c_str(), json_string(made.secret).c_str());
+    else
+      std::printf("client %s has a new secret (the old one no longer works; tokens already issued stay valid until they expire)\n"
+                  "  client_id:     %s\n  client_secret: %s\n",
+                  made.client.name.c_str(), made.client.client_id.c_str(), made.secret.c_str());
+    exit_code = 0;
+  });
+
   auto* list = cmd->add_subcommand("list", "List the clients (never their secrets)");
   list->add_option("--data", args->data, "Data directory")->capture_default_str();
   list->add_flag("--json", args->json, "Print a JSON array");

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "api/sender.h"
 #include "api/server.h"
@@ -19,6 +20,9 @@
 #include "cli/serving.h"
 #include "gen/generator.h"
 #include "query/report.h"
+#include "formats/json_record.h"
+#include "util/durable_file.h"
+#include "util/read_file.h"
 
 namespace fs = std::filesystem;
 
@@ -74,10 +78,27 @@ void add_main_job(CLI::App& app, int& exit_code) {
     options.host = host;
     options.port = port;
     Server server(data, options);
-    // A demo client (made on the first run) and a token for it: the sender and the curl lines use it.
+    // A demo client and a token for it: the sender and the curl lines use it. Its id and secret
+    // are kept in DIR/demo-client.json (0600), so that every run can say how to sign in to the
+    // dashboard; without that file (or if its secret no longer works) the demo client gets a new one.
     ClientStore clients(data.path());
+    const fs::path demo_file = fs::absolute(data.path()) / "demo-client.json";
     std::string demo_secret;
-    if (!clients.find("demo")) demo_secret = clients.add("demo", kScopeIngest | kScopeRead | kScopeSql).secret;
+    {
+      simdjson::dom::parser parser;
+      std::string_view id, secret;
+      std::optional<std::string> kept = read_file(demo_file);
+      simdjson::dom::element doc;
+      if (kept && !parser.parse(*kept).get(doc) && !doc["client_id"].get_string().get(id) && !doc["client_secret"].get_string().get(secret) &&
+          clients.find("demo") && clients.find("demo")->client_id == id && clients.authenticate(std::string(id), std::string(secret)))
+        demo_secret = std::string(secret);
+    }
+    if (demo_secret.empty()) {
+      NewClient made = clients.find("demo") ? clients.rotate("demo") : clients.add("demo", kScopeIngest | kScopeRead | kScopeSql);
+      demo_secret = made.secret;
+      replace_file_durably(demo_file, "{\"client_id\":" + json_string(made.client.client_id) + ",\"client_secret\":" +
+                                          json_string(made.secret) + "}\n", 0600);
+    }
     const Client demo = *clients.find("demo");
     int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     const std::string token = server.access()->issuer().mint(demo.client_id, demo.scopes, now_s, 3600).access_token;
@@ -118,6 +139,8 @@ void add_main_job(CLI::App& app, int& exit_code) {
     std::printf("%s", analytics_report(con).c_str());
     exit_code = sent.failed ? 1 : 0;
     if (args->once) {
+      std::printf("\nThe dashboard's demo client (for shopflow serve --data %s): client id %s, secret %s (kept in %s)\n",
+                  fs::absolute(args->data).c_str(), demo.client_id.c_str(), demo_secret.c_str(), demo_file.c_str());
       server.stop();
       return;
     }
@@ -128,22 +151,25 @@ void add_main_job(CLI::App& app, int& exit_code) {
     std::string invoice = first.row_count() ? first.text(0, 0) : "536365";
     std::string code = first.row_count() ? first.text(1, 0) : "85123A";
     std::string customer = first.row_count() ? first.text(2, 0) : "17850";
-    std::string secret_line = demo_secret.empty() ? std::string("(its secret was shown on the first run; new clients: build/shopflow clients add NAME --scopes ingest,read)")
-                                                  : "client_secret " + demo_secret + " (shown once)";
+    // Hints are commands that work from anywhere: the binary and the data dir by absolute path.
+    std::error_code ec;
+    std::string exe = fs::read_symlink("/proc/self/exe", ec).string();
+    if (ec) exe = "shopflow";
+    const std::string dir = fs::absolute(args->data).string();
     std::printf("\nshopflow is serving %s (Ctrl-C to stop). Every route needs a token.\n"
-                "Dashboard: %s/ (sign in with a client id and secret, or the token below)\n"
-                "Demo client \"demo\": client_id %s, %s\n"
-                "A token valid for an hour (or: build/shopflow token demo --data %s):\n  TOKEN=%s\n"
+                "Dashboard: %s/ -- sign in with the demo client:\n"
+                "  client id %s\n  secret    %s\n  (kept in %s; a new secret: %s clients rotate demo --data %s)\n"
+                "A token valid for an hour (or: %s token demo --data %s):\n  TOKEN=%s\n"
                 "  curl -H \"Authorization: Bearer $TOKEN\" %s/v1/invoices/%s\n",
-                url.c_str(), url.c_str(), demo.client_id.c_str(), secret_line.c_str(), args->data.c_str(), token.c_str(), url.c_str(),
-                invoice.c_str());
+                url.c_str(), url.c_str(), demo.client_id.c_str(), demo_secret.c_str(), demo_file.c_str(), exe.c_str(), dir.c_str(),
+                exe.c_str(), dir.c_str(), token.c_str(), url.c_str(), invoice.c_str());
     std::printf("  curl -H \"Authorization: Bearer $TOKEN\" %s/v1/customers/%s\n"
                 "  curl -H \"Authorization: $TOKEN\" '%s/v1/compat/transactions?InvoiceNo=%s&StockCode=%s'\n"
                 "  curl %s/metrics\n"
-                "  build/shopflow send FILE.csv --url %s --token $TOKEN\n"
+                "  %s send FILE.csv --url %s --token $TOKEN\n"
                 "  curl -H \"Authorization: Bearer $TOKEN\" -H 'Accept: text/csv' --data 'SELECT * FROM daily_sales ORDER BY day DESC LIMIT 5' "
                 "%s/v1/sql\n",
-                url.c_str(), customer.c_str(), url.c_str(), invoice.c_str(), code.c_str(), url.c_str(), url.c_str(), url.c_str());
+                url.c_str(), customer.c_str(), url.c_str(), invoice.c_str(), code.c_str(), url.c_str(), exe.c_str(), url.c_str(), url.c_str());
     std::fflush(stdout);
     stop.wait();
     std::fprintf(stderr, "stopping: draining every sink\n");
