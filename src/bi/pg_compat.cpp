@@ -24,7 +24,8 @@ std::string first_word(const std::string& s) {
 constexpr const char* kEmulated[] = {
     "pg_get_userbyid(", "pg_encoding_to_char(", "pg_get_function_result(", "pg_get_function_arguments(", "pg_function_is_visible(",
     "pg_get_viewdef(", "array_to_string(", "col_description(", "obj_description(", "shobj_description(", "pg_database ",
-    "pg_roles ", "pg_auth_members ", "pg_user ", "pg_namespace ", "quote_ident(", "pg_table_is_visible(", "version("};
+    "pg_roles ", "pg_auth_members ", "pg_user ", "pg_namespace ", "quote_ident(", "pg_table_is_visible(", "version(",
+    "pg_type ", "pg_attribute "};
 } // namespace
 
 std::vector<std::string> pg_session_setup(const std::string& user_literal, const std::string& version_literal) {
@@ -62,6 +63,29 @@ std::vector<std::string> pg_session_setup(const std::string& user_literal, const
       "SELECT 11, 'pg_catalog', 10, NULL UNION ALL SELECT 13, 'information_schema', 10, NULL",
       "CREATE OR REPLACE TEMP MACRO quote_ident(x) AS CASE WHEN regexp_full_match(x, '[a-z_][a-z0-9_$]*') THEN x "
       "ELSE '\"' || replace(x, '\"', '\"\"') || '\"' END",
+      // PostgreSQL's type oids (pgjdbc and ODBC map columns to SQL types by them), and the
+      // warehouse's columns with them.
+      "CREATE OR REPLACE TEMP VIEW pg_type AS SELECT oid, typname, 11 AS typnamespace, 10 AS typowner, typlen, typlen > 0 AS typbyval, "
+      "'b' AS typtype, typcategory, false AS typispreferred, true AS typisdefined, ',' AS typdelim, 0 AS typrelid, 0 AS typelem, "
+      "0 AS typarray, typname || 'in' AS typinput, typname || 'out' AS typoutput, 'i' AS typalign, 'p' AS typstorage, "
+      "false AS typnotnull, 0 AS typbasetype, -1 AS typtypmod, 0 AS typndims, 0 AS typcollation, NULL::VARCHAR AS typdefault FROM "
+      "(VALUES (16, 'bool', 1, 'B'), (17, 'bytea', -1, 'U'), (20, 'int8', 8, 'N'), (21, 'int2', 2, 'N'), (23, 'int4', 4, 'N'), "
+      "(25, 'text', -1, 'S'), (700, 'float4', 4, 'N'), (701, 'float8', 8, 'N'), (1043, 'varchar', -1, 'S'), (1082, 'date', 4, 'D'), "
+      "(1083, 'time', 8, 'D'), (1114, 'timestamp', 8, 'D'), (1184, 'timestamptz', 8, 'D'), (1186, 'interval', 16, 'T'), "
+      "(1700, 'numeric', -1, 'N'), (2950, 'uuid', 16, 'U')) AS t(oid, typname, typlen, typcategory)",
+      "CREATE OR REPLACE TEMP VIEW pg_attribute AS SELECT table_oid AS attrelid, column_name AS attname, "
+      "CASE WHEN data_type = 'VARCHAR' THEN 1043 WHEN data_type = 'INTEGER' THEN 23 WHEN data_type = 'BIGINT' THEN 20 "
+      "WHEN data_type IN ('SMALLINT', 'TINYINT') THEN 21 WHEN data_type = 'BOOLEAN' THEN 16 WHEN data_type = 'DOUBLE' THEN 701 "
+      "WHEN data_type = 'FLOAT' THEN 700 WHEN data_type = 'DATE' THEN 1082 WHEN data_type = 'TIME' THEN 1083 "
+      "WHEN data_type = 'TIMESTAMP' THEN 1114 WHEN data_type = 'TIMESTAMP WITH TIME ZONE' THEN 1184 WHEN data_type = 'INTERVAL' THEN 1186 "
+      "WHEN data_type = 'BLOB' THEN 17 WHEN data_type = 'UUID' THEN 2950 "
+      "WHEN data_type LIKE 'DECIMAL%' OR data_type IN ('HUGEINT', 'UBIGINT') THEN 1700 ELSE 25 END AS atttypid, "
+      "-1 AS attstattarget, -1 AS attlen, column_index AS attnum, 0 AS attndims, -1 AS attcacheoff, "
+      "CASE WHEN data_type LIKE 'DECIMAL%' THEN ((numeric_precision << 16) | numeric_scale) + 4 ELSE -1 END AS atttypmod, "
+      "false AS attbyval, 'x' AS attstorage, 'i' AS attalign, NOT is_nullable AS attnotnull, column_default IS NOT NULL AS atthasdef, "
+      "false AS atthasmissing, '' AS attidentity, '' AS attgenerated, false AS attisdropped, true AS attislocal, 0 AS attinhcount, "
+      "0 AS attcollation, '' AS attcompression, NULL::VARCHAR[] AS attacl, NULL::VARCHAR[] AS attoptions, "
+      "NULL::VARCHAR[] AS attfdwoptions, NULL::VARCHAR AS attmissingval FROM duckdb_columns()",
       "CREATE OR REPLACE TEMP VIEW pg_auth_members AS SELECT 0 AS roleid, 0 AS member, 0 AS grantor, false AS admin_option WHERE false",
   };
 }
@@ -88,6 +112,7 @@ std::string pg_compat(std::string sql) {
   replace_all(" COLLATE pg_catalog.default", "");
   replace_all("::pg_catalog.regtype::pg_catalog.text", "::VARCHAR");
   replace_all("::pg_catalog.regclass", "");
+  replace_all("'pg_class'::regclass", "1259"); // pgjdbc's join of pg_description (pg_class's oid in PostgreSQL)
   replace_all("::pg_catalog.oid", "::BIGINT");
   replace_all("::pg_catalog.text", "::VARCHAR");
   return sql;
