@@ -37,6 +37,10 @@ bool parse_stream_name(const std::string& name, uint32_t& shard, uint64_t& first
   return true;
 }
 
+// A file being written, until it is renamed into place: hidden (a leading '.'), so that readers
+// listing a partition (pyarrow, pandas, Spark, Hive) never take a half-written file for data.
+std::string hidden_tmp(const std::string& name) { return "." + name + ".tmp"; }
+
 struct StreamFile {
   fs::path path;
   uint64_t first, last;
@@ -114,7 +118,7 @@ void LakeWriter::write_stream_file(DuckConnection& con, const std::string& table
   fs::path dir = root_ / table / partition_folder(partition);
   fs::create_directories(dir);
   std::string name = "stream-" + std::to_string(shard) + "-" + std::to_string(first) + "-" + std::to_string(last) + ".parquet";
-  fs::path tmp = dir / (name + ".tmp");
+  fs::path tmp = dir / hidden_tmp(name);
   con.execute("COPY (" + select_sql + ") TO " + sql_literal(tmp.string()) + " (FORMAT parquet, COMPRESSION zstd)");
   rename_durably(tmp, dir / name);
 }
@@ -173,7 +177,7 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
         list += (list.empty() ? "" : ", ") + sql_literal(f.path.string());
       }
       std::string name = "stream-" + std::to_string(shard) + "-" + std::to_string(first) + "-" + std::to_string(last) + ".parquet";
-      fs::path tmp = folder / (name + ".tmp");
+      fs::path tmp = folder / hidden_tmp(name);
       con.execute("COPY (SELECT * FROM read_parquet([" + list + "]) ORDER BY source) TO " + sql_literal(tmp.string()) +
                   " (FORMAT parquet, COMPRESSION zstd)");
       rename_durably(tmp, folder / name);

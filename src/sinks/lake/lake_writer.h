@@ -38,7 +38,7 @@ public:
   std::vector<int64_t> staged_jobs() const;
 
   // Stream path. A shard's files are <table>/year=YYYY/month=MM/stream-<shard>-<first>-<last>.parquet
-  // (written under a .tmp name, then renamed); lake/_stream/shard-<n> holds the next offset whose
+  // (written under a hidden .<name>.tmp, then renamed); lake/_stream/shard-<n> holds the next offset whose
   // lines are not yet in the lake (the manifest, replaced by rename).
   void write_stream_file(DuckConnection& con, const std::string& table, int partition, uint32_t shard,
                          uint64_t first, uint64_t last, const std::string& select_sql);
