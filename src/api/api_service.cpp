@@ -24,6 +24,7 @@
 #include "pipeline/ingest.h"
 #include "query/report.h"
 #include "util/clock.h"
+#include "util/log.h"
 #include "util/read_file.h"
 #include "util/sha256.h"
 
@@ -121,10 +122,15 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   std::string query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
   auto method = req->method();
   std::string route = "other";
-  // Every answer goes through here: the route's latency is measured up to the answer.
-  auto respond_as = [this, started, reply](std::string name) {
-    return [this, started, reply, name = std::move(name)](HttpResponse res) {
-      metrics_.route(name, res.result_int()).observe(seconds_since(started));
+  // Every answer goes through here: the route's latency is measured up to the answer, and the
+  // request gets its log line (never its token: the client id the token named, if any).
+  auto client = std::make_shared<std::string>();
+  auto respond_as = [this, started, reply, client, method_name = std::string(req->method_string())](std::string name) {
+    return [this, started, reply, client, method_name, name = std::move(name)](HttpResponse res) {
+      double seconds = seconds_since(started);
+      metrics_.route(name, res.result_int()).observe(seconds);
+      log::info("request", {{"method", method_name}, {"route", name}, {"status", std::to_string(res.result_int())},
+                            {"ms", fmt::format("{:.2f}", seconds * 1000)}, {"client", client->empty() ? "-" : *client}});
       reply(std::move(res));
     };
   };
@@ -148,7 +154,7 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   ScopeSet granted = kAllScopes & ~kScopeAdmin; // without access control nobody may write through SQL
   if (access_) {
     ScopeSet needed = required_scope(*req, path);
-    if (needed && !authorize(*req, needed, res, granted)) return respond_as("unauthorized")(std::move(res));
+    if (needed && !authorize(*req, needed, res, granted, *client)) return respond_as("unauthorized")(std::move(res));
   }
   if (path == "/oauth2/token") {
     route = "token";
@@ -421,10 +427,13 @@ void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
     try {
       FileSummary s = importer.import_file(std::string(file), options);
       (s.skipped ? metrics_.batch_files_skipped : metrics_.batch_files_imported) += 1;
+      log::info("batch_job", {{"file", std::string(file)}, {"job", std::to_string(s.job)}, {"skipped", s.skipped ? "true" : "false"},
+                              {"rows", std::to_string(s.rows_read)}, {"seconds", fmt::format("{:.3f}", s.seconds)}});
       metrics_.batch_rows += s.rows_read;
       entry += ",\"ok\":true,\"text\":" + json_string(s.to_text()) + ",\"json\":" + s.to_json() + "}";
     } catch (const std::exception& e) {
       metrics_.batch_files_failed += 1;
+      log::error("batch_job_failed", {{"file", std::string(file)}, {"error", e.what()}});
       entry += ",\"ok\":false,\"error\":" + json_string(e.what()) + "}";
     }
     results += (results.empty() ? "" : ",") + entry;
@@ -496,7 +505,7 @@ ScopeSet ApiService::required_scope(const HttpRequest& req, const std::string& p
   return kScopeRead; // lookups, the dashboard's data, and unknown paths (no route discovery without a token)
 }
 
-bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted) {
+bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted, std::string& client_id) {
   std::string_view header = header_value(req, http::field::authorization);
   Principal who;
   try {
@@ -510,12 +519,16 @@ bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse
                            : "Bearer realm=\"shopflow\", error=\"invalid_token\", error_description=\"" + description + "\"");
     json_response(res, 401, error_json(e.what()));
     metrics_.unauthorized += 1;
+    log::warn("refused", {{"status", "401"}, {"target", std::string(req.target())}, {"reason", e.what()}});
     return false;
   }
+  client_id = who.client_id;
   if ((who.scopes & needed) != needed) {
     res.set(http::field::www_authenticate, "Bearer realm=\"shopflow\", error=\"insufficient_scope\", scope=\"" + scope_names(needed) + "\"");
     json_response(res, 403, error_json("the token's scopes (" + scope_names(who.scopes) + ") do not include " + scope_names(needed)));
     metrics_.forbidden += 1;
+    log::warn("refused", {{"status", "403"}, {"target", std::string(req.target())}, {"client", who.client_id},
+                          {"reason", "missing scope " + scope_names(needed)}});
     return false;
   }
   double wait = 0;
@@ -523,6 +536,7 @@ bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse
     res.set(http::field::retry_after, std::to_string(static_cast<int64_t>(wait) + 1));
     json_response(res, 429, error_json("client " + who.client_id + " is over its rate limit"));
     metrics_.rate_limited += 1;
+    log::warn("refused", {{"status", "429"}, {"target", std::string(req.target())}, {"client", who.client_id}, {"reason", "over the rate limit"}});
     return false;
   }
   granted = who.scopes;

@@ -85,7 +85,7 @@ private:
   // The scope a request needs (0: public), and whether the caller has it; false: `res` holds
   // the 401/403/429 answer.
   ScopeSet required_scope(const HttpRequest& req, const std::string& path) const;
-  bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted);
+  bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted, std::string& client_id);
   void dashboard_data(HttpResponse& res);
   void static_file(const std::string& path, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);

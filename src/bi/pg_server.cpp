@@ -22,6 +22,8 @@
 
 #include <fmt/format.h>
 
+#include "util/log.h"
+
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
@@ -195,6 +197,7 @@ void PgServer::accept_loop() {
                                                                          : nullptr;
       if (full) {
         ++refused_;
+        log::warn("refused", {{"protocol", "pgwire"}, {"reason", full}});
         boost::system::error_code ignored;
         std::string refusal = Message('E').bytes("S").str("FATAL").bytes("V").str("FATAL").bytes("C").str("53300").bytes("M")
                                   .str(std::string(full) + " (at most " + std::to_string(limits_.max_connections) + ")")
@@ -341,6 +344,12 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     running_[{pid, key}] = &con;
   }
   ++logins_;
+  log::info("pg_session", {{"client", client->name}, {"pid", std::to_string(pid)}});
+  struct LogEnd {
+    std::string client;
+    int32_t pid;
+    ~LogEnd() { log::info("pg_session_end", {{"client", client}, {"pid", std::to_string(pid)}}); }
+  } log_end{client->name, pid};
   struct Unregister {
     PgServer& server;
     std::pair<int32_t, int32_t> id;

@@ -22,6 +22,7 @@
 #include "query/report.h"
 #include "formats/json_record.h"
 #include "util/durable_file.h"
+#include "util/log.h"
 #include "util/read_file.h"
 
 namespace fs = std::filesystem;
@@ -69,6 +70,7 @@ void add_main_job(CLI::App& app, int& exit_code) {
   app.callback([args, &app, &exit_code] {
     if (!app.get_subcommands().empty()) return;
     auto [host, port] = parse_listen(args->listen);
+    log::init(log::Level::Warn, log::Format::Text); // the report is the output: no line per request
     StopSignals stop; // before any thread starts
     QueryArgs{}.limit_memory();
 

@@ -5,6 +5,7 @@
 #include "api/server.h"
 #include "cli/commands.h"
 #include "cli/created_dir.h"
+#include "util/log.h"
 #include "cli/serving.h"
 
 namespace shopflow {
@@ -28,6 +29,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     int idle_timeout = 60, request_timeout = 30;
     size_t max_connections = 1024;
     double drain_timeout = 60;
+    std::string log_level = "info", log_format = "text";
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
@@ -70,7 +72,12 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--drain-timeout", args->drain_timeout,
                   "Seconds SIGTERM waits for the sinks to store the whole log (what is left is stored on the next start)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--log-level", args->log_level, "debug, info (one line per request), warn, error or off")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}))->capture_default_str();
+  cmd->add_option("--log-format", args->log_format, "Log lines on stderr as text or json")->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   cmd->callback([args, &exit_code] {
+    log::init(log::parse_level(args->log_level), args->log_format == "json" ? log::Format::Json : log::Format::Text);
     auto [host, port] = parse_listen(args->listen);
     StopSignals stop; // before any thread starts
     args->query.limit_memory();

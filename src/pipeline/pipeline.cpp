@@ -7,7 +7,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "util/clock.h"
+#include "util/log.h"
 #include "util/thread_name.h"
 
 namespace shopflow {
@@ -78,14 +81,14 @@ void Pipeline::run(Worker& w) {
       // Healthy again once something was stored (a pass that only buffered proves nothing).
       if (progressed || caught_up)
         if (int64_t lasted = w.failures.succeeded(); lasted >= 0)
-          std::fprintf(stderr, "shopflow: %s sink: recovered after %.1f s of failures\n", w.sink->name(), lasted / 1000.0);
+          log::info("sink_recovered", {{"sink", w.sink->name()}, {"failing_s", fmt::format("{:.1f}", lasted / 1000.0)}});
     } catch (const std::exception& e) {
       // The batch was not stored; it is read again from the committed offsets after a pause.
-      if (w.failures.failed(e.what())) std::fprintf(stderr, "shopflow: %s sink: %s (retrying every 0.5 s)\n", w.sink->name(), e.what());
+      if (w.failures.failed(e.what())) log::error("sink_failed", {{"sink", w.sink->name()}, {"error", e.what()}, {"retry_s", "0.5"}});
       try {
         w.sink->discard_uncommitted();
       } catch (const std::exception& again) {
-        std::fprintf(stderr, "shopflow: %s sink: %s\n", w.sink->name(), again.what());
+        log::error("sink_discard_failed", {{"sink", w.sink->name()}, {"error", again.what()}});
       }
       for (uint32_t s = 0; s < shards; ++s) w.read_next[s] = w.sink->committed_offset(s);
       std::this_thread::sleep_for(std::chrono::milliseconds(500));

@@ -2,6 +2,9 @@
 
 #include "stream/consumer_offsets.h"
 #include "util/clock.h"
+#include "util/log.h"
+
+#include <fmt/format.h>
 #include "util/thread_name.h"
 
 #include <chrono>
@@ -174,7 +177,7 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
         ++syncs_;
         // Writes work again once a sync made written batches durable (a failed write wrote none).
         if (int64_t lasted = syncer.write_failures.succeeded(); lasted >= 0)
-          std::fprintf(stderr, "shopflow: log shard %u: writes work again after %.1f s of failures\n", shard_id, lasted / 1000.0);
+          log::info("log_writes_recovered", {{"shard", std::to_string(shard_id)}, {"failing_s", fmt::format("{:.1f}", lasted / 1000.0)}});
       } catch (...) {
         error = std::current_exception();
         write_failed(shard_id, error);
@@ -205,7 +208,7 @@ void LocalLog::write_failed(uint32_t shard_id, const std::exception_ptr& e) {
   } catch (...) {
   }
   if (syncers_[shard_id]->write_failures.failed(what))
-    std::fprintf(stderr, "shopflow: log shard %u: %s (appends are answered 503 until writes work again)\n", shard_id, what.c_str());
+    log::error("log_write_failed", {{"shard", std::to_string(shard_id)}, {"error", what}, {"answer", "503 until writes work again"}});
 }
 
 FailureState::Snapshot LocalLog::write_failures() const {

@@ -53,6 +53,11 @@ def run():
                     failures.append(f"{where}: no \"{text}\" in: {out[-800:]}")
         check(not failures, "\n".join(failures))
         expect_metrics(server, logins=len(cases))
+        # The log: a line per pgwire session and per request, never a secret or a token.
+        log = server.log()
+        check("pg_session client=analyst" in log and "request method=GET route=healthz status=200" in log,
+              f"no session or request lines in the log: {log[-600:]}")
+        check(secret not in log and "eyJ" not in log, "the log holds a secret or a token")
     finally:
         server.close()
 

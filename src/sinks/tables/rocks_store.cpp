@@ -8,6 +8,8 @@
 #include <rocksdb/env.h>
 #include <rocksdb/write_batch.h>
 
+#include "util/log.h"
+
 namespace shopflow {
 
 namespace {
@@ -24,7 +26,7 @@ public:
   void Logv(const char* format, va_list ap) override {
     char line[1024];
     std::vsnprintf(line, sizeof line, format, ap);
-    std::fprintf(stderr, "shopflow: tables (RocksDB): %s\n", line);
+    log::error("rocksdb", {{"message", line}});
   }
 };
 } // namespace

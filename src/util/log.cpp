@@ -1,0 +1,104 @@
+#include "util/log.h"
+
+#include <atomic>
+#include <stdexcept>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace shopflow::log {
+
+namespace {
+std::atomic<Format> g_format{Format::Text};
+
+std::shared_ptr<spdlog::logger> logger() {
+  static std::shared_ptr<spdlog::logger> l = [] {
+    auto made = spdlog::stderr_logger_mt("shopflow");
+    made->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+    made->set_level(spdlog::level::info);
+    return made;
+  }();
+  return l;
+}
+
+spdlog::level::level_enum to_spdlog(Level l) {
+  switch (l) {
+  case Level::Debug: return spdlog::level::debug;
+  case Level::Info: return spdlog::level::info;
+  case Level::Warn: return spdlog::level::warn;
+  case Level::Error: return spdlog::level::err;
+  default: return spdlog::level::off;
+  }
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+  }
+  out += '"';
+}
+} // namespace
+
+Level parse_level(std::string_view name) {
+  if (name == "debug") return Level::Debug;
+  if (name == "info") return Level::Info;
+  if (name == "warn") return Level::Warn;
+  if (name == "error") return Level::Error;
+  if (name == "off") return Level::Off;
+  throw std::invalid_argument("log level must be debug, info, warn, error or off, not \"" + std::string(name) + "\"");
+}
+
+void init(Level level, Format format) {
+  g_format = format;
+  auto l = logger();
+  l->set_level(to_spdlog(level));
+  if (format == Format::Json)
+    l->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
+  else
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+}
+
+bool enabled(Level level) { return logger()->should_log(to_spdlog(level)); }
+
+void write(Level level, std::string_view event, Fields fields) {
+  if (!enabled(level)) return;
+  std::string line;
+  if (g_format == Format::Json) {
+    line = "\"event\":";
+    append_json_string(line, event);
+    for (auto& [k, v] : fields) {
+      line += ',';
+      append_json_string(line, k);
+      line += ':';
+      append_json_string(line, v);
+    }
+  } else {
+    line = event;
+    for (auto& [k, v] : fields) {
+      line += ' ';
+      line += k;
+      line += '=';
+      bool quote = v.empty() || v.find_first_of(" \"=\n") != std::string::npos;
+      if (quote) append_json_string(line, v);
+      else line += v;
+    }
+  }
+  logger()->log(to_spdlog(level), "{}", line);
+}
+
+} // namespace shopflow::log

@@ -1,0 +1,29 @@
+// The process's log on stderr (spdlog): one line per event, with a level, an event name and
+// fields. Text: "2026-12-03T09:00:00.123Z info request method=GET route=healthz status=200";
+// JSON (--log-format json): {"time":"...","level":"info","event":"request","method":"GET",...}.
+// Values are never secrets or tokens: callers pass names, ids, numbers and messages.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace shopflow::log {
+
+enum class Level { Debug, Info, Warn, Error, Off };
+enum class Format { Text, Json };
+
+// Parses "debug", "info", "warn", "error", "off"; throws std::invalid_argument otherwise.
+Level parse_level(std::string_view name);
+// Sets where and how lines go (default: info, text).
+void init(Level level, Format format);
+bool enabled(Level level);
+
+using Fields = std::initializer_list<std::pair<std::string_view, std::string>>;
+void write(Level level, std::string_view event, Fields fields);
+inline void info(std::string_view event, Fields fields = {}) { write(Level::Info, event, fields); }
+inline void warn(std::string_view event, Fields fields = {}) { write(Level::Warn, event, fields); }
+inline void error(std::string_view event, Fields fields = {}) { write(Level::Error, event, fields); }
+
+} // namespace shopflow::log
