@@ -190,10 +190,7 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
     // their results go with the error, so that a retry under the same key does not repeat them.
     for (Written& w : synced) w.append->finish_one(w.index, &w.result, error);
     if (std::chrono::steady_clock::now() - last_retention > std::chrono::seconds(10)) {
-      try {
-        shard.apply_retention(wall_clock_ms(), options_.retention_ms, options_.retention_bytes, retention_floor(shard_id));
-      } catch (...) {
-      }
+      retain(shard_id);
       last_retention = std::chrono::steady_clock::now();
     }
   }
@@ -275,9 +272,19 @@ uint64_t LocalLog::retention_floor(uint32_t shard_id) {
 }
 
 void LocalLog::apply_retention() {
-  int64_t now = wall_clock_ms();
-  for (uint32_t s = 0; s < shards_.size(); ++s)
-    shards_[s]->apply_retention(now, options_.retention_ms, options_.retention_bytes, retention_floor(s));
+  for (uint32_t s = 0; s < shards_.size(); ++s) retain(s);
+}
+
+void LocalLog::retain(uint32_t shard_id) {
+  try {
+    Shard& shard = *shards_[shard_id];
+    auto [segments, bytes] = shard.apply_retention(wall_clock_ms(), options_.retention_ms, options_.retention_bytes, retention_floor(shard_id));
+    if (segments)
+      log::info("retention", {{"shard", std::to_string(shard_id)}, {"segments_deleted", std::to_string(segments)},
+                              {"bytes_deleted", std::to_string(bytes)}, {"start_offset", std::to_string(shard.start_offset())}});
+  } catch (const std::exception& e) {
+    log::error("retention_failed", {{"shard", std::to_string(shard_id)}, {"error", e.what()}}); // tried again later
+  }
 }
 
 } // namespace shopflow

@@ -93,6 +93,8 @@ private:
     std::thread thread;
   };
   void syncer_loop(uint32_t shard_id);
+  // Applies retention to one shard and logs what it deleted (errors are logged, not thrown).
+  void retain(uint32_t shard_id);
   // Makes `w` durable as the durability setting promises, then finishes it.
   void commit(uint32_t shard_id, Written w);
   Shard& shard(uint32_t n) const;

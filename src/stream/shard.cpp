@@ -234,21 +234,24 @@ std::vector<LogRecord> Shard::read(uint64_t from, size_t max_records) const {
   return out;
 }
 
-void Shard::apply_retention(int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, uint64_t keep_from) {
+std::pair<size_t, uint64_t> Shard::apply_retention(int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, uint64_t keep_from) {
   uint64_t total = size_bytes();
+  std::pair<size_t, uint64_t> deleted{0, 0};
   for (;;) {
     std::shared_ptr<Segment> oldest;
     {
       std::unique_lock lock(mutex_);
-      if (segments_.size() < 2) return;
+      if (segments_.size() < 2) return deleted;
       oldest = segments_.front();
       bool too_old = !oldest->batches.empty() && oldest->batches.back().time_ms < now_ms - max_age_ms;
       bool too_big = total > max_bytes;
-      if (!(too_old || too_big) || oldest->end() > keep_from) return;
+      if (!(too_old || too_big) || oldest->end() > keep_from) return deleted;
       segments_.pop_front();
     }
     total -= oldest->bytes;
     fs::remove(oldest->path);
+    deleted.first += 1;
+    deleted.second += oldest->bytes;
   }
 }
 

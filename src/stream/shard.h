@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <utility>
 #include <vector>
 
 #include "stream/log.h"
@@ -45,8 +46,9 @@ public:
 
   // Deletes whole segments, oldest first, while the shard is over `max_bytes` or the segment's
   // last append is older than `max_age_ms`; never the active segment, never a segment holding an
-  // offset >= `keep_from` (not yet consumed by every registered consumer).
-  void apply_retention(int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, uint64_t keep_from);
+  // offset >= `keep_from` (not yet consumed by every registered consumer). Returns how many
+  // segments and bytes it deleted.
+  std::pair<size_t, uint64_t> apply_retention(int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, uint64_t keep_from);
 
 private:
   struct Segment {
