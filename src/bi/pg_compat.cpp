@@ -4,7 +4,6 @@
 #include <cctype>
 #include <map>
 
-
 namespace shopflow {
 
 namespace {
@@ -30,7 +29,6 @@ constexpr const char* kEmulated[] = {
 
 std::vector<std::string> pg_session_setup(const std::string& user_literal, const std::string& version_literal) {
   const std::string& name = user_literal;
-  const std::string& version = version_literal;
   return {
       "CREATE OR REPLACE TEMP MACRO pg_get_userbyid(id) AS " + name,
       "CREATE OR REPLACE TEMP MACRO pg_encoding_to_char(e) AS 'UTF8'",
@@ -49,7 +47,7 @@ std::vector<std::string> pg_session_setup(const std::string& user_literal, const
       "CREATE OR REPLACE TEMP MACRO col_description(rel, col) AS NULL::VARCHAR",
       "CREATE OR REPLACE TEMP MACRO obj_description(id, cat := '') AS NULL::VARCHAR",
       "CREATE OR REPLACE TEMP MACRO shobj_description(id, cat) AS NULL::VARCHAR",
-      "CREATE OR REPLACE TEMP MACRO version() AS " + version,
+      "CREATE OR REPLACE TEMP MACRO version() AS " + version_literal,
       "CREATE OR REPLACE TEMP MACRO \"current_user\"() AS " + name,
       "CREATE OR REPLACE TEMP VIEW pg_database AS SELECT 16384 AS oid, 'shopflow' AS datname, 10 AS datdba, 6 AS encoding, "
       "'C' AS datcollate, 'C' AS datctype, NULL::VARCHAR AS daticulocale, 'c' AS datlocprovider, NULL::VARCHAR[] AS datacl, "

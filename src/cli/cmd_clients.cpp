@@ -15,6 +15,14 @@
 
 namespace shopflow {
 
+namespace {
+// Commands about existing clients must not create a data dir (ClientStore would).
+void require_clients(const std::string& data) {
+  if (!std::filesystem::exists(std::filesystem::path(data) / "auth" / "clients.json"))
+    throw std::runtime_error("no clients in " + data + " (add one: shopflow clients add NAME --scopes ... --data " + data + ")");
+}
+} // namespace
+
 void add_clients_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("clients", "Manage the OAuth2 clients that may call `serve`");
   cmd->require_subcommand(1);
@@ -52,8 +60,7 @@ void add_clients_command(CLI::App& app, int& exit_code) {
   rotate->add_option("--data", args->data, "Data directory")->capture_default_str();
   rotate->add_flag("--json", args->json, "Print {\"client_id\", \"client_secret\"}");
   rotate->callback([args, &exit_code] {
-    if (!std::filesystem::exists(std::filesystem::path(args->data) / "auth" / "clients.json"))
-      throw std::runtime_error("no clients in " + args->data);
+    require_clients(args->data);
     NewClient made;
     try {
       made = ClientStore(args->data).rotate(args->name);
@@ -117,8 +124,7 @@ void add_token_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--scopes", args->scopes, "Only these of the client's scopes (comma-separated)");
   cmd->add_option("--ttl", args->ttl, "Lifetime in seconds")->check(CLI::Range(60, 86400))->capture_default_str();
   cmd->callback([args, &exit_code] {
-    if (!std::filesystem::exists(std::filesystem::path(args->data) / "auth" / "clients.json"))
-      throw std::runtime_error("no clients in " + args->data + " (add one: shopflow clients add NAME --scopes ... --data " + args->data + ")");
+    require_clients(args->data);
     auto client = ClientStore(args->data).find(args->name);
     if (!client) throw std::runtime_error("no client \"" + args->name + "\" in " + args->data + " (shopflow clients list)");
     ScopeSet scopes = client->scopes;

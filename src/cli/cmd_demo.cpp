@@ -91,8 +91,9 @@ void add_main_job(CLI::App& app, int& exit_code) {
       std::string_view id, secret;
       std::optional<std::string> kept = read_file(demo_file);
       simdjson::dom::element doc;
-      if (kept && !parser.parse(*kept).get(doc) && !doc["client_id"].get_string().get(id) && !doc["client_secret"].get_string().get(secret) &&
-          clients.find("demo") && clients.find("demo")->client_id == id && clients.authenticate(std::string(id), std::string(secret)))
+      std::optional<Client> demo = clients.find("demo");
+      if (kept && demo && !parser.parse(*kept).get(doc) && !doc["client_id"].get_string().get(id) &&
+          !doc["client_secret"].get_string().get(secret) && demo->client_id == id && clients.authenticate(demo->client_id, std::string(secret)))
         demo_secret = std::string(secret);
     }
     if (demo_secret.empty()) {

@@ -16,7 +16,6 @@ public:
   CreatedDirGuard(const CreatedDirGuard&) = delete;
   CreatedDirGuard& operator=(const CreatedDirGuard&) = delete;
   void keep() { kept_ = true; }
-  bool existed() const { return existed_; }
 
 private:
   std::filesystem::path dir_;

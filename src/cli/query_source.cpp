@@ -15,7 +15,7 @@ namespace {
 
 class LocalQueries final : public QuerySource {
 public:
-  explicit LocalQueries(const std::string& dir) : engine_(dir), dir_(std::filesystem::absolute(dir).string()) {}
+  explicit LocalQueries(std::string dir) : engine_(dir), dir_(std::move(dir)) {}
   // Each statement runs; the last one's result is the answer. Reads stream as text (as the
   // server's do, so nested values print the same); anything else runs as DuckDB takes it.
   TextTable query(const std::string& sql) override {
@@ -67,7 +67,7 @@ std::unique_ptr<QuerySource> open_query_source(const std::string& data_dir) {
   // The server's DuckDB admits the lake by its canonical path.
   std::string dir = std::filesystem::weakly_canonical(std::filesystem::absolute(data_dir)).string();
   if (auto server = local_server(data_dir, kScopeSql, "shopflow-sql")) return std::make_unique<ServerQueries>(std::move(*server), dir);
-  return std::make_unique<LocalQueries>(data_dir);
+  return std::make_unique<LocalQueries>(dir);
 }
 
 } // namespace shopflow

@@ -1,7 +1,6 @@
 #include "pipeline/pipeline.h"
 
 #include <chrono>
-#include <cstdio>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -9,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "util/clock.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -68,7 +66,7 @@ void Pipeline::run(Worker& w) {
       }
       bool force = w.flush_requested.exchange(false);
       w.sink->flush(force);
-      bool progressed = false, caught_up = true;
+      bool progressed = false;
       for (uint32_t s = 0; s < shards; ++s) {
         uint64_t committed = w.sink->committed_offset(s);
         if (committed != w.stored[s]) {
@@ -76,10 +74,15 @@ void Pipeline::run(Worker& w) {
           log_.commit_offset(w.sink->name(), s, committed);
           progressed = true;
         }
-        caught_up &= committed >= log_.end_offset(s);
       }
-      // Healthy again once something was stored (a pass that only buffered proves nothing).
-      if (progressed || caught_up)
+      // Healthy again once something was stored, or nothing is left to store (a pass that only
+      // buffered proves nothing).
+      auto caught_up = [&] {
+        for (uint32_t s = 0; s < shards; ++s)
+          if (w.stored[s] < log_.end_offset(s)) return false;
+        return true;
+      };
+      if (w.failures.failing() && (progressed || caught_up()))
         if (int64_t lasted = w.failures.succeeded(); lasted >= 0)
           log::info("sink_recovered", {{"sink", w.sink->name()}, {"failing_s", fmt::format("{:.1f}", lasted / 1000.0)}});
     } catch (const std::exception& e) {

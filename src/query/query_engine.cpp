@@ -96,39 +96,41 @@ void append_json_value(std::string& out, DuckResult& r, size_t c, size_t row) {
   append_json_text(out, r.text(c, row), r.column_type(c));
 }
 
-TextTable text_table(DuckResult& r) {
+namespace {
+// A table's columns, from anything with column_count(), column_name(c) and column_type(c).
+template <class Result> TextTable columns_of(Result& r) {
   TextTable t;
-  size_t cols = r.column_count(), rows = r.row_count();
-  for (size_t c = 0; c < cols; ++c) {
+  for (size_t c = 0; c < r.column_count(); ++c) {
     t.names.push_back(r.column_name(c));
     t.numeric.push_back(is_numeric(r.column_type(c)));
   }
-  t.rows.resize(rows);
-  for (size_t row = 0; row < rows; ++row)
-    for (size_t c = 0; c < cols; ++c) {
-      TextTable::Cell cell;
-      if (!r.is_null(c, row)) cell.text = r.text(c, row);
-      append_json_text(cell.json, cell.text, r.column_type(c));
-      t.rows[row].push_back(std::move(cell));
-    }
+  return t;
+}
+
+TextTable::Cell text_cell(std::optional<std::string_view> value, duckdb_type type) {
+  TextTable::Cell cell;
+  if (value) cell.text = std::string(*value);
+  append_json_text(cell.json, value, type);
+  return cell;
+}
+} // namespace
+
+TextTable text_table(DuckResult& r) {
+  TextTable t = columns_of(r);
+  for (size_t row = 0; row < r.row_count(); ++row) {
+    auto& cells = t.rows.emplace_back();
+    for (size_t c = 0; c < t.names.size(); ++c)
+      cells.push_back(text_cell(r.is_null(c, row) ? std::nullopt : std::optional<std::string>(r.text(c, row)), r.column_type(c)));
+  }
   return t;
 }
 
 TextTable text_table(TextRows& rows) {
-  TextTable t;
-  for (size_t c = 0; c < rows.column_count(); ++c) {
-    t.names.push_back(rows.column_name(c));
-    t.numeric.push_back(is_numeric(rows.column_type(c)));
-  }
+  TextTable t = columns_of(rows);
   while (rows.next())
     for (size_t r = 0; r < rows.batch_size(); ++r) {
-      std::vector<TextTable::Cell> row(t.names.size());
-      for (size_t c = 0; c < row.size(); ++c) {
-        std::optional<std::string_view> v = rows.value(c, r);
-        if (v) row[c].text = std::string(*v);
-        append_json_text(row[c].json, v, rows.column_type(c));
-      }
-      t.rows.push_back(std::move(row));
+      auto& cells = t.rows.emplace_back();
+      for (size_t c = 0; c < t.names.size(); ++c) cells.push_back(text_cell(rows.value(c, r), rows.column_type(c)));
     }
   return t;
 }
@@ -149,16 +151,11 @@ TextTable text_table_from_sql_answer(const std::string& json) {
       std::vector<TextTable::Cell> row;
       for (simdjson::ondemand::value v : values) {
         TextTable::Cell cell;
-        if (v.type() == simdjson::ondemand::json_type::string) {
-          std::string_view raw = v.raw_json_token();
-          cell.json = std::string(raw);
-          cell.text = std::string(std::string_view(v.get_string()));
-        } else {
-          std::string_view raw = v.raw_json_token();
-          while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
-          cell.json = std::string(raw);
-          if (raw != "null") cell.text = std::string(raw);
-        }
+        std::string_view raw = v.raw_json_token();
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+        cell.json = std::string(raw);
+        if (v.type() == simdjson::ondemand::json_type::string) cell.text = std::string(std::string_view(v.get_string()));
+        else if (raw != "null") cell.text = std::string(raw);
         row.push_back(std::move(cell));
       }
       if (row.size() != t.names.size()) throw std::runtime_error("a row has " + std::to_string(row.size()) + " values");

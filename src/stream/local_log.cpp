@@ -8,7 +8,6 @@
 #include "util/thread_name.h"
 
 #include <chrono>
-#include <cstdio>
 #include <thread>
 #include <future>
 #include <fstream>
