@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include "core/record.h"
+#include "util/json_string.h" // append_json_string, json_string
 
 namespace shopflow {
 
@@ -24,10 +25,6 @@ private:
   simdjson::ondemand::parser parser_;
 };
 
-// Appends `s` as a JSON string literal (quotes included), escaping per RFC 8259.
-void append_json_string(std::string& out, std::string_view s);
-// The same, as a new string.
-std::string json_string(std::string_view s);
 // {"error": "<message>"}: the body of every JSON error answer.
 inline std::string error_json(std::string_view message) { return "{\"error\":" + json_string(message) + "}"; }
 
