@@ -210,7 +210,8 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
     not_allowed("POST");
   } else if (path == "/v1/files" || (path.rfind("/v1/files/", 0) == 0 && path.ends_with("/complete"))) {
     route = "files";
-    if (method == http::verb::post) return on_pool([this, req, path](HttpResponse& out) { post_file(*req, path, out); });
+    if (method == http::verb::post)
+      return on_pool([this, req, path, client = *client](HttpResponse& out) { post_file(*req, path, client, out); });
     not_allowed("POST");
   } else if (path == "/v1/admin/batch") {
     route = "admin_batch";
@@ -446,8 +447,9 @@ void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
 //     200 {"status": "registered"|"resumed", "batch_rows"}: send, with that batch size;
 //     200 {"status": "complete", "message"}: already sent, nothing to do;
 //     409 {"error"}: imported by shopflow batch (names the job)
-//   POST /v1/files/<sha256>/complete {"rows_acked"} -> 200 {"status": "complete"}
-void ApiService::post_file(const HttpRequest& req, const std::string& path, HttpResponse& res) {
+//   POST /v1/files/<sha256>/complete {"rows_acked"} -> 200 {"status": "complete"}, or 403 from
+//     another client than the one that registered it
+void ApiService::post_file(const HttpRequest& req, const std::string& path, const std::string& client, HttpResponse& res) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   DuckConnection con(dir_.warehouse().database());
@@ -465,7 +467,10 @@ void ApiService::post_file(const HttpRequest& req, const std::string& path, Http
       json_response(res, 404, error_json("no send of " + sha + " was registered"));
       return;
     }
-    complete_send(con, sha, rows);
+    if (!complete_send(con, sha, rows, client)) {
+      json_response(res, 403, error_json("the send of " + sha + " was registered by another client; only it may complete it"));
+      return;
+    }
     json_response(res, 200, R"({"status":"complete"})");
     return;
   }
@@ -484,6 +489,7 @@ void ApiService::post_file(const HttpRequest& req, const std::string& path, Http
   file.file = name;
   file.bytes = bytes;
   file.batch_rows = static_cast<uint32_t>(batch_rows);
+  file.client = client;
   SendRegistration r = register_send(con, file, force);
   switch (r.outcome) {
   case SendRegistration::Refused: json_response(res, 409, error_json(r.message)); break;

@@ -90,7 +90,7 @@ private:
   void static_file(const std::string& path, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
-  void post_file(const HttpRequest& req, const std::string& path, HttpResponse& res);
+  void post_file(const HttpRequest& req, const std::string& path, const std::string& client, HttpResponse& res);
 
   DataDir& dir_;
   Log& log_;

@@ -13,10 +13,10 @@ std::mutex& file_identity_mutex() {
 
 std::optional<SentFile> find_sent_file(DuckConnection& wh, const std::string& sha256) {
   DuckResult r = wh.query("SELECT sha256, file, bytes, batch_rows, CAST(registered_at AS VARCHAR), CAST(completed_at AS VARCHAR), "
-                          "coalesce(rows_acked, 0) FROM sent_files WHERE sha256 = " + sql_literal(sha256));
+                          "coalesce(rows_acked, 0), coalesce(client, '') FROM sent_files WHERE sha256 = " + sql_literal(sha256));
   if (!r.row_count()) return std::nullopt;
   SentFile f{r.text(0, 0), r.text(1, 0), static_cast<uint64_t>(r.int64(2, 0)), static_cast<uint32_t>(r.int64(3, 0)), r.text(4, 0),
-             std::nullopt, static_cast<uint64_t>(r.int64(6, 0))};
+             std::nullopt, static_cast<uint64_t>(r.int64(6, 0)), r.text(7, 0)};
   if (!r.is_null(5, 0)) f.completed_at = r.text(5, 0);
   return f;
 }
@@ -55,16 +55,19 @@ SendRegistration register_send(DuckConnection& wh, const SentFile& file, bool fo
     }
   }
   if (!sent)
-    wh.execute(fmt::format("INSERT INTO sent_files VALUES ({}, {}, {}, {}, make_timestamp({}), NULL, NULL)", sql_literal(file.sha256),
-                           sql_literal(file.file), file.bytes, file.batch_rows, wall_clock_us()));
+    wh.execute(fmt::format("INSERT INTO sent_files VALUES ({}, {}, {}, {}, make_timestamp({}), NULL, NULL, {})", sql_literal(file.sha256),
+                           sql_literal(file.file), file.bytes, file.batch_rows, wall_clock_us(), sql_literal(file.client)));
   out.batch_rows = file.batch_rows;
   return out;
 }
 
-void complete_send(DuckConnection& wh, const std::string& sha256, uint64_t rows_acked) {
+bool complete_send(DuckConnection& wh, const std::string& sha256, uint64_t rows_acked, const std::string& client) {
   std::lock_guard lock(file_identity_mutex());
+  std::optional<SentFile> sent = find_sent_file(wh, sha256);
+  if (!sent || sent->client != client) return false;
   wh.execute(fmt::format("UPDATE sent_files SET completed_at = coalesce(completed_at, make_timestamp({})), rows_acked = "
                          "greatest(coalesce(rows_acked, 0), {}) WHERE sha256 = {}", wall_clock_us(), rows_acked, sql_literal(sha256)));
+  return true;
 }
 
 } // namespace shopflow

@@ -6,7 +6,7 @@
 // reuses the first one's batch size, so every row it already stored is a replay).
 //
 // sent_files: sha256, file (as send named it), bytes, batch_rows (the Idempotency-Keys depend on
-// it), registered_at, completed_at and rows_acked (NULL until complete).
+// it), registered_at, completed_at and rows_acked (NULL until complete), client (who registered).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +25,7 @@ struct SentFile {
   std::string registered_at;              // as DuckDB prints a TIMESTAMP
   std::optional<std::string> completed_at; // unset while the send has not finished
   uint64_t rows_acked = 0;
+  std::string client;                      // the client id that registered it ("" without access control)
 };
 
 // Imports and registrations check and record under one lock, so that two paths never both
@@ -43,6 +44,8 @@ struct SendRegistration {
   std::string message;     // Complete/Refused: what the first import was
 };
 SendRegistration register_send(DuckConnection& warehouse, const SentFile& file, bool force);
-void complete_send(DuckConnection& warehouse, const std::string& sha256, uint64_t rows_acked);
+// Marks a send complete; false (nothing changed) unless `client` is the one that registered it,
+// so that no other client can make a send that never happened look done.
+bool complete_send(DuckConnection& warehouse, const std::string& sha256, uint64_t rows_acked, const std::string& client);
 
 } // namespace shopflow

@@ -1,5 +1,7 @@
 """Content identity across send and batch (issue 13, section 3): cases/identity.tsv."""
 
+import hashlib
+import json
 import subprocess
 import time
 
@@ -60,4 +62,34 @@ def run():
             check(server.stop() == 0, f"{where}: serve did not stop cleanly: {server.log()[-500:]}")
         finally:
             server.close()
+    failures += another_client_cannot_complete()
     check(not failures, "\n".join(failures))
+
+
+def another_client_cannot_complete():
+    """A client may not mark another's send complete: that would make a send that never happened
+    look done, and the real one send nothing."""
+    server = Server()
+    try:
+        cid, secret = server.add_client("loader", "ingest")
+        server.add_client("intruder", "ingest")
+        server.add_client("analyst", "sql")
+        server.start()
+        data = open(REFERENCE, "rb").read()
+        sha = hashlib.sha256(data).hexdigest()
+        loader = {"Authorization": "Bearer " + server.token("loader"), "Content-Type": "application/json"}
+        status, body, _ = server.request("POST", "/v1/files", json.dumps(
+            {"sha256": sha, "file": REFERENCE, "bytes": len(data), "batch_rows": 500}).encode(), loader)
+        check(status == 200, f"register: {status} {body[:200]}")
+        intruder = {"Authorization": "Bearer " + server.token("intruder"), "Content-Type": "application/json"}
+        status, body, _ = server.request("POST", f"/v1/files/{sha}/complete", b'{"rows_acked": 42481}', intruder)
+        out = [] if status == 403 else [f"another client completed the send: {status} {body[:200]}"]
+        r = subprocess.run([SHOPFLOW, "send", REFERENCE, "--url", f"http://127.0.0.1:{server.port}", "--client-id", cid,
+                            "--client-secret", secret], capture_output=True, text=True, timeout=300)
+        if r.returncode != 0 or "already sent" in r.stdout:
+            out.append(f"the real send after the attempt: exit {r.returncode}: {r.stdout[-300:]}")
+        server.wait_caught_up(server.token("analyst"), sum(REFERENCE_COUNTS.values()))
+        server.expect_reference_sinks(server.token("analyst"))
+        return out
+    finally:
+        server.close()

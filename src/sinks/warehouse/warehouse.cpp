@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS sent_files (
   completed_at   TIMESTAMP,
   rows_acked     BIGINT
 );
+ALTER TABLE sent_files ADD COLUMN IF NOT EXISTS client VARCHAR;
 CREATE TABLE IF NOT EXISTS stream_offsets (
   sink        VARCHAR NOT NULL,
   shard       INTEGER NOT NULL,
