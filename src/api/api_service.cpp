@@ -20,6 +20,7 @@
 #include "core/clean.h"
 #include "core/decimal.h"
 #include "core/timestamp.h"
+#include "core/utf8.h"
 #include "formats/json_record.h"
 #include "pipeline/ingest.h"
 #include "query/report.h"
@@ -106,7 +107,8 @@ std::string query_param(std::string_view query, std::string_view key) {
 }
 
 ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options, AccessControl* access)
-    : dir_(dir), log_(log), pipeline_(pipeline), options_(options), access_(access) {
+    : dir_(dir), log_(log), pipeline_(pipeline), options_(options), access_(access),
+      saved_queries_(std::filesystem::path(dir.path()) / "saved-queries.json") {
   keys_.recover(log_);
   // The hashing pool's one thread yields to ingest and SQL: its first task lowers its priority.
   boost::asio::post(hashing_, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10); });
@@ -198,10 +200,27 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
     route = "web";
     if (method == http::verb::get) static_file(path == "/" ? "/web/index.html" : path, res);
     else not_allowed("GET");
+  } else if (path == "/v1/me") {
+    route = "me";
+    if (method != http::verb::get) not_allowed("GET");
+    else if (!access_) json_response(res, 404, error_json("no clients: the server runs with --insecure-no-auth"));
+    else {
+      auto me = access_->clients().find(*client);
+      json_response(res, 200, "{\"client_id\":" + json_string(*client) + ",\"name\":" + json_string(me ? me->name : "") +
+                                  ",\"scopes\":" + json_string(scope_names(granted)) + "}");
+    }
   } else if (path == "/v1/dashboard") {
     route = "dashboard";
-    if (method == http::verb::get) return on_pool([this](HttpResponse& out) { dashboard_data(out); });
+    if (method == http::verb::get) return on_pool([this, query](HttpResponse& out) { dashboard_data(query, out); });
     not_allowed("GET");
+  } else if (path == "/v1/saved-queries" || path.rfind("/v1/saved-queries/", 0) == 0) {
+    route = "saved_queries";
+    std::string name = path.size() > 18 ? percent_decode(path.substr(18)) : std::string();
+    bool listing = path.size() <= 18;
+    if (listing ? method == http::verb::get
+                : method == http::verb::get || method == http::verb::put || method == http::verb::delete_)
+      return on_pool([this, req, name, client = *client](HttpResponse& out) { saved_query(*req, name, client, out); });
+    not_allowed(listing ? "GET" : "GET, PUT, DELETE");
   } else if (path == "/v1/sql") {
     route = "sql";
     bool may_write = (granted & kScopeAdmin) != 0;
@@ -507,7 +526,7 @@ ScopeSet ApiService::required_scope(const HttpRequest& req, const std::string& p
   if (path == "/v1/records" || path.rfind("/v1/files", 0) == 0) return kScopeIngest;
   if (path == "/v1/compat/transactions") return req.method() == http::verb::post ? kScopeIngest : kScopeRead;
   if (path == "/v1/admin/batch") return kScopeAdmin;
-  if (path == "/v1/sql") return kScopeSql;
+  if (path == "/v1/sql" || path.rfind("/v1/saved-queries", 0) == 0) return kScopeSql;
   return kScopeRead; // lookups, the dashboard's data, and unknown paths (no route discovery without a token)
 }
 
@@ -549,19 +568,83 @@ bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse
   return true;
 }
 
-// {"<query name>": {"columns", "rows", "row_count"}, ...} for every analytics query (report.h).
-void ApiService::dashboard_data(HttpResponse& res) {
-  std::string out = "{";
+// GET /v1/dashboard?from=YYYY-MM-DD&to=YYYY-MM-DD&country=NAME&only=NAME,NAME: {"<query name>":
+// {"columns", "rows", "row_count"}, ...} for every analytics query (report.h), or those named in
+// `only`, and the "currency" of its money; the filtered ones over the lines of [from, to] (both inclusive) and the country.
+void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
+  static const std::set<std::string, std::less<>> known = {"from", "to", "country", "only"};
+  for (std::string_view rest = query; !rest.empty();) {
+    std::string_view pair = rest.substr(0, rest.find('&'));
+    rest.remove_prefix(std::min(rest.size(), pair.size() + 1));
+    if (std::string name = percent_decode(pair.substr(0, pair.find('=')), true); !name.empty() && !known.contains(name))
+      return json_response(res, 400, error_json("unknown parameter " + name + "; use from, to, country, only"));
+  }
+  AnalyticsFilter filter;
+  for (auto [name, field] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
+    std::string day = query_param(query, name);
+    if (day.empty()) continue;
+    if (day.size() != 10 || !parse_timestamp_us(day + " 00:00:00"))
+      return json_response(res, 400, error_json(std::string(name) + " must be a day as YYYY-MM-DD, not \"" + day + "\""));
+    *field = day;
+  }
+  if (filter.from && filter.to && *filter.from > *filter.to)
+    return json_response(res, 400, error_json("from (" + *filter.from + ") is after to (" + *filter.to + ")"));
+  if (std::string country = query_param(query, "country"); !country.empty()) {
+    if (country.size() > 200 || escape_invalid_utf8(country) != country) return json_response(res, 400, error_json("country must be UTF-8 text of at most 200 bytes"));
+    filter.country = country;
+  }
+  std::set<std::string, std::less<>> only;
+  const std::string only_list = query_param(query, "only");
+  for (std::string_view list = only_list; !list.empty();) {
+    std::string_view name = list.substr(0, list.find(','));
+    list.remove_prefix(std::min(list.size(), name.size() + 1));
+    if (std::none_of(analytics_queries().begin(), analytics_queries().end(), [&](auto& q) { return name == q.name; }))
+      return json_response(res, 400, error_json("only: no dashboard query " + std::string(name)));
+    only.emplace(name);
+  }
+  std::string out = "{\"currency\":" + json_string(options_.currency);
   for (const AnalyticsQuery& q : analytics_queries()) {
+    if (!only.empty() && !only.contains(q.name)) continue;
     SqlRequest request;
     request.sql = q.sql;
+    request.params = filter.params(q);
     SqlAnswer answer = sql_->run(request);
     if (answer.status != 200) return json_response(res, 500, error_json(std::string(q.name) + ": " + answer.body));
-    if (out.size() > 1) out += ',';
-    out += json_string(q.name) + ":" + answer.body;
+    out += "," + json_string(q.name) + ":" + answer.body;
   }
   res.set(http::field::cache_control, "no-store");
   json_response(res, 200, out + "}");
+}
+
+// GET /v1/saved-queries: {"queries": [{"name", "sql", "saved_by", "saved_at"}, ...]} by name;
+// GET /v1/saved-queries/NAME: one; PUT with the SQL as the body saves it (201 new, 200 replaced);
+// DELETE removes it (204). `name` is empty for the list.
+void ApiService::saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res) {
+  auto as_json = [](const SavedQuery& q) {
+    return "{\"name\":" + json_string(q.name) + ",\"sql\":" + json_string(q.sql) + ",\"saved_by\":" + json_string(q.saved_by) +
+           ",\"saved_at\":" + std::to_string(q.saved_at) + "}";
+  };
+  try {
+    if (req.method() == http::verb::put) {
+      SavedQuery q{name, req.body(), client.empty() ? "-" : client, wall_clock_us() / 1'000'000};
+      bool added = saved_queries_.save(q);
+      return json_response(res, added ? 201 : 200, as_json(q));
+    }
+    if (req.method() == http::verb::delete_) {
+      if (!saved_queries_.remove(name)) return json_response(res, 404, error_json("no saved query named " + name));
+      res.result(204);
+      return;
+    }
+    std::string out;
+    for (const SavedQuery& q : saved_queries_.list()) {
+      if (name.empty()) out += (out.empty() ? "" : ",") + as_json(q);
+      else if (q.name == name) return json_response(res, 200, as_json(q));
+    }
+    if (!name.empty()) return json_response(res, 404, error_json("no saved query named " + name));
+    json_response(res, 200, "{\"queries\":[" + out + "]}");
+  } catch (const std::invalid_argument& e) {
+    json_response(res, 400, error_json(e.what()));
+  }
 }
 
 // The dashboard's files: regular files (no symlinks) named [A-Za-z0-9._-] directly under web_root.
@@ -697,10 +780,13 @@ void ApiService::token_request(std::shared_ptr<const HttpRequest> req, const std
 }
 
 // RFC 6749 section 4.4: grant_type=client_credentials, the client authenticated by HTTP Basic or
-// by client_id/client_secret form fields; an optional "scope" narrows the client's scopes.
+// by client_id/client_secret form fields; an optional "scope" narrows the client's scopes. A
+// failed authentication is challenged (WWW-Authenticate: Basic) only when the client sent Basic
+// (or other) credentials (section 5.2): a form's failure must not make a browser pop up its own dialog.
 void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
+  const bool basic = !header_value(req, http::field::authorization).empty(); // tried HTTP authentication
   auto oauth_error = [&](unsigned status, const char* code, const std::string& description) {
-    if (status == 401) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
+    if (status == 401 && basic) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
     json_response(res, status, "{\"error\":\"" + std::string(code) + "\",\"error_description\":" + json_string(description) + "}");
   };
   const std::string& form = req.body();

@@ -9,7 +9,10 @@
 //   POST /v1/admin/batch                             a `shopflow batch` job handed to this server
 //   POST /oauth2/token                               client-credentials tokens (auth/)
 //   GET  /.well-known/jwks.json, /.well-known/openid-configuration
-//   GET  /v1/dashboard                               every analytics query's result (scope read)
+//   GET  /v1/me                                      the token's client: id, name, scopes (scope read)
+//   GET  /v1/dashboard?from=&to=&country=&only=      the analytics queries' results (scope read)
+//   GET  /v1/saved-queries, GET/PUT/DELETE /v1/saved-queries/{name}
+//                                                    the console's saved SQL (scope sql)
 //   GET  /, /web/{file}                              the dashboard (public files; its data needs a token)
 //   GET  /healthz, GET /metrics
 // With access control (the default), every route but /healthz, /metrics (unless protected), the
@@ -32,6 +35,7 @@
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
+#include "query/saved_queries.h"
 #include "query/sql_endpoint.h"
 #include "stream/log.h"
 
@@ -41,6 +45,7 @@ struct ApiOptions {
   size_t max_records_per_request = 10'000;
   bool tls = false; // the listener speaks HTTPS (for the URLs in the OpenID configuration)
   std::string web_root; // the dashboard's files (index.html, app.js, ...); empty: no dashboard
+  std::string currency = "GBP"; // ISO 4217: the dashboard's money
   SqlCeilings sql;      // POST /v1/sql's limits (pgwire's too)
   // POST /oauth2/token: requests a second (and bursts) per source address and per client id, and
   // how many may wait for the hashing thread.
@@ -86,8 +91,9 @@ private:
   // the 401/403/429 answer.
   ScopeSet required_scope(const HttpRequest& req, const std::string& path) const;
   bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted, std::string& client_id);
-  void dashboard_data(HttpResponse& res);
+  void dashboard_data(const std::string& query, HttpResponse& res);
   void static_file(const std::string& path, HttpResponse& res);
+  void saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
   void post_file(const HttpRequest& req, const std::string& path, const std::string& client, HttpResponse& res);
@@ -100,6 +106,7 @@ private:
   Metrics metrics_;
   IdempotencyIndex keys_;
   std::unique_ptr<SqlEndpoint> sql_;
+  SavedQueries saved_queries_;
   std::mutex batch_mutex_; // one handed-over batch job at a time
   mutable std::mutex public_url_mutex_;
   std::string public_url_;

@@ -1,5 +1,6 @@
 // `shopflow serve`: the streaming path. HTTP ingest appends to the durable log; one consumer per
 // sink moves the log into the warehouse, the lake and the tables; GETs answer from the tables.
+#include <algorithm>
 #include <cstdio>
 
 #include "api/server.h"
@@ -23,7 +24,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     double retention_hours = 168, retention_gb = 16;
     AccessArgs access;
     QueryArgs query;
-    std::string pg_listen, public_url, web_root;
+    std::string pg_listen, public_url, web_root, currency = "GBP";
     PgLimits pg;
     std::string tls_cert, tls_key;
     int idle_timeout = 60, request_timeout = 30;
@@ -58,6 +59,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--pg-login-timeout", args->pg.startup_timeout_s, "Seconds a PostgreSQL client may take for each login message")
       ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--currency", args->currency, "The ISO 4217 code the dashboard shows money in")
+      ->check(CLI::Validator([](std::string& v) { return v.size() == 3 && std::all_of(v.begin(), v.end(), ::isupper) ? "" : "a currency is three capital letters (ISO 4217), such as GBP or EUR"; }, "CODE"));
   cmd->add_option("--web-root", args->web_root, "Serve the dashboard from this folder instead of the installed one")->check(CLI::ExistingDirectory);
   cmd->add_option("--pg-idle-timeout", args->pg.idle_timeout_s, "Seconds a PostgreSQL session may wait between messages")
       ->check(CLI::PositiveNumber)->capture_default_str();
@@ -107,6 +110,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.public_url = args->public_url;
     options.pg = args->pg;
     options.api.web_root = args->web_root;
+    options.api.currency = args->currency;
     if (!args->pg_listen.empty()) {
       try {
         std::tie(options.pg_host, options.pg_port) = parse_listen(args->pg_listen);

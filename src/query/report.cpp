@@ -4,40 +4,77 @@
 
 namespace shopflow {
 
+namespace {
+// The filter on a table with invoice_date and country (transactions, cancellations).
+const std::string kFilter = "($1::DATE IS NULL OR invoice_date >= $1::DATE) AND ($2::DATE IS NULL OR invoice_date < $2::DATE + 1) "
+                            "AND ($3::VARCHAR IS NULL OR country = $3::VARCHAR)";
+} // namespace
+
 const std::vector<AnalyticsQuery>& analytics_queries() {
   static const std::vector<AnalyticsQuery> queries = {
+      {"kpis", "Headline figures",
+       "SELECT coalesce(sum(amount), 0) AS revenue, count(DISTINCT invoice_no) AS orders, "
+       "CAST(coalesce(sum(amount), 0) / nullif(count(DISTINCT invoice_no), 0) AS DECIMAL(18, 2)) AS average_order_value, "
+       "count(DISTINCT customer_id) FILTER (WHERE customer_id <> 'Unknown') AS customers, count(*) AS lines "
+       "FROM transactions WHERE " + kFilter,
+       true, true},
       {"revenue_by_country", "Revenue by country (top 10)",
-       "SELECT country, count(DISTINCT invoice_no) AS invoices, sum(amount) AS revenue FROM transactions "
-       "GROUP BY country ORDER BY revenue DESC, country LIMIT 10"},
+       "SELECT country, count(DISTINCT invoice_no) AS invoices, sum(amount) AS revenue FROM transactions WHERE " + kFilter +
+           " GROUP BY country ORDER BY revenue DESC, country LIMIT 10",
+       true, true},
       {"revenue_by_month", "Revenue by month",
        "SELECT strftime(m, '%Y-%m') AS month, count(DISTINCT invoice_no) AS invoices, sum(amount) AS revenue "
-       "FROM (SELECT date_trunc('month', invoice_date) AS m, invoice_no, amount FROM transactions) GROUP BY m ORDER BY m"},
+       "FROM (SELECT date_trunc('month', invoice_date) AS m, invoice_no, amount FROM transactions WHERE " + kFilter +
+           ") GROUP BY m ORDER BY m",
+       true, true},
       {"top_products", "Top products (product lines only)",
        "SELECT stock_code, any_value(description) AS description, sum(quantity) AS quantity, sum(amount) AS revenue "
-       "FROM transactions WHERE line_type = 'product' GROUP BY stock_code ORDER BY revenue DESC, stock_code LIMIT 10"},
+       "FROM transactions WHERE line_type = 'product' AND " + kFilter +
+           " GROUP BY stock_code ORDER BY revenue DESC, stock_code LIMIT 10",
+       true, true},
+      {"top_customers", "Top customers",
+       "SELECT customer_id, arg_max(country, invoice_date) AS country, count(DISTINCT invoice_no) AS orders, sum(amount) AS revenue "
+       "FROM transactions WHERE customer_id <> 'Unknown' AND " + kFilter +
+           " GROUP BY customer_id ORDER BY revenue DESC, customer_id LIMIT 10",
+       true, true},
+      // A customer is new in the month of their first order of all (not of the filtered range).
       {"new_vs_returning", "New vs returning customers",
-       "WITH months AS (SELECT customer_id, date_trunc('month', invoice_date) AS m FROM transactions "
-       "WHERE customer_id <> 'Unknown' GROUP BY ALL) "
+       "WITH firsts AS (SELECT customer_id, min(date_trunc('month', invoice_date)) AS first_m FROM transactions "
+       "WHERE customer_id <> 'Unknown' GROUP BY ALL), "
+       "months AS (SELECT DISTINCT customer_id, date_trunc('month', invoice_date) AS m FROM transactions "
+       "WHERE customer_id <> 'Unknown' AND " + kFilter + ") "
        "SELECT strftime(m, '%Y-%m') AS month, count(*) FILTER (WHERE m = first_m) AS new_customers, "
-       "count(*) FILTER (WHERE m > first_m) AS returning_customers "
-       "FROM (SELECT m, min(m) OVER (PARTITION BY customer_id) AS first_m FROM months) GROUP BY ALL ORDER BY month"},
+       "count(*) FILTER (WHERE m > first_m) AS returning_customers FROM months JOIN firsts USING (customer_id) "
+       "GROUP BY ALL ORDER BY month",
+       true, true},
       {"cancellation_rate", "Cancellation rate",
-       "SELECT (SELECT count(*) FROM cancellations) AS cancelled_lines, "
-       "(SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations) AS all_lines, "
-       "round(100.0 * (SELECT count(*) FROM cancellations) / nullif((SELECT count(*) FROM transactions) + "
-       "(SELECT count(*) FROM cancellations), 0), 2) AS line_rate_pct, "
-       "(SELECT -coalesce(sum(amount), 0) FROM cancellations) AS cancelled_amount, "
-       "round(100.0 * (SELECT -coalesce(sum(amount), 0) FROM cancellations) / nullif((SELECT sum(amount) FROM "
-       "transactions), 0), 2) AS amount_rate_pct"},
+       "WITH t AS (SELECT count(*) AS n, sum(amount) AS amount FROM transactions WHERE " + kFilter + "), "
+       "c AS (SELECT count(*) AS n, -coalesce(sum(amount), 0) AS amount FROM cancellations WHERE " + kFilter + ") "
+       "SELECT c.n AS cancelled_lines, t.n + c.n AS all_lines, round(100.0 * c.n / nullif(t.n + c.n, 0), 2) AS line_rate_pct, "
+       "c.amount AS cancelled_amount, round(100.0 * c.amount / nullif(t.amount, 0), 2) AS amount_rate_pct FROM t, c",
+       true, true},
+      // The filters' choices: every country by revenue, and the first and last day with data.
+      {"countries", "Countries", "SELECT country, sum(amount) AS revenue FROM transactions GROUP BY country ORDER BY revenue DESC, country",
+       false, false},
+      {"date_span", "Dates", "SELECT min(invoice_date)::DATE AS first_day, max(invoice_date)::DATE AS last_day FROM transactions",
+       false, false},
   };
   return queries;
+}
+
+std::vector<std::optional<std::string>> AnalyticsFilter::params(const AnalyticsQuery& q) const {
+  if (!q.filtered) return {};
+  return {from, to, country};
 }
 
 std::string analytics_report(DuckConnection& con) {
   std::string out;
   for (const AnalyticsQuery& q : analytics_queries()) {
+    if (!q.in_report) continue;
     out += std::string("\n== ") + q.title + " ==\n";
-    DuckResult r = con.query(q.sql);
+    DuckPrepared prepared(con, q.sql);
+    for (size_t i = 0; i < prepared.param_count(); ++i) prepared.bind_null(i);
+    DuckResult r = prepared.execute();
     out += render(r, OutputFormat::Table);
   }
   return out;

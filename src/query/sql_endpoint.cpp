@@ -121,6 +121,8 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
     if (auto refusal = sql_refusal(statements[i], i + 1, request.may_write)) return error_answer(refusal->http_status, refusal->message);
   if (request.format == SqlFormat::Parquet && (statements.size() != 1 || statements[0].access != SqlAccess::Read))
     return error_answer(400, "Parquet output needs exactly one reading statement");
+  if (!request.params.empty() && (statements.size() != 1 || request.format == SqlFormat::Parquet))
+    return error_answer(400, "parameters are for a single statement with a JSON or CSV answer");
 
   DuckConnection con(db_);
   QueryWatchdog watchdog(con, request.limits.timeout_ms);
@@ -136,7 +138,7 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
         if (watchdog.past_deadline()) throw DuckError("Interrupted");
       }
     }
-    TextRows rows(con, statements.back());
+    TextRows rows(con, statements.back(), request.params);
     if (request.format == SqlFormat::Csv) return {200, "text/csv; charset=utf-8", csv_answer(rows, request.limits, watchdog)};
     return {200, "application/json", json_answer(rows, request.limits, watchdog)};
   } catch (const SqlLimitExceeded& e) {

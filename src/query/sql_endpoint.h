@@ -7,7 +7,9 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "db/duckdb.h"
 #include "query/sql_limits.h"
@@ -22,6 +24,7 @@ struct SqlRequest {
   bool may_write = false; // scope admin: writes to the warehouse's tables as well
   SqlLimits limits;
   SqlFormat format = SqlFormat::Json;
+  std::vector<std::optional<std::string>> params; // $1.. of a single statement (nullopt: NULL)
 };
 
 struct SqlAnswer {

@@ -171,19 +171,23 @@ TEST(Pgwire, TlsWhenTheServerHasACertificate) {
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
-TEST(Dashboard, SignInChartsAndConsoleInHeadlessChromium) {
+// The analyst's dashboard in headless Chromium: sign-in errors and who is signed in, KPI tiles,
+// filters, a drill-down, log/share views, PNG export, the console and saved queries, 420 px
+// (tests/browser/dashboard.js checks each against the server's own SQL answers).
+TEST(Dashboard, AnalystWorkflowInHeadlessChromium) {
   TempDir t;
   fs::path data = t.path / "d";
   ASSERT_EQ(run_shopflow("batch " + reference_csv() + " --data " + data.string()).exit_code, 0);
   ClientCredentials analyst = add_client(data, "analyst", "read,sql");
   ServeProcess serve(data, "", 0, true);
-  // The screenshot stays in the test's output folder: build/Testing/dashboard/dashboard.png.
+  // The screenshots stay in the test's output folder: build/Testing/dashboard/dashboard{,-420}.png.
   fs::path out = fs::path(SHOPFLOW_BUILD_DIR) / "Testing" / "dashboard";
   fs::create_directories(out);
   Shell browser = shell(t.path, "NODE_PATH=" + std::string(SHOPFLOW_SOURCE_DIR) + "/third_party/playwright/node_modules node " +
                                     SHOPFLOW_SOURCE_DIR + "/tests/browser/dashboard.js " + serve.url() + " " + analyst.id + " " +
-                                    analyst.secret + " " + out.string() + " 41480");
+                                    analyst.secret + " " + out.string() + " 41480 '£823,746.14'");
   EXPECT_EQ(browser.code, 0) << browser.out;
   EXPECT_TRUE(fs::exists(out / "dashboard.png"));
+  EXPECT_TRUE(fs::exists(out / "dashboard-420.png"));
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
