@@ -309,11 +309,15 @@ void ApiService::post_records(const HttpRequest& req, Respond respond) {
            for (auto& r : outcome.ranges)
              shards += fmt::format("{}{{\"shard\":{},\"first_offset\":{},\"last_offset\":{}}}", shards.empty() ? "" : ",",
                                    r.shard, r.first_offset, r.last_offset);
+           std::string rejected;
+           for (size_t r = 1; r < kRejectReasonCount; ++r)
+             rejected += fmt::format("{}\"{}\":{}", rejected.empty() ? "" : ",", reason_name(static_cast<RejectReason>(r)), outcome.rejected[r]);
            HttpResponse res;
            if (outcome.replayed) res.set("Idempotent-Replayed", "true");
            json_response(res, 200,
-                         fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
-                                     count, format, outcome.malformed_count, malformed, shards));
+                         fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"transactions\":{},\"cancellations\":{},\"rejected\":{{{}}},"
+                                     "\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
+                                     count, format, outcome.transactions, outcome.cancellations, rejected, outcome.malformed_count, malformed, shards));
            respond(std::move(res));
          });
 }

@@ -92,9 +92,37 @@ private:
 
 } // namespace
 
+namespace {
+// Adds a POST /v1/records answer's destinations ({"transactions", "cancellations", "rejected":
+// {reason: rows}}) to the summary; another answer's shape adds nothing.
+void count_destinations(const std::string& answer, SendSummary& summary) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::object rejected;
+  uint64_t transactions = 0, cancellations = 0;
+  if (parser.parse(answer).get(doc) || doc["transactions"].get_uint64().get(transactions) ||
+      doc["cancellations"].get_uint64().get(cancellations) || doc["rejected"].get_object().get(rejected))
+    return;
+  summary.classified = true;
+  summary.transactions += transactions;
+  summary.cancellations += cancellations;
+  for (auto [reason, rows] : rejected) summary.rejected[std::string(reason)] += rows.get_uint64().value_unsafe();
+}
+} // namespace
+
 std::string SendSummary::to_text() const {
   std::string out = fmt::format("sent {} rows in {} requests ({} retries, {} replayed by the server)\n", rows, requests, retries, replayed);
   out += fmt::format("  acked   {:>12}\n  failed  {:>12}\n", acked, failed);
+  if (classified) {
+    uint64_t all_rejected = 0;
+    std::string reasons;
+    for (auto& [reason, n] : rejected) {
+      all_rejected += n;
+      if (n) reasons += fmt::format("{}{} {}", reasons.empty() ? " (" : ", ", reason, n);
+    }
+    out += fmt::format("  the server stores {} as transactions, {} as cancellations, {} rejected{}\n", transactions, cancellations,
+                       all_rejected, reasons.empty() ? "" : reasons + ")");
+  }
   out += fmt::format("  seconds {:>12.3f}\n  rows/s  {:>12.0f}\n", seconds, seconds > 0 ? acked / seconds : 0.0);
   out += fmt::format("  latency p50 {:.2f} ms, p99 {:.2f} ms\n", p50_ms, p99_ms);
   if (!first_error.empty()) out += "  first error: " + first_error + "\n";
@@ -103,10 +131,16 @@ std::string SendSummary::to_text() const {
 }
 
 std::string SendSummary::to_json() const {
+  std::string stored = "null";
+  if (classified) {
+    std::string reasons;
+    for (auto& [reason, n] : rejected) reasons += fmt::format("{}{}:{}", reasons.empty() ? "" : ",", json_string(reason), n);
+    stored = fmt::format(R"({{"transactions":{},"cancellations":{},"rejected":{{{}}}}})", transactions, cancellations, reasons);
+  }
   return fmt::format("{{\"rows\":{},\"acked\":{},\"failed\":{},\"requests\":{},\"retries\":{},\"replayed\":{},\"seconds\":{:.3f},"
-                     "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"first_error\":{},\"note\":{}}}",
+                     "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"stored\":{},\"first_error\":{},\"note\":{}}}",
                      rows, acked, failed, requests, retries, replayed, seconds, seconds > 0 ? acked / seconds : 0.0, p50_ms,
-                     p99_ms, json_string(first_error), json_string(note));
+                     p99_ms, stored, json_string(first_error), json_string(note));
 }
 
 TokenSource::TokenSource(std::string host, uint16_t port, const SendOptions& o, bool tls)
@@ -241,18 +275,21 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
         std::string error;
         unsigned status = 0;
         bool replayed = false;
+        std::string answer;
         try {
           if (std::string token = tokens.get(std::exchange(renew, false)); !token.empty()) headers["Authorization"] = "Bearer " + token;
           HttpResult r = client.request("POST", target, batch->body, headers);
           status = r.status;
+          answer = std::move(r.body);
           replayed = r.headers.count("idempotent-replayed") > 0;
-          if (status != 200) error = fmt::format("HTTP {}: {}", status, r.body.substr(0, 300));
+          if (status != 200) error = fmt::format("HTTP {}: {}", status, answer.substr(0, 300));
         } catch (const std::exception& e) {
           error = e.what();
         }
         if (error.empty()) {
           failing_since_ms = 0;
           std::lock_guard lock(summary_mutex);
+          count_destinations(answer, summary);
           summary.acked += batch->rows;
           summary.requests += 1 + retries;
           summary.retries += retries;

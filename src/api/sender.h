@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <map>
 #include <string>
 
 namespace shopflow {
@@ -30,6 +31,11 @@ struct SendOptions {
 
 struct SendSummary {
   uint64_t rows = 0, acked = 0, failed = 0, requests = 0, retries = 0, replayed = 0;
+  // What the server did with the acknowledged rows (its answers' counts; absent from a target
+  // that does not give them): stored as transactions or cancellations, or rejected by reason.
+  bool classified = false;
+  uint64_t transactions = 0, cancellations = 0;
+  std::map<std::string, uint64_t> rejected; // reason -> rows (every reason the server names)
   double seconds = 0, p50_ms = 0, p99_ms = 0;
   std::string first_error;
   std::string note;            // e.g. why nothing was sent (the file was sent in full before)

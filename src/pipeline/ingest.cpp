@@ -52,6 +52,9 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
   p->encoded.reserve(estimate);
   for (size_t i = 0; i < rows.size(); ++i) {
     CleanResult cleaned = clean(rows[i]);
+    if (cleaned.destination == Destination::Transactions) ++p->out.transactions;
+    else if (cleaned.destination == Destination::Cancellations) ++p->out.cancellations;
+    else ++p->out.rejected[static_cast<size_t>(cleaned.reason)];
     if (cleaned.reason == RejectReason::Malformed && ++p->out.malformed_count <= kMaxMalformedReported)
       p->out.malformed.push_back({i, std::string(cleaned.detail)});
     size_t begin = p->encoded.size();

@@ -2,6 +2,7 @@
 // InvoiceNo, and the shards' batches are appended together (one group commit covers them).
 #pragma once
 
+#include <array>
 #include <exception>
 #include <functional>
 #include <stdexcept>
@@ -22,6 +23,10 @@ struct IngestOutcome {
   size_t appended = 0;               // rows appended by this call
   size_t malformed_count = 0;        // rows stored although malformed (they land in rejected)...
   std::vector<MalformedRow> malformed; // ...the first kMaxMalformedReported of them
+  // Where the request's rows go (every row, replayed or not): CONTRACT.md's destinations, as the
+  // sinks will store them (the same clean()), rejected rows by reason (index: RejectReason).
+  size_t transactions = 0, cancellations = 0;
+  std::array<size_t, kRejectReasonCount> rejected{};
   bool replayed = false;             // an earlier request with the same key had appended them all
   std::vector<AppendResult> ranges;  // the rows' offsets, one range per shard touched
 };

@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <simdjson.h>
 
 #include "api/http_client.h"
 #include "auth/base64url.h"
@@ -266,7 +267,16 @@ TEST(Auth, SendGetsItsTokensWithClientCredentials) {
   RunResult ok = run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --client-id " + c.id + " --client-secret " +
                               c.secret + " --json");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_NE(ok.out.find("\"acked\":42481"), std::string::npos) << ok.out;
+  // The summary says what the server did with the rows: CONTRACT.md's figures.
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary;
+  ASSERT_FALSE(parser.parse(ok.out).get(summary)) << ok.out;
+  EXPECT_EQ(summary["acked"].get_uint64().value(), 42481u) << ok.out;
+  EXPECT_EQ(summary["stored"]["transactions"].get_uint64().value(), 41480u) << ok.out;
+  EXPECT_EQ(summary["stored"]["cancellations"].get_uint64().value(), 728u) << ok.out;
+  EXPECT_EQ(summary["stored"]["rejected"]["non_positive_price"].get_uint64().value(), 203u) << ok.out;
+  EXPECT_EQ(summary["stored"]["rejected"]["non_positive_quantity"].get_uint64().value(), 70u) << ok.out;
+  EXPECT_EQ(summary["stored"]["rejected"]["malformed"].get_uint64().value(), 0u) << ok.out;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
