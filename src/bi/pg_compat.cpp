@@ -48,6 +48,7 @@ std::vector<std::string> pg_session_setup(const std::string& user_literal, const
       "CREATE OR REPLACE TEMP MACRO obj_description(id, cat := '') AS NULL::VARCHAR",
       "CREATE OR REPLACE TEMP MACRO shobj_description(id, cat) AS NULL::VARCHAR",
       "CREATE OR REPLACE TEMP MACRO version() AS " + version_literal,
+      "CREATE OR REPLACE TEMP MACRO shopflow_current_database() AS 'shopflow'",
       "CREATE OR REPLACE TEMP MACRO \"current_user\"() AS " + name,
       "CREATE OR REPLACE TEMP VIEW pg_database AS SELECT 16384 AS oid, 'shopflow' AS datname, 10 AS datdba, 6 AS encoding, "
       "'C' AS datcollate, 'C' AS datctype, NULL::VARCHAR AS daticulocale, 'c' AS datlocprovider, NULL::VARCHAR[] AS datacl, "
@@ -103,9 +104,9 @@ std::string pg_compat(std::string sql) {
   };
   // What pg_session_setup() provides as TEMP objects: reached unqualified.
   for (const char* name : kEmulated) replace_all(std::string("pg_catalog.") + name, name);
-  // Not a macro: DuckDB's own pg_catalog views filter on current_database().
-  replace_all("pg_catalog.current_database()", "'shopflow'");
-  replace_all("current_database()", "'shopflow'");
+  // A macro of another name: DuckDB's own pg_catalog views filter on its current_database().
+  replace_all("pg_catalog.current_database()", "current_database()");
+  replace_all("current_database()", "shopflow_current_database()");
   replace_all("OPERATOR(pg_catalog.~)", "~");
   replace_all(" COLLATE pg_catalog.default", "");
   replace_all("::pg_catalog.regtype::pg_catalog.text", "::VARCHAR");

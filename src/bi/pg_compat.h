@@ -16,7 +16,8 @@ std::string pg_compat(std::string sql);
 // The statements that give a session's connection what psql's and drivers' catalog queries use
 // and DuckDB lacks (TEMP macros and views, which pg_compat() makes them reach): one database
 // "shopflow", one role (the client) owning everything, version() of PostgreSQL 15 naming shopflow
-// and DuckDB, and current_user (current_database() is rewritten by pg_compat()). Both arguments
+// and DuckDB, current_user, and shopflow_current_database() (pg_compat() rewrites
+// current_database() to it; pg_column_names.h names it back). Both arguments
 // are SQL string literals.
 std::vector<std::string> pg_session_setup(const std::string& user_literal, const std::string& version_literal);
 

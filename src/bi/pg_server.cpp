@@ -14,6 +14,7 @@
 
 #include "auth/scram.h"
 #include "bi/pg_codec.h"
+#include "bi/pg_column_names.h"
 #include "bi/pg_compat.h"
 #include "core/timestamp.h"
 #include "query/query_watchdog.h"
@@ -391,8 +392,12 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     }
     s.send(desc.done());
   };
-  auto describe_rows = [&](const TextRows& r, const std::vector<int16_t>& formats) {
-    describe(r.column_count(), [&](size_t c) { return r.column_name(c); }, [&](size_t c) { return r.column_type(c); }, formats);
+  // A result's columns under PostgreSQL's names (pg_column_names.h) where DuckDB's differ.
+  auto pg_name = [](const std::vector<std::optional<std::string>>& names, size_t c, std::string duckdb_name) {
+    return c < names.size() && names[c] ? *names[c] : duckdb_name;
+  };
+  auto describe_rows = [&](const TextRows& r, const std::vector<std::optional<std::string>>& names, const std::vector<int16_t>& formats) {
+    describe(r.column_count(), [&](size_t c) { return pg_name(names, c, r.column_name(c)); }, [&](size_t c) { return r.column_type(c); }, formats);
   };
   // The CommandComplete tag after a statement ran; updates the transaction status.
   auto finish = [&](const TextRows& r, const std::string& word, size_t rows_sent) {
@@ -511,6 +516,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     std::optional<SessionStatement> session; // answered here, not by DuckDB
     std::vector<int32_t> param_oids;
     std::unique_ptr<DuckPrepared> prepared;  // parameter and column types for Describe; bound and run at Bind
+    std::vector<std::optional<std::string>> names; // pg_column_names.h
   };
   struct Portal {
     std::shared_ptr<Statement> statement;
@@ -548,9 +554,10 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           }
           check_policy(st, i + 1);
           timed([&](QueryWatchdog& watchdog) {
+            auto names = pg_column_names(con, st.text); // before the rows stream: one query at a time per connection
             Cursor cur{std::make_unique<TextRows>(con, st)};
             if (returns_rows(cur.rows->statement_type())) {
-              describe_rows(*cur.rows, {});
+              describe_rows(*cur.rows, names, {});
               send_rows(cur, {}, 0, watchdog);
             }
             finish(*cur.rows, st.keyword, cur.sent);
@@ -581,6 +588,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           if (!st->session) {
             check_policy(texts[0], 1);
             st->prepared = std::make_unique<DuckPrepared>(con, st->classified.text);
+            if (returns_rows(st->prepared->statement_type())) st->names = pg_column_names(con, st->classified.text);
           }
         }
         statements[name] = st;
@@ -635,7 +643,8 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           if (session && !session->is_set)
             describe_setting(*session, {});
           else if (p && p->column_count() && returns_rows(p->statement_type()))
-            describe(p->column_count(), [&](size_t c) { return p->column_name(c); }, [&](size_t c) { return p->column_type(c); }, {});
+            describe(p->column_count(), [&](size_t c) { return pg_name(it->second->names, c, p->column_name(c)); },
+                     [&](size_t c) { return p->column_type(c); }, {});
           else
             s.send(Message('n').done());
         } else {
@@ -646,7 +655,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
           if (session && !session->is_set)
             describe_setting(*session, it->second.formats);
           else if (r && returns_rows(r->statement_type()))
-            describe_rows(*r, it->second.formats);
+            describe_rows(*r, it->second.statement->names, it->second.formats);
           else
             s.send(Message('n').done());
         }

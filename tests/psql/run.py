@@ -1,5 +1,5 @@
-"""psql 15 (Debian's postgresql-client) against pgwire: cases.tsv, one psql command per line, on a
-server holding the December file."""
+"""psql 15 (Debian's postgresql-client) against pgwire: cases.tsv, one psql command per line, and
+column_names.tsv, result column names, on a server holding the December file."""
 
 import os
 import subprocess
@@ -51,8 +51,16 @@ def run():
             for text in expected.replace("<USER>", "analyst").replace("<ID>", cid).split(" ; "):
                 if text not in out:
                     failures.append(f"{where}: no \"{text}\" in: {out[-800:]}")
+        # Column names as PostgreSQL gives them: psql -A's header line.
+        names = read_cases(os.path.join(os.path.dirname(os.path.abspath(__file__)), "column_names.tsv"))
+        for lineno, (query, header) in names:
+            r = subprocess.run(["psql", "-X", "-A", dsn, "-c", query], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, "PGPASSWORD": secret})
+            got = r.stdout.split("\n")[0]
+            if r.returncode != 0 or got != header:
+                failures.append(f"column_names.tsv:{lineno} ({query}): header {got!r}, expected {header!r} {r.stderr[-300:]}")
         check(not failures, "\n".join(failures))
-        expect_metrics(server, logins=len(cases))
+        expect_metrics(server, logins=len(cases) + len(names))
         # The log: a line per pgwire session and per request, never a secret or a token.
         log = server.log()
         check("pg_session client=analyst" in log and "request method=GET route=healthz status=200" in log,
