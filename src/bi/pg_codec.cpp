@@ -1,6 +1,7 @@
 #include "bi/pg_codec.h"
 
 #include <fmt/format.h>
+#include <strings.h>
 
 #include "core/timestamp.h"
 #include "db/duckdb.h"
@@ -22,6 +23,7 @@ std::pair<int32_t, int16_t> pg_type(duckdb_type t) {
   case DUCKDB_TYPE_TIMESTAMP_TZ: return {1184, 8};
   case DUCKDB_TYPE_INTERVAL: return {1186, 16};
   case DUCKDB_TYPE_BLOB: return {17, -1};
+  case DUCKDB_TYPE_LIST: case DUCKDB_TYPE_ARRAY: return {kTextArrayOid, -1}; // elements as text (pg_array_text)
   default: return {25, -1}; // text
   }
 }
@@ -67,7 +69,115 @@ std::string numeric_binary(std::string_view text) {
 
 } // namespace
 
+namespace {
+
+// One element of a DuckDB list's text form: NULL, a value's text, or a nested list.
+struct ListElement {
+  bool null = false, nested = false;
+  std::string text;
+  std::vector<ListElement> children;
+};
+
+// Parses DuckDB's text of a list ("[a, 'b, c', NULL, [1, 2]]"): a string that would be ambiguous
+// is quoted ('...', with \ escapes), NULL is bare, a struct or map ({...}) is kept as its text.
+std::vector<ListElement> parse_duckdb_list(std::string_view s, size_t& at) {
+  auto fail = [&] { throw DuckError("cannot read the list value " + std::string(s) + " at byte " + std::to_string(at)); };
+  if (at >= s.size() || s[at] != '[') fail();
+  ++at;
+  std::vector<ListElement> out;
+  if (at < s.size() && s[at] == ']') return ++at, out;
+  for (;;) {
+    ListElement e;
+    if (at >= s.size()) fail();
+    if (s[at] == '[') {
+      e.nested = true;
+      e.children = parse_duckdb_list(s, at);
+    } else if (s[at] == '\'') {
+      for (++at; at < s.size() && s[at] != '\''; ++at) e.text.push_back(s[at] == '\\' && at + 1 < s.size() ? s[++at] : s[at]);
+      if (at++ >= s.size()) fail();
+    } else {
+      int depth = 0; // a struct's or map's braces
+      bool quoted = false;
+      size_t begin = at;
+      for (; at < s.size(); ++at) {
+        char c = s[at];
+        if (quoted) {
+          if (c == '\\') ++at;
+          else if (c == '\'') quoted = false;
+        } else if (c == '\'') quoted = true;
+        else if (c == '{' || c == '[') ++depth;
+        else if ((c == '}' || c == ']') && depth > 0) --depth;
+        else if (depth == 0 && (c == ',' || c == ']')) break;
+      }
+      e.text = s.substr(begin, at - begin);
+      e.null = e.text == "NULL";
+    }
+    out.push_back(std::move(e));
+    if (at < s.size() && s[at] == ']') return ++at, out;
+    if (at + 1 >= s.size() || s[at] != ',' || s[at + 1] != ' ') fail();
+    at += 2;
+  }
+}
+
+void append_pg_array(std::string& out, const std::vector<ListElement>& elements) {
+  out.push_back('{');
+  for (size_t i = 0; i < elements.size(); ++i) {
+    const ListElement& e = elements[i];
+    if (i) out.push_back(',');
+    if (e.nested) append_pg_array(out, e.children);
+    else if (e.null) out += "NULL";
+    else {
+      bool quote = e.text.empty() || strcasecmp(e.text.c_str(), "NULL") == 0 ||
+                   e.text.find_first_of("{}\",\\ \t\n\r\v\f") != std::string::npos;
+      if (!quote) out += e.text;
+      else {
+        out.push_back('"');
+        for (char c : e.text) {
+          if (c == '"' || c == '\\') out.push_back('\\');
+          out.push_back(c);
+        }
+        out.push_back('"');
+      }
+    }
+  }
+  out.push_back('}');
+}
+
+std::vector<ListElement> parse_whole_list(std::string_view duckdb_list) {
+  size_t at = 0;
+  std::vector<ListElement> elements = parse_duckdb_list(duckdb_list, at);
+  if (at != duckdb_list.size()) throw DuckError("cannot read the list value " + std::string(duckdb_list) + ": text after its end");
+  return elements;
+}
+
+} // namespace
+
+std::string pg_array_text(std::string_view duckdb_list) {
+  std::string out;
+  append_pg_array(out, parse_whole_list(duckdb_list));
+  return out;
+}
+
+// PostgreSQL's binary array: dimensions, a has-nulls flag, the element type, each dimension's
+// length and lower bound (1), then each element's length (-1: NULL) and bytes.
+std::string pg_array_binary(std::string_view duckdb_list) {
+  std::vector<ListElement> elements = parse_whole_list(duckdb_list);
+  bool nulls = false;
+  for (const ListElement& e : elements) {
+    if (e.nested) throw DuckError("a nested list cannot be sent in binary; ask for text");
+    nulls = nulls || e.null;
+  }
+  std::string out = big_endian<int32_t>(elements.empty() ? 0 : 1) + big_endian<int32_t>(nulls) + big_endian<int32_t>(25);
+  if (!elements.empty()) out += big_endian<int32_t>(static_cast<int32_t>(elements.size())) + big_endian<int32_t>(1);
+  for (const ListElement& e : elements) {
+    if (e.null) out += big_endian<int32_t>(-1);
+    else out += big_endian<int32_t>(static_cast<int32_t>(e.text.size())) + e.text;
+  }
+  return out;
+}
+
 std::string encode_value(const std::string& text, int32_t oid, bool binary) {
+  if (oid == kTextArrayOid) return binary ? pg_array_binary(text) : pg_array_text(text);
   if (oid == 16) return binary ? std::string(1, text == "true" ? '\1' : '\0') : std::string(text == "true" ? "t" : "f");
   if (!binary) return text;
   switch (oid) {

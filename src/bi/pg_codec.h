@@ -96,6 +96,11 @@ struct Reader {
 
 // PostgreSQL type OID and size for a DuckDB column type.
 std::pair<int32_t, int16_t> pg_type(duckdb_type t);
+// text[]: how a DuckDB list (or array) is sent, its elements in their text form.
+inline constexpr int32_t kTextArrayOid = 1009;
+// A DuckDB list's text ("[a, 'b, c', NULL]") as PostgreSQL's array text ({a,"b, c",NULL}), nested
+// lists as nested arrays. Throws DuckError for text that is not a list.
+std::string pg_array_text(std::string_view duckdb_list);
 // The format code of column (or parameter) i: none given = text, one = for all, else each its own.
 int16_t format_of(const std::vector<int16_t>& formats, size_t i);
 // A value in PostgreSQL's text or binary form, from DuckDB's text of it. Throws DuckError for a

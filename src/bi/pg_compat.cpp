@@ -65,13 +65,13 @@ std::vector<std::string> pg_session_setup(const std::string& user_literal, const
       // PostgreSQL's type oids (pgjdbc and ODBC map columns to SQL types by them), and the
       // warehouse's columns with them.
       "CREATE OR REPLACE TEMP VIEW pg_type AS SELECT oid, typname, 11 AS typnamespace, 10 AS typowner, typlen, typlen > 0 AS typbyval, "
-      "'b' AS typtype, typcategory, false AS typispreferred, true AS typisdefined, ',' AS typdelim, 0 AS typrelid, 0 AS typelem, "
-      "0 AS typarray, typname || 'in' AS typinput, typname || 'out' AS typoutput, 'i' AS typalign, 'p' AS typstorage, "
+      "'b' AS typtype, typcategory, false AS typispreferred, true AS typisdefined, ',' AS typdelim, 0 AS typrelid, "
+      "CASE oid WHEN 1009 THEN 25 ELSE 0 END AS typelem, CASE oid WHEN 25 THEN 1009 ELSE 0 END AS typarray, typname || 'in' AS typinput, typname || 'out' AS typoutput, 'i' AS typalign, 'p' AS typstorage, "
       "false AS typnotnull, 0 AS typbasetype, -1 AS typtypmod, 0 AS typndims, 0 AS typcollation, NULL::VARCHAR AS typdefault FROM "
       "(VALUES (16, 'bool', 1, 'B'), (17, 'bytea', -1, 'U'), (20, 'int8', 8, 'N'), (21, 'int2', 2, 'N'), (23, 'int4', 4, 'N'), "
       "(25, 'text', -1, 'S'), (700, 'float4', 4, 'N'), (701, 'float8', 8, 'N'), (1043, 'varchar', -1, 'S'), (1082, 'date', 4, 'D'), "
       "(1083, 'time', 8, 'D'), (1114, 'timestamp', 8, 'D'), (1184, 'timestamptz', 8, 'D'), (1186, 'interval', 16, 'T'), "
-      "(1700, 'numeric', -1, 'N'), (2950, 'uuid', 16, 'U')) AS t(oid, typname, typlen, typcategory)",
+      "(1700, 'numeric', -1, 'N'), (2950, 'uuid', 16, 'U'), (1009, '_text', -1, 'A')) AS t(oid, typname, typlen, typcategory)",
       "CREATE OR REPLACE TEMP VIEW pg_attribute AS SELECT table_oid AS attrelid, column_name AS attname, "
       "CASE WHEN data_type = 'VARCHAR' THEN 1043 WHEN data_type = 'INTEGER' THEN 23 WHEN data_type = 'BIGINT' THEN 20 "
       "WHEN data_type IN ('SMALLINT', 'TINYINT') THEN 21 WHEN data_type = 'BOOLEAN' THEN 16 WHEN data_type = 'DOUBLE' THEN 701 "

@@ -1,5 +1,5 @@
 // The PostgreSQL JDBC driver (pgjdbc: DBeaver's, Metabase's and Tableau's) against pgwire:
-// DatabaseMetaData.getTables and getColumns, and a parameterised query. Prints what it checked;
+// DatabaseMetaData.getTables and getColumns, a parameterised query, and a list read as an array. Prints what it checked;
 // exits 1 on the first thing that is not as expected.
 // usage: java -cp postgresql.jar JdbcCheck.java PORT USER PASSWORD
 import java.sql.*;
@@ -47,6 +47,15 @@ public class JdbcCheck {
           expect(rs.getBigDecimal("revenue").compareTo(new java.math.BigDecimal("9616.310")) == 0,
                  "France's revenue is 9616.310 (" + rs.getBigDecimal("revenue") + ")");
         }
+      }
+
+      // A list is a text[] array; an unnamed aggregate is named as PostgreSQL names it.
+      try (Statement st = con.createStatement();
+           ResultSet rs = st.executeQuery("SELECT list(DISTINCT country ORDER BY country), count(*) FROM transactions WHERE country IN ('EIRE', 'France')")) {
+        expect(rs.next(), "a list query answers a row");
+        String[] countries = (String[]) rs.getArray(1).getArray();
+        expect(Arrays.equals(countries, new String[] {"EIRE", "France"}), "getArray: " + Arrays.toString(countries));
+        expect(rs.getMetaData().getColumnName(2).equals("count"), "column name " + rs.getMetaData().getColumnName(2));
       }
     }
   }

@@ -1,6 +1,8 @@
 """psql 15 (Debian's postgresql-client) against pgwire: cases.tsv, one psql command per line, and
-column_names.tsv, result column names, on a server holding the December file."""
+column_names.tsv, result column names, and arrays.tsv, lists as PostgreSQL arrays, on a server
+holding the December file."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -59,8 +61,21 @@ def run():
             got = r.stdout.split("\n")[0]
             if r.returncode != 0 or got != header:
                 failures.append(f"column_names.tsv:{lineno} ({query}): header {got!r}, expected {header!r} {r.stderr[-300:]}")
+        # Lists as PostgreSQL arrays: psycopg2 parses text[] into Python lists.
+        arrays = read_cases(os.path.join(os.path.dirname(os.path.abspath(__file__)), "arrays.tsv"))
+        with server.pg("analyst") as con:
+            for lineno, (query, expected) in arrays:
+                cur = con.cursor()
+                try:
+                    cur.execute(query)
+                    got = cur.fetchone()[0]
+                except Exception as e:  # psycopg2's errors, reported with the case
+                    got = e
+                    con.rollback()
+                if got != ast.literal_eval(expected):
+                    failures.append(f"arrays.tsv:{lineno} ({query}): {got!r}, expected {expected}")
         check(not failures, "\n".join(failures))
-        expect_metrics(server, logins=len(cases) + len(names))
+        expect_metrics(server, logins=len(cases) + len(names) + 1)
         # The log: a line per pgwire session and per request, never a secret or a token.
         log = server.log()
         check("pg_session client=analyst" in log and "request method=GET route=healthz status=200" in log,
