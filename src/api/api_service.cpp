@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <simdjson.h>
 
@@ -833,7 +834,8 @@ void ApiService::openid_configuration(HttpResponse& res) {
 
 // 200 {"status":"ok",...} while the log's writes and every sink work; 503 {"status":"degraded"}
 // while one fails (each retries by itself: a disk that was full, say), naming it and its error
-// (the data dir's path shown as DIR), with every sink's lag.
+// (the data dir's path shown as DIR), with every sink's lag and the next offset it will store per
+// shard (send --wait waits for its rows' offsets there).
 void ApiService::health(HttpResponse& res) {
   bool degraded = false;
   int64_t now = wall_clock_ms();
@@ -846,7 +848,8 @@ void ApiService::health(HttpResponse& res) {
   };
   std::string body = "{\"log\":{" + state(log_.write_failures()) + "},\"sinks\":[";
   for (auto& st : pipeline_.status())
-    body += fmt::format(R"({}{{"sink":"{}",{},"lag_records":{}}})", body.back() == '[' ? "" : ",", st.name, state(st.failures), st.total_lag());
+    body += fmt::format(R"({}{{"sink":"{}",{},"lag_records":{},"stored_offsets":[{}]}})", body.back() == '[' ? "" : ",", st.name,
+                        state(st.failures), st.total_lag(), fmt::join(st.stored, ","));
   body += "]";
   if (!access_) body += R"(,"warning":"authentication is off (--insecure-no-auth): anyone can read and write")";
   json_response(res, degraded ? 503 : 200, (degraded ? R"({"status":"degraded",)" : R"({"status":"ok",)") + body.substr(1) + "}");

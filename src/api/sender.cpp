@@ -94,13 +94,22 @@ private:
 
 namespace {
 // Adds a POST /v1/records answer's destinations ({"transactions", "cancellations", "rejected":
-// {reason: rows}}) to the summary; another answer's shape adds nothing.
-void count_destinations(const std::string& answer, SendSummary& summary) {
+// {reason: rows}}) to the summary, and its shards' last offsets to `last_offsets` (shard -> the
+// highest offset acknowledged); another answer's shape adds nothing.
+void read_answer(const std::string& answer, SendSummary& summary, std::map<uint64_t, uint64_t>& last_offsets) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::dom::object rejected;
+  simdjson::dom::array shards;
   uint64_t transactions = 0, cancellations = 0;
-  if (parser.parse(answer).get(doc) || doc["transactions"].get_uint64().get(transactions) ||
+  if (parser.parse(answer).get(doc)) return;
+  if (!doc["shards"].get_array().get(shards))
+    for (auto range : shards) {
+      uint64_t shard = 0, last = 0;
+      if (!range["shard"].get_uint64().get(shard) && !range["last_offset"].get_uint64().get(last))
+        last_offsets[shard] = std::max(last_offsets[shard], last);
+    }
+  if (doc["transactions"].get_uint64().get(transactions) ||
       doc["cancellations"].get_uint64().get(cancellations) || doc["rejected"].get_object().get(rejected))
     return;
   summary.classified = true;
@@ -124,6 +133,7 @@ std::string SendSummary::to_text() const {
                        all_rejected, reasons.empty() ? "" : reasons + ")");
   }
   out += fmt::format("  seconds {:>12.3f}\n  rows/s  {:>12.0f}\n", seconds, seconds > 0 ? acked / seconds : 0.0);
+  if (stored_after_seconds >= 0) out += fmt::format("  stored by every sink {:.3f} s after the start\n", stored_after_seconds);
   out += fmt::format("  latency p50 {:.2f} ms, p99 {:.2f} ms\n", p50_ms, p99_ms);
   if (!first_error.empty()) out += "  first error: " + first_error + "\n";
   if (!note.empty()) out += "  note: " + note + "\n";
@@ -138,9 +148,10 @@ std::string SendSummary::to_json() const {
     stored = fmt::format(R"({{"transactions":{},"cancellations":{},"rejected":{{{}}}}})", transactions, cancellations, reasons);
   }
   return fmt::format("{{\"rows\":{},\"acked\":{},\"failed\":{},\"requests\":{},\"retries\":{},\"replayed\":{},\"seconds\":{:.3f},"
-                     "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"stored\":{},\"first_error\":{},\"note\":{}}}",
+                     "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"stored\":{},\"stored_after_seconds\":{},\"first_error\":{},\"note\":{}}}",
                      rows, acked, failed, requests, retries, replayed, seconds, seconds > 0 ? acked / seconds : 0.0, p50_ms,
-                     p99_ms, stored, json_string(first_error), json_string(note));
+                     p99_ms, stored, stored_after_seconds >= 0 ? fmt::format("{:.3f}", stored_after_seconds) : "null",
+                     json_string(first_error), json_string(note));
 }
 
 TokenSource::TokenSource(std::string host, uint16_t port, const SendOptions& o, bool tls)
@@ -198,6 +209,42 @@ HttpResult post_json_retrying(const ParsedUrl& url, const SendOptions& o, TokenS
   }
 }
 
+// Polls GET /healthz until every sink's stored_offsets pass each shard's highest acknowledged
+// offset; "" once they do, else (after retry_for seconds) what was still missing.
+std::string wait_until_stored(const ParsedUrl& url, const SendOptions& o, const std::map<uint64_t, uint64_t>& last_offsets) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.retry_for_seconds * 1000));
+  std::string missing = "no answer from GET /healthz";
+  for (;;) {
+    try {
+      HttpClient client(url.host, url.port, 10, {url.tls, o.ca_file});
+      HttpResult r = client.request("GET", "/healthz");
+      simdjson::dom::parser parser;
+      simdjson::dom::array sinks;
+      if (parser.parse(r.body)["sinks"].get_array().get(sinks)) throw std::runtime_error("GET /healthz: no sinks in " + r.body.substr(0, 200));
+      missing.clear();
+      for (auto sink : sinks) {
+        std::string_view name;
+        simdjson::dom::array stored;
+        if (sink["sink"].get_string().get(name) || sink["stored_offsets"].get_array().get(stored))
+          throw std::runtime_error("GET /healthz: a sink without stored_offsets (an older server?)");
+        for (auto [shard, last] : last_offsets) {
+          uint64_t next = 0;
+          if (shard >= stored.size() || stored.at(shard).get_uint64().get(next) || next <= last) {
+            missing = fmt::format("sink {} had stored shard {} up to offset {} of {}", name, shard, next, last + 1);
+            break;
+          }
+        }
+        if (!missing.empty()) break;
+      }
+      if (missing.empty()) return {};
+    } catch (const std::exception& e) {
+      missing = e.what();
+    }
+    if (Clock::now() >= deadline) return missing;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 std::string json_field(const std::string& body, const char* name) {
   simdjson::dom::parser parser;
   std::string_view v;
@@ -216,6 +263,7 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
   bool csv = opened.source->format() == RecordFormat::Csv;
 
   SendSummary summary;
+  std::map<uint64_t, uint64_t> last_offsets; // shard -> highest acknowledged offset (under summary_mutex)
   std::mutex summary_mutex;
   std::vector<double> latencies;
   BatchQueue queue(o.concurrency * 2);
@@ -289,7 +337,7 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
         if (error.empty()) {
           failing_since_ms = 0;
           std::lock_guard lock(summary_mutex);
-          count_destinations(answer, summary);
+          read_answer(answer, summary, last_offsets);
           summary.acked += batch->rows;
           summary.requests += 1 + retries;
           summary.retries += retries;
@@ -348,6 +396,11 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
   progress.finish();
   if (registered && summary.failed == 0)
     post_json_retrying(url, o, tokens, "/v1/files/" + sha256 + "/complete", fmt::format(R"({{"rows_acked":{}}})", summary.acked));
+  if (o.wait && summary.failed == 0 && !last_offsets.empty()) {
+    if (std::string missing = wait_until_stored(url, o, last_offsets); missing.empty()) summary.stored_after_seconds = seconds_since(started);
+    else summary.first_error = fmt::format("every row was acknowledged, but not stored by every sink within --retry-for {} s: {}",
+                                           o.retry_for_seconds, missing);
+  }
   summary.seconds = seconds_since(started);
   summary.p50_ms = percentile(latencies, 0.50);
   summary.p99_ms = percentile(latencies, 0.99);

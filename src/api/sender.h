@@ -27,6 +27,7 @@ struct SendOptions {
   double retry_for_seconds = 60;
   bool progress = true;
   bool force = false;          // send content the server already has (from batch, or sent in full) again
+  bool wait = false;           // after the last ack, wait (up to retry_for) until every sink stored the rows
 };
 
 struct SendSummary {
@@ -37,6 +38,7 @@ struct SendSummary {
   uint64_t transactions = 0, cancellations = 0;
   std::map<std::string, uint64_t> rejected; // reason -> rows (every reason the server names)
   double seconds = 0, p50_ms = 0, p99_ms = 0;
+  double stored_after_seconds = -1; // --wait: when every sink held the rows (-1: not waited for)
   std::string first_error;
   std::string note;            // e.g. why nothing was sent (the file was sent in full before)
   std::string to_text() const;

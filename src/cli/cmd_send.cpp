@@ -26,13 +26,15 @@ void add_send_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--retry-for", args->send.retry_for_seconds, "Seconds to keep retrying a failing batch")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_flag("--json", args->json, "Print the summary as JSON");
+  cmd->add_flag("--wait", args->send.wait,
+                "After the last acknowledgement, wait (up to --retry-for) until every sink of the server stored the rows");
   cmd->add_flag("--force", args->send.force,
                 "Send the file even if the server has its content already (imported by batch, or sent in full): stored twice");
   cmd->callback([args, &exit_code] {
     SendSummary s = send_file(args->file, args->send);
     std::string out = args->json ? s.to_json() + "\n" : s.to_text();
     std::fwrite(out.data(), 1, out.size(), stdout);
-    exit_code = s.failed ? 1 : 0;
+    exit_code = s.failed || !s.first_error.empty() ? 1 : 0;
   });
 }
 

@@ -265,7 +265,7 @@ TEST(Auth, SendGetsItsTokensWithClientCredentials) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("invalid_client"), std::string::npos) << bad.err;
   RunResult ok = run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --client-id " + c.id + " --client-secret " +
-                              c.secret + " --json");
+                              c.secret + " --json --wait");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   // The summary says what the server did with the rows: CONTRACT.md's figures.
   simdjson::dom::parser parser;
@@ -277,6 +277,12 @@ TEST(Auth, SendGetsItsTokensWithClientCredentials) {
   EXPECT_EQ(summary["stored"]["rejected"]["non_positive_price"].get_uint64().value(), 203u) << ok.out;
   EXPECT_EQ(summary["stored"]["rejected"]["non_positive_quantity"].get_uint64().value(), 70u) << ok.out;
   EXPECT_EQ(summary["stored"]["rejected"]["malformed"].get_uint64().value(), 0u) << ok.out;
+  // --wait: every sink held the rows when send returned.
+  EXPECT_GT(summary["stored_after_seconds"].get_double().value(), 0.0) << ok.out;
+  ClientCredentials reader = add_client(data, "reader", "sql");
+  HttpClient client("127.0.0.1", serve.port(), 30);
+  HttpResult count = client.request("POST", "/v1/sql", "SELECT count(*) FROM transactions", {{"Authorization", "Bearer " + token_for(client, reader)}});
+  EXPECT_NE(count.body.find("[[41480]]"), std::string::npos) << count.body;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 
@@ -33,6 +34,9 @@ public:
 
 RocksStore::RocksStore(std::string path, rocksdb::Options options) : path_(std::move(path)), options_(std::move(options)) {
   options_.info_log = std::make_shared<StderrLogger>();
+  // Made here, not by RocksDB: a database it creates logs an error about its folder's absence.
+  std::error_code ec;
+  std::filesystem::create_directories(path_, ec);
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options_, path_, &db);
   if (!s.ok()) fail(("cannot open " + path_).c_str(), s);
