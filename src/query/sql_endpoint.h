@@ -39,6 +39,9 @@ public:
   SqlAnswer run(const SqlRequest& request);
   // Gives a new connection up-to-date lake views (catalog `lake`, shared by the database).
   void refresh_lake_views(DuckConnection& con);
+  // Prometheus text: requests by outcome (answered, refused, over_limit, timed_out, failed) and
+  // the seconds they took.
+  void render_metrics(std::string& out) const;
 
 private:
   SqlAnswer parquet_answer(DuckConnection& con, const ClassifiedStatement& statement, const SqlLimits& limits);
@@ -47,6 +50,9 @@ private:
   std::mutex lake_mutex_;
   bool lake_complete_ = false; // every lake table's view reads files (no refresh needed)
   std::atomic<uint64_t> next_answer_{0};
+  // By outcome: the answer's status 200, 403, 413, 408, anything else.
+  std::atomic<uint64_t> answered_{0}, refused_{0}, over_limit_{0}, timed_out_{0}, failed_{0}, micros_{0};
+  SqlAnswer run_statements(const SqlRequest& request);
 };
 
 } // namespace shopflow

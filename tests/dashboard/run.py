@@ -70,6 +70,18 @@ def run():
             expect(lineno, checks, got_status, answer, got_headers)
             print(f"ok line {lineno}: {method} {target[:60]} -> {got_status}")
 
+        # /metrics counts SQL requests by outcome: the dashboard's queries answered, a refused one.
+        status, _, _ = server.request("POST", "/v1/sql", b"COPY transactions TO '/tmp/x.csv'", {"Authorization": "Bearer " + tokens["analyst"]})
+        check(status == 403, f"COPY over /v1/sql: {status}")
+        status, body, _ = server.request("GET", "/metrics")
+        samples = dict(line.rsplit(" ", 1) for line in body.decode().splitlines() if line and not line.startswith("#"))
+        for outcome in ("answered", "refused", "over_limit", "timed_out", "failed"):
+            check(f'shopflow_sql_requests_total{{outcome="{outcome}"}}' in samples, f"/metrics has no SQL {outcome} count")
+        check(float(samples['shopflow_sql_requests_total{outcome="answered"}']) >= 20, "dashboard queries not counted as answered SQL")
+        check(float(samples['shopflow_sql_requests_total{outcome="refused"}']) >= 1, "a refused statement not counted")
+        check(float(samples["shopflow_sql_seconds_total"]) > 0, "no SQL time counted")
+        print("ok SQL metrics")
+
         # A damaged file is named in the answer and left as it was; the rest of the server works on.
         saved = os.path.join(server.data, "saved-queries.json")
         with open(saved, "w") as f:
