@@ -145,7 +145,7 @@ function bars(id, labels, series, opts = {}) {
   const value = { type: opts.log ? 'log' : 'value', axisLabel: { formatter: opts.axis || compact, hideOverlap: true } };
   chart(id).setOption({
     animation: false, // redrawn every few seconds: no replay of the grow-in
-    tooltip: { trigger: 'axis', valueFormatter: opts.format || count },
+    tooltip: { trigger: 'axis', confine: true, valueFormatter: opts.format || count }, // confined: no sideways scroll on a phone
     legend: series.length > 1 ? {} : undefined,
     grid: { left: 10, right: 30, top: 30, bottom: 10, containLabel: true },
     xAxis: opts.horizontal ? value : category, yAxis: opts.horizontal ? category : value,
@@ -331,5 +331,6 @@ document.querySelectorAll('button.png').forEach((b) => b.addEventListener('click
   const id = b.dataset.chart;
   download(chart(id).getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#fff' }), 'shopflow-' + id.replace('chart-', '') + '.png');
 }));
-window.addEventListener('resize', () => Object.values(state.charts).forEach((c) => c.resize()));
+// A tooltip shown before the resize would stay where the old layout put it.
+window.addEventListener('resize', () => Object.values(state.charts).forEach((c) => { c.dispatchAction({ type: 'hideTip' }); c.resize(); }));
 if (state.token) start().catch(report);

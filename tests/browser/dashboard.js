@@ -99,6 +99,19 @@ function check(ok, what) { if (!ok) throw new Error(what); console.log('ok   ' +
     await waitText('#drill-customers tbody tr:first-child td:first-child', topCustomer);
     check(await text('#drill-customers tbody tr:first-child td:last-child') === await money(topCustomerRevenue), 'drill-down customer revenue as currency');
 
+    // A click on a month's bar drills down to that month (the December file: one month).
+    const monthPoint = await page.evaluate(() => {
+      const chart = window.shopflow.charts['chart-month'];
+      const option = chart.getOption();
+      return chart.convertToPixel({ seriesIndex: 0 }, [0, Number(option.series[0].data[0]) / 2]);
+    });
+    const monthBox = await page.locator('#chart-month').boundingBox();
+    await page.mouse.click(monthBox.x + monthPoint[0], monthBox.y + monthPoint[1]);
+    await page.waitForFunction(() => document.getElementById('drill-title').textContent.startsWith('2010-12'), null, { timeout: 10000 });
+    const [[monthTopProduct]] = await sql(`SELECT stock_code FROM transactions WHERE line_type = 'product' AND invoice_date >= DATE '2010-12-01' AND invoice_date < DATE '2011-01-01' GROUP BY 1 ORDER BY sum(amount) DESC, 1 LIMIT 1`);
+    await waitText('#drill-products tbody tr:first-child td:first-child', monthTopProduct);
+    check(true, 'month drill-down: ' + monthTopProduct);
+
     // The country chart's log and share views.
     await page.click('[data-scale=log]');
     check(await page.evaluate(() => window.shopflow.charts['chart-country'].getOption().xAxis[0].type) === 'log', 'log view');
@@ -133,7 +146,9 @@ function check(ok, what) { if (!ok) throw new Error(what); console.log('ok   ' +
     await page.setViewportSize({ width: 420, height: 1600 });
     await page.waitForTimeout(300);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    check(width <= 420, '420 px: page width ' + width);
+    const wide = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 421)
+      .slice(0, 8).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ')[0] : '') + (e.closest('[id]') ? ' in #' + e.closest('[id]').id : '') + ' ends at ' + Math.round(e.getBoundingClientRect().right) + ' w' + Math.round(e.getBoundingClientRect().width) + ' ' + (e.getAttribute('style') || '').slice(0, 80)));
+    check(width <= 420, '420 px: page width ' + width + (wide.length ? ' (' + wide.join(', ') + ')' : ''));
     const tile = await page.locator('#kpi-revenue').boundingBox();
     const ops = await page.locator('#tile-rate').boundingBox();
     check(tile.x >= 0 && tile.x + tile.width <= 420 && tile.y < ops.y, 'KPI tiles before the ops tiles at 420 px');
