@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -573,9 +574,10 @@ bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse
   return true;
 }
 
-// GET /v1/dashboard?from=YYYY-MM-DD&to=YYYY-MM-DD&country=NAME&only=NAME,NAME: {"<query name>":
-// {"columns", "rows", "row_count"}, ...} for every analytics query (report.h), or those named in
-// `only`, and the "currency" of its money; the filtered ones over the lines of [from, to] (both inclusive) and the country.
+// GET /v1/dashboard?from=YYYY-MM-DD&to=YYYY-MM-DD&country=NAME&only=NAME,NAME: {"currency": its
+// money's, "<query name>": {"columns", "rows", "row_count"}, ...} for every analytics query
+// (report.h), or those named in `only`; the filtered ones over the lines of [from, to] (both days
+// included) and the country. An unknown parameter or a bad value is a 400 naming it.
 void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
   static const std::set<std::string, std::less<>> known = {"from", "to", "country", "only"};
   for (std::string_view rest = query; !rest.empty();) {
@@ -789,9 +791,9 @@ void ApiService::token_request(std::shared_ptr<const HttpRequest> req, const std
 // failed authentication is challenged (WWW-Authenticate: Basic) only when the client sent Basic
 // (or other) credentials (section 5.2): a form's failure must not make a browser pop up its own dialog.
 void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
-  const bool basic = !header_value(req, http::field::authorization).empty(); // tried HTTP authentication
+  const bool tried_http_auth = !header_value(req, http::field::authorization).empty();
   auto oauth_error = [&](unsigned status, const char* code, const std::string& description) {
-    if (status == 401 && basic) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
+    if (status == 401 && tried_http_auth) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
     json_response(res, status, "{\"error\":\"" + std::string(code) + "\",\"error_description\":" + json_string(description) + "}");
   };
   const std::string& form = req.body();
