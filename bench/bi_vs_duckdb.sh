@@ -32,7 +32,7 @@ inproc = {}
 for line in open(f"{work}/inproc.txt"):
     parts = line.split()
     inproc[parts[0]] = dict(p.split("=") for p in parts[1:])
-print(f"{'query':<22} {'in-process p50/max ms':>22} {'pgwire p50/max ms':>20}  goal <= 50 ms")
+print(f"{'query':<30} {'in-process p50/max ms':>22} {'pgwire p50/max ms':>20}  goal <= 50 ms")
 for q in queries:
     cur.execute(q["sql"]); cur.fetchall()
     ms = []
@@ -41,7 +41,7 @@ for q in queries:
     ms.sort()
     i = inproc[q["name"]]
     ok = "ok" if ms[len(ms) // 2] <= 50 else "OVER"
-    print(f"{q['name']:<22} {float(i['p50_ms']):>10.2f} / {float(i['max_ms']):<9.2f} {ms[len(ms)//2]:>8.2f} / {ms[-1]:<9.2f}  {ok}")
+    print(f"{q['name']:<30} {float(i['p50_ms']):>10.2f} / {float(i['max_ms']):<9.2f} {ms[len(ms)//2]:>8.2f} / {ms[-1]:<9.2f}  {ok}")
 done, start = 0, time.perf_counter()
 while time.perf_counter() - start < secs:
     cur.execute(queries[done % len(queries)]["sql"]); cur.fetchall(); done += 1
