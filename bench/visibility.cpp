@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "api/http_client.h"
+#include "client/http_client.h"
 #include "db/duckdb.h"
 #include "util/percentile.h"
 

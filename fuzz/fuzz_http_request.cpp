@@ -6,7 +6,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
-#include "api/record_body.h"
+#include "formats/record_body.h"
 #include "core/clean.h"
 
 namespace http = boost::beast::http;

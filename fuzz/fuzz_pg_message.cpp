@@ -5,10 +5,10 @@
 #include <string>
 #include <string_view>
 
-#include "bi/pg_codec.h"
-#include "bi/pg_compat.h"
+#include "pgwire/protocol/pg_codec.h"
+#include "pgwire/protocol/pg_compat.h"
 #include "db/duckdb.h"
-#include "query/sql_policy.h"
+#include "query/policy/sql_policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -1,4 +1,4 @@
-// The SQL statement classifier (query/sql_policy.h) on any text: it never crashes, classifying a
+// The SQL statement classifier (query/policy/sql_policy.h) on any text: it never crashes, classifying a
 // statement's own text again gives the same one statement, and DuckDB agrees with it. Every
 // statement an admin may run is prepared (parsed and bound, as the server does before running
 // it) against a DuckDB confined like the server's; its bound type must be what the classifier
@@ -10,7 +10,7 @@
 
 #include <duckdb.h>
 
-#include "query/sql_policy.h"
+#include "query/policy/sql_policy.h"
 
 namespace fs = std::filesystem;
 using namespace shopflow;

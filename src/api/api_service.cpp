@@ -15,7 +15,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "api/record_body.h"
+#include "formats/record_body.h"
 #include "auth/base64url.h"
 #include "batch/file_identity.h"
 #include "batch/importer.h"

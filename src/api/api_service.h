@@ -28,10 +28,10 @@
 
 #include "api/http_server.h"
 #include "api/metrics.h"
-#include "api/record_body.h"
+#include "formats/record_body.h"
 #include "auth/access_control.h"
 #include "auth/rate_limiter.h"
-#include "batch/data_dir.h"
+#include "storage/data_dir.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"

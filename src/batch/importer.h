@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "batch/data_dir.h"
+#include "storage/data_dir.h"
 #include "core/record.h"
 
 namespace shopflow {

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "batch/data_dir.h"
+#include "storage/data_dir.h"
 #include "sinks/line_columns.h"
 
 namespace shopflow {

@@ -12,8 +12,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "api/sender.h"
-#include "api/server.h"
+#include "client/sender.h"
+#include "serve/server.h"
 #include "auth/client_store.h"
 #include "batch/importer.h"
 #include "cli/commands.h"

@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "stream/log_repair.h"
-#include "util/data_dir_lock.h"
+#include "storage/data_dir_lock.h"
 
 namespace shopflow {
 

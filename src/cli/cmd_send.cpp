@@ -1,6 +1,6 @@
 #include <cstdio>
 
-#include "api/sender.h"
+#include "client/sender.h"
 #include "cli/commands.h"
 
 namespace shopflow {

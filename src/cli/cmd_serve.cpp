@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "api/server.h"
+#include "serve/server.h"
 #include "cli/commands.h"
 #include "cli/created_dir.h"
 #include "util/log.h"

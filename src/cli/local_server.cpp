@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "auth/token_issuer.h"
-#include "util/data_dir_lock.h"
+#include "storage/data_dir_lock.h"
 
 namespace shopflow {
 

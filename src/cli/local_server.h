@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "api/http_client.h"
+#include "client/http_client.h"
 #include "auth/scopes.h"
 
 namespace shopflow {

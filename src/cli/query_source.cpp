@@ -6,7 +6,7 @@
 
 #include "cli/local_server.h"
 #include "formats/json_record.h"
-#include "query/sql_policy.h"
+#include "query/policy/sql_policy.h"
 #include "query/text_rows.h"
 
 namespace shopflow {

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "auth/access_control.h"
-#include "query/sql_limits.h"
+#include "query/policy/sql_limits.h"
 
 namespace shopflow {
 

@@ -8,7 +8,7 @@
 
 #include <editline/readline.h>
 
-#include "query/sql_policy.h"
+#include "query/policy/sql_policy.h"
 #include "util/clock.h"
 
 namespace shopflow {

@@ -1,7 +1,7 @@
 #include <chrono>
 #include <map>
 
-#include "db/line_scan.h"
+#include "sinks/warehouse/line_scan.h"
 #include "pipeline/sink_consumer.h"
 #include "util/clock.h"
 

@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.h"
 
+#include "pipeline/clean_records.h"
+
 #include <chrono>
 #include <pthread.h>
 #include <sched.h>

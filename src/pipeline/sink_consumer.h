@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "batch/data_dir.h"
-#include "pipeline/cleaned_batch.h"
+#include "storage/data_dir.h"
+#include "sinks/cleaned_batch.h"
 
 namespace shopflow {
 

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <map>
 
-#include "db/line_scan.h"
+#include "sinks/warehouse/line_scan.h"
 #include "pipeline/sink_consumer.h"
 
 namespace shopflow {

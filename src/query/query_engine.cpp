@@ -10,7 +10,7 @@
 #include "formats/json_record.h"
 #include "query/text_rows.h"
 #include "sinks/lake/lake_writer.h"
-#include "util/data_dir_lock.h"
+#include "storage/data_dir_lock.h"
 
 namespace fs = std::filesystem;
 

@@ -7,7 +7,7 @@
 #include "formats/json_record.h"
 #include "query/query_engine.h"
 #include "query/query_watchdog.h"
-#include "query/sql_policy.h"
+#include "query/policy/sql_policy.h"
 #include "query/text_rows.h"
 #include "util/read_file.h"
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "db/duckdb.h"
-#include "query/sql_limits.h"
-#include "query/sql_policy.h"
+#include "query/policy/sql_limits.h"
+#include "query/policy/sql_policy.h"
 
 namespace shopflow {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
-#include "query/sql_policy.h"
+#include "query/policy/sql_policy.h"
 
 namespace shopflow {
 

@@ -1,7 +1,7 @@
 // Cleaned lines of one destination (transactions or cancellations), held column by column in
 // memory for a segment of a batch job, so that every sink can read them without a copy per row:
 // the warehouse and the lake through the `shopflow_lines` DuckDB table function
-// (db/line_scan.h), the tables through InvoiceLineFiles.
+// (sinks/warehouse/line_scan.h), the tables through InvoiceLineFiles.
 #pragma once
 
 #include <cstdint>

@@ -13,7 +13,7 @@
 #include <openssl/hmac.h>
 #include <simdjson.h>
 
-#include "api/http_client.h"
+#include "client/http_client.h"
 #include "auth/base64url.h"
 #include "auth/jws_key.h"
 #include "auth/jwt.h"

@@ -2,12 +2,12 @@
 // once, also when the consumers are stopped and restarted midway.
 #include <gtest/gtest.h>
 
-#include "batch/data_dir.h"
+#include "storage/data_dir.h"
 #include "formats/record_source.h"
 #include <algorithm>
 #include <set>
 
-#include "pipeline/cleaned_batch.h"
+#include "pipeline/clean_records.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
 #include "pipeline/log_record.h"

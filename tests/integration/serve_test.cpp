@@ -4,7 +4,7 @@
 #include <chrono>
 #include <thread>
 
-#include "api/http_client.h"
+#include "client/http_client.h"
 #include "db/duckdb.h"
 #include "test_support.h"
 

@@ -29,7 +29,7 @@
 #include "core/decimal.h"
 #include "core/record.h"
 #include "db/duckdb.h"
-#include "pipeline/cleaned_batch.h"
+#include "sinks/cleaned_batch.h"
 #include "sinks/line_columns.h"
 
 namespace rocksdb {

@@ -14,12 +14,12 @@
 
 #include "core/record.h"
 #include "db/duckdb.h"
-#include "db/line_scan.h"
+#include "sinks/warehouse/line_scan.h"
 
 namespace shopflow {
 
 // Appends rejected rows (strings are copied). Cleaned lines reach the warehouse in segments
-// through the shopflow_lines table function instead (db/line_scan.h).
+// through the shopflow_lines table function instead (sinks/warehouse/line_scan.h).
 class RejectedWriter {
 public:
   explicit RejectedWriter(DuckConnection& con) : rejected_(con, "rejected") {}

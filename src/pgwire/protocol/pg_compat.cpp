@@ -1,4 +1,4 @@
-#include "bi/pg_compat.h"
+#include "pgwire/protocol/pg_compat.h"
 
 #include <algorithm>
 #include <cctype>

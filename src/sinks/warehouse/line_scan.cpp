@@ -1,4 +1,4 @@
-#include "db/line_scan.h"
+#include "sinks/warehouse/line_scan.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "api/server.h"
+#include "serve/server.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "api/sender.h"
+#include "client/sender.h"
 
 #include <algorithm>
 #include <atomic>
@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "api/http_client.h"
+#include "client/http_client.h"
 #include "formats/json_record.h"
 #include "formats/record_source.h"
 #include "util/percentile.h"

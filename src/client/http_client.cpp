@@ -1,4 +1,4 @@
-#include "api/http_client.h"
+#include "client/http_client.h"
 
 #include <stdexcept>
 

@@ -9,8 +9,8 @@
 
 #include "api/api_service.h"
 #include "api/http_server.h"
-#include "bi/pg_server.h"
-#include "batch/data_dir.h"
+#include "pgwire/pg_server.h"
+#include "storage/data_dir.h"
 #include "pipeline/pipeline.h"
 #include "stream/local_log.h"
 

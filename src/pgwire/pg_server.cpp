@@ -1,4 +1,4 @@
-#include "bi/pg_server.h"
+#include "pgwire/pg_server.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -13,12 +13,12 @@
 #include <boost/asio/write.hpp>
 
 #include "auth/scram.h"
-#include "bi/pg_codec.h"
-#include "bi/pg_column_names.h"
-#include "bi/pg_compat.h"
+#include "pgwire/protocol/pg_codec.h"
+#include "pgwire/pg_column_names.h"
+#include "pgwire/protocol/pg_compat.h"
 #include "core/timestamp.h"
 #include "query/query_watchdog.h"
-#include "query/sql_policy.h"
+#include "query/policy/sql_policy.h"
 #include "query/text_rows.h"
 
 #include <fmt/format.h>
@@ -374,7 +374,7 @@ void PgServer::serve(std::shared_ptr<tcp::socket> socket) {
     if (status == 'T') status = 'E';
     if (writing) db_.write_failed(); // a write that failed may have torn the WAL
   };
-  // The one policy (query/sql_policy.h): a refused statement never reaches DuckDB.
+  // The one policy (query/policy/sql_policy.h): a refused statement never reaches DuckDB.
   auto check_policy = [&](const ClassifiedStatement& st, size_t index) {
     if (auto refusal = sql_refusal(st, index, may_write))
       throw PgRefused(refusal->sqlstate, refusal->message + (st.access == SqlAccess::Write ? " (client " + client->name + ")" : std::string()));

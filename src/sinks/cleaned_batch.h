@@ -1,6 +1,6 @@
-// A run of log records of one shard, decoded and cleaned with core: the lines bound for
-// transactions and cancellations as columns (source "stream:<shard>:<offset>"), and the rejected
-// rows. Every sink consumer starts from one of these.
+// What a sink stores from the stream: a run of log records of one shard, decoded and cleaned (by
+// pipeline/clean_records.h): the lines bound for transactions and cancellations as columns
+// (source "stream:<shard>:<offset>"), and the rejected rows, with the offsets they cover.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "sinks/line_columns.h"
-#include "stream/log.h"
 
 namespace shopflow {
 
@@ -25,9 +24,5 @@ struct CleanedBatch {
   std::vector<RejectedRow> rejected;
   uint64_t undecodable = 0; // records that were not log rows (counted as rejected malformed)
 };
-
-CleanedBatch clean_records(uint32_t shard, const std::vector<LogRecord>& records);
-
-std::string stream_source_prefix(uint32_t shard); // "stream:<shard>:"
 
 } // namespace shopflow

@@ -1,4 +1,4 @@
-#include "batch/data_dir.h"
+#include "storage/data_dir.h"
 
 #include <filesystem>
 #include <set>

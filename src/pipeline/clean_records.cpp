@@ -1,4 +1,4 @@
-#include "pipeline/cleaned_batch.h"
+#include "pipeline/clean_records.h"
 
 #include "core/clean.h"
 #include "core/utf8.h"

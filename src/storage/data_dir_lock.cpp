@@ -1,4 +1,4 @@
-#include "util/data_dir_lock.h"
+#include "storage/data_dir_lock.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,5 +1,5 @@
 // An opened data directory: the writer lock and the three sinks.
-//   DIR/LOCK              one writer at a time (util/data_dir_lock.h)
+//   DIR/LOCK              one writer at a time (storage/data_dir_lock.h)
 //   DIR/warehouse.duckdb  sinks/warehouse
 //   DIR/lake/             sinks/lake
 //   DIR/tables/           sinks/tables (RocksDB)
@@ -15,7 +15,7 @@
 #include "sinks/lake/lake_writer.h"
 #include "sinks/tables/tables.h"
 #include "sinks/warehouse/warehouse.h"
-#include "util/data_dir_lock.h"
+#include "storage/data_dir_lock.h"
 
 namespace shopflow {
 

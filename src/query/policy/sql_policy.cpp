@@ -1,4 +1,4 @@
-#include "query/sql_policy.h"
+#include "query/policy/sql_policy.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "bi/pg_column_names.h"
+#include "pgwire/pg_column_names.h"
 
 #include <algorithm>
 #include <map>

@@ -1,4 +1,4 @@
-#include "bi/pg_codec.h"
+#include "pgwire/protocol/pg_codec.h"
 
 #include <fmt/format.h>
 #include <strings.h>

@@ -1,4 +1,4 @@
-#include "api/record_body.h"
+#include "formats/record_body.h"
 
 #include <simdjson.h>
 
