@@ -1,33 +1,25 @@
-// The routes of `shopflow serve`:
-//   POST /v1/records                                 ingest (JSON object or array, NDJSON, CSV)
-//   GET  /v1/invoices/{InvoiceNo}                    the invoice: every line, totals
-//   GET  /v1/invoices/{InvoiceNo}/items/{StockCode}  the item: every line, total quantity
-//   GET  /v1/customers/{CustomerID}?page=&page_size= the customer's invoices with totals
-//   POST/GET /v1/compat/transactions                 the seed's API contract (CONTRACT.md)
-//   POST /v1/sql                                     SQL (query_engine's sql_endpoint.h): JSON, CSV
-//                                                    or Parquet by Accept; read-only without admin
-//   POST /v1/admin/batch                             a `shopflow batch` job handed to this server
-//   POST /oauth2/token                               client-credentials tokens (auth/)
-//   GET  /.well-known/jwks.json, /.well-known/openid-configuration
-//   GET  /v1/me                                      the token's client: id, name, scopes (scope read)
-//   GET  /v1/dashboard?from=&to=&country=&only=      the analytics queries' results (scope read)
-//   GET  /v1/saved-queries, GET/PUT/DELETE /v1/saved-queries/{name}
-//                                                    the console's saved SQL (scope sql)
-//   GET  /, /web/{file}                              the dashboard (public files; its data needs a token)
-//   GET  /healthz, GET /metrics
+// The HTTP face of `shopflow serve`. Its routes are one table, api_routes.cpp (method, path
+// pattern, scope, handler), that routing and authorisation both read; the handlers live in files
+// by concern: ingest_routes.cpp (POST /v1/records, the seed's contract, send's registration),
+// lookup_routes.cpp (invoices, items, customers), sql_routes.cpp (SQL, the dashboard's queries,
+// saved queries), oauth_routes.cpp (tokens, OpenID), admin_routes.cpp (batch hand-over),
+// static_routes.cpp (the dashboard's files), ops_routes.cpp (/healthz, /metrics).
 // With access control (the default), every route but /healthz, /metrics (unless protected), the
-// token endpoint and the well-known documents needs a token with the route's scope: 401 with
-// WWW-Authenticate when it is missing or bad, 403 when its scope does not cover the route, 429
-// with Retry-After when the client is over its rate.
+// token endpoint, the well-known documents and the dashboard's files needs a token with the
+// route's scope: 401 with WWW-Authenticate when it is missing or bad, 403 when its scope does not
+// cover the route, 429 with Retry-After when the client is over its rate. A path without a route
+// needs scope read before it is answered 404 (no route discovery without a token).
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include <boost/asio/thread_pool.hpp>
 
 #include "api/http_server.h"
 #include "api/metrics.h"
+#include "api/router.h"
 #include "formats/record_body.h"
 #include "auth/access_control.h"
 #include "auth/rate_limiter.h"
@@ -71,6 +63,24 @@ public:
 
 private:
   using Respond = std::function<void(HttpResponse)>;
+  // A request as its handler gets it.
+  struct Call {
+    std::shared_ptr<const HttpRequest> req;
+    std::string path, query;                   // the target split at '?'
+    std::map<std::string, std::string> params; // the route pattern's parameters
+    std::string client;                        // the token's client id ("" without access control)
+    ScopeSet granted = 0;                      // the token's scopes
+    std::string peer_address;
+  };
+  // A route's handler: fills the answer on the I/O thread or on the blocking pool (routes that
+  // may take long: DuckDB, batch jobs, file I/O), or answers later through Respond (ingest).
+  struct Handler {
+    enum class RunsOn { IoThread, Pool } runs_on = RunsOn::IoThread;
+    std::function<void(const Call&, HttpResponse&)> answer;
+    std::function<void(const Call&, Respond)> answer_later;
+  };
+  using Route = Router<Handler>::Route;
+  void add_routes(); // api_routes.cpp: the table of routes
   void post_records(const HttpRequest& req, Respond respond);
   // Appends a parsed body's rows (under an Idempotency-Key when `key` is set, bound to the raw
   // body's hash), counts them and calls `done` with the outcome; an error is answered by
@@ -87,12 +97,11 @@ private:
   void token_request(std::shared_ptr<const HttpRequest> req, const std::string& address, Respond respond);
   static std::optional<std::pair<std::string, std::string>> client_credentials(const HttpRequest& req);
   void openid_configuration(HttpResponse& res);
-  // The scope a request needs (0: public), and whether the caller has it; false: `res` holds
-  // the 401/403/429 answer.
-  ScopeSet required_scope(const HttpRequest& req, const std::string& path) const;
+  // Whether the caller has the scope `needed`; false: `res` holds the 401/403/429 answer.
   bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted, std::string& client_id);
   void dashboard_data(const std::string& query, HttpResponse& res);
-  void static_file(const std::string& path, HttpResponse& res);
+  void static_file(const std::string& name, HttpResponse& res); // a file of the web root
+  void me(const Call& call, HttpResponse& res);
   void saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
@@ -116,11 +125,7 @@ private:
   std::atomic<int> hashing_queued_{0};
   boost::asio::thread_pool hashing_{1}; // client-secret hashes (Argon2id) of token requests
   std::function<void(std::string&)> more_metrics_;
+  Router<Handler> routes_;
 };
-
-// "%41B%20C" -> "AB C"; '+' stays '+' in paths (decode_query turns it into a space).
-std::string percent_decode(std::string_view s, bool plus_is_space = false);
-// The value of `key` in a query string, decoded; empty if absent.
-std::string query_param(std::string_view query, std::string_view key);
 
 } // namespace shopflow

@@ -17,6 +17,11 @@ using tcp = asio::ip::tcp;
 
 namespace shopflow {
 
+std::string_view header_value(const HttpRequest& req, boost::beast::http::field name) {
+  auto it = req.find(name);
+  return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+}
+
 void json_response(HttpResponse& res, unsigned status, std::string body) {
   res.result(status);
   res.set(http::field::content_type, "application/json");

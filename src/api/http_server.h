@@ -98,5 +98,7 @@ private:
 
 // Fills a JSON response.
 void json_response(HttpResponse& res, unsigned status, std::string body);
+// A request header's value, "" when it is absent.
+std::string_view header_value(const HttpRequest& req, boost::beast::http::field name);
 
 } // namespace shopflow

@@ -1,0 +1,167 @@
+// Ingest: POST /v1/records, the seed's POST contract, and send's file registration.
+#include "api/api_service.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "batch/file_identity.h"
+#include "formats/json_record.h"
+#include "formats/record_body.h"
+#include "pipeline/ingest.h"
+#include "util/clock.h"
+#include "util/sha256.h"
+
+namespace http = boost::beast::http;
+
+namespace shopflow {
+
+void ApiService::ingest(const RecordBody& body, std::string_view raw_body, const std::string& key, Respond respond,
+                        std::function<void(const IngestOutcome&)> done) {
+  const size_t body_bytes = raw_body.size();
+  ingest_rows_async(log_, body.rows(), wall_clock_us(), &keys_, key, key.empty() ? std::string() : sha256_bytes(raw_body),
+                    [this, body_bytes, keyed = !key.empty(), respond = std::move(respond), done = std::move(done)](IngestOutcome outcome,
+                                                                                                               std::exception_ptr error) {
+                      if (error) {
+                        HttpResponse res;
+                        try {
+                          std::rethrow_exception(error);
+                        } catch (const KeyInUse& e) {
+                          res.set(http::field::retry_after, "1");
+                          json_response(res, 409, error_json(e.what()));
+                        } catch (const KeyReused& e) {
+                          json_response(res, 422, error_json(e.what()));
+                        } catch (const std::exception& e) {
+                          // "Not stored" only when nothing was: some shards may have taken their part.
+                          std::string what = outcome.ranges.empty() ? "not stored: "
+                                             : keyed ? "stored only in part (retry with the same Idempotency-Key: it stores the rest once): "
+                                                     : "stored only in part (a retry without an Idempotency-Key may store some rows twice): ";
+                          res.set(http::field::retry_after, "1");
+                          json_response(res, 503, error_json(what + e.what()));
+                        }
+                        respond(std::move(res));
+                        return;
+                      }
+                      metrics_.ingested_records += outcome.appended;
+                      metrics_.ingested_bytes += outcome.appended ? body_bytes : 0;
+                      done(outcome);
+                    });
+}
+
+void ApiService::post_records(const HttpRequest& req, Respond respond) {
+  HttpResponse res;
+  std::unique_ptr<RecordBody> body;
+  try {
+    body = std::make_unique<RecordBody>(req.body(), header_value(req, http::field::content_type), options_.max_records_per_request);
+  } catch (const BodyError& e) {
+    bool too_many = std::string_view(e.what()).rfind("too many records", 0) == 0;
+    json_response(res, too_many ? 413 : 400, error_json(e.what()));
+    return respond(std::move(res));
+  }
+  std::string key;
+  if (auto it = req.find("Idempotency-Key"); it != req.end()) {
+    key = std::string(it->value().data(), it->value().size());
+    if (!valid_idempotency_key(key)) {
+      json_response(res, 400, error_json("Idempotency-Key must be 1 to 200 printable ASCII characters"));
+      return respond(std::move(res));
+    }
+  }
+  std::string format(body->format());
+  ingest(*body, req.body(), key, respond, [this, respond, count = body->rows().size(), format](const IngestOutcome& outcome) {
+           metrics_.malformed_at_ingest += outcome.malformed_count;
+           std::string malformed;
+           for (const MalformedRow& m : outcome.malformed)
+             malformed += fmt::format("{}{{\"index\":{},\"reason\":\"malformed\",\"detail\":{}}}", malformed.empty() ? "" : ",",
+                                      m.index, json_string(m.detail));
+           std::string shards;
+           for (auto& r : outcome.ranges)
+             shards += fmt::format("{}{{\"shard\":{},\"first_offset\":{},\"last_offset\":{}}}", shards.empty() ? "" : ",",
+                                   r.shard, r.first_offset, r.last_offset);
+           std::string rejected;
+           for (size_t r = 1; r < kRejectReasonCount; ++r)
+             rejected += fmt::format("{}\"{}\":{}", rejected.empty() ? "" : ",", reason_name(static_cast<RejectReason>(r)), outcome.rejected[r]);
+           HttpResponse res;
+           if (outcome.replayed) res.set("Idempotent-Replayed", "true");
+           json_response(res, 200,
+                         fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"transactions\":{},\"cancellations\":{},\"rejected\":{{{}}},"
+                                     "\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
+                                     count, format, outcome.transactions, outcome.cancellations, rejected, outcome.malformed_count, malformed, shards));
+           respond(std::move(res));
+         });
+}
+
+void ApiService::compat_post(const HttpRequest& req, Respond respond) {
+  // The seed's client posts one record without a Content-Type.
+  std::unique_ptr<RecordBody> body;
+  try {
+    body = std::make_unique<RecordBody>(req.body(), "application/json", 1);
+  } catch (const BodyError& e) {
+    HttpResponse res;
+    json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_string(e.what())));
+    return respond(std::move(res));
+  }
+  ingest(*body, req.body(), "", respond, [respond, echo = json_string(req.body())](const IngestOutcome&) {
+    HttpResponse res;
+    json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", echo));
+    respond(std::move(res));
+  });
+}
+
+// `shopflow send` declaring the file it is about to send (batch/file_identity.h):
+//   POST /v1/files {"sha256", "file", "bytes", "batch_rows", "force"} ->
+//     200 {"status": "registered"|"resumed", "batch_rows"}: send, with that batch size;
+//     200 {"status": "complete", "message"}: already sent, nothing to do;
+//     409 {"error"}: imported by shopflow batch (names the job)
+//   POST /v1/files/<sha256>/complete {"rows_acked"} -> 200 {"status": "complete"}, or 403 from
+//     another client than the one that registered it
+void ApiService::post_file(const HttpRequest& req, const std::string& path, const std::string& client, HttpResponse& res) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  DuckConnection con(dir_.warehouse().database());
+  auto valid_sha = [](std::string_view h) {
+    return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  };
+  if (path != "/v1/files") {
+    std::string sha = path.substr(10, path.size() - 10 - 9);
+    uint64_t rows = 0;
+    if (!valid_sha(sha) || parser.parse(req.body()).get(doc) || doc["rows_acked"].get_uint64().get(rows)) {
+      json_response(res, 400, error_json("expected POST /v1/files/<sha256, 64 hex>/complete with {\"rows_acked\": N}"));
+      return;
+    }
+    if (!find_sent_file(con, sha)) {
+      json_response(res, 404, error_json("no send of " + sha + " was registered"));
+      return;
+    }
+    if (!complete_send(con, sha, rows, client)) {
+      json_response(res, 403, error_json("the send of " + sha + " was registered by another client; only it may complete it"));
+      return;
+    }
+    json_response(res, 200, R"({"status":"complete"})");
+    return;
+  }
+  SentFile file;
+  std::string_view sha, name;
+  uint64_t bytes = 0, batch_rows = 0;
+  bool force = false;
+  if (parser.parse(req.body()).get(doc) || doc["sha256"].get_string().get(sha) || !valid_sha(sha) ||
+      doc["file"].get_string().get(name) || doc["bytes"].get_uint64().get(bytes) || doc["batch_rows"].get_uint64().get(batch_rows) ||
+      batch_rows == 0 || batch_rows > UINT32_MAX || (!doc["force"].error() && doc["force"].get_bool().get(force))) {
+    json_response(res, 400, error_json("expected {\"sha256\": 64 hex, \"file\": name, \"bytes\": N, \"batch_rows\": N >= 1, "
+                                       "\"force\": bool}"));
+    return;
+  }
+  file.sha256 = sha;
+  file.file = name;
+  file.bytes = bytes;
+  file.batch_rows = static_cast<uint32_t>(batch_rows);
+  file.client = client;
+  SendRegistration r = register_send(con, file, force);
+  switch (r.outcome) {
+  case SendRegistration::Refused: json_response(res, 409, error_json(r.message)); break;
+  case SendRegistration::Complete: json_response(res, 200, R"({"status":"complete","message":)" + json_string(r.message) + "}"); break;
+  default:
+    json_response(res, 200, fmt::format(R"({{"status":"{}","batch_rows":{}}})",
+                                        r.outcome == SendRegistration::Resumed ? "resumed" : "registered", r.batch_rows));
+  }
+}
+
+} // namespace shopflow

@@ -1,0 +1,123 @@
+// OAuth2: the token endpoint (client credentials) and the OpenID configuration.
+#include "api/api_service.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <boost/asio/post.hpp>
+
+#include "api/query_string.h"
+#include "auth/base64url.h"
+#include "formats/json_record.h"
+#include "util/clock.h"
+
+namespace http = boost::beast::http;
+
+namespace shopflow {
+
+// The client id and secret a token request presents: HTTP Basic, else the form's fields; nullopt
+// for malformed Basic credentials.
+std::optional<std::pair<std::string, std::string>> ApiService::client_credentials(const HttpRequest& req) {
+  const std::string& form = req.body();
+  std::string id = query_param(form, "client_id"), secret = query_param(form, "client_secret");
+  if (std::string_view v = header_value(req, http::field::authorization); v.size() > 6 && (v.starts_with("Basic ") || v.starts_with("basic "))) {
+    auto decoded = base64_decode(v.substr(6));
+    size_t colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) return std::nullopt;
+    id = percent_decode(decoded->substr(0, colon), true);
+    secret = percent_decode(decoded->substr(colon + 1), true);
+  }
+  return std::pair{id, secret};
+}
+
+// POST /oauth2/token: rate-limited per source address and per client id before any hashing, then
+// hashed on a pool of its own with a bounded queue, so a flood of logins cannot take the threads
+// or the cores that SQL and ingest use.
+void ApiService::token_request(std::shared_ptr<const HttpRequest> req, const std::string& address, Respond respond) {
+  HttpResponse res;
+  double wait = 0;
+  auto credentials = client_credentials(*req);
+  if (!token_by_address_.allow(address, wait) || (credentials && !token_by_client_.allow(credentials->first, wait))) {
+    res.set(http::field::retry_after, std::to_string(static_cast<int64_t>(wait) + 1));
+    json_response(res, 429, "{\"error\":\"slow_down\",\"error_description\":\"too many token requests from this address or for this client\"}");
+    metrics_.rate_limited += 1;
+    return respond(std::move(res));
+  }
+  if (hashing_queued_.fetch_add(1) >= options_.token_queue) {
+    hashing_queued_ -= 1;
+    res.set(http::field::retry_after, "1");
+    json_response(res, 503, "{\"error\":\"temporarily_unavailable\",\"error_description\":\"too many token requests at once\"}");
+    return respond(std::move(res));
+  }
+  boost::asio::post(hashing_, [this, req, respond = std::move(respond)] {
+    HttpResponse out;
+    try {
+      issue_token(*req, out);
+    } catch (const std::exception& e) {
+      out = HttpResponse{};
+      json_response(out, 500, error_json(e.what()));
+    }
+    hashing_queued_ -= 1;
+    respond(std::move(out));
+  });
+}
+
+// RFC 6749 section 4.4: grant_type=client_credentials, the client authenticated by HTTP Basic or
+// by client_id/client_secret form fields; an optional "scope" narrows the client's scopes. A
+// failed authentication is challenged (WWW-Authenticate: Basic) only when the client sent Basic
+// (or other) credentials (section 5.2): a form's failure must not make a browser pop up its own dialog.
+void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
+  const bool tried_http_auth = !header_value(req, http::field::authorization).empty();
+  auto oauth_error = [&](unsigned status, const char* code, const std::string& description) {
+    if (status == 401 && tried_http_auth) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
+    json_response(res, status, "{\"error\":\"" + std::string(code) + "\",\"error_description\":" + json_string(description) + "}");
+  };
+  const std::string& form = req.body();
+  if (query_param(form, "grant_type") != "client_credentials")
+    return oauth_error(400, "unsupported_grant_type", "only grant_type=client_credentials is supported");
+  auto credentials = client_credentials(req);
+  if (!credentials) return oauth_error(401, "invalid_client", "malformed Basic credentials");
+  auto& [id, secret] = *credentials;
+  if (id.empty() || secret.empty()) return oauth_error(401, "invalid_client", "give client_id and client_secret (HTTP Basic or form)");
+  auto client = access_->clients().authenticate(id, secret);
+  if (!client) return oauth_error(401, "invalid_client", "unknown client or wrong secret");
+  ScopeSet scopes = client->scopes;
+  if (std::string asked = query_param(form, "scope"); !asked.empty()) {
+    try {
+      scopes = parse_scopes(asked);
+    } catch (const std::invalid_argument& e) {
+      return oauth_error(400, "invalid_scope", e.what());
+    }
+    if ((scopes & client->scopes) != scopes)
+      return oauth_error(400, "invalid_scope", "client " + client->name + " has only: " + scope_names(client->scopes));
+  }
+  auto token = access_->issuer().mint(client->client_id, scopes, wall_clock_us() / 1'000'000, access_->options().token_ttl_s);
+  res.set(http::field::cache_control, "no-store");
+  json_response(res, 200,
+                fmt::format("{{\"access_token\":\"{}\",\"token_type\":\"Bearer\",\"expires_in\":{},\"scope\":\"{}\"}}",
+                            token.access_token, token.expires_in, scope_names(scopes)));
+}
+
+void ApiService::openid_configuration(HttpResponse& res) {
+  // The configured public URL (or the listener's own), never the request's Host header: a
+  // client must not be able to point others' token requests elsewhere.
+  std::string base = public_url();
+  json_response(res, 200,
+                "{\"issuer\":" + json_string(access_->issuer().issuer()) + ",\"jwks_uri\":" + json_string(base + "/.well-known/jwks.json") +
+                    ",\"token_endpoint\":" + json_string(base + "/oauth2/token") +
+                    ",\"grant_types_supported\":[\"client_credentials\"],\"token_endpoint_auth_methods_supported\":"
+                    "[\"client_secret_basic\",\"client_secret_post\"],\"scopes_supported\":[\"ingest\",\"read\",\"sql\",\"admin\"],"
+                    "\"id_token_signing_alg_values_supported\":[\"" + std::string(jws_alg_name(access_->issuer().key().alg())) + "\"]}");
+}
+
+// GET /v1/me: {"client_id", "name", "scopes"} of the token's client.
+void ApiService::me(const Call& call, HttpResponse& res) {
+  if (!access_) return json_response(res, 404, error_json("no clients: the server runs with --insecure-no-auth"));
+  auto client = access_->clients().find(call.client);
+  json_response(res, 200, "{\"client_id\":" + json_string(call.client) + ",\"name\":" + json_string(client ? client->name : "") +
+                              ",\"scopes\":" + json_string(scope_names(call.granted)) + "}");
+}
+
+} // namespace shopflow

@@ -1,0 +1,148 @@
+// SQL: POST /v1/sql, the dashboard's analytics queries with their filters, and saved queries.
+#include "api/api_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include <simdjson.h>
+
+#include "api/query_string.h"
+#include "core/timestamp.h"
+#include "core/utf8.h"
+#include "formats/json_record.h"
+#include "query/report.h"
+#include "util/clock.h"
+
+namespace http = boost::beast::http;
+
+namespace shopflow {
+
+// GET /v1/dashboard?from=YYYY-MM-DD&to=YYYY-MM-DD&country=NAME&only=NAME,NAME: {"currency": its
+// money's, "<query name>": {"columns", "rows", "row_count"}, ...} for every analytics query
+// (report.h), or those named in `only`; the filtered ones over the lines of [from, to] (both days
+// included) and the country. An unknown parameter or a bad value is a 400 naming it.
+void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
+  static const std::set<std::string, std::less<>> known = {"from", "to", "country", "only"};
+  for (const std::string& name : query_names(query))
+    if (!known.contains(name)) return json_response(res, 400, error_json("unknown parameter " + name + "; use from, to, country, only"));
+  AnalyticsFilter filter;
+  for (auto [name, field] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
+    std::string day = query_param(query, name);
+    if (day.empty()) continue;
+    if (day.size() != 10 || !parse_timestamp_us(day + " 00:00:00"))
+      return json_response(res, 400, error_json(std::string(name) + " must be a day as YYYY-MM-DD, not \"" + day + "\""));
+    *field = day;
+  }
+  if (filter.from && filter.to && *filter.from > *filter.to)
+    return json_response(res, 400, error_json("from (" + *filter.from + ") is after to (" + *filter.to + ")"));
+  if (std::string country = query_param(query, "country"); !country.empty()) {
+    if (country.size() > 200 || escape_invalid_utf8(country) != country) return json_response(res, 400, error_json("country must be UTF-8 text of at most 200 bytes"));
+    filter.country = country;
+  }
+  std::set<std::string, std::less<>> only;
+  const std::string only_list = query_param(query, "only");
+  for (std::string_view list = only_list; !list.empty();) {
+    std::string_view name = list.substr(0, list.find(','));
+    list.remove_prefix(std::min(list.size(), name.size() + 1));
+    if (std::none_of(analytics_queries().begin(), analytics_queries().end(), [&](auto& q) { return name == q.name; }))
+      return json_response(res, 400, error_json("only: no dashboard query " + std::string(name)));
+    only.emplace(name);
+  }
+  std::string out = "{\"currency\":" + json_string(options_.currency);
+  for (const AnalyticsQuery& q : analytics_queries()) {
+    if (!only.empty() && !only.contains(q.name)) continue;
+    SqlRequest request;
+    request.sql = q.sql;
+    request.params = filter.params(q);
+    SqlAnswer answer = sql_->run(request);
+    if (answer.status != 200) return json_response(res, 500, error_json(std::string(q.name) + ": " + answer.body));
+    out += "," + json_string(q.name) + ":" + answer.body;
+  }
+  res.set(http::field::cache_control, "no-store");
+  json_response(res, 200, out + "}");
+}
+
+// GET /v1/saved-queries: {"queries": [{"name", "sql", "saved_by", "saved_at"}, ...]} by name;
+// GET /v1/saved-queries/NAME: one; PUT with the SQL as the body saves it (201 new, 200 replaced);
+// DELETE removes it (204). `name` is empty for the list.
+void ApiService::saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res) {
+  auto as_json = [](const SavedQuery& q) {
+    return "{\"name\":" + json_string(q.name) + ",\"sql\":" + json_string(q.sql) + ",\"saved_by\":" + json_string(q.saved_by) +
+           ",\"saved_at\":" + std::to_string(q.saved_at) + "}";
+  };
+  try {
+    if (req.method() == http::verb::put) {
+      SavedQuery q{name, req.body(), client.empty() ? "-" : client, wall_clock_us() / 1'000'000};
+      bool added = saved_queries_.save(q);
+      return json_response(res, added ? 201 : 200, as_json(q));
+    }
+    if (req.method() == http::verb::delete_) {
+      if (!saved_queries_.remove(name)) return json_response(res, 404, error_json("no saved query named " + name));
+      res.result(204);
+      return;
+    }
+    std::string out;
+    for (const SavedQuery& q : saved_queries_.list()) {
+      if (name.empty()) out += (out.empty() ? "" : ",") + as_json(q);
+      else if (q.name == name) return json_response(res, 200, as_json(q));
+    }
+    if (!name.empty()) return json_response(res, 404, error_json("no saved query named " + name));
+    json_response(res, 200, "{\"queries\":[" + out + "]}");
+  } catch (const std::invalid_argument& e) {
+    json_response(res, 400, error_json(e.what()));
+  }
+}
+
+// The SQL is the body (any Content-Type but JSON), or {"sql", "max_rows", "max_bytes", "timeout_ms"}
+// as JSON; ?max_rows=, ?max_bytes= and ?timeout_ms= work too, each up to the server's ceiling.
+// Accept: text/csv, application/vnd.apache.parquet, or JSON.
+void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res) {
+  SqlRequest sql;
+  sql.may_write = may_write;
+  sql.limits = options_.sql.defaults;
+  auto number = [&](const std::string& name, std::string text, int64_t max, auto& into) {
+    if (text.empty()) return true;
+    try {
+      size_t used = 0;
+      int64_t n = std::stoll(text, &used);
+      if (used != text.size() || n < 1 || n > max) throw std::out_of_range(name);
+      into = static_cast<std::remove_reference_t<decltype(into)>>(n);
+      return true;
+    } catch (...) {
+      json_response(res, 400, error_json(name + " must be a whole number from 1 to " + std::to_string(max)));
+      return false;
+    }
+  };
+  std::string max_rows, max_bytes, timeout_ms;
+  if (header_value(req, http::field::content_type).starts_with("application/json")) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view text;
+    if (parser.parse(req.body()).get(doc) || doc["sql"].get_string().get(text))
+      return json_response(res, 400, error_json("expected {\"sql\": \"...\", \"max_rows\": N, \"max_bytes\": N, \"timeout_ms\": N}"));
+    sql.sql = std::string(text);
+    int64_t n = 0;
+    if (!doc["max_rows"].get_int64().get(n)) max_rows = std::to_string(n);
+    if (!doc["max_bytes"].get_int64().get(n)) max_bytes = std::to_string(n);
+    if (!doc["timeout_ms"].get_int64().get(n)) timeout_ms = std::to_string(n);
+  } else {
+    sql.sql = req.body();
+  }
+  if (std::string q = query_param(query, "max_rows"); !q.empty()) max_rows = q;
+  if (std::string q = query_param(query, "max_bytes"); !q.empty()) max_bytes = q;
+  if (std::string q = query_param(query, "timeout_ms"); !q.empty()) timeout_ms = q;
+  const SqlLimits& ceiling = options_.sql.ceiling;
+  if (!number("max_rows", max_rows, static_cast<int64_t>(ceiling.max_rows), sql.limits.max_rows) ||
+      !number("max_bytes", max_bytes, static_cast<int64_t>(ceiling.max_bytes), sql.limits.max_bytes) ||
+      !number("timeout_ms", timeout_ms, ceiling.timeout_ms, sql.limits.timeout_ms))
+    return;
+  std::string_view accept = header_value(req, http::field::accept);
+  if (accept.find("text/csv") != std::string::npos) sql.format = SqlFormat::Csv;
+  else if (accept.find("parquet") != std::string::npos) sql.format = SqlFormat::Parquet;
+  SqlAnswer answer = sql_->run(sql);
+  res.result(answer.status);
+  res.set(http::field::content_type, answer.content_type);
+  res.body() = std::move(answer.body);
+}
+
+} // namespace shopflow
