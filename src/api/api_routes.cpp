@@ -16,7 +16,7 @@ void ApiService::add_routes() {
   auto pool = [](std::function<void(const Call&, HttpResponse&)> f) { return Handler{RunsOn::Pool, std::move(f), {}}; };
   auto later = [](std::function<void(const Call&, Respond)> f) { return Handler{RunsOn::IoThread, {}, std::move(f)}; };
   auto add = [this](std::string method, std::string pattern, std::string name, ScopeSet scope, Handler handler) {
-    routes_.add({std::move(method), std::move(pattern), std::move(name), access_ ? scope : 0, std::move(handler)});
+    routes_.add({std::move(method), std::move(pattern), std::move(name), access_ ? scope : ScopeSet{0}, std::move(handler)});
   };
   const std::string any(Router<Handler>::kAnyMethod);
 

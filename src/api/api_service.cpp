@@ -57,7 +57,7 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   call.granted = kAllScopes & ~kScopeAdmin; // without access control nobody may write through SQL
   if (access_) {
     // The route's scope; for a method the path lacks, its first route's; for no route, read.
-    ScopeSet needed = route ? route->scope : match.path_route ? match.path_route->scope : kScopeRead;
+    ScopeSet needed = route ? route->scope : match.path_route ? match.path_route->scope : ScopeSet{kScopeRead};
     if (needed && !authorize(*call.req, needed, res, call.granted, *client)) return respond_as("unauthorized")(std::move(res));
   }
   call.client = *client;

@@ -1,5 +1,7 @@
 #include "api/http_server.h"
 
+#include "util/tls_server_context.h"
+
 #include <optional>
 
 #include <boost/asio/ip/address.hpp>
@@ -81,8 +83,8 @@ public:
     if (!ec) peer_address_ = peer.address().to_string();
     if constexpr (kTls) {
       tcp_layer().expires_after(std::chrono::seconds(options().request_timeout_seconds));
-      stream_.async_handshake(asio::ssl::stream_base::server, [self = self(), over_capacity](beast::error_code ec) {
-        if (ec) return self->close(); // not TLS, or too slow
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = self(), over_capacity](beast::error_code handshake) {
+        if (handshake) return self->close(); // not TLS, or too slow
         self->begin(over_capacity);
       });
     } else {
@@ -227,16 +229,7 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler)
   acceptor_ = std::make_unique<tcp::acceptor>(*io_.front()); // accept and close never overlap
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty())
     throw std::invalid_argument("give both --tls-cert and --tls-key, or neither");
-  if (!options_.tls_cert_file.empty()) {
-    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                      asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-    boost::system::error_code ec;
-    tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
-    if (ec) throw std::runtime_error("cannot load TLS certificate " + options_.tls_cert_file + ": " + ec.message());
-    tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
-    if (ec) throw std::runtime_error("cannot load TLS key " + options_.tls_key_file + ": " + ec.message());
-  }
+  if (!options_.tls_cert_file.empty()) tls_ = make_tls_server_context(options_.tls_cert_file, options_.tls_key_file);
 }
 
 HttpServer::~HttpServer() { stop(); }

@@ -79,13 +79,13 @@ void ApiService::post_records(const HttpRequest& req, Respond respond) {
            std::string rejected;
            for (size_t r = 1; r < kRejectReasonCount; ++r)
              rejected += fmt::format("{}\"{}\":{}", rejected.empty() ? "" : ",", reason_name(static_cast<RejectReason>(r)), outcome.rejected[r]);
-           HttpResponse res;
-           if (outcome.replayed) res.set("Idempotent-Replayed", "true");
-           json_response(res, 200,
+           HttpResponse answer;
+           if (outcome.replayed) answer.set("Idempotent-Replayed", "true");
+           json_response(answer, 200,
                          fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"transactions\":{},\"cancellations\":{},\"rejected\":{{{}}},"
                                      "\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
                                      count, format, outcome.transactions, outcome.cancellations, rejected, outcome.malformed_count, malformed, shards));
-           respond(std::move(res));
+           respond(std::move(answer));
          });
 }
 

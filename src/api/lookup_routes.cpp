@@ -39,7 +39,7 @@ std::string dynamodb_item(const std::vector<InvoiceLine>& lines) {
                        format_timestamp(l.invoice_date_us), plain_milli(l.unit_price_milli), json_string(l.customer_id),
                        json_string(l.country));
   };
-  std::string out = "{" + item(f, quantity) + ",\"Lines\":{\"L\":[";
+  std::string out = fmt::format("{{{},\"Lines\":{{\"L\":[", item(f, quantity));
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i) out += ',';
     out += "{\"M\":{" + item(lines[i], lines[i].quantity) + "}}";

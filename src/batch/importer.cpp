@@ -159,7 +159,7 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
   // Committed: the warehouse holds the job. Publish the lake files and derive the tables; a crash
   // from here on is finished by DataDir::recover().
   auto tables_started = std::chrono::steady_clock::now();
-  if (old_job) dir_.lake().remove_published([old_job](int64_t job) { return job == old_job; });
+  if (old_job) dir_.lake().remove_published([old_job](int64_t published) { return published == old_job; });
   dir_.lake().publish(job);
   auto [from, to] = batch_source_range(job);
   dir_.tables().ingest_job(line_file_paths, con, job, from, to, replaced_invoices);

@@ -85,11 +85,11 @@ void RecordBody::parse_json(bool array) {
   if (doc.get_array().get(arr)) throw BodyError("line 1: not a JSON array");
   for (simdjson::dom::element e : arr) {
     if (rows_.size() > max_records_) break;
-    std::string& text = elements_.emplace_back(simdjson::minify(e));
-    size_t n = text.size();
-    text.append(simdjson::SIMDJSON_PADDING, ' ');
+    std::string& element = elements_.emplace_back(simdjson::minify(e));
+    size_t n = element.size();
+    element.append(simdjson::SIMDJSON_PADDING, ' ');
     InputRow row;
-    parser.parse(std::string_view(text.data(), n), text.size(), row, arena_);
+    parser.parse(std::string_view(element.data(), n), element.size(), row, arena_);
     rows_.push_back(row);
   }
 }

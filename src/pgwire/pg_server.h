@@ -7,8 +7,9 @@
 // text parameters; text or binary results for bool, int2/4/8, float4/8, numeric, date,
 // timestamp, text), PostgreSQL type OIDs, command tags, ErrorResponse with SQLSTATE codes,
 // transaction status, CancelRequest, Terminate.
-// One thread per session (BI clients are few), at most PgLimits::max_connections of them and
-// fewer still not logged in, each login with a deadline; each session has its own DuckDB connection.
+// One thread per session (BI clients are few; pg_session.h), at most PgLimits::max_connections
+// of them and fewer still not logged in, each login with a deadline; each session has its own
+// DuckDB connection. The server listens, caps, reaps silent sessions and routes CancelRequests.
 #pragma once
 
 #include <atomic>
@@ -31,6 +32,8 @@
 
 namespace shopflow {
 
+struct PgConnection;
+
 struct PgLimits {
   size_t max_connections = 64;          // sessions at once (--pg-max-connections)
   size_t max_starting_connections = 16; // of them, not logged in yet
@@ -52,10 +55,10 @@ public:
   void render_metrics(std::string& out);
 
 private:
-  struct Session;
+  friend class PgSession; // a session reads the configuration and counts, and registers its cancel key
   void accept_loop();
   void reap_silent_sessions();
-  void serve(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+  void cancel(int32_t pid, int32_t key); // a CancelRequest: interrupts that session's statement
 
   std::string host_;
   uint16_t port_;
@@ -70,7 +73,7 @@ private:
   boost::asio::ip::tcp::acceptor acceptor_;
   std::thread accept_thread_, reaper_thread_;
   std::condition_variable reaper_cv_;
-  std::set<Session*> live_; // sessions being served (under sessions_mutex_), for the reaper
+  std::set<PgConnection*> live_; // sessions being served (under sessions_mutex_), for the reaper
   std::atomic<bool> stopping_{false};
   std::mutex sessions_mutex_;
   std::map<std::pair<int32_t, int32_t>, DuckConnection*> running_; // (pid, key) -> connection, for CancelRequest

@@ -202,9 +202,9 @@ std::string render(const TextTable& t, OutputFormat format) {
   }
   if (format == OutputFormat::Markdown) {
     auto cell = [](std::string_view s) { // '|' would end the cell, a line break the row
-      std::string out;
-      for (char ch : s) out += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string("<br>") : std::string(1, ch);
-      return out;
+      std::string escaped;
+      for (char ch : s) escaped += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string("<br>") : std::string(1, ch);
+      return escaped;
     };
     auto line = [&](auto&& text_of) {
       out += "|";

@@ -56,6 +56,10 @@ fs::path last_segment(const fs::path& shard_dir) {
 TEST(Crc32c, KnownVector) {
   EXPECT_EQ(crc32c(0, "123456789", 9), 0xE3069283u); // the standard check value
   EXPECT_EQ(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
+  EXPECT_EQ(crc32c_portable(0, "123456789", 9), 0xE3069283u);
+  std::string bytes;
+  for (int i = 0; i < 1000; ++i) bytes.push_back(static_cast<char>(i * 131 + 7));
+  for (size_t n : {0u, 1u, 7u, 8u, 9u, 63u, 1000u}) EXPECT_EQ(crc32c(5, bytes.data(), n), crc32c_portable(5, bytes.data(), n)) << n;
 }
 
 TEST(LocalLog, AppendsAndReadsWithConsecutiveOffsets) {

@@ -39,7 +39,9 @@ TEST(Router, PatternsMatchSegmentBySegment) {
   for (const Case& c : cases) {
     std::map<std::string, std::string> params;
     EXPECT_EQ(match_path(c.pattern, c.path, params), c.matches) << c.pattern << " ~ " << c.path;
-    if (c.matches) EXPECT_EQ(params, c.params) << c.pattern << " ~ " << c.path;
+    if (c.matches) {
+      EXPECT_EQ(params, c.params) << c.pattern << " ~ " << c.path;
+    }
   }
 }
 
@@ -75,7 +77,9 @@ TEST(Router, MethodsAllowListsAndTheGuardingRoute) {
     EXPECT_EQ(m.route ? m.route->handler : 0, c.handler) << c.method << " " << c.path;
     std::string allow;
     for (auto& a : m.allow) allow += (allow.empty() ? "" : ", ") + a;
-    if (!m.route) EXPECT_EQ(allow, c.allow) << c.method << " " << c.path;
+    if (!m.route) {
+      EXPECT_EQ(allow, c.allow) << c.method << " " << c.path;
+    }
     EXPECT_EQ(m.path_route ? m.path_route->scope : 0, c.guard) << c.method << " " << c.path;
   }
 }
