@@ -1,5 +1,7 @@
 #include "sinks/tables/tables.h"
 
+#include "sinks/line_schema.h"
+
 #include <algorithm>
 #include <climits>
 #include <map>
@@ -20,72 +22,6 @@ namespace shopflow {
 
 namespace {
 
-// Reads a stored value; a truncated one is an error (the tables are corrupt).
-struct Reader {
-  ByteReader bytes;
-  template <class T> T num() { return check_ok(bytes.num<T>()); }
-  std::string str() { return std::string(check_ok(bytes.str())); }
-  template <class V> V check_ok(V v) {
-    if (!bytes.ok) throw std::runtime_error("tables: truncated value");
-    return v;
-  }
-};
-
-// Keys (formats in tables.h).
-void line_key(std::string& key, std::string_view invoice_no, std::string_view stock_code, std::string_view source) {
-  key.assign("i");
-  key.append(invoice_no).push_back('\0');
-  key.append(stock_code).push_back('\0');
-  key.append(source);
-}
-void summary_key(std::string& key, std::string_view customer_id, std::string_view invoice_no) {
-  key.assign("c");
-  key.append(customer_id).push_back('\0');
-  key.append(invoice_no);
-}
-
-void encode_summary(std::string& value, int64_t first_date_us, int64_t lines, int64_t quantity, MoneySum amount_milli,
-                    std::string_view country) {
-  value.clear();
-  put_num<int64_t>(value, first_date_us);
-  put_num<int64_t>(value, lines);
-  put_num<int64_t>(value, quantity);
-  put_num<MoneySum>(value, amount_milli);
-  put_str(value, country);
-}
-
-// The one reader of a stored InvoiceSummary value (format in tables.h).
-void decode_summary(std::string_view value, int64_t& first_date_us, int64_t& lines, int64_t& quantity, MoneySum& amount_milli,
-                    std::string& country) {
-  Reader r{{value}};
-  first_date_us = r.num<int64_t>();
-  lines = r.num<int64_t>();
-  quantity = r.num<int64_t>();
-  amount_milli = r.num<MoneySum>();
-  country = r.str();
-}
-
-constexpr uint32_t kSummaryFormat = 2;
-const char* const kSummaryFormatKey = "vsummary";
-
-// Sets the Invoice-table key and value of one line.
-void encode_line(std::string& key, std::string& value, std::string_view invoice_no, std::string_view stock_code,
-                 std::string_view source, const std::string_view* description, int32_t quantity, int64_t date_us,
-                 int64_t price_milli, int64_t amount_milli, LineType type, std::string_view customer_id,
-                 std::string_view country) {
-  line_key(key, invoice_no, stock_code, source);
-  value.clear();
-  put_num<int32_t>(value, quantity);
-  put_num<int64_t>(value, date_us);
-  put_num<int64_t>(value, price_milli);
-  put_num<int64_t>(value, amount_milli);
-  put_num<uint8_t>(value, static_cast<uint8_t>(type));
-  put_num<uint8_t>(value, description ? 1 : 0);
-  put_str(value, description ? *description : std::string_view{});
-  put_str(value, customer_id);
-  put_str(value, country);
-}
-
 // The same for row r of a block of cleaned lines.
 void encode_line(std::string& key, std::string& value, const LineColumns& l, size_t r) {
   std::string_view desc = l.description[r];
@@ -94,8 +30,6 @@ void encode_line(std::string& key, std::string& value, const LineColumns& l, siz
               l.quantity[r], l.invoice_date_us[r], l.unit_price_milli[r], l.amount_milli[r], l.line_type[r],
               l.customer_id[r], l.country[r]);
 }
-
-std::string job_key(int64_t job) { return "j" + std::to_string(job); }
 
 void check(const rocksdb::Status& s, const char* what) {
   if (!s.ok()) throw std::runtime_error(std::string("tables: ") + what + ": " + s.ToString());
@@ -149,6 +83,7 @@ struct SummaryAcc {
     quantity += stored.quantity;
     amount_milli += stored.amount_milli;
   }
+  InvoiceSummary summary() const { return {"", "", country, first_date_us, lines, quantity, amount_milli}; } // the stored values
 };
 
 InvoiceLineFiles::InvoiceLineFiles(std::string dir) : dir_(std::move(dir)) {
@@ -240,22 +175,21 @@ void Tables::derive_job(DuckConnection& wh, int64_t job, const std::string& from
   wo.disableWAL = true;
   std::string key, value;
   for (const char* table : {"transactions", "cancellations"}) {
-    std::string sql = std::string("SELECT invoice_no, stock_code, source, description, quantity, epoch_us(invoice_date), "
-                                  "CAST(unit_price * 1000 AS BIGINT), CAST(amount * 1000 AS BIGINT), line_type, "
-                                  "customer_id, country FROM ") + table + " WHERE " + filter;
+    std::string sql = "SELECT " + line_select_sql() + " FROM " + table + " WHERE " + filter;
     for_each_chunk(wh, sql, [&](duckdb_data_chunk chunk, idx_t n) {
-      duckdb_vector v[11];
-      for (int c = 0; c < 11; ++c) v[c] = duckdb_data_chunk_get_vector(chunk, c);
-      auto* qty = duck_data<int32_t>(v[4]);
-      auto* date = duck_data<int64_t>(v[5]);
-      auto* price = duck_data<int64_t>(v[6]);
-      auto* amount = duck_data<int64_t>(v[7]);
+      using F = LineField;
+      auto vec = [&](F f) { return duckdb_data_chunk_get_vector(chunk, field_index(f)); };
+      auto text = [&](F f, idx_t r) { return duck_string(vec(f), r); };
+      auto* qty = duck_data<int32_t>(vec(F::Quantity));
+      auto* date = duck_data<int64_t>(vec(F::InvoiceDate));
+      auto* price = duck_data<int64_t>(vec(F::UnitPrice));
+      auto* amount = duck_data<int64_t>(vec(F::Amount));
       rocksdb::WriteBatch batch;
       for (idx_t r = 0; r < n; ++r) {
-        std::string_view desc = duck_is_valid(v[3], r) ? duck_string(v[3], r) : std::string_view{};
-        encode_line(key, value, duck_string(v[0], r), duck_string(v[1], r), duck_string(v[2], r),
-                    duck_is_valid(v[3], r) ? &desc : nullptr, qty[r], date[r], price[r], amount[r],
-                    line_type_from_name(duck_string(v[8], r)), duck_string(v[9], r), duck_string(v[10], r));
+        bool described = duck_is_valid(vec(F::Description), r);
+        std::string_view desc = described ? text(F::Description, r) : std::string_view{};
+        encode_line(key, value, text(F::InvoiceNo, r), text(F::StockCode, r), text(F::Source, r), described ? &desc : nullptr, qty[r],
+                    date[r], price[r], amount[r], line_type_from_name(text(F::LineType, r)), text(F::CustomerId, r), text(F::Country, r));
         batch.Put(key, value);
       }
       db_->write(wo, batch, "write");
@@ -401,11 +335,11 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   std::lock_guard lock(summaries_mutex_);
   for (auto& [summary, s] : touched) {
     if (db_->get(summary, value)) {
-      SummaryAcc stored;
-      decode_summary(value, stored.first_date_us, stored.lines, stored.quantity, stored.amount_milli, stored.country);
-      s.merge(stored);
+      InvoiceSummary stored;
+      decode_summary(value, stored);
+      s.merge(SummaryAcc{stored.invoice_date_us, stored.lines, stored.quantity, stored.amount_milli, stored.country});
     }
-    encode_summary(value, s.first_date_us, s.lines, s.quantity, s.amount_milli, s.country);
+    encode_summary(value, s.summary());
     wb.Put(summary, value);
   }
   for (const CleanedBatch& b : batches) {
@@ -421,16 +355,9 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
 void Tables::add_lines(rocksdb::Iterator* it, const std::string& prefix, std::map<std::string, SummaryAcc>& summaries) const {
   std::string key;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view k(it->key().data() + 1, it->key().size() - 1);
-    Reader r{{std::string_view(it->value().data(), it->value().size())}};
-    int32_t quantity = r.num<int32_t>();
-    int64_t date = r.num<int64_t>();
-    r.num<int64_t>(); // unit price
-    int64_t amount = r.num<int64_t>();
-    r.num<uint8_t>(), r.num<uint8_t>(), r.str(); // line type, flags, description
-    std::string customer = r.str(), country = r.str();
-    summary_key(key, customer, k.substr(0, k.find('\0')));
-    summaries[key].add(date, quantity, amount, country);
+    InvoiceLine line = decode_line(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size()));
+    summary_key(key, line.customer_id, line.invoice_no);
+    summaries[key].add(line.invoice_date_us, line.quantity, line.amount_milli, line.country);
   }
 }
 
@@ -439,7 +366,7 @@ void Tables::put_summaries(const std::map<std::string, SummaryAcc>& summaries, b
   rocksdb::WriteBatch& b = also ? *also : batch;
   std::string value;
   for (auto& [k, acc] : summaries) {
-    encode_summary(value, acc.first_date_us, acc.lines, acc.quantity, acc.amount_milli, acc.country);
+    encode_summary(value, acc.summary());
     b.Put(k, value);
   }
   rocksdb::WriteOptions wo;
@@ -470,55 +397,28 @@ void Tables::upgrade_summaries() {
 }
 
 std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, const std::string* stock_code) const {
-  std::string prefix = "i" + invoice_no;
-  prefix.push_back('\0');
-  if (stock_code) {
-    prefix += *stock_code;
-    prefix.push_back('\0');
-  }
+  std::string prefix = invoice_prefix(invoice_no, stock_code);
   std::vector<InvoiceLine> out;
   RocksStore::Scan it = db_->scan();
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view k(it->key().data(), it->key().size());
-    k.remove_prefix(1);
-    InvoiceLine line;
-    size_t a = k.find('\0'), b = k.find('\0', a + 1);
-    line.invoice_no = k.substr(0, a);
-    line.stock_code = k.substr(a + 1, b - a - 1);
-    line.source = k.substr(b + 1);
-    Reader r{{std::string_view(it->value().data(), it->value().size())}};
-    line.quantity = r.num<int32_t>();
-    line.invoice_date_us = r.num<int64_t>();
-    line.unit_price_milli = r.num<int64_t>();
-    line.amount_milli = r.num<int64_t>();
-    line.line_type = static_cast<LineType>(r.num<uint8_t>());
-    bool has_desc = r.num<uint8_t>() & 1;
-    std::string desc = r.str();
-    if (has_desc) line.description = std::move(desc);
-    line.customer_id = r.str();
-    line.country = r.str();
-    out.push_back(std::move(line));
-  }
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out.push_back(decode_line(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size())));
   it.check();
   return out;
 }
 
 std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& customer_id) const {
-  std::string prefix = "c" + customer_id;
-  prefix.push_back('\0');
+  std::string prefix = customer_prefix(customer_id);
   std::vector<InvoiceSummary> out;
   RocksStore::Scan it = db_->scan();
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     InvoiceSummary s;
     s.customer_id = customer_id;
     s.invoice_no = std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-    decode_summary(std::string_view(it->value().data(), it->value().size()), s.invoice_date_us, s.lines, s.quantity, s.amount_milli,
-                   s.country);
+    decode_summary(std::string_view(it->value().data(), it->value().size()), s);
     out.push_back(std::move(s));
   }
   it.check();
   return out;
 }
-
 
 } // namespace shopflow

@@ -1,18 +1,6 @@
-// The key-value tables (DynamoDB's role), in RocksDB at DIR/tables, keeping every line.
-//
-// Keys (one RocksDB, a one-byte table tag first; \0 separates parts, none of which contains \0):
-//   'i' invoice_no \0 stock_code \0 source   -> InvoiceLine  (Invoice table: every line)
-//   'c' customer_id \0 invoice_no            -> InvoiceSummary (Customer table)
-//   'j' <job as decimal>                      -> "" (marker: the batch job's rows are all here)
-//   'o' sink \0 shard                          -> u64 next stream offset stored (stream path)
-// Values, little-endian, str = u32 length + bytes:
-//   InvoiceLine:    i32 quantity, i64 invoice_date_us, i64 unit_price_milli, i64 amount_milli,
-//                   u8 line_type, u8 flags (bit 0: has description), str description,
-//                   str customer_id, str country
-//   InvoiceSummary: i64 first invoice_date_us, i64 lines, i64 quantity, i128 amount_milli, str country
-//                   (country: the least of its lines' countries, as SQL's min() gives it)
-//   'v' "summary"                           -> u32 2: the InvoiceSummary format (before it, amount
-//                   was i64, which a few large lines overflow; such tables are rebuilt from their lines)
+// The key-value tables (DynamoDB's role), in RocksDB at DIR/tables, keeping every line: the
+// Invoice table (every line of an invoice) and the Customer table (a summary per customer and
+// invoice); keys and values in tables_format.h.
 // Tables are derived from the warehouse after a job commits (and again by recovery if a crash
 // came first), so they never hold a line the warehouse lacks.
 #pragma once
@@ -31,6 +19,7 @@
 #include "db/duckdb.h"
 #include "sinks/cleaned_batch.h"
 #include "sinks/line_columns.h"
+#include "sinks/tables/tables_format.h"
 
 namespace rocksdb {
 class WriteBatch;
@@ -39,23 +28,9 @@ class Iterator;
 
 namespace shopflow {
 
-struct InvoiceLine {
-  std::string invoice_no, stock_code, source;
-  std::optional<std::string> description;
-  int32_t quantity = 0;
-  int64_t invoice_date_us = 0, unit_price_milli = 0, amount_milli = 0;
-  LineType line_type = LineType::Other;
-  std::string customer_id, country;
-};
-
 class RocksStore;
 struct SummaryAcc; // one Customer-table row being added up (tables.cpp)
 
-struct InvoiceSummary {
-  std::string customer_id, invoice_no, country;
-  int64_t invoice_date_us = 0, lines = 0, quantity = 0;
-  MoneySum amount_milli = 0;
-};
 
 // Builds a batch job's Invoice-table lines into sorted SST files on a worker thread while the
 // job loads; Tables::ingest_job() moves them into the database after the warehouse commit.

@@ -1,5 +1,11 @@
 #include "sinks/warehouse/line_scan.h"
 
+#include "sinks/line_schema.h"
+
+// The scan writes LineColumns' thousandths as the money columns' int64 storage.
+static_assert(shopflow::line_field(shopflow::LineField::UnitPrice).width <= 18 && shopflow::line_field(shopflow::LineField::UnitPrice).scale == 3);
+static_assert(shopflow::line_field(shopflow::LineField::Amount).width <= 18 && shopflow::line_field(shopflow::LineField::Amount).scale == 3);
+
 #include <algorithm>
 #include <atomic>
 #include <set>
@@ -49,17 +55,14 @@ void bind(duckdb_bind_info info) {
     data->count += n;
     data->ends.push_back(data->count);
   }
-  duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
-  duckdb_logical_type integer = duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
-  duckdb_logical_type timestamp = duckdb_create_logical_type(DUCKDB_TYPE_TIMESTAMP);
-  duckdb_logical_type price = duckdb_create_decimal_type(12, 3);
-  duckdb_logical_type amount = duckdb_create_decimal_type(18, 3);
-  const std::pair<const char*, duckdb_logical_type> columns[] = {
-      {"invoice_no", varchar}, {"stock_code", varchar}, {"description", varchar}, {"quantity", integer},
-      {"invoice_date", timestamp}, {"unit_price", price}, {"customer_id", varchar}, {"country", varchar},
-      {"line_type", varchar}, {"amount", amount}, {"source", varchar}};
-  for (auto& [name, type] : columns) duckdb_bind_add_result_column(info, name, type);
-  for (auto* t : {&varchar, &integer, &timestamp, &price, &amount}) duckdb_destroy_logical_type(t);
+  for (const LineFieldSpec& f : kLineFields) {
+    duckdb_logical_type type = f.kind == LineFieldSpec::Kind::Decimal ? duckdb_create_decimal_type(f.width, f.scale)
+                               : duckdb_create_logical_type(f.kind == LineFieldSpec::Kind::Int32       ? DUCKDB_TYPE_INTEGER
+                                                            : f.kind == LineFieldSpec::Kind::Timestamp ? DUCKDB_TYPE_TIMESTAMP
+                                                                                                       : DUCKDB_TYPE_VARCHAR);
+    duckdb_bind_add_result_column(info, f.name, type);
+    duckdb_destroy_logical_type(&type);
+  }
   duckdb_bind_set_cardinality(info, data->count, true);
   duckdb_bind_set_bind_data(info, data.release(), [](void* p) { delete static_cast<BindData*>(p); });
 }
@@ -97,14 +100,17 @@ void scan(duckdb_function_info info, duckdb_data_chunk output) {
   // The block holding row `begin` of the scan, and the position inside it.
   size_t block = std::upper_bound(data->ends.begin(), data->ends.end(), begin) - data->ends.begin();
   size_t pos = begin - (block ? data->ends[block - 1] : 0);
-  duckdb_vector v[11];
-  for (int c = 0; c < 11; ++c) v[c] = duckdb_data_chunk_get_vector(output, c);
-  auto* quantity = duck_data<int32_t>(v[3]);
-  auto* date = duck_data<int64_t>(v[4]);
-  auto* price = duck_data<int64_t>(v[5]);
-  auto* amount = duck_data<int64_t>(v[9]);
-  duckdb_string_t* str[11];
-  for (int c : {0, 1, 2, 6, 7, 8}) str[c] = static_cast<duckdb_string_t*>(duckdb_vector_get_data(v[c]));
+  using F = LineField;
+  duckdb_vector v[kLineFieldCount];
+  for (size_t c = 0; c < kLineFieldCount; ++c) v[c] = duckdb_data_chunk_get_vector(output, c);
+  auto vec = [&](F f) { return v[field_index(f)]; };
+  auto* quantity = duck_data<int32_t>(vec(F::Quantity));
+  auto* date = duck_data<int64_t>(vec(F::InvoiceDate));
+  auto* price = duck_data<int64_t>(vec(F::UnitPrice));   // DECIMAL(12,3): thousandths, as held
+  auto* amount = duck_data<int64_t>(vec(F::Amount));     // DECIMAL(18,3): thousandths, as held
+  duckdb_string_t* str[kLineFieldCount] = {};
+  for (F f : {F::InvoiceNo, F::StockCode, F::Description, F::CustomerId, F::Country, F::LineType})
+    str[field_index(f)] = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vec(f)));
   uint64_t* desc_validity = nullptr;
   for (size_t i = 0; i < n; ++i, ++pos) {
     while (begin + i >= data->ends[block]) { // next block
@@ -114,28 +120,28 @@ void scan(duckdb_function_info info, duckdb_data_chunk output) {
     const LineColumns& l = *(*data->blocks)[block];
     const std::vector<uint32_t>* rows = data->rows[block];
     size_t r = rows ? (*rows)[pos] : pos;
-    auto put = [&](int c, std::string_view s) { set_string(str[c] + i, s); };
-    put(0, l.invoice_no[r]);
-    put(1, l.stock_code[r]);
+    auto put = [&](F f, std::string_view s) { set_string(str[field_index(f)] + i, s); };
+    put(F::InvoiceNo, l.invoice_no[r]);
+    put(F::StockCode, l.stock_code[r]);
     if (l.has_description[r]) {
-      put(2, l.description[r]);
+      put(F::Description, l.description[r]);
     } else {
       if (!desc_validity) {
-        duckdb_vector_ensure_validity_writable(v[2]);
-        desc_validity = duckdb_vector_get_validity(v[2]);
+        duckdb_vector_ensure_validity_writable(vec(F::Description));
+        desc_validity = duckdb_vector_get_validity(vec(F::Description));
       }
       duckdb_validity_set_row_invalid(desc_validity, i);
     }
     quantity[i] = l.quantity[r];
     date[i] = l.invoice_date_us[r];
     price[i] = l.unit_price_milli[r];
-    put(6, l.customer_id[r]);
-    put(7, l.country[r]);
-    put(8, line_type_name(l.line_type[r]));
+    put(F::CustomerId, l.customer_id[r]);
+    put(F::Country, l.country[r]);
+    put(F::LineType, line_type_name(l.line_type[r]));
     amount[i] = l.amount_milli[r];
     char buf[48];
     std::string_view source = l.source(r, buf); // formatted here, so copied into the vector
-    duckdb_vector_assign_string_element_len(v[10], i, source.data(), source.size());
+    duckdb_vector_assign_string_element_len(vec(F::Source), i, source.data(), source.size());
   }
   duckdb_data_chunk_set_size(output, n);
 }

@@ -1,21 +1,14 @@
 #include "sinks/warehouse/warehouse.h"
 
+#include "sinks/line_schema.h"
+
 namespace shopflow {
 
-const char* const kWarehouseSchema = R"SQL(
-CREATE TABLE IF NOT EXISTS transactions (
-  invoice_no   VARCHAR NOT NULL,
-  stock_code   VARCHAR NOT NULL,
-  description  VARCHAR,
-  quantity     INTEGER NOT NULL,
-  invoice_date TIMESTAMP NOT NULL,
-  unit_price   DECIMAL(12,3) NOT NULL,
-  customer_id  VARCHAR NOT NULL,
-  country      VARCHAR NOT NULL,
-  line_type    VARCHAR NOT NULL,
-  amount       DECIMAL(18,3) NOT NULL,
-  source       VARCHAR NOT NULL
-);
+namespace {
+// The schema, views included (idempotent: CREATE ... IF NOT EXISTS / OR REPLACE); the line tables'
+// columns come from sinks/line_schema.h.
+std::string warehouse_schema() {
+  return "CREATE TABLE IF NOT EXISTS transactions (\n  " + line_columns_sql() + "\n);" + R"SQL(
 CREATE TABLE IF NOT EXISTS cancellations AS SELECT * FROM transactions LIMIT 0;
 CREATE TABLE IF NOT EXISTS rejected (
   source      VARCHAR NOT NULL,
@@ -79,6 +72,8 @@ CREATE OR REPLACE VIEW product_sales AS
          sum(quantity) AS quantity, sum(amount) AS revenue
   FROM transactions WHERE line_type = 'product' GROUP BY stock_code;
 )SQL";
+}
+} // namespace
 
 Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
   // Extensions are never installed or auto-loaded; DuckDB's allocator purges freed memory in the
@@ -94,7 +89,7 @@ Warehouse::Warehouse(const std::string& path, const std::string& memory_limit) {
                                                              {"checkpoint_threshold", DuckDatabase::kNoAutoCheckpoint},
                                                              {"allocator_background_threads", "true"}});
   con_ = std::make_unique<DuckConnection>(*db_);
-  con_->execute(kWarehouseSchema);
+  con_->execute(warehouse_schema());
   // (preserve_insertion_order stays on: an unordered parallel INSERT leaves row groups that the
   // checkpoint must rewrite, which costs more than the parallelism gains.)
   side_con_ = std::make_unique<DuckConnection>(*db_);

@@ -60,7 +60,4 @@ private:
   std::unique_ptr<LineScan> line_scan_;
 };
 
-// The schema, views included (idempotent: CREATE ... IF NOT EXISTS / OR REPLACE).
-extern const char* const kWarehouseSchema;
-
 } // namespace shopflow

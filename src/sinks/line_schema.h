@@ -1,0 +1,71 @@
+// The columns of a cleaned line (tables transactions and cancellations), in table order: the one
+// definition that the warehouse's CREATE TABLE, the shopflow_lines scan (sinks/warehouse) and
+// the readers use. Money is DECIMAL with 3 decimals (thousandths of a pound in LineColumns).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace shopflow {
+
+enum class LineField : uint8_t { InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerId, Country, LineType, Amount, Source };
+inline constexpr size_t kLineFieldCount = 11;
+
+struct LineFieldSpec {
+  enum class Kind : uint8_t { Text, Int32, Timestamp, Decimal } kind;
+  const char* name;
+  uint8_t width = 0, scale = 0; // DECIMAL(width, scale)
+  bool nullable = false;
+};
+
+inline constexpr std::array<LineFieldSpec, kLineFieldCount> kLineFields{{
+    {LineFieldSpec::Kind::Text, "invoice_no"},
+    {LineFieldSpec::Kind::Text, "stock_code"},
+    {LineFieldSpec::Kind::Text, "description", 0, 0, true},
+    {LineFieldSpec::Kind::Int32, "quantity"},
+    {LineFieldSpec::Kind::Timestamp, "invoice_date"},
+    {LineFieldSpec::Kind::Decimal, "unit_price", 12, 3},
+    {LineFieldSpec::Kind::Text, "customer_id"},
+    {LineFieldSpec::Kind::Text, "country"},
+    {LineFieldSpec::Kind::Text, "line_type"},
+    {LineFieldSpec::Kind::Decimal, "amount", 18, 3},
+    {LineFieldSpec::Kind::Text, "source"},
+}};
+
+constexpr size_t field_index(LineField f) { return static_cast<size_t>(f); }
+constexpr const LineFieldSpec& line_field(LineField f) { return kLineFields[field_index(f)]; }
+
+// "invoice_no VARCHAR NOT NULL, ..., source VARCHAR NOT NULL": a CREATE TABLE's column list.
+inline std::string line_columns_sql() {
+  std::string out;
+  for (const LineFieldSpec& f : kLineFields) {
+    if (!out.empty()) out += ",\n  ";
+    out += f.name;
+    switch (f.kind) {
+    case LineFieldSpec::Kind::Text: out += " VARCHAR"; break;
+    case LineFieldSpec::Kind::Int32: out += " INTEGER"; break;
+    case LineFieldSpec::Kind::Timestamp: out += " TIMESTAMP"; break;
+    case LineFieldSpec::Kind::Decimal: out += " DECIMAL(" + std::to_string(f.width) + "," + std::to_string(f.scale) + ")"; break;
+    }
+    if (!f.nullable) out += " NOT NULL";
+  }
+  return out;
+}
+
+// The columns as a SELECT list in table order, valued as LineColumns holds them: timestamps as
+// epoch microseconds (BIGINT), money as thousandths (BIGINT); for reading lines back in bulk.
+inline std::string line_select_sql() {
+  std::string out;
+  for (const LineFieldSpec& f : kLineFields) {
+    if (!out.empty()) out += ", ";
+    std::string name = f.name;
+    out += f.kind == LineFieldSpec::Kind::Timestamp ? "epoch_us(" + name + ")"
+           : f.kind == LineFieldSpec::Kind::Decimal ? "CAST(" + name + " * " + (f.scale == 3 ? "1000" : "1") + " AS BIGINT)"
+                                                    : name;
+  }
+  return out;
+}
+
+} // namespace shopflow
