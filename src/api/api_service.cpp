@@ -24,7 +24,7 @@ ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions op
   keys_.recover(log_);
   // The hashing pool's one thread yields to ingest and SQL: its first task lowers its priority.
   boost::asio::post(hashing_, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10); });
-  sql_ = std::make_unique<SqlEndpoint>(dir_.warehouse().database(), std::filesystem::path(dir_.path()) / "lake", dir_.sql_answers_dir());
+  sql_ = std::make_unique<SqlService>(dir_.warehouse().database(), std::filesystem::path(dir_.path()) / "lake", dir_.sql_answers_dir());
   add_routes();
 }
 

@@ -28,7 +28,7 @@
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "query/saved_queries.h"
-#include "query/sql_endpoint.h"
+#include "query/sql_service.h"
 #include "stream/log.h"
 
 namespace shopflow {
@@ -53,7 +53,7 @@ public:
   // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
   void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
-  SqlEndpoint& sql() { return *sql_; }
+  SqlService& sql() { return *sql_; }
   // The URL clients reach this server at (serve --public-url, else the listener's): the base of
   // the OpenID configuration's endpoints.
   void set_public_url(std::string url);
@@ -114,7 +114,7 @@ private:
   AccessControl* access_;
   Metrics metrics_;
   IdempotencyIndex keys_;
-  std::unique_ptr<SqlEndpoint> sql_;
+  std::unique_ptr<SqlService> sql_;
   SavedQueries saved_queries_;
   std::mutex batch_mutex_; // one handed-over batch job at a time
   mutable std::mutex public_url_mutex_;

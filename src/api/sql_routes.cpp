@@ -83,7 +83,10 @@ void ApiService::saved_query(const HttpRequest& req, const std::string& name, co
     }
     std::string out;
     for (const SavedQuery& q : saved_queries_.list()) {
-      if (name.empty()) out += (out.empty() ? "" : ",") + as_json(q);
+      if (name.empty()) {
+        if (!out.empty()) out += ',';
+        out += as_json(q);
+      }
       else if (q.name == name) return json_response(res, 200, as_json(q));
     }
     if (!name.empty()) return json_response(res, 404, error_json("no saved query named " + name));

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "batch/file_identity.h"
-#include "batch/segment_loader.h"
+#include "batch/job_loader.h"
 #include "core/clean.h"
 #include "formats/json_record.h"
 #include "formats/record_source.h"
@@ -111,7 +111,7 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
     }
 
     auto load_started = std::chrono::steady_clock::now();
-    SegmentLoader loader(dir_, job, started_us);
+    JobLoader loader(dir_, job, started_us);
     Progress progress(path, summary.bytes, options.progress);
     std::vector<InputRow> rows;
     while (opened.source->read_batch(rows, kBatchRows)) {

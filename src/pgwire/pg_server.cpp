@@ -17,7 +17,7 @@ using tcp = asio::ip::tcp;
 
 namespace shopflow {
 
-PgServer::PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients,
+PgServer::PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlService& lake_views, const ClientStore& clients,
                    SqlCeilings sql, PgLimits limits, const std::string& tls_cert_file, const std::string& tls_key_file)
     : host_(std::move(host)), port_(port), db_(warehouse), lake_views_(lake_views), clients_(clients), sql_(sql), limits_(limits),
       acceptor_(io_) {

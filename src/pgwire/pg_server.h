@@ -28,7 +28,7 @@
 
 #include "auth/client_store.h"
 #include "db/duckdb.h"
-#include "query/sql_endpoint.h"
+#include "query/sql_service.h"
 
 namespace shopflow {
 
@@ -44,7 +44,7 @@ struct PgLimits {
 class PgServer {
 public:
   // With a certificate and key, an SSLRequest is answered S and the session continues over TLS.
-  PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlEndpoint& lake_views, const ClientStore& clients,
+  PgServer(std::string host, uint16_t port, DuckDatabase& warehouse, SqlService& lake_views, const ClientStore& clients,
            SqlCeilings sql, PgLimits limits, const std::string& tls_cert_file = "", const std::string& tls_key_file = "");
   ~PgServer();
   void start(); // binds (throws naming the address) and accepts on a background thread
@@ -63,7 +63,7 @@ private:
   std::string host_;
   uint16_t port_;
   DuckDatabase& db_;
-  SqlEndpoint& lake_views_;
+  SqlService& lake_views_;
   const ClientStore& clients_;
   SqlCeilings sql_; // the session's defaults (statement_timeout) and what SET may raise them to
   PgLimits limits_;

@@ -66,11 +66,11 @@ fs::path LakeWriter::staging(int64_t job) const { return root_ / "_staging" / ("
 
 std::string LakeWriter::glob(const std::string& table) const { return (root_ / table / "*" / "*" / "*.parquet").string(); }
 
-void LakeWriter::stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int segment,
+void LakeWriter::stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int part,
                        const std::string& select_sql) {
   fs::path dir = staging(job) / table / partition_folder(partition);
   fs::create_directories(dir);
-  fs::path file = dir / ("part-" + std::to_string(segment) + ".parquet");
+  fs::path file = dir / ("part-" + std::to_string(part) + ".parquet");
   con.execute("COPY (" + select_sql + ") TO " + sql_literal(file.string()) + " (FORMAT parquet, COMPRESSION zstd)");
   sync_file(file); // before the job commits: recovery publishes a committed job's staged files as they are
 }

@@ -25,9 +25,9 @@ public:
   explicit LakeWriter(std::filesystem::path root);
 
   // Writes the rows of `select_sql` (no year/month columns: the folder names carry them) as one
-  // staged file of the job: <table>/year=YYYY/month=MM/part-<segment>.parquet. Run through the
+  // staged file of the job: <table>/year=YYYY/month=MM/part-<part>.parquet. Run through the
   // job's connection while its transaction is open.
-  void stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int segment,
+  void stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int part,
              const std::string& select_sql);
   // Moves a job's staged files into the lake and removes its staging folder. Idempotent.
   void publish(int64_t job);

@@ -100,7 +100,7 @@ InvoiceLineFiles::~InvoiceLineFiles() {
   }
 }
 
-void InvoiceLineFiles::add_segment(std::vector<std::shared_ptr<const LineColumns>> blocks) {
+void InvoiceLineFiles::add_part(std::vector<std::shared_ptr<const LineColumns>> blocks) {
   if (writing_.valid()) writing_.get(); // at most one file in flight
   size_t total = 0;
   for (auto& b : blocks) total += b->size();

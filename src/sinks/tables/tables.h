@@ -34,13 +34,13 @@ struct SummaryAcc; // one Customer-table row being added up (tables.cpp)
 
 // Builds a batch job's Invoice-table lines into sorted SST files on a worker thread while the
 // job loads; Tables::ingest_job() moves them into the database after the warehouse commit.
-// One file per segment; at most one file is being written while the next segment loads.
+// One file per part of a job (batch/job_loader.h); at most one file is being written while the next part loads.
 class InvoiceLineFiles {
 public:
   explicit InvoiceLineFiles(std::string dir);
   ~InvoiceLineFiles(); // waits for the worker; the files stay (see Tables::discard_line_files)
   // Writes one file holding every line of `blocks`.
-  void add_segment(std::vector<std::shared_ptr<const LineColumns>> blocks);
+  void add_part(std::vector<std::shared_ptr<const LineColumns>> blocks);
   // Waits for the last file and returns every file, in order.
   std::vector<std::string> finish();
 

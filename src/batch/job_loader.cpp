@@ -1,4 +1,4 @@
-#include "batch/segment_loader.h"
+#include "batch/job_loader.h"
 
 #include <chrono>
 
@@ -7,18 +7,18 @@
 
 namespace shopflow {
 
-SegmentLoader::SegmentLoader(DataDir& dir, int64_t job, int64_t received_at_us)
+JobLoader::JobLoader(DataDir& dir, int64_t job, int64_t received_at_us)
     : dir_(dir), job_(job), received_at_us_(received_at_us), source_prefix_("batch:" + std::to_string(job) + ":"),
       line_files_(dir.tables().line_files_dir(job)) {
   for (TableLines* t : {&transactions_, &cancellations_}) t->open = new_block(t->expected_lines);
 }
 
-SegmentLoader::~SegmentLoader() {
+JobLoader::~JobLoader() {
   if (inserting_.valid()) inserting_.wait();
   if (lake_.valid()) lake_.wait();
 }
 
-template <class F> double SegmentLoader::timed(const char* stage, F&& f) {
+template <class F> double JobLoader::timed(const char* stage, F&& f) {
   auto started = std::chrono::steady_clock::now();
   f();
   double secs = seconds_since(started);
@@ -27,15 +27,15 @@ template <class F> double SegmentLoader::timed(const char* stage, F&& f) {
   return secs;
 }
 
-template <class Future> void SegmentLoader::wait(Future& f) {
+template <class Future> void JobLoader::wait(Future& f) {
   if (f.valid()) timed("waiting", [&] { f.get(); }); // rethrows the worker's error
 }
 
-SegmentLoader::Block SegmentLoader::new_block(size_t expected) const {
+JobLoader::Block JobLoader::new_block(size_t expected) const {
   return std::make_shared<LineColumns>(source_prefix_, expected);
 }
 
-void SegmentLoader::insert_later(std::function<void()> task) {
+void JobLoader::insert_later(std::function<void()> task) {
   // A chain of futures: each task starts when the previous one is done (and fails with it).
   // Each task drops its predecessor and its own captures once run, so that finished tasks do not
   // keep their blocks alive through the chain.
@@ -49,7 +49,7 @@ void SegmentLoader::insert_later(std::function<void()> task) {
                }).share();
 }
 
-void SegmentLoader::add(const CleanResult& r, uint64_t row, std::string_view raw) {
+void JobLoader::add(const CleanResult& r, uint64_t row, std::string_view raw) {
   switch (r.destination) {
   case Destination::Transactions:
     transactions_.open->add(r.line, row);
@@ -63,10 +63,10 @@ void SegmentLoader::add(const CleanResult& r, uint64_t row, std::string_view raw
     rejected_.push_back({row, r.reason, r.detail, escape_invalid_utf8(raw)});
     break;
   }
-  if (++segment_lines_ >= kSegmentLines) end_segment();
+  if (++part_lines_ >= kPartLines) end_part();
 }
 
-void SegmentLoader::close_block(TableLines& t) {
+void JobLoader::close_block(TableLines& t) {
   if (t.open->size() == 0) return;
   std::shared_ptr<const LineColumns> block = t.open;
   t.full.push_back(block);
@@ -80,24 +80,24 @@ void SegmentLoader::close_block(TableLines& t) {
   });
 }
 
-void SegmentLoader::end_segment() {
+void JobLoader::end_part() {
   close_block(transactions_);
   close_block(cancellations_);
-  // One segment in flight at a time: the previous segment must be in the warehouse and the lake.
-  wait(previous_segment_inserted_);
+  // One part in flight at a time: the previous part must be in the warehouse and the lake.
+  wait(previous_part_inserted_);
   wait(lake_);
   Blocks all = transactions_.full;
   all.insert(all.end(), cancellations_.full.begin(), cancellations_.full.end());
-  timed("tables", [&] { line_files_.add_segment(all); });
+  timed("tables", [&] { line_files_.add_part(all); });
 
-  int segment = segment_++;
-  lake_ = std::async(std::launch::async, [this, segment, t = std::move(transactions_.full), c = std::move(cancellations_.full)] {
+  int part = part_++;
+  lake_ = std::async(std::launch::async, [this, part, t = std::move(transactions_.full), c = std::move(cancellations_.full)] {
     timed("lake", [&] {
       for (auto& [table, blocks] : {std::pair{"transactions", &t}, std::pair{"cancellations", &c}}) {
         if (blocks->empty()) continue;
         auto lines = dir_.warehouse().line_scan().expose(*blocks);
         for (int partition : lines.partitions())
-          dir_.lake().stage(dir_.warehouse().side_connection(), job_, table, partition, segment, lines.select(partition));
+          dir_.lake().stage(dir_.warehouse().side_connection(), job_, table, partition, part, lines.select(partition));
       }
     });
   });
@@ -117,12 +117,12 @@ void SegmentLoader::end_segment() {
     });
   });
   rejected_.clear();
-  previous_segment_inserted_ = inserting_;
-  segment_lines_ = 0;
+  previous_part_inserted_ = inserting_;
+  part_lines_ = 0;
 }
 
-std::vector<std::string> SegmentLoader::finish() {
-  end_segment();
+std::vector<std::string> JobLoader::finish() {
+  end_part();
   wait(inserting_);
   wait(lake_);
   std::vector<std::string> files;

@@ -1,4 +1,4 @@
-#include "query/sql_endpoint.h"
+#include "query/sql_service.h"
 
 #include <algorithm>
 #include <chrono>
@@ -76,7 +76,7 @@ std::string csv_answer(TextRows& rows, const SqlLimits& limits, QueryWatchdog& w
 
 } // namespace
 
-SqlEndpoint::SqlEndpoint(DuckDatabase& warehouse, fs::path lake_root, fs::path answers_dir)
+SqlService::SqlService(DuckDatabase& warehouse, fs::path lake_root, fs::path answers_dir)
     : db_(warehouse), lake_root_(std::move(lake_root)), answers_dir_(std::move(answers_dir)) {
   DuckConnection con(db_);
   con.execute("ATTACH IF NOT EXISTS ':memory:' AS lake");
@@ -84,7 +84,7 @@ SqlEndpoint::SqlEndpoint(DuckDatabase& warehouse, fs::path lake_root, fs::path a
 }
 
 // A lake table's first files turn its empty view into one over the files.
-void SqlEndpoint::refresh_lake_views(DuckConnection& con) {
+void SqlService::refresh_lake_views(DuckConnection& con) {
   std::lock_guard lock(lake_mutex_);
   if (!lake_complete_) lake_complete_ = define_lake_views(con, lake_root_);
 }
@@ -92,7 +92,7 @@ void SqlEndpoint::refresh_lake_views(DuckConnection& con) {
 // COPY (<statement> LIMIT max_rows + 1) to a file of the answers folder, read back whole. The
 // statement is prepared alone first: only one whole SELECT is wrapped, so no text can close the
 // wrapper's parenthesis and go on as COPY options of its own.
-SqlAnswer SqlEndpoint::parquet_answer(DuckConnection& con, const ClassifiedStatement& classified, const SqlLimits& limits) {
+SqlAnswer SqlService::parquet_answer(DuckConnection& con, const ClassifiedStatement& classified, const SqlLimits& limits) {
   const std::string& statement = classified.text;
   DuckPrepared alone(con, statement);
   if (alone.statement_type() != DUCKDB_STATEMENT_TYPE_SELECT || !prepared_type_fits(classified.access, alone.statement_type()))
@@ -115,7 +115,7 @@ SqlAnswer SqlEndpoint::parquet_answer(DuckConnection& con, const ClassifiedState
   return {200, "application/vnd.apache.parquet", std::move(*bytes)};
 }
 
-SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
+SqlAnswer SqlService::run(const SqlRequest& request) {
   auto started = std::chrono::steady_clock::now();
   SqlAnswer answer = run_statements(request);
   micros_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
@@ -124,7 +124,7 @@ SqlAnswer SqlEndpoint::run(const SqlRequest& request) {
   return answer;
 }
 
-void SqlEndpoint::render_metrics(std::string& out) const {
+void SqlService::render_metrics(std::string& out) const {
   out += "# HELP shopflow_sql_requests_total SQL requests (POST /v1/sql, the dashboard, shopflow sql through the server) by outcome.\n"
          "# TYPE shopflow_sql_requests_total counter\n";
   for (auto [name, n] : {std::pair{"answered", &answered_}, {"refused", &refused_}, {"over_limit", &over_limit_},
@@ -134,7 +134,7 @@ void SqlEndpoint::render_metrics(std::string& out) const {
          "shopflow_sql_seconds_total " + std::to_string(micros_.load() / 1e6) + "\n";
 }
 
-SqlAnswer SqlEndpoint::run_statements(const SqlRequest& request) {
+SqlAnswer SqlService::run_statements(const SqlRequest& request) {
   std::vector<ClassifiedStatement> statements = classify_sql(request.sql);
   if (statements.empty()) return error_answer(400, "no SQL statement given");
   for (size_t i = 0; i < statements.size(); ++i)

@@ -1,5 +1,6 @@
-// SQL over HTTP (POST /v1/sql) and for the dashboard: the serving warehouse (the same DuckDB
-// instance the sinks write, so answers include what was just ingested) and the lake
+// Clients' SQL (POST /v1/sql, the dashboard, shopflow sql through a running server) answered as
+// JSON, CSV or Parquet: over the serving warehouse (the same DuckDB instance the sinks write, so
+// answers include what was just ingested) and the lake
 // (lake.transactions, lake.cancellations). Statements pass sql_policy.h before DuckDB sees them;
 // answers stream under sql_limits.h's limits, refused with a message that names the limit.
 #pragma once
@@ -32,10 +33,10 @@ struct SqlAnswer {
   std::string content_type, body;
 };
 
-class SqlEndpoint {
+class SqlService {
 public:
   // Parquet answers are written to files in `answers_dir` (one of the warehouse's allowed folders).
-  SqlEndpoint(DuckDatabase& warehouse, std::filesystem::path lake_root, std::filesystem::path answers_dir);
+  SqlService(DuckDatabase& warehouse, std::filesystem::path lake_root, std::filesystem::path answers_dir);
   SqlAnswer run(const SqlRequest& request);
   // Gives a new connection up-to-date lake views (catalog `lake`, shared by the database).
   void refresh_lake_views(DuckConnection& con);

@@ -2,13 +2,13 @@
 //
 // Lines are collected in blocks of columns (kBlockLines per table). Each full block is INSERTed
 // into the warehouse right away, on an inserter thread, inside the job's transaction (so the
-// warehouse load overlaps reading and cleaning). Every kSegmentLines lines a segment ends:
-//   - lake: one staged Parquet file per month and table (part-<segment>.parquet), written from the
-//     segment's blocks through the warehouse's side connection on its own thread;
-//   - tables: one sorted SST of the segment's lines, built by InvoiceLineFiles' worker;
-//   - warehouse: the segment's rejected rows, appended by the inserter.
-// The next segment's end waits for the previous one, so memory stays bounded by about two
-// segments whatever the file size.
+// warehouse load overlaps reading and cleaning). Every kPartLines lines a part ends:
+//   - lake: one staged Parquet file per month and table (part-<part>.parquet), written from the
+//     part's blocks through the warehouse's side connection on its own thread;
+//   - tables: one sorted SST of the part's lines, built by InvoiceLineFiles' worker;
+//   - warehouse: the part's rejected rows, appended by the inserter.
+// The next part's end waits for the previous one, so memory stays bounded by about two
+// parts whatever the file size.
 #pragma once
 
 #include <cstdint>
@@ -25,13 +25,13 @@
 
 namespace shopflow {
 
-class SegmentLoader {
+class JobLoader {
 public:
   static constexpr size_t kBlockLines = 2 * 122'880; // two DuckDB row groups
-  static constexpr size_t kSegmentLines = 1'000'000;
+  static constexpr size_t kPartLines = 1'000'000;
 
-  SegmentLoader(DataDir& dir, int64_t job, int64_t received_at_us);
-  ~SegmentLoader(); // waits for all work in flight; finish() is what reports its errors
+  JobLoader(DataDir& dir, int64_t job, int64_t received_at_us);
+  ~JobLoader(); // waits for all work in flight; finish() is what reports its errors
 
   // `row` is the 1-based row number in the file (the line's source is "batch:<job>:<row>").
   void add(const CleanResult& result, uint64_t row, std::string_view raw);
@@ -49,7 +49,7 @@ private:
     std::string_view detail; // static text
     std::string raw;         // valid UTF-8
   };
-  // One table's lines of the current segment.
+  // One table's lines of the current part.
   struct TableLines {
     const char* name;
     size_t expected_lines; // a new block's initial capacity
@@ -59,7 +59,7 @@ private:
 
   Block new_block(size_t expected) const;
   void close_block(TableLines& t);
-  void end_segment();
+  void end_part();
   // Queues work for the inserter thread (tasks run one at a time, in order).
   void insert_later(std::function<void()> task);
   template <class F> double timed(const char* stage, F&& f);
@@ -72,10 +72,10 @@ private:
   TableLines transactions_{"transactions", kBlockLines, nullptr, {}},
       cancellations_{"cancellations", kBlockLines / 16, nullptr, {}}; // cancellations are rare
   std::vector<Rejected> rejected_;
-  size_t segment_lines_ = 0;
-  int segment_ = 0;
-  // The inserter's last queued task, and the last task of the previous segment.
-  std::shared_future<void> inserting_, previous_segment_inserted_;
+  size_t part_lines_ = 0;
+  int part_ = 0;
+  // The inserter's last queued task, and the last task of the previous part.
+  std::shared_future<void> inserting_, previous_part_inserted_;
   std::future<void> lake_;
   std::mutex seconds_mutex_;
   std::map<std::string, double> seconds_;
