@@ -18,6 +18,7 @@
 #include "auth/jws_key.h"
 #include "auth/jwt.h"
 #include "auth/token_issuer.h"
+#include "reference.h"
 #include "test_support.h"
 
 using namespace shopflow;
@@ -247,7 +248,7 @@ print("ok")
   RunResult sent = run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --cacert " + cert + " --client-id " + c.id +
                                 " --client-secret " + c.secret + " --json");
   EXPECT_EQ(sent.exit_code, 0) << sent.err;
-  EXPECT_NE(sent.out.find("\"acked\":42481"), std::string::npos) << sent.out;
+  EXPECT_NE(sent.out.find("\"acked\":" + text(kReferenceRows)), std::string::npos) << sent.out;
   EXPECT_NE(run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --client-id " + c.id + " --client-secret " + c.secret +
                          " --retry-for 1").exit_code, 0);
   // Plain HTTP to the TLS port is not served.
@@ -271,18 +272,18 @@ TEST(Auth, SendGetsItsTokensWithClientCredentials) {
   simdjson::dom::parser parser;
   simdjson::dom::element summary;
   ASSERT_FALSE(parser.parse(ok.out).get(summary)) << ok.out;
-  EXPECT_EQ(summary["acked"].get_uint64().value(), 42481u) << ok.out;
-  EXPECT_EQ(summary["stored"]["transactions"].get_uint64().value(), 41480u) << ok.out;
-  EXPECT_EQ(summary["stored"]["cancellations"].get_uint64().value(), 728u) << ok.out;
-  EXPECT_EQ(summary["stored"]["rejected"]["non_positive_price"].get_uint64().value(), 203u) << ok.out;
-  EXPECT_EQ(summary["stored"]["rejected"]["non_positive_quantity"].get_uint64().value(), 70u) << ok.out;
+  EXPECT_EQ(summary["acked"].get_uint64().value(), kReferenceRows) << ok.out;
+  EXPECT_EQ(summary["stored"]["transactions"].get_uint64().value(), kReferenceTransactions) << ok.out;
+  EXPECT_EQ(summary["stored"]["cancellations"].get_uint64().value(), kReferenceCancellations) << ok.out;
+  EXPECT_EQ(summary["stored"]["rejected"]["non_positive_price"].get_uint64().value(), kReferenceNonPositivePrice) << ok.out;
+  EXPECT_EQ(summary["stored"]["rejected"]["non_positive_quantity"].get_uint64().value(), kReferenceNonPositiveQuantity) << ok.out;
   EXPECT_EQ(summary["stored"]["rejected"]["malformed"].get_uint64().value(), 0u) << ok.out;
   // --wait: every sink held the rows when send returned.
   EXPECT_GT(summary["stored_after_seconds"].get_double().value(), 0.0) << ok.out;
   ClientCredentials reader = add_client(data, "reader", "sql");
   HttpClient client("127.0.0.1", serve.port(), 30);
   HttpResult count = client.request("POST", "/v1/sql", "SELECT count(*) FROM transactions", {{"Authorization", "Bearer " + token_for(client, reader)}});
-  EXPECT_NE(count.body.find("[[41480]]"), std::string::npos) << count.body;
+  EXPECT_NE(count.body.find("[[" + text(kReferenceTransactions) + "]]"), std::string::npos) << count.body;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 

@@ -13,6 +13,7 @@
 #include "db/duckdb.h"
 #include "formats/json_record.h"
 #include "formats/record_source.h"
+#include "reference.h"
 #include "test_support.h"
 
 using namespace shopflow;
@@ -124,19 +125,23 @@ std::string* ReferenceImport::json_ = nullptr;
 } // namespace
 
 TEST_F(ReferenceImport, SummaryHasTheReferenceCounts) {
-  for (const char* part : {"\"rows_read\":42481", "\"transactions\":41480", "\"cancellations\":728", "\"rejected\":273",
-                           "\"non_positive_quantity\":70", "\"non_positive_price\":203", "\"malformed\":0", "\"bad_debt\":0"})
+  const std::vector<std::string> parts = {
+      "\"rows_read\":" + text(kReferenceRows), "\"transactions\":" + text(kReferenceTransactions),
+      "\"cancellations\":" + text(kReferenceCancellations), "\"rejected\":" + text(kReferenceRejected),
+      "\"non_positive_quantity\":" + text(kReferenceNonPositiveQuantity), "\"non_positive_price\":" + text(kReferenceNonPositivePrice),
+      "\"malformed\":0", "\"bad_debt\":0"};
+  for (const std::string& part : parts)
     EXPECT_NE(json_->find(part), std::string::npos) << part << " in " << *json_;
 }
 
 TEST_F(ReferenceImport, WarehouseHoldsTheReferenceFigures) {
   ReadOnlyWarehouse w(data());
-  EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM transactions"), "41480");
-  EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM cancellations"), "728");
-  EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM rejected"), "273");
+  EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM transactions"), text(kReferenceTransactions));
+  EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM cancellations"), text(kReferenceCancellations));
+  EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM rejected"), text(kReferenceRejected));
   EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM rejected WHERE reason = 'non_positive_quantity'"), "70");
   EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM rejected WHERE reason = 'non_positive_price'"), "203");
-  EXPECT_EQ(scalar(w.con, "SELECT sum(amount) FROM transactions"), "823746.140");
+  EXPECT_EQ(scalar(w.con, "SELECT sum(amount) FROM transactions"), kReferenceRevenue);
   EXPECT_EQ(scalar(w.con, "SELECT count(DISTINCT invoice_no) FROM transactions"), "1559");
   // Rows without CustomerID / Description, counted over every destination (rejected rows by their raw text).
   EXPECT_EQ(scalar(w.con, "SELECT (SELECT count(*) FROM transactions WHERE customer_id = 'Unknown') + "
@@ -152,8 +157,8 @@ TEST_F(ReferenceImport, WarehouseHoldsTheReferenceFigures) {
   EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM transactions WHERE customer_id LIKE '%.0'"), "0");
   EXPECT_EQ(scalar(w.con, "SELECT min(invoice_no) FROM cancellations"), "C536379");
   // The views answer.
-  EXPECT_EQ(scalar(w.con, "SELECT sum(amount) FROM invoices WHERE NOT cancelled"), "823746.140");
-  EXPECT_EQ(scalar(w.con, "SELECT sum(revenue) FROM daily_sales"), "823746.140");
+  EXPECT_EQ(scalar(w.con, "SELECT sum(amount) FROM invoices WHERE NOT cancelled"), kReferenceRevenue);
+  EXPECT_EQ(scalar(w.con, "SELECT sum(revenue) FROM daily_sales"), kReferenceRevenue);
   EXPECT_EQ(scalar(w.con, "SELECT count(*) > 800 FROM customers"), "true");
   EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM product_sales WHERE stock_code = 'POST'"), "0");
 }
@@ -166,10 +171,10 @@ TEST_F(ReferenceImport, LakeReadByDuckDbDirectlyHasTheSameFigures) {
     return scalar(con, "SELECT " + what + " FROM read_parquet('" + lake + "/" + table +
                            "/*/*/*.parquet', hive_partitioning = true)");
   };
-  EXPECT_EQ(q("transactions", "count(*)"), "41480");
-  EXPECT_EQ(q("transactions", "sum(amount)"), "823746.140");
+  EXPECT_EQ(q("transactions", "count(*)"), text(kReferenceTransactions));
+  EXPECT_EQ(q("transactions", "sum(amount)"), kReferenceRevenue);
   EXPECT_EQ(q("transactions", "count(DISTINCT invoice_no)"), "1559");
-  EXPECT_EQ(q("cancellations", "count(*)"), "728");
+  EXPECT_EQ(q("cancellations", "count(*)"), text(kReferenceCancellations));
   EXPECT_EQ(q("transactions", "string_agg(DISTINCT year || '-' || month, ',')"), "2010-12");
   EXPECT_TRUE(fs::exists(data() / "lake/transactions/year=2010/month=12"));
   EXPECT_EQ(scalar(con, "SELECT string_agg(DISTINCT compression, ',') FROM parquet_metadata('" + lake +
@@ -213,7 +218,7 @@ TEST_F(ReferenceImport, TablesKeepEveryLine) {
 TEST_F(ReferenceImport, SqlAndCatalogCommands) {
   RunResult r = run_shopflow("sql \"SELECT count(*) AS n, sum(amount) AS revenue FROM lake.transactions\" --format csv --data " + data().string());
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "n,revenue\n41480,823746.140\n");
+  EXPECT_EQ(r.out, "n,revenue\n" + text(kReferenceTransactions) + "," + kReferenceRevenue + "\n");
   r = run_shopflow("sql \"SELECT country, sum(amount) AS revenue FROM transactions GROUP BY 1 ORDER BY 2 DESC LIMIT 1\" --format json --data " + data().string());
   EXPECT_EQ(r.out, "[{\"country\":\"United Kingdom\",\"revenue\":748268.980}]\n");
   r = run_shopflow("sql \"SELEC nonsense\" --data " + data().string());
@@ -223,7 +228,7 @@ TEST_F(ReferenceImport, SqlAndCatalogCommands) {
   EXPECT_EQ(r.exit_code, 1); // read-only
   r = run_shopflow("catalog --data " + data().string());
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  for (const char* part : {"warehouse.transactions", "lake.transactions", "daily_sales", "DECIMAL(12,3)", "year=2010", "41480"})
+  for (const std::string& part : std::vector<std::string>{"warehouse.transactions", "lake.transactions", "daily_sales", "DECIMAL(12,3)", "year=2010", text(kReferenceTransactions)})
     EXPECT_NE(r.out.find(part), std::string::npos) << part;
   r = run_shopflow("sql \"SELECT 1\" --data " + (dir_->path / "nowhere").string());
   EXPECT_EQ(r.exit_code, 1);
@@ -240,7 +245,7 @@ TEST(Batch, SeedShapeAndNdjsonGiveIdenticalResults) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   std::string ref = signature(t.path / "ref");
-  EXPECT_NE(ref.find("41480/823746.140"), std::string::npos) << ref;
+  EXPECT_NE(ref.find(text(kReferenceTransactions) + "/" + kReferenceRevenue), std::string::npos) << ref;
   EXPECT_EQ(signature(t.path / "seed"), ref);
   EXPECT_EQ(signature(t.path / "ndjson"), ref);
 }
@@ -311,9 +316,9 @@ TEST(Batch, AFileThatFailsHalfwayLeavesNothing) {
     for (auto& e : fs::recursive_directory_iterator(fs::path(data) / "lake")) EXPECT_FALSE(e.is_regular_file()) << e.path();
     o.fail_after_rows = 0;
     FileSummary s = importer.import_file(reference_csv(), o);
-    EXPECT_EQ(s.transactions, 41480u);
+    EXPECT_EQ(s.transactions, kReferenceTransactions);
   }
-  EXPECT_NE(signature(data).find("41480/823746.140"), std::string::npos);
+  EXPECT_NE(signature(data).find(text(kReferenceTransactions) + "/" + kReferenceRevenue), std::string::npos);
 }
 
 TEST(Batch, RecoveryFinishesACommittedJob) {
@@ -400,7 +405,7 @@ TEST(Batch, WatchedInboxImportsEachFileOnce) {
   EXPECT_NE(read_file(inbox / "failed/broken.csv.reason").find("unknown column"), std::string::npos);
   EXPECT_TRUE(fs::exists(inbox / ".hidden.csv"));
   std::string out = read_file(t.path / "watch.out");
-  EXPECT_NE(out.find("\"transactions\":41480"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"transactions\":" + text(kReferenceTransactions)), std::string::npos) << out;
   EXPECT_NE(out.find("\"skipped\":true"), std::string::npos) << out;
-  EXPECT_NE(signature(data).find("41480/823746.140"), std::string::npos);
+  EXPECT_NE(signature(data).find(text(kReferenceTransactions) + "/" + kReferenceRevenue), std::string::npos);
 }

@@ -3,6 +3,7 @@
 // against `serve --pg-listen` holding the December data.
 #include <gtest/gtest.h>
 
+#include "reference.h"
 #include "test_support.h"
 
 using namespace shopflow;
@@ -37,9 +38,9 @@ TEST(Pgwire, PsqlPsycopgAndOdbcGetTheReferenceFigures) {
   Shell figures = psql(analyst, "-c \"SELECT count(*), sum(amount) FROM transactions\" -c \"SELECT count(*) FROM cancellations; "
                                 "SELECT reason, count(*) FROM rejected GROUP BY 1 ORDER BY 1\"");
   EXPECT_EQ(figures.code, 0) << figures.out;
-  EXPECT_EQ(figures.out, "41480|823746.140\n728\nnon_positive_price|203\nnon_positive_quantity|70\n");
+  EXPECT_EQ(figures.out, text(kReferenceTransactions) + "|" + kReferenceRevenue + "\n" + text(kReferenceCancellations) + "\nnon_positive_price|" + text(kReferenceNonPositivePrice) + "\nnon_positive_quantity|" + text(kReferenceNonPositiveQuantity) + "\n");
   Shell lake = psql(analyst, "-c \"SELECT count(*) FROM lake.transactions\"");
-  EXPECT_EQ(lake.out, "41480\n");
+  EXPECT_EQ(lake.out, text(kReferenceTransactions) + "\n");
   // psql's \d: its catalog queries, answered.
   Shell describe = psql(analyst, "-c '\\d transactions'");
   EXPECT_EQ(describe.code, 0) << describe.out;
@@ -145,7 +146,7 @@ print("ok")
   Shell odbc = shell(t.path, "echo 'SELECT count(*), sum(amount) FROM transactions' | ODBCSYSINI=" + t.path.string() + " ODBCINI=" +
                                  (t.path / "odbc.ini").string() + " isql -v -b -d, shopflow");
   EXPECT_EQ(odbc.code, 0) << odbc.out;
-  EXPECT_NE(odbc.out.find("41480,823746.140"), std::string::npos) << odbc.out;
+  EXPECT_NE(odbc.out.find(text(kReferenceTransactions) + "," + kReferenceRevenue), std::string::npos) << odbc.out;
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
@@ -185,7 +186,7 @@ TEST(Dashboard, AnalystWorkflowInHeadlessChromium) {
   fs::create_directories(out);
   Shell browser = shell(t.path, "NODE_PATH=" + std::string(SHOPFLOW_SOURCE_DIR) + "/third_party/playwright/node_modules node " +
                                     SHOPFLOW_SOURCE_DIR + "/tests/browser/dashboard.js " + serve.url() + " " + analyst.id + " " +
-                                    analyst.secret + " " + out.string() + " 41480 '£823,746.14'");
+                                    analyst.secret + " " + out.string() + " " + text(kReferenceTransactions) + " '£823,746.14'");
   EXPECT_EQ(browser.code, 0) << browser.out;
   EXPECT_TRUE(fs::exists(out / "dashboard.png"));
   EXPECT_TRUE(fs::exists(out / "dashboard-420.png"));

@@ -13,6 +13,7 @@
 #include "pipeline/log_record.h"
 #include "pipeline/pipeline.h"
 #include "stream/local_log.h"
+#include "reference.h"
 #include "test_support.h"
 
 using namespace shopflow;
@@ -43,15 +44,15 @@ std::string q(DuckConnection& con, const std::string& sql) { return con.query(sq
 
 void expect_reference_figures(DataDir& dir) {
   DuckConnection& con = dir.warehouse().connection();
-  EXPECT_EQ(q(con, "SELECT count(*) FROM transactions"), "41480");
-  EXPECT_EQ(q(con, "SELECT count(*) FROM cancellations"), "728");
-  EXPECT_EQ(q(con, "SELECT count(*) FROM rejected"), "273");
-  EXPECT_EQ(q(con, "SELECT sum(amount) FROM transactions"), "823746.140");
-  EXPECT_EQ(q(con, "SELECT count(DISTINCT source) FROM transactions"), "41480");
+  EXPECT_EQ(q(con, "SELECT count(*) FROM transactions"), text(kReferenceTransactions));
+  EXPECT_EQ(q(con, "SELECT count(*) FROM cancellations"), text(kReferenceCancellations));
+  EXPECT_EQ(q(con, "SELECT count(*) FROM rejected"), text(kReferenceRejected));
+  EXPECT_EQ(q(con, "SELECT sum(amount) FROM transactions"), kReferenceRevenue);
+  EXPECT_EQ(q(con, "SELECT count(DISTINCT source) FROM transactions"), text(kReferenceTransactions));
   std::string lake = dir.lake().root().string();
   EXPECT_EQ(q(con, "SELECT count(*) || ' ' || sum(amount) || ' ' || count(DISTINCT source) FROM read_parquet('" + lake +
-                       "/transactions/*/*/*.parquet')"), "41480 823746.140 41480");
-  EXPECT_EQ(q(con, "SELECT count(*) FROM read_parquet('" + lake + "/cancellations/*/*/*.parquet')"), "728");
+                       "/transactions/*/*/*.parquet')"), text(kReferenceTransactions) + " " + kReferenceRevenue + " " + text(kReferenceTransactions));
+  EXPECT_EQ(q(con, "SELECT count(*) FROM read_parquet('" + lake + "/cancellations/*/*/*.parquet')"), text(kReferenceCancellations));
   EXPECT_EQ(dir.tables().invoice_lines("536365").size(), 7u);
   auto invoices = dir.tables().customer_invoices("17850");
   bool found = false;
@@ -69,7 +70,7 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   TempDir t;
   DataDir dir((t.path / "d").string(), "test");
   LocalLog log(t.path / "d", {.shards = 4});
-  EXPECT_EQ(append_reference(log, 500), 42481u);
+  EXPECT_EQ(append_reference(log, 500), kReferenceRows);
   Pipeline pipeline(log, all_sinks(dir, 4));
   pipeline.start();
   ASSERT_TRUE(pipeline.drain(60'000));
@@ -99,7 +100,7 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
 TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {
   TempDir t;
   LocalLog log(t.path / "d", {.shards = 4});
-  EXPECT_EQ(append_reference(log, 500), 42481u);
+  EXPECT_EQ(append_reference(log, 500), kReferenceRows);
   size_t with_raw = 0, rows = 0;
   for (uint32_t s = 0; s < 4; ++s)
     for (const LogRecord& rec : log.read(s, 0, 100'000)) {
@@ -109,8 +110,8 @@ TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {
       ++rows;
       with_raw += !row.raw.empty();
     }
-  EXPECT_EQ(rows, 42481u);
-  EXPECT_EQ(with_raw, 273u); // the reference file's rejected rows
+  EXPECT_EQ(rows, kReferenceRows);
+  EXPECT_EQ(with_raw, kReferenceRejected); // the reference file's rejected rows
   CleanedBatch b = clean_records(0, log.read(0, 0, 100'000));
   ASSERT_FALSE(b.rejected.empty());
   for (const RejectedRow& r : b.rejected) EXPECT_EQ(std::count(r.raw.begin(), r.raw.end(), ','), 7) << r.raw; // the CSV line
