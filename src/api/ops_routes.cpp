@@ -67,11 +67,7 @@ void ApiService::metrics_text(HttpResponse& res) {
   out += fmt::format("# HELP shopflow_log_write_failures_total Failed writes or syncs of the log.\n"
                      "# TYPE shopflow_log_write_failures_total counter\nshopflow_log_write_failures_total {}\n", log_failures.failures);
   out += "# HELP shopflow_rejected_rows Rows in the warehouse's rejected table, by reason.\n# TYPE shopflow_rejected_rows gauge\n";
-  DuckConnection con(dir_.warehouse().database());
-  DuckResult r = con.query("SELECT reason, count(*) FROM rejected GROUP BY reason");
-  std::map<std::string, int64_t> rejected; // every reason, 0 when none
-  for (size_t i = 1; i < kRejectReasonCount; ++i) rejected[std::string(reason_name(static_cast<RejectReason>(i)))] = 0;
-  for (size_t i = 0; i < r.row_count(); ++i) rejected[r.text(0, i)] = r.int64(1, i);
+  const std::map<std::string, int64_t> rejected = dir_.warehouse().rejected_by_reason(); // every reason, 0 when none
   for (auto& [reason, n] : rejected) out += fmt::format("shopflow_rejected_rows{{reason=\"{}\"}} {}\n", reason, n);
   out += fmt::format("# HELP shopflow_batch_files_total Files handed to this server by shopflow batch, by outcome.\n"
                      "# TYPE shopflow_batch_files_total counter\nshopflow_batch_files_total{{outcome=\"imported\"}} {}\n"

@@ -1,5 +1,6 @@
 #include "sinks/warehouse/warehouse.h"
 
+#include "core/record.h"
 #include "sinks/line_schema.h"
 
 namespace shopflow {
@@ -131,6 +132,15 @@ void RejectedWriter::add(std::string_view source, std::string_view raw, std::str
   rejected_.set_varchar(3, detail);
   rejected_.set<int64_t>(4, received_at_us);
   rejected_.end_row();
+}
+
+std::map<std::string, int64_t> Warehouse::rejected_by_reason() {
+  DuckConnection con(*db_);
+  DuckResult r = con.query("SELECT reason, count(*) FROM rejected GROUP BY reason");
+  std::map<std::string, int64_t> rejected;
+  for (size_t i = 1; i < kRejectReasonCount; ++i) rejected[std::string(reason_name(static_cast<RejectReason>(i)))] = 0;
+  for (size_t i = 0; i < r.row_count(); ++i) rejected[r.text(0, i)] = r.int64(1, i);
+  return rejected;
 }
 
 } // namespace shopflow

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ public:
   // (DuckDatabase::checkpoint_if_due; DuckDB's own checkpoints are off), and a failed commit
   // makes the next one due.
   void begin_write(DuckConnection& con);
+  // Rows of table rejected by reason, every reason of the contract present (0 when none); on a
+  // connection of its own (callable from any thread).
+  std::map<std::string, int64_t> rejected_by_reason();
   void commit(DuckConnection& con);
 
 private:
