@@ -18,13 +18,12 @@ namespace http = boost::beast::http;
 
 namespace shopflow {
 
-ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options, AccessControl* access)
-    : dir_(dir), log_(log), pipeline_(pipeline), options_(options), access_(access),
+ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlService& sql, ApiOptions options,
+                       AccessControl* access)
+    : dir_(dir), log_(log), pipeline_(pipeline), options_(options), access_(access), ingest_(ingest), sql_(sql),
       saved_queries_(std::filesystem::path(dir.path()) / "saved-queries.json") {
-  keys_.recover(log_);
   // The hashing pool's one thread yields to ingest and SQL: its first task lowers its priority.
   boost::asio::post(hashing_, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10); });
-  sql_ = std::make_unique<SqlService>(dir_.warehouse().database(), std::filesystem::path(dir_.path()) / "lake", dir_.sql_answers_dir());
   add_routes();
 }
 

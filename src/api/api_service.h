@@ -24,7 +24,6 @@
 #include "auth/access_control.h"
 #include "auth/rate_limiter.h"
 #include "storage/data_dir.h"
-#include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "query/saved_queries.h"
@@ -48,12 +47,12 @@ struct ApiOptions {
 
 class ApiService {
 public:
-  // `access` null: no access control (--insecure-no-auth).
-  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, ApiOptions options, AccessControl* access);
+  // `access` null: no access control (--insecure-no-auth). The parts are the serving process's
+  // (serve/server.h builds them).
+  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlService& sql, ApiOptions options, AccessControl* access);
   // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
   void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
-  SqlService& sql() { return *sql_; }
   // The URL clients reach this server at (serve --public-url, else the listener's): the base of
   // the OpenID configuration's endpoints.
   void set_public_url(std::string url);
@@ -113,8 +112,8 @@ private:
   ApiOptions options_;
   AccessControl* access_;
   Metrics metrics_;
-  IdempotencyIndex keys_;
-  std::unique_ptr<SqlService> sql_;
+  Ingest& ingest_;
+  SqlService& sql_;
   SavedQueries saved_queries_;
   std::mutex batch_mutex_; // one handed-over batch job at a time
   mutable std::mutex public_url_mutex_;

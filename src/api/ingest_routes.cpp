@@ -18,7 +18,7 @@ namespace shopflow {
 void ApiService::ingest(const RecordBody& body, std::string_view raw_body, const std::string& key, Respond respond,
                         std::function<void(const IngestOutcome&)> done) {
   const size_t body_bytes = raw_body.size();
-  ingest_rows_async(log_, body.rows(), wall_clock_us(), &keys_, key, key.empty() ? std::string() : sha256_bytes(raw_body),
+  ingest_.rows_async(body.rows(), wall_clock_us(), key, key.empty() ? std::string() : sha256_bytes(raw_body),
                     [this, body_bytes, keyed = !key.empty(), respond = std::move(respond), done = std::move(done)](IngestOutcome outcome,
                                                                                                                std::exception_ptr error) {
                       if (error) {

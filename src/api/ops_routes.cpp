@@ -78,7 +78,7 @@ void ApiService::metrics_text(HttpResponse& res) {
                      metrics_.batch_rows.load());
   out += fmt::format("# HELP shopflow_build_info The running build.\n# TYPE shopflow_build_info gauge\n"
                      "shopflow_build_info{{version=\"{}\",duckdb=\"{}\"}} 1\n", SHOPFLOW_VERSION, duckdb_library_version());
-  sql_->render_metrics(out);
+  sql_.render_metrics(out);
   render_process_metrics(out);
   if (more_metrics_) more_metrics_(out);
   metrics_.render_routes(out);

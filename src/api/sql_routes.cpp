@@ -54,7 +54,7 @@ void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
     SqlRequest request;
     request.sql = q.sql;
     request.params = filter.params(q);
-    SqlAnswer answer = sql_->run(request);
+    SqlAnswer answer = sql_.run(request);
     if (answer.status != 200) return json_response(res, 500, error_json(std::string(q.name) + ": " + answer.body));
     out += "," + json_string(q.name) + ":" + answer.body;
   }
@@ -142,7 +142,7 @@ void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool
   std::string_view accept = header_value(req, http::field::accept);
   if (accept.find("text/csv") != std::string::npos) sql.format = SqlFormat::Csv;
   else if (accept.find("parquet") != std::string::npos) sql.format = SqlFormat::Parquet;
-  SqlAnswer answer = sql_->run(sql);
+  SqlAnswer answer = sql_.run(sql);
   res.result(answer.status);
   res.set(http::field::content_type, answer.content_type);
   res.body() = std::move(answer.body);

@@ -54,6 +54,22 @@ using IngestDone = std::function<void(IngestOutcome, std::exception_ptr)>;
 void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,
                        const std::string& key, std::string_view body_hash, IngestDone done);
 
+// Ingest into one log under Idempotency-Keys: owns the index of the keys, recovered from the log
+// when it is made. One per serving process.
+class Ingest {
+public:
+  explicit Ingest(Log& log) : log_(log) { keys_.recover(log_); }
+  // ingest_rows_async with this ingest's log and keys; `key` empty: no Idempotency-Key.
+  void rows_async(const std::vector<InputRow>& rows, int64_t received_at_us, const std::string& key, std::string_view body_hash,
+                  IngestDone done) {
+    ingest_rows_async(log_, rows, received_at_us, &keys_, key, body_hash, std::move(done));
+  }
+
+private:
+  Log& log_;
+  IdempotencyIndex keys_;
+};
+
 // The same, waiting for the outcome; throws what the async one reports.
 IngestOutcome ingest_rows(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us,
                           IdempotencyIndex* keys = nullptr, const std::string& key = {}, std::string_view body_hash = {});

@@ -52,6 +52,8 @@ private:
   std::unique_ptr<LocalLog> log_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<AccessControl> access_;
+  std::unique_ptr<Ingest> ingest_;
+  std::unique_ptr<SqlService> sql_;
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<PgServer> pg_;
