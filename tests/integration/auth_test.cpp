@@ -38,8 +38,7 @@ std::string token_for(HttpClient& client, const ClientCredentials& c, const std:
                                     (scope.empty() ? "" : "&scope=" + scope),
                                 {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(r.status, 200u) << r.body;
-  size_t at = r.body.find("\"access_token\":\"") + 16;
-  return r.body.substr(at, r.body.find('"', at) - at);
+  return json_text(r.body, "access_token");
 }
 
 const std::string kRecord =
@@ -88,7 +87,7 @@ TEST(Auth, TokensScopesAndEveryWayABadTokenIsRefused) {
   EXPECT_EQ(client.request("GET", "/web/..%2fauth%2fclients.json").status, 404u);
   EXPECT_EQ(client.request("GET", "/web/.hidden").status, 404u);
   HttpResult jwks = client.request("GET", "/.well-known/jwks.json");
-  EXPECT_NE(jwks.body.find("\"alg\":\"RS256\""), std::string::npos) << jwks.body;
+  EXPECT_EQ(json_at(jwks.body, "keys.0.alg"), "\"RS256\"");
   EXPECT_NE(client.request("GET", "/.well-known/openid-configuration").body.find("/oauth2/token"), std::string::npos);
 
   // The token endpoint: form fields or HTTP Basic; a wrong secret or an unknown grant is refused.
@@ -145,8 +144,8 @@ TEST(Auth, HttpBasicClientAuthentication) {
   std::string cmd = "curl -s --max-time 30 -u '" + c.id + ":" + c.secret + "' -d grant_type=client_credentials " + serve.url() + "/oauth2/token > " +
                     (t.path / "out").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0) << serve.log();
-  EXPECT_NE(read_file(t.path / "out").find("\"token_type\":\"Bearer\""), std::string::npos) << read_file(t.path / "out");
-  EXPECT_NE(read_file(t.path / "out").find("\"scope\":\"read\""), std::string::npos);
+  EXPECT_EQ(json_at(read_file(t.path / "out"), "token_type"), "\"Bearer\"");
+  EXPECT_EQ(json_at(read_file(t.path / "out"), "scope"), "\"read\"");
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
@@ -156,7 +155,7 @@ TEST(Auth, Es256IssuerWhenAskedAtFirstStart) {
   ClientCredentials c = add_client(data, "es", "read");
   ServeProcess serve(data, "--signing-alg ES256", 0, true);
   HttpClient client("127.0.0.1", serve.port());
-  EXPECT_NE(client.request("GET", "/.well-known/jwks.json").body.find("\"alg\":\"ES256\""), std::string::npos);
+  EXPECT_EQ(json_at(client.request("GET", "/.well-known/jwks.json").body, "keys.0.alg"), "\"ES256\"");
   std::string token = token_for(client, c);
   EXPECT_EQ(parse_jwt(token).alg, "ES256");
   EXPECT_EQ(client.request("GET", "/v1/invoices/1", "", {{"Authorization", "Bearer " + token}}).status, 404u); // authorized, unknown
@@ -248,7 +247,7 @@ print("ok")
   RunResult sent = run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --cacert " + cert + " --client-id " + c.id +
                                 " --client-secret " + c.secret + " --json");
   EXPECT_EQ(sent.exit_code, 0) << sent.err;
-  EXPECT_NE(sent.out.find("\"acked\":" + text(kReferenceRows)), std::string::npos) << sent.out;
+  EXPECT_EQ(json_at(sent.out, "acked"), text(kReferenceRows));
   EXPECT_NE(run_shopflow("send " + reference_csv() + " --url " + serve.url() + " --client-id " + c.id + " --client-secret " + c.secret +
                          " --retry-for 1").exit_code, 0);
   // Plain HTTP to the TLS port is not served.
@@ -283,7 +282,7 @@ TEST(Auth, SendGetsItsTokensWithClientCredentials) {
   ClientCredentials reader = add_client(data, "reader", "sql");
   HttpClient client("127.0.0.1", serve.port(), 30);
   HttpResult count = client.request("POST", "/v1/sql", "SELECT count(*) FROM transactions", {{"Authorization", "Bearer " + token_for(client, reader)}});
-  EXPECT_NE(count.body.find("[[" + text(kReferenceTransactions) + "]]"), std::string::npos) << count.body;
+  EXPECT_EQ(json_at(count.body, "rows.0.0"), text(kReferenceTransactions));
   EXPECT_EQ(serve.stop(), 0) << serve.log();
 }
 
@@ -357,7 +356,7 @@ TEST(Sql, OverHttpWithScopesLimitsAndFormats) {
   std::string body;
   for (int i = 0; i < 200; ++i) {
     body = sql(a, "SELECT count(*) + (SELECT count(*) FROM cancellations) + (SELECT count(*) FROM rejected) AS n FROM transactions").body;
-    if (body.find("[[2000]]") != std::string::npos) break;
+    if (json_at(body, "rows.0.0") == "2000") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_NE(body.find("{\"columns\":[{\"name\":\"n\",\"type\":\"BIGINT\"}],\"rows\":[[2000]],\"row_count\":1}"), std::string::npos) << body;
@@ -366,7 +365,7 @@ TEST(Sql, OverHttpWithScopesLimitsAndFormats) {
   HttpResult parquet = sql(a, "SELECT * FROM transactions LIMIT 3", {{"Accept", "application/vnd.apache.parquet"}});
   EXPECT_EQ(parquet.status, 200u);
   EXPECT_EQ(parquet.body.substr(0, 4), "PAR1");
-  EXPECT_EQ(sql(a, "{\"sql\": \"SELECT 42 AS answer\"}", {{"Content-Type", "application/json"}}).body.find("[[42]]") != std::string::npos, true);
+  EXPECT_EQ(json_at(sql(a, "{\"sql\": \"SELECT 42 AS answer\"}", {{"Content-Type", "application/json"}}).body, "rows.0.0"), "42");
   // Limits and errors, each named.
   HttpResult big = sql(a, "SELECT * FROM range(100)", {}, "?max_rows=10");
   EXPECT_EQ(big.status, 413u);

@@ -1,6 +1,10 @@
 #include "reference.h"
 #include "test_support.h"
 
+#include <algorithm>
+
+#include <simdjson.h>
+
 #include <gtest/gtest.h>
 
 #include "db/duckdb.h"
@@ -150,11 +154,47 @@ std::string ServeProcess::log() const { return read_file(err_); }
 ClientCredentials add_client(const fs::path& data, const std::string& name, const std::string& scopes) {
   RunResult r = run_shopflow("clients add " + name + " --scopes " + scopes + " --json --data " + data.string());
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  auto field = [&](const std::string& key) {
-    size_t at = r.out.find("\"" + key + "\": \"") + key.size() + 5;
-    return r.out.substr(at, r.out.find('"', at) - at);
-  };
-  return {field("client_id"), field("client_secret")};
+  return {json_text(r.out, "client_id"), json_text(r.out, "client_secret")};
+}
+
+namespace {
+// The element at `path`, or an error naming the part that was missing.
+simdjson::error_code element_at(simdjson::dom::parser& parser, const std::string& json, const std::string& path, simdjson::dom::element& out) {
+  if (auto err = parser.parse(json).get(out)) return err;
+  for (size_t at = 0; at < path.size();) {
+    size_t dot = std::min(path.find('.', at), path.size());
+    std::string part = path.substr(at, dot - at);
+    at = dot + 1;
+    simdjson::dom::array array;
+    auto err = !out.get_array().get(array) && !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit)
+                   ? array.at(std::stoul(part)).get(out)
+                   : out[part].get(out);
+    if (err) return err;
+  }
+  return simdjson::SUCCESS;
+}
+} // namespace
+
+std::string json_at(const std::string& json, const std::string& path) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  if (auto err = element_at(parser, json, path, e)) return "<no value at " + path + " (" + simdjson::error_message(err) + ") in: " + json.substr(0, 300) + ">";
+  return simdjson::minify(e);
+}
+
+std::string json_text(const std::string& json, const std::string& path) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  std::string_view text;
+  if (element_at(parser, json, path, e) || e.get_string().get(text)) return "";
+  return std::string(text);
+}
+
+bool any_json_line(const std::string& lines, const std::string& path, const std::string& value) {
+  std::istringstream in(lines);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && json_at(line, path) == value) return true;
+  return false;
 }
 
 std::string reference_csv() { return std::string(SHOPFLOW_SHARED_DATA) + "/online_retail_2010-12.csv"; }

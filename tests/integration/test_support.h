@@ -22,6 +22,15 @@ RunResult run_shopflow(const std::string& args);
 
 std::string reference_csv(); // ../shared/data/online_retail_2010-12.csv
 
+// The JSON value at a dotted path of `json` ("rows.0.1": numbers index arrays), minified
+// ("1", "\"Bearer\"", "[1,2]"); when `json` is not JSON or has no such value, a text saying so
+// (which no expected value equals, and which the failed assertion prints).
+std::string json_at(const std::string& json, const std::string& path);
+// The string at a path, unquoted ("" when it is absent or not a string).
+std::string json_text(const std::string& json, const std::string& path);
+// Whether a line of NDJSON text has `value` (minified JSON) at `path`.
+bool any_json_line(const std::string& lines, const std::string& path, const std::string& value);
+
 // `shopflow clients add NAME --scopes SCOPES --json` on a data dir: the new client's id and secret.
 struct ClientCredentials {
   std::string id, secret;
