@@ -23,6 +23,7 @@
 #include "formats/record_body.h"
 #include "auth/access_control.h"
 #include "auth/rate_limiter.h"
+#include "batch/handed_jobs.h"
 #include "storage/data_dir.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
@@ -49,7 +50,8 @@ class ApiService {
 public:
   // `access` null: no access control (--insecure-no-auth). The parts are the serving process's
   // (serve/server.h builds them).
-  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlService& sql, ApiOptions options, AccessControl* access);
+  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlService& sql, HandedJobs& batch_jobs, ApiOptions options,
+             AccessControl* access);
   // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
   void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
@@ -114,8 +116,8 @@ private:
   Metrics metrics_;
   Ingest& ingest_;
   SqlService& sql_;
+  HandedJobs& batch_jobs_;
   SavedQueries saved_queries_;
-  std::mutex batch_mutex_; // one handed-over batch job at a time
   mutable std::mutex public_url_mutex_;
   std::string public_url_;
   boost::asio::thread_pool blocking_{4}; // routes that may take long: batch jobs, DuckDB queries

@@ -69,13 +69,7 @@ void ApiService::metrics_text(HttpResponse& res) {
   out += "# HELP shopflow_rejected_rows Rows in the warehouse's rejected table, by reason.\n# TYPE shopflow_rejected_rows gauge\n";
   const std::map<std::string, int64_t> rejected = dir_.warehouse().rejected_by_reason(); // every reason, 0 when none
   for (auto& [reason, n] : rejected) out += fmt::format("shopflow_rejected_rows{{reason=\"{}\"}} {}\n", reason, n);
-  out += fmt::format("# HELP shopflow_batch_files_total Files handed to this server by shopflow batch, by outcome.\n"
-                     "# TYPE shopflow_batch_files_total counter\nshopflow_batch_files_total{{outcome=\"imported\"}} {}\n"
-                     "shopflow_batch_files_total{{outcome=\"skipped\"}} {}\nshopflow_batch_files_total{{outcome=\"failed\"}} {}\n"
-                     "# HELP shopflow_batch_rows_total Rows read from files imported by this server.\n"
-                     "# TYPE shopflow_batch_rows_total counter\nshopflow_batch_rows_total {}\n",
-                     metrics_.batch_files_imported.load(), metrics_.batch_files_skipped.load(), metrics_.batch_files_failed.load(),
-                     metrics_.batch_rows.load());
+  batch_jobs_.render_metrics(out);
   out += fmt::format("# HELP shopflow_build_info The running build.\n# TYPE shopflow_build_info gauge\n"
                      "shopflow_build_info{{version=\"{}\",duckdb=\"{}\"}} 1\n", SHOPFLOW_VERSION, duckdb_library_version());
   sql_.render_metrics(out);

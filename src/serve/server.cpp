@@ -33,7 +33,8 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   }
   ingest_ = std::make_unique<Ingest>(*log_);
   sql_ = std::make_unique<SqlService>(dir.warehouse().database(), fs::path(dir.path()) / "lake", dir.sql_answers_dir());
-  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, options_.api, access_.get());
+  batch_jobs_ = std::make_unique<HandedJobs>(dir);
+  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, *batch_jobs_, options_.api, access_.get());
   if (options_.pg_port) { // before the HTTP API answers: its /metrics include pgwire's
     pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), *sql_, access_->clients(),
                                      options_.api.sql, options_.pg, http.tls_cert_file, http.tls_key_file);

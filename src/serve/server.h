@@ -54,6 +54,7 @@ private:
   std::unique_ptr<AccessControl> access_;
   std::unique_ptr<Ingest> ingest_;
   std::unique_ptr<SqlService> sql_;
+  std::unique_ptr<HandedJobs> batch_jobs_;
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<PgServer> pg_;

@@ -59,6 +59,12 @@ def run():
                 failures.append(f"{where}: {got} transactions, expected {copies} copies of the file")
             elif copies == "1":
                 server.expect_reference_sinks(analyst)
+            # Each batch step was handed to the server: /metrics counts it under one outcome.
+            _, metrics, _ = server.request("GET", "/metrics")
+            handed = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.decode().splitlines() if line.startswith("shopflow_batch_files_total{"))
+            batches = sum(1 for step in steps.split() if step.startswith("batch"))
+            if handed != batches:
+                failures.append(f"{where}: /metrics counts {handed} handed-over batch files, expected {batches}")
             check(server.stop() == 0, f"{where}: serve did not stop cleanly: {server.log()[-500:]}")
         finally:
             server.close()
