@@ -5,8 +5,8 @@
 // simple query protocol (several statements per query), the extended protocol (Parse, Bind,
 // Describe, Execute with row limits, Close, Sync, Flush; named and unnamed statements and portals;
 // text parameters; text or binary results for bool, int2/4/8, float4/8, numeric, date,
-// timestamp, text), PostgreSQL type OIDs, command tags, ErrorResponse with SQLSTATE codes,
-// transaction status, CancelRequest, Terminate.
+// timestamp, text, and lists as text[]), PostgreSQL type OIDs and column names, command tags,
+// ErrorResponse with SQLSTATE codes, transaction status, CancelRequest, Terminate.
 // One thread per session (BI clients are few; pg_session.h), at most PgLimits::max_connections
 // of them and fewer still not logged in, each login with a deadline; each session has its own
 // DuckDB connection. The server listens, caps, reaps silent sessions and routes CancelRequests.
