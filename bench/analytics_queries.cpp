@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "query/report.h"
 
 using namespace shopflow;

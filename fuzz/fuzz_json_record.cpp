@@ -6,6 +6,7 @@
 
 #include "core/clean.h"
 #include "formats/json_record.h"
+#include "util/json_string.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static shopflow::JsonRecordParser parser;

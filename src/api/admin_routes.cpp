@@ -3,7 +3,7 @@
 
 #include <simdjson.h>
 
-#include "formats/json_record.h"
+#include "util/json_string.h"
 
 namespace http = boost::beast::http;
 

@@ -4,7 +4,7 @@
 // log has synced.
 #include "api/api_service.h"
 
-#include "formats/json_record.h"
+#include "util/json_string.h"
 
 namespace http = boost::beast::http;
 

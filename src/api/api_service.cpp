@@ -11,7 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include "api/query_string.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "util/log.h"
 
 namespace http = boost::beast::http;

@@ -5,7 +5,7 @@
 #include <simdjson.h>
 
 #include "batch/file_identity.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "formats/record_body.h"
 #include "pipeline/ingest.h"
 #include "util/clock.h"

@@ -8,7 +8,7 @@
 #include "core/decimal.h"
 #include "core/line_type.h"
 #include "core/timestamp.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 
 namespace http = boost::beast::http;
 

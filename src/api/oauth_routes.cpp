@@ -10,7 +10,7 @@
 
 #include "api/query_string.h"
 #include "auth/base64url.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "util/clock.h"
 
 namespace http = boost::beast::http;

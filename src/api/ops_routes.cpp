@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "util/clock.h"
 
 namespace http = boost::beast::http;

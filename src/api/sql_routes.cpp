@@ -9,7 +9,7 @@
 #include "api/query_string.h"
 #include "core/timestamp.h"
 #include "core/utf8.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "query/report.h"
 #include "util/clock.h"
 

@@ -11,7 +11,7 @@
 
 #include "auth/random.h"
 #include "auth/scram.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "util/durable_file.h"
 #include "util/file_lock.h"
 

@@ -5,7 +5,7 @@
 
 #include "auth/random.h"
 #include "auth/jwt.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "util/durable_file.h"
 #include "util/file_lock.h"
 #include "util/read_file.h"

@@ -9,7 +9,7 @@
 #include "batch/file_identity.h"
 #include "batch/job_loader.h"
 #include "core/clean.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "formats/record_source.h"
 #include "util/clock.h"
 #include "util/progress.h"

@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "cli/created_dir.h"
 #include "cli/local_server.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 
 namespace shopflow {
 

@@ -11,7 +11,7 @@
 #include "auth/client_store.h"
 #include "auth/token_issuer.h"
 #include "cli/commands.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 
 namespace shopflow {
 

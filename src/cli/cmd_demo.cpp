@@ -20,7 +20,7 @@
 #include "cli/serving.h"
 #include "gen/generator.h"
 #include "query/report.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "util/durable_file.h"
 #include "util/log.h"
 #include "util/read_file.h"

@@ -5,7 +5,7 @@
 #include <simdjson.h>
 
 #include "cli/local_server.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "query/policy/sql_policy.h"
 #include "query/text_rows.h"
 

@@ -17,7 +17,7 @@
 #include <simdjson.h>
 
 #include "client/http_client.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "formats/record_source.h"
 #include "util/percentile.h"
 #include "util/progress.h"

@@ -9,7 +9,6 @@
 #include <simdjson.h>
 
 #include "core/record.h"
-#include "util/json_string.h" // append_json_string, json_string
 
 namespace shopflow {
 
@@ -24,8 +23,5 @@ public:
 private:
   simdjson::ondemand::parser parser_;
 };
-
-// {"error": "<message>"}: the body of every JSON error answer.
-inline std::string error_json(std::string_view message) { return "{\"error\":" + json_string(message) + "}"; }
 
 } // namespace shopflow

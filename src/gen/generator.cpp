@@ -8,7 +8,7 @@
 
 #include "core/timestamp.h"
 #include "formats/csv_field.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 
 namespace shopflow {
 

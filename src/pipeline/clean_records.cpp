@@ -2,7 +2,7 @@
 
 #include "core/clean.h"
 #include "core/utf8.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/log_record.h"
 #include "stream/segment.h"

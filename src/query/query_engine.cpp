@@ -7,7 +7,7 @@
 #include <simdjson.h>
 
 #include "formats/csv_field.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "query/text_rows.h"
 #include "sinks/lake/lake_writer.h"
 #include "storage/data_dir_lock.h"
@@ -89,11 +89,6 @@ void append_json_text(std::string& out, std::optional<std::string_view> v, duckd
     else out += *v;
   } else if (type == DUCKDB_TYPE_BOOLEAN) out += *v;
   else append_json_string(out, *v);
-}
-
-void append_json_value(std::string& out, DuckResult& r, size_t c, size_t row) {
-  if (r.is_null(c, row)) return append_json_text(out, std::nullopt, r.column_type(c));
-  append_json_text(out, r.text(c, row), r.column_type(c));
 }
 
 namespace {

@@ -54,9 +54,8 @@ enum class OutputFormat { Table, Csv, Json, Markdown };
 // array of objects (numbers unquoted, NULL as null), or as a Markdown table.
 std::string render(const TextTable& table, OutputFormat format);
 inline std::string render(DuckResult& result, OutputFormat format) { return render(text_table(result), format); }
-// One value as JSON: numbers and booleans bare (nan/inf quoted), NULL as null, the rest as strings.
-void append_json_value(std::string& out, DuckResult& result, size_t col, size_t row);
-// The same for a value given as DuckDB's text of a value of `type` (nullopt: NULL).
+// One value, given as DuckDB's text of a value of `type` (nullopt: NULL), as JSON: numbers and
+// booleans bare (nan/inf quoted), NULL as null, the rest as strings.
 void append_json_text(std::string& out, std::optional<std::string_view> value, duckdb_type type);
 
 } // namespace shopflow

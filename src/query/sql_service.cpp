@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "formats/csv_field.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "query/query_engine.h"
 #include "query/query_watchdog.h"
 #include "query/policy/sql_policy.h"

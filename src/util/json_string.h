@@ -1,5 +1,5 @@
-// A string as a JSON string literal (quoted, with ", \ and control characters escaped); the
-// text must already be UTF-8. Header-only: the log and the record codec both use it.
+// A string as a JSON string literal (quoted, with ", \ and control characters escaped; the text
+// must already be UTF-8), and the body of JSON error answers. Header-only.
 #pragma once
 
 #include <string>
@@ -35,5 +35,8 @@ inline std::string json_string(std::string_view s) {
   append_json_string(out, s);
   return out;
 }
+
+// {"error": "<message>"}: the body of every JSON error answer.
+inline std::string error_json(std::string_view message) { return "{\"error\":" + json_string(message) + "}"; }
 
 } // namespace shopflow

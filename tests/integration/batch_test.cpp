@@ -11,7 +11,7 @@
 #include "batch/importer.h"
 #include "core/timestamp.h"
 #include "db/duckdb.h"
-#include "formats/json_record.h"
+#include "util/json_string.h"
 #include "formats/record_source.h"
 #include "reference.h"
 #include "test_support.h"

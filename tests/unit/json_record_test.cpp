@@ -2,6 +2,7 @@
 
 #include "core/clean.h"
 #include "formats/json_record.h"
+#include "util/json_string.h"
 #include "formats/record_source.h"
 
 using namespace shopflow;
