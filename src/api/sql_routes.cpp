@@ -36,7 +36,7 @@ void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
   if (filter.from && filter.to && *filter.from > *filter.to)
     return json_response(res, 400, error_json("from (" + *filter.from + ") is after to (" + *filter.to + ")"));
   if (std::string country = query_param(query, "country"); !country.empty()) {
-    if (country.size() > 200 || escape_invalid_utf8(country) != country) return json_response(res, 400, error_json("country must be UTF-8 text of at most 200 bytes"));
+    if (country.size() > 200 || !valid_utf8(country)) return json_response(res, 400, error_json("country must be UTF-8 text of at most 200 bytes"));
     filter.country = country;
   }
   std::set<std::string, std::less<>> only;

@@ -1,11 +1,11 @@
 #include "cli/local_server.h"
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "auth/token_issuer.h"
 #include "storage/data_dir_lock.h"
+#include "util/clock.h"
 
 namespace shopflow {
 
@@ -15,8 +15,7 @@ std::optional<LocalServer> local_server(const std::string& data_dir, ScopeSet sc
   std::string url;
   std::ifstream(std::filesystem::path(data_dir) / "SERVE") >> url;
   if (url.empty()) throw std::runtime_error("data dir " + data_dir + " is held by a shopflow serve whose URL is unknown");
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return LocalServer{parse_url(url), TokenIssuer(data_dir).mint("local:" + who, scopes, now, 300).access_token};
+  return LocalServer{parse_url(url), TokenIssuer(data_dir).mint("local:" + who, scopes, wall_clock_us() / 1'000'000, 300).access_token};
 }
 
 HttpResult LocalServer::post(const std::string& path, const std::string& body, const std::string& content_type, int timeout_s) const {

@@ -8,6 +8,7 @@
 
 #include <editline/readline.h>
 
+#include "core/clean.h"
 #include "query/policy/sql_policy.h"
 #include "util/clock.h"
 
@@ -15,14 +16,9 @@ namespace shopflow {
 
 namespace {
 
-std::string trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-}
-
 // A buffer is complete when it ends with ';' outside any string, identifier or comment.
 bool complete(const std::string& buffer) {
-  std::string t = trim(buffer);
+  std::string_view t = trim(buffer);
   if (t.empty() || t.back() != ';') return false;
   std::vector<ClassifiedStatement> statements = classify_sql(t);
   return statements.empty() || !statements.back().lexical_error;
@@ -37,7 +33,7 @@ public:
 
   // A line of input; false after .quit.
   bool line(const std::string& text) {
-    if (buffer_.empty() && trim(text).starts_with(".")) return command(trim(text));
+    if (buffer_.empty() && trim(text).starts_with(".")) return command(std::string(trim(text)));
     buffer_ += text + "\n";
     if (complete(buffer_)) {
       if (!run_statements(source_, buffer_, format_, out_, timer_)) failed_ = true;
@@ -55,7 +51,7 @@ public:
 
 private:
   bool command(const std::string& text) {
-    std::string name = text.substr(0, text.find_first_of(" \t")), arg = trim(text.substr(name.size()));
+    std::string name = text.substr(0, text.find_first_of(" \t")), arg(trim(std::string_view(text).substr(name.size())));
     if (name == ".quit" || name == ".exit") return false;
     if (name == ".help") {
       std::fputs(".tables              tables and views\n.schema NAME         a table's columns\n"

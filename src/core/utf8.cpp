@@ -25,6 +25,12 @@ size_t valid_sequence(std::string_view s, size_t i) {
 }
 } // namespace
 
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0, n; i < s.size(); i += n)
+    if (!(n = valid_sequence(s, i))) return false;
+  return true;
+}
+
 std::string escape_invalid_utf8(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

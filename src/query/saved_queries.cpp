@@ -58,12 +58,12 @@ std::vector<SavedQuery> SavedQueries::list() const {
 
 bool SavedQueries::save(const SavedQuery& query) {
   const std::string& name = query.name;
-  if (name.empty() || name.size() > kMaxNameBytes || escape_invalid_utf8(name) != name ||
+  if (name.empty() || name.size() > kMaxNameBytes || !valid_utf8(name) ||
       std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
     throw std::invalid_argument("a saved query's name is 1 to " + std::to_string(kMaxNameBytes) + " bytes of UTF-8 without control characters");
   if (query.sql.find_first_not_of(" \t\r\n") == std::string::npos) throw std::invalid_argument("a saved query needs SQL");
   if (query.sql.size() > kMaxSqlBytes) throw std::invalid_argument("a saved query's SQL is at most " + std::to_string(kMaxSqlBytes) + " bytes");
-  if (escape_invalid_utf8(query.sql) != query.sql) throw std::invalid_argument("a saved query's SQL must be UTF-8");
+  if (!valid_utf8(query.sql)) throw std::invalid_argument("a saved query's SQL must be UTF-8");
   std::lock_guard lock(mutex_);
   std::vector<SavedQuery> queries = load();
   auto at = std::lower_bound(queries.begin(), queries.end(), name, [](const SavedQuery& q, const std::string& n) { return q.name < n; });
