@@ -28,8 +28,9 @@ void ApiService::add_routes() {
         res.set(http::field::allow, "GET, POST");
         json_response(res, 405, R"({"statusCode":405,"body":"use GET or POST"})"); // the seed's shape
       }));
-  for (const char* pattern : {"/v1/files", "/v1/files/{sha256}/complete"})
-    add("POST", pattern, "files", kScopeIngest, pool([this](const Call& c, HttpResponse& res) { post_file(*c.req, c.path, c.client, res); }));
+  add("POST", "/v1/files", "files", kScopeIngest, pool([this](const Call& c, HttpResponse& res) { register_file(*c.req, c.client, res); }));
+  add("POST", "/v1/files/{sha256}/complete", "files", kScopeIngest,
+      pool([this](const Call& c, HttpResponse& res) { complete_file(*c.req, c.params.at("sha256"), c.client, res); }));
 
   // Lookups (scope read).
   add("GET", "/v1/invoices/{invoice}", "invoices", kScopeRead,

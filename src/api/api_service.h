@@ -106,7 +106,8 @@ private:
   void saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
-  void post_file(const HttpRequest& req, const std::string& path, const std::string& client, HttpResponse& res);
+  void register_file(const HttpRequest& req, const std::string& client, HttpResponse& res);
+  void complete_file(const HttpRequest& req, const std::string& sha256, const std::string& client, HttpResponse& res);
 
   DataDir& dir_;
   Log& log_;

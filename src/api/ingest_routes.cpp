@@ -106,6 +106,10 @@ void ApiService::compat_post(const HttpRequest& req, Respond respond) {
   });
 }
 
+namespace {
+bool valid_sha256(std::string_view h) { return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string_view::npos; }
+} // namespace
+
 // `shopflow send` declaring the file it is about to send (batch/file_identity.h):
 //   POST /v1/files {"sha256", "file", "bytes", "batch_rows", "force"} ->
 //     200 {"status": "registered"|"resumed", "batch_rows"}: send, with that batch size;
@@ -113,36 +117,29 @@ void ApiService::compat_post(const HttpRequest& req, Respond respond) {
 //     409 {"error"}: imported by shopflow batch (names the job)
 //   POST /v1/files/<sha256>/complete {"rows_acked"} -> 200 {"status": "complete"}, or 403 from
 //     another client than the one that registered it
-void ApiService::post_file(const HttpRequest& req, const std::string& path, const std::string& client, HttpResponse& res) {
+void ApiService::complete_file(const HttpRequest& req, const std::string& sha, const std::string& client, HttpResponse& res) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
+  uint64_t rows = 0;
+  if (!valid_sha256(sha) || parser.parse(req.body()).get(doc) || doc["rows_acked"].get_uint64().get(rows))
+    return json_response(res, 400, error_json("expected POST /v1/files/<sha256, 64 hex>/complete with {\"rows_acked\": N}"));
   DuckConnection con(dir_.warehouse().database());
-  auto valid_sha = [](std::string_view h) {
-    return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string_view::npos;
-  };
-  if (path != "/v1/files") {
-    std::string sha = path.substr(10, path.size() - 10 - 9);
-    uint64_t rows = 0;
-    if (!valid_sha(sha) || parser.parse(req.body()).get(doc) || doc["rows_acked"].get_uint64().get(rows)) {
-      json_response(res, 400, error_json("expected POST /v1/files/<sha256, 64 hex>/complete with {\"rows_acked\": N}"));
-      return;
-    }
-    if (!find_sent_file(con, sha)) {
-      json_response(res, 404, error_json("no send of " + sha + " was registered"));
-      return;
-    }
-    if (!complete_send(con, sha, rows, client)) {
-      json_response(res, 403, error_json("the send of " + sha + " was registered by another client; only it may complete it"));
-      return;
-    }
-    json_response(res, 200, R"({"status":"complete"})");
-    return;
+  switch (complete_send(con, sha, rows, client)) {
+  case SendCompletion::Unknown: return json_response(res, 404, error_json("no send of " + sha + " was registered"));
+  case SendCompletion::OtherClient:
+    return json_response(res, 403, error_json("the send of " + sha + " was registered by another client; only it may complete it"));
+  case SendCompletion::Completed: return json_response(res, 200, R"({"status":"complete"})");
   }
+}
+
+void ApiService::register_file(const HttpRequest& req, const std::string& client, HttpResponse& res) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
   SentFile file;
   std::string_view sha, name;
   uint64_t bytes = 0, batch_rows = 0;
   bool force = false;
-  if (parser.parse(req.body()).get(doc) || doc["sha256"].get_string().get(sha) || !valid_sha(sha) ||
+  if (parser.parse(req.body()).get(doc) || doc["sha256"].get_string().get(sha) || !valid_sha256(sha) ||
       doc["file"].get_string().get(name) || doc["bytes"].get_uint64().get(bytes) || doc["batch_rows"].get_uint64().get(batch_rows) ||
       batch_rows == 0 || batch_rows > UINT32_MAX || (!doc["force"].error() && doc["force"].get_bool().get(force))) {
     json_response(res, 400, error_json("expected {\"sha256\": 64 hex, \"file\": name, \"bytes\": N, \"batch_rows\": N >= 1, "
@@ -154,6 +151,7 @@ void ApiService::post_file(const HttpRequest& req, const std::string& path, cons
   file.bytes = bytes;
   file.batch_rows = static_cast<uint32_t>(batch_rows);
   file.client = client;
+  DuckConnection con(dir_.warehouse().database());
   SendRegistration r = register_send(con, file, force);
   switch (r.outcome) {
   case SendRegistration::Refused: json_response(res, 409, error_json(r.message)); break;

@@ -61,13 +61,14 @@ SendRegistration register_send(DuckConnection& wh, const SentFile& file, bool fo
   return out;
 }
 
-bool complete_send(DuckConnection& wh, const std::string& sha256, uint64_t rows_acked, const std::string& client) {
+SendCompletion complete_send(DuckConnection& wh, const std::string& sha256, uint64_t rows_acked, const std::string& client) {
   std::lock_guard lock(file_identity_mutex());
   std::optional<SentFile> sent = find_sent_file(wh, sha256);
-  if (!sent || sent->client != client) return false;
+  if (!sent) return SendCompletion::Unknown;
+  if (sent->client != client) return SendCompletion::OtherClient;
   wh.execute(fmt::format("UPDATE sent_files SET completed_at = coalesce(completed_at, make_timestamp({})), rows_acked = "
                          "greatest(coalesce(rows_acked, 0), {}) WHERE sha256 = {}", wall_clock_us(), rows_acked, sql_literal(sha256)));
-  return true;
+  return SendCompletion::Completed;
 }
 
 } // namespace shopflow

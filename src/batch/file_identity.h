@@ -44,8 +44,9 @@ struct SendRegistration {
   std::string message;     // Complete/Refused: what the first import was
 };
 SendRegistration register_send(DuckConnection& warehouse, const SentFile& file, bool force);
-// Marks a send complete; false (nothing changed) unless `client` is the one that registered it,
-// so that no other client can make a send that never happened look done.
-bool complete_send(DuckConnection& warehouse, const std::string& sha256, uint64_t rows_acked, const std::string& client);
+// Marks a send complete, only for the client that registered it (Completed): no other client can
+// make a send that never happened look done. Unknown and OtherClient change nothing.
+enum class SendCompletion { Completed, Unknown, OtherClient };
+SendCompletion complete_send(DuckConnection& warehouse, const std::string& sha256, uint64_t rows_acked, const std::string& client);
 
 } // namespace shopflow
