@@ -16,7 +16,7 @@ void ApiService::add_routes() {
   auto pool = [](std::function<void(const Call&, HttpResponse&)> f) { return Handler{RunsOn::Pool, std::move(f), {}}; };
   auto later = [](std::function<void(const Call&, Respond)> f) { return Handler{RunsOn::IoThread, {}, std::move(f)}; };
   auto add = [this](std::string method, std::string pattern, std::string name, ScopeSet scope, Handler handler) {
-    routes_.add({std::move(method), std::move(pattern), std::move(name), access_ ? scope : ScopeSet{0}, std::move(handler)});
+    routes_.add({std::move(method), std::move(pattern), std::move(name), scope, std::move(handler)});
   };
   const std::string any(Router<Handler>::kAnyMethod);
 
@@ -72,7 +72,7 @@ void ApiService::add_routes() {
 
   // Operations.
   add(any, "/healthz", "healthz", 0, here([this](const Call&, HttpResponse& res) { health(res); }));
-  add(any, "/metrics", "metrics", access_ && access_->options().protect_metrics ? kScopeRead : 0,
+  add(any, "/metrics", "metrics", access_ && access_->options().protect_metrics ? ScopeSet{kScopeRead} : ScopeSet{0},
       pool([this](const Call&, HttpResponse& res) { metrics_text(res); }));
 }
 

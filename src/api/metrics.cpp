@@ -63,13 +63,16 @@ void render_process_metrics(std::string& out) {
   if (f.size() < 22) return;
   auto field = [&](int n) { return std::stod(f[static_cast<size_t>(n - 3)]); }; // f[0] is field 3
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  double boot_time = 0;
-  std::ifstream stat_all("/proc/stat");
-  for (std::string key; stat_all >> key;)
-    if (key == "btime") {
-      stat_all >> boot_time;
-      break;
-    }
+  static const double boot_time = [] { // the machine's boot, seconds since the epoch: read once
+    double btime = 0;
+    std::ifstream stat_all("/proc/stat");
+    for (std::string key; stat_all >> key;)
+      if (key == "btime") {
+        stat_all >> btime;
+        break;
+      }
+    return btime;
+  }();
   size_t fds = 0;
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) ++fds;

@@ -3,9 +3,9 @@
 #include "stream/consumer_offsets.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 #include <fmt/format.h>
-#include "util/thread_name.h"
 
 #include <chrono>
 #include <thread>
