@@ -68,7 +68,7 @@ def run():
         host = f"127.0.0.1:{server.port}".encode()
         failures = []
         for lineno, (request, status, forbidden) in cases("access"):
-            req = request.replace("\\r\\n", "\r\n").encode().replace(b"<HOST>", host)
+            req = request.replace("\\r\\n", "\r\n").encode().replace(b"<HOST>", host).replace(b"<SQL>", analyst.encode())
             got, data = raw(server, req)
             if got != int(status):
                 failures.append(f"cases/access.tsv:{lineno}: {got}, expected {status}: {data[:200]}")
