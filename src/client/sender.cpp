@@ -90,33 +90,46 @@ private:
   Clock::time_point next_;
 };
 
-} // namespace
+// What one POST /v1/records answer says: the request's destinations ({"transactions",
+// "cancellations", "rejected": {reason: rows}}; classified false for an answer without them) and
+// each shard's highest acknowledged offset. Parsed on the sender's own thread, merged under the
+// summary's lock.
+struct Answer {
+  bool classified = false;
+  uint64_t transactions = 0, cancellations = 0;
+  std::map<std::string, uint64_t> rejected;
+  std::map<uint64_t, uint64_t> last_offsets; // shard -> offset
+};
 
-namespace {
-// Adds a POST /v1/records answer's destinations ({"transactions", "cancellations", "rejected":
-// {reason: rows}}) to the summary, and its shards' last offsets to `last_offsets` (shard -> the
-// highest offset acknowledged); another answer's shape adds nothing.
-void read_answer(const std::string& answer, SendSummary& summary, std::map<uint64_t, uint64_t>& last_offsets) {
-  simdjson::dom::parser parser;
+Answer read_answer(simdjson::dom::parser& parser, const std::string& body) {
+  Answer a;
   simdjson::dom::element doc;
   simdjson::dom::object rejected;
   simdjson::dom::array shards;
-  uint64_t transactions = 0, cancellations = 0;
-  if (parser.parse(answer).get(doc)) return;
+  if (parser.parse(body).get(doc)) return a;
   if (!doc["shards"].get_array().get(shards))
     for (auto range : shards) {
       uint64_t shard = 0, last = 0;
       if (!range["shard"].get_uint64().get(shard) && !range["last_offset"].get_uint64().get(last))
-        last_offsets[shard] = std::max(last_offsets[shard], last);
+        a.last_offsets[shard] = std::max(a.last_offsets[shard], last);
     }
-  if (doc["transactions"].get_uint64().get(transactions) ||
-      doc["cancellations"].get_uint64().get(cancellations) || doc["rejected"].get_object().get(rejected))
-    return;
-  summary.classified = true;
-  summary.transactions += transactions;
-  summary.cancellations += cancellations;
-  for (auto [reason, rows] : rejected) summary.rejected[std::string(reason)] += rows.get_uint64().value_unsafe();
+  if (doc["transactions"].get_uint64().get(a.transactions) || doc["cancellations"].get_uint64().get(a.cancellations) ||
+      doc["rejected"].get_object().get(rejected))
+    return a;
+  a.classified = true;
+  for (auto [reason, rows] : rejected) a.rejected[std::string(reason)] += rows.get_uint64().value_unsafe();
+  return a;
 }
+
+void add_answer(const Answer& a, SendSummary& summary, std::map<uint64_t, uint64_t>& last_offsets) {
+  for (auto [shard, last] : a.last_offsets) last_offsets[shard] = std::max(last_offsets[shard], last);
+  if (!a.classified) return;
+  summary.classified = true;
+  summary.transactions += a.transactions;
+  summary.cancellations += a.cancellations;
+  for (auto& [reason, rows] : a.rejected) summary.rejected[reason] += rows;
+}
+
 } // namespace
 
 std::string SendSummary::to_text() const {
@@ -310,6 +323,7 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
   std::atomic<int64_t> failing_since_ms{0}; // steady clock; 0: the last request succeeded
   auto sender = [&] {
     HttpClient client(url.host, url.port, 30, {url.tls, o.ca_file});
+    simdjson::dom::parser parser; // one per sender thread, reused for every answer
     std::map<std::string, std::string> headers = {{"Content-Type", csv ? "text/csv" : "application/x-ndjson"}};
 
     while (auto batch = queue.pop()) {
@@ -336,8 +350,9 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
         }
         if (error.empty()) {
           failing_since_ms = 0;
+          Answer said = read_answer(parser, answer);
           std::lock_guard lock(summary_mutex);
-          read_answer(answer, summary, last_offsets);
+          add_answer(said, summary, last_offsets);
           summary.acked += batch->rows;
           summary.requests += 1 + retries;
           summary.retries += retries;
