@@ -127,6 +127,11 @@ bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse
   return true;
 }
 
+std::string ApiService::without_data_dir(std::string message) const {
+  for (size_t at; (at = message.find(dir_.path())) != std::string::npos;) message.replace(at, dir_.path().size(), "DIR");
+  return message;
+}
+
 void ApiService::set_public_url(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   std::lock_guard lock(public_url_mutex_);

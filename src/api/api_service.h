@@ -99,6 +99,8 @@ private:
   static std::optional<std::pair<std::string, std::string>> client_credentials(const HttpRequest& req);
   void openid_configuration(HttpResponse& res);
   // Whether the caller has the scope `needed`; false: `res` holds the 401/403/429 answer.
+  // An error message as clients see it: the data dir's path written DIR.
+  std::string without_data_dir(std::string message) const;
   bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted, std::string& client_id);
   void dashboard_data(const std::string& query, HttpResponse& res);
   void static_file(const std::string& name, HttpResponse& res); // a file of the web root

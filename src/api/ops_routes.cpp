@@ -23,9 +23,8 @@ void ApiService::health(HttpResponse& res) {
   auto state = [&](const FailureState::Snapshot& f) {
     if (!f.failing_since_ms) return std::string(R"("state":"ok")");
     degraded = true;
-    std::string error = f.error;
-    for (size_t at; (at = error.find(dir_.path())) != std::string::npos;) error.replace(at, dir_.path().size(), "DIR");
-    return fmt::format(R"("state":"failing","failing_for_s":{:.1f},"error":{})", (now - f.failing_since_ms) / 1000.0, json_string(error));
+    return fmt::format(R"("state":"failing","failing_for_s":{:.1f},"error":{})", (now - f.failing_since_ms) / 1000.0,
+                       json_string(without_data_dir(f.error)));
   };
   std::string body = "{\"log\":{" + state(log_.write_failures()) + "},\"sinks\":[";
   for (auto& st : pipeline_.status())

@@ -93,6 +93,8 @@ void ApiService::saved_query(const HttpRequest& req, const std::string& name, co
     json_response(res, 200, "{\"queries\":[" + out + "]}");
   } catch (const std::invalid_argument& e) {
     json_response(res, 400, error_json(e.what()));
+  } catch (const std::runtime_error& e) { // the file cannot be read or written (a damaged file, a full disk)
+    json_response(res, 500, error_json("saved queries unchanged: " + without_data_dir(e.what())));
   }
 }
 

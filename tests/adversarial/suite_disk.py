@@ -1,4 +1,5 @@
-"""Disk full (issue 13, section 2): cases/disk.tsv on a small tmpfs, then exact sinks."""
+"""Disk full (issue 13, section 2): cases/disk.tsv on a small tmpfs, then exact sinks; and the
+dashboard's saved queries on a full disk."""
 
 import json
 import os
@@ -124,3 +125,40 @@ def run_case(lineno, free_mb, release, durability, shards, keyed):
 def run():
     for lineno, (free_mb, release, durability, shards, keyed) in cases("disk"):
         run_case(lineno, float(free_mb), release, durability, shards, keyed)
+    saved_queries_on_a_full_disk()
+
+
+def saved_queries_on_a_full_disk():
+    """A saved query that cannot be written on a full disk is refused, leaves the saved ones as
+    they were (no torn file, no temporary left), names no absolute path, and works once space
+    returns; nothing is lost across kill -9."""
+    disk = Tmpfs(64)
+    server = Server(data=os.path.join(disk.dir, "d"))
+    try:
+        server.add_client("analyst", "sql")
+        server.start()
+        auth = {"Authorization": "Bearer " + server.token("analyst")}
+        status, _, _ = server.request("PUT", "/v1/saved-queries/kept", b"SELECT 1", auth)
+        check(status == 201, f"first saved query: {status}")
+        disk.hold(0)
+        status, answer, _ = server.request("PUT", "/v1/saved-queries/more", b"SELECT 2" + b" " * 60_000, auth)
+        check(status == 500 and b"saved queries unchanged" in answer and server.data.encode() not in answer,
+              f"a saved query on a full disk: {status} {answer[:300]!r}")
+        status, answer, _ = server.request("GET", "/v1/saved-queries", b"", auth)
+        names = [q["name"] for q in json.loads(answer)["queries"]]
+        check(status == 200 and names == ["kept"], f"saved queries after the refusal: {status} {names}")
+        check(not [f for f in os.listdir(server.data) if f.startswith("saved-queries") and f != "saved-queries.json"],
+              f"a temporary file was left: {os.listdir(server.data)}")
+        disk.release()
+        status, _, _ = server.request("PUT", "/v1/saved-queries/more", b"SELECT 2", auth)
+        check(status == 201, f"a saved query once space returned: {status}")
+        server.stop(signal.SIGKILL)
+        server.start()
+        auth = {"Authorization": "Bearer " + server.token("analyst")}
+        status, answer, _ = server.request("GET", "/v1/saved-queries", b"", auth)
+        check(sorted(q["name"] for q in json.loads(answer)["queries"]) == ["kept", "more"], f"after kill -9: {answer[:300]!r}")
+        check(server.stop() == 0, "serve did not stop cleanly: " + server.log()[-500:])
+        print("saved queries on a full disk: refused without a trace, kept across kill -9")
+    finally:
+        server.close()
+        disk.close()
