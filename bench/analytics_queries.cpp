@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "query/report.h"
 
 using namespace shopflow;
@@ -49,15 +49,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (std::string(argv[1]) == "--json") {
-    std::string out = "[";
-    for (auto& q : bench_queries()) {
-      out += out.size() > 1 ? ",{\"name\":" : "{\"name\":";
-      append_json_string(out, q.name);
-      out += ",\"sql\":";
-      append_json_string(out, q.sql);
-      out += "}";
-    }
-    std::printf("%s]\n", out.c_str());
+    JsonWriter w;
+    w.begin_array();
+    for (auto& q : bench_queries()) w.begin_object().field("name", q.name).field("sql", q.sql).end_object();
+    std::printf("%s\n", w.end_array().take().c_str());
     return 0;
   }
   int runs = argc > 2 ? std::stoi(argv[2]) : 30;

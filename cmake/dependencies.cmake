@@ -18,6 +18,10 @@ find_package(CLI11 REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(RocksDB REQUIRED)
 find_package(PkgConfig REQUIRED)
+# Boost 1.81 (Debian's libboost1.81-dev): Beast and Asio (headers) and URL.
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS url)
+# RapidJSON (rapidjson-dev), header-only: the JSON writer (util/json_writer.h).
+find_path(RAPIDJSON_INCLUDE_DIR rapidjson/writer.h REQUIRED)
 
 find_package(spdlog REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)

@@ -1,4 +1,5 @@
-// The JSON record codec on arbitrary bytes; the row is cleaned.
+// The JSON record codec on arbitrary bytes; the row is cleaned. The JSON writer quotes the same
+// bytes: UTF-8 text must read back the same through simdjson, anything else must be refused.
 #include <cstdint>
 #include <string>
 
@@ -6,7 +7,8 @@
 
 #include "core/clean.h"
 #include "formats/json_record.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
+#include "util/utf8.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static shopflow::JsonRecordParser parser;
@@ -17,7 +19,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   shopflow::InputRow row;
   parser.parse(std::string_view(padded.data(), size), padded.size(), row, arena);
   shopflow::clean(row);
-  std::string out;
-  shopflow::append_json_string(out, std::string_view(padded.data(), size));
+  std::string_view text(padded.data(), size);
+  std::string quoted;
+  try {
+    quoted = shopflow::json_string(text);
+  } catch (const std::invalid_argument&) {
+    if (shopflow::valid_utf8(text)) __builtin_trap();
+    return 0;
+  }
+  static simdjson::dom::parser reader;
+  std::string_view back;
+  if (reader.parse(quoted).get_string().get(back) || back != text) __builtin_trap();
   return 0;
 }

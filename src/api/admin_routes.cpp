@@ -3,7 +3,7 @@
 
 #include <simdjson.h>
 
-#include "util/json_string.h"
+#include "util/json_writer.h"
 
 namespace http = boost::beast::http;
 
@@ -26,14 +26,15 @@ void ApiService::admin_batch(const HttpRequest& req, HttpResponse& res) {
     std::string_view file;
     if (!f.get_string().get(file)) paths.emplace_back(file);
   }
-  std::string results;
+  JsonWriter w;
+  w.begin_object().key("results").begin_array();
   for (const HandedJobs::Result& r : batch_jobs_.run(paths, force)) {
-    if (!results.empty()) results += ',';
-    results += "{\"file\":" + json_string(r.file);
-    if (r.summary) results += ",\"ok\":true,\"text\":" + json_string(r.summary->to_text()) + ",\"json\":" + r.summary->to_json() + "}";
-    else results += ",\"ok\":false,\"error\":" + json_string(r.error) + "}";
+    w.begin_object().field("file", r.file);
+    if (r.summary) w.field("ok", true).field("text", r.summary->to_text()).key("json").value(JsonRaw{r.summary->to_json()});
+    else w.field("ok", false).field("error", r.error);
+    w.end_object();
   }
-  json_response(res, 200, "{\"results\":[" + results + "]}");
+  json_response(res, 200, w.end_array().end_object().take());
 }
 
 } // namespace shopflow

@@ -4,7 +4,7 @@
 // log has synced.
 #include "api/api_service.h"
 
-#include "util/json_string.h"
+#include "util/json_writer.h"
 
 namespace http = boost::beast::http;
 
@@ -26,7 +26,7 @@ void ApiService::add_routes() {
   add("GET", "/v1/compat/transactions", "compat", kScopeRead, here([this](const Call& c, HttpResponse& res) { compat_get(c.query, res); }));
   add(any, "/v1/compat/transactions", "compat", kScopeRead, here([](const Call&, HttpResponse& res) {
         res.set(http::field::allow, "GET, POST");
-        json_response(res, 405, R"({"statusCode":405,"body":"use GET or POST"})"); // the seed's shape
+        json_response(res, 405, seed_answer(405, "use GET or POST"));
       }));
   add("POST", "/v1/files", "files", kScopeIngest, pool([this](const Call& c, HttpResponse& res) { register_file(*c.req, c.client, res); }));
   add("POST", "/v1/files/{sha256}/complete", "files", kScopeIngest,

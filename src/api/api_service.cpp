@@ -11,7 +11,7 @@
 #include <boost/asio/post.hpp>
 
 #include "api/query_string.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "util/log.h"
 
 namespace http = boost::beast::http;
@@ -31,12 +31,18 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   auto started = std::chrono::steady_clock::now();
   Call call;
   call.req = std::make_shared<const HttpRequest>(std::move(request)); // shared with answers given later
-  std::string_view target(call.req->target().data(), call.req->target().size());
-  size_t q = target.find('?');
-  call.path = std::string(target.substr(0, q));
-  call.query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
   call.peer_address = reply.peer_address();
   std::string_view method(call.req->method_string().data(), call.req->method_string().size());
+  try {
+    RequestTarget target = parse_request_target(std::string_view(call.req->target().data(), call.req->target().size()));
+    call.path = std::move(target.path);
+    call.query = std::move(target.query);
+  } catch (const std::invalid_argument& e) { // says nothing about the routes: no authorisation needed
+    HttpResponse res;
+    json_response(res, 400, error_json(e.what()));
+    metrics_.route("other", 400).observe(seconds_since(started));
+    return reply(std::move(res));
+  }
   auto match = routes_.match(method, call.path);
   const Route* route = match.route;
   // Every answer goes through here: the route's latency is measured up to the answer, and the

@@ -46,6 +46,10 @@ struct ApiOptions {
   int token_queue = 16;
 };
 
+// {"statusCode": status, "body": body}: the answer of the seed's Lambda (CONTRACT.md), its body a
+// string (the seed's GET puts the DynamoDB item's JSON text there).
+std::string seed_answer(int status, std::string_view body);
+
 class ApiService {
 public:
   // `access` null: no access control (--insecure-no-auth). The parts are the serving process's

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "util/json_writer.h"
 #include "util/thread_name.h"
 
 namespace asio = boost::asio;
@@ -57,13 +58,6 @@ private:
 
 namespace {
 // A header value made safe to put in a JSON string (quotes, backslashes and controls blanked).
-std::string json_escape_header(beast::string_view v) {
-  std::string out(v.data(), std::min<size_t>(v.size(), 100));
-  for (auto& c : out)
-    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = ' ';
-  return out;
-}
-
 // A TCP stream with deadlines on its I/O thread's executor (a concrete type: no polymorphic
 // executor per operation).
 using TcpStream = beast::basic_stream<tcp, asio::io_context::executor_type>;
@@ -115,7 +109,7 @@ private:
   void begin(bool over_capacity) {
     if (over_capacity) {
       HttpResponse res;
-      json_response(res, 503, R"({"error":"too many connections"})");
+      json_response(res, 503, error_json("too many connections"));
       send(std::move(res), false);
       return;
     }
@@ -155,19 +149,19 @@ private:
     // have the body stored still encoded. The connection closes, as its framing is unknown.
     auto coding = parser_->get().find(http::field::transfer_encoding);
     if (coding != parser_->get().end() && !beast::iequals(beast::string_view(coding->value()), "chunked")) {
-      json_response(res, 501, "{\"error\":\"Transfer-Encoding " + json_escape_header(coding->value()) +
-                                  " is not supported: send the body as is with Content-Length, or chunked\"}");
+      std::string_view coding_name(coding->value().data(), std::min<size_t>(coding->value().size(), 100));
+      json_response(res, 501, error_json("Transfer-Encoding " + std::string(coding_name) +
+                                         " is not supported: send the body as is with Content-Length, or chunked"));
       return send(std::move(res), false);
     }
     if (ec == http::error::body_limit) {
-      json_response(res, 413, "{\"error\":\"body larger than " + std::to_string(options().max_body_bytes) + " bytes\"}");
+      json_response(res, 413, error_json("body larger than " + std::to_string(options().max_body_bytes) + " bytes"));
     } else if (ec == http::error::header_limit) {
-      json_response(res, 431, "{\"error\":\"headers larger than " + std::to_string(options().max_header_bytes) + " bytes\"}");
+      json_response(res, 431, error_json("headers larger than " + std::to_string(options().max_header_bytes) + " bytes"));
     } else if (ec == beast::error::timeout) {
-      json_response(res, 408, "{\"error\":\"the request did not arrive within " + std::to_string(options().request_timeout_seconds) +
-                                  " s\"}");
+      json_response(res, 408, error_json("the request did not arrive within " + std::to_string(options().request_timeout_seconds) + " s"));
     } else if (ec) {
-      json_response(res, 400, "{\"error\":\"bad HTTP request: " + ec.message() + "\"}");
+      json_response(res, 400, error_json("bad HTTP request: " + ec.message()));
     }
     if (ec) return send(std::move(res), false);
     keep_alive_ = parser_->get().keep_alive();
@@ -177,11 +171,8 @@ private:
     try {
       handle(std::move(req), HttpServer::Reply(self()));
     } catch (const std::exception& e) {
-      std::string msg = e.what();
-      for (auto& c : msg)
-        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = ' ';
       HttpResponse error;
-      json_response(error, 500, "{\"error\":\"" + msg + "\"}");
+      json_response(error, 500, error_json(e.what()));
       reply(std::move(error));
     }
   }

@@ -5,7 +5,7 @@
 #include <simdjson.h>
 
 #include "batch/file_identity.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "formats/record_body.h"
 #include "pipeline/ingest.h"
 #include "util/clock.h"
@@ -68,23 +68,21 @@ void ApiService::post_records(const HttpRequest& req, Respond respond) {
   std::string format(body->format());
   ingest(*body, req.body(), key, respond, [this, respond, count = body->rows().size(), format](const IngestOutcome& outcome) {
            metrics_.malformed_at_ingest += outcome.malformed_count;
-           std::string malformed;
+           JsonWriter w;
+           w.begin_object().field("accepted", count).field("format", format);
+           w.field("transactions", outcome.transactions).field("cancellations", outcome.cancellations);
+           w.key("rejected").begin_object();
+           for (size_t r = 1; r < kRejectReasonCount; ++r) w.field(reason_name(static_cast<RejectReason>(r)), outcome.rejected[r]);
+           w.end_object().field("malformed_count", outcome.malformed_count).key("malformed").begin_array();
            for (const MalformedRow& m : outcome.malformed)
-             malformed += fmt::format("{}{{\"index\":{},\"reason\":\"malformed\",\"detail\":{}}}", malformed.empty() ? "" : ",",
-                                      m.index, json_string(m.detail));
-           std::string shards;
+             w.begin_object().field("index", m.index).field("reason", "malformed").field("detail", m.detail).end_object();
+           w.end_array().key("shards").begin_array();
            for (auto& r : outcome.ranges)
-             shards += fmt::format("{}{{\"shard\":{},\"first_offset\":{},\"last_offset\":{}}}", shards.empty() ? "" : ",",
-                                   r.shard, r.first_offset, r.last_offset);
-           std::string rejected;
-           for (size_t r = 1; r < kRejectReasonCount; ++r)
-             rejected += fmt::format("{}\"{}\":{}", rejected.empty() ? "" : ",", reason_name(static_cast<RejectReason>(r)), outcome.rejected[r]);
+             w.begin_object().field("shard", r.shard).field("first_offset", r.first_offset).field("last_offset", r.last_offset).end_object();
+           w.end_array().end_object();
            HttpResponse answer;
            if (outcome.replayed) answer.set("Idempotent-Replayed", "true");
-           json_response(answer, 200,
-                         fmt::format("{{\"accepted\":{},\"format\":\"{}\",\"transactions\":{},\"cancellations\":{},\"rejected\":{{{}}},"
-                                     "\"malformed_count\":{},\"malformed\":[{}],\"shards\":[{}]}}",
-                                     count, format, outcome.transactions, outcome.cancellations, rejected, outcome.malformed_count, malformed, shards));
+           json_response(answer, 200, w.take());
            respond(std::move(answer));
          });
 }
@@ -96,12 +94,12 @@ void ApiService::compat_post(const HttpRequest& req, Respond respond) {
     body = std::make_unique<RecordBody>(req.body(), "application/json", 1);
   } catch (const BodyError& e) {
     HttpResponse res;
-    json_response(res, 400, fmt::format("{{\"statusCode\":400,\"body\":{}}}", json_string(e.what())));
+    json_response(res, 400, seed_answer(400, e.what()));
     return respond(std::move(res));
   }
-  ingest(*body, req.body(), "", respond, [respond, echo = json_string(req.body())](const IngestOutcome&) {
+  ingest(*body, req.body(), "", respond, [respond, answer = seed_answer(200, req.body())](const IngestOutcome&) {
     HttpResponse res;
-    json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", echo));
+    json_response(res, 200, answer);
     respond(std::move(res));
   });
 }
@@ -128,7 +126,7 @@ void ApiService::complete_file(const HttpRequest& req, const std::string& sha, c
   case SendCompletion::Unknown: return json_response(res, 404, error_json("no send of " + sha + " was registered"));
   case SendCompletion::OtherClient:
     return json_response(res, 403, error_json("the send of " + sha + " was registered by another client; only it may complete it"));
-  case SendCompletion::Completed: return json_response(res, 200, R"({"status":"complete"})");
+  case SendCompletion::Completed: return json_response(res, 200, JsonWriter().begin_object().field("status", "complete").end_object().take());
   }
 }
 
@@ -155,10 +153,12 @@ void ApiService::register_file(const HttpRequest& req, const std::string& client
   SendRegistration r = register_send(con, file, force);
   switch (r.outcome) {
   case SendRegistration::Refused: json_response(res, 409, error_json(r.message)); break;
-  case SendRegistration::Complete: json_response(res, 200, R"({"status":"complete","message":)" + json_string(r.message) + "}"); break;
+  case SendRegistration::Complete:
+    json_response(res, 200, JsonWriter().begin_object().field("status", "complete").field("message", r.message).end_object().take());
+    break;
   default:
-    json_response(res, 200, fmt::format(R"({{"status":"{}","batch_rows":{}}})",
-                                        r.outcome == SendRegistration::Resumed ? "resumed" : "registered", r.batch_rows));
+    json_response(res, 200, JsonWriter().begin_object().field("status", r.outcome == SendRegistration::Resumed ? "resumed" : "registered")
+                                .field("batch_rows", r.batch_rows).end_object().take());
   }
 }
 

@@ -2,13 +2,11 @@
 // GET contract.
 #include "api/api_service.h"
 
-#include <fmt/format.h>
-
 #include "api/query_string.h"
 #include "core/decimal.h"
 #include "core/line_type.h"
 #include "core/timestamp.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 
 namespace http = boost::beast::http;
 
@@ -16,38 +14,58 @@ namespace shopflow {
 
 namespace {
 
-std::string line_json(const InvoiceLine& l) {
-  return fmt::format("{{\"stock_code\":{},\"description\":{},\"quantity\":{},\"invoice_date\":\"{}\",\"unit_price\":{},"
-                     "\"amount\":{},\"customer_id\":{},\"country\":{},\"line_type\":\"{}\",\"source\":{}}}",
-                     json_string(l.stock_code), l.description ? json_string(*l.description) : "null", l.quantity,
-                     format_timestamp(l.invoice_date_us), plain_milli(l.unit_price_milli), plain_milli(l.amount_milli),
-                     json_string(l.customer_id), json_string(l.country), line_type_name(l.line_type), json_string(l.source));
+void write_line(JsonWriter& w, const InvoiceLine& l) {
+  w.begin_object()
+      .field("stock_code", l.stock_code)
+      .field("description", l.description)
+      .field("quantity", l.quantity)
+      .field("invoice_date", format_timestamp(l.invoice_date_us))
+      .field("unit_price", JsonNumber{plain_milli(l.unit_price_milli)})
+      .field("amount", JsonNumber{plain_milli(l.amount_milli)})
+      .field("customer_id", l.customer_id)
+      .field("country", l.country)
+      .field("line_type", line_type_name(l.line_type))
+      .field("source", l.source)
+      .end_object();
 }
 
 // The seed's DynamoDB-typed item for an (InvoiceNo, StockCode): the first line's fields, the
 // total quantity over every line, and every line under "Lines".
 std::string dynamodb_item(const std::vector<InvoiceLine>& lines) {
-  const InvoiceLine& f = lines.front();
+  auto typed = [](JsonWriter& w, const char* key, const char* type, auto value) { w.key(key).begin_object().field(type, value).end_object(); };
+  auto fields = [&](JsonWriter& w, const InvoiceLine& l, int64_t qty) {
+    typed(w, "InvoiceNo", "S", l.invoice_no);
+    typed(w, "StockCode", "S", l.stock_code);
+    if (l.description) typed(w, "Description", "S", *l.description);
+    else typed(w, "Description", "NULL", true);
+    typed(w, "Quantity", "N", std::to_string(qty));
+    typed(w, "InvoiceDate", "S", format_timestamp(l.invoice_date_us));
+    typed(w, "UnitPrice", "N", plain_milli(l.unit_price_milli));
+    typed(w, "CustomerID", "S", l.customer_id);
+    typed(w, "Country", "S", l.country);
+  };
   int64_t quantity = 0;
   for (auto& l : lines) quantity += l.quantity;
-  auto item = [](const InvoiceLine& l, int64_t qty) {
-    return fmt::format("\"InvoiceNo\":{{\"S\":{}}},\"StockCode\":{{\"S\":{}}},\"Description\":{},\"Quantity\":{{\"N\":\"{}\"}},"
-                       "\"InvoiceDate\":{{\"S\":\"{}\"}},\"UnitPrice\":{{\"N\":\"{}\"}},\"CustomerID\":{{\"S\":{}}},"
-                       "\"Country\":{{\"S\":{}}}",
-                       json_string(l.invoice_no), json_string(l.stock_code),
-                       l.description ? "{\"S\":" + json_string(*l.description) + "}" : std::string("{\"NULL\":true}"), qty,
-                       format_timestamp(l.invoice_date_us), plain_milli(l.unit_price_milli), json_string(l.customer_id),
-                       json_string(l.country));
-  };
-  std::string out = fmt::format("{{{},\"Lines\":{{\"L\":[", item(f, quantity));
-  for (size_t i = 0; i < lines.size(); ++i) {
-    if (i) out += ',';
-    out += "{\"M\":{" + item(lines[i], lines[i].quantity) + "}}";
+  JsonWriter w;
+  w.begin_object();
+  fields(w, lines.front(), quantity);
+  w.key("Lines").begin_object().key("L").begin_array();
+  for (auto& l : lines) {
+    w.begin_object().key("M").begin_object();
+    fields(w, l, l.quantity);
+    w.end_object().end_object();
   }
-  return out + "]}}";
+  w.end_array().end_object().end_object();
+  return w.take();
 }
 
 } // namespace
+
+std::string seed_answer(int status, std::string_view body) {
+  JsonWriter w;
+  w.begin_object().field("statusCode", status).field("body", body).end_object();
+  return w.take();
+}
 
 void ApiService::get_invoice(const std::string& invoice, const std::string* stock_code, HttpResponse& res) {
   auto lines = dir_.tables().invoice_lines(invoice, stock_code);
@@ -57,29 +75,25 @@ void ApiService::get_invoice(const std::string& invoice, const std::string* stoc
   }
   int64_t quantity = 0;
   MoneySum amount = 0;
-  std::string items;
   for (auto& l : lines) {
     quantity += l.quantity;
     amount += l.amount_milli;
-    if (!items.empty()) items += ',';
-    items += line_json(l);
   }
+  const InvoiceLine& f = lines.front();
+  JsonWriter w;
+  w.begin_object().field("invoice_no", invoice);
   if (stock_code) {
-    const InvoiceLine& f = lines.front();
-    json_response(res, 200,
-                  fmt::format("{{\"invoice_no\":{},\"stock_code\":{},\"description\":{},\"quantity\":{},\"amount\":{},"
-                              "\"line_count\":{},\"lines\":[{}]}}",
-                              json_string(invoice), json_string(*stock_code), f.description ? json_string(*f.description) : "null",
-                              quantity, plain_milli(amount), lines.size(), items));
+    w.field("stock_code", *stock_code).field("description", f.description).field("quantity", quantity);
+    w.field("amount", JsonNumber{plain_milli(amount)}).field("line_count", lines.size());
   } else {
-    const InvoiceLine& f = lines.front();
-    json_response(res, 200,
-                  fmt::format("{{\"invoice_no\":{},\"customer_id\":{},\"country\":{},\"invoice_date\":\"{}\",\"cancelled\":{},"
-                              "\"line_count\":{},\"quantity\":{},\"amount\":{},\"lines\":[{}]}}",
-                              json_string(invoice), json_string(f.customer_id), json_string(f.country), format_timestamp(f.invoice_date_us),
-                              (invoice[0] == 'C' || invoice[0] == 'c') ? "true" : "false", lines.size(), quantity,
-                              plain_milli(amount), items));
+    w.field("customer_id", f.customer_id).field("country", f.country).field("invoice_date", format_timestamp(f.invoice_date_us));
+    w.field("cancelled", invoice[0] == 'C' || invoice[0] == 'c').field("line_count", lines.size()).field("quantity", quantity);
+    w.field("amount", JsonNumber{plain_milli(amount)});
   }
+  w.key("lines").begin_array();
+  for (auto& l : lines) write_line(w, l);
+  w.end_array().end_object();
+  json_response(res, 200, w.take());
 }
 
 void ApiService::get_customer(const std::string& customer, const std::string& query, HttpResponse& res) {
@@ -107,33 +121,35 @@ void ApiService::get_customer(const std::string& customer, const std::string& qu
     json_response(res, 400, error_json(e.what()));
     return;
   }
-  std::string items;
   MoneySum total_amount = 0;
   for (auto& s : invoices) total_amount += s.amount_milli;
+  JsonWriter w;
+  w.begin_object().field("customer_id", customer).field("invoice_count", invoices.size());
+  w.field("amount", JsonNumber{plain_milli(total_amount)}).field("page", page).field("page_size", size);
+  w.key("invoices").begin_array();
   size_t begin = static_cast<size_t>((page - 1) * size);
   for (size_t i = begin; i < invoices.size() && i < begin + static_cast<size_t>(size); ++i) {
     auto& s = invoices[i];
-    items += fmt::format("{}{{\"invoice_no\":{},\"invoice_date\":\"{}\",\"country\":{},\"lines\":{},\"quantity\":{},\"amount\":{}}}",
-                         items.empty() ? "" : ",", json_string(s.invoice_no), format_timestamp(s.invoice_date_us),
-                         json_string(s.country), s.lines, s.quantity, plain_milli(s.amount_milli));
+    w.begin_object().field("invoice_no", s.invoice_no).field("invoice_date", format_timestamp(s.invoice_date_us));
+    w.field("country", s.country).field("lines", s.lines).field("quantity", s.quantity);
+    w.field("amount", JsonNumber{plain_milli(s.amount_milli)}).end_object();
   }
-  json_response(res, 200,
-                fmt::format("{{\"customer_id\":{},\"invoice_count\":{},\"amount\":{},\"page\":{},\"page_size\":{},\"invoices\":[{}]}}",
-                            json_string(customer), invoices.size(), plain_milli(total_amount), page, size, items));
+  w.end_array().end_object();
+  json_response(res, 200, w.take());
 }
 
 void ApiService::compat_get(const std::string& query, HttpResponse& res) {
   std::string invoice = query_param(query, "InvoiceNo"), code = query_param(query, "StockCode");
   if (invoice.empty() || code.empty()) {
-    json_response(res, 400, R"({"statusCode":400,"body":"give InvoiceNo and StockCode in the query string"})");
+    json_response(res, 400, seed_answer(400, "give InvoiceNo and StockCode in the query string"));
     return;
   }
   auto lines = dir_.tables().invoice_lines(invoice, &code);
   if (lines.empty()) {
-    json_response(res, 404, fmt::format("{{\"statusCode\":404,\"body\":{}}}", json_string("no item " + code + " in invoice " + invoice)));
+    json_response(res, 404, seed_answer(404, "no item " + code + " in invoice " + invoice));
     return;
   }
-  json_response(res, 200, fmt::format("{{\"statusCode\":200,\"body\":{}}}", json_string(dynamodb_item(lines))));
+  json_response(res, 200, seed_answer(200, dynamodb_item(lines)));
 }
 
 } // namespace shopflow

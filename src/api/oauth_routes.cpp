@@ -10,26 +10,39 @@
 
 #include "api/query_string.h"
 #include "auth/base64url.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "util/clock.h"
 
 namespace http = boost::beast::http;
 
 namespace shopflow {
 
+namespace {
+// {"error": code, "error_description": text}: an OAuth2 error (RFC 6749 section 5.2).
+std::string oauth_error_json(std::string_view code, std::string_view description) {
+  JsonWriter w;
+  w.begin_object().field("error", code).field("error_description", description).end_object();
+  return w.take();
+}
+} // namespace
+
 // The client id and secret a token request presents: HTTP Basic, else the form's fields; nullopt
-// for malformed Basic credentials.
+// for malformed credentials (Basic, or a form that is not URL encoding).
 std::optional<std::pair<std::string, std::string>> ApiService::client_credentials(const HttpRequest& req) {
-  const std::string& form = req.body();
-  std::string id = query_param(form, "client_id"), secret = query_param(form, "client_secret");
-  if (std::string_view v = header_value(req, http::field::authorization); v.size() > 6 && (v.starts_with("Basic ") || v.starts_with("basic "))) {
-    auto decoded = base64_decode(v.substr(6));
-    size_t colon = decoded ? decoded->find(':') : std::string::npos;
-    if (colon == std::string::npos) return std::nullopt;
-    id = percent_decode(decoded->substr(0, colon), true);
-    secret = percent_decode(decoded->substr(colon + 1), true);
+  try {
+    const std::string& form = req.body();
+    std::string id = query_param(form, "client_id"), secret = query_param(form, "client_secret");
+    if (std::string_view v = header_value(req, http::field::authorization); v.size() > 6 && (v.starts_with("Basic ") || v.starts_with("basic "))) {
+      auto decoded = base64_decode(v.substr(6));
+      size_t colon = decoded ? decoded->find(':') : std::string::npos;
+      if (colon == std::string::npos) return std::nullopt;
+      id = percent_decode(decoded->substr(0, colon), true);
+      secret = percent_decode(decoded->substr(colon + 1), true);
+    }
+    return std::pair{id, secret};
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
   }
-  return std::pair{id, secret};
 }
 
 // POST /oauth2/token: rate-limited per source address and per client id before any hashing, then
@@ -41,14 +54,14 @@ void ApiService::token_request(std::shared_ptr<const HttpRequest> req, const std
   auto credentials = client_credentials(*req);
   if (!token_by_address_.allow(address, wait) || (credentials && !token_by_client_.allow(credentials->first, wait))) {
     res.set(http::field::retry_after, std::to_string(static_cast<int64_t>(wait) + 1));
-    json_response(res, 429, "{\"error\":\"slow_down\",\"error_description\":\"too many token requests from this address or for this client\"}");
+    json_response(res, 429, oauth_error_json("slow_down", "too many token requests from this address or for this client"));
     metrics_.rate_limited += 1;
     return respond(std::move(res));
   }
   if (hashing_queued_.fetch_add(1) >= options_.token_queue) {
     hashing_queued_ -= 1;
     res.set(http::field::retry_after, "1");
-    json_response(res, 503, "{\"error\":\"temporarily_unavailable\",\"error_description\":\"too many token requests at once\"}");
+    json_response(res, 503, oauth_error_json("temporarily_unavailable", "too many token requests at once"));
     return respond(std::move(res));
   }
   boost::asio::post(hashing_, [this, req, respond = std::move(respond)] {
@@ -72,9 +85,14 @@ void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
   const bool tried_http_auth = !header_value(req, http::field::authorization).empty();
   auto oauth_error = [&](unsigned status, const char* code, const std::string& description) {
     if (status == 401 && tried_http_auth) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
-    json_response(res, status, "{\"error\":\"" + std::string(code) + "\",\"error_description\":" + json_string(description) + "}");
+    json_response(res, status, oauth_error_json(code, description));
   };
   const std::string& form = req.body();
+  try {
+    query_names(form);
+  } catch (const std::invalid_argument& e) {
+    return oauth_error(400, "invalid_request", e.what());
+  }
   if (query_param(form, "grant_type") != "client_credentials")
     return oauth_error(400, "unsupported_grant_type", "only grant_type=client_credentials is supported");
   auto credentials = client_credentials(req);
@@ -95,29 +113,33 @@ void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
   }
   auto token = access_->issuer().mint(client->client_id, scopes, wall_clock_us() / 1'000'000, access_->options().token_ttl_s);
   res.set(http::field::cache_control, "no-store");
-  json_response(res, 200,
-                fmt::format("{{\"access_token\":\"{}\",\"token_type\":\"Bearer\",\"expires_in\":{},\"scope\":\"{}\"}}",
-                            token.access_token, token.expires_in, scope_names(scopes)));
+  JsonWriter w;
+  w.begin_object().field("access_token", token.access_token).field("token_type", "Bearer").field("expires_in", token.expires_in);
+  json_response(res, 200, w.field("scope", scope_names(scopes)).end_object().take());
 }
 
 void ApiService::openid_configuration(HttpResponse& res) {
   // The configured public URL (or the listener's own), never the request's Host header: a
   // client must not be able to point others' token requests elsewhere.
   std::string base = public_url();
-  json_response(res, 200,
-                "{\"issuer\":" + json_string(access_->issuer().issuer()) + ",\"jwks_uri\":" + json_string(base + "/.well-known/jwks.json") +
-                    ",\"token_endpoint\":" + json_string(base + "/oauth2/token") +
-                    ",\"grant_types_supported\":[\"client_credentials\"],\"token_endpoint_auth_methods_supported\":"
-                    "[\"client_secret_basic\",\"client_secret_post\"],\"scopes_supported\":[\"ingest\",\"read\",\"sql\",\"admin\"],"
-                    "\"id_token_signing_alg_values_supported\":[\"" + std::string(jws_alg_name(access_->issuer().key().alg())) + "\"]}");
+  JsonWriter w;
+  w.begin_object().field("issuer", access_->issuer().issuer()).field("jwks_uri", base + "/.well-known/jwks.json");
+  w.field("token_endpoint", base + "/oauth2/token");
+  w.key("grant_types_supported").begin_array().value("client_credentials").end_array();
+  w.key("token_endpoint_auth_methods_supported").begin_array().value("client_secret_basic").value("client_secret_post").end_array();
+  w.key("scopes_supported").begin_array();
+  for (const char* scope : {"ingest", "read", "sql", "admin"}) w.value(scope);
+  w.end_array().key("id_token_signing_alg_values_supported").begin_array().value(jws_alg_name(access_->issuer().key().alg())).end_array();
+  json_response(res, 200, w.end_object().take());
 }
 
 // GET /v1/me: {"client_id", "name", "scopes"} of the token's client.
 void ApiService::me(const Call& call, HttpResponse& res) {
   if (!access_) return json_response(res, 404, error_json("no clients: the server runs with --insecure-no-auth"));
   auto client = access_->clients().find(call.client);
-  json_response(res, 200, "{\"client_id\":" + json_string(call.client) + ",\"name\":" + json_string(client ? client->name : "") +
-                              ",\"scopes\":" + json_string(scope_names(call.granted)) + "}");
+  JsonWriter w;
+  w.begin_object().field("client_id", call.client).field("name", client ? client->name : "").field("scopes", scope_names(call.granted));
+  json_response(res, 200, w.end_object().take());
 }
 
 } // namespace shopflow

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "util/clock.h"
 
 namespace http = boost::beast::http;
@@ -18,21 +18,33 @@ namespace shopflow {
 // (the data dir's path shown as DIR), with every sink's lag and the next offset it will store per
 // shard (send --wait waits for its rows' offsets there).
 void ApiService::health(HttpResponse& res) {
-  bool degraded = false;
   int64_t now = wall_clock_ms();
-  auto state = [&](const FailureState::Snapshot& f) {
-    if (!f.failing_since_ms) return std::string(R"("state":"ok")");
-    degraded = true;
-    return fmt::format(R"("state":"failing","failing_for_s":{:.1f},"error":{})", (now - f.failing_since_ms) / 1000.0,
-                       json_string(without_data_dir(f.error)));
+  FailureState::Snapshot log_failures = log_.write_failures();
+  auto sinks = pipeline_.status();
+  bool degraded = log_failures.failing_since_ms != 0;
+  for (auto& st : sinks) degraded |= st.failures.failing_since_ms != 0;
+  auto state = [&](JsonWriter& w, const FailureState::Snapshot& f) {
+    if (!f.failing_since_ms) {
+      w.field("state", "ok");
+      return;
+    }
+    w.field("state", "failing").field("failing_for_s", JsonNumber{fmt::format("{:.1f}", (now - f.failing_since_ms) / 1000.0)});
+    w.field("error", without_data_dir(f.error));
   };
-  std::string body = "{\"log\":{" + state(log_.write_failures()) + "},\"sinks\":[";
-  for (auto& st : pipeline_.status())
-    body += fmt::format(R"({}{{"sink":"{}",{},"lag_records":{},"stored_offsets":[{}]}})", body.back() == '[' ? "" : ",", st.name,
-                        state(st.failures), st.total_lag(), fmt::join(st.stored, ","));
-  body += "]";
-  if (!access_) body += R"(,"warning":"authentication is off (--insecure-no-auth): anyone can read and write")";
-  json_response(res, degraded ? 503 : 200, (degraded ? R"({"status":"degraded",)" : R"({"status":"ok",)") + body.substr(1) + "}");
+  JsonWriter w;
+  w.begin_object().field("status", degraded ? "degraded" : "ok").key("log").begin_object();
+  state(w, log_failures);
+  w.end_object().key("sinks").begin_array();
+  for (auto& st : sinks) {
+    w.begin_object().field("sink", st.name);
+    state(w, st.failures);
+    w.field("lag_records", st.total_lag()).key("stored_offsets").begin_array();
+    for (uint64_t offset : st.stored) w.value(offset);
+    w.end_array().end_object();
+  }
+  w.end_array();
+  if (!access_) w.field("warning", "authentication is off (--insecure-no-auth): anyone can read and write");
+  json_response(res, degraded ? 503 : 200, w.end_object().take());
 }
 
 void ApiService::metrics_text(HttpResponse& res) {

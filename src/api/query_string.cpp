@@ -1,58 +1,51 @@
 #include "api/query_string.h"
 
-#include <cctype>
+#include <stdexcept>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/params_encoded_view.hpp>
+#include <boost/url/pct_string_view.hpp>
+
+namespace urls = boost::urls;
 
 namespace shopflow {
 
 namespace {
-int hex_value(char c) { return isdigit(static_cast<unsigned char>(c)) ? c - '0' : (tolower(static_cast<unsigned char>(c)) - 'a' + 10); }
+const urls::encoding_opts kForm(true); // application/x-www-form-urlencoded: '+' is a space
 
-// Calls f(name, value) for each "name=value" pair of a query string, both still encoded.
-template <class F> void for_each_pair(std::string_view query, F&& f) {
-  for (size_t pos = 0; pos <= query.size();) {
-    size_t amp = query.find('&', pos);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view pair = query.substr(pos, amp - pos);
-    size_t eq = pair.find('=');
-    if (f(pair.substr(0, eq), eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1))) return;
-    pos = amp + 1;
-  }
+urls::params_encoded_view parse_form(std::string_view query) {
+  auto parsed = urls::parse_query(query);
+  if (!parsed) throw std::invalid_argument("the query string or form is not valid URL encoding (" + parsed.error().message() + ")");
+  return *parsed;
 }
 } // namespace
 
-std::string percent_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else if (plus_is_space && s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
+RequestTarget parse_request_target(std::string_view target) {
+  // RFC 9112 3.2.2: a server accepts the absolute form too ("http://host/path?query").
+  auto parsed = target.starts_with('/') ? urls::parse_origin_form(target) : urls::parse_absolute_uri(target);
+  if (!parsed) throw std::invalid_argument("the request target is not a valid URL path and query (" + parsed.error().message() + ")");
+  std::string path(parsed->encoded_path());
+  if (path.empty()) path.push_back('/');
+  return {std::move(path), std::string(parsed->encoded_query())};
+}
+
+std::string percent_decode(std::string_view encoded, bool plus_is_space) {
+  auto text = urls::make_pct_string_view(encoded);
+  if (!text) throw std::invalid_argument("not valid percent-encoding (" + text.error().message() + ")");
+  return text->decode(urls::encoding_opts(plus_is_space));
 }
 
 std::string query_param(std::string_view query, std::string_view key) {
-  std::string value;
-  for_each_pair(query, [&](std::string_view name, std::string_view v) {
-    if (percent_decode(name, true) != key) return false;
-    value = percent_decode(v, true);
-    return true;
-  });
-  return value;
+  for (const auto& param : parse_form(query))
+    if (param.key.decode(kForm) == key) return param.value.decode(kForm);
+  return {};
 }
 
 std::vector<std::string> query_names(std::string_view query) {
   std::vector<std::string> names;
-  for_each_pair(query, [&](std::string_view name, std::string_view) {
-    if (!name.empty()) names.push_back(percent_decode(name, true));
-    return false;
-  });
+  for (const auto& param : parse_form(query))
+    if (!param.key.empty()) names.push_back(param.key.decode(kForm));
   return names;
 }
 

@@ -1,5 +1,7 @@
-// URL text: percent-decoding, and application/x-www-form-urlencoded query strings and forms
-// ("a=1&b=x+y"): a parameter's value, and the names given.
+// URL text through Boost.URL: a request target split into its path and query, and
+// application/x-www-form-urlencoded query strings and forms ("a=1&b=x+y"): a parameter's value,
+// and the names given. Text that is not valid URL encoding (a '%' without two hex digits, a space,
+// a character RFC 3986 does not allow there) is refused with std::invalid_argument naming it.
 #pragma once
 
 #include <string>
@@ -8,9 +10,14 @@
 
 namespace shopflow {
 
-// "%41B%20C" -> "AB C"; '+' stays '+' in paths (plus_is_space for query strings and forms). A '%'
-// not followed by two hex digits stays as it is.
-std::string percent_decode(std::string_view s, bool plus_is_space = false);
+struct RequestTarget {
+  std::string path;  // still percent-encoded: the router decodes each segment it binds
+  std::string query; // still encoded, without '?'; "" when absent
+};
+// A request target: origin form ("/v1/invoices/536365?x=1") or absolute form (RFC 9112 3.2).
+RequestTarget parse_request_target(std::string_view target);
+// A percent-encoded path segment or form field, decoded; '+' is a space only when plus_is_space.
+std::string percent_decode(std::string_view encoded, bool plus_is_space = false);
 // The first value of `key` in a query string or form, decoded; "" when it is absent.
 std::string query_param(std::string_view query, std::string_view key);
 // Every parameter name of a query string, decoded, in order (empty names skipped).

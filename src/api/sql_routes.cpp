@@ -8,8 +8,8 @@
 
 #include "api/query_string.h"
 #include "core/timestamp.h"
-#include "core/utf8.h"
-#include "util/json_string.h"
+#include "util/utf8.h"
+#include "util/json_writer.h"
 #include "query/report.h"
 #include "util/clock.h"
 
@@ -48,7 +48,8 @@ void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
       return json_response(res, 400, error_json("only: no dashboard query " + std::string(name)));
     only.emplace(name);
   }
-  std::string out = "{\"currency\":" + json_string(options_.currency);
+  JsonWriter w;
+  w.begin_object().field("currency", options_.currency);
   for (const AnalyticsQuery& q : analytics_queries()) {
     if (!only.empty() && !only.contains(q.name)) continue;
     SqlRequest request;
@@ -56,19 +57,20 @@ void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
     request.params = filter.params(q);
     SqlAnswer answer = sql_.run(request);
     if (answer.status != 200) return json_response(res, 500, error_json(std::string(q.name) + ": " + answer.body));
-    out += "," + json_string(q.name) + ":" + answer.body;
+    w.key(q.name).value(JsonRaw{answer.body});
   }
   res.set(http::field::cache_control, "no-store");
-  json_response(res, 200, out + "}");
+  json_response(res, 200, w.end_object().take());
 }
 
 // GET /v1/saved-queries: {"queries": [{"name", "sql", "saved_by", "saved_at"}, ...]} by name;
 // GET /v1/saved-queries/NAME: one; PUT with the SQL as the body saves it (201 new, 200 replaced);
 // DELETE removes it (204). `name` is empty for the list.
 void ApiService::saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res) {
-  auto as_json = [](const SavedQuery& q) {
-    return "{\"name\":" + json_string(q.name) + ",\"sql\":" + json_string(q.sql) + ",\"saved_by\":" + json_string(q.saved_by) +
-           ",\"saved_at\":" + std::to_string(q.saved_at) + "}";
+  auto as_json = [&](const SavedQuery& q) {
+    JsonWriter w;
+    write_json(w, q);
+    return w.take();
   };
   try {
     if (req.method() == http::verb::put) {
@@ -81,16 +83,16 @@ void ApiService::saved_query(const HttpRequest& req, const std::string& name, co
       res.result(204);
       return;
     }
-    std::string out;
-    for (const SavedQuery& q : saved_queries_.list()) {
-      if (name.empty()) {
-        if (!out.empty()) out += ',';
-        out += as_json(q);
-      }
-      else if (q.name == name) return json_response(res, 200, as_json(q));
+    std::vector<SavedQuery> queries = saved_queries_.list();
+    if (!name.empty()) {
+      for (const SavedQuery& q : queries)
+        if (q.name == name) return json_response(res, 200, as_json(q));
+      return json_response(res, 404, error_json("no saved query named " + name));
     }
-    if (!name.empty()) return json_response(res, 404, error_json("no saved query named " + name));
-    json_response(res, 200, "{\"queries\":[" + out + "]}");
+    JsonWriter w;
+    w.begin_object().key("queries").begin_array();
+    for (const SavedQuery& q : queries) write_json(w, q);
+    json_response(res, 200, w.end_array().end_object().take());
   } catch (const std::invalid_argument& e) {
     json_response(res, 400, error_json(e.what()));
   } catch (const std::runtime_error& e) { // the file cannot be read or written (a damaged file, a full disk)

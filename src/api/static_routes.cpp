@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "util/read_file.h"
 
 namespace http = boost::beast::http;

@@ -11,7 +11,7 @@
 
 #include "auth/random.h"
 #include "auth/scram.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "util/durable_file.h"
 #include "util/file_lock.h"
 
@@ -84,17 +84,11 @@ void ClientStore::save(const std::vector<Client>& clients) {
   std::string out = "{\"clients\": [\n";
   for (size_t i = 0; i < clients.size(); ++i) {
     const Client& c = clients[i];
-    out += "  {\"name\": ";
-    append_json_string(out, c.name);
-    out += ", \"client_id\": ";
-    append_json_string(out, c.client_id);
-    out += ", \"scopes\": ";
-    append_json_string(out, scope_names(c.scopes));
-    out += ", \"secret_hash\": ";
-    append_json_string(out, c.secret_hash);
-    out += ", \"scram\": ";
-    append_json_string(out, c.scram);
-    out += ", \"created_at\": " + std::to_string(c.created_at) + "}";
+    JsonWriter w; // one client per line, for a reader of the file
+    w.begin_object().field("name", c.name).field("client_id", c.client_id).field("scopes", scope_names(c.scopes));
+    w.field("secret_hash", c.secret_hash).field("scram", c.scram).field("created_at", c.created_at).end_object();
+    out += "  ";
+    out += w.view();
     out += i + 1 < clients.size() ? ",\n" : "\n";
   }
   out += "]}\n";

@@ -131,24 +131,35 @@ std::string JwsKey::private_pem() const {
   return std::string(data, static_cast<size_t>(n));
 }
 
-std::string JwsKey::canonical_public_jwk() const {
+// The public key's members in RFC 7638 order (the thumbprint hashes exactly this text).
+void JwsKey::write_public_members(JsonWriter& w) const {
   if (alg_ == JwsAlg::RS256) {
-    return "{\"e\":\"" + base64url_encode(bn_bytes(bn_param(key_.get(), OSSL_PKEY_PARAM_RSA_E).get())) + "\",\"kty\":\"RSA\",\"n\":\"" +
-           base64url_encode(bn_bytes(bn_param(key_.get(), OSSL_PKEY_PARAM_RSA_N).get())) + "\"}";
+    w.field("e", base64url_encode(bn_bytes(bn_param(key_.get(), OSSL_PKEY_PARAM_RSA_E).get()))).field("kty", "RSA");
+    w.field("n", base64url_encode(bn_bytes(bn_param(key_.get(), OSSL_PKEY_PARAM_RSA_N).get())));
+    return;
   }
-  return "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + base64url_encode(bn_bytes(bn_param(key_.get(), OSSL_PKEY_PARAM_EC_PUB_X).get(), 32)) +
-         "\",\"y\":\"" + base64url_encode(bn_bytes(bn_param(key_.get(), OSSL_PKEY_PARAM_EC_PUB_Y).get(), 32)) + "\"}";
+  w.field("crv", "P-256").field("kty", "EC");
+  w.field("x", base64url_encode(bn_bytes(bn_param(key_.get(), OSSL_PKEY_PARAM_EC_PUB_X).get(), 32)));
+  w.field("y", base64url_encode(bn_bytes(bn_param(key_.get(), OSSL_PKEY_PARAM_EC_PUB_Y).get(), 32)));
+}
+
+std::string JwsKey::canonical_public_jwk() const {
+  JsonWriter w;
+  w.begin_object();
+  write_public_members(w);
+  return w.end_object().take();
+}
+
+void JwsKey::write_public_jwk(JsonWriter& w, std::string_view kid) const {
+  w.begin_object();
+  write_public_members(w);
+  w.field("kid", kid).field("use", "sig").field("alg", jws_alg_name(alg_)).end_object();
 }
 
 std::string JwsKey::public_jwk(std::string_view kid) const {
-  std::string jwk = canonical_public_jwk();
-  jwk.pop_back();
-  jwk += ",\"kid\":\"";
-  jwk += kid;
-  jwk += "\",\"use\":\"sig\",\"alg\":\"";
-  jwk += jws_alg_name(alg_);
-  jwk += "\"}";
-  return jwk;
+  JsonWriter w;
+  write_public_jwk(w, kid);
+  return w.take();
 }
 
 std::string JwsKey::thumbprint() const {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/json_writer.h"
+
 typedef struct evp_pkey_st EVP_PKEY;
 
 namespace shopflow {
@@ -27,6 +29,7 @@ public:
   bool has_private() const { return private_; }
   std::string private_pem() const;
   // The public JWK as a JSON object with "kid", "use":"sig" and "alg".
+  void write_public_jwk(JsonWriter& w, std::string_view kid) const;
   std::string public_jwk(std::string_view kid) const;
   // RFC 7638 thumbprint (base64url SHA-256 of the canonical public JWK): a stable key id.
   std::string thumbprint() const;
@@ -37,6 +40,7 @@ public:
 
 private:
   JwsKey(std::shared_ptr<EVP_PKEY> key, JwsAlg alg, bool has_private);
+  void write_public_members(JsonWriter& w) const;
   std::string canonical_public_jwk() const; // members in RFC 7638 order, without kid/use/alg
   std::shared_ptr<EVP_PKEY> key_;
   JwsAlg alg_;

@@ -100,12 +100,9 @@ Jwt parse_jwt(std::string_view token) {
 }
 
 std::string sign_jwt(const JwsKey& key, std::string_view kid, std::string_view claims_json) {
-  std::string header = "{\"alg\":\"";
-  header += jws_alg_name(key.alg());
-  header += "\",\"typ\":\"JWT\",\"kid\":\"";
-  header += kid;
-  header += "\"}";
-  std::string input = base64url_encode(header);
+  JsonWriter header;
+  header.begin_object().field("alg", jws_alg_name(key.alg())).field("typ", "JWT").field("kid", kid).end_object();
+  std::string input = base64url_encode(header.view());
   input += '.';
   input += base64url_encode(claims_json);
   std::string sig = key.sign(input);

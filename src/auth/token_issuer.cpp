@@ -5,7 +5,7 @@
 
 #include "auth/random.h"
 #include "auth/jwt.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "util/durable_file.h"
 #include "util/file_lock.h"
 #include "util/read_file.h"
@@ -39,20 +39,18 @@ TokenIssuer::TokenIssuer(const fs::path& data_dir, JwsAlg alg_if_new)
     : key_(load_or_create(data_dir / "auth", alg_if_new, issuer_)), kid_(key_.thumbprint().substr(0, 16)) {}
 
 TokenIssuer::Token TokenIssuer::mint(const std::string& client_id, ScopeSet scopes, int64_t now_s, int64_t ttl_s) const {
-  std::string claims = "{\"iss\":";
-  append_json_string(claims, issuer_);
-  claims += ",\"sub\":";
-  append_json_string(claims, client_id);
-  claims += ",\"client_id\":";
-  append_json_string(claims, client_id);
-  claims += ",\"aud\":\"";
-  claims += kAudience;
-  claims += "\",\"scope\":\"" + scope_names(scopes) + "\"";
-  claims += ",\"iat\":" + std::to_string(now_s) + ",\"nbf\":" + std::to_string(now_s) + ",\"exp\":" + std::to_string(now_s + ttl_s);
-  claims += ",\"jti\":\"" + random_text(12) + "\"}";
-  return {sign_jwt(key_, kid_, claims), ttl_s, scopes};
+  JsonWriter claims;
+  claims.begin_object().field("iss", issuer_).field("sub", client_id).field("client_id", client_id).field("aud", kAudience);
+  claims.field("scope", scope_names(scopes)).field("iat", now_s).field("nbf", now_s).field("exp", now_s + ttl_s);
+  claims.field("jti", random_text(12)).end_object();
+  return {sign_jwt(key_, kid_, claims.view()), ttl_s, scopes};
 }
 
-std::string TokenIssuer::jwks_json() const { return "{\"keys\":[" + key_.public_jwk(kid_) + "]}"; }
+std::string TokenIssuer::jwks_json() const {
+  JsonWriter w;
+  w.begin_object().key("keys").begin_array();
+  key_.write_public_jwk(w, kid_);
+  return w.end_array().end_object().take();
+}
 
 } // namespace shopflow

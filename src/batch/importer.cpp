@@ -9,7 +9,8 @@
 #include "batch/file_identity.h"
 #include "batch/job_loader.h"
 #include "core/clean.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
+#include "util/utf8.h"
 #include "formats/record_source.h"
 #include "util/clock.h"
 #include "util/progress.h"
@@ -31,25 +32,16 @@ uint64_t FileSummary::rejected() const {
 }
 
 std::string FileSummary::to_json() const {
-  std::string out = "{\"file\":";
-  append_json_string(out, file);
-  out += fmt::format(",\"sha256\":\"{}\",\"format\":\"{}\",\"job\":{},\"skipped\":{},\"replaced_job\":{},\"bytes\":{},"
-                     "\"rows_read\":{},\"transactions\":{},\"cancellations\":{},\"rejected\":{},\"rejected_by_reason\":{{",
-                     sha256, format, job, skipped ? "true" : "false", replaced_job, bytes, rows_read, transactions,
-                     cancellations, rejected());
-  bool first = true;
-  for (size_t r = 1; r < kRejectReasonCount; ++r) {
-    out += fmt::format("{}\"{}\":{}", first ? "" : ",", reason_name(RejectReason(r)), rejected_by_reason[r]);
-    first = false;
-  }
-  out += fmt::format("}},\"seconds\":{:.3f},\"rows_per_second\":{:.0f},\"stage_seconds\":{{", seconds, rows_per_second());
-  first = true;
-  for (auto& [stage, secs] : stage_seconds) {
-    out += fmt::format("{}\"{}\":{:.3f}", first ? "" : ",", stage, secs);
-    first = false;
-  }
-  out += "}}";
-  return out;
+  JsonWriter w;
+  w.begin_object().field("file", escape_invalid_utf8(file)).field("sha256", sha256).field("format", format).field("job", job);
+  w.field("skipped", skipped).field("replaced_job", replaced_job).field("bytes", bytes).field("rows_read", rows_read);
+  w.field("transactions", transactions).field("cancellations", cancellations).field("rejected", rejected());
+  w.key("rejected_by_reason").begin_object();
+  for (size_t r = 1; r < kRejectReasonCount; ++r) w.field(reason_name(RejectReason(r)), rejected_by_reason[r]);
+  w.end_object().field("seconds", JsonNumber{fmt::format("{:.3f}", seconds)});
+  w.field("rows_per_second", JsonNumber{fmt::format("{:.0f}", rows_per_second())}).key("stage_seconds").begin_object();
+  for (auto& [stage, secs] : stage_seconds) w.field(stage, JsonNumber{fmt::format("{:.3f}", secs)});
+  return w.end_object().end_object().take();
 }
 
 std::string FileSummary::to_text() const {

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "core/utf8.h"
+#include "util/utf8.h"
 #include "util/clock.h"
 
 namespace shopflow {

@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "cli/created_dir.h"
 #include "cli/local_server.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 
 namespace shopflow {
 
@@ -24,12 +24,10 @@ void on_signal(int) { g_stop = true; }
 namespace {
 // Sends the files (as absolute paths) to the server's /v1/admin/batch and prints its summaries.
 int hand_over_to_server(const LocalServer& server, const std::vector<std::string>& files, bool force, bool json) {
-  std::string body = "{\"force\":" + std::string(force ? "true" : "false") + ",\"files\":[";
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (i) body += ",";
-    append_json_string(body, std::filesystem::absolute(files[i]).string());
-  }
-  body += "]}";
+  JsonWriter w;
+  w.begin_object().field("force", force).key("files").begin_array();
+  for (const std::string& file : files) w.value(std::filesystem::absolute(file).string());
+  std::string body = w.end_array().end_object().take();
   std::fprintf(stderr, "the data dir is served by %s://%s:%u: handing the job to it\n", server.url.tls ? "https" : "http",
                server.url.host.c_str(), server.url.port);
   HttpResult r = server.post("/v1/admin/batch", body, "application/json");

@@ -11,7 +11,7 @@
 #include "auth/client_store.h"
 #include "auth/token_issuer.h"
 #include "cli/commands.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 
 namespace shopflow {
 
@@ -46,8 +46,8 @@ void add_clients_command(CLI::App& app, int& exit_code) {
     }
     NewClient made = ClientStore(args->data).add(args->name, scopes);
     if (args->json)
-      std::printf("{\"client_id\": %s, \"client_secret\": %s, \"scopes\": \"%s\"}\n", json_string(made.client.client_id).c_str(),
-                  json_string(made.secret).c_str(), scope_names(scopes).c_str());
+      std::puts(JsonWriter().begin_object().field("client_id", made.client.client_id).field("client_secret", made.secret)
+                    .field("scopes", scope_names(scopes)).end_object().take().c_str());
     else
       std::printf("client %s added with scopes: %s\n  client_id:     %s\n  client_secret: %s\n"
                   "The secret is shown only now; shopflow keeps only its Argon2id hash.\n",
@@ -68,7 +68,7 @@ void add_clients_command(CLI::App& app, int& exit_code) {
       throw std::runtime_error(e.what());
     }
     if (args->json)
-      std::printf("{\"client_id\": %s, \"client_secret\": %s}\n", json_string(made.client.client_id).c_str(), json_string(made.secret).c_str());
+      std::puts(JsonWriter().begin_object().field("client_id", made.client.client_id).field("client_secret", made.secret).end_object().take().c_str());
     else
       std::printf("client %s has a new secret (the old one no longer works; tokens already issued stay valid until they expire)\n"
                   "  client_id:     %s\n  client_secret: %s\n",
@@ -81,19 +81,23 @@ void add_clients_command(CLI::App& app, int& exit_code) {
   list->add_flag("--json", args->json, "Print a JSON array");
   list->callback([args, &exit_code] {
     auto clients = ClientStore(args->data).list();
-    std::string out = args->json ? "[" : fmt::format("{:<24} {:<20} {:<26} {}\n", "NAME", "CLIENT_ID", "SCOPES", "CREATED");
-    for (size_t i = 0; i < clients.size(); ++i) {
-      const Client& c = clients[i];
+    if (args->json) {
+      JsonWriter w;
+      w.begin_array();
+      for (const Client& c : clients)
+        w.begin_object().field("name", c.name).field("client_id", c.client_id).field("scopes", scope_names(c.scopes))
+            .field("created_at", c.created_at).end_object();
+      std::puts(w.end_array().take().c_str());
+      exit_code = 0;
+      return;
+    }
+    std::string out = fmt::format("{:<24} {:<20} {:<26} {}\n", "NAME", "CLIENT_ID", "SCOPES", "CREATED");
+    for (const Client& c : clients) {
       char created[32];
       std::time_t t = c.created_at;
       std::strftime(created, sizeof created, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
-      if (args->json)
-        out += fmt::format("{}{{\"name\":{},\"client_id\":{},\"scopes\":\"{}\",\"created_at\":{}}}", i ? "," : "", json_string(c.name),
-                           json_string(c.client_id), scope_names(c.scopes), c.created_at);
-      else
-        out += fmt::format("{:<24} {:<20} {:<26} {}\n", c.name, c.client_id, scope_names(c.scopes), created);
+      out += fmt::format("{:<24} {:<20} {:<26} {}\n", c.name, c.client_id, scope_names(c.scopes), created);
     }
-    if (args->json) out += "]\n";
     std::fputs(out.c_str(), stdout);
     exit_code = 0;
   });

@@ -20,7 +20,7 @@
 #include "cli/serving.h"
 #include "gen/generator.h"
 #include "query/report.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "util/durable_file.h"
 #include "util/log.h"
 #include "util/read_file.h"
@@ -99,8 +99,10 @@ void add_main_job(CLI::App& app, int& exit_code) {
     if (demo_secret.empty()) {
       NewClient made = clients.find("demo") ? clients.rotate("demo") : clients.add("demo", kScopeIngest | kScopeRead | kScopeSql);
       demo_secret = made.secret;
-      replace_file_durably(demo_file, "{\"client_id\":" + json_string(made.client.client_id) + ",\"client_secret\":" +
-                                          json_string(made.secret) + "}\n", 0600);
+      replace_file_durably(demo_file,
+                           JsonWriter().begin_object().field("client_id", made.client.client_id).field("client_secret", made.secret)
+                                   .end_object().take() + "\n",
+                           0600);
     }
     const Client demo = *clients.find("demo");
     int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

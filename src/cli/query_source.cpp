@@ -5,7 +5,7 @@
 #include <simdjson.h>
 
 #include "cli/local_server.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "query/policy/sql_policy.h"
 #include "query/text_rows.h"
 
@@ -44,9 +44,7 @@ class ServerQueries final : public QuerySource {
 public:
   ServerQueries(LocalServer server, std::string dir) : server_(std::move(server)), dir_(std::move(dir)) {}
   TextTable query(const std::string& sql) override {
-    std::string body = "{\"sql\":";
-    append_json_string(body, sql);
-    body += "}";
+    std::string body = JsonWriter().begin_object().field("sql", sql).end_object().take();
     HttpResult r = server_.post("/v1/sql", body, "application/json", 600);
     if (r.status == 200) return text_table_from_sql_answer(r.body);
     simdjson::dom::parser parser;

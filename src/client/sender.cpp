@@ -17,9 +17,10 @@
 #include <simdjson.h>
 
 #include "client/http_client.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "formats/record_source.h"
 #include "util/percentile.h"
+#include "util/utf8.h"
 #include "util/progress.h"
 #include "util/sha256.h"
 #include "util/clock.h"
@@ -154,17 +155,25 @@ std::string SendSummary::to_text() const {
 }
 
 std::string SendSummary::to_json() const {
-  std::string stored = "null";
+  auto fixed = [](double v, const char* format) { return fmt::format(fmt::runtime(format), v); };
+  JsonWriter w;
+  w.begin_object().field("rows", rows).field("acked", acked).field("failed", failed).field("requests", requests);
+  w.field("retries", retries).field("replayed", replayed).field("seconds", JsonNumber{fixed(seconds, "{:.3f}")});
+  w.field("rows_per_second", JsonNumber{fixed(seconds > 0 ? acked / seconds : 0.0, "{:.0f}")});
+  w.field("latency_p50_ms", JsonNumber{fixed(p50_ms, "{:.3f}")}).field("latency_p99_ms", JsonNumber{fixed(p99_ms, "{:.3f}")});
+  w.key("stored");
   if (classified) {
-    std::string reasons;
-    for (auto& [reason, n] : rejected) reasons += fmt::format("{}{}:{}", reasons.empty() ? "" : ",", json_string(reason), n);
-    stored = fmt::format(R"({{"transactions":{},"cancellations":{},"rejected":{{{}}}}})", transactions, cancellations, reasons);
+    w.begin_object().field("transactions", transactions).field("cancellations", cancellations).key("rejected").begin_object();
+    for (auto& [reason, n] : rejected) w.field(reason, n);
+    w.end_object().end_object();
+  } else {
+    w.value(nullptr);
   }
-  return fmt::format("{{\"rows\":{},\"acked\":{},\"failed\":{},\"requests\":{},\"retries\":{},\"replayed\":{},\"seconds\":{:.3f},"
-                     "\"rows_per_second\":{:.0f},\"latency_p50_ms\":{:.3f},\"latency_p99_ms\":{:.3f},\"stored\":{},\"stored_after_seconds\":{},\"first_error\":{},\"note\":{}}}",
-                     rows, acked, failed, requests, retries, replayed, seconds, seconds > 0 ? acked / seconds : 0.0, p50_ms,
-                     p99_ms, stored, stored_after_seconds >= 0 ? fmt::format("{:.3f}", stored_after_seconds) : "null",
-                     json_string(first_error), json_string(note));
+  w.key("stored_after_seconds");
+  if (stored_after_seconds >= 0) w.value(JsonNumber{fixed(stored_after_seconds, "{:.3f}")});
+  else w.value(nullptr);
+  w.field("first_error", escape_invalid_utf8(first_error)).field("note", escape_invalid_utf8(note));
+  return w.end_object().take();
 }
 
 TokenSource::TokenSource(std::string host, uint16_t port, const SendOptions& o, bool tls)
@@ -293,9 +302,15 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
   std::string nonce; // --force: keys of their own, so the rows are stored again
   if (registered) {
     HttpResult r = post_json_retrying(url, o, tokens, "/v1/files",
-                                      fmt::format(R"({{"sha256":"{}","file":{},"bytes":{},"batch_rows":{},"force":{}}})", sha256,
-                                                  json_string(std::filesystem::absolute(path).string()), opened.size_bytes, o.batch,
-                                                  o.force ? "true" : "false"));
+                                      JsonWriter()
+                                          .begin_object()
+                                          .field("sha256", sha256)
+                                          .field("file", escape_invalid_utf8(std::filesystem::absolute(path).string()))
+                                          .field("bytes", opened.size_bytes)
+                                          .field("batch_rows", o.batch)
+                                          .field("force", o.force)
+                                          .end_object()
+                                          .take());
     if (r.status == 409) throw std::runtime_error(path + ": " + json_field(r.body, "error"));
     if (r.status != 200) throw std::runtime_error(fmt::format("POST /v1/files: HTTP {}: {}", r.status, r.body.substr(0, 300)));
     simdjson::dom::parser parser;
@@ -410,7 +425,7 @@ SendSummary send_file(const std::string& path, const SendOptions& options) {
   for (auto& t : senders) t.join();
   progress.finish();
   if (registered && summary.failed == 0)
-    post_json_retrying(url, o, tokens, "/v1/files/" + sha256 + "/complete", fmt::format(R"({{"rows_acked":{}}})", summary.acked));
+    post_json_retrying(url, o, tokens, "/v1/files/" + sha256 + "/complete", JsonWriter().begin_object().field("rows_acked", summary.acked).end_object().take());
   if (o.wait && summary.failed == 0 && !last_offsets.empty()) {
     if (std::string missing = wait_until_stored(url, o, last_offsets); missing.empty()) summary.stored_after_seconds = seconds_since(started);
     else summary.first_error = fmt::format("every row was acknowledged, but not stored by every sink within --retry-for {} s: {}",

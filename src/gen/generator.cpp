@@ -8,7 +8,7 @@
 
 #include "core/timestamp.h"
 #include "formats/csv_field.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 
 namespace shopflow {
 

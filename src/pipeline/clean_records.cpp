@@ -1,8 +1,8 @@
 #include "pipeline/clean_records.h"
 
 #include "core/clean.h"
-#include "core/utf8.h"
-#include "util/json_string.h"
+#include "util/utf8.h"
+#include "util/json_writer.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/log_record.h"
 #include "stream/segment.h"
@@ -12,18 +12,17 @@ namespace shopflow {
 namespace {
 // The raw text of a rejected row whose record did not keep it (ingest keeps it for the rows that
 // cleaning rejects; a row it accepted is rejected here only if the rules changed in between).
+// Text that is not UTF-8 (never accepted at ingest, but a log can hold anything) as "\xNN".
 std::string fields_as_json(const InputRow& row) {
-  std::string out = "{";
+  JsonWriter w;
+  w.begin_object();
   for (size_t f = 0; f < kFieldCount; ++f) {
-    if (f) out += ',';
-    append_json_string(out, kFieldNames[f]);
-    out += ':';
-    if (row.fields[f].kind == FieldKind::Null) out += "null";
-    else if (row.fields[f].kind == FieldKind::Number) out += row.fields[f].text;
-    else append_json_string(out, row.fields[f].text);
+    w.key(kFieldNames[f]);
+    if (row.fields[f].kind == FieldKind::Null) w.value(nullptr);
+    else if (row.fields[f].kind == FieldKind::Number) w.value(JsonNumber{row.fields[f].text});
+    else w.value(escape_invalid_utf8(row.fields[f].text));
   }
-  out += '}';
-  return out;
+  return w.end_object().take();
 }
 } // namespace
 

@@ -7,7 +7,7 @@
 #include <simdjson.h>
 
 #include "formats/csv_field.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "query/text_rows.h"
 #include "sinks/lake/lake_writer.h"
 #include "storage/data_dir_lock.h"
@@ -82,13 +82,11 @@ size_t width(std::string_view s) {
 
 } // namespace
 
-void append_json_text(std::string& out, std::optional<std::string_view> v, duckdb_type type) {
-  if (!v) out += "null";
-  else if (is_numeric(type)) {
-    if (*v == "nan" || *v == "inf" || *v == "-inf") append_json_string(out, *v);
-    else out += *v;
-  } else if (type == DUCKDB_TYPE_BOOLEAN) out += *v;
-  else append_json_string(out, *v);
+void write_json_value(JsonWriter& w, std::optional<std::string_view> v, duckdb_type type) {
+  if (!v) w.value(nullptr);
+  else if (is_numeric(type) && *v != "nan" && *v != "inf" && *v != "-inf") w.value(JsonNumber{*v});
+  else if (type == DUCKDB_TYPE_BOOLEAN) w.value(*v == "true");
+  else w.value(*v);
 }
 
 namespace {
@@ -105,7 +103,9 @@ template <class Result> TextTable columns_of(Result& r) {
 TextTable::Cell text_cell(std::optional<std::string_view> value, duckdb_type type) {
   TextTable::Cell cell;
   if (value) cell.text = std::string(*value);
-  append_json_text(cell.json, value, type);
+  JsonWriter w;
+  write_json_value(w, value, type);
+  cell.json = w.take();
   return cell;
 }
 } // namespace
@@ -181,19 +181,15 @@ std::string render(const TextTable& t, OutputFormat format) {
     return out;
   }
   if (format == OutputFormat::Json) {
-    out = "[";
+    out = "["; // one row's object per line
     for (size_t r = 0; r < rows; ++r) {
-      out += r ? ",\n {" : "{";
-      for (size_t c = 0; c < cols; ++c) {
-        if (c) out += ",";
-        append_json_string(out, t.names[c]);
-        out += ":";
-        out += t.rows[r][c].json;
-      }
-      out += "}";
+      JsonWriter w;
+      w.begin_object();
+      for (size_t c = 0; c < cols; ++c) w.key(t.names[c]).value(JsonRaw{t.rows[r][c].json});
+      out += r ? ",\n " : "";
+      out += w.end_object().view();
     }
-    out += "]\n";
-    return out;
+    return out + "]\n";
   }
   if (format == OutputFormat::Markdown) {
     auto cell = [](std::string_view s) { // '|' would end the cell, a line break the row

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
+#include "util/json_writer.h"
 
 namespace shopflow {
 
@@ -56,6 +57,6 @@ std::string render(const TextTable& table, OutputFormat format);
 inline std::string render(DuckResult& result, OutputFormat format) { return render(text_table(result), format); }
 // One value, given as DuckDB's text of a value of `type` (nullopt: NULL), as JSON: numbers and
 // booleans bare (nan/inf quoted), NULL as null, the rest as strings.
-void append_json_text(std::string& out, std::optional<std::string_view> value, duckdb_type type);
+void write_json_value(JsonWriter& w, std::optional<std::string_view> value, duckdb_type type);
 
 } // namespace shopflow

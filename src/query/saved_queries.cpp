@@ -4,9 +4,9 @@
 #include <simdjson.h>
 #include <stdexcept>
 
-#include "core/utf8.h"
+#include "util/utf8.h"
 #include "util/durable_file.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -34,17 +34,18 @@ std::vector<SavedQuery> SavedQueries::load() const {
   return out;
 }
 
+void write_json(JsonWriter& w, const SavedQuery& q) {
+  w.begin_object().field("name", q.name).field("sql", q.sql).field("saved_by", q.saved_by).field("saved_at", q.saved_at).end_object();
+}
+
 void SavedQueries::store(const std::vector<SavedQuery>& queries) const {
   std::string out = "{\"queries\": [\n";
   for (size_t i = 0; i < queries.size(); ++i) {
     const SavedQuery& q = queries[i];
-    out += "  {\"name\": ";
-    append_json_string(out, q.name);
-    out += ", \"sql\": ";
-    append_json_string(out, q.sql);
-    out += ", \"saved_by\": ";
-    append_json_string(out, q.saved_by);
-    out += ", \"saved_at\": " + std::to_string(q.saved_at) + "}";
+    JsonWriter w; // one query per line, for a reader of the file
+    write_json(w, q);
+    out += "  ";
+    out += w.view();
     out += i + 1 < queries.size() ? ",\n" : "\n";
   }
   out += "]}\n";

@@ -11,12 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "util/json_writer.h"
+
 namespace shopflow {
 
 struct SavedQuery {
   std::string name, sql, saved_by;
   int64_t saved_at = 0;
 };
+// {"name", "sql", "saved_by", "saved_at"}: a query as the file and the API give it.
+void write_json(JsonWriter& w, const SavedQuery& q);
 
 class SavedQueries {
 public:

@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "formats/csv_field.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "query/query_engine.h"
 #include "query/query_watchdog.h"
 #include "query/policy/sql_policy.h"
@@ -19,41 +19,35 @@ namespace {
 
 SqlAnswer error_answer(unsigned status, const std::string& message) { return {status, "application/json", error_json(message)}; }
 
-// Encodes `rows` (every batch) by `append_row`, refusing the answer once it passes a limit.
-template <class AppendRow>
-void encode_rows(TextRows& rows, const SqlLimits& limits, QueryWatchdog& watchdog, std::string& out, AppendRow&& append_row) {
+// Encodes `rows` (every batch) by `append_row(r, first)`, which returns the answer's size so far,
+// refusing the answer once it passes a limit.
+template <class AppendRow> void encode_rows(TextRows& rows, const SqlLimits& limits, QueryWatchdog& watchdog, AppendRow&& append_row) {
   size_t count = 0;
   while (rows.next()) {
     for (size_t r = 0; r < rows.batch_size(); ++r) {
       if (++count > limits.max_rows) throw SqlLimitExceeded(rows_over_limit(limits.max_rows));
-      append_row(r, count == 1);
-      if (out.size() > limits.max_bytes) throw SqlLimitExceeded(bytes_over_limit(limits.max_bytes));
+      if (append_row(r, count == 1) > limits.max_bytes) throw SqlLimitExceeded(bytes_over_limit(limits.max_bytes));
     }
     if (watchdog.past_deadline()) throw DuckError("Interrupted"); // answered as the timeout below
   }
 }
 
+// {"columns": [{"name", "type"}, ...], "rows": [[value, ...], ...], "row_count": N}
 std::string json_answer(TextRows& rows, const SqlLimits& limits, QueryWatchdog& watchdog) {
-  std::string out = "{\"columns\":[";
+  JsonWriter w;
+  w.begin_object().key("columns").begin_array();
   size_t cols = rows.column_count();
-  for (size_t c = 0; c < cols; ++c) {
-    out += c ? ",{\"name\":" : "{\"name\":";
-    append_json_string(out, rows.column_name(c));
-    out += ",\"type\":\"" + rows.column_type_name(c) + "\"}";
-  }
-  out += "],\"rows\":[";
+  for (size_t c = 0; c < cols; ++c) w.begin_object().field("name", rows.column_name(c)).field("type", rows.column_type_name(c)).end_object();
+  w.end_array().key("rows").begin_array();
   size_t count = 0;
-  encode_rows(rows, limits, watchdog, out, [&](size_t r, bool first) {
-    out += first ? "[" : ",[";
-    for (size_t c = 0; c < cols; ++c) {
-      if (c) out += ',';
-      append_json_text(out, rows.value(c, r), rows.column_type(c));
-    }
-    out += ']';
+  encode_rows(rows, limits, watchdog, [&](size_t r, bool) {
+    w.begin_array();
+    for (size_t c = 0; c < cols; ++c) write_json_value(w, rows.value(c, r), rows.column_type(c));
+    w.end_array();
     ++count;
+    return w.view().size();
   });
-  out += "],\"row_count\":" + std::to_string(count) + "}";
-  return out;
+  return w.end_array().field("row_count", count).end_object().take();
 }
 
 std::string csv_answer(TextRows& rows, const SqlLimits& limits, QueryWatchdog& watchdog) {
@@ -64,12 +58,13 @@ std::string csv_answer(TextRows& rows, const SqlLimits& limits, QueryWatchdog& w
     out += csv_field(rows.column_name(c));
   }
   out += "\n";
-  encode_rows(rows, limits, watchdog, out, [&](size_t r, bool) {
+  encode_rows(rows, limits, watchdog, [&](size_t r, bool) {
     for (size_t c = 0; c < cols; ++c) {
       if (c) out += ',';
       if (auto v = rows.value(c, r)) out += csv_field(*v);
     }
     out += "\n";
+    return out.size();
   });
   return out;
 }

@@ -6,7 +6,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "util/json_string.h"
+#include "util/json_writer.h"
+#include "util/utf8.h"
 
 namespace shopflow::log {
 
@@ -58,16 +59,15 @@ bool enabled(Level level) { return logger()->should_log(to_spdlog(level)); }
 
 void write(Level level, std::string_view event, Fields fields) {
   if (!enabled(level)) return;
+  // A field may quote what a client sent: bytes that are not UTF-8 are written as "\xNN".
+  auto text = [](std::string_view v) { return escape_invalid_utf8(v); };
   std::string line;
-  if (g_format == Format::Json) {
-    line = "\"event\":";
-    append_json_string(line, event);
-    for (auto& [k, v] : fields) {
-      line += ',';
-      append_json_string(line, k);
-      line += ':';
-      append_json_string(line, v);
-    }
+  if (g_format == Format::Json) { // the members after "time" and "level" (the pattern writes those)
+    JsonWriter w;
+    w.begin_object().field("event", text(event));
+    for (auto& [k, v] : fields) w.field(text(k), text(v));
+    std::string_view members = w.end_object().view();
+    line = members.substr(1, members.size() - 2);
   } else {
     line = event;
     for (auto& [k, v] : fields) {
@@ -75,8 +75,7 @@ void write(Level level, std::string_view event, Fields fields) {
       line += k;
       line += '=';
       bool quote = v.empty() || v.find_first_of(" \"=\n") != std::string::npos;
-      if (quote) append_json_string(line, v);
-      else line += v;
+      line += quote ? json_string(text(v)) : v;
     }
   }
   logger()->log(to_spdlog(level), "{}", line);

@@ -11,7 +11,7 @@
 #include "batch/importer.h"
 #include "core/timestamp.h"
 #include "db/duckdb.h"
-#include "util/json_string.h"
+#include "util/json_writer.h"
 #include "formats/record_source.h"
 #include "reference.h"
 #include "test_support.h"
@@ -84,10 +84,7 @@ std::string to_ndjson(const std::string& path) {
   while (src.source->read_batch(rows, 4096)) {
     for (auto& r : rows) {
       auto text_or_null = [&](Field f) {
-        std::string s;
-        if (r[f].text.empty()) return std::string("null");
-        append_json_string(s, r[f].text);
-        return s;
+        return r[f].text.empty() ? std::string("null") : json_string(r[f].text);
       };
       std::string invoice(r[Field::InvoiceNo].text);
       bool numeric = invoice.find_first_not_of("0123456789") == std::string::npos;

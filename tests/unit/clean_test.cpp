@@ -3,7 +3,7 @@
 
 #include "core/clean.h"
 #include "core/line_type.h"
-#include "core/utf8.h"
+#include "util/utf8.h"
 #include "formats/csv_reader.h"
 
 using namespace shopflow;

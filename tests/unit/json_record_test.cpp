@@ -2,7 +2,6 @@
 
 #include "core/clean.h"
 #include "formats/json_record.h"
-#include "util/json_string.h"
 #include "formats/record_source.h"
 
 using namespace shopflow;
@@ -72,10 +71,4 @@ TEST(JsonRecord, NdjsonSourceSkipsBlankLinesAndKeepsRaw) {
   EXPECT_EQ(rows[0].raw, "{\"InvoiceNo\":\"1\"}");
   EXPECT_EQ(rows[1].raw, "{not json}");
   EXPECT_FALSE(rows[1].framing_error.empty());
-}
-
-TEST(JsonRecord, EscapesStrings) {
-  std::string out;
-  append_json_string(out, "a\"b\\c\n\x01 £");
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001 £\"");
 }

@@ -90,7 +90,7 @@ TEST(QueryString, ParametersAndPercentDecoding) {
   };
   const Case cases[] = {
       {"a=1&b=2", "b", "2"},         {"a=1&a=2", "a", "1"},           {"country=United+Kingdom", "country", "United Kingdom"},
-      {"x=%41%42", "x", "AB"},       {"x=%4", "x", "%4"},             {"x=%zz", "x", "%zz"},
+      {"x=%41%42", "x", "AB"},       {"x=%2B+%2b", "x", "+ +"},       {"x=%E2%82%AC", "x", "€"},
       {"x", "x", ""},                {"", "x", ""},                   {"a%20b=c", "a b", "c"},
       {"x=1&&y=2", "y", "2"},        {"x=%C3%A9t%C3%A9", "x", "été"}, {"x=a=b", "x", "a=b"},
   };
@@ -98,4 +98,42 @@ TEST(QueryString, ParametersAndPercentDecoding) {
   EXPECT_EQ(query_names("from=1&to=2&&country=x&only"), (std::vector<std::string>{"from", "to", "country", "only"}));
   EXPECT_EQ(percent_decode("a+b%2B"), "a+b+");
   EXPECT_EQ(percent_decode("a+b", true), "a b");
+}
+
+TEST(QueryString, WhatIsNotUrlEncodingIsRefused) {
+  for (const char* query : {"x=%4", "x=%zz", "x=a b", "x=%", "x=\"y\""})
+    EXPECT_THROW(query_param(query, "x"), std::invalid_argument) << query;
+  EXPECT_THROW(query_names("%g0=1"), std::invalid_argument);
+  EXPECT_THROW(percent_decode("a%2"), std::invalid_argument);
+}
+
+TEST(QueryString, RequestTargets) {
+  struct Case {
+    const char *target, *path, *query; // path null: refused
+  };
+  const Case cases[] = {
+      {"/v1/invoices/536365", "/v1/invoices/536365", ""},
+      {"/v1/customers/17850?from=2010-12-01&x=%20", "/v1/customers/17850", "from=2010-12-01&x=%20"},
+      {"/", "/", ""},
+      {"/?", "/", ""},
+      {"/web/%2e%2e%2fx", "/web/%2e%2e%2fx", ""},
+      {"http://localhost:8080/healthz?v=1", "/healthz", "v=1"},
+      {"http://localhost:8080", "/", ""},
+      {"/a b", nullptr, nullptr},
+      {"/x%zz", nullptr, nullptr},
+      {"/x?y=%4", nullptr, nullptr},
+      {"/x#frag", nullptr, nullptr},
+      {"*", nullptr, nullptr},
+      {"", nullptr, nullptr},
+      {"v1/records", nullptr, nullptr},
+  };
+  for (const Case& c : cases) {
+    if (!c.path) {
+      EXPECT_THROW(parse_request_target(c.target), std::invalid_argument) << c.target;
+      continue;
+    }
+    RequestTarget t = parse_request_target(c.target);
+    EXPECT_EQ(t.path, c.path) << c.target;
+    EXPECT_EQ(t.query, c.query) << c.target;
+  }
 }

@@ -24,7 +24,7 @@ namespace shopflow {
 class RejectedWriter {
 public:
   explicit RejectedWriter(DuckConnection& con) : rejected_(con, "rejected") {}
-  // `source` is the row's identity ("batch:3:17"); `raw` must be valid UTF-8 (core/utf8.h).
+  // `source` is the row's identity ("batch:3:17"); `raw` must be valid UTF-8 (util/utf8.h).
   // received_at_us: wall-clock microseconds.
   void add(std::string_view source, std::string_view raw, std::string_view reason, std::string_view detail,
            int64_t received_at_us);

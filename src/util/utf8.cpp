@@ -1,4 +1,4 @@
-#include "core/utf8.h"
+#include "util/utf8.h"
 
 namespace shopflow {
 
