@@ -10,6 +10,7 @@
 #include "util/json_writer.h"
 #include "query/text_rows.h"
 #include "sinks/lake/lake_writer.h"
+#include "sinks/lake/local_folder/local_folder_store.h"
 #include "storage/data_dir_lock.h"
 
 namespace fs = std::filesystem;
@@ -31,20 +32,17 @@ QueryEngine::QueryEngine(const std::string& data_dir) {
   }
   con_->execute("USE warehouse");
   con_->execute("ATTACH ':memory:' AS lake");
-  define_lake_views(*con_, fs::path(data_dir) / "lake");
+  define_lake_views(*con_, LocalFolderStore(fs::path(data_dir) / "lake"));
 }
 
-bool define_lake_views(DuckConnection& con, const fs::path& lake_root) {
-  LakeWriter lake(lake_root);
+bool define_lake_views(DuckConnection& con, const ObjectStore& lake) {
   bool all = true;
   for (const char* table : kLakeTables) {
-    bool has_files = false;
-    if (fs::exists(lake.root() / table))
-      for (auto& e : fs::recursive_directory_iterator(lake.root() / table))
-        if (e.is_regular_file() && e.path().extension() == ".parquet") { has_files = true; break; }
+    auto objects = lake.list(std::string(table) + "/");
+    bool has_files = std::any_of(objects.begin(), objects.end(), [](const ObjectInfo& o) { return o.key.ends_with(".parquet"); });
     all &= has_files;
     std::string body = has_files
-        ? "SELECT * FROM read_parquet(" + sql_literal(lake.glob(table)) + ", hive_partitioning = true)"
+        ? "SELECT * FROM read_parquet(" + sql_literal(lake_glob(lake, table)) + ", hive_partitioning = true)"
         : std::string("SELECT *, CAST(NULL AS BIGINT) AS year, CAST(NULL AS BIGINT) AS month FROM warehouse.main.") + table + " WHERE false";
     con.execute(std::string("CREATE OR REPLACE VIEW lake.main.") + table + " AS " + body);
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
+#include "sinks/lake/object_store.h"
 #include "util/json_writer.h"
 
 namespace shopflow {
@@ -28,9 +29,9 @@ private:
 };
 
 // (Re)defines lake.main.transactions and lake.main.cancellations (catalog `lake` attached, the
-// warehouse attached as `warehouse`) over the Parquet files under `lake_root`; a table without
+// warehouse attached as `warehouse`) over the lake's Parquet files; a table without
 // files yet is an empty view of the warehouse table's shape. True if every table had files.
-bool define_lake_views(DuckConnection& con, const std::filesystem::path& lake_root);
+bool define_lake_views(DuckConnection& con, const ObjectStore& lake);
 
 // A result as text, wherever it was computed (here, or by a server's POST /v1/sql): column
 // names, which columns are numeric (aligned right), and per cell its text (nullopt: NULL) and

@@ -71,8 +71,8 @@ std::string csv_answer(TextRows& rows, const SqlLimits& limits, QueryWatchdog& w
 
 } // namespace
 
-SqlService::SqlService(DuckDatabase& warehouse, fs::path lake_root, fs::path answers_dir)
-    : db_(warehouse), lake_root_(std::move(lake_root)), answers_dir_(std::move(answers_dir)) {
+SqlService::SqlService(DuckDatabase& warehouse, const ObjectStore& lake, fs::path answers_dir)
+    : db_(warehouse), lake_(lake), answers_dir_(std::move(answers_dir)) {
   DuckConnection con(db_);
   con.execute("ATTACH IF NOT EXISTS ':memory:' AS lake");
   refresh_lake_views(con);
@@ -81,7 +81,7 @@ SqlService::SqlService(DuckDatabase& warehouse, fs::path lake_root, fs::path ans
 // A lake table's first files turn its empty view into one over the files.
 void SqlService::refresh_lake_views(DuckConnection& con) {
   std::lock_guard lock(lake_mutex_);
-  if (!lake_complete_) lake_complete_ = define_lake_views(con, lake_root_);
+  if (!lake_complete_) lake_complete_ = define_lake_views(con, lake_);
 }
 
 // COPY (<statement> LIMIT max_rows + 1) to a file of the answers folder, read back whole. The

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
+#include "sinks/lake/object_store.h"
 #include "query/policy/sql_limits.h"
 #include "query/policy/sql_policy.h"
 
@@ -36,7 +37,7 @@ struct SqlAnswer {
 class SqlService {
 public:
   // Parquet answers are written to files in `answers_dir` (one of the warehouse's allowed folders).
-  SqlService(DuckDatabase& warehouse, std::filesystem::path lake_root, std::filesystem::path answers_dir);
+  SqlService(DuckDatabase& warehouse, const ObjectStore& lake, std::filesystem::path answers_dir);
   SqlAnswer run(const SqlRequest& request);
   // Gives a new connection up-to-date lake views (catalog `lake`, shared by the database).
   void refresh_lake_views(DuckConnection& con);
@@ -47,7 +48,8 @@ public:
 private:
   SqlAnswer parquet_answer(DuckConnection& con, const ClassifiedStatement& statement, const SqlLimits& limits);
   DuckDatabase& db_;
-  std::filesystem::path lake_root_, answers_dir_;
+  const ObjectStore& lake_;
+  std::filesystem::path answers_dir_;
   std::mutex lake_mutex_;
   bool lake_complete_ = false; // every lake table's view reads files (no refresh needed)
   std::atomic<uint64_t> next_answer_{0};

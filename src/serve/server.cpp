@@ -32,7 +32,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
       }
   }
   ingest_ = std::make_unique<Ingest>(*log_);
-  sql_ = std::make_unique<SqlService>(dir.warehouse().database(), fs::path(dir.path()) / "lake", dir.sql_answers_dir());
+  sql_ = std::make_unique<SqlService>(dir.warehouse().database(), dir.lake().store(), dir.sql_answers_dir());
   batch_jobs_ = std::make_unique<HandedJobs>(dir);
   api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, *batch_jobs_, options_.api, access_.get());
   if (options_.pg_port) { // before the HTTP API answers: its /metrics include pgwire's

@@ -23,12 +23,12 @@ std::string prepare(const std::string& path) {
 
 DataDir::DataDir(const std::string& path, const std::string& purpose, const std::string& memory_limit)
     : path_(prepare(path)), lock_(path_, purpose), warehouse_(path_ + "/warehouse.duckdb", memory_limit),
-      lake_(fs::path(path_) / "lake"), tables_(path_ + "/tables") {
+      lake_store_(fs::path(path_) / "lake"), lake_(lake_store_), tables_(path_ + "/tables") {
   recover();
   // Answers of an earlier run that died while writing them.
   fs::remove_all(sql_answers_dir());
   fs::create_directories(sql_answers_dir());
-  warehouse_.confine_to({lake_.root(), sql_answers_dir()});
+  warehouse_.confine_to({lake_store_.root(), sql_answers_dir()});
 }
 
 void DataDir::recover() {
@@ -36,10 +36,7 @@ void DataDir::recover() {
   DuckResult jobs = warehouse_.connection().query("SELECT job FROM imports");
   for (size_t r = 0; r < jobs.row_count(); ++r) committed.insert(jobs.int64(0, r));
 
-  for (int64_t job : lake_.staged_jobs()) {
-    if (committed.count(job)) lake_.publish(job);
-    else lake_.discard(job);
-  }
+  lake_.recover_staging([&](int64_t job) { return committed.count(job) > 0; });
   // Lake files of jobs that are no longer imported (a forced re-import that crashed midway).
   lake_.remove_published([&](int64_t job) { return !committed.count(job); });
   // Line files of a job that did not reach its marker are rebuilt from the warehouse below.

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "sinks/lake/lake_writer.h"
+#include "sinks/lake/local_folder/local_folder_store.h"
 #include "sinks/tables/tables.h"
 #include "sinks/warehouse/warehouse.h"
 #include "storage/data_dir_lock.h"
@@ -26,6 +27,7 @@ public:
   const std::string& path() const { return path_; }
   Warehouse& warehouse() { return warehouse_; }
   LakeWriter& lake() { return lake_; }
+  const std::filesystem::path& lake_folder() const { return lake_store_.root(); }
   Tables& tables() { return tables_; }
   std::filesystem::path sql_answers_dir() const { return std::filesystem::path(path_) / "sql-answers"; }
 
@@ -37,6 +39,7 @@ private:
   std::string path_;
   DataDirLock lock_;
   Warehouse warehouse_;
+  LocalFolderStore lake_store_;
   LakeWriter lake_;
   Tables tables_;
 };

@@ -49,7 +49,7 @@ void expect_reference_figures(DataDir& dir) {
   EXPECT_EQ(q(con, "SELECT count(*) FROM rejected"), text(kReferenceRejected));
   EXPECT_EQ(q(con, "SELECT sum(amount) FROM transactions"), kReferenceRevenue);
   EXPECT_EQ(q(con, "SELECT count(DISTINCT source) FROM transactions"), text(kReferenceTransactions));
-  std::string lake = dir.lake().root().string();
+  std::string lake = dir.lake_folder().string();
   EXPECT_EQ(q(con, "SELECT count(*) || ' ' || sum(amount) || ' ' || count(DISTINCT source) FROM read_parquet('" + lake +
                        "/transactions/*/*/*.parquet')"), text(kReferenceTransactions) + " " + kReferenceRevenue + " " + text(kReferenceTransactions));
   EXPECT_EQ(q(con, "SELECT count(*) FROM read_parquet('" + lake + "/cancellations/*/*/*.parquet')"), text(kReferenceCancellations));
@@ -78,11 +78,11 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   expect_reference_figures(dir);
   // Small files were compacted: far fewer files than flushes (about 21 per shard).
   size_t files = 0;
-  for (auto& e : fs::recursive_directory_iterator(dir.lake().root() / "transactions")) files += e.is_regular_file();
+  for (auto& e : fs::recursive_directory_iterator(dir.lake_folder() / "transactions")) files += e.is_regular_file();
   EXPECT_LT(files, 4u * 5);
   // A crash between a compaction's rename and its deletes leaves covered files; the next start removes them.
   fs::path some;
-  for (auto& e : fs::recursive_directory_iterator(dir.lake().root() / "transactions"))
+  for (auto& e : fs::recursive_directory_iterator(dir.lake_folder() / "transactions"))
     if (e.is_regular_file()) some = e.path();
   std::string name = some.filename().string(); // stream-<shard>-<first>-<last>.parquet
   size_t a = name.find('-', 7), b = name.find('-', a + 1);

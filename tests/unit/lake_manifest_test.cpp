@@ -1,4 +1,5 @@
-// The lake's stream manifests (lake/_stream/shard-<n>: the next offset not yet in the lake).
+// The lake's stream manifests (lake/_stream/shard-<n>: the next offset not yet in the lake), and
+// its local object store.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -6,6 +7,7 @@
 #include <random>
 
 #include "sinks/lake/lake_writer.h"
+#include "sinks/lake/local_folder/local_folder_store.h"
 
 namespace fs = std::filesystem;
 
@@ -24,20 +26,22 @@ struct TempLake {
 
 TEST(LakeManifest, MissingIsZeroAndWrittenIsReadBack) {
   TempLake t;
-  LakeWriter lake(t.path);
+  LocalFolderStore store(t.path);
+  LakeWriter lake(store);
   EXPECT_EQ(lake.stream_manifest(3), 0u);
   lake.set_stream_manifest(3, 18446744073709551615ull);
   EXPECT_EQ(lake.stream_manifest(3), 18446744073709551615ull);
   lake.set_stream_manifest(3, 42);
   EXPECT_EQ(lake.stream_manifest(3), 42u);
-  EXPECT_FALSE(fs::exists(t.path / "_stream" / "shard-3.tmp"));
+  EXPECT_EQ(store.list("_stream/").size(), 1u); // no temporary file left beside it
 }
 
 // A manifest read as 0 would rewrite the shard from the log's start and delete its files.
 TEST(LakeManifest, OneThatDoesNotParseIsAnErrorNamingIt) {
   for (const char* text : {"", "\n", "12x\n", "-1\n", "99999999999999999999999\n", "12", " 12\n", "12\n13\n"}) {
     TempLake t;
-    LakeWriter lake(t.path);
+    LocalFolderStore store(t.path);
+    LakeWriter lake(store);
     fs::create_directories(t.path / "_stream");
     { std::ofstream(t.path / "_stream" / "shard-0", std::ios::binary) << text; }
     try {
@@ -47,6 +51,59 @@ TEST(LakeManifest, OneThatDoesNotParseIsAnErrorNamingIt) {
       EXPECT_NE(std::string(e.what()).find("shard-0"), std::string::npos) << e.what();
     }
   }
+}
+
+} // namespace shopflow
+
+namespace shopflow {
+
+// The lake's local object store (sinks/lake/local_folder): keys, listing, scratch files.
+TEST(LocalFolderStore, ObjectsByKey) {
+  TempLake t;
+  LocalFolderStore store(t.path);
+  store.put("transactions/year=2010/month=12/stream-0-0-9.parquet", "a");
+  store.put("transactions/year=2011/month=01/batch-1-0.parquet", "bb");
+  store.put("cancellations/year=2010/month=12/stream-0-0-9.parquet", "c");
+  std::filesystem::path scratch = store.scratch_file("transactions/year=2010/month=12/stream-0-10-19.parquet");
+  { std::ofstream(scratch) << "half"; }
+  auto keys = [&](std::string_view prefix) {
+    std::string out;
+    for (const ObjectInfo& o : store.list(prefix)) out += o.key + "=" + std::to_string(o.size) + " ";
+    return out;
+  };
+  struct Case {
+    const char *prefix, *listed; // scratch files are never listed
+  };
+  const Case cases[] = {
+      {"transactions/", "transactions/year=2010/month=12/stream-0-0-9.parquet=1 transactions/year=2011/month=01/batch-1-0.parquet=2 "},
+      {"transactions/year=2011", "transactions/year=2011/month=01/batch-1-0.parquet=2 "},
+      {"cancel", "cancellations/year=2010/month=12/stream-0-0-9.parquet=1 "},
+      {"_staging/", ""},
+      {"nothing/here/", ""},
+  };
+  for (const Case& c : cases) EXPECT_EQ(keys(c.prefix), c.listed) << c.prefix;
+  EXPECT_EQ(store.get("cancellations/year=2010/month=12/stream-0-0-9.parquet"), "c");
+  EXPECT_EQ(store.get("cancellations/none"), std::nullopt);
+
+  store.put_file(scratch, "transactions/year=2010/month=12/stream-0-10-19.parquet");
+  EXPECT_EQ(store.get("transactions/year=2010/month=12/stream-0-10-19.parquet"), "half");
+  store.move("transactions/year=2011/month=01/batch-1-0.parquet", "_staging/batch-1/x.parquet");
+  EXPECT_EQ(keys("_staging/"), "_staging/batch-1/x.parquet=2 ");
+  { std::ofstream(store.scratch_file("_staging/batch-1/y.parquet")) << "partial"; }
+  store.remove_folder("_staging/");
+  EXPECT_FALSE(fs::exists(t.path / "_staging"));
+  { std::ofstream(store.scratch_file("transactions/year=2010/month=12/z.parquet")) << "left by a crash"; }
+  store.remove_scratch("transactions/");
+  EXPECT_FALSE(fs::exists(t.path / "transactions/year=2010/month=12/.z.parquet.tmp"));
+  store.remove("transactions/year=2010/month=12/stream-0-0-9.parquet");
+  EXPECT_EQ(keys("transactions/"), "transactions/year=2010/month=12/stream-0-10-19.parquet=4 ");
+}
+
+TEST(LocalFolderStore, KeysNeverLeaveTheFolder) {
+  TempLake t;
+  LocalFolderStore store(t.path);
+  for (const char* key : {"", "/etc/passwd", "../x", "a/../../x", "a/./b"})
+    EXPECT_THROW(store.put(key, "x"), std::invalid_argument) << key;
 }
 
 } // namespace shopflow

@@ -1,28 +1,31 @@
-// The lake sink (S3 Parquet's role): DIR/lake/<table>/year=YYYY/month=MM/*.parquet, zstd,
-// Hive-partitioned, readable by DuckDB, pandas/pyarrow and Spark.
+// The lake sink (S3 Parquet's role): objects <table>/year=YYYY/month=MM/*.parquet, zstd,
+// Hive-partitioned, readable by DuckDB, pandas/pyarrow and Spark, in an ObjectStore
+// (object_store.h; DIR/lake by default).
 //
-// A batch job's files are first written to DIR/lake/_staging/batch-<job>/<table>/year=/month=/
-// part-<i>.parquet while the job's warehouse transaction is open, then renamed into place as
+// A batch job's files are first written as _staging/batch-<job>/<table>/year=/month=/
+// part-<i>.parquet while the job's warehouse transaction is open, then moved into place as
 // <table>/year=YYYY/month=MM/batch-<job>-<i>.parquet after it commits. Readers never look inside
-// _staging. A staging folder of a committed job is published by recovery; one of an uncommitted
-// job is deleted.
+// _staging. The staged files of a committed job are published by recovery; those of an
+// uncommitted job are deleted.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "db/duckdb.h"
+#include "sinks/lake/object_store.h"
 
 namespace shopflow {
 
 inline constexpr const char* kLakeTables[] = {"transactions", "cancellations"};
+// Where DuckDB reads a table's files, e.g. "DIR/lake/transactions/*/*/*.parquet".
+std::string lake_glob(const ObjectStore& lake, const std::string& table);
 
 class LakeWriter {
 public:
-  explicit LakeWriter(std::filesystem::path root);
+  explicit LakeWriter(ObjectStore& store) : store_(store) {}
 
   // Writes the rows of `select_sql` (no year/month columns: the folder names carry them) as one
   // staged file of the job: <table>/year=YYYY/month=MM/part-<part>.parquet. Run through the
@@ -35,17 +38,20 @@ public:
   // Deletes the published files of the jobs for which `doomed` is true (a forced re-import
   // replaces a job's files; recovery removes those of jobs no longer imported).
   void remove_published(const std::function<bool(int64_t job)>& doomed);
-  std::vector<int64_t> staged_jobs() const;
+  // At open, before any job runs: publishes the staged files of the jobs for which `committed`
+  // is true and deletes everything else staged (files of jobs that never committed, scratch).
+  void recover_staging(const std::function<bool(int64_t job)>& committed);
 
-  // Stream path. A shard's files are <table>/year=YYYY/month=MM/stream-<shard>-<first>-<last>.parquet
-  // (written under a hidden .<name>.tmp, then renamed); lake/_stream/shard-<n> holds the next offset whose
-  // lines are not yet in the lake (the manifest, replaced by rename).
+  // Stream path. A shard's files are <table>/year=YYYY/month=MM/stream-<shard>-<first>-<last>.parquet;
+  // _stream/shard-<n> holds the next offset whose lines are not yet in the lake (the manifest,
+  // replaced whole).
   void write_stream_file(DuckConnection& con, const std::string& table, int partition, uint32_t shard,
                          uint64_t first, uint64_t last, const std::string& select_sql);
   uint64_t stream_manifest(uint32_t shard) const;
   void set_stream_manifest(uint32_t shard, uint64_t next_offset);
   // Deletes a shard's stream files whose first offset is >= `from` (written after the manifest),
-  // and files whose offset range lies inside another file's (inputs of a finished compaction).
+  // files whose offset range lies inside another file's (inputs of a finished compaction), and
+  // scratch files of the tables.
   void remove_stream_files_from(uint32_t shard, uint64_t from);
   // Merges a shard's stream files of one table and month into one file named by the union of
   // their ranges once there are at least `min_files` of them; the merged file is renamed into
@@ -53,13 +59,10 @@ public:
   // removes as covered. Returns the number of files merged away.
   size_t compact_stream_files(DuckConnection& con, uint32_t shard, size_t min_files);
 
-  const std::filesystem::path& root() const { return root_; }
-  // A glob over a table's files, e.g. "DIR/lake/transactions/*/*/*.parquet".
-  std::string glob(const std::string& table) const;
+  ObjectStore& store() { return store_; }
 
 private:
-  std::filesystem::path staging(int64_t job) const;
-  std::filesystem::path root_;
+  ObjectStore& store_;
 };
 
 } // namespace shopflow
