@@ -1,7 +1,6 @@
 // Ingest: POST /v1/records, the seed's POST contract, and send's file registration.
 #include "api/api_service.h"
 
-#include <fmt/format.h>
 #include <simdjson.h>
 
 #include "batch/file_identity.h"

@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
 
 #include <boost/asio/post.hpp>
 
