@@ -33,18 +33,6 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   call.req = std::make_shared<const HttpRequest>(std::move(request)); // shared with answers given later
   call.peer_address = reply.peer_address();
   std::string_view method(call.req->method_string().data(), call.req->method_string().size());
-  try {
-    RequestTarget target = parse_request_target(std::string_view(call.req->target().data(), call.req->target().size()));
-    call.path = std::move(target.path);
-    call.query = std::move(target.query);
-  } catch (const std::invalid_argument& e) { // says nothing about the routes: no authorisation needed
-    HttpResponse res;
-    json_response(res, 400, error_json(e.what()));
-    metrics_.route("other", 400).observe(seconds_since(started));
-    return reply(std::move(res));
-  }
-  auto match = routes_.match(method, call.path);
-  const Route* route = match.route;
   // Every answer goes through here: the route's latency is measured up to the answer, and the
   // request gets its log line (never its token: the client id the token named, if any).
   auto client = std::make_shared<std::string>();
@@ -58,8 +46,18 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
       reply(std::move(res));
     };
   };
-  std::string name = route ? route->name : "other";
   HttpResponse res;
+  try {
+    RequestTarget target = parse_request_target(std::string_view(call.req->target().data(), call.req->target().size()));
+    call.path = std::move(target.path);
+    call.query = std::move(target.query);
+  } catch (const std::invalid_argument& e) { // says nothing about the routes: no authorisation needed
+    json_response(res, 400, error_json(e.what()));
+    return respond_as("other")(std::move(res));
+  }
+  auto match = routes_.match(method, call.path);
+  const Route* route = match.route;
+  std::string name = route ? route->name : "other";
   call.granted = kAllScopes & ~kScopeAdmin; // without access control nobody may write through SQL
   if (access_) {
     // The route's scope; for a method the path lacks, its first route's; for no route, read.
@@ -79,20 +77,19 @@ void ApiService::handle(HttpRequest&& request, HttpServer::Reply reply) {
   call.params = std::move(match.params);
   const Handler& handler = route->handler;
   if (handler.answer_later) return handler.answer_later(call, respond_as(name));
-  if (handler.runs_on == Handler::RunsOn::IoThread) {
-    handler.answer(call, res);
-    return respond_as(name)(std::move(res));
-  }
-  boost::asio::post(blocking_, [&handler, call = std::move(call), respond = respond_as(name)] {
+  // A handler that throws is answered 500, on either thread, through respond_as like any answer.
+  auto answer = [&handler](const Call& c) {
     HttpResponse out;
     try {
-      handler.answer(call, out);
+      handler.answer(c, out);
     } catch (const std::exception& e) {
       out = HttpResponse{};
       json_response(out, 500, error_json(e.what()));
     }
-    respond(std::move(out));
-  });
+    return out;
+  };
+  if (handler.runs_on == Handler::RunsOn::IoThread) return respond_as(name)(answer(call));
+  boost::asio::post(blocking_, [answer, call = std::move(call), respond = respond_as(name)] { respond(answer(call)); });
 }
 
 bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted, std::string& client_id) {

@@ -71,7 +71,7 @@ private:
   // A request as its handler gets it.
   struct Call {
     std::shared_ptr<const HttpRequest> req;
-    std::string path, query;                   // the target split at '?'
+    std::string path, query;                   // the target's path and query, still percent-encoded
     std::map<std::string, std::string> params; // the route pattern's parameters
     std::string client;                        // the token's client id ("" without access control)
     ScopeSet granted = 0;                      // the token's scopes
@@ -102,9 +102,9 @@ private:
   void token_request(std::shared_ptr<const HttpRequest> req, const std::string& address, Respond respond);
   static std::optional<std::pair<std::string, std::string>> client_credentials(const HttpRequest& req);
   void openid_configuration(HttpResponse& res);
-  // Whether the caller has the scope `needed`; false: `res` holds the 401/403/429 answer.
   // An error message as clients see it: the data dir's path written DIR.
   std::string without_data_dir(std::string message) const;
+  // Whether the caller has the scope `needed`; false: `res` holds the 401/403/429 answer.
   bool authorize(const HttpRequest& req, ScopeSet needed, HttpResponse& res, ScopeSet& granted, std::string& client_id);
   void dashboard_data(const std::string& query, HttpResponse& res);
   void static_file(const std::string& name, HttpResponse& res); // a file of the web root

@@ -1,7 +1,5 @@
 #include "api/http_server.h"
 
-#include "util/tls_server_context.h"
-
 #include <optional>
 
 #include <boost/asio/ip/address.hpp>
@@ -12,6 +10,7 @@
 
 #include "util/json_writer.h"
 #include "util/thread_name.h"
+#include "util/tls_server_context.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -57,7 +56,6 @@ private:
 };
 
 namespace {
-// A header value made safe to put in a JSON string (quotes, backslashes and controls blanked).
 // A TCP stream with deadlines on its I/O thread's executor (a concrete type: no polymorphic
 // executor per operation).
 using TcpStream = beast::basic_stream<tcp, asio::io_context::executor_type>;
