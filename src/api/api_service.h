@@ -98,7 +98,8 @@ private:
   void compat_get(const std::string& query, HttpResponse& res);
   void metrics_text(HttpResponse& res);
   void health(HttpResponse& res);
-  void issue_token(const HttpRequest& req, HttpResponse& res);
+  // `credentials`: client_credentials(req), taken once when the request arrived.
+  void issue_token(const HttpRequest& req, const std::optional<std::pair<std::string, std::string>>& credentials, HttpResponse& res);
   void token_request(std::shared_ptr<const HttpRequest> req, const std::string& address, Respond respond);
   static std::optional<std::pair<std::string, std::string>> client_credentials(const HttpRequest& req);
   void openid_configuration(HttpResponse& res);

@@ -102,8 +102,9 @@ void ApiService::get_customer(const std::string& customer, const std::string& qu
     json_response(res, 404, error_json("no customer " + customer));
     return;
   }
+  const FormFields params(query);
   auto number = [&](const char* key, int64_t fallback, int64_t max) -> int64_t {
-    std::string v = query_param(query, key);
+    std::string v = params.get(key);
     if (v.empty()) return fallback;
     try {
       int64_t n = std::stoll(v);
@@ -139,7 +140,8 @@ void ApiService::get_customer(const std::string& customer, const std::string& qu
 }
 
 void ApiService::compat_get(const std::string& query, HttpResponse& res) {
-  std::string invoice = query_param(query, "InvoiceNo"), code = query_param(query, "StockCode");
+  const FormFields params(query);
+  std::string invoice = params.get("InvoiceNo"), code = params.get("StockCode");
   if (invoice.empty() || code.empty()) {
     json_response(res, 400, seed_answer(400, "give InvoiceNo and StockCode in the query string"));
     return;

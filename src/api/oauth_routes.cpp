@@ -29,8 +29,8 @@ std::string oauth_error_json(std::string_view code, std::string_view description
 // for malformed credentials (Basic, or a form that is not URL encoding).
 std::optional<std::pair<std::string, std::string>> ApiService::client_credentials(const HttpRequest& req) {
   try {
-    const std::string& form = req.body();
-    std::string id = query_param(form, "client_id"), secret = query_param(form, "client_secret");
+    const FormFields form(req.body());
+    std::string id = form.get("client_id"), secret = form.get("client_secret");
     if (std::string_view v = header_value(req, http::field::authorization); v.size() > 6 && (v.starts_with("Basic ") || v.starts_with("basic "))) {
       auto decoded = base64_decode(v.substr(6));
       size_t colon = decoded ? decoded->find(':') : std::string::npos;
@@ -63,10 +63,10 @@ void ApiService::token_request(std::shared_ptr<const HttpRequest> req, const std
     json_response(res, 503, oauth_error_json("temporarily_unavailable", "too many token requests at once"));
     return respond(std::move(res));
   }
-  boost::asio::post(hashing_, [this, req, respond = std::move(respond)] {
+  boost::asio::post(hashing_, [this, req, credentials = std::move(credentials), respond = std::move(respond)] {
     HttpResponse out;
     try {
-      issue_token(*req, out);
+      issue_token(*req, credentials, out);
     } catch (const std::exception& e) {
       out = HttpResponse{};
       json_response(out, 500, error_json(e.what()));
@@ -80,28 +80,28 @@ void ApiService::token_request(std::shared_ptr<const HttpRequest> req, const std
 // by client_id/client_secret form fields; an optional "scope" narrows the client's scopes. A
 // failed authentication is challenged (WWW-Authenticate: Basic) only when the client sent Basic
 // (or other) credentials (section 5.2): a form's failure must not make a browser pop up its own dialog.
-void ApiService::issue_token(const HttpRequest& req, HttpResponse& res) {
+void ApiService::issue_token(const HttpRequest& req, const std::optional<std::pair<std::string, std::string>>& credentials,
+                             HttpResponse& res) {
   const bool tried_http_auth = !header_value(req, http::field::authorization).empty();
   auto oauth_error = [&](unsigned status, const char* code, const std::string& description) {
     if (status == 401 && tried_http_auth) res.set(http::field::www_authenticate, "Basic realm=\"shopflow\"");
     json_response(res, status, oauth_error_json(code, description));
   };
-  const std::string& form = req.body();
+  std::optional<FormFields> form;
   try {
-    query_names(form);
+    form.emplace(req.body());
   } catch (const std::invalid_argument& e) {
     return oauth_error(400, "invalid_request", e.what());
   }
-  if (query_param(form, "grant_type") != "client_credentials")
+  if (form->get("grant_type") != "client_credentials")
     return oauth_error(400, "unsupported_grant_type", "only grant_type=client_credentials is supported");
-  auto credentials = client_credentials(req);
   if (!credentials) return oauth_error(401, "invalid_client", "malformed Basic credentials");
   auto& [id, secret] = *credentials;
   if (id.empty() || secret.empty()) return oauth_error(401, "invalid_client", "give client_id and client_secret (HTTP Basic or form)");
   auto client = access_->clients().authenticate(id, secret);
   if (!client) return oauth_error(401, "invalid_client", "unknown client or wrong secret");
   ScopeSet scopes = client->scopes;
-  if (std::string asked = query_param(form, "scope"); !asked.empty()) {
+  if (std::string asked = form->get("scope"); !asked.empty()) {
     try {
       scopes = parse_scopes(asked);
     } catch (const std::invalid_argument& e) {

@@ -36,16 +36,20 @@ std::string percent_decode(std::string_view encoded, bool plus_is_space) {
   return text->decode(urls::encoding_opts(plus_is_space));
 }
 
-std::string query_param(std::string_view query, std::string_view key) {
-  for (const auto& param : parse_form(query))
-    if (param.key.decode(kForm) == key) return param.value.decode(kForm);
+FormFields::FormFields(std::string_view encoded) {
+  for (const auto& param : parse_form(encoded)) fields_.emplace_back(param.key.decode(kForm), param.value.decode(kForm));
+}
+
+std::string FormFields::get(std::string_view name) const {
+  for (const auto& [key, value] : fields_)
+    if (key == name) return value;
   return {};
 }
 
-std::vector<std::string> query_names(std::string_view query) {
+std::vector<std::string> FormFields::names() const {
   std::vector<std::string> names;
-  for (const auto& param : parse_form(query))
-    if (!param.key.empty()) names.push_back(param.key.decode(kForm));
+  for (const auto& [key, value] : fields_)
+    if (!key.empty()) names.push_back(key);
   return names;
 }
 

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace shopflow {
@@ -18,9 +19,17 @@ struct RequestTarget {
 RequestTarget parse_request_target(std::string_view target);
 // A percent-encoded path segment or form field, decoded; '+' is a space only when plus_is_space.
 std::string percent_decode(std::string_view encoded, bool plus_is_space = false);
-// The first value of `key` in a query string or form, decoded; "" when it is absent.
-std::string query_param(std::string_view query, std::string_view key);
-// Every parameter name of a query string, decoded, in order (empty names skipped).
-std::vector<std::string> query_names(std::string_view query);
+// A query string or form, parsed and decoded once.
+class FormFields {
+public:
+  explicit FormFields(std::string_view encoded); // throws std::invalid_argument when not URL encoding
+  // The first value of `name`, decoded; "" when it is absent.
+  std::string get(std::string_view name) const;
+  // Every name given, decoded, in order (empty names skipped).
+  std::vector<std::string> names() const;
+
+private:
+  std::vector<std::pair<std::string, std::string>> fields_; // (name, value), decoded, in order
+};
 
 } // namespace shopflow

@@ -23,11 +23,12 @@ namespace shopflow {
 // included) and the country. An unknown parameter or a bad value is a 400 naming it.
 void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
   static const std::set<std::string, std::less<>> known = {"from", "to", "country", "only"};
-  for (const std::string& name : query_names(query))
+  const FormFields params(query);
+  for (const std::string& name : params.names())
     if (!known.contains(name)) return json_response(res, 400, error_json("unknown parameter " + name + "; use from, to, country, only"));
   AnalyticsFilter filter;
   for (auto [name, field] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
-    std::string day = query_param(query, name);
+    std::string day = params.get(name);
     if (day.empty()) continue;
     if (day.size() != 10 || !parse_timestamp_us(day + " 00:00:00"))
       return json_response(res, 400, error_json(std::string(name) + " must be a day as YYYY-MM-DD, not \"" + day + "\""));
@@ -35,12 +36,12 @@ void ApiService::dashboard_data(const std::string& query, HttpResponse& res) {
   }
   if (filter.from && filter.to && *filter.from > *filter.to)
     return json_response(res, 400, error_json("from (" + *filter.from + ") is after to (" + *filter.to + ")"));
-  if (std::string country = query_param(query, "country"); !country.empty()) {
+  if (std::string country = params.get("country"); !country.empty()) {
     if (country.size() > 200 || !valid_utf8(country)) return json_response(res, 400, error_json("country must be UTF-8 text of at most 200 bytes"));
     filter.country = country;
   }
   std::set<std::string, std::less<>> only;
-  const std::string only_list = query_param(query, "only");
+  const std::string only_list = params.get("only");
   for (std::string_view list = only_list; !list.empty();) {
     std::string_view name = list.substr(0, list.find(','));
     list.remove_prefix(std::min(list.size(), name.size() + 1));
@@ -135,9 +136,10 @@ void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool
   } else {
     sql.sql = req.body();
   }
-  if (std::string q = query_param(query, "max_rows"); !q.empty()) max_rows = q;
-  if (std::string q = query_param(query, "max_bytes"); !q.empty()) max_bytes = q;
-  if (std::string q = query_param(query, "timeout_ms"); !q.empty()) timeout_ms = q;
+  const FormFields params(query);
+  if (std::string q = params.get("max_rows"); !q.empty()) max_rows = q;
+  if (std::string q = params.get("max_bytes"); !q.empty()) max_bytes = q;
+  if (std::string q = params.get("timeout_ms"); !q.empty()) timeout_ms = q;
   const SqlLimits& ceiling = options_.sql.ceiling;
   if (!number("max_rows", max_rows, static_cast<int64_t>(ceiling.max_rows), sql.limits.max_rows) ||
       !number("max_bytes", max_bytes, static_cast<int64_t>(ceiling.max_bytes), sql.limits.max_bytes) ||

@@ -94,16 +94,16 @@ TEST(QueryString, ParametersAndPercentDecoding) {
       {"x", "x", ""},                {"", "x", ""},                   {"a%20b=c", "a b", "c"},
       {"x=1&&y=2", "y", "2"},        {"x=%C3%A9t%C3%A9", "x", "été"}, {"x=a=b", "x", "a=b"},
   };
-  for (const Case& c : cases) EXPECT_EQ(query_param(c.query, c.key), c.value) << c.query << " [" << c.key << "]";
-  EXPECT_EQ(query_names("from=1&to=2&&country=x&only"), (std::vector<std::string>{"from", "to", "country", "only"}));
+  for (const Case& c : cases) EXPECT_EQ(FormFields(c.query).get(c.key), c.value) << c.query << " [" << c.key << "]";
+  EXPECT_EQ(FormFields("from=1&to=2&&country=x&only").names(), (std::vector<std::string>{"from", "to", "country", "only"}));
   EXPECT_EQ(percent_decode("a+b%2B"), "a+b+");
   EXPECT_EQ(percent_decode("a+b", true), "a b");
 }
 
 TEST(QueryString, WhatIsNotUrlEncodingIsRefused) {
   for (const char* query : {"x=%4", "x=%zz", "x=a b", "x=%", "x=\"y\""})
-    EXPECT_THROW(query_param(query, "x"), std::invalid_argument) << query;
-  EXPECT_THROW(query_names("%g0=1"), std::invalid_argument);
+    EXPECT_THROW(FormFields{query}, std::invalid_argument) << query;
+  EXPECT_THROW(FormFields("%g0=1"), std::invalid_argument);
   EXPECT_THROW(percent_decode("a%2"), std::invalid_argument);
 }
 
