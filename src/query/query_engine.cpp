@@ -32,21 +32,18 @@ QueryEngine::QueryEngine(const std::string& data_dir) {
   }
   con_->execute("USE warehouse");
   con_->execute("ATTACH ':memory:' AS lake");
-  define_lake_views(*con_, LocalFolderStore(fs::path(data_dir) / "lake"));
+  LocalFolderStore lake(fs::path(data_dir) / "lake");
+  for (const char* table : kLakeTables) define_lake_view(*con_, lake, table);
 }
 
-bool define_lake_views(DuckConnection& con, const ObjectStore& lake) {
-  bool all = true;
-  for (const char* table : kLakeTables) {
-    auto objects = lake.list(std::string(table) + "/");
-    bool has_files = std::any_of(objects.begin(), objects.end(), [](const ObjectInfo& o) { return o.key.ends_with(".parquet"); });
-    all &= has_files;
-    std::string body = has_files
-        ? "SELECT * FROM read_parquet(" + sql_literal(lake_glob(lake, table)) + ", hive_partitioning = true)"
-        : std::string("SELECT *, CAST(NULL AS BIGINT) AS year, CAST(NULL AS BIGINT) AS month FROM warehouse.main.") + table + " WHERE false";
-    con.execute(std::string("CREATE OR REPLACE VIEW lake.main.") + table + " AS " + body);
-  }
-  return all;
+bool define_lake_view(DuckConnection& con, const ObjectStore& lake, const std::string& table) {
+  auto objects = lake.list(table + "/");
+  bool has_files = std::any_of(objects.begin(), objects.end(), [](const ObjectInfo& o) { return o.key.ends_with(".parquet"); });
+  std::string body = has_files
+      ? "SELECT * FROM read_parquet(" + sql_literal(lake_glob(lake, table)) + ", hive_partitioning = true)"
+      : "SELECT *, CAST(NULL AS BIGINT) AS year, CAST(NULL AS BIGINT) AS month FROM warehouse.main." + table + " WHERE false";
+  con.execute("CREATE OR REPLACE VIEW lake.main." + table + " AS " + body);
+  return has_files;
 }
 
 namespace {

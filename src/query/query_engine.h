@@ -28,10 +28,10 @@ private:
   std::unique_ptr<DuckConnection> con_;
 };
 
-// (Re)defines lake.main.transactions and lake.main.cancellations (catalog `lake` attached, the
-// warehouse attached as `warehouse`) over the lake's Parquet files; a table without
-// files yet is an empty view of the warehouse table's shape. True if every table had files.
-bool define_lake_views(DuckConnection& con, const ObjectStore& lake);
+// (Re)defines the view lake.main.<table> (catalog `lake` attached, the warehouse attached as
+// `warehouse`) over the lake's Parquet files of `table` (one of kLakeTables); a table without
+// files yet is an empty view of the warehouse table's shape. Returns whether it had files.
+bool define_lake_view(DuckConnection& con, const ObjectStore& lake, const std::string& table);
 
 // A result as text, wherever it was computed (here, or by a server's POST /v1/sql): column
 // names, which columns are numeric (aligned right), and per cell its text (nullopt: NULL) and

@@ -19,14 +19,14 @@ namespace {
 
 SqlAnswer error_answer(unsigned status, const std::string& message) { return {status, "application/json", error_json(message)}; }
 
-// Encodes `rows` (every batch) by `append_row(r, first)`, which returns the answer's size so far,
+// Encodes `rows` (every batch) by `append_row(r)`, which returns the answer's size so far,
 // refusing the answer once it passes a limit.
 template <class AppendRow> void encode_rows(TextRows& rows, const SqlLimits& limits, QueryWatchdog& watchdog, AppendRow&& append_row) {
   size_t count = 0;
   while (rows.next()) {
     for (size_t r = 0; r < rows.batch_size(); ++r) {
       if (++count > limits.max_rows) throw SqlLimitExceeded(rows_over_limit(limits.max_rows));
-      if (append_row(r, count == 1) > limits.max_bytes) throw SqlLimitExceeded(bytes_over_limit(limits.max_bytes));
+      if (append_row(r) > limits.max_bytes) throw SqlLimitExceeded(bytes_over_limit(limits.max_bytes));
     }
     if (watchdog.past_deadline()) throw DuckError("Interrupted"); // answered as the timeout below
   }
@@ -40,7 +40,7 @@ std::string json_answer(TextRows& rows, const SqlLimits& limits, QueryWatchdog& 
   for (size_t c = 0; c < cols; ++c) w.begin_object().field("name", rows.column_name(c)).field("type", rows.column_type_name(c)).end_object();
   w.end_array().key("rows").begin_array();
   size_t count = 0;
-  encode_rows(rows, limits, watchdog, [&](size_t r, bool) {
+  encode_rows(rows, limits, watchdog, [&](size_t r) {
     w.begin_array();
     for (size_t c = 0; c < cols; ++c) write_json_value(w, rows.value(c, r), rows.column_type(c));
     w.end_array();
@@ -58,7 +58,7 @@ std::string csv_answer(TextRows& rows, const SqlLimits& limits, QueryWatchdog& w
     out += csv_field(rows.column_name(c));
   }
   out += "\n";
-  encode_rows(rows, limits, watchdog, [&](size_t r, bool) {
+  encode_rows(rows, limits, watchdog, [&](size_t r) {
     for (size_t c = 0; c < cols; ++c) {
       if (c) out += ',';
       if (auto v = rows.value(c, r)) out += csv_field(*v);
@@ -78,10 +78,11 @@ SqlService::SqlService(DuckDatabase& warehouse, const ObjectStore& lake, fs::pat
   refresh_lake_views(con);
 }
 
-// A lake table's first files turn its empty view into one over the files.
+// A lake table's first files turn its empty view into one over the files; a table whose view
+// reads files already is not looked at again.
 void SqlService::refresh_lake_views(DuckConnection& con) {
   std::lock_guard lock(lake_mutex_);
-  if (!lake_complete_) lake_complete_ = define_lake_views(con, lake_);
+  std::erase_if(lake_tables_without_files_, [&](const std::string& table) { return define_lake_view(con, lake_, table); });
 }
 
 // COPY (<statement> LIMIT max_rows + 1) to a file of the answers folder, read back whole. The

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
-#include "sinks/lake/object_store.h"
+#include "sinks/lake/lake_writer.h"
 #include "query/policy/sql_limits.h"
 #include "query/policy/sql_policy.h"
 
@@ -51,7 +51,7 @@ private:
   const ObjectStore& lake_;
   std::filesystem::path answers_dir_;
   std::mutex lake_mutex_;
-  bool lake_complete_ = false; // every lake table's view reads files (no refresh needed)
+  std::vector<std::string> lake_tables_without_files_{std::begin(kLakeTables), std::end(kLakeTables)}; // their views need a refresh
   std::atomic<uint64_t> next_answer_{0};
   // By outcome: the answer's status 200, 403, 413, 408, anything else.
   std::atomic<uint64_t> answered_{0}, refused_{0}, over_limit_{0}, timed_out_{0}, failed_{0}, micros_{0};
