@@ -77,12 +77,22 @@ size_t width(std::string_view s) {
 
 } // namespace
 
-void write_json_value(JsonWriter& w, std::optional<std::string_view> v, duckdb_type type) {
-  if (!v) w.value(nullptr);
-  else if (is_numeric(type) && *v != "nan" && *v != "inf" && *v != "-inf") w.value(JsonNumber{*v});
-  else if (type == DUCKDB_TYPE_BOOLEAN) w.value(*v == "true");
-  else w.value(*v);
+namespace {
+// Whether DuckDB's text of a value of `type` is written bare in JSON: numbers (but nan and inf,
+// which JSON lacks) and booleans.
+bool json_bare(std::string_view text, duckdb_type type) {
+  return (is_numeric(type) && text != "nan" && text != "inf" && text != "-inf") || type == DUCKDB_TYPE_BOOLEAN;
 }
+
+// A value's text as JSON: null, bare (its own number or boolean text), or a string.
+void write_json_text(JsonWriter& w, std::optional<std::string_view> text, bool bare) {
+  if (!text) w.value(nullptr);
+  else if (bare) w.value(JsonRaw{*text});
+  else w.value(*text);
+}
+} // namespace
+
+void write_json_value(JsonWriter& w, std::optional<std::string_view> v, duckdb_type type) { write_json_text(w, v, v && json_bare(*v, type)); }
 
 namespace {
 // A table's columns, from anything with column_count(), column_name(c) and column_type(c).
@@ -96,12 +106,8 @@ template <class Result> TextTable columns_of(Result& r) {
 }
 
 TextTable::Cell text_cell(std::optional<std::string_view> value, duckdb_type type) {
-  TextTable::Cell cell;
-  if (value) cell.text = std::string(*value);
-  JsonWriter w;
-  write_json_value(w, value, type);
-  cell.json = w.take();
-  return cell;
+  if (!value) return {};
+  return {std::string(*value), json_bare(*value, type)};
 }
 } // namespace
 
@@ -141,11 +147,14 @@ TextTable text_table_from_sql_answer(const std::string& json) {
       std::vector<TextTable::Cell> row;
       for (simdjson::ondemand::value v : values) {
         TextTable::Cell cell;
-        std::string_view raw = v.raw_json_token();
-        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
-        cell.json = std::string(raw);
-        if (v.type() == simdjson::ondemand::json_type::string) cell.text = std::string(std::string_view(v.get_string()));
-        else if (raw != "null") cell.text = std::string(raw);
+        if (v.type() == simdjson::ondemand::json_type::string) {
+          cell.text = std::string(std::string_view(v.get_string()));
+        } else if (!v.is_null()) { // a number or a boolean, its own text kept
+          std::string_view raw = v.raw_json_token();
+          while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n')) raw.remove_suffix(1);
+          cell.text = std::string(raw);
+          cell.bare = true;
+        }
         row.push_back(std::move(cell));
       }
       if (row.size() != t.names.size()) throw std::runtime_error("a row has " + std::to_string(row.size()) + " values");
@@ -180,7 +189,7 @@ std::string render(const TextTable& t, OutputFormat format) {
     for (size_t r = 0; r < rows; ++r) {
       JsonWriter w;
       w.begin_object();
-      for (size_t c = 0; c < cols; ++c) w.key(t.names[c]).value(JsonRaw{t.rows[r][c].json});
+      for (size_t c = 0; c < cols; ++c) write_json_text(w.key(t.names[c]), t.rows[r][c].text, t.rows[r][c].bare);
       out += r ? ",\n " : "";
       out += w.end_object().view();
     }

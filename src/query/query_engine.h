@@ -35,11 +35,11 @@ bool define_lake_view(DuckConnection& con, const ObjectStore& lake, const std::s
 
 // A result as text, wherever it was computed (here, or by a server's POST /v1/sql): column
 // names, which columns are numeric (aligned right), and per cell its text (nullopt: NULL) and
-// its JSON (numbers and booleans bare, the rest as strings, NULL as null).
+// whether JSON writes it bare (a number or a boolean) or as a string.
 struct TextTable {
   struct Cell {
     std::optional<std::string> text;
-    std::string json;
+    bool bare = false;
   };
   std::vector<std::string> names;
   std::vector<bool> numeric;
