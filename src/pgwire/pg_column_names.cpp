@@ -105,12 +105,11 @@ std::optional<std::string> first_column_name(element node) {
 
 } // namespace
 
-std::vector<std::optional<std::string>> pg_column_names(DuckConnection& con, const std::string& sql) {
+std::vector<std::optional<std::string>> PgColumnNames::of(const std::string& sql) {
   std::string ast;
   try {
-    DuckPrepared serialize(con, "SELECT json_serialize_sql($1::VARCHAR)");
-    serialize.bind_text(0, sql);
-    DuckResult r = serialize.execute();
+    serialize_.bind_text(0, sql);
+    DuckResult r = serialize_.execute();
     if (r.row_count() != 1 || r.is_null(0, 0)) return {};
     ast = r.text(0, 0);
   } catch (const DuckError&) {

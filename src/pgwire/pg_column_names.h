@@ -14,10 +14,19 @@
 
 namespace shopflow {
 
-// One entry per result column of `sql` (one statement, as DuckDB gets it): the PostgreSQL name
-// where it differs from DuckDB's, nullopt where DuckDB's stands (aliases, column references).
-// Empty when the shape cannot be told from the parse (not a SELECT, a * in the select list, a
-// statement DuckDB does not parse): then every DuckDB name stands.
-std::vector<std::optional<std::string>> pg_column_names(DuckConnection& con, const std::string& sql);
+// Reads statements' parse trees through DuckDB's json_serialize_sql on a session's connection,
+// prepared once.
+class PgColumnNames {
+public:
+  explicit PgColumnNames(DuckConnection& con) : serialize_(con, "SELECT json_serialize_sql($1::VARCHAR)") {}
+  // One entry per result column of `sql` (one statement, as DuckDB gets it): the PostgreSQL name
+  // where it differs from DuckDB's, nullopt where DuckDB's stands (aliases, column references).
+  // Empty when the shape cannot be told from the parse (not a SELECT, a * in the select list, a
+  // statement DuckDB does not parse): then every DuckDB name stands.
+  std::vector<std::optional<std::string>> of(const std::string& sql);
+
+private:
+  DuckPrepared serialize_;
+};
 
 } // namespace shopflow

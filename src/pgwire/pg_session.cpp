@@ -7,7 +7,6 @@
 #include <boost/asio/write.hpp>
 
 #include "auth/scram.h"
-#include "pgwire/pg_column_names.h"
 #include "pgwire/pg_server.h"
 #include "util/log.h"
 
@@ -128,6 +127,7 @@ void PgSession::run() {
   c_.send(Message('K').i32(pid).i32(key).done());
 
   con_ = std::make_unique<DuckConnection>(server_.db_);
+  column_names_ = std::make_unique<PgColumnNames>(*con_);
   server_.lake_views_.refresh_lake_views(*con_);
   static const std::string version =
       sql_literal(std::string("PostgreSQL 15.0 (shopflow ") + SHOPFLOW_VERSION + ", DuckDB " + duckdb_library_version() + ")");
@@ -424,7 +424,7 @@ void PgSession::simple_query(const std::string& text) {
       }
       check_policy(st, i + 1);
       timed([&](QueryWatchdog& watchdog) {
-        auto names = pg_column_names(*con_, st.text); // before the rows stream: one query at a time per connection
+        auto names = column_names_->of(st.text); // before the rows stream: one query at a time per connection
         Cursor cur{std::make_unique<TextRows>(*con_, st)};
         if (returns_rows(cur.rows->statement_type())) {
           describe_rows(*cur.rows, names, {});
@@ -455,7 +455,7 @@ void PgSession::parse(Reader& in) {
     if (!st->session) {
       check_policy(texts[0], 1);
       st->prepared = std::make_unique<DuckPrepared>(*con_, st->classified.text);
-      if (returns_rows(st->prepared->statement_type())) st->names = pg_column_names(*con_, st->classified.text);
+      if (returns_rows(st->prepared->statement_type())) st->names = column_names_->of(st->classified.text);
     }
   }
   statements_[name] = st;

@@ -19,6 +19,7 @@
 
 #include "auth/client_store.h"
 #include "db/duckdb.h"
+#include "pgwire/pg_column_names.h"
 #include "pgwire/protocol/pg_codec.h"
 #include "pgwire/protocol/pg_compat.h"
 #include "query/policy/sql_limits.h"
@@ -109,6 +110,7 @@ private:
   std::optional<Client> client_;
   bool may_write_ = false;
   std::unique_ptr<DuckConnection> con_;
+  std::unique_ptr<PgColumnNames> column_names_; // on con_
   char status_ = 'I';             // I idle, T in a transaction block, E failed transaction block
   bool skipping_to_sync_ = false; // after an error in the extended protocol, until Sync
   bool writing_ = false;          // the statement being run writes (or ends a transaction)
