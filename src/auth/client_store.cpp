@@ -1,8 +1,5 @@
 #include "auth/client_store.h"
 
-#include "util/read_file.h"
-
-
 #include <chrono>
 #include <stdexcept>
 
@@ -11,9 +8,10 @@
 
 #include "auth/random.h"
 #include "auth/scram.h"
-#include "util/json_writer.h"
+#include "formats/json_list_file.h"
 #include "util/durable_file.h"
 #include "util/file_lock.h"
+#include "util/read_file.h"
 
 namespace fs = std::filesystem;
 
@@ -53,12 +51,8 @@ std::vector<Client> ClientStore::load() const {
   uintmax_t size = fs::file_size(file_, ec);
   if (mtime == cached_mtime_ && size == cached_size_) return cached_;
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  simdjson::dom::array arr;
-  if (parser.load(file_.string()).get(doc) || doc["clients"].get_array().get(arr))
-    throw std::runtime_error(file_.string() + " is not a clients file ({\"clients\": [...]})");
   std::vector<Client> out;
-  for (auto e : arr) {
+  for (auto e : read_json_list_file(parser, file_, "clients", "clients")) {
     Client c;
     std::string_view s;
     int64_t created = 0;
@@ -81,18 +75,12 @@ std::vector<Client> ClientStore::load() const {
 }
 
 void ClientStore::save(const std::vector<Client>& clients) {
-  std::string out = "{\"clients\": [\n";
-  for (size_t i = 0; i < clients.size(); ++i) {
+  auto write = [&](JsonWriter& w, size_t i) {
     const Client& c = clients[i];
-    JsonWriter w; // one client per line, for a reader of the file
     w.begin_object().field("name", c.name).field("client_id", c.client_id).field("scopes", scope_names(c.scopes));
     w.field("secret_hash", c.secret_hash).field("scram", c.scram).field("created_at", c.created_at).end_object();
-    out += "  ";
-    out += w.view();
-    out += i + 1 < clients.size() ? ",\n" : "\n";
-  }
-  out += "]}\n";
-  replace_file_durably(file_, out, 0600);
+  };
+  write_json_list_file(file_, "clients", clients.size(), write, 0600);
 }
 
 NewClient ClientStore::add(const std::string& name, ScopeSet scopes) {

@@ -1,12 +1,10 @@
 #include "query/saved_queries.h"
 
 #include <algorithm>
-#include <simdjson.h>
 #include <stdexcept>
 
+#include "formats/json_list_file.h"
 #include "util/utf8.h"
-#include "util/durable_file.h"
-#include "util/json_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -16,12 +14,8 @@ std::vector<SavedQuery> SavedQueries::load() const {
   std::error_code ec;
   if (!fs::exists(file_, ec)) return {};
   simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  simdjson::dom::array arr;
-  if (parser.load(file_.string()).get(doc) || doc["queries"].get_array().get(arr))
-    throw std::runtime_error(file_.string() + " is not a saved-queries file ({\"queries\": [...]})");
   std::vector<SavedQuery> out;
-  for (auto e : arr) {
+  for (auto e : read_json_list_file(parser, file_, "queries", "saved-queries")) {
     SavedQuery q;
     std::string_view name, sql, by;
     if (e["name"].get_string().get(name) || e["sql"].get_string().get(sql) || e["saved_by"].get_string().get(by) ||
@@ -39,17 +33,7 @@ void write_json(JsonWriter& w, const SavedQuery& q) {
 }
 
 void SavedQueries::store(const std::vector<SavedQuery>& queries) const {
-  std::string out = "{\"queries\": [\n";
-  for (size_t i = 0; i < queries.size(); ++i) {
-    const SavedQuery& q = queries[i];
-    JsonWriter w; // one query per line, for a reader of the file
-    write_json(w, q);
-    out += "  ";
-    out += w.view();
-    out += i + 1 < queries.size() ? ",\n" : "\n";
-  }
-  out += "]}\n";
-  replace_file_durably(file_, out);
+  write_json_list_file(file_, "queries", queries.size(), [&](JsonWriter& w, size_t i) { write_json(w, queries[i]); });
 }
 
 std::vector<SavedQuery> SavedQueries::list() const {
