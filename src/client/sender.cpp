@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -188,7 +190,9 @@ std::string TokenSource::get(bool renew) {
   auto now = std::chrono::steady_clock::now();
   if (!renew && !token_.empty() && now < renew_at_) return token_;
   HttpClient client(host_, port_, 30, {tls_, ca_file_});
-  std::string form = "grant_type=client_credentials&client_id=" + client_id_ + "&client_secret=" + client_secret_;
+  // application/x-www-form-urlencoded: each value percent-encoded (a secret may hold '&', '+' or '%').
+  auto field = [](std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); };
+  std::string form = "grant_type=client_credentials&client_id=" + field(client_id_) + "&client_secret=" + field(client_secret_);
   HttpResult r = client.request("POST", "/oauth2/token", form, {{"Content-Type", "application/x-www-form-urlencoded"}});
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
