@@ -135,12 +135,9 @@ void PgServer::accept_loop() {
         PgSession(*this, connection).run();
       } catch (...) { // the client went away
       }
-      {
+      { // out of the reaper's and stop()'s reach before it is closed: they shut down only what is listed
         std::lock_guard lock(sessions_mutex_);
         live_.erase(&connection);
-      }
-      { // out of stop()'s reach before it is closed: stop() shuts down only what is in sockets_
-        std::lock_guard lock(sessions_mutex_);
         sockets_.erase(socket);
       }
       boost::system::error_code ignored;

@@ -1,7 +1,5 @@
 #include "sinks/tables/tables.h"
 
-#include "sinks/line_schema.h"
-
 #include <algorithm>
 #include <climits>
 #include <map>
@@ -15,6 +13,7 @@
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
+#include "sinks/line_schema.h"
 #include "sinks/tables/rocks_store.h"
 #include "util/byte_codec.h"
 
@@ -22,7 +21,7 @@ namespace shopflow {
 
 namespace {
 
-// The same for row r of a block of cleaned lines.
+// Sets the Invoice-table key and value (tables_format.h) of row r of a block of cleaned lines.
 void encode_line(std::string& key, std::string& value, const LineColumns& l, size_t r) {
   std::string_view desc = l.description[r];
   char source[48];

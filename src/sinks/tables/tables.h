@@ -31,7 +31,6 @@ namespace shopflow {
 class RocksStore;
 struct SummaryAcc; // one Customer-table row being added up (tables.cpp)
 
-
 // Builds a batch job's Invoice-table lines into sorted SST files on a worker thread while the
 // job loads; Tables::ingest_job() moves them into the database after the warehouse commit.
 // One file per part of a job (batch/job_loader.h); at most one file is being written while the next part loads.
