@@ -1,5 +1,6 @@
 #include "util/log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 
@@ -57,15 +58,15 @@ void init(Level level, Format format) {
 
 bool enabled(Level level) { return logger()->should_log(to_spdlog(level)); }
 
-void write(Level level, std::string_view event, Fields fields) {
-  if (!enabled(level)) return;
-  // A field may quote what a client sent: bytes that are not UTF-8 are written as "\xNN".
-  auto text = [](std::string_view v) { return escape_invalid_utf8(v); };
+std::string format_line(Format format, std::string_view event, Fields fields) {
+  // A field may quote what a client sent: bytes that are not UTF-8 are written as "\xNN", and in
+  // text lines a value with a space, a quote, '=', a control character (a line break, an escape
+  // sequence) or such bytes is written as a JSON string, so that no value can forge a line.
   std::string line;
-  if (g_format == Format::Json) { // the members after "time" and "level" (the pattern writes those)
+  if (format == Format::Json) { // the members after "time" and "level" (the pattern writes those)
     JsonWriter w;
-    w.begin_object().field("event", text(event));
-    for (auto& [k, v] : fields) w.field(text(k), text(v));
+    w.begin_object().field("event", escape_invalid_utf8(event));
+    for (auto& [k, v] : fields) w.field(escape_invalid_utf8(k), escape_invalid_utf8(v));
     std::string_view members = w.end_object().view();
     line = members.substr(1, members.size() - 2);
   } else {
@@ -74,11 +75,18 @@ void write(Level level, std::string_view event, Fields fields) {
       line += ' ';
       line += k;
       line += '=';
-      bool quote = v.empty() || v.find_first_of(" \"=\n") != std::string::npos;
-      line += quote ? json_string(text(v)) : v;
+      bool quote = v.empty() || !valid_utf8(v) || std::any_of(v.begin(), v.end(), [](char c) {
+                     return c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                   });
+      line += quote ? json_string(escape_invalid_utf8(v)) : v;
     }
   }
-  logger()->log(to_spdlog(level), "{}", line);
+  return line;
+}
+
+void write(Level level, std::string_view event, Fields fields) {
+  if (!enabled(level)) return;
+  logger()->log(to_spdlog(level), "{}", format_line(g_format, event, fields));
 }
 
 } // namespace shopflow::log

@@ -22,6 +22,9 @@ bool enabled(Level level);
 
 using Fields = std::initializer_list<std::pair<std::string_view, std::string>>;
 void write(Level level, std::string_view event, Fields fields);
+// A line's event and fields as write() puts them after the time and level (the text form, or
+// the JSON members without braces). No value can forge a line or hold bytes that are not UTF-8.
+std::string format_line(Format format, std::string_view event, Fields fields);
 inline void info(std::string_view event, Fields fields = {}) { write(Level::Info, event, fields); }
 inline void warn(std::string_view event, Fields fields = {}) { write(Level::Warn, event, fields); }
 inline void error(std::string_view event, Fields fields = {}) { write(Level::Error, event, fields); }
