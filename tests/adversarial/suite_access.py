@@ -61,14 +61,15 @@ def run():
         server.extra_args += ["--web-root", web, "--pg-max-connections", "32", "--pg-login-timeout", "2"]
         server.add_client("loader", "ingest")
         server.add_client("analyst", "sql")
+        server.add_client("reader", "read")
         server.start()
-        analyst = server.token("analyst")
+        analyst, reader = server.token("analyst"), server.token("reader")
         total = server.stream_reference(server.token("loader"))
         server.wait_caught_up(analyst, total)
         host = f"127.0.0.1:{server.port}".encode()
         failures = []
         for lineno, (request, status, forbidden) in cases("access"):
-            req = request.replace("\\r\\n", "\r\n").encode().replace(b"<HOST>", host).replace(b"<SQL>", analyst.encode())
+            req = request.replace("\\r\\n", "\r\n").encode().replace(b"<HOST>", host).replace(b"<SQL>", analyst.encode()).replace(b"<READ>", reader.encode())
             got, data = raw(server, req)
             if got != int(status):
                 failures.append(f"cases/access.tsv:{lineno}: {got}, expected {status}: {data[:200]}")

@@ -111,9 +111,9 @@ TEST(TablesFormat, LinesAndSummariesRoundTrip) {
     std::string_view desc = c.description ? std::string_view(*c.description) : std::string_view();
     encode_line(key, value, c.invoice, c.stock, c.source, c.description ? &desc : nullptr, c.quantity, c.date, c.price, c.amount, c.type,
                 c.customer, c.country);
-    EXPECT_TRUE(key.starts_with(invoice_prefix(c.invoice, nullptr)));
+    EXPECT_TRUE(key.starts_with(*invoice_prefix(c.invoice, nullptr)));
     std::string stock = c.stock;
-    EXPECT_TRUE(key.starts_with(invoice_prefix(c.invoice, &stock)));
+    EXPECT_TRUE(key.starts_with(*invoice_prefix(c.invoice, &stock)));
     InvoiceLine l = decode_line(key, value);
     EXPECT_EQ(l.invoice_no, c.invoice);
     EXPECT_EQ(l.stock_code, c.stock);
@@ -143,8 +143,14 @@ TEST(TablesFormat, LinesAndSummariesRoundTrip) {
   EXPECT_THROW(decode_summary(std::string_view(value).substr(0, 20), back), std::runtime_error);
   std::string key;
   summary_key(key, "17850", "536365");
-  EXPECT_TRUE(key.starts_with(customer_prefix("17850")));
-  EXPECT_FALSE(key.starts_with(customer_prefix("1785")));
+  EXPECT_TRUE(key.starts_with(*customer_prefix("17850")));
+  EXPECT_FALSE(key.starts_with(*customer_prefix("1785")));
+  // No key's part holds a \0: a lookup with one has no prefix, so it cannot read another item's lines.
+  const std::string item("85123A"), nul_item("85\0", 3);
+  EXPECT_EQ(invoice_prefix(std::string_view("536365\0" "85123A", 13), nullptr), std::nullopt);
+  EXPECT_EQ(invoice_prefix("536365", &item), std::string("i536365\0" "85123A", 14) + '\0');
+  EXPECT_EQ(invoice_prefix("536365", &nul_item), std::nullopt);
+  EXPECT_EQ(customer_prefix(std::string_view("17850\0", 6)), std::nullopt);
   EXPECT_EQ(job_key(42), "j42");
 }
 

@@ -396,23 +396,25 @@ void Tables::upgrade_summaries() {
 }
 
 std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, const std::string* stock_code) const {
-  std::string prefix = invoice_prefix(invoice_no, stock_code);
+  std::optional<std::string> prefix = invoice_prefix(invoice_no, stock_code);
   std::vector<InvoiceLine> out;
+  if (!prefix) return out;
   RocksStore::Scan it = db_->scan();
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+  for (it->Seek(*prefix); it->Valid() && it->key().starts_with(*prefix); it->Next())
     out.push_back(decode_line(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size())));
   it.check();
   return out;
 }
 
 std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& customer_id) const {
-  std::string prefix = customer_prefix(customer_id);
+  std::optional<std::string> prefix = customer_prefix(customer_id);
   std::vector<InvoiceSummary> out;
+  if (!prefix) return out;
   RocksStore::Scan it = db_->scan();
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+  for (it->Seek(*prefix); it->Valid() && it->key().starts_with(*prefix); it->Next()) {
     InvoiceSummary s;
     s.customer_id = customer_id;
-    s.invoice_no = std::string(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+    s.invoice_no = std::string(it->key().data() + prefix->size(), it->key().size() - prefix->size());
     decode_summary(std::string_view(it->value().data(), it->value().size()), s);
     out.push_back(std::move(s));
   }

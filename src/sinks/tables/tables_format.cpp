@@ -27,7 +27,8 @@ void line_key(std::string& key, std::string_view invoice_no, std::string_view st
   key.append(source);
 }
 
-std::string invoice_prefix(std::string_view invoice_no, const std::string* stock_code) {
+std::optional<std::string> invoice_prefix(std::string_view invoice_no, const std::string* stock_code) {
+  if (invoice_no.find('\0') != std::string_view::npos || (stock_code && stock_code->find('\0') != std::string::npos)) return std::nullopt;
   std::string prefix = "i";
   prefix.append(invoice_no).push_back('\0');
   if (stock_code) prefix.append(*stock_code).push_back('\0');
@@ -41,7 +42,8 @@ void summary_key(std::string& key, std::string_view customer_id, std::string_vie
   key.append(invoice_no);
 }
 
-std::string customer_prefix(std::string_view customer_id) {
+std::optional<std::string> customer_prefix(std::string_view customer_id) {
+  if (customer_id.find('\0') != std::string_view::npos) return std::nullopt;
   std::string prefix = "c";
   prefix.append(customer_id).push_back('\0');
   return prefix;

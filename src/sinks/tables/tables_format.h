@@ -45,10 +45,12 @@ inline constexpr uint32_t kSummaryFormat = 2;
 inline constexpr const char* kSummaryFormatKey = "vsummary";
 
 void line_key(std::string& key, std::string_view invoice_no, std::string_view stock_code, std::string_view source);
-// The key prefix of an invoice's lines, or of one item's lines when stock_code is given.
-std::string invoice_prefix(std::string_view invoice_no, const std::string* stock_code);
+// The key prefix of an invoice's lines, or of one item's lines when stock_code is given; nullopt
+// when a part holds a \0, which no key's part does (a lookup of "536365\0" "85123A" must not
+// read as the item 85123A of invoice 536365).
+std::optional<std::string> invoice_prefix(std::string_view invoice_no, const std::string* stock_code);
 void summary_key(std::string& key, std::string_view customer_id, std::string_view invoice_no);
-std::string customer_prefix(std::string_view customer_id);
+std::optional<std::string> customer_prefix(std::string_view customer_id); // nullopt: the id holds a \0
 std::string job_key(int64_t job);
 
 // An Invoice-table line's key and value.
