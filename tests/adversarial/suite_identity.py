@@ -19,16 +19,20 @@ def partial_send(send_cmd, batch_rows, seconds):
     return 0, ""
 
 
+def start_with_clients(server, *clients):
+    """Adds the (name, scopes) clients and starts the server; returns the first one's id and secret."""
+    first = [server.add_client(name, scopes) for name, scopes in clients][0]
+    server.start()
+    return first
+
+
 def run():
     failures = []
     for lineno, (steps, exits, copies) in cases("identity"):
         where = f"cases/identity.tsv:{lineno} ({steps})"
         server = Server()
         try:
-            cid, secret = server.add_client("loader", "ingest")
-            server.add_client("admin", "admin,sql")
-            server.add_client("analyst", "sql")
-            server.start()
+            cid, secret = start_with_clients(server, ("loader", "ingest"), ("admin", "admin,sql"), ("analyst", "sql"))
             url = f"http://127.0.0.1:{server.port}"
             send = [SHOPFLOW, "send", REFERENCE, "--url", url, "--client-id", cid, "--client-secret", secret, "--retry-for", "5"]
             outcomes = []
@@ -77,10 +81,7 @@ def another_client_cannot_complete():
     look done, and the real one send nothing."""
     server = Server()
     try:
-        cid, secret = server.add_client("loader", "ingest")
-        server.add_client("intruder", "ingest")
-        server.add_client("analyst", "sql")
-        server.start()
+        cid, secret = start_with_clients(server, ("loader", "ingest"), ("intruder", "ingest"), ("analyst", "sql"))
         data = open(REFERENCE, "rb").read()
         sha = hashlib.sha256(data).hexdigest()
         loader = {"Authorization": "Bearer " + server.token("loader"), "Content-Type": "application/json"}
