@@ -28,7 +28,7 @@
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "query/saved_queries.h"
-#include "query/sql_service.h"
+#include "query/sql_runner.h"
 #include "stream/log.h"
 
 namespace shopflow {
@@ -54,7 +54,7 @@ class ApiService {
 public:
   // `access` null: no access control (--insecure-no-auth). The parts are the serving process's
   // (serve/server.h builds them).
-  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlService& sql, HandedJobs& batch_jobs, ApiOptions options,
+  ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlRunner& sql, HandedJobs& batch_jobs, ApiOptions options,
              AccessControl* access);
   // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
   void handle(HttpRequest&& req, HttpServer::Reply reply);
@@ -117,13 +117,14 @@ private:
   void complete_file(const HttpRequest& req, const std::string& sha256, const std::string& client, HttpResponse& res);
 
   DataDir& dir_;
+  const LookupTables& tables_;
   Log& log_;
   Pipeline& pipeline_;
   ApiOptions options_;
   AccessControl* access_;
   Metrics metrics_;
   Ingest& ingest_;
-  SqlService& sql_;
+  SqlRunner& sql_;
   HandedJobs& batch_jobs_;
   SavedQueries saved_queries_;
   mutable std::mutex public_url_mutex_;

@@ -68,7 +68,7 @@ std::string seed_answer(int status, std::string_view body) {
 }
 
 void ApiService::get_invoice(const std::string& invoice, const std::string* stock_code, HttpResponse& res) {
-  auto lines = dir_.tables().invoice_lines(invoice, stock_code);
+  auto lines = tables_.invoice_lines(invoice, stock_code);
   if (lines.empty()) {
     json_response(res, 404, error_json(stock_code ? "no item " + *stock_code + " in invoice " + invoice : "no invoice " + invoice));
     return;
@@ -97,7 +97,7 @@ void ApiService::get_invoice(const std::string& invoice, const std::string* stoc
 }
 
 void ApiService::get_customer(const std::string& customer, const std::string& query, HttpResponse& res) {
-  auto invoices = dir_.tables().customer_invoices(customer);
+  auto invoices = tables_.customer_invoices(customer);
   if (invoices.empty()) {
     json_response(res, 404, error_json("no customer " + customer));
     return;
@@ -146,7 +146,7 @@ void ApiService::compat_get(const std::string& query, HttpResponse& res) {
     json_response(res, 400, seed_answer(400, "give InvoiceNo and StockCode in the query string"));
     return;
   }
-  auto lines = dir_.tables().invoice_lines(invoice, &code);
+  auto lines = tables_.invoice_lines(invoice, &code);
   if (lines.empty()) {
     json_response(res, 404, seed_answer(404, "no item " + code + " in invoice " + invoice));
     return;

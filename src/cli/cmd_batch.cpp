@@ -9,6 +9,7 @@
 #include <simdjson.h>
 
 #include "batch/inbox_watcher.h"
+#include "cli/backend_options.h"
 #include "cli/commands.h"
 #include "cli/created_dir.h"
 #include "cli/local_server.h"
@@ -57,10 +58,12 @@ void add_batch_command(CLI::App& app, int& exit_code) {
     std::string data = kDefaultDataDir, watch;
     bool json = false, force = false;
     double interval = 1.0;
+    BackendUrls backends;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("files", args->files, "Files to import (.csv, .ndjson; others are sniffed)");
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
+  add_backend_options(cmd, args->backends);
   cmd->add_flag("--json", args->json, "Print each file's summary as one JSON line");
   cmd->add_flag("--force", args->force, "Re-import content imported before, replacing its rows (content sent by `shopflow send`: stored again)");
   cmd->add_option("--watch", args->watch, "Watch an inbox folder; import each new complete file once");
@@ -71,11 +74,12 @@ void add_batch_command(CLI::App& app, int& exit_code) {
     // A `shopflow serve` holding the data dir takes the job over HTTP instead.
     if (args->watch.empty())
       if (auto server = local_server(args->data, kScopeAdmin, "shopflow-batch")) {
+        settle_backends(args->data, args->backends, false); // the server's are the recorded ones
         exit_code = hand_over_to_server(*server, args->files, args->force, args->json);
         return;
       }
     CreatedDirGuard created(args->data); // kept once something is imported (or watched for)
-    DataDir dir(args->data, purpose);
+    DataDir dir(args->data, purpose, args->backends);
     ImportOptions options;
     options.force = args->force;
     auto print = [&](const FileSummary& s) {

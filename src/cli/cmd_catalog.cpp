@@ -2,6 +2,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "storage/backend_urls.h"
 #include "cli/query_source.h"
 
 namespace shopflow {
@@ -60,9 +61,10 @@ void add_catalog_command(CLI::App& app, int& exit_code) {
             "FROM information_schema.columns WHERE true" + only + " ORDER BY table_catalog DESC, table_name, ordinal_position");
     for (const char* t : kShownWhole)
       if (catalog == "warehouse" && table == t) section(std::string("Values of ") + t, std::string("SELECT * FROM warehouse.main.") + t + " ORDER BY ALL");
+    const std::string lake = settle_backends(engine->data_dir(), {}, false).lake.path.string();
     for (const char* t : {"transactions", "cancellations"}) {
       if (!args->table.empty() && (catalog != "lake" || table != t)) continue;
-      std::string glob = sql_literal(engine->data_dir() + "/lake/" + t + "/*/*/*.parquet");
+      std::string glob = sql_literal(lake + "/" + t + "/*/*/*.parquet");
       if (engine->query("SELECT count(*) FROM glob(" + glob + ")").rows.at(0).at(0).text == "0") {
         if (f == OutputFormat::Table) std::printf("== Lake: lake.%s ==\n(no files yet)\n\n", t);
         continue;

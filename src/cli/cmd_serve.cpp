@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "serve/server.h"
+#include "cli/backend_options.h"
 #include "cli/commands.h"
 #include "cli/created_dir.h"
 #include "util/log.h"
@@ -31,9 +32,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     size_t max_connections = 1024;
     double drain_timeout = 60;
     std::string log_level = "info", log_format = "text";
+    BackendUrls backends;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
+  add_backend_options(cmd, args->backends);
   cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--shards", args->shards, "Log shards (fixed when the log is created)")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--segment-mb", args->segment_mb, "Size of a log segment file in MiB (retention deletes whole segments)")
@@ -86,7 +89,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     args->query.limit_memory();
 
     CreatedDirGuard created(args->data); // removed again if serve cannot start (a busy port, say)
-    DataDir dir(args->data, "shopflow serve --listen " + args->listen);
+    DataDir dir(args->data, "shopflow serve --listen " + args->listen, args->backends);
     ServeOptions options;
     options.host = host;
     options.port = port;

@@ -8,6 +8,7 @@
 
 #include "storage/data_dir.h"
 #include "sinks/cleaned_batch.h"
+#include "sinks/lookup_tables.h"
 
 namespace shopflow {
 
@@ -34,9 +35,9 @@ public:
 
 // Warehouse: each pass's batches in one DuckDB transaction with their rows of stream_offsets.
 std::unique_ptr<SinkConsumer> make_warehouse_consumer(DataDir& dir);
-// Tables: each pass's batches in one RocksDB WriteBatch with the offset keys and the touched
-// invoices' Customer-table summaries.
-std::unique_ptr<SinkConsumer> make_tables_consumer(DataDir& dir);
+// Tables: each pass's batches in one atomic write with the offsets and the touched invoices'
+// Customer-table summaries (LookupTables::apply_stream_batches).
+std::unique_ptr<SinkConsumer> make_tables_consumer(LookupTables& tables);
 
 struct LakeBuffering {
   uint64_t max_lines = 200'000; // flush a shard's buffer at this many lines...

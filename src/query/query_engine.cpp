@@ -11,6 +11,7 @@
 #include "query/text_rows.h"
 #include "sinks/lake/lake_writer.h"
 #include "sinks/lake/local_folder/local_folder_store.h"
+#include "storage/backend_urls.h"
 #include "storage/data_dir_lock.h"
 
 namespace fs = std::filesystem;
@@ -18,7 +19,8 @@ namespace fs = std::filesystem;
 namespace shopflow {
 
 QueryEngine::QueryEngine(const std::string& data_dir) {
-  fs::path warehouse = fs::path(data_dir) / "warehouse.duckdb";
+  const Backends backends = settle_backends(data_dir, {}, false);
+  const fs::path warehouse = warehouse_file(backends.warehouse);
   if (!fs::exists(warehouse))
     throw std::runtime_error("no warehouse in " + data_dir + " (import data first: shopflow batch FILE --data " + data_dir + ")");
   db_ = std::make_unique<DuckDatabase>(":memory:");
@@ -32,7 +34,7 @@ QueryEngine::QueryEngine(const std::string& data_dir) {
   }
   con_->execute("USE warehouse");
   con_->execute("ATTACH ':memory:' AS lake");
-  LocalFolderStore lake(fs::path(data_dir) / "lake");
+  LocalFolderStore lake(backends.lake.path);
   for (const char* table : kLakeTables) define_lake_view(*con_, lake, table);
 }
 

@@ -16,34 +16,18 @@
 #include "sinks/lake/lake_writer.h"
 #include "query/policy/sql_limits.h"
 #include "query/policy/sql_policy.h"
+#include "query/sql_runner.h"
 
 namespace shopflow {
 
-enum class SqlFormat { Json, Csv, Parquet };
-
-struct SqlRequest {
-  std::string sql;
-  bool may_write = false; // scope admin: writes to the warehouse's tables as well
-  SqlLimits limits;
-  SqlFormat format = SqlFormat::Json;
-  std::vector<std::optional<std::string>> params; // $1.. of a single statement (nullopt: NULL)
-};
-
-struct SqlAnswer {
-  unsigned status = 200;
-  std::string content_type, body;
-};
-
-class SqlService {
+class SqlService final : public SqlRunner {
 public:
   // Parquet answers are written to files in `answers_dir` (one of the warehouse's allowed folders).
   SqlService(DuckDatabase& warehouse, const ObjectStore& lake, std::filesystem::path answers_dir);
-  SqlAnswer run(const SqlRequest& request);
+  SqlAnswer run(const SqlRequest& request) override;
   // Gives a new connection up-to-date lake views (catalog `lake`, shared by the database).
   void refresh_lake_views(DuckConnection& con);
-  // Prometheus text: requests by outcome (answered, refused, over_limit, timed_out, failed) and
-  // the seconds they took.
-  void render_metrics(std::string& out) const;
+  void render_metrics(std::string& out) const override;
 
 private:
   SqlAnswer parquet_answer(DuckConnection& con, const ClassifiedStatement& statement, const SqlLimits& limits);

@@ -49,7 +49,7 @@ public:
 private:
   DataDir& dir_;
   ServeOptions options_;
-  std::unique_ptr<LocalLog> log_;
+  std::unique_ptr<Log> log_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<AccessControl> access_;
   std::unique_ptr<Ingest> ingest_;

@@ -1,7 +1,12 @@
 #include "storage/data_dir.h"
 
 #include <filesystem>
+#include <optional>
 #include <set>
+
+#include "sinks/lake/local_folder/local_folder_store.h"
+#include "util/durable_file.h"
+#include "util/read_file.h"
 
 namespace fs = std::filesystem;
 
@@ -19,16 +24,59 @@ std::string prepare(const std::string& path) {
   fs::create_directories(path);
   return fs::canonical(path).string();
 }
+
+// A backend kept outside the data dir belongs to it alone: FOLDER/OWNER names the data dir that
+// first used it, and any other is refused, whose
+// recovery would delete what it did not write. The log's and the lake's folders also hold a LOCK
+// while open (RocksDB and DuckDB lock their own files).
+std::vector<std::unique_ptr<DataDirLock>> claim_outside(const std::string& data_dir, const Backends& b, const std::string& purpose) {
+  std::vector<std::unique_ptr<DataDirLock>> locks;
+  struct Claim {
+    const BackendLocation& at;
+    const char* what;
+    bool lock;
+  };
+  for (const Claim& c : {Claim{b.log, "log", true}, Claim{b.warehouse, "warehouse", false}, Claim{b.lake, "lake", true},
+                         Claim{b.tables, "tables", false}}) {
+    if (c.at.embedded) continue;
+    fs::create_directories(c.at.path);
+    if (c.lock) locks.push_back(std::make_unique<DataDirLock>(c.at.path.string(), purpose));
+    const fs::path owner = c.at.path / "OWNER";
+    std::optional<std::string> holder = read_file(owner);
+    if (!holder) {
+      replace_file_durably(owner, data_dir + "\n");
+      continue;
+    }
+    if (holder->ends_with('\n')) holder->pop_back();
+    if (*holder != data_dir)
+      throw std::runtime_error(std::string("the ") + c.what + " at " + c.at.path.string() + " belongs to data dir " + *holder +
+                               " (named in " + owner.string() + "); give data dir " + data_dir + " a place of its own");
+  }
+  return locks;
+}
+
+// The lake's object store at `at`. A new store is one more case here.
+std::unique_ptr<ObjectStore> open_lake_store(const BackendLocation& at) { return std::make_unique<LocalFolderStore>(at.path); }
+
 } // namespace
 
-DataDir::DataDir(const std::string& path, const std::string& purpose, const std::string& memory_limit)
-    : path_(prepare(path)), lock_(path_, purpose), warehouse_(path_ + "/warehouse.duckdb", memory_limit),
-      lake_store_(fs::path(path_) / "lake"), lake_(lake_store_), tables_(path_ + "/tables") {
+DataDir::DataDir(const std::string& path, const std::string& purpose, const BackendUrls& backends,
+                 const std::string& memory_limit)
+    : path_(prepare(path)), lock_(path_, purpose), backends_(settle_backends(path_, backends, true)),
+      outside_locks_(claim_outside(path_, backends_, purpose)),
+      warehouse_(warehouse_file(backends_.warehouse).string(), memory_limit),
+      lake_store_(open_lake_store(backends_.lake)), lake_(*lake_store_), tables_(backends_.tables.path.string()) {
   recover();
   // Answers of an earlier run that died while writing them.
   fs::remove_all(sql_answers_dir());
   fs::create_directories(sql_answers_dir());
-  warehouse_.confine_to({lake_store_.root(), sql_answers_dir()});
+  warehouse_.confine_to({backends_.lake.path, sql_answers_dir()});
+}
+
+DataDir::~DataDir() = default;
+
+std::unique_ptr<Log> DataDir::open_log(const LocalLogOptions& options) const {
+  return std::make_unique<LocalLog>(backends_.log.path, options);
 }
 
 void DataDir::recover() {

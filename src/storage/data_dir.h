@@ -1,9 +1,12 @@
-// An opened data directory: the writer lock and the three sinks.
+// An opened data directory: the writer lock, the log's location and the three sinks.
 //   DIR/LOCK              one writer at a time (storage/data_dir_lock.h)
-//   DIR/warehouse.duckdb  sinks/warehouse
+//   DIR/BACKENDS          where each backend lives (storage/backend_urls.h); by default:
+//   DIR/log/              stream/local_log.h
+//   DIR/warehouse.duckdb  sinks/warehouse (its folder: DIR)
 //   DIR/lake/             sinks/lake
 //   DIR/tables/           sinks/tables (RocksDB)
 //   DIR/sql-answers/      Parquet answers of POST /v1/sql while they are written (emptied at open)
+// A backend kept outside DIR belongs to DIR alone (an OWNER file names it; see claim_outside).
 // Opening it runs recovery, which finishes or undoes whatever a crashed writer left behind, and
 // then confines the warehouse's DuckDB to the lake and the answers folder (Warehouse::confine_to).
 #pragma once
@@ -11,23 +14,30 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sinks/lake/lake_writer.h"
-#include "sinks/lake/local_folder/local_folder_store.h"
 #include "sinks/tables/tables.h"
 #include "sinks/warehouse/warehouse.h"
+#include "storage/backend_urls.h"
 #include "storage/data_dir_lock.h"
+#include "stream/local_log.h"
 
 namespace shopflow {
 
 class DataDir {
 public:
-  DataDir(const std::string& path, const std::string& purpose, const std::string& memory_limit = "768MB");
+  // Throws std::invalid_argument on a backend URL that is not accepted or differs from DIR/BACKENDS.
+  DataDir(const std::string& path, const std::string& purpose, const BackendUrls& backends = {},
+          const std::string& memory_limit = "768MB");
+  ~DataDir();
 
   const std::string& path() const { return path_; }
+  const Backends& backends() const { return backends_; }
+  // The log at backends().log (one process opens it at a time: this data dir's).
+  std::unique_ptr<Log> open_log(const LocalLogOptions& options) const;
   Warehouse& warehouse() { return warehouse_; }
   LakeWriter& lake() { return lake_; }
-  const std::filesystem::path& lake_folder() const { return lake_store_.root(); }
   Tables& tables() { return tables_; }
   std::filesystem::path sql_answers_dir() const { return std::filesystem::path(path_) / "sql-answers"; }
 
@@ -38,8 +48,10 @@ public:
 private:
   std::string path_;
   DataDirLock lock_;
+  Backends backends_;
+  std::vector<std::unique_ptr<DataDirLock>> outside_locks_; // of a log or lake outside DIR
   Warehouse warehouse_;
-  LocalFolderStore lake_store_;
+  std::unique_ptr<ObjectStore> lake_store_;
   LakeWriter lake_;
   Tables tables_;
 };

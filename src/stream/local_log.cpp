@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 namespace shopflow {
 
 
-LocalLog::LocalLog(const fs::path& dir, LocalLogOptions options) : dir_(dir / "log"), options_(options) {
+LocalLog::LocalLog(const fs::path& dir, LocalLogOptions options) : dir_(dir), options_(options) {
   if (options_.shards == 0 || options_.shards > 256) throw std::invalid_argument("log: shards must be 1..256");
   fs::create_directories(dir_ / "consumers");
   fs::path shards_file = dir_ / "SHARDS";

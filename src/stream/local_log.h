@@ -1,4 +1,4 @@
-// The embedded log: N shards under DIR/log/shard-<n>/, each with a syncer thread doing group
+// The embedded log in its folder LOG (DIR/log by default): N shards under LOG/shard-<n>/, each with a syncer thread doing group
 // commit.
 //
 // append() writes its batches itself, in the caller's thread (a shard takes one appender at a
@@ -10,7 +10,7 @@
 // carries, so fewer, fuller syncs raise throughput and even lower tail latency. A lone client
 // never waits. With durability async the answer comes right after the write, in the caller's
 // thread, and each shard is synced every `async_sync_ms`.
-// Consumer offsets (for retention) live in DIR/log/consumers/<name>, one u64 per shard.
+// Consumer offsets (for retention) live in LOG/consumers/<name>, one u64 per shard.
 #pragma once
 
 #include <chrono>
@@ -45,7 +45,7 @@ struct LocalLogOptions {
 
 class LocalLog final : public Log {
 public:
-  // Opens or creates DIR/log. A log created with N shards keeps N (stored in DIR/log/SHARDS);
+  // Opens or creates the log in folder `dir`. A log created with N shards keeps N (stored in LOG/SHARDS);
   // opening it with another count is an error that names both.
   LocalLog(const std::filesystem::path& dir, LocalLogOptions options);
   ~LocalLog() override;
@@ -59,7 +59,7 @@ public:
   uint64_t start_offset(uint32_t shard) const override;
   void commit_offset(const std::string& consumer, uint32_t shard, uint64_t offset) override;
 
-  uint64_t truncated_bytes() const; // cut by recovery at open, over all shards
+  uint64_t truncated_bytes() const override; // over all shards
   uint64_t syncs() const override { return syncs_; } // fdatasyncs
   FailureState::Snapshot write_failures() const override;
   void apply_retention();

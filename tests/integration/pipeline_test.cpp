@@ -24,7 +24,7 @@ namespace {
 std::vector<std::unique_ptr<SinkConsumer>> all_sinks(DataDir& dir, uint32_t shards) {
   std::vector<std::unique_ptr<SinkConsumer>> sinks;
   sinks.push_back(make_warehouse_consumer(dir));
-  sinks.push_back(make_tables_consumer(dir));
+  sinks.push_back(make_tables_consumer(dir.tables()));
   sinks.push_back(make_lake_consumer(dir, shards, {.max_lines = 2000, .max_age_ms = 50, .compact_at_files = 4}));
   return sinks;
 }
@@ -49,7 +49,7 @@ void expect_reference_figures(DataDir& dir) {
   EXPECT_EQ(q(con, "SELECT count(*) FROM rejected"), text(kReferenceRejected));
   EXPECT_EQ(q(con, "SELECT sum(amount) FROM transactions"), kReferenceRevenue);
   EXPECT_EQ(q(con, "SELECT count(DISTINCT source) FROM transactions"), text(kReferenceTransactions));
-  std::string lake = dir.lake_folder().string();
+  std::string lake = dir.backends().lake.path.string();
   EXPECT_EQ(q(con, "SELECT count(*) || ' ' || sum(amount) || ' ' || count(DISTINCT source) FROM read_parquet('" + lake +
                        "/transactions/*/*/*.parquet')"), text(kReferenceTransactions) + " " + kReferenceRevenue + " " + text(kReferenceTransactions));
   EXPECT_EQ(q(con, "SELECT count(*) FROM read_parquet('" + lake + "/cancellations/*/*/*.parquet')"), text(kReferenceCancellations));
@@ -69,7 +69,7 @@ void expect_reference_figures(DataDir& dir) {
 TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   TempDir t;
   DataDir dir((t.path / "d").string(), "test");
-  LocalLog log(t.path / "d", {.shards = 4});
+  LocalLog log(t.path / "d" / "log", {.shards = 4});
   EXPECT_EQ(append_reference(log, 500), kReferenceRows);
   Pipeline pipeline(log, all_sinks(dir, 4));
   pipeline.start();
@@ -78,11 +78,11 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   expect_reference_figures(dir);
   // Small files were compacted: far fewer files than flushes (about 21 per shard).
   size_t files = 0;
-  for (auto& e : fs::recursive_directory_iterator(dir.lake_folder() / "transactions")) files += e.is_regular_file();
+  for (auto& e : fs::recursive_directory_iterator(dir.backends().lake.path / "transactions")) files += e.is_regular_file();
   EXPECT_LT(files, 4u * 5);
   // A crash between a compaction's rename and its deletes leaves covered files; the next start removes them.
   fs::path some;
-  for (auto& e : fs::recursive_directory_iterator(dir.lake_folder() / "transactions"))
+  for (auto& e : fs::recursive_directory_iterator(dir.backends().lake.path / "transactions"))
     if (e.is_regular_file()) some = e.path();
   std::string name = some.filename().string(); // stream-<shard>-<first>-<last>.parquet
   size_t a = name.find('-', 7), b = name.find('-', a + 1);
@@ -99,7 +99,7 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
 // gets it, and a record without it (a row whose verdict changed) is described from its fields.
 TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {
   TempDir t;
-  LocalLog log(t.path / "d", {.shards = 4});
+  LocalLog log(t.path / "d" / "log", {.shards = 4});
   EXPECT_EQ(append_reference(log, 500), kReferenceRows);
   size_t with_raw = 0, rows = 0;
   for (uint32_t s = 0; s < 4; ++s)
@@ -135,7 +135,7 @@ TEST(Pipeline, RestartedConsumersResumeWithoutLossOrDuplicates) {
   std::string data = (t.path / "d").string();
   {
     DataDir dir(data, "test");
-    LocalLog log(data, {.shards = 4});
+    LocalLog log(fs::path(data) / "log", {.shards = 4});
     append_reference(log, 1000, 20000);
     Pipeline pipeline(log, all_sinks(dir, 4), 3000);
     pipeline.start();
@@ -143,7 +143,7 @@ TEST(Pipeline, RestartedConsumersResumeWithoutLossOrDuplicates) {
     pipeline.stop();
   }
   DataDir dir(data, "test");
-  LocalLog log(data, {.shards = 4});
+  LocalLog log(fs::path(data) / "log", {.shards = 4});
   // Append the rest of the file (rows 20001..).
   OpenedSource src = open_record_file(reference_csv());
   std::vector<InputRow> rows;
@@ -169,7 +169,7 @@ TEST(Pipeline, IdempotencyKeysSurviveARestartAndCompleteAPartialRequest) {
   ASSERT_TRUE(src.source->read_batch(rows, 300)); // several invoices over several shards
   uint64_t total_before = 0;
   {
-    LocalLog log(data, {.shards = 4});
+    LocalLog log(fs::path(data) / "log", {.shards = 4});
     IdempotencyIndex keys;
     IngestOutcome first = ingest_rows(log, rows, 1, &keys, "req-1");
     EXPECT_EQ(first.appended, 300u);
@@ -201,7 +201,7 @@ TEST(Pipeline, IdempotencyKeysSurviveARestartAndCompleteAPartialRequest) {
       }
     log.append(shard, {encoded.begin(), encoded.end()});
   }
-  LocalLog log(data, {.shards = 4});
+  LocalLog log(fs::path(data) / "log", {.shards = 4});
   IdempotencyIndex keys;
   size_t parts = keys.recover(log); // every part of req-1 and the one part of req-2
   EXPECT_EQ(parts, keys.find("req-1")->parts.size() + 1);

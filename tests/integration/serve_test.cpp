@@ -6,6 +6,7 @@
 
 #include "client/http_client.h"
 #include "db/duckdb.h"
+#include "reference.h"
 #include "test_support.h"
 
 using namespace shopflow;
@@ -79,6 +80,51 @@ TEST(Serve, StreamedReferenceFileGivesTheReferenceFiguresEverywhere) {
   std::string lines = scalar(con, "SELECT count(*) FROM transactions WHERE invoice_no = '536464' AND stock_code = '22866'");
   EXPECT_GT(std::stoi(lines), 1);
   EXPECT_EQ(json_at(item.body, "line_count"), lines);
+}
+
+// Every backend in a place of its own (--log, --warehouse, --lake, --tables): the data dir
+// records them, later commands use the record, and no other data dir may take them over.
+TEST(Serve, BackendsOutsideTheDataDirAreRecordedAndKeptToIt) {
+  TempDir t;
+  fs::path data = t.path / "d", elsewhere = t.path / "shared";
+  const std::string places = " --log " + (elsewhere / "log").string() + " --warehouse file://" + (elsewhere / "warehouse").string() +
+                             " --lake " + (elsewhere / "lake").string() + " --tables " + (elsewhere / "tables").string();
+  {
+    ServeProcess serve(data, places);
+    HttpClient client("127.0.0.1", serve.port());
+    send_reference(client, 5000);
+    ASSERT_TRUE(caught_up(client, 60)) << serve.log();
+    EXPECT_EQ(serve.stop(), 0) << serve.log();
+  }
+  for (const char* embedded : {"log", "lake", "tables", "warehouse.duckdb"}) EXPECT_FALSE(fs::exists(data / embedded)) << embedded;
+  for (const char* outside : {"log/SHARDS", "warehouse/warehouse.duckdb", "lake/OWNER", "tables/OWNER", "warehouse/OWNER"})
+    EXPECT_TRUE(fs::exists(elsewhere / outside)) << outside;
+  expect_reference_warehouse_and_lake(data); // through DIR/BACKENDS
+
+  // Without the options, serve and sql use the recorded places.
+  {
+    ServeProcess serve(data);
+    HttpClient client("127.0.0.1", serve.port());
+    EXPECT_EQ(json_at(client.request("GET", "/v1/invoices/536365").body, "line_count"), "7");
+    EXPECT_EQ(serve.stop(), 0) << serve.log();
+  }
+  RunResult sql = run_shopflow("sql \"SELECT count(*) FROM lake.transactions\" --format csv --data " + data.string());
+  EXPECT_EQ(sql.out, "count_star()\n" + text(kReferenceTransactions) + "\n") << sql.err;
+
+  // Another place for the same data dir, or the same places for another data dir: refused, and
+  // what is stored stays as it was.
+  RunResult moved = run_shopflow("batch " + reference_csv() + " --lake " + (t.path / "other").string() + " --data " + data.string());
+  EXPECT_EQ(moved.exit_code, 1);
+  EXPECT_NE(moved.err.find("--lake"), std::string::npos) << moved.err;
+  EXPECT_NE(moved.err.find("BACKENDS"), std::string::npos) << moved.err;
+  RunResult taken = run_shopflow("batch " + reference_csv() + places + " --data " + (t.path / "d2").string());
+  EXPECT_EQ(taken.exit_code, 1);
+  EXPECT_NE(taken.err.find("belongs to data dir " + fs::canonical(data).string()), std::string::npos) << taken.err;
+  RunResult unknown = run_shopflow("batch " + reference_csv() + " --lake s3://bucket/lake --data " + (t.path / "d3").string());
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("scheme 's3'"), std::string::npos) << unknown.err;
+  EXPECT_FALSE(fs::exists(t.path / "d3"));
+  expect_reference_warehouse_and_lake(data);
 }
 
 TEST(Serve, BodiesOfEveryShapeAndClearErrors) {

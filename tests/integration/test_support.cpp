@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "db/duckdb.h"
+#include "storage/backend_urls.h"
 
 #include <cstdlib>
 #include <chrono>
@@ -64,7 +65,8 @@ RunResult run_shopflow(const std::string& args) {
 }
 
 void expect_reference_warehouse_and_lake(const fs::path& data) {
-  DuckDatabase db((data / "warehouse.duckdb").string(), {{"access_mode", "READ_ONLY"}});
+  const Backends at = settle_backends(data, {}, false);
+  DuckDatabase db(warehouse_file(at.warehouse).string(), {{"access_mode", "READ_ONLY"}});
   DuckConnection con(db);
   auto q = [&](const std::string& sql) { return con.query(sql).text(0, 0); };
   EXPECT_EQ(q("SELECT count(*) FROM transactions"), text(kReferenceTransactions));
@@ -73,7 +75,7 @@ void expect_reference_warehouse_and_lake(const fs::path& data) {
   EXPECT_EQ(q("SELECT sum(amount) FROM transactions"), kReferenceRevenue);
   EXPECT_EQ(q("SELECT count(DISTINCT source) FROM transactions"), text(kReferenceTransactions));
   EXPECT_EQ(q("SELECT count(DISTINCT invoice_no) FROM transactions"), "1559");
-  std::string lake = (data / "lake").string();
+  std::string lake = at.lake.path.string();
   EXPECT_EQ(q("SELECT count(*) || ' ' || count(DISTINCT source) || ' ' || sum(amount) FROM read_parquet('" + lake +
               "/transactions/*/*/*.parquet')"), text(kReferenceTransactions) + " " + text(kReferenceTransactions) + " " + kReferenceRevenue);
   EXPECT_EQ(q("SELECT count(*) FROM read_parquet('" + lake + "/cancellations/*/*/*.parquet')"), text(kReferenceCancellations));

@@ -98,7 +98,7 @@ TEST(LocalLog, RollsSegmentsAndReadsAcrossThem) {
     }
   }
   size_t files = 0;
-  for (auto& e : fs::directory_iterator(t.path / "log/shard-0")) files += e.path().extension() == ".seg";
+  for (auto& e : fs::directory_iterator(t.path / "shard-0")) files += e.path().extension() == ".seg";
   EXPECT_GT(files, 10u);
   LocalLog log(t.path, {.shards = 1, .segment_bytes = 200});
   EXPECT_EQ(log.end_offset(0), 100u);
@@ -119,7 +119,7 @@ TEST(LocalLog, RecoveryTruncatesATornTail) {
       log.append(0, views(recs));
     }
   }
-  fs::path seg = last_segment(t.path / "log/shard-0");
+  fs::path seg = last_segment(t.path / "shard-0");
   auto size = fs::file_size(seg);
   fs::resize_file(seg, size - 5); // the last batch is torn
   {
@@ -148,8 +148,8 @@ TEST(LocalLog, PreallocatedTailSurvivesACrash) {
     // What a kill -9 leaves: the files as they are while the log is open.
     fs::copy(t.path, crashed.path, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   }
-  EXPECT_EQ(fs::file_size(last_segment(crashed.path / "log/shard-0")), 1u << 20); // preallocated
-  EXPECT_LT(fs::file_size(last_segment(t.path / "log/shard-0")), 1000u);         // trimmed at close
+  EXPECT_EQ(fs::file_size(last_segment(crashed.path / "shard-0")), 1u << 20); // preallocated
+  EXPECT_LT(fs::file_size(last_segment(t.path / "shard-0")), 1000u);         // trimmed at close
   {
     LocalLog log(crashed.path, {.shards = 1, .segment_bytes = 1 << 20});
     EXPECT_EQ(log.end_offset(0), 10u);
@@ -158,7 +158,7 @@ TEST(LocalLog, PreallocatedTailSurvivesACrash) {
     EXPECT_EQ(log.append(0, views(recs)).first_offset, 10u);
   }
   // A torn batch followed by zeros is a tear, and cut.
-  fs::path seg = last_segment(crashed.path / "log/shard-0");
+  fs::path seg = last_segment(crashed.path / "shard-0");
   auto size = fs::file_size(seg);
   fs::resize_file(seg, size - 3);
   fs::resize_file(seg, 1 << 20);
@@ -181,7 +181,7 @@ TEST(LocalLog, CorruptBatchStopsTheLogUntilRepaired) {
       log.append(0, views(recs));
     }
   }
-  fs::path seg = last_segment(t.path / "log/shard-0");
+  fs::path seg = last_segment(t.path / "shard-0");
   // Flip one payload byte of the third batch (each batch: 32-byte header + 4 + 9 bytes).
   int fd = ::open(seg.c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
@@ -198,13 +198,13 @@ TEST(LocalLog, CorruptBatchStopsTheLogUntilRepaired) {
     EXPECT_NE(std::string(e.what()).find(seg.filename().string() + " is corrupt at byte 90"), std::string::npos) << e.what();
   }
   EXPECT_EQ(fs::file_size(seg), 5u * 45); // nothing was cut
-  LogCheckReport check = check_log(t.path / "log");
+  LogCheckReport check = check_log(t.path);
   ASSERT_EQ(check.bad.size(), 1u);
   EXPECT_EQ(check.bad[0].position, 90u);
   EXPECT_EQ(check.bad[0].first_offset, 2u);
   EXPECT_EQ(check.bad[0].records, 1u);
-  EXPECT_EQ(repair_log(t.path / "log").quarantined_records, 1u);
-  EXPECT_TRUE(check_log(t.path / "log").bad.empty());
+  EXPECT_EQ(repair_log(t.path).quarantined_records, 1u);
+  EXPECT_TRUE(check_log(t.path).bad.empty());
   LocalLog log(t.path, {.shards = 1});
   EXPECT_EQ(log.end_offset(0), 5u);
   auto all = log.read(0, 0, 100);
@@ -314,7 +314,7 @@ TEST(LocalLog, LeftoverTemporaryConsumerFilesNeverPinRetention) {
   }
   // What a save that died before its rename leaves: offsets 0, which as a consumer would keep
   // every segment forever; and one of the wrong size.
-  std::filesystem::path consumers = std::filesystem::path(t.path) / "log" / "consumers";
+  std::filesystem::path consumers = std::filesystem::path(t.path) / "consumers";
   { std::ofstream(consumers / "warehouse.tmp", std::ios::binary) << std::string(8, '\0'); }
   { std::ofstream(consumers / "lake.tmp", std::ios::binary) << "xyz"; }
   LocalLog log(t.path, {.shards = 1, .segment_bytes = 100, .retention_bytes = 300});
@@ -327,7 +327,7 @@ TEST(LocalLog, LeftoverTemporaryConsumerFilesNeverPinRetention) {
 TEST(LocalLog, AConsumerFileOfTheWrongSizeIsAnErrorNamingIt) {
   TempDir t;
   { LocalLog log(t.path, {.shards = 2}); }
-  std::filesystem::path file = std::filesystem::path(t.path) / "log" / "consumers" / "warehouse";
+  std::filesystem::path file = std::filesystem::path(t.path) / "consumers" / "warehouse";
   { std::ofstream(file, std::ios::binary) << std::string(8, '\0'); }
   try {
     LocalLog log(t.path, {.shards = 2});

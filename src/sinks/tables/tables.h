@@ -1,6 +1,5 @@
-// The key-value tables (DynamoDB's role), in RocksDB at DIR/tables, keeping every line: the
-// Invoice table (every line of an invoice) and the Customer table (a summary per customer and
-// invoice); keys and values in tables_format.h.
+// The lookup tables (sinks/lookup_tables.h) in RocksDB at DIR/tables, keeping every line; keys
+// and values in tables_format.h.
 // Tables are derived from the warehouse after a job commits (and again by recovery if a crash
 // came first), so they never hold a line the warehouse lacks.
 #pragma once
@@ -19,6 +18,7 @@
 #include "db/duckdb.h"
 #include "sinks/cleaned_batch.h"
 #include "sinks/line_columns.h"
+#include "sinks/lookup_tables.h"
 #include "sinks/tables/tables_format.h"
 
 namespace rocksdb {
@@ -49,10 +49,10 @@ private:
   std::vector<std::string> files_;
 };
 
-class Tables {
+class Tables final : public LookupTables {
 public:
   explicit Tables(const std::string& path);
-  ~Tables();
+  ~Tables() override;
 
   // Where a job's line files are built (inside the tables folder, so ingestion moves them).
   std::string line_files_dir(int64_t job) const;
@@ -76,14 +76,14 @@ public:
 
   // Stream path: stores cleaned batches' lines, the recomputed Customer-table rows of the
   // invoices they touch, and `sink`'s offset for each batch's shard, in one atomic write.
-  void apply_stream_batches(const std::string& sink, const std::vector<CleanedBatch>& batches);
-  uint64_t stream_offset(const std::string& sink, uint32_t shard) const;
+  void apply_stream_batches(const std::string& sink, const std::vector<CleanedBatch>& batches) override;
+  uint64_t stream_offset(const std::string& sink, uint32_t shard) const override;
   // After a failed write (disk full, say), RocksDB refuses every write until it is resumed: this
   // resumes it, or throws why it cannot yet. Nothing written before the failure is lost.
-  void resume_after_error();
+  void resume_after_error() override;
 
-  std::vector<InvoiceLine> invoice_lines(const std::string& invoice_no, const std::string* stock_code = nullptr) const;
-  std::vector<InvoiceSummary> customer_invoices(const std::string& customer_id) const;
+  std::vector<InvoiceLine> invoice_lines(const std::string& invoice_no, const std::string* stock_code = nullptr) const override;
+  std::vector<InvoiceSummary> customer_invoices(const std::string& customer_id) const override;
 
 private:
   void write_summaries(DuckConnection& warehouse, const std::string& from, const std::string& to,

@@ -21,25 +21,10 @@
 #include <string>
 #include <string_view>
 
-#include "core/decimal.h"
 #include "core/record.h"
+#include "sinks/lookup_tables.h"
 
 namespace shopflow {
-
-struct InvoiceLine {
-  std::string invoice_no, stock_code, source;
-  std::optional<std::string> description;
-  int32_t quantity = 0;
-  int64_t invoice_date_us = 0, unit_price_milli = 0, amount_milli = 0;
-  LineType line_type = LineType::Other;
-  std::string customer_id, country;
-};
-
-struct InvoiceSummary {
-  std::string customer_id, invoice_no, country;
-  int64_t invoice_date_us = 0, lines = 0, quantity = 0;
-  MoneySum amount_milli = 0;
-};
 
 inline constexpr uint32_t kSummaryFormat = 2;
 inline constexpr const char* kSummaryFormatKey = "vsummary";

@@ -1,0 +1,170 @@
+#include "storage/backend_urls.h"
+
+#include <array>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <stdexcept>
+#include <utility>
+
+#include "util/durable_file.h"
+#include "util/read_file.h"
+
+namespace fs = std::filesystem;
+
+namespace shopflow {
+
+namespace {
+
+struct RoleInfo {
+  BackendRole role;
+  const char* key;      // in DIR/BACKENDS
+  const char* option;
+  const char* embedded; // the default's name inside the data dir ("": the data dir itself)
+  const char* takes;    // what the option accepts, for errors
+};
+constexpr std::array<RoleInfo, 4> kRoles{{
+    {BackendRole::Log, "log", "--log", "log", "the embedded log's folder (file:///PATH or a path)"},
+    {BackendRole::Warehouse, "warehouse", "--warehouse", "", "a folder (file:///PATH or a path)"},
+    {BackendRole::Lake, "lake", "--lake", "lake", "a folder (file:///PATH or a path)"},
+    {BackendRole::Tables, "tables", "--tables", "tables", "a RocksDB folder (file:///PATH or a path)"},
+}};
+
+const RoleInfo& info(BackendRole role) { return kRoles[static_cast<size_t>(role)]; }
+
+const BackendLocation& location_of(const Backends& b, BackendRole role) {
+  switch (role) {
+  case BackendRole::Log: return b.log;
+  case BackendRole::Warehouse: return b.warehouse;
+  case BackendRole::Lake: return b.lake;
+  case BackendRole::Tables: break;
+  }
+  return b.tables;
+}
+BackendLocation& location_of(Backends& b, BackendRole role) {
+  return const_cast<BackendLocation&>(location_of(std::as_const(b), role));
+}
+
+const std::string& url_of(const BackendUrls& u, BackendRole role) {
+  switch (role) {
+  case BackendRole::Log: return u.log;
+  case BackendRole::Warehouse: return u.warehouse;
+  case BackendRole::Lake: return u.lake;
+  case BackendRole::Tables: break;
+  }
+  return u.tables;
+}
+
+[[noreturn]] void refuse(BackendRole role, std::string_view url, const std::string& why) {
+  throw std::invalid_argument(std::string(info(role).option) + " '" + std::string(url) + "': " + why + "; it takes " +
+                              info(role).takes);
+}
+
+// The path a file URL names (file:///PATH or file://localhost/PATH).
+fs::path file_url_path(BackendRole role, std::string_view text, const boost::urls::url_view& u) {
+  if (u.has_authority() && !u.host().empty() && u.host() != "localhost")
+    refuse(role, text, "a file URL names no other host than localhost");
+  if (u.has_query() || u.has_fragment()) refuse(role, text, "a file URL has no query or fragment");
+  std::string path = u.path();
+  if (path.empty() || path.front() != '/') refuse(role, text, "a file URL's path is absolute (file:///PATH)");
+  if (path.find('\0') != std::string::npos) refuse(role, text, "the path holds a NUL byte");
+  return path;
+}
+
+std::string file_url(const fs::path& path) {
+  boost::urls::url u;
+  u.set_scheme("file");
+  u.set_encoded_authority("");
+  u.set_path(path.string());
+  return std::string(u.buffer());
+}
+
+std::string record_text(const Backends& b) {
+  std::string out = "# The backends this data dir was first opened with (storage/backend_urls.h); empty: embedded.\n";
+  for (const RoleInfo& r : kRoles) {
+    const BackendLocation& at = location_of(b, r.role);
+    out += std::string(r.key) + "=" + (at.embedded ? "" : file_url(at.path)) + "\n";
+  }
+  return out;
+}
+
+Backends read_record(const fs::path& file, const std::string& text, const fs::path& data_dir) {
+  Backends out;
+  std::array<bool, kRoles.size()> seen{};
+  size_t line_no = 0, at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + at, end - at);
+    at = end + 1;
+    ++line_no;
+    if (line.empty() || line.front() == '#') continue;
+    auto damaged = [&](const std::string& why) {
+      return std::runtime_error(file.string() + " line " + std::to_string(line_no) + ": " + why +
+                                " (the file records the data dir's backends; restore it or remove it to record them again)");
+    };
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) throw damaged("not role=URL");
+    std::string_view key = line.substr(0, eq);
+    const RoleInfo* role = nullptr;
+    for (const RoleInfo& r : kRoles)
+      if (key == r.key) role = &r;
+    if (!role) throw damaged("unknown role '" + std::string(key) + "'");
+    if (seen[static_cast<size_t>(role->role)]) throw damaged("role '" + std::string(key) + "' twice");
+    seen[static_cast<size_t>(role->role)] = true;
+    try {
+      location_of(out, role->role) = parse_backend_url(role->role, line.substr(eq + 1), data_dir);
+    } catch (const std::invalid_argument& e) {
+      throw damaged(e.what());
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+const char* backend_option(BackendRole role) { return info(role).option; }
+
+BackendLocation parse_backend_url(BackendRole role, std::string_view url, const fs::path& data_dir) {
+  fs::path embedded = fs::absolute(data_dir).lexically_normal();
+  if (*info(role).embedded) embedded /= info(role).embedded;
+  if (!embedded.has_filename()) embedded = embedded.parent_path();
+  if (url.empty()) return {true, embedded};
+  fs::path path;
+  if (auto u = boost::urls::parse_uri(url)) {
+    if (u->scheme_id() != boost::urls::scheme::file)
+      refuse(role, url, "this build knows no backend of scheme '" + std::string(u->scheme()) +
+                            "' (a path with ':' in it: write ./" + std::string(url) + ")");
+    path = file_url_path(role, url, *u);
+  } else {
+    if (url.find('\0') != std::string_view::npos) refuse(role, url, "the path holds a NUL byte");
+    if (url.find("://") != std::string_view::npos) refuse(role, url, "this is not a URL (" + std::string(u.error().message()) + ")");
+    path = fs::absolute(fs::path(url));
+  }
+  path = path.lexically_normal();
+  if (path.has_filename() == false && path != path.root_path()) path = path.parent_path(); // "lake/" is "lake"
+  if (path == path.root_path()) refuse(role, url, "the file system's root is not a place to keep data");
+  return {path == embedded, path};
+}
+
+Backends settle_backends(const fs::path& data_dir, const BackendUrls& given, bool record) {
+  Backends wanted;
+  for (const RoleInfo& r : kRoles) location_of(wanted, r.role) = parse_backend_url(r.role, url_of(given, r.role), data_dir);
+  const fs::path file = data_dir / "BACKENDS";
+  std::optional<std::string> text = read_file(file);
+  if (!text) {
+    if (record) replace_file_durably(file, record_text(wanted));
+    return wanted;
+  }
+  Backends recorded = read_record(file, *text, data_dir);
+  for (const RoleInfo& r : kRoles) {
+    const std::string& url = url_of(given, r.role);
+    const BackendLocation& was = location_of(recorded, r.role);
+    if (!url.empty() && location_of(wanted, r.role) != was)
+      refuse(r.role, url,
+             "data dir " + data_dir.string() + " keeps its " + r.key + " at " + (was.embedded ? "its default, " : "") +
+                 was.path.string() + " (recorded in " + file.string() + "); leave " + r.option + " out or name that");
+  }
+  return recorded;
+}
+
+} // namespace shopflow

@@ -1,0 +1,53 @@
+// Where each backend of a data dir lives, chosen by URL options; the one place they are parsed.
+// Every option may be left out: the backend is then the embedded one inside the data dir.
+//   option       accepts                  backend (interface)                      default
+//   --log        file:///PATH or a path   the embedded log's folder (stream/log.h)  DIR/log
+//   --warehouse  file:///PATH or a path   the folder of warehouse.duckdb            DIR
+//   --lake       file:///PATH or a path   a folder (sinks/lake/object_store.h)      DIR/lake
+//   --tables     file:///PATH or a path   a RocksDB folder (sinks/lookup_tables.h)  DIR/tables
+// A plain path may be relative (to the working directory); a file URL's path is absolute. Any
+// other scheme is refused with an error naming the option, the URL and what it accepts.
+// A new backend is a folder implementing the role's interface plus its scheme in parse_backend_url.
+//
+// DIR/BACKENDS records what the data dir was first opened with, one `role=URL` line per role
+// (empty: the embedded default). Later opens that name no location use the record; one naming a
+// different location is refused, so a command never writes to a second warehouse or lake.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace shopflow {
+
+enum class BackendRole { Log, Warehouse, Lake, Tables };
+const char* backend_option(BackendRole role); // "--lake"
+
+// The options as given; empty: the recorded location, else the embedded default.
+struct BackendUrls {
+  std::string log, warehouse, lake, tables;
+};
+
+struct BackendLocation {
+  bool embedded = true;        // the default inside the data dir
+  std::filesystem::path path;  // absolute
+  bool operator==(const BackendLocation&) const = default;
+};
+
+// The warehouse's DuckDB file in its folder (the name is its SQL catalog's: `warehouse`).
+inline std::filesystem::path warehouse_file(const BackendLocation& warehouse) { return warehouse.path / "warehouse.duckdb"; }
+
+struct Backends {
+  BackendLocation log, warehouse, lake, tables;
+};
+
+// The location `url` names for `role`, inside `data_dir` when url is empty. Throws
+// std::invalid_argument naming the option, the URL and what it accepts.
+BackendLocation parse_backend_url(BackendRole role, std::string_view url, const std::filesystem::path& data_dir);
+
+// The data dir's backends: the given URLs checked against DIR/BACKENDS, which is written when
+// missing if `record` (a writer holding the data dir's lock). Throws std::invalid_argument on a
+// URL that differs from the record, std::runtime_error on a damaged record.
+Backends settle_backends(const std::filesystem::path& data_dir, const BackendUrls& given, bool record);
+
+} // namespace shopflow

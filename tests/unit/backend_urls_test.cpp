@@ -1,0 +1,136 @@
+// Backend URL options and the data dir's record of them (storage/backend_urls.h).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "storage/backend_urls.h"
+
+using namespace shopflow;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Folder {
+  Folder() {
+    char name[] = "/tmp/shopflow-backends-XXXXXX";
+    path = ::mkdtemp(name);
+  }
+  ~Folder() { fs::remove_all(path); }
+  fs::path path;
+};
+
+} // namespace
+
+TEST(BackendUrls, WhatEachOptionAccepts) {
+  struct Case {
+    BackendRole role;
+    const char* url;
+    const char* result; // the path (DATA: the data dir), or for a refusal a text the error holds
+    bool accepted;
+  };
+  const Case cases[] = {
+      {BackendRole::Lake, "", "DATA/lake", true},
+      {BackendRole::Log, "", "DATA/log", true},
+      {BackendRole::Warehouse, "", "DATA", true},
+      {BackendRole::Tables, "", "DATA/tables", true},
+      {BackendRole::Lake, "/srv/lake", "/srv/lake", true},
+      {BackendRole::Lake, "/srv/lake/", "/srv/lake", true},
+      {BackendRole::Lake, "/srv/./x/../lake", "/srv/lake", true},
+      {BackendRole::Lake, "file:///srv/lake", "/srv/lake", true},
+      {BackendRole::Lake, "file://localhost/srv/lake", "/srv/lake", true},
+      {BackendRole::Lake, "file:/srv/lake", "/srv/lake", true},
+      {BackendRole::Lake, "file:///srv/my%20lake", "/srv/my lake", true},
+      {BackendRole::Warehouse, "file:///srv/w", "/srv/w", true},
+      {BackendRole::Warehouse, "DATA/", "DATA", true},
+      {BackendRole::Lake, "DATA/lake", "DATA/lake", true},
+      {BackendRole::Lake, "s3://bucket/prefix", "--lake 's3://bucket/prefix': this build knows no backend of scheme 's3'", false},
+      {BackendRole::Log, "kafka://localhost:9092/shop", "--log 'kafka://localhost:9092/shop': this build knows no backend of scheme 'kafka'", false},
+      {BackendRole::Warehouse, "postgresql://u@h/db", "it takes a folder", false},
+      {BackendRole::Tables, "redis://h", "--tables", false},
+      {BackendRole::Lake, "file://otherhost/srv/lake", "no other host than localhost", false},
+      {BackendRole::Lake, "file:///srv/lake?x=1", "no query or fragment", false},
+      {BackendRole::Lake, "file:///srv/lake#x", "no query or fragment", false},
+      {BackendRole::Lake, "file:lake", "path is absolute", false},
+      {BackendRole::Lake, "file:///", "root", false},
+      {BackendRole::Lake, "/", "root", false},
+      {BackendRole::Lake, "c:lake", "scheme 'c' (a path with ':' in it: write ./c:lake)", false},
+      {BackendRole::Lake, "file:///srv/my lake", "this is not a URL", false},
+  };
+  Folder data;
+  auto fill = [&](std::string s) {
+    if (s.starts_with("DATA")) s = data.path.string() + s.substr(4);
+    return s;
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.url);
+    if (!c.accepted) {
+      try {
+        parse_backend_url(c.role, c.url, data.path);
+        ADD_FAILURE() << "accepted";
+      } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find(c.result), std::string::npos) << e.what();
+      }
+      continue;
+    }
+    BackendLocation at = parse_backend_url(c.role, fill(c.url), data.path);
+    EXPECT_EQ(at.path, fs::path(fill(c.result)));
+    EXPECT_EQ(at.embedded, std::string(c.result).starts_with("DATA")) << "embedded";
+  }
+  // A relative path is the working directory's.
+  EXPECT_EQ(parse_backend_url(BackendRole::Lake, "rel/lake", data.path).path, fs::current_path() / "rel/lake");
+}
+
+TEST(BackendUrls, TheFirstOpenIsRecordedAndLaterOnesMustAgree) {
+  Folder data, elsewhere;
+  const std::string lake = (elsewhere.path / "my lake").string();
+  Backends first = settle_backends(data.path, {.lake = lake}, true);
+  EXPECT_FALSE(first.lake.embedded);
+  EXPECT_TRUE(first.log.embedded);
+
+  // Left out: the recorded place, not the default. The same place named another way: accepted.
+  Backends again = settle_backends(data.path, {}, false);
+  EXPECT_EQ(again.lake.path, fs::path(lake));
+  std::string as_url = "file://" + (elsewhere.path / "my%20lake/").string();
+  EXPECT_EQ(settle_backends(data.path, {.lake = as_url}, false).lake.path, fs::path(lake));
+  EXPECT_EQ(settle_backends(data.path, {.log = (data.path / "log").string()}, false).log, first.log);
+
+  // Another place: refused, naming the recorded one and the option.
+  for (const BackendUrls& other : {BackendUrls{.lake = (elsewhere.path / "other").string()},
+                                   BackendUrls{.lake = (data.path / "lake").string()},
+                                   BackendUrls{.warehouse = (elsewhere.path / "w").string()}}) {
+    try {
+      settle_backends(data.path, other, true);
+      ADD_FAILURE() << "accepted " << other.lake << other.warehouse;
+    } catch (const std::invalid_argument& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find(other.lake.empty() ? "--warehouse" : "--lake"), std::string::npos) << what;
+      EXPECT_NE(what.find("BACKENDS"), std::string::npos) << what;
+    }
+  }
+
+  // A moved data dir keeps its embedded backends: the record names them relative to it.
+  Folder moved;
+  fs::copy_file(data.path / "BACKENDS", moved.path / "BACKENDS");
+  EXPECT_EQ(settle_backends(moved.path, {}, false).log.path, moved.path / "log");
+}
+
+TEST(BackendUrls, ADamagedRecordIsAnErrorNamingItsLine) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"log=\nlake\n", "line 2: not role=URL"},
+      {"stream=/x\n", "unknown role 'stream'"},
+      {"lake=/a\nlake=/b\n", "role 'lake' twice"},
+      {"lake=s3://b/p\n", "scheme 's3'"},
+  };
+  for (auto [text, says] : cases) {
+    Folder data;
+    std::ofstream(data.path / "BACKENDS") << text;
+    try {
+      settle_backends(data.path, {}, true);
+      ADD_FAILURE() << text;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  }
+}
