@@ -148,7 +148,16 @@ BackendLocation parse_backend_url(BackendRole role, std::string_view url, const 
 
 Backends settle_backends(const fs::path& data_dir, const BackendUrls& given, bool record) {
   Backends wanted;
-  for (const RoleInfo& r : kRoles) location_of(wanted, r.role) = parse_backend_url(r.role, url_of(given, r.role), data_dir);
+  for (const RoleInfo& r : kRoles) {
+    BackendLocation& at = location_of(wanted, r.role);
+    at = parse_backend_url(r.role, url_of(given, r.role), data_dir);
+    for (const RoleInfo& before : kRoles) {
+      if (before.role == r.role) break;
+      if (location_of(wanted, before.role).path == at.path)
+        throw std::invalid_argument(std::string(before.option) + " and " + r.option + " name the same folder, " +
+                                    at.path.string() + "; give each a place of its own");
+    }
+  }
   const fs::path file = data_dir / "BACKENDS";
   std::optional<std::string> text = read_file(file);
   if (!text) {

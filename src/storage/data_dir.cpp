@@ -26,9 +26,8 @@ std::string prepare(const std::string& path) {
 }
 
 // A backend kept outside the data dir belongs to it alone: FOLDER/OWNER names the data dir that
-// first used it, and any other is refused, whose
-// recovery would delete what it did not write. The log's and the lake's folders also hold a LOCK
-// while open (RocksDB and DuckDB lock their own files).
+// first used it, and any other is refused (its recovery would delete what it did not write). The
+// log's and the lake's folders also hold a LOCK while open (RocksDB and DuckDB lock their own).
 std::vector<std::unique_ptr<DataDirLock>> claim_outside(const std::string& data_dir, const Backends& b, const std::string& purpose) {
   std::vector<std::unique_ptr<DataDirLock>> locks;
   struct Claim {

@@ -116,6 +116,17 @@ TEST(BackendUrls, TheFirstOpenIsRecordedAndLaterOnesMustAgree) {
   EXPECT_EQ(settle_backends(moved.path, {}, false).log.path, moved.path / "log");
 }
 
+TEST(BackendUrls, TwoRolesInOneFolderAreRefused) {
+  Folder data;
+  try {
+    settle_backends(data.path, {.log = "/srv/shared", .lake = "file:///srv/shared/"}, true);
+    ADD_FAILURE() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--log and --lake name the same folder, /srv/shared"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(data.path / "BACKENDS"));
+}
+
 TEST(BackendUrls, ADamagedRecordIsAnErrorNamingItsLine) {
   const std::pair<const char*, const char*> cases[] = {
       {"log=\nlake\n", "line 2: not role=URL"},
