@@ -46,16 +46,16 @@ size_t IdempotencyIndex::recover(Log& log) {
     uint64_t from = log.start_offset(s), end = log.end_offset(s);
     // A key record is always the first record of its batch: the batch is the request's part.
     while (from < end) {
-      auto records = log.read(s, from, 50'000);
-      if (records.empty()) break;
-      for (auto& r : records) {
+      LogRead got = log.read(s, from, 50'000);
+      if (got.records.empty()) break;
+      for (auto& r : got.records) {
         uint32_t touched;
         if (decode_key_record(r.data, key, hash, touched)) {
           record(key, hash, touched, {s, r.offset, r.batch_last});
           ++found;
         }
       }
-      from = records.back().offset + 1;
+      from = got.next;
     }
   }
   return found;

@@ -56,10 +56,14 @@ void Pipeline::run(Worker& w) {
     try {
       std::vector<CleanedBatch> pass;
       for (uint32_t s = 0; s < shards && !stopping_; ++s) {
-        std::vector<LogRecord> records = log_.read(s, w.read_next[s], batch_records_);
-        if (records.empty()) continue;
-        backlog |= records.size() == batch_records_;
-        pass.push_back(clean_records(s, records));
+        LogRead got = log_.read(s, w.read_next[s], batch_records_);
+        if (got.next == w.read_next[s]) continue;
+        backlog |= got.records.size() == batch_records_;
+        // No records but a new position: the log's own records (Kafka's transaction markers)
+        // were passed; the sink stores the position so that its lag reaches 0.
+        CleanedBatch& b = pass.emplace_back(clean_records(s, got.records));
+        b.first_offset = got.records.empty() ? w.read_next[s] : b.first_offset;
+        b.next_offset = got.next;
       }
       if (!pass.empty()) {
         w.sink->apply(pass);

@@ -222,7 +222,11 @@ FailureState::Snapshot LocalLog::write_failures() const {
   return all;
 }
 
-std::vector<LogRecord> LocalLog::read(uint32_t s, uint64_t from, size_t max_records) { return shard(s).read(from, max_records); }
+LogRead LocalLog::read(uint32_t s, uint64_t from, size_t max_records) {
+  LogRead out{shard(s).read(from, max_records), from};
+  if (!out.records.empty()) out.next = out.records.back().offset + 1;
+  return out;
+}
 uint64_t LocalLog::end_offset(uint32_t s) const { return shard(s).end_offset(); }
 uint64_t LocalLog::start_offset(uint32_t s) const { return shard(s).start_offset(); }
 

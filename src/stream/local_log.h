@@ -54,7 +54,7 @@ public:
   AppendResult append(uint32_t shard, const std::vector<std::string_view>& records) override;
   std::vector<AppendResult> append_all(const std::vector<ShardBatch>& batches) override;
   void append_all_async(std::vector<ShardBatch> batches, AppendDone done) override;
-  std::vector<LogRecord> read(uint32_t shard, uint64_t from, size_t max_records) override;
+  LogRead read(uint32_t shard, uint64_t from, size_t max_records) override;
   uint64_t end_offset(uint32_t shard) const override;
   uint64_t start_offset(uint32_t shard) const override;
   void commit_offset(const std::string& consumer, uint32_t shard, uint64_t offset) override;

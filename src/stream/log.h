@@ -21,6 +21,14 @@ struct LogRecord {
   std::string data;
 };
 
+// What one read of a shard gave: its records, and the offset the next read starts at. That is
+// past the last record, and in a log that keeps records of its own between them (Kafka's
+// transaction markers) past those that follow it, so a consumer storing `next` is caught up.
+struct LogRead {
+  std::vector<LogRecord> records;
+  uint64_t next = 0;
+};
+
 struct AppendResult {
   uint32_t shard = 0;
   uint64_t first_offset = 0, last_offset = 0; // inclusive
@@ -67,7 +75,8 @@ public:
   // Reads up to `max_records` records of `shard` starting at `from` (the first offset not yet
   // consumed). Returns fewer (possibly none) at the end of the log. Only durable records are
   // read: with async durability a record shows up once the periodic sync has covered it.
-  virtual std::vector<LogRecord> read(uint32_t shard, uint64_t from, size_t max_records) = 0;
+  // Offsets grow but need not be consecutive (see LogRead).
+  virtual LogRead read(uint32_t shard, uint64_t from, size_t max_records) = 0;
   // The offset the next appended record of `shard` will get.
   virtual uint64_t end_offset(uint32_t shard) const = 0;
   // The lowest offset still stored (retention may have removed older ones).

@@ -103,7 +103,7 @@ TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {
   EXPECT_EQ(append_reference(log, 500), kReferenceRows);
   size_t with_raw = 0, rows = 0;
   for (uint32_t s = 0; s < 4; ++s)
-    for (const LogRecord& rec : log.read(s, 0, 100'000)) {
+    for (const LogRecord& rec : log.read(s, 0, 100'000).records) {
       InputRow row;
       int64_t at = 0;
       ASSERT_TRUE(decode_log_row(rec.data, row, at));
@@ -112,7 +112,7 @@ TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {
     }
   EXPECT_EQ(rows, kReferenceRows);
   EXPECT_EQ(with_raw, kReferenceRejected); // the reference file's rejected rows
-  CleanedBatch b = clean_records(0, log.read(0, 0, 100'000));
+  CleanedBatch b = clean_records(0, log.read(0, 0, 100'000).records);
   ASSERT_FALSE(b.rejected.empty());
   for (const RejectedRow& r : b.rejected) EXPECT_EQ(std::count(r.raw.begin(), r.raw.end(), ','), 7) << r.raw; // the CSV line
 

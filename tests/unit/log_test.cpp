@@ -75,16 +75,16 @@ TEST(LocalLog, AppendsAndReadsWithConsecutiveOffsets) {
   EXPECT_EQ(r2.first_offset, 3u);
   EXPECT_EQ(log.end_offset(1), 4u);
   EXPECT_EQ(log.end_offset(0), 0u);
-  auto all = log.read(1, 0, 100);
+  auto all = log.read(1, 0, 100).records;
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[2].data, "");
   EXPECT_EQ(all[3].data, "four");
   EXPECT_EQ(all[3].offset, 3u);
-  auto middle = log.read(1, 1, 2);
+  auto middle = log.read(1, 1, 2).records;
   ASSERT_EQ(middle.size(), 2u);
   EXPECT_EQ(middle[0].data, "two");
-  EXPECT_TRUE(log.read(1, 4, 10).empty());
-  EXPECT_TRUE(log.read(0, 0, 10).empty());
+  EXPECT_TRUE(log.read(1, 4, 10).records.empty());
+  EXPECT_TRUE(log.read(0, 0, 10).records.empty());
   EXPECT_THROW(log.append(3, views(b)), std::out_of_range);
 }
 
@@ -102,7 +102,7 @@ TEST(LocalLog, RollsSegmentsAndReadsAcrossThem) {
   EXPECT_GT(files, 10u);
   LocalLog log(t.path, {.shards = 1, .segment_bytes = 200});
   EXPECT_EQ(log.end_offset(0), 100u);
-  auto all = log.read(0, 37, 1000);
+  auto all = log.read(0, 37, 1000).records;
   ASSERT_EQ(all.size(), 63u);
   for (size_t i = 0; i < all.size(); ++i) {
     EXPECT_EQ(all[i].offset, 37 + i);
@@ -126,14 +126,14 @@ TEST(LocalLog, RecoveryTruncatesATornTail) {
     LocalLog log(t.path, {.shards = 1});
     EXPECT_EQ(log.end_offset(0), 18u);
     EXPECT_GT(log.truncated_bytes(), 0u);
-    auto all = log.read(0, 0, 100);
+    auto all = log.read(0, 0, 100).records;
     ASSERT_EQ(all.size(), 18u);
     EXPECT_EQ(all.back().data, "second");
     std::vector<std::string> recs = {"after recovery"};
     EXPECT_EQ(log.append(0, views(recs)).first_offset, 18u);
   }
   LocalLog log(t.path, {.shards = 1});
-  EXPECT_EQ(log.read(0, 18, 1).at(0).data, "after recovery");
+  EXPECT_EQ(log.read(0, 18, 1).records.at(0).data, "after recovery");
 }
 
 // A crash leaves the active segment preallocated: zeros after the last batch are not a tear.
@@ -165,7 +165,7 @@ TEST(LocalLog, PreallocatedTailSurvivesACrash) {
   LocalLog log(crashed.path, {.shards = 1, .segment_bytes = 1 << 20});
   EXPECT_EQ(log.end_offset(0), 10u);
   EXPECT_GT(log.truncated_bytes(), 0u);
-  auto all = log.read(0, 0, 100);
+  auto all = log.read(0, 0, 100).records;
   ASSERT_EQ(all.size(), 10u);
   EXPECT_EQ(all.back().data, "record-9");
 }
@@ -207,7 +207,7 @@ TEST(LocalLog, CorruptBatchStopsTheLogUntilRepaired) {
   EXPECT_TRUE(check_log(t.path).bad.empty());
   LocalLog log(t.path, {.shards = 1});
   EXPECT_EQ(log.end_offset(0), 5u);
-  auto all = log.read(0, 0, 100);
+  auto all = log.read(0, 0, 100).records;
   ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(all[1].data, "payload-1");
   EXPECT_TRUE(is_quarantined_record(all[2].data));
@@ -244,7 +244,7 @@ TEST(LocalLog, GroupCommitCoversConcurrentAppends) {
   // Per shard, each thread's records are in its own order.
   for (uint32_t s = 0; s < 2; ++s) {
     std::map<std::string, int> last;
-    for (auto& r : log.read(s, 0, 10000)) {
+    for (auto& r : log.read(s, 0, 10000).records) {
       auto colon = r.data.find(':');
       int i = std::stoi(r.data.substr(colon + 1));
       std::string th = r.data.substr(0, colon);
@@ -268,7 +268,7 @@ TEST(LocalLog, ConcurrentAppendersRollingSegmentsLoseNothing) {
   ASSERT_EQ(log.end_offset(0), uint64_t(kThreads * kAppends));
   std::set<std::string> seen;
   uint64_t expected = 0;
-  for (auto& r : log.read(0, 0, 100000)) {
+  for (auto& r : log.read(0, 0, 100000).records) {
     EXPECT_EQ(r.offset, expected++);
     EXPECT_TRUE(seen.insert(r.data).second) << r.data << " twice";
   }
@@ -287,11 +287,11 @@ TEST(LocalLog, RetentionKeepsWhatConsumersHaveNotReached) {
   log.commit_offset("warehouse", 0, 10);
   log.apply_retention();
   EXPECT_LE(log.start_offset(0), 10u); // offset 10 not yet consumed: kept
-  EXPECT_EQ(log.read(0, 10, 1).at(0).offset, 10u);
+  EXPECT_EQ(log.read(0, 10, 1).records.at(0).offset, 10u);
   log.commit_offset("warehouse", 0, 40);
   log.apply_retention();
   EXPECT_GT(log.start_offset(0), 30u); // everything consumed: trimmed to the size limit
-  auto first = log.read(0, 0, 1); // reading before the start begins at the start
+  auto first = log.read(0, 0, 1).records; // reading before the start begins at the start
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].offset, log.start_offset(0));
   EXPECT_THROW(log.commit_offset("../evil", 0, 1), std::invalid_argument);
@@ -357,8 +357,8 @@ TEST(LocalLog, OpensAndSyncsWithTheMostShards) {
     LocalLog log(t.path, {.shards = 256});
     std::vector<std::string> recs = {"r"};
     for (uint32_t s = 0; s < 256; s += 51) EXPECT_EQ(log.append(s, views(recs)).first_offset, 0u);
-    EXPECT_EQ(log.read(1, 0, 10).size(), 0u);
-    EXPECT_EQ(log.read(255, 0, 10).size(), 1u);
+    EXPECT_EQ(log.read(1, 0, 10).records.size(), 0u);
+    EXPECT_EQ(log.read(255, 0, 10).records.size(), 1u);
   }
 }
 
@@ -374,7 +374,7 @@ TEST(LocalLog, ReadsManyBatchesAtOnceFromAnyOffset) {
     }
   }
   LocalLog log(t.path, {.shards = 1});
-  auto from_middle = log.read(0, 1, 5000); // starts inside the first batch
+  auto from_middle = log.read(0, 1, 5000).records; // starts inside the first batch
   ASSERT_EQ(from_middle.size(), 5000u);
   for (uint64_t i = 0; i < from_middle.size(); ++i) {
     EXPECT_EQ(from_middle[i].offset, 1 + i);
@@ -382,14 +382,14 @@ TEST(LocalLog, ReadsManyBatchesAtOnceFromAnyOffset) {
   }
   // Odd-sized reads end inside batches; every record comes exactly once, in order.
   uint64_t next = 0;
-  for (auto part = log.read(0, next, 7); !part.empty(); part = log.read(0, next, 7))
+  for (auto part = log.read(0, next, 7).records; !part.empty(); part = log.read(0, next, 7).records)
     for (auto& r : part) {
       ASSERT_EQ(r.offset, next++);
       EXPECT_EQ(r.data, record(r.offset));
       EXPECT_EQ(r.batch_last, r.offset / 3 * 3 + 2);
     }
   EXPECT_EQ(next, kRecords);
-  EXPECT_EQ(log.read(0, 0, kRecords + 10).size(), kRecords);
+  EXPECT_EQ(log.read(0, 0, kRecords + 10).records.size(), kRecords);
 }
 
 TEST(LocalLog, ReadersSeeOnlyDurableRecords) {
@@ -398,18 +398,18 @@ TEST(LocalLog, ReadersSeeOnlyDurableRecords) {
   {
     LocalLog log(t.path, {.shards = 1});
     log.append(0, views(recs));
-    EXPECT_EQ(log.read(0, 0, 10).size(), 2u); // fsync: durable when append returns
+    EXPECT_EQ(log.read(0, 0, 10).records.size(), 2u); // fsync: durable when append returns
   }
   {
     // Async, and no periodic sync within the test: appended, acknowledged, but not yet served.
     LocalLog log(t.path, {.shards = 1, .durability = Durability::Async, .async_sync_ms = 600'000});
     log.append(0, views(recs));
     EXPECT_EQ(log.end_offset(0), 4u);
-    EXPECT_EQ(log.read(0, 0, 10).size(), 2u);
-    EXPECT_TRUE(log.read(0, 2, 10).empty());
+    EXPECT_EQ(log.read(0, 0, 10).records.size(), 2u);
+    EXPECT_TRUE(log.read(0, 2, 10).records.empty());
   }
   LocalLog log(t.path, {.shards = 1});
-  EXPECT_EQ(log.read(0, 0, 10).size(), 4u); // synced at close
+  EXPECT_EQ(log.read(0, 0, 10).records.size(), 4u); // synced at close
 }
 
 TEST(LocalLog, AsyncDurabilityStillReadsBack) {
