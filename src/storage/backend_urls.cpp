@@ -1,6 +1,7 @@
 #include "storage/backend_urls.h"
 
 #include <array>
+#include <cctype>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <stdexcept>
@@ -23,7 +24,7 @@ struct RoleInfo {
   const char* takes;    // what the option accepts, for errors
 };
 constexpr std::array<RoleInfo, 4> kRoles{{
-    {BackendRole::Log, "log", "--log", "log", "the embedded log's folder (file:///PATH or a path)"},
+    {BackendRole::Log, "log", "--log", "log", "the embedded log's folder (file:///PATH or a path) or kafka://HOST:PORT[,HOST:PORT...]/PREFIX"},
     {BackendRole::Warehouse, "warehouse", "--warehouse", "", "a folder (file:///PATH or a path)"},
     {BackendRole::Lake, "lake", "--lake", "lake", "a folder (file:///PATH or a path)"},
     {BackendRole::Tables, "tables", "--tables", "tables", "a RocksDB folder (file:///PATH or a path)"},
@@ -70,6 +71,36 @@ fs::path file_url_path(BackendRole role, std::string_view text, const boost::url
   return path;
 }
 
+// kafka://HOST:PORT[,HOST:PORT...]/PREFIX: the servers are checked here, the prefix is a topic
+// name's start (letters, digits, '.', '_', '-'; Kafka allows 249 characters in all).
+BackendLocation kafka_location(BackendRole role, std::string_view url) {
+  std::string_view rest = url.substr(std::string_view("kafka://").size());
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) refuse(role, url, "no /PREFIX after the servers");
+  std::string_view servers = rest.substr(0, slash), prefix = rest.substr(slash + 1);
+  if (servers.empty()) refuse(role, url, "no HOST:PORT");
+  for (size_t at = 0; at <= servers.size();) {
+    size_t comma = std::min(servers.find(',', at), servers.size());
+    std::string_view server = servers.substr(at, comma - at);
+    size_t colon = server.rfind(':');
+    bool ok = colon != std::string_view::npos && colon > 0 && colon + 1 < server.size() && server.size() - colon - 1 <= 5;
+    for (size_t i = colon + 1; ok && i < server.size(); ++i) ok = server[i] >= '0' && server[i] <= '9';
+    if (ok) ok = std::stoi(std::string(server.substr(colon + 1))) > 0 && std::stoi(std::string(server.substr(colon + 1))) < 65536;
+    for (size_t i = 0; ok && i < colon; ++i) ok = std::isalnum(static_cast<unsigned char>(server[i])) || server[i] == '.' || server[i] == '-';
+    if (!ok) refuse(role, url, "'" + std::string(server) + "' is not HOST:PORT");
+    at = comma + 1;
+  }
+  if (prefix.empty() || prefix.size() > 200) refuse(role, url, "the PREFIX of the topics is 1 to 200 characters");
+  for (char c : prefix)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      refuse(role, url, "the PREFIX of the topics takes letters, digits, '.', '_' and '-'");
+  BackendLocation at;
+  at.embedded = false;
+  at.kafka_servers = servers;
+  at.kafka_prefix = prefix;
+  return at;
+}
+
 std::string file_url(const fs::path& path) {
   boost::urls::url u;
   u.set_scheme("file");
@@ -82,7 +113,8 @@ std::string record_text(const Backends& b) {
   std::string out = "# The backends this data dir was first opened with (storage/backend_urls.h); empty: embedded.\n";
   for (const RoleInfo& r : kRoles) {
     const BackendLocation& at = location_of(b, r.role);
-    out += std::string(r.key) + "=" + (at.embedded ? "" : file_url(at.path)) + "\n";
+    out += std::string(r.key) + "=" +
+           (at.embedded ? "" : at.kafka() ? "kafka://" + at.kafka_servers + "/" + at.kafka_prefix : file_url(at.path)) + "\n";
   }
   return out;
 }
@@ -128,7 +160,11 @@ BackendLocation parse_backend_url(BackendRole role, std::string_view url, const 
   fs::path embedded = fs::absolute(data_dir).lexically_normal();
   if (*info(role).embedded) embedded /= info(role).embedded;
   if (!embedded.has_filename()) embedded = embedded.parent_path();
-  if (url.empty()) return {true, embedded};
+  if (url.empty()) return {true, embedded, {}, {}};
+  if (url.starts_with("kafka://")) {
+    if (role != BackendRole::Log) refuse(role, url, "a Kafka cluster holds the log only");
+    return kafka_location(role, url);
+  }
   fs::path path;
   if (auto u = boost::urls::parse_uri(url)) {
     if (u->scheme_id() != boost::urls::scheme::file)
@@ -143,7 +179,7 @@ BackendLocation parse_backend_url(BackendRole role, std::string_view url, const 
   path = path.lexically_normal();
   if (path.has_filename() == false && path != path.root_path()) path = path.parent_path(); // "lake/" is "lake"
   if (path == path.root_path()) refuse(role, url, "the file system's root is not a place to keep data");
-  return {path == embedded, path};
+  return {path == embedded, path, {}, {}};
 }
 
 Backends settle_backends(const fs::path& data_dir, const BackendUrls& given, bool record) {
@@ -173,6 +209,8 @@ Backends settle_backends(const fs::path& data_dir, const BackendUrls& given, boo
              "data dir " + data_dir.string() + " keeps its " + r.key + " at " + (was.embedded ? "its default, " : "") +
                  was.path.string() + " (recorded in " + file.string() + "); leave " + r.option + " out or name that");
   }
+  // A Kafka log is the same log whichever of its brokers are named: the given ones are used.
+  if (!given.log.empty() && recorded.log.kafka()) recorded.log = wanted.log;
   return recorded;
 }
 

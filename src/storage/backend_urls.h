@@ -2,6 +2,7 @@
 // Every option may be left out: the backend is then the embedded one inside the data dir.
 //   option       accepts                  backend (interface)                      default
 //   --log        file:///PATH or a path   the embedded log's folder (stream/log.h)  DIR/log
+//                kafka://HOST:PORT[,HOST:PORT...]/PREFIX   topics PREFIX.* on a Kafka cluster
 //   --warehouse  file:///PATH or a path   the folder of warehouse.duckdb            DIR
 //   --lake       file:///PATH or a path   a folder (sinks/lake/object_store.h)      DIR/lake
 //   --tables     file:///PATH or a path   a RocksDB folder (sinks/lookup_tables.h)  DIR/tables
@@ -30,8 +31,14 @@ struct BackendUrls {
 
 struct BackendLocation {
   bool embedded = true;        // the default inside the data dir
-  std::filesystem::path path;  // absolute
-  bool operator==(const BackendLocation&) const = default;
+  std::filesystem::path path;  // absolute; empty for a Kafka log
+  // A Kafka log: the bootstrap servers (host:port,...) and the topics' prefix. Two locations
+  // with one prefix are the same log, whichever brokers they list.
+  std::string kafka_servers, kafka_prefix;
+  bool kafka() const { return !kafka_prefix.empty(); }
+  bool operator==(const BackendLocation& o) const {
+    return embedded == o.embedded && path == o.path && kafka_prefix == o.kafka_prefix;
+  }
 };
 
 // The warehouse's DuckDB file in its folder (the name is its SQL catalog's: `warehouse`).

@@ -1,10 +1,13 @@
 #include "storage/data_dir.h"
 
 #include <filesystem>
+#include <cstdio>
 #include <optional>
+#include <random>
 #include <set>
 
 #include "sinks/lake/local_folder/local_folder_store.h"
+#include "stream/kafka/kafka_log.h"
 #include "util/durable_file.h"
 #include "util/read_file.h"
 
@@ -35,9 +38,9 @@ std::vector<std::unique_ptr<DataDirLock>> claim_outside(const std::string& data_
     const char* what;
     bool lock;
   };
-  for (const Claim& c : {Claim{b.log, "log", true}, Claim{b.warehouse, "warehouse", false}, Claim{b.lake, "lake", true},
+  for (const Claim& c : {Claim{b.log, "log", !b.log.kafka()}, Claim{b.warehouse, "warehouse", false}, Claim{b.lake, "lake", true},
                          Claim{b.tables, "tables", false}}) {
-    if (c.at.embedded) continue;
+    if (c.at.embedded || c.at.kafka()) continue;
     fs::create_directories(c.at.path);
     if (c.lock) locks.push_back(std::make_unique<DataDirLock>(c.at.path.string(), purpose));
     const fs::path owner = c.at.path / "OWNER";
@@ -74,8 +77,24 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
 
 DataDir::~DataDir() = default;
 
+std::string DataDir::node_id() const {
+  const fs::path file = fs::path(path_) / "NODE";
+  if (std::optional<std::string> id = read_file(file); id && id->size() == 17 && id->back() == '\n') return id->substr(0, 16);
+  std::random_device random;
+  char id[17];
+  std::snprintf(id, sizeof id, "%08x%08x", random(), random());
+  replace_file_durably(file, std::string(id) + "\n");
+  return id;
+}
+
 std::unique_ptr<Log> DataDir::open_log(const LocalLogOptions& options) const {
-  return std::make_unique<LocalLog>(backends_.log.path, options);
+  const BackendLocation& at = backends_.log;
+  if (at.kafka())
+    return std::make_unique<KafkaLog>(KafkaLogOptions{.servers = at.kafka_servers,
+                                                      .prefix = at.kafka_prefix,
+                                                      .shards = options.shards,
+                                                      .transactional_id = "shopflow-" + at.kafka_prefix + "-" + node_id()});
+  return std::make_unique<LocalLog>(at.path, options);
 }
 
 void DataDir::recover() {

@@ -1,6 +1,7 @@
 // An opened data directory: the writer lock, the log's location and the three sinks.
 //   DIR/LOCK              one writer at a time (storage/data_dir_lock.h)
 //   DIR/BACKENDS          where each backend lives (storage/backend_urls.h); by default:
+//   DIR/NODE              this data dir's id as a node of a shared (Kafka) log
 //   DIR/log/              stream/local_log.h
 //   DIR/warehouse.duckdb  sinks/warehouse (its folder: DIR)
 //   DIR/lake/             sinks/lake
@@ -34,8 +35,12 @@ public:
 
   const std::string& path() const { return path_; }
   const Backends& backends() const { return backends_; }
-  // The log at backends().log (one process opens it at a time: this data dir's).
+  // The log at backends().log: the embedded one (one process opens it at a time: this data
+  // dir's), or a Kafka log (options.shards partitions if it creates the topic; its transactional
+  // id is this data dir's node id, so a restarted node fences its earlier self).
   std::unique_ptr<Log> open_log(const LocalLogOptions& options) const;
+  // This data dir's id among the nodes of a shared log (DIR/NODE, made at first use).
+  std::string node_id() const;
   Warehouse& warehouse() { return warehouse_; }
   LakeWriter& lake() { return lake_; }
   Tables& tables() { return tables_; }

@@ -5,13 +5,17 @@
 #include "storage/data_dir.h"
 #include "formats/record_source.h"
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "pipeline/clean_records.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
 #include "pipeline/log_record.h"
 #include "pipeline/pipeline.h"
+#include "stream/kafka/kafka_log.h"
 #include "stream/local_log.h"
 #include "reference.h"
 #include "test_support.h"
@@ -222,4 +226,122 @@ TEST(Pipeline, IdempotencyKeysSurviveARestartAndCompleteAPartialRequest) {
   DuckConnection& con = dir.warehouse().connection();
   EXPECT_EQ(q(con, "SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations) + "
                    "(SELECT count(*) FROM rejected)"), "600");
+}
+
+// The log on a real Kafka cluster (one KRaft node started for these tests).
+class OnKafka : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() { cluster_ = new KafkaCluster(1); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  // A log on a topic of its own.
+  static std::unique_ptr<KafkaLog> open(const std::string& prefix, uint32_t shards, int timeout_ms = 30'000) {
+    return std::make_unique<KafkaLog>(KafkaLogOptions{.servers = cluster_->bootstrap(), .prefix = prefix, .shards = shards,
+                                                      .transactional_id = "test-" + prefix, .timeout_ms = timeout_ms});
+  }
+  static KafkaCluster* cluster_;
+};
+KafkaCluster* OnKafka::cluster_ = nullptr;
+
+TEST_F(OnKafka, AppendsReadBackInOrderAndReadersReachTheEnd) {
+  auto log = open("order", 3);
+  EXPECT_EQ(log->shard_count(), 3u);
+  std::vector<std::string> five = {"a", "b", "c", "", std::string(100'000, 'x')};
+  AppendResult r = log->append(1, {five.begin(), five.end()});
+  EXPECT_EQ(r.shard, 1u);
+  EXPECT_EQ(r.last_offset - r.first_offset, 4u); // one transaction, one producer: consecutive
+  AppendResult other = log->append(1, {"after"});
+  EXPECT_GT(other.first_offset, r.last_offset);
+
+  LogRead all = log->read(1, 0, 100);
+  ASSERT_EQ(all.records.size(), 6u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(all.records[i].data, five[i]);
+  EXPECT_EQ(all.records[5].data, "after");
+  for (size_t i = 1; i < all.records.size(); ++i) EXPECT_GT(all.records[i].offset, all.records[i - 1].offset);
+  // Past the last transaction's marker: where a caught-up reader stands is the end.
+  EXPECT_EQ(all.next, log->end_offset(1));
+  LogRead none = log->read(1, all.next, 100);
+  EXPECT_TRUE(none.records.empty());
+  EXPECT_EQ(none.next, all.next);
+  LogRead middle = log->read(1, all.records[2].offset, 2);
+  ASSERT_EQ(middle.records.size(), 2u);
+  EXPECT_EQ(middle.records[0].data, "c");
+  EXPECT_EQ(log->start_offset(1), 0u);
+  EXPECT_TRUE(log->read(0, 0, 10).records.empty());
+  EXPECT_THROW(log->append(3, {"x"}), std::out_of_range);
+}
+
+TEST_F(OnKafka, ConcurrentAppendsAreEachStoredOnceWithTheirOffsets) {
+  auto log = open("concurrent", 4);
+  constexpr int kThreads = 8, kRequests = 100;
+  std::mutex mutex;
+  std::map<std::string, std::pair<uint32_t, uint64_t>> acked; // record -> shard, offset range's first
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kRequests; ++i) {
+        std::string a = std::to_string(t) + ":" + std::to_string(i) + ":a", b = std::to_string(t) + ":" + std::to_string(i) + ":b";
+        uint32_t s1 = (t + i) % 4, s2 = (t + i + 1) % 4;
+        auto results = log->append_all({{s1, {a}}, {s2, {b}}});
+        std::lock_guard lock(mutex);
+        acked[a] = {results[0].shard, results[0].first_offset};
+        acked[b] = {results[1].shard, results[1].first_offset};
+      }
+    });
+  for (auto& th : threads) th.join();
+  size_t read = 0;
+  for (uint32_t s = 0; s < 4; ++s) {
+    uint64_t from = 0;
+    for (LogRead got = log->read(s, from, 97); !got.records.empty(); got = log->read(s, from, 97)) {
+      for (const LogRecord& rec : got.records) {
+        ASSERT_TRUE(acked.count(rec.data)) << rec.data;
+        EXPECT_EQ(acked[rec.data], std::make_pair(s, rec.offset)) << rec.data;
+        ++read;
+      }
+      from = got.next;
+    }
+    EXPECT_EQ(from, log->end_offset(s));
+  }
+  EXPECT_EQ(read, size_t{kThreads} * kRequests * 2);
+  EXPECT_LT(log->syncs(), uint64_t{kThreads} * kRequests); // transactions were shared
+}
+
+TEST_F(OnKafka, ATopicKeepsItsShardsAndUnreachableBrokersAreAClearError) {
+  open("layout", 3);
+  try {
+    open("layout", 5);
+    ADD_FAILURE() << "opened with another shard count";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("has 3 partitions (shards), not 5"), std::string::npos) << e.what();
+  }
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(std::make_unique<KafkaLog>(KafkaLogOptions{.servers = "127.0.0.1:" + std::to_string(free_port()), .prefix = "none",
+                                                          .transactional_id = "none", .timeout_ms = 2000}),
+               std::runtime_error);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+// The December file through a Kafka log into all three sinks, then again from a new process's
+// view: every row is stored once.
+TEST_F(OnKafka, StreamedReferenceFileReachesEverySinkOnce) {
+  TempDir t;
+  DataDir dir((t.path / "d").string(), "test");
+  {
+    auto log = open("december", 4);
+    EXPECT_EQ(append_reference(*log, 500), kReferenceRows);
+    Pipeline pipeline(*log, all_sinks(dir, 4));
+    pipeline.start();
+    ASSERT_TRUE(pipeline.drain(120'000));
+    for (const auto& s : pipeline.status()) EXPECT_EQ(s.total_lag(), 0u) << s.name;
+    pipeline.stop();
+  }
+  expect_reference_figures(dir);
+  auto log = open("december", 4);
+  Pipeline again(*log, all_sinks(dir, 4));
+  again.start();
+  ASSERT_TRUE(again.drain(60'000));
+  again.stop();
+  expect_reference_figures(dir);
 }

@@ -64,6 +64,33 @@ RunResult run_shopflow(const std::string& args) {
   return r;
 }
 
+KafkaCluster::KafkaCluster(int brokers) {
+  std::string state = run("up " + dir_.path.string() + " --brokers " + std::to_string(brokers));
+  simdjson::dom::parser parser;
+  std::string_view servers;
+  if (parser.parse(state)["bootstrap"].get_string().get(servers)) throw std::runtime_error("cluster.py up said: " + state);
+  bootstrap_ = std::string(servers);
+}
+
+KafkaCluster::~KafkaCluster() {
+  try {
+    run("down " + dir_.path.string());
+  } catch (const std::exception&) {
+  }
+}
+
+void KafkaCluster::kill(int node) { run("kill " + dir_.path.string() + " " + std::to_string(node)); }
+void KafkaCluster::restart() { run("restart " + dir_.path.string()); }
+
+std::string KafkaCluster::run(const std::string& command) {
+  TempDir io;
+  std::string cmd = std::string("/usr/bin/python3 ") + SHOPFLOW_SOURCE_DIR + "/scripts/kafka/cluster.py " + command + " >" +
+                    (io.path / "out").string() + " 2>" + (io.path / "err").string();
+  int status = std::system(cmd.c_str());
+  if (status != 0) throw std::runtime_error("scripts/kafka/cluster.py " + command + " failed: " + read_file(io.path / "err"));
+  return read_file(io.path / "out");
+}
+
 void expect_reference_warehouse_and_lake(const fs::path& data) {
   const Backends at = settle_backends(data, {}, false);
   DuckDatabase db(warehouse_file(at.warehouse).string(), {{"access_mode", "READ_ONLY"}});

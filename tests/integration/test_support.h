@@ -61,6 +61,22 @@ private:
   std::string url_;
   uint16_t port_ = 0;
 };
+// A Kafka cluster on loopback (scripts/kafka/cluster.py: N KRaft nodes, small heaps), stopped
+// and removed at destruction.
+class KafkaCluster {
+public:
+  explicit KafkaCluster(int brokers = 1);
+  ~KafkaCluster();
+  const std::string& bootstrap() const { return bootstrap_; } // host:port,...
+  void kill(int node); // SIGKILL
+  void restart();      // starts what was killed
+
+private:
+  std::string run(const std::string& command);
+  TempDir dir_;
+  std::string bootstrap_;
+};
+
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
 

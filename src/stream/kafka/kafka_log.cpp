@@ -1,0 +1,212 @@
+#include "stream/kafka/kafka_log.h"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <stdexcept>
+
+#include "util/thread_name.h"
+
+namespace shopflow {
+
+namespace {
+
+constexpr int kSeekWaitMs = 500; // the first read after a seek waits for the brokers' first fetch
+constexpr int kReadWaitMs = 5;   // later reads take what was fetched in the background
+constexpr size_t kReadersPerShard = 4;
+constexpr int kCommitAttempts = 3;
+
+void check_shard(uint32_t shard, uint32_t shards) {
+  if (shard >= shards) throw std::out_of_range("shard " + std::to_string(shard) + " of a log of " + std::to_string(shards));
+}
+
+AppendResult unwritten(uint32_t shard) { return {shard, 1, 0}; }
+
+} // namespace
+
+KafkaLog::KafkaLog(KafkaLogOptions options) : options_(std::move(options)), topic_(options_.prefix + ".records") {
+  options_.settings["bootstrap.servers"] = options_.servers;
+  const int timeout = options_.timeout_ms;
+  admin_ = std::make_unique<kafka::Admin>(options_.settings);
+  std::optional<int> partitions = admin_->partitions(topic_, timeout);
+  if (!partitions) {
+    int brokers = admin_->brokers(timeout);
+    int replication = options_.replication ? options_.replication : std::min(3, brokers);
+    int min_insync = options_.min_insync ? options_.min_insync : std::min(2, replication);
+    admin_->create_topic(topic_, static_cast<int>(options_.shards), replication,
+                         {{"min.insync.replicas", std::to_string(min_insync)}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}},
+                         timeout);
+    // The new topic's metadata reaches every broker shortly after.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+    while (!(partitions = admin_->partitions(topic_, timeout)) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!partitions) throw std::runtime_error("Kafka topic " + topic_ + " was created but its metadata did not arrive");
+  }
+  if (static_cast<uint32_t>(*partitions) != options_.shards)
+    throw std::runtime_error("Kafka topic " + topic_ + " has " + std::to_string(*partitions) + " partitions (shards), not " +
+                             std::to_string(options_.shards) + ": give --shards " + std::to_string(*partitions));
+  shards_ = static_cast<uint32_t>(*partitions);
+  for (uint32_t s = 0; s < shards_; ++s) readers_.push_back(std::make_unique<ShardReaders>());
+  producer_ = std::make_unique<kafka::Producer>(options_.settings, options_.transactional_id, timeout);
+  producer_thread_ = std::thread([this] { produce_loop(); });
+}
+
+KafkaLog::~KafkaLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (producer_thread_.joinable()) producer_thread_.join();
+}
+
+AppendResult KafkaLog::append(uint32_t shard, const std::vector<std::string_view>& records) {
+  return append_all({{shard, records}}).front();
+}
+
+std::vector<AppendResult> KafkaLog::append_all(const std::vector<ShardBatch>& batches) {
+  std::promise<std::vector<AppendResult>> answer;
+  append_all_async(batches, [&](std::vector<AppendResult> results, std::exception_ptr error) {
+    if (error) answer.set_exception(error);
+    else answer.set_value(std::move(results));
+  });
+  return answer.get_future().get();
+}
+
+void KafkaLog::append_all_async(std::vector<ShardBatch> batches, AppendDone done) {
+  for (const ShardBatch& b : batches) {
+    try {
+      check_shard(b.shard, shards_);
+    } catch (...) {
+      std::vector<AppendResult> none;
+      for (const ShardBatch& each : batches) none.push_back(unwritten(each.shard));
+      done(std::move(none), std::current_exception());
+      return;
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({std::move(batches), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+void KafkaLog::produce_loop() {
+  name_this_thread("sf-kafka-txn");
+  for (;;) {
+    std::vector<Pending> group;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return; // stopping, and every append was answered
+      while (!queue_.empty()) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    try {
+      std::vector<std::vector<AppendResult>> results = transact(group);
+      ++transactions_;
+      failures_.succeeded();
+      for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]), nullptr);
+    } catch (const std::exception& e) {
+      failures_.failed(e.what());
+      std::exception_ptr error = std::current_exception();
+      for (Pending& p : group) {
+        std::vector<AppendResult> none;
+        for (const ShardBatch& b : p.batches) none.push_back(unwritten(b.shard));
+        p.done(std::move(none), error);
+      }
+    }
+  }
+}
+
+std::vector<std::vector<AppendResult>> KafkaLog::transact(std::vector<Pending>& group) {
+  if (!producer_) producer_ = std::make_unique<kafka::Producer>(options_.settings, options_.transactional_id, options_.timeout_ms);
+  // One slot per record, sized before any send: librdkafka writes each record's offset into it.
+  std::vector<std::vector<std::vector<kafka::Delivered>>> delivered(group.size());
+  for (size_t p = 0; p < group.size(); ++p)
+    for (const ShardBatch& b : group[p].batches) delivered[p].emplace_back(b.records.size());
+  try {
+    producer_->begin();
+    for (size_t p = 0; p < group.size(); ++p)
+      for (size_t b = 0; b < group[p].batches.size(); ++b)
+        for (size_t r = 0; r < group[p].batches[b].records.size(); ++r)
+          producer_->send(topic_, static_cast<int32_t>(group[p].batches[b].shard), group[p].batches[b].records[r], &delivered[p][b][r]);
+    for (int attempt = 1;; ++attempt) {
+      try {
+        producer_->commit();
+        break;
+      } catch (const kafka::KafkaError& e) {
+        if (!e.retriable || attempt == kCommitAttempts) throw;
+      }
+    }
+  } catch (const kafka::KafkaError& e) {
+    // Nothing of the transaction is ever read. A producer that cannot abort, or was fenced, is
+    // made again (its transactional id fences whatever it left open).
+    try {
+      if (e.fatal) throw;
+      producer_->abort();
+    } catch (...) {
+      producer_.reset();
+    }
+    throw;
+  }
+  std::vector<std::vector<AppendResult>> results(group.size());
+  for (size_t p = 0; p < group.size(); ++p)
+    for (size_t b = 0; b < group[p].batches.size(); ++b) {
+      AppendResult r = unwritten(group[p].batches[b].shard);
+      for (const kafka::Delivered& d : delivered[p][b]) {
+        if (!d.error.empty() || d.offset < 0)
+          throw std::runtime_error("Kafka committed a transaction without reporting a record's offset: " + d.error);
+        uint64_t offset = static_cast<uint64_t>(d.offset);
+        if (!r.written()) r.first_offset = r.last_offset = offset;
+        r.first_offset = std::min(r.first_offset, offset);
+        r.last_offset = std::max(r.last_offset, offset);
+      }
+      results[p].push_back(r);
+    }
+  return results;
+}
+
+LogRead KafkaLog::read(uint32_t shard, uint64_t from, size_t max_records) {
+  check_shard(shard, shards_);
+  ShardReaders& readers = *readers_[shard];
+  ShardReaders::Idle idle;
+  {
+    std::lock_guard lock(readers.mutex);
+    auto at = std::find_if(readers.idle.begin(), readers.idle.end(), [&](auto& r) { return r.next == from; });
+    if (at == readers.idle.end() && !readers.idle.empty()) at = readers.idle.begin(); // the least recently used
+    if (at != readers.idle.end()) {
+      idle = std::move(*at);
+      readers.idle.erase(at);
+    }
+  }
+  bool seek = !idle.reader || idle.next != from;
+  if (!idle.reader) idle.reader = std::make_unique<kafka::PartitionReader>(options_.settings);
+  if (seek) idle.reader->seek(topic_, static_cast<int32_t>(shard), static_cast<int64_t>(from));
+  // On an error the reader is dropped: its position is not known.
+  LogRead out{{}, from};
+  for (kafka::Message& m : idle.reader->read(max_records, seek ? kSeekWaitMs : kReadWaitMs))
+    out.records.push_back({static_cast<uint64_t>(m.offset), m.timestamp_ms, static_cast<uint64_t>(m.offset), std::move(m.value)});
+  if (!out.records.empty()) out.next = out.records.back().offset + 1;
+  // The position steps over the transaction markers that followed (once they were fetched).
+  if (int64_t position = idle.reader->position(); position >= 0) out.next = std::max(out.next, static_cast<uint64_t>(position));
+  idle.next = out.next;
+  std::lock_guard lock(readers.mutex);
+  readers.idle.push_back(std::move(idle));
+  if (readers.idle.size() > kReadersPerShard) readers.idle.erase(readers.idle.begin());
+  return out;
+}
+
+uint64_t KafkaLog::end_offset(uint32_t shard) const {
+  check_shard(shard, shards_);
+  return static_cast<uint64_t>(admin_->watermarks(topic_, static_cast<int32_t>(shard), options_.timeout_ms).second);
+}
+
+uint64_t KafkaLog::start_offset(uint32_t shard) const {
+  check_shard(shard, shards_);
+  return static_cast<uint64_t>(admin_->watermarks(topic_, static_cast<int32_t>(shard), options_.timeout_ms).first);
+}
+
+} // namespace shopflow

@@ -1,0 +1,102 @@
+// The log on a Kafka cluster (--log kafka://HOST:PORT[,HOST:PORT...]/PREFIX): topic
+// PREFIX.records, one partition per shard; offsets are Kafka's.
+//
+// Appends: one transactional, idempotent producer (acks=all) per process, fed by a thread that
+// group-commits. Every batch queued while a transaction runs goes into the next one, and each
+// caller is answered once the brokers committed its records. A failed transaction is aborted, so
+// none of its records is ever read (readers are read_committed); its callers get the error.
+// Offsets grow but are not consecutive: each transaction leaves a marker, and other nodes'
+// transactions interleave.
+//
+// Reads: per shard, a few partition readers positioned where their last read ended, so consumers
+// reading on from where they were (the sinks) do not seek.
+//
+// The topic is created if missing: --shards partitions, replication min(3, brokers) and
+// min.insync.replicas min(2, replication) unless given, retention unlimited (the sinks hold
+// the data; Kafka's retention would delete what a lagging sink has not stored). An existing topic
+// keeps its layout; the shard count is what it has.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "stream/kafka/rdkafka.h"
+#include "stream/log.h"
+#include "util/failure_state.h"
+
+namespace shopflow {
+
+struct KafkaLogOptions {
+  std::string servers;          // bootstrap servers, host:port,...
+  std::string prefix;           // topics PREFIX.*
+  uint32_t shards = 4;          // partitions of a topic this creates
+  int replication = 0;          // of a topic this creates; 0: min(3, brokers)
+  int min_insync = 0;           // its min.insync.replicas; 0: min(2, replication)
+  std::string transactional_id; // stable per node: a restarted node fences its earlier self
+  int timeout_ms = 30'000;      // a transaction, a metadata request
+  kafka::Settings settings = {}; // more librdkafka settings for every client
+};
+
+class KafkaLog final : public Log {
+public:
+  // Connects, creates or checks the topic, and initialises the producer's transactions. Throws
+  // std::runtime_error naming what failed (no broker answering, a refused setting).
+  explicit KafkaLog(KafkaLogOptions options);
+  ~KafkaLog() override;
+
+  uint32_t shard_count() const override { return shards_; }
+  AppendResult append(uint32_t shard, const std::vector<std::string_view>& records) override;
+  std::vector<AppendResult> append_all(const std::vector<ShardBatch>& batches) override;
+  void append_all_async(std::vector<ShardBatch> batches, AppendDone done) override;
+  LogRead read(uint32_t shard, uint64_t from, size_t max_records) override;
+  // The last stable offset: what read_committed readers can reach.
+  uint64_t end_offset(uint32_t shard) const override;
+  uint64_t start_offset(uint32_t shard) const override;
+  // The topic's retention is Kafka's (unlimited when shopflow created it): nothing to do.
+  void commit_offset(const std::string&, uint32_t, uint64_t) override {}
+  uint64_t syncs() const override { return transactions_; } // committed transactions
+  FailureState::Snapshot write_failures() const override { return failures_.snapshot(); }
+
+  const std::string& topic() const { return topic_; }
+
+private:
+  struct Pending {
+    std::vector<ShardBatch> batches;
+    AppendDone done;
+  };
+  void produce_loop();
+  // Runs one transaction over `group`; returns the results per pending entry, or throws.
+  std::vector<std::vector<AppendResult>> transact(std::vector<Pending>& group);
+
+  struct ShardReaders {
+    struct Idle {
+      uint64_t next = 0; // where its next read starts
+      std::unique_ptr<kafka::PartitionReader> reader;
+    };
+    std::mutex mutex;
+    std::vector<Idle> idle; // least recently used first
+  };
+
+  KafkaLogOptions options_;
+  std::string topic_;
+  uint32_t shards_ = 0;
+  std::unique_ptr<kafka::Admin> admin_; // watermarks (its calls are thread-safe)
+  std::unique_ptr<kafka::Producer> producer_;
+  std::vector<std::unique_ptr<ShardReaders>> readers_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::atomic<uint64_t> transactions_{0};
+  FailureState failures_;
+  std::thread producer_thread_;
+};
+
+} // namespace shopflow

@@ -1,0 +1,239 @@
+#include "stream/kafka/rdkafka.h"
+
+#include <librdkafka/rdkafka.h>
+
+namespace shopflow::kafka {
+
+namespace {
+
+// Takes and frees an rd_kafka_error_t, throwing it as a KafkaError.
+void check(rd_kafka_error_t* error, const char* what) {
+  if (!error) return;
+  KafkaError e(std::string(what) + ": " + rd_kafka_error_string(error), rd_kafka_error_is_retriable(error),
+               rd_kafka_error_txn_requires_abort(error), rd_kafka_error_is_fatal(error));
+  rd_kafka_error_destroy(error);
+  throw e;
+}
+
+void check(rd_kafka_resp_err_t err, const std::string& what) {
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw KafkaError(what + ": " + rd_kafka_err2str(err));
+}
+
+// A configuration of `defaults` overridden by `settings`; throws naming a setting librdkafka refuses.
+rd_kafka_conf_t* make_conf(Settings defaults, const Settings& settings) {
+  for (auto& [k, v] : settings) defaults[k] = v;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  for (auto& [k, v] : defaults)
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw KafkaError("Kafka setting " + k + "=" + v + ": " + err);
+    }
+  return conf;
+}
+
+rd_kafka_t* make_handle(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err); // owns conf on success
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    throw KafkaError(std::string("cannot make a Kafka client: ") + err);
+  }
+  return rk;
+}
+
+// Keeps librdkafka's own log lines (broker connections coming and going) off stderr: errors
+// reach the caller as exceptions, and brokers that are down show in the caller's health.
+void quiet_log(const rd_kafka_t*, int, const char*, const char*) {}
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+  auto* d = static_cast<Delivered*>(m->_private);
+  if (!d) return;
+  d->partition = m->partition;
+  d->offset = m->offset;
+  if (m->err) d->error = rd_kafka_err2str(m->err);
+}
+
+struct TopicPartitions {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  ~TopicPartitions() { rd_kafka_topic_partition_list_destroy(list); }
+};
+
+} // namespace
+
+Producer::Producer(const Settings& settings, std::string transactional_id, int timeout_ms) : timeout_ms_(timeout_ms) {
+  rd_kafka_conf_t* conf = make_conf({{"enable.idempotence", "true"},
+                                     {"acks", "all"},
+                                     {"transactional.id", transactional_id},
+                                     {"transaction.timeout.ms", std::to_string(std::max(timeout_ms * 2, 10'000))},
+                                     {"linger.ms", "0"},
+                                     {"message.timeout.ms", std::to_string(timeout_ms)},
+                                     {"log.connection.close", "false"}},
+                                    settings);
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_log_cb(conf, quiet_log);
+  rk_ = make_handle(RD_KAFKA_PRODUCER, conf);
+  try {
+    check(rd_kafka_init_transactions(rk_, timeout_ms_), "Kafka init_transactions");
+  } catch (...) {
+    rd_kafka_destroy(rk_);
+    throw;
+  }
+}
+
+Producer::~Producer() {
+  if (rk_) rd_kafka_destroy(rk_);
+}
+
+void Producer::begin() { check(rd_kafka_begin_transaction(rk_), "Kafka begin_transaction"); }
+
+void Producer::send(const std::string& topic, int32_t partition, std::string_view value, Delivered* delivered) {
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(rk_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                                RD_KAFKA_V_OPAQUE(delivered), RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return check(err, "Kafka produce to " + topic);
+    rd_kafka_poll(rk_, 10); // the local queue is full: serve delivery reports, then again
+  }
+}
+
+void Producer::commit() {
+  check(rd_kafka_commit_transaction(rk_, timeout_ms_), "Kafka commit_transaction");
+  rd_kafka_poll(rk_, 0); // delivery reports not yet served
+}
+
+void Producer::abort() {
+  check(rd_kafka_abort_transaction(rk_, timeout_ms_), "Kafka abort_transaction");
+  rd_kafka_poll(rk_, 0);
+}
+
+PartitionReader::PartitionReader(const Settings& settings) {
+  rd_kafka_conf_t* conf = make_conf({{"group.id", "shopflow-reader"},
+                                     {"enable.auto.commit", "false"},
+                                     {"enable.auto.offset.store", "false"},
+                                     {"isolation.level", "read_committed"},
+                                     {"auto.offset.reset", "error"},
+                                     {"fetch.wait.max.ms", "10"},
+                                     {"log.connection.close", "false"}},
+                                    settings);
+  rd_kafka_conf_set_log_cb(conf, quiet_log);
+  rk_ = make_handle(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_poll_set_consumer(rk_);
+}
+
+PartitionReader::~PartitionReader() {
+  if (rk_) {
+    rd_kafka_consumer_close(rk_);
+    rd_kafka_destroy(rk_);
+  }
+}
+
+void PartitionReader::seek(const std::string& topic, int32_t partition, int64_t offset) {
+  TopicPartitions tp;
+  rd_kafka_topic_partition_list_add(tp.list, topic.c_str(), partition)->offset = offset;
+  check(rd_kafka_assign(rk_, tp.list), "Kafka assign " + topic);
+  topic_ = topic;
+  partition_ = partition;
+}
+
+std::vector<Message> PartitionReader::read(size_t max, int wait_ms) {
+  std::vector<Message> out;
+  while (out.size() < max) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, out.empty() ? wait_ms : 0);
+    if (!m) break;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_timestamp_type_t type;
+      out.push_back({m->offset, rd_kafka_message_timestamp(m, &type), std::string(static_cast<const char*>(m->payload), m->len)});
+    } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      std::string error = rd_kafka_message_errstr(m);
+      bool retriable = m->err != RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->err != RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE;
+      rd_kafka_message_destroy(m);
+      if (!out.empty()) break; // what was read is good; the error comes again on the next read
+      throw KafkaError("Kafka read of " + topic_ + "/" + std::to_string(partition_) + ": " + error, retriable);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  return out;
+}
+
+int64_t PartitionReader::position() {
+  TopicPartitions tp;
+  rd_kafka_topic_partition_list_add(tp.list, topic_.c_str(), partition_);
+  check(rd_kafka_position(rk_, tp.list), "Kafka position " + topic_);
+  return tp.list->elems[0].offset;
+}
+
+Admin::Admin(const Settings& settings) {
+  // A consumer handle: its watermark queries see what read_committed consumers see.
+  rd_kafka_conf_t* conf = make_conf({{"group.id", "shopflow-admin"},
+                                     {"isolation.level", "read_committed"},
+                                     {"enable.auto.commit", "false"},
+                                     {"log.connection.close", "false"}},
+                                    settings);
+  rd_kafka_conf_set_log_cb(conf, quiet_log);
+  rk_ = make_handle(RD_KAFKA_CONSUMER, conf);
+}
+
+Admin::~Admin() {
+  if (rk_) rd_kafka_destroy(rk_);
+}
+
+std::optional<int> Admin::partitions(const std::string& topic, int timeout_ms) {
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, t, &md, timeout_ms);
+  rd_kafka_topic_destroy(t);
+  check(err, "Kafka metadata of " + topic);
+  std::optional<int> out;
+  for (int i = 0; i < md->topic_cnt; ++i)
+    if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) out = md->topics[i].partition_cnt;
+  rd_kafka_metadata_destroy(md);
+  return out;
+}
+
+int Admin::brokers(int timeout_ms) {
+  const rd_kafka_metadata_t* md = nullptr;
+  check(rd_kafka_metadata(rk_, 0, nullptr, &md, timeout_ms), "Kafka metadata");
+  int n = md->broker_cnt;
+  rd_kafka_metadata_destroy(md);
+  return n;
+}
+
+void Admin::create_topic(const std::string& topic, int partitions, int replication, const Settings& config, int timeout_ms) {
+  char err[512];
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication, err, sizeof err);
+  if (!nt) throw KafkaError("Kafka topic " + topic + ": " + err);
+  for (auto& [k, v] : config) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk_);
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk_, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_operation_timeout(options, timeout_ms, err, sizeof err);
+  rd_kafka_CreateTopics(rk_, &nt, 1, options, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+  std::string error;
+  if (!ev) {
+    error = "no answer within " + std::to_string(timeout_ms) + " ms";
+  } else if (rd_kafka_event_error(ev)) {
+    error = rd_kafka_event_error_string(ev);
+  } else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n; ++i)
+      if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR &&
+          rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        error = rd_kafka_topic_result_error_string(results[i]);
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_NewTopic_destroy(nt);
+  if (!error.empty()) throw KafkaError("creating Kafka topic " + topic + ": " + error);
+}
+
+std::pair<int64_t, int64_t> Admin::watermarks(const std::string& topic, int32_t partition, int timeout_ms) {
+  int64_t low = 0, high = 0;
+  check(rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &low, &high, timeout_ms),
+        "Kafka offsets of " + topic + "/" + std::to_string(partition));
+  return {low, high};
+}
+
+} // namespace shopflow::kafka

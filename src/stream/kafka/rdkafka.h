@@ -1,0 +1,112 @@
+// librdkafka's C API, wrapped once: handles that free themselves, settings that throw naming the
+// setting, errors as exceptions that keep librdkafka's classification. Only rdkafka.cpp includes
+// librdkafka.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct rd_kafka_s;
+
+namespace shopflow::kafka {
+
+// A failed librdkafka call. retriable: the same call may succeed later; abortable: the current
+// transaction must be aborted; fatal: the producer is unusable (fenced by a newer instance of
+// its transactional id, say) and must be made again.
+struct KafkaError : std::runtime_error {
+  KafkaError(const std::string& what, bool may_retry = false, bool must_abort = false, bool is_fatal = false)
+      : std::runtime_error(what), retriable(may_retry), abortable(must_abort), fatal(is_fatal) {}
+  bool retriable, abortable, fatal;
+};
+
+using Settings = std::map<std::string, std::string>;
+
+struct Delivered {
+  int32_t partition = -1;
+  int64_t offset = -1;
+  std::string error; // empty: delivered
+};
+
+// A transactional, idempotent producer (acks=all). One transaction at a time; not thread-safe.
+class Producer {
+public:
+  // `settings` add to or override the defaults (bootstrap.servers must be among them).
+  Producer(const Settings& settings, std::string transactional_id, int timeout_ms);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  void begin();
+  // Queues a message (not copied: `value` must live until commit() or abort() returns);
+  // `delivered` receives its offset or error when commit() serves delivery reports.
+  void send(const std::string& topic, int32_t partition, std::string_view value, Delivered* delivered);
+  // Delivers every queued message and commits them all, or throws (then abort()).
+  void commit();
+  void abort();
+
+private:
+  rd_kafka_s* rk_ = nullptr;
+  int timeout_ms_;
+};
+
+struct Message {
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  std::string value;
+};
+
+// A consumer of one partition at a time, without a consumer group's assignment: it reads from
+// the offset it is given, committed transactions only.
+class PartitionReader {
+public:
+  explicit PartitionReader(const Settings& settings);
+  ~PartitionReader();
+  PartitionReader(const PartitionReader&) = delete;
+  PartitionReader& operator=(const PartitionReader&) = delete;
+
+  // Reads `partition` of `topic` from `offset` on from now on.
+  void seek(const std::string& topic, int32_t partition, int64_t offset);
+  // Up to `max` messages, waiting at most `wait_ms` for the first and not at all for the rest.
+  // Throws KafkaError on a read error (retriable unless the offset is out of the partition's range).
+  std::vector<Message> read(size_t max, int wait_ms);
+  // The offset the next read starts at: past what was read and past transaction markers that
+  // followed it.
+  int64_t position();
+  const std::string& topic() const { return topic_; }
+  int32_t partition() const { return partition_; }
+
+private:
+  rd_kafka_s* rk_ = nullptr;
+  std::string topic_;
+  int32_t partition_ = -1;
+};
+
+// Topics and their partitions, through a short-lived client.
+class Admin {
+public:
+  explicit Admin(const Settings& settings);
+  ~Admin();
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  // The topic's partition count, or nullopt when it does not exist.
+  std::optional<int> partitions(const std::string& topic, int timeout_ms);
+  // Creates a topic; an existing one is not an error (the caller checks its layout).
+  void create_topic(const std::string& topic, int partitions, int replication, const Settings& config, int timeout_ms);
+  // [low, high) of a partition as a read_committed consumer sees it (high: the last stable offset).
+  std::pair<int64_t, int64_t> watermarks(const std::string& topic, int32_t partition, int timeout_ms);
+  // Brokers the metadata names.
+  int brokers(int timeout_ms);
+
+private:
+  rd_kafka_s* rk_ = nullptr;
+};
+
+} // namespace shopflow::kafka
