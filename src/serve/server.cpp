@@ -12,11 +12,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
     throw std::invalid_argument("--pg-listen needs access control (its users are clients); drop --insecure-no-auth");
   if (options_.auth) access_ = std::make_unique<AccessControl>(dir.path(), options_.access); // first: it may refuse a bad JWKS
   log_ = dir.open_log(options_.log);
-  std::vector<std::unique_ptr<SinkConsumer>> sinks;
-  sinks.push_back(make_warehouse_consumer(dir));
-  sinks.push_back(make_tables_consumer(dir.tables()));
-  sinks.push_back(make_lake_consumer(dir, options_.log.shards, options_.lake));
-  pipeline_ = std::make_unique<Pipeline>(*log_, std::move(sinks));
+  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options_.sinks, log_->shard_count(), options_.lake));
   pipeline_->start();
   HttpServerOptions http = options_.http;
   http.host = options_.host;

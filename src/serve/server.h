@@ -12,6 +12,7 @@
 #include "pgwire/pg_server.h"
 #include "storage/data_dir.h"
 #include "pipeline/pipeline.h"
+#include "serve/sinks.h"
 #include "stream/local_log.h"
 
 namespace shopflow {
@@ -29,6 +30,7 @@ struct ServeOptions {
   std::optional<uint16_t> pg_port;
   PgLimits pg;
   std::string public_url;    // --public-url; empty: the listener's own URL
+  SinkSet sinks;             // --sinks
 };
 
 class Server {

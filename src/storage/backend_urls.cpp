@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <stdexcept>
@@ -83,11 +84,15 @@ BackendLocation kafka_location(BackendRole role, std::string_view url) {
     size_t comma = std::min(servers.find(',', at), servers.size());
     std::string_view server = servers.substr(at, comma - at);
     size_t colon = server.rfind(':');
-    bool ok = colon != std::string_view::npos && colon > 0 && colon + 1 < server.size() && server.size() - colon - 1 <= 5;
-    for (size_t i = colon + 1; ok && i < server.size(); ++i) ok = server[i] >= '0' && server[i] <= '9';
-    if (ok) ok = std::stoi(std::string(server.substr(colon + 1))) > 0 && std::stoi(std::string(server.substr(colon + 1))) < 65536;
+    bool ok = colon != std::string_view::npos && colon > 0;
+    unsigned port = 0;
+    if (ok) {
+      std::string_view digits = server.substr(colon + 1);
+      auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+      ok = error == std::errc() && end == digits.data() + digits.size() && port > 0 && port < 65536;
+    }
     for (size_t i = 0; ok && i < colon; ++i) ok = std::isalnum(static_cast<unsigned char>(server[i])) || server[i] == '.' || server[i] == '-';
-    if (!ok) refuse(role, url, "'" + std::string(server) + "' is not HOST:PORT");
+    if (!ok) refuse(role, url, std::string("'").append(server).append("' is not HOST:PORT"));
     at = comma + 1;
   }
   if (prefix.empty() || prefix.size() > 200) refuse(role, url, "the PREFIX of the topics is 1 to 200 characters");

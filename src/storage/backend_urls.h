@@ -26,7 +26,7 @@ const char* backend_option(BackendRole role); // "--lake"
 
 // The options as given; empty: the recorded location, else the embedded default.
 struct BackendUrls {
-  std::string log, warehouse, lake, tables;
+  std::string log = {}, warehouse = {}, lake = {}, tables = {};
 };
 
 struct BackendLocation {

@@ -6,6 +6,7 @@
 
 #include "client/http_client.h"
 #include "db/duckdb.h"
+#include "storage/backend_urls.h"
 #include "reference.h"
 #include "test_support.h"
 
@@ -125,6 +126,54 @@ TEST(Serve, BackendsOutsideTheDataDirAreRecordedAndKeptToIt) {
   EXPECT_NE(unknown.err.find("scheme 's3'"), std::string::npos) << unknown.err;
   EXPECT_FALSE(fs::exists(t.path / "d3"));
   expect_reference_warehouse_and_lake(data);
+}
+
+// Two serve nodes and a worker on one Kafka log: rows posted to either node are looked up on
+// both (each keeps its own tables from the topic), and the worker's warehouse and lake hold
+// every row once.
+TEST(ServeOnKafka, NodesAndAWorkerShareOneLog) {
+  KafkaCluster kafka(1);
+  TempDir t;
+  const std::string log = " --log kafka://" + kafka.bootstrap() + "/shop";
+  ServeProcess a(t.path / "a", log + " --sinks tables"), b(t.path / "b", log + " --sinks tables");
+  ShopflowProcess worker(t.path / "w", "worker --data " + (t.path / "w").string() + log, "shopflow worker: storing");
+  HttpClient to_a("127.0.0.1", a.port()), to_b("127.0.0.1", b.port());
+
+  std::string csv = read_file(reference_csv());
+  size_t header_end = csv.find('\n') + 1, pos = header_end;
+  for (int request = 0; pos < csv.size(); ++request) {
+    size_t end = pos;
+    for (int n = 0; n < 2000 && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
+    HttpClient& node = request % 2 ? to_b : to_a;
+    HttpResult r = node.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    pos = end;
+  }
+  ASSERT_TRUE(caught_up(to_a, 60)) << a.log();
+  ASSERT_TRUE(caught_up(to_b, 60)) << b.log();
+  for (HttpClient* node : {&to_a, &to_b}) {
+    HttpResult invoice = node->request("GET", "/v1/invoices/536365");
+    EXPECT_EQ(json_at(invoice.body, "line_count"), "7");
+    EXPECT_EQ(json_at(invoice.body, "amount"), "139.12");
+  }
+  EXPECT_EQ(worker.stop(), 0) << worker.log();
+  expect_reference_warehouse_and_lake(t.path / "w");
+  EXPECT_EQ(a.stop(), 0) << a.log();
+  EXPECT_EQ(b.stop(), 0) << b.log();
+  // Each serve node kept only its tables.
+  EXPECT_EQ(settle_backends(t.path / "a", {}, false).log.kafka_prefix, "shop");
+  EXPECT_FALSE(fs::exists(t.path / "a" / "lake" / "transactions"));
+}
+
+// A worker needs a shared log.
+TEST(ServeOnKafka, AWorkerOnTheEmbeddedLogIsRefused) {
+  TempDir t;
+  RunResult r = run_shopflow("worker --data " + (t.path / "w").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("a worker reads a log shared with serve nodes"), std::string::npos) << r.err;
+  RunResult bad = run_shopflow("serve --sinks tables,nosuch --data " + (t.path / "s").string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown sink 'nosuch'"), std::string::npos) << bad.err;
 }
 
 TEST(Serve, BodiesOfEveryShapeAndClearErrors) {

@@ -121,52 +121,45 @@ uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args, uint16_t port, bool auth) {
-  out_ = data.string() + ".serve.out";
-  err_ = data.string() + ".serve.err";
-  std::string cmd = std::string("exec ") + SHOPFLOW_BIN + " serve --listen 127.0.0.1:" + std::to_string(port) +
-                    " --data " + data.string() + " " + extra_args + (auth ? "" : " --insecure-no-auth") + " >" + out_.string() + " 2>>" + err_.string();
+ShopflowProcess::ShopflowProcess(const fs::path& data, const std::string& args, const std::string& ready) {
+  std::string name = args.substr(0, args.find(' '));
+  out_ = data.string() + "." + name + ".out";
+  err_ = data.string() + "." + name + ".err";
+  std::string cmd = std::string("exec ") + SHOPFLOW_BIN + " " + args + " >" + out_.string() + " 2>>" + err_.string();
   write_file(out_, "");
   pid_ = fork();
   if (pid_ == 0) {
     execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  for (int i = 0; i < 600 && url_.empty(); ++i) {
-    std::string out = read_file(out_);
-    size_t at = out.find("listening on ");
-    if (at != std::string::npos) at += 13;
-    if (at != std::string::npos) {
-      size_t end = out.find_first_of(" \n", at);
-      url_ = out.substr(at, end - at);
-      port_ = static_cast<uint16_t>(std::stoi(url_.substr(url_.rfind(':') + 1)));
-      break;
-    }
+  for (int i = 0; i < 1200; ++i) {
+    if (read_file(out_).find(ready) != std::string::npos) return;
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                             : "exit code " + std::to_string(WEXITSTATUS(status));
-      throw std::runtime_error("serve exited (" + how + "): " + read_file(err_));
+      throw std::runtime_error(name + " exited (" + how + "): " + read_file(err_));
     }
     usleep(50'000);
   }
-  if (url_.empty()) throw std::runtime_error("serve did not start: " + read_file(err_));
+  stop(9);
+  throw std::runtime_error(name + " did not start within a minute: " + read_file(err_));
 }
 
-ServeProcess::~ServeProcess() {
+ShopflowProcess::~ShopflowProcess() {
   if (pid_ > 0) stop(9);
 }
 
-int ServeProcess::stop(int signal) {
+int ShopflowProcess::stop(int signal) {
   if (pid_ <= 0) return -1;
   kill(pid_, signal);
   int status = 0;
-  // A server that does not exit within two minutes is a failure (a hang), not a stuck test.
+  // A process that does not exit within two minutes is a failure (a hang), not a stuck test.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
   while (waitpid(pid_, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
-      std::fprintf(stderr, "serve (pid %d) did not exit within 2 minutes of signal %d; killed\n", pid_, signal);
+      std::fprintf(stderr, "pid %d did not exit within 2 minutes of signal %d; killed\n", pid_, signal);
       kill(pid_, SIGKILL);
       waitpid(pid_, &status, 0);
       pid_ = -1;
@@ -178,7 +171,19 @@ int ServeProcess::stop(int signal) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string ServeProcess::log() const { return read_file(err_); }
+std::string ShopflowProcess::log() const { return read_file(err_); }
+std::string ShopflowProcess::out() const { return read_file(out_); }
+
+ServeProcess::ServeProcess(const fs::path& data, const std::string& extra_args, uint16_t port, bool auth)
+    : ShopflowProcess(data,
+                      "serve --listen 127.0.0.1:" + std::to_string(port) + " --data " + data.string() + " " + extra_args +
+                          (auth ? "" : " --insecure-no-auth"),
+                      "listening on ") {
+  std::string text = out();
+  size_t at = text.find("listening on ") + 13;
+  url_ = text.substr(at, text.find_first_of(" \n", at) - at);
+  port_ = static_cast<uint16_t>(std::stoi(url_.substr(url_.rfind(':') + 1)));
+}
 
 ClientCredentials add_client(const fs::path& data, const std::string& name, const std::string& scopes) {
   RunResult r = run_shopflow("clients add " + name + " --scopes " + scopes + " --json --data " + data.string());

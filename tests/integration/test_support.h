@@ -44,20 +44,30 @@ void expect_reference_warehouse_and_lake(const std::filesystem::path& data);
 // A loopback port that was free a moment ago.
 uint16_t free_port();
 
-// `shopflow serve` on a free loopback port, in a child process; stopped with SIGTERM.
-class ServeProcess {
+// A shopflow command running in a child process (stdout and stderr in files beside `data`),
+// started once its stdout holds `ready`; SIGKILLed at destruction if still running.
+class ShopflowProcess {
 public:
-  // port 0: any free port. Without `auth` the server runs with --insecure-no-auth.
-  explicit ServeProcess(const std::filesystem::path& data, const std::string& extra_args = "", uint16_t port = 0, bool auth = false);
-  ~ServeProcess();
-  const std::string& url() const { return url_; }
-  uint16_t port() const { return port_; }
+  ShopflowProcess(const std::filesystem::path& data, const std::string& args, const std::string& ready);
+  ~ShopflowProcess();
   int stop(int signal = 15); // returns the exit code (128 + signal when killed)
   std::string log() const;   // its stderr so far
+  std::string out() const;   // its stdout so far
 
 private:
   std::filesystem::path out_, err_;
   int pid_ = -1;
+};
+
+// `shopflow serve` on a free loopback port, in a child process; stopped with SIGTERM.
+class ServeProcess : public ShopflowProcess {
+public:
+  // port 0: any free port. Without `auth` the server runs with --insecure-no-auth.
+  explicit ServeProcess(const std::filesystem::path& data, const std::string& extra_args = "", uint16_t port = 0, bool auth = false);
+  const std::string& url() const { return url_; }
+  uint16_t port() const { return port_; }
+
+private:
   std::string url_;
   uint16_t port_ = 0;
 };

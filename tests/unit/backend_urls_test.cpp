@@ -46,7 +46,8 @@ TEST(BackendUrls, WhatEachOptionAccepts) {
       {BackendRole::Warehouse, "DATA/", "DATA", true},
       {BackendRole::Lake, "DATA/lake", "DATA/lake", true},
       {BackendRole::Lake, "s3://bucket/prefix", "--lake 's3://bucket/prefix': this build knows no backend of scheme 's3'", false},
-      {BackendRole::Log, "kafka://localhost:9092/shop", "--log 'kafka://localhost:9092/shop': this build knows no backend of scheme 'kafka'", false},
+      {BackendRole::Log, "redis://localhost:6379/0", "--log 'redis://localhost:6379/0': this build knows no backend of scheme 'redis'", false},
+      {BackendRole::Lake, "kafka://localhost:9092/shop", "a Kafka cluster holds the log only", false},
       {BackendRole::Warehouse, "postgresql://u@h/db", "it takes a folder", false},
       {BackendRole::Tables, "redis://h", "--tables", false},
       {BackendRole::Lake, "file://otherhost/srv/lake", "no other host than localhost", false},
@@ -80,6 +81,47 @@ TEST(BackendUrls, WhatEachOptionAccepts) {
   }
   // A relative path is the working directory's.
   EXPECT_EQ(parse_backend_url(BackendRole::Lake, "rel/lake", data.path).path, fs::current_path() / "rel/lake");
+}
+
+TEST(BackendUrls, KafkaLogs) {
+  const std::pair<const char*, const char*> accepted[] = {
+      {"kafka://localhost:9092/shop", "localhost:9092"},
+      {"kafka://10.0.0.1:9092,10.0.0.2:9093,b-3.example.com:19092/shop.eu_1-x", "10.0.0.1:9092,10.0.0.2:9093,b-3.example.com:19092"},
+  };
+  Folder data;
+  for (auto [url, servers] : accepted) {
+    BackendLocation at = parse_backend_url(BackendRole::Log, url, data.path);
+    EXPECT_TRUE(at.kafka()) << url;
+    EXPECT_FALSE(at.embedded) << url;
+    EXPECT_EQ(at.kafka_servers, servers);
+    EXPECT_EQ(at.kafka_prefix, std::string(url).substr(std::string(url).rfind('/') + 1));
+  }
+  const std::pair<const char*, const char*> refused[] = {
+      {"kafka://localhost:9092", "no /PREFIX"},
+      {"kafka://localhost:9092/", "1 to 200 characters"},
+      {"kafka:///shop", "no HOST:PORT"},
+      {"kafka://localhost/shop", "'localhost' is not HOST:PORT"},
+      {"kafka://localhost:0/shop", "is not HOST:PORT"},
+      {"kafka://localhost:65536/shop", "is not HOST:PORT"},
+      {"kafka://a:1,,b:2/shop", "'' is not HOST:PORT"},
+      {"kafka://a_b:1/shop", "is not HOST:PORT"},
+      {"kafka://a:1/sh op", "letters, digits"},
+      {"kafka://a:1/shop/x", "letters, digits"},
+  };
+  for (auto [url, says] : refused) {
+    try {
+      parse_backend_url(BackendRole::Log, url, data.path);
+      ADD_FAILURE() << "accepted " << url;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+  }
+  // Recorded; later commands use it, another prefix is refused, other brokers of it are not.
+  settle_backends(data.path, {.log = "kafka://a:1/shop"}, true);
+  EXPECT_EQ(settle_backends(data.path, {}, false).log.kafka_servers, "a:1");
+  EXPECT_EQ(settle_backends(data.path, {.log = "kafka://b:2,c:3/shop"}, false).log.kafka_servers, "b:2,c:3");
+  EXPECT_THROW(settle_backends(data.path, {.log = "kafka://a:1/other"}, false), std::invalid_argument);
+  EXPECT_THROW(settle_backends(data.path, {.log = (data.path / "log").string()}, false), std::invalid_argument);
 }
 
 TEST(BackendUrls, TheFirstOpenIsRecordedAndLaterOnesMustAgree) {

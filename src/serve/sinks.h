@@ -1,0 +1,26 @@
+// Which sinks a process runs (--sinks warehouse,tables,lake). By default every one; on a Kafka log
+// shared by many nodes, serve nodes keep the tables (lookups) and a worker the warehouse and lake.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/sink_consumer.h"
+#include "storage/data_dir.h"
+
+namespace shopflow {
+
+struct SinkSet {
+  bool warehouse = true, tables = true, lake = true;
+  bool any() const { return warehouse || tables || lake; }
+  std::string text() const; // "warehouse,tables,lake"
+};
+
+// "warehouse,lake" -> {warehouse, lake}; throws std::invalid_argument naming an unknown sink.
+SinkSet parse_sink_set(const std::string& list);
+
+// One consumer per sink of `set`, over the data dir's sinks.
+std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, uint32_t shards, LakeBuffering lake);
+
+} // namespace shopflow
