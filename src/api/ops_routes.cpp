@@ -1,5 +1,6 @@
 // Operations: /healthz and the Prometheus text of /metrics.
 #include "api/api_service.h"
+#include "pipeline/pipeline_status.h"
 
 #include <map>
 
@@ -17,31 +18,9 @@ namespace shopflow {
 // (the data dir's path shown as DIR), with every sink's lag and the next offset it will store per
 // shard (send --wait waits for its rows' offsets there).
 void ApiService::health(HttpResponse& res) {
-  int64_t now = wall_clock_ms();
-  FailureState::Snapshot log_failures = log_.write_failures();
-  auto sinks = pipeline_.status();
-  bool degraded = log_failures.failing_since_ms != 0;
-  for (auto& st : sinks) degraded |= st.failures.failing_since_ms != 0;
-  auto state = [&](JsonWriter& w, const FailureState::Snapshot& f) {
-    if (!f.failing_since_ms) {
-      w.field("state", "ok");
-      return;
-    }
-    w.field("state", "failing").field("failing_for_s", JsonNumber{fmt::format("{:.1f}", (now - f.failing_since_ms) / 1000.0)});
-    w.field("error", without_data_dir(f.error));
-  };
   JsonWriter w;
-  w.begin_object().field("status", degraded ? "degraded" : "ok").key("log").begin_object();
-  state(w, log_failures);
-  w.end_object().key("sinks").begin_array();
-  for (auto& st : sinks) {
-    w.begin_object().field("sink", st.name);
-    state(w, st.failures);
-    w.field("lag_records", st.total_lag()).key("stored_offsets").begin_array();
-    for (uint64_t offset : st.stored) w.value(offset);
-    w.end_array().end_object();
-  }
-  w.end_array();
+  w.begin_object();
+  bool degraded = write_pipeline_health(w, log_, pipeline_, [this](std::string error) { return without_data_dir(std::move(error)); });
   if (!access_) w.field("warning", "authentication is off (--insecure-no-auth): anyone can read and write");
   json_response(res, degraded ? 503 : 200, w.end_object().take());
 }
@@ -60,22 +39,7 @@ void ApiService::metrics_text(HttpResponse& res) {
                      "shopflow_refused_requests_total{{reason=\"unauthorized\"}} {}\nshopflow_refused_requests_total{{reason=\"forbidden\"}} {}\n"
                      "shopflow_refused_requests_total{{reason=\"rate_limited\"}} {}\n",
                      metrics_.unauthorized.load(), metrics_.forbidden.load(), metrics_.rate_limited.load());
-  out += fmt::format("# HELP shopflow_log_syncs_total Flushes of the log to disk (one covers every append waiting).\n"
-                     "# TYPE shopflow_log_syncs_total counter\nshopflow_log_syncs_total {}\n", log_.syncs());
-  out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
-  for (uint32_t s = 0; s < log_.shard_count(); ++s) out += fmt::format("shopflow_log_end_offset{{shard=\"{}\"}} {}\n", s, log_.end_offset(s));
-  auto sinks = pipeline_.status();
-  out += "# HELP shopflow_sink_lag_records Records appended but not yet stored, per sink and shard.\n# TYPE shopflow_sink_lag_records gauge\n";
-  for (auto& st : sinks)
-    for (uint32_t s = 0; s < st.lag.size(); ++s)
-      out += fmt::format("shopflow_sink_lag_records{{sink=\"{}\",shard=\"{}\"}} {}\n", st.name, s, st.lag[s]);
-  out += "# HELP shopflow_sink_failing 1 while a sink's writes fail (it retries by itself), else 0.\n# TYPE shopflow_sink_failing gauge\n";
-  for (auto& st : sinks) out += fmt::format("shopflow_sink_failing{{sink=\"{}\"}} {}\n", st.name, st.failures.failing_since_ms ? 1 : 0);
-  out += "# HELP shopflow_sink_failures_total Failed passes of a sink (each is retried).\n# TYPE shopflow_sink_failures_total counter\n";
-  for (auto& st : sinks) out += fmt::format("shopflow_sink_failures_total{{sink=\"{}\"}} {}\n", st.name, st.failures.failures);
-  auto log_failures = log_.write_failures();
-  out += fmt::format("# HELP shopflow_log_write_failures_total Failed writes or syncs of the log.\n"
-                     "# TYPE shopflow_log_write_failures_total counter\nshopflow_log_write_failures_total {}\n", log_failures.failures);
+  render_pipeline_metrics(out, log_, pipeline_);
   out += "# HELP shopflow_rejected_rows Rows in the warehouse's rejected table, by reason.\n# TYPE shopflow_rejected_rows gauge\n";
   const std::map<std::string, int64_t> rejected = dir_.warehouse().rejected_by_reason(); // every reason, 0 when none
   for (auto& [reason, n] : rejected) out += fmt::format("shopflow_rejected_rows{{reason=\"{}\"}} {}\n", reason, n);

@@ -14,7 +14,7 @@ namespace shopflow {
 void add_worker_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("worker", "Store a shared (Kafka) log into this data dir's sinks, without serving HTTP");
   struct Args {
-    std::string data = kDefaultDataDir, sinks = "warehouse,lake";
+    std::string data = kDefaultDataDir, sinks = "warehouse,lake", listen;
     BackendUrls backends;
     uint32_t shards = 4;
     int64_t lake_flush_ms = 500;
@@ -26,6 +26,7 @@ void add_worker_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
   add_backend_options(cmd, args->backends);
   add_sinks_option(cmd, args->sinks);
+  cmd->add_option("--listen", args->listen, "HOST:PORT for GET /healthz and GET /metrics (port 0: any free port)");
   cmd->add_option("--shards", args->shards, "Partitions of the log's topic if this creates it")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--lake-flush-ms", args->lake_flush_ms, "Lake buffering: flush after this many milliseconds")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--lake-flush-lines", args->lake_flush_lines, "Lake buffering: flush at this many lines")->check(CLI::PositiveNumber)->capture_default_str();
@@ -44,10 +45,16 @@ void add_worker_command(CLI::App& app, int& exit_code) {
     options.lake.max_age_ms = args->lake_flush_ms;
     options.lake.max_lines = args->lake_flush_lines;
     options.sinks = parse_sink_set(args->sinks);
+    if (!args->listen.empty()) {
+      auto [host, port] = parse_listen(args->listen);
+      options.status_host = host;
+      options.status_port = port;
+    }
     Worker worker(dir, options);
     created.keep();
-    std::printf("shopflow worker: storing kafka://%s/%s into %s (data %s)\n", dir.backends().log.kafka_servers.c_str(),
-                dir.backends().log.kafka_prefix.c_str(), options.sinks.text().c_str(), args->data.c_str());
+    std::printf("shopflow worker: storing kafka://%s/%s into %s (data %s)%s%s\n", dir.backends().log.kafka_servers.c_str(),
+                dir.backends().log.kafka_prefix.c_str(), options.sinks.text().c_str(), args->data.c_str(),
+                args->listen.empty() ? "" : "; status on ", worker.status_url().c_str());
     std::fflush(stdout);
     int sig = stop.wait();
     std::fprintf(stderr, "shopflow worker: %s received; draining every sink to the end of the log\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

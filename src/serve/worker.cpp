@@ -2,6 +2,10 @@
 
 #include <stdexcept>
 
+#include "api/metrics.h"
+#include "pipeline/pipeline_status.h"
+#include "util/json_writer.h"
+
 namespace shopflow {
 
 Worker::Worker(DataDir& dir, WorkerOptions options) {
@@ -12,6 +16,44 @@ Worker::Worker(DataDir& dir, WorkerOptions options) {
   log_ = dir.open_log(options.log);
   pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options.sinks, log_->shard_count(), options.lake));
   pipeline_->start();
+  data_dir_ = dir.path();
+  if (options.status_port) {
+    HttpServerOptions http;
+    http.host = options.status_host;
+    http.port = *options.status_port;
+    http.max_body_bytes = 0;
+    status_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { reply(answer(req)); });
+    status_->start();
+  }
+}
+
+std::string Worker::status_url() const { return status_ ? "http://" + status_->options().host + ":" + std::to_string(status_->port()) : ""; }
+
+HttpResponse Worker::answer(const HttpRequest& req) {
+  HttpResponse res;
+  res.version(req.version());
+  if (req.method() != boost::beast::http::verb::get) {
+    json_response(res, 405, error_json("a worker answers GET /healthz and GET /metrics only"));
+  } else if (req.target() == "/healthz") {
+    JsonWriter w;
+    w.begin_object();
+    bool degraded = write_pipeline_health(w, *log_, *pipeline_, [this](std::string error) {
+      for (size_t at; (at = error.find(data_dir_)) != std::string::npos;) error.replace(at, data_dir_.size(), "DIR");
+      return error;
+    });
+    json_response(res, degraded ? 503 : 200, w.end_object().take());
+  } else if (req.target() == "/metrics") {
+    std::string out;
+    render_pipeline_metrics(out, *log_, *pipeline_);
+    render_process_metrics(out);
+    res.result(200);
+    res.set(boost::beast::http::field::content_type, "text/plain; version=0.0.4");
+    res.body() = std::move(out);
+  } else {
+    json_response(res, 404, error_json("a worker answers GET /healthz and GET /metrics only"));
+  }
+  res.prepare_payload();
+  return res;
 }
 
 Worker::~Worker() { stop(0); }
@@ -19,6 +61,7 @@ Worker::~Worker() { stop(0); }
 bool Worker::stop(int64_t drain_timeout_ms) {
   if (stopped_) return true;
   stopped_ = true;
+  if (status_) status_->stop();
   bool drained = drain_timeout_ms > 0 && pipeline_->drain(drain_timeout_ms);
   pipeline_->stop();
   return drained;

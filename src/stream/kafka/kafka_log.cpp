@@ -47,8 +47,47 @@ KafkaLog::KafkaLog(KafkaLogOptions options) : options_(std::move(options)), topi
                              std::to_string(options_.shards) + ": give --shards " + std::to_string(*partitions));
   shards_ = static_cast<uint32_t>(*partitions);
   for (uint32_t s = 0; s < shards_; ++s) readers_.push_back(std::make_unique<ShardReaders>());
+  end_ = std::make_unique<std::atomic<uint64_t>[]>(shards_);
+  start_ = std::make_unique<std::atomic<uint64_t>[]>(shards_);
+  // A topic just created has no partition leaders for a moment.
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);;) {
+    try {
+      refresh_offsets();
+      break;
+    } catch (const kafka::KafkaError&) {
+      if (std::chrono::steady_clock::now() > deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
   producer_ = std::make_unique<kafka::Producer>(options_.settings, options_.transactional_id, timeout);
   producer_thread_ = std::thread([this] { produce_loop(); });
+  refresh_thread_ = std::thread([this] { refresh_loop(); });
+}
+
+void KafkaLog::refresh_offsets() {
+  for (uint32_t s = 0; s < shards_; ++s) {
+    auto [low, high] = admin_->watermarks(topic_, static_cast<int32_t>(s), std::min(options_.timeout_ms, 5000));
+    start_[s] = static_cast<uint64_t>(low);
+    uint64_t end = static_cast<uint64_t>(high), seen = end_[s];
+    while (end > seen && !end_[s].compare_exchange_weak(seen, end)) {
+    }
+  }
+}
+
+void KafkaLog::refresh_loop() {
+  name_this_thread("sf-kafka-offsets");
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    try {
+      refresh_offsets();
+      brokers_.succeeded();
+    } catch (const std::exception& e) {
+      brokers_.failed(e.what());
+    }
+    lock.lock();
+    refresh_wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+  }
 }
 
 KafkaLog::~KafkaLog() {
@@ -57,7 +96,9 @@ KafkaLog::~KafkaLog() {
     stopping_ = true;
   }
   wake_.notify_all();
+  refresh_wake_.notify_all();
   if (producer_thread_.joinable()) producer_thread_.join();
+  if (refresh_thread_.joinable()) refresh_thread_.join();
 }
 
 AppendResult KafkaLog::append(uint32_t shard, const std::vector<std::string_view>& records) {
@@ -165,6 +206,12 @@ std::vector<std::vector<AppendResult>> KafkaLog::transact(std::vector<Pending>& 
         r.last_offset = std::max(r.last_offset, offset);
       }
       results[p].push_back(r);
+      // A committed record is below the end at once (the transaction's marker follows it).
+      if (r.written()) {
+        uint64_t seen = end_[r.shard];
+        while (r.last_offset + 1 > seen && !end_[r.shard].compare_exchange_weak(seen, r.last_offset + 1)) {
+        }
+      }
     }
   return results;
 }
@@ -201,12 +248,12 @@ LogRead KafkaLog::read(uint32_t shard, uint64_t from, size_t max_records) {
 
 uint64_t KafkaLog::end_offset(uint32_t shard) const {
   check_shard(shard, shards_);
-  return static_cast<uint64_t>(admin_->watermarks(topic_, static_cast<int32_t>(shard), options_.timeout_ms).second);
+  return end_[shard];
 }
 
 uint64_t KafkaLog::start_offset(uint32_t shard) const {
   check_shard(shard, shards_);
-  return static_cast<uint64_t>(admin_->watermarks(topic_, static_cast<int32_t>(shard), options_.timeout_ms).first);
+  return start_[shard];
 }
 
 } // namespace shopflow

@@ -11,6 +11,10 @@
 // Reads: per shard, a few partition readers positioned where their last read ended, so consumers
 // reading on from where they were (the sinks) do not seek.
 //
+// End and start offsets never wait for the network (health checks and /metrics ask for them on
+// I/O threads): a thread refreshes them from the brokers every 100 ms, and the end offset is at
+// least past every record this process had committed, so a drain waits for all of them.
+//
 // The topic is created if missing: --shards partitions, replication min(3, brokers) and
 // min.insync.replicas min(2, replication) unless given, retention unlimited (the sinks hold
 // the data; Kafka's retention would delete what a lagging sink has not stored). An existing topic
@@ -55,13 +59,18 @@ public:
   std::vector<AppendResult> append_all(const std::vector<ShardBatch>& batches) override;
   void append_all_async(std::vector<ShardBatch> batches, AppendDone done) override;
   LogRead read(uint32_t shard, uint64_t from, size_t max_records) override;
-  // The last stable offset: what read_committed readers can reach.
+  // The last stable offset (what read_committed readers can reach) as last seen, and past every
+  // record this process committed.
   uint64_t end_offset(uint32_t shard) const override;
   uint64_t start_offset(uint32_t shard) const override;
   // The topic's retention is Kafka's (unlimited when shopflow created it): nothing to do.
   void commit_offset(const std::string&, uint32_t, uint64_t) override {}
   uint64_t syncs() const override { return transactions_; } // committed transactions
-  FailureState::Snapshot write_failures() const override { return failures_.snapshot(); }
+  // Failing transactions, else brokers that do not answer the offsets queries.
+  FailureState::Snapshot write_failures() const override {
+    FailureState::Snapshot producing = failures_.snapshot();
+    return producing.failing_since_ms ? producing : brokers_.snapshot();
+  }
 
   const std::string& topic() const { return topic_; }
 
@@ -71,6 +80,9 @@ private:
     AppendDone done;
   };
   void produce_loop();
+  void refresh_loop();
+  // Queries every shard's offsets; throws when the brokers do not answer.
+  void refresh_offsets();
   // Runs one transaction over `group`; returns the results per pending entry, or throws.
   std::vector<std::vector<AppendResult>> transact(std::vector<Pending>& group);
 
@@ -86,17 +98,18 @@ private:
   KafkaLogOptions options_;
   std::string topic_;
   uint32_t shards_ = 0;
-  std::unique_ptr<kafka::Admin> admin_; // watermarks (its calls are thread-safe)
+  std::unique_ptr<kafka::Admin> admin_; // watermarks (used by the refresh thread only, after the constructor)
   std::unique_ptr<kafka::Producer> producer_;
   std::vector<std::unique_ptr<ShardReaders>> readers_;
 
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_, refresh_wake_; // the producer's; the offsets refresher's
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::atomic<uint64_t> transactions_{0};
-  FailureState failures_;
-  std::thread producer_thread_;
+  FailureState failures_, brokers_;
+  std::unique_ptr<std::atomic<uint64_t>[]> end_, start_; // per shard, as last refreshed or committed
+  std::thread producer_thread_, refresh_thread_;
 };
 
 } // namespace shopflow

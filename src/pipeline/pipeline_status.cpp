@@ -1,0 +1,56 @@
+#include "pipeline/pipeline_status.h"
+
+#include <fmt/format.h>
+
+#include "util/clock.h"
+
+namespace shopflow {
+
+bool write_pipeline_health(JsonWriter& w, Log& log, const Pipeline& pipeline, const std::function<std::string(std::string)>& shown) {
+  int64_t now = wall_clock_ms();
+  FailureState::Snapshot log_failures = log.write_failures();
+  auto sinks = pipeline.status();
+  bool degraded = log_failures.failing_since_ms != 0;
+  for (auto& st : sinks) degraded |= st.failures.failing_since_ms != 0;
+  auto state = [&](const FailureState::Snapshot& f) {
+    if (!f.failing_since_ms) {
+      w.field("state", "ok");
+      return;
+    }
+    w.field("state", "failing").field("failing_for_s", JsonNumber{fmt::format("{:.1f}", (now - f.failing_since_ms) / 1000.0)});
+    w.field("error", shown(f.error));
+  };
+  w.field("status", degraded ? "degraded" : "ok").key("log").begin_object();
+  state(log_failures);
+  w.end_object().key("sinks").begin_array();
+  for (auto& st : sinks) {
+    w.begin_object().field("sink", st.name);
+    state(st.failures);
+    w.field("lag_records", st.total_lag()).key("stored_offsets").begin_array();
+    for (uint64_t offset : st.stored) w.value(offset);
+    w.end_array().end_object();
+  }
+  w.end_array();
+  return degraded;
+}
+
+void render_pipeline_metrics(std::string& out, Log& log, const Pipeline& pipeline) {
+  out += fmt::format("# HELP shopflow_log_syncs_total Flushes of the log to disk (one covers every append waiting; on Kafka, "
+                     "committed transactions).\n# TYPE shopflow_log_syncs_total counter\nshopflow_log_syncs_total {}\n", log.syncs());
+  out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
+  for (uint32_t s = 0; s < log.shard_count(); ++s) out += fmt::format("shopflow_log_end_offset{{shard=\"{}\"}} {}\n", s, log.end_offset(s));
+  auto sinks = pipeline.status();
+  out += "# HELP shopflow_sink_lag_records Records appended but not yet stored, per sink and shard.\n# TYPE shopflow_sink_lag_records gauge\n";
+  for (auto& st : sinks)
+    for (uint32_t s = 0; s < st.lag.size(); ++s)
+      out += fmt::format("shopflow_sink_lag_records{{sink=\"{}\",shard=\"{}\"}} {}\n", st.name, s, st.lag[s]);
+  out += "# HELP shopflow_sink_failing 1 while a sink's writes fail (it retries by itself), else 0.\n# TYPE shopflow_sink_failing gauge\n";
+  for (auto& st : sinks) out += fmt::format("shopflow_sink_failing{{sink=\"{}\"}} {}\n", st.name, st.failures.failing_since_ms ? 1 : 0);
+  out += "# HELP shopflow_sink_failures_total Failed passes of a sink (each is retried).\n# TYPE shopflow_sink_failures_total counter\n";
+  for (auto& st : sinks) out += fmt::format("shopflow_sink_failures_total{{sink=\"{}\"}} {}\n", st.name, st.failures.failures);
+  out += fmt::format("# HELP shopflow_log_write_failures_total Failed writes or syncs of the log.\n"
+                     "# TYPE shopflow_log_write_failures_total counter\nshopflow_log_write_failures_total {}\n",
+                     log.write_failures().failures);
+}
+
+} // namespace shopflow
