@@ -1,5 +1,6 @@
 #include "pipeline/idempotency.h"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <stdexcept>
@@ -40,22 +41,34 @@ bool valid_idempotency_key(std::string_view key) {
 }
 
 size_t IdempotencyIndex::recover(Log& log) {
+  std::vector<uint64_t> ends;
+  for (uint32_t s = 0; s < log.shard_count(); ++s) ends.push_back(log.end_offset(s));
+  return KeyReader(log, *this).read_to(ends);
+}
+
+KeyReader::KeyReader(Log& log, IdempotencyIndex& index) : log_(log), index_(index) {
+  for (uint32_t s = 0; s < log.shard_count(); ++s) next_.push_back(log.start_offset(s));
+}
+
+size_t KeyReader::read_to(const std::vector<uint64_t>& ends) {
   size_t found = 0;
   std::string key, hash;
-  for (uint32_t s = 0; s < log.shard_count(); ++s) {
-    uint64_t from = log.start_offset(s), end = log.end_offset(s);
+  for (uint32_t s = 0; s < next_.size(); ++s) {
     // A key record is always the first record of its batch: the batch is the request's part.
-    while (from < end) {
-      LogRead got = log.read(s, from, 50'000);
-      if (got.records.empty()) break;
+    while (next_[s] < ends[s]) {
+      LogRead got = log_.read(s, next_[s], 50'000);
+      if (got.next == next_[s]) break;
       for (auto& r : got.records) {
         uint32_t touched;
         if (decode_key_record(r.data, key, hash, touched)) {
-          record(key, hash, touched, {s, r.offset, r.batch_last});
+          // In a log where other processes append too, the part's last offset is not known
+          // here: the end of the shard as now known is past it (its transaction is committed).
+          uint64_t last = log_.shared() ? std::max(r.batch_last, log_.end_offset(s) - 1) : r.batch_last;
+          index_.learn(key, hash, touched, {s, r.offset, last});
           ++found;
         }
       }
-      from = got.next;
+      next_[s] = got.next;
     }
   }
   return found;
@@ -71,6 +84,15 @@ std::optional<IdempotencyIndex::Entry> IdempotencyIndex::find(const std::string&
 void IdempotencyIndex::record(const std::string& key, std::string_view body_hash, uint32_t shards_touched, const AppendResult& part) {
   std::lock_guard lock(mutex_);
   Entry& e = entries_[key];
+  e.body_hash = body_hash;
+  e.shards_touched = shards_touched;
+  e.parts[part.shard] = part;
+}
+
+void IdempotencyIndex::learn(const std::string& key, std::string_view body_hash, uint32_t shards_touched, const AppendResult& part) {
+  std::lock_guard lock(mutex_);
+  Entry& e = entries_[key];
+  if (e.parts.count(part.shard)) return;
   e.body_hash = body_hash;
   e.shards_touched = shards_touched;
   e.parts[part.shard] = part;

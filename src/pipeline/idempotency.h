@@ -38,6 +38,9 @@ public:
   size_t recover(Log& log);
   std::optional<Entry> find(const std::string& key) const;
   void record(const std::string& key, std::string_view body_hash, uint32_t shards_touched, const AppendResult& part);
+  // The same for a part read back from the log, which does not replace a part already known
+  // (this process's own appends know their exact offsets).
+  void learn(const std::string& key, std::string_view body_hash, uint32_t shards_touched, const AppendResult& part);
   // A request holds its key from before find() until its append is recorded, so that two
   // requests with one key never both append. claim() is false while another request holds it.
   bool claim(const std::string& key);
@@ -47,6 +50,19 @@ private:
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
   std::set<std::string> claimed_;
+};
+
+// Reads a log's key records into an index, each shard from where the previous read stopped.
+class KeyReader {
+public:
+  KeyReader(Log& log, IdempotencyIndex& index); // from each shard's start offset
+  // Reads every shard up to `ends` (one offset per shard). Returns how many key records it found.
+  size_t read_to(const std::vector<uint64_t>& ends);
+
+private:
+  Log& log_;
+  IdempotencyIndex& index_;
+  std::vector<uint64_t> next_;
 };
 
 // Keys: 1..200 printable ASCII characters.

@@ -1,12 +1,14 @@
 #include "pipeline/ingest.h"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 #include <memory>
 #include <optional>
 
 #include "core/clean.h"
 #include "pipeline/log_record.h"
+#include "util/thread_name.h"
 
 namespace shopflow {
 
@@ -112,6 +114,66 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
     if (keyed) keys->release(key);
     throw;
   }
+}
+
+Ingest::Ingest(Log& log) : log_(log), reader_(log, keys_) {
+  std::vector<uint64_t> ends;
+  for (uint32_t s = 0; s < log_.shard_count(); ++s) ends.push_back(log_.end_offset(s));
+  reader_.read_to(ends);
+  if (log_.shared()) follower_ = std::thread([this] { follow(); });
+}
+
+Ingest::~Ingest() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (follower_.joinable()) follower_.join();
+}
+
+void Ingest::rows_async(const std::vector<InputRow>& rows, int64_t received_at_us, const std::string& key, std::string_view body_hash,
+                        IngestDone done) {
+  if (key.empty() || !log_.shared()) {
+    ingest_rows_async(log_, rows, received_at_us, &keys_, key, body_hash, std::move(done));
+    return;
+  }
+  auto run = [this, rows, received_at_us, key, hash = std::string(body_hash), done = std::move(done)](std::exception_ptr error) mutable {
+    if (error) return done({}, error);
+    try {
+      ingest_rows_async(log_, rows, received_at_us, &keys_, key, hash, std::move(done));
+    } catch (...) {
+      done({}, std::current_exception());
+    }
+  };
+  std::lock_guard lock(mutex_);
+  if (stopping_) throw std::runtime_error("the server is stopping");
+  waiting_.push_back(std::move(run));
+  wake_.notify_one();
+}
+
+void Ingest::follow() {
+  name_this_thread("sf-keys");
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_ || !waiting_.empty(); });
+    std::vector<std::function<void(std::exception_ptr)>> ready;
+    ready.swap(waiting_);
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      // With requests waiting, the storage's own end: what any node committed before they came.
+      std::vector<uint64_t> ends;
+      for (uint32_t s = 0; s < log_.shard_count(); ++s) ends.push_back(ready.empty() ? log_.end_offset(s) : log_.fresh_end_offset(s));
+      reader_.read_to(ends);
+    } catch (const std::exception& e) {
+      error = std::make_exception_ptr(std::runtime_error(std::string("cannot check the Idempotency-Key against the log: ") + e.what()));
+    }
+    for (auto& run : ready) run(error);
+    lock.lock();
+  }
+  for (auto& run : waiting_) run(std::make_exception_ptr(std::runtime_error("the server is stopping")));
+  waiting_.clear();
 }
 
 IngestOutcome ingest_rows(Log& log, const std::vector<InputRow>& rows, int64_t received_at_us, IdempotencyIndex* keys,

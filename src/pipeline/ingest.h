@@ -3,9 +3,12 @@
 #pragma once
 
 #include <array>
+#include <condition_variable>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "core/record.h"
@@ -56,18 +59,28 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
 
 // Ingest into one log under Idempotency-Keys: owns the index of the keys, recovered from the log
 // when it is made. One per serving process.
+// On a shared log (other nodes append too) the index also learns the keys the others append: a
+// thread reads them from the log, and a request with a key is appended only once that thread has
+// read every shard up to its end as the log's storage knew it when the request arrived, so a
+// retry sent to another node finds what the first node stored.
 class Ingest {
 public:
-  explicit Ingest(Log& log) : log_(log) { keys_.recover(log_); }
+  explicit Ingest(Log& log);
+  ~Ingest();
   // ingest_rows_async with this ingest's log and keys; `key` empty: no Idempotency-Key.
   void rows_async(const std::vector<InputRow>& rows, int64_t received_at_us, const std::string& key, std::string_view body_hash,
-                  IngestDone done) {
-    ingest_rows_async(log_, rows, received_at_us, &keys_, key, body_hash, std::move(done));
-  }
+                  IngestDone done);
 
 private:
+  void follow(); // the shared log's key reader thread
   Log& log_;
   IdempotencyIndex keys_;
+  KeyReader reader_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::function<void(std::exception_ptr)>> waiting_; // keyed requests, run once the index caught up
+  bool stopping_ = false;
+  std::thread follower_;
 };
 
 // The same, waiting for the outcome; throws what the async one reports.

@@ -81,6 +81,10 @@ public:
   virtual uint64_t end_offset(uint32_t shard) const = 0;
   // The lowest offset still stored (retention may have removed older ones).
   virtual uint64_t start_offset(uint32_t shard) const = 0;
+  // Whether other processes append to this log too (a Kafka log shared by serve nodes).
+  virtual bool shared() const { return false; }
+  // end_offset() as the log's storage knows it at this moment, asking it if need be (may block).
+  virtual uint64_t fresh_end_offset(uint32_t shard) { return end_offset(shard); }
   // A consumer reports that it has durably processed every record of `shard` below `offset`;
   // retention never removes what a registered consumer has not reached.
   virtual void commit_offset(const std::string& consumer, uint32_t shard, uint64_t offset) = 0;

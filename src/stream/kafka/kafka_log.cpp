@@ -251,6 +251,12 @@ uint64_t KafkaLog::end_offset(uint32_t shard) const {
   return end_[shard];
 }
 
+uint64_t KafkaLog::fresh_end_offset(uint32_t shard) {
+  check_shard(shard, shards_);
+  uint64_t end = static_cast<uint64_t>(admin_->watermarks(topic_, static_cast<int32_t>(shard), options_.timeout_ms).second);
+  return std::max(end, end_[shard].load());
+}
+
 uint64_t KafkaLog::start_offset(uint32_t shard) const {
   check_shard(shard, shards_);
   return start_[shard];

@@ -63,6 +63,8 @@ public:
   // record this process committed.
   uint64_t end_offset(uint32_t shard) const override;
   uint64_t start_offset(uint32_t shard) const override;
+  bool shared() const override { return true; }
+  uint64_t fresh_end_offset(uint32_t shard) override; // asks the brokers
   // The topic's retention is Kafka's (unlimited when shopflow created it): nothing to do.
   void commit_offset(const std::string&, uint32_t, uint64_t) override {}
   uint64_t syncs() const override { return transactions_; } // committed transactions
