@@ -34,11 +34,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     std::string log_level = "info", log_format = "text";
     BackendUrls backends;
     std::string sinks = SinkSet{}.text();
+    std::string source;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
   add_backend_options(cmd, args->backends);
   add_sinks_option(cmd, args->sinks);
+  cmd->add_option("--source", args->source,
+                  "kafka://HOST:PORT/TOPIC: also consume this topic of JSON order records into the log, exactly once (needs --log kafka://)");
   cmd->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--shards", args->shards, "Log shards (fixed when the log is created)")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->add_option("--segment-mb", args->segment_mb, "Size of a log segment file in MiB (retention deletes whole segments)")
@@ -114,6 +117,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.auth = !args->access.no_auth;
     options.public_url = args->public_url;
     options.sinks = parse_sink_set(args->sinks);
+    options.source = args->source;
     options.pg = args->pg;
     options.api.web_root = args->web_root;
     options.api.currency = args->currency;

@@ -12,6 +12,15 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
     throw std::invalid_argument("--pg-listen needs access control (its users are clients); drop --insecure-no-auth");
   if (options_.auth) access_ = std::make_unique<AccessControl>(dir.path(), options_.access); // first: it may refuse a bad JWKS
   log_ = dir.open_log(options_.log);
+  if (!options_.source.empty()) {
+    auto* kafka_log = dynamic_cast<KafkaLog*>(log_.get());
+    if (!kafka_log)
+      throw std::invalid_argument("--source needs the log on the source topic's Kafka cluster: give --log kafka://HOST:PORT/PREFIX too");
+    BackendLocation from = parse_kafka_url("--source", "kafka://HOST:PORT[,HOST:PORT...]/TOPIC", options_.source);
+    source_ = std::make_unique<KafkaSource>(
+        *kafka_log, KafkaSourceOptions{.servers = from.kafka_servers, .topic = from.kafka_prefix,
+                                       .transactional_id = "shopflow-source-" + kafka_log->prefix() + "-" + dir.node_id()});
+  }
   pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options_.sinks, log_->shard_count(), options_.lake));
   pipeline_->start();
   HttpServerOptions http = options_.http;
@@ -54,6 +63,7 @@ bool Server::stop(int64_t drain_timeout_ms) {
   stopped_ = true;
   http_->stop();
   if (pg_) pg_->stop();
+  source_.reset(); // what it read but did not commit is read again on the next start
   bool drained = pipeline_->drain(drain_timeout_ms);
   pipeline_->stop();
   std::error_code ec;

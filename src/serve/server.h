@@ -11,6 +11,7 @@
 #include "api/http_server.h"
 #include "pgwire/pg_server.h"
 #include "storage/data_dir.h"
+#include "pipeline/kafka_source.h"
 #include "pipeline/pipeline.h"
 #include "serve/sinks.h"
 #include "stream/local_log.h"
@@ -31,6 +32,7 @@ struct ServeOptions {
   PgLimits pg;
   std::string public_url;    // --public-url; empty: the listener's own URL
   SinkSet sinks;             // --sinks
+  std::string source;        // --source kafka://HOST:PORT/TOPIC: consumed into the (Kafka) log
 };
 
 class Server {
@@ -42,6 +44,7 @@ public:
   // Access control (null with --insecure-no-auth): its issuer mints tokens for the main job.
   AccessControl* access() { return access_.get(); }
   Pipeline& pipeline() { return *pipeline_; }
+  const KafkaSource* source() const { return source_.get(); }
   // Bytes of torn or corrupt log tail that recovery cut at start (0 after a clean stop).
   uint64_t log_truncated_bytes() const { return log_->truncated_bytes(); }
   // Stops accepting, drains every sink to the end of the log, stops the consumers. Returns false
@@ -52,6 +55,7 @@ private:
   DataDir& dir_;
   ServeOptions options_;
   std::unique_ptr<Log> log_;
+  std::unique_ptr<KafkaSource> source_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<AccessControl> access_;
   std::unique_ptr<Ingest> ingest_;

@@ -56,9 +56,11 @@ const std::string& url_of(const BackendUrls& u, BackendRole role) {
   return u.tables;
 }
 
+[[noreturn]] void refuse(const char* option, const char* takes, std::string_view url, const std::string& why) {
+  throw std::invalid_argument(std::string(option) + " '" + std::string(url) + "': " + why + "; it takes " + takes);
+}
 [[noreturn]] void refuse(BackendRole role, std::string_view url, const std::string& why) {
-  throw std::invalid_argument(std::string(info(role).option) + " '" + std::string(url) + "': " + why + "; it takes " +
-                              info(role).takes);
+  refuse(info(role).option, info(role).takes, url, why);
 }
 
 // The path a file URL names (file:///PATH or file://localhost/PATH).
@@ -72,14 +74,18 @@ fs::path file_url_path(BackendRole role, std::string_view text, const boost::url
   return path;
 }
 
-// kafka://HOST:PORT[,HOST:PORT...]/PREFIX: the servers are checked here, the prefix is a topic
-// name's start (letters, digits, '.', '_', '-'; Kafka allows 249 characters in all).
-BackendLocation kafka_location(BackendRole role, std::string_view url) {
+} // namespace
+
+// kafka://HOST:PORT[,HOST:PORT...]/NAME: the servers are checked here, the name is a topic's or
+// a topic prefix (letters, digits, '.', '_', '-'; Kafka allows 249 characters in all).
+BackendLocation parse_kafka_url(const char* option, const char* takes, std::string_view url) {
+  auto refuse = [&](std::string_view u, const std::string& why) { shopflow::refuse(option, takes, u, why); };
+  if (!url.starts_with("kafka://")) refuse(url, "not a kafka:// URL");
   std::string_view rest = url.substr(std::string_view("kafka://").size());
   size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) refuse(role, url, "no /PREFIX after the servers");
+  if (slash == std::string_view::npos) refuse(url, "no /NAME after the servers");
   std::string_view servers = rest.substr(0, slash), prefix = rest.substr(slash + 1);
-  if (servers.empty()) refuse(role, url, "no HOST:PORT");
+  if (servers.empty()) refuse(url, "no HOST:PORT");
   for (size_t at = 0; at <= servers.size();) {
     size_t comma = std::min(servers.find(',', at), servers.size());
     std::string_view server = servers.substr(at, comma - at);
@@ -92,19 +98,21 @@ BackendLocation kafka_location(BackendRole role, std::string_view url) {
       ok = error == std::errc() && end == digits.data() + digits.size() && port > 0 && port < 65536;
     }
     for (size_t i = 0; ok && i < colon; ++i) ok = std::isalnum(static_cast<unsigned char>(server[i])) || server[i] == '.' || server[i] == '-';
-    if (!ok) refuse(role, url, std::string("'").append(server).append("' is not HOST:PORT"));
+    if (!ok) refuse(url, std::string("'").append(server).append("' is not HOST:PORT"));
     at = comma + 1;
   }
-  if (prefix.empty() || prefix.size() > 200) refuse(role, url, "the PREFIX of the topics is 1 to 200 characters");
+  if (prefix.empty() || prefix.size() > 200) refuse(url, "the topic NAME is 1 to 200 characters");
   for (char c : prefix)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-      refuse(role, url, "the PREFIX of the topics takes letters, digits, '.', '_' and '-'");
+      refuse(url, "the topic NAME takes letters, digits, '.', '_' and '-'");
   BackendLocation at;
   at.embedded = false;
   at.kafka_servers = servers;
   at.kafka_prefix = prefix;
   return at;
 }
+
+namespace {
 
 std::string file_url(const fs::path& path) {
   boost::urls::url u;
@@ -168,7 +176,7 @@ BackendLocation parse_backend_url(BackendRole role, std::string_view url, const 
   if (url.empty()) return {true, embedded, {}, {}};
   if (url.starts_with("kafka://")) {
     if (role != BackendRole::Log) refuse(role, url, "a Kafka cluster holds the log only");
-    return kafka_location(role, url);
+    return parse_kafka_url(info(role).option, info(role).takes, url);
   }
   fs::path path;
   if (auto u = boost::urls::parse_uri(url)) {

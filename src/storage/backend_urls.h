@@ -52,6 +52,10 @@ struct Backends {
 // std::invalid_argument naming the option, the URL and what it accepts.
 BackendLocation parse_backend_url(BackendRole role, std::string_view url, const std::filesystem::path& data_dir);
 
+// kafka://HOST:PORT[,HOST:PORT...]/NAME as `option` takes it (`takes` says what, for errors):
+// kafka_servers and kafka_prefix (NAME) set. Throws std::invalid_argument naming the option.
+BackendLocation parse_kafka_url(const char* option, const char* takes, std::string_view url);
+
 // The data dir's backends: the given URLs checked against DIR/BACKENDS, which is written when
 // missing if `record` (a writer holding the data dir's lock). Throws std::invalid_argument on a
 // URL that differs from the record, std::runtime_error on a damaged record.

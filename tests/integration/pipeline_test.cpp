@@ -16,6 +16,7 @@
 #include "pipeline/log_record.h"
 #include "pipeline/pipeline.h"
 #include "stream/kafka/kafka_log.h"
+#include "stream/kafka/rdkafka.h"
 #include "stream/local_log.h"
 #include "reference.h"
 #include "test_support.h"
@@ -276,6 +277,41 @@ TEST_F(OnKafka, AppendsReadBackInOrderAndReadersReachTheEnd) {
   EXPECT_EQ(log->start_offset(1), 0u);
   EXPECT_TRUE(log->read(0, 0, 10).records.empty());
   EXPECT_THROW(log->append(3, {"x"}), std::out_of_range);
+}
+
+// Records of an aborted transaction (a node that died midway, fenced when it came back) are
+// never read, and readers still reach the end past them.
+TEST_F(OnKafka, AbortedRecordsAreSkippedAndTheEndIsReached) {
+  auto log = open("aborted", 1);
+  log->append(0, {"before"});
+  {
+    kafka::Producer zombie({{"bootstrap.servers", cluster_->bootstrap()}}, "test-zombie", 30'000);
+    std::vector<kafka::Delivered> delivered(2);
+    zombie.begin();
+    zombie.send(log->topic(), 0, "aborted-1", &delivered[0]);
+    zombie.send(log->topic(), 0, "aborted-2", &delivered[1]);
+    zombie.abort();
+  }
+  AppendResult after = log->append(0, {"after"});
+  LogRead all = log->read(0, 0, 100);
+  std::vector<std::string> data;
+  for (auto& r : all.records) data.push_back(r.data);
+  EXPECT_EQ(data, (std::vector<std::string>{"before", "after"}));
+  EXPECT_GT(all.next, after.last_offset);
+  EXPECT_EQ(settled_end(*log, 0, all.next), all.next);
+  // Aborted records at the very end too.
+  {
+    kafka::Producer zombie({{"bootstrap.servers", cluster_->bootstrap()}}, "test-zombie", 30'000);
+    kafka::Delivered d;
+    zombie.begin();
+    zombie.send(log->topic(), 0, "aborted-3", &d);
+    zombie.abort();
+  }
+  uint64_t end = log->fresh_end_offset(0);
+  LogRead tail = log->read(0, all.next, 100);
+  for (int i = 0; i < 20 && tail.next < end; ++i) tail = log->read(0, tail.next, 100);
+  EXPECT_TRUE(tail.records.empty());
+  EXPECT_EQ(tail.next, end);
 }
 
 TEST_F(OnKafka, ConcurrentAppendsAreEachStoredOnceWithTheirOffsets) {

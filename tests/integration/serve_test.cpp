@@ -7,6 +7,7 @@
 #include "client/http_client.h"
 #include "db/duckdb.h"
 #include "storage/backend_urls.h"
+#include "stream/kafka/rdkafka.h"
 #include "reference.h"
 #include "test_support.h"
 
@@ -180,6 +181,60 @@ TEST(ServeOnKafka, NodesAndAWorkerShareOneLog) {
   // Each serve node kept only its tables.
   EXPECT_EQ(settle_backends(t.path / "a", {}, false).log.kafka_prefix, "shop");
   EXPECT_FALSE(fs::exists(t.path / "a" / "lake" / "transactions"));
+}
+
+// An existing topic of order records as an input: consumed into the log exactly once, also when
+// the consuming node is killed -9 midway and started again.
+TEST(ServeOnKafka, ASourceTopicIsConsumedExactlyOnce) {
+  KafkaCluster kafka(1);
+  TempDir t;
+  RunResult gen = run_shopflow("gen --rows 30000 --seed 11 --format ndjson --out " + (t.path / "orders.ndjson").string());
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  RunResult reference = run_shopflow("batch " + (t.path / "orders.ndjson").string() + " --json --data " + (t.path / "ref").string());
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  // Every line a message, and two that are not order records.
+  std::vector<std::string> messages;
+  std::string lines = read_file(t.path / "orders.ndjson");
+  for (size_t at = 0, nl; (nl = lines.find('\n', at)) != std::string::npos; at = nl + 1) messages.push_back(lines.substr(at, nl - at));
+  messages.push_back("not json at all");
+  messages.push_back("{\"InvoiceNo\": [1]}");
+  kafka::Settings settings{{"bootstrap.servers", kafka.bootstrap()}};
+  kafka::Admin(settings).create_topic("orders", 3, 1, {}, 30'000);
+  {
+    kafka::Producer producer(settings, "test-orders", 30'000);
+    std::vector<kafka::Delivered> delivered(messages.size());
+    producer.begin();
+    for (size_t i = 0; i < messages.size(); ++i) producer.send("orders", static_cast<int32_t>(i % 3), messages[i], &delivered[i]);
+    producer.commit();
+  }
+
+  const std::string args = "--log kafka://" + kafka.bootstrap() + "/shop --source kafka://" + kafka.bootstrap() + "/orders";
+  auto stored = [](HttpClient& node) {
+    HttpResult r = node.request("POST", "/v1/sql", "SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations) + "
+                                                   "(SELECT count(*) FROM rejected)");
+    return r.status == 200 ? std::stoull(json_at(r.body, "rows.0.0")) : 0;
+  };
+  {
+    ServeProcess node(t.path / "d", args);
+    HttpClient client("127.0.0.1", node.port());
+    for (int i = 0; i < 400 && stored(client) < 5000; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    EXPECT_EQ(node.stop(9), 128 + 9); // midway, as far as the test can tell
+  }
+  ServeProcess node(t.path / "d", args);
+  HttpClient client("127.0.0.1", node.port());
+  for (int i = 0; i < 1200 && stored(client) < messages.size(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(caught_up(client, 60)) << node.log() << client.request("GET", "/healthz").body;
+  EXPECT_EQ(stored(client), messages.size()) << node.log();
+  EXPECT_EQ(node.stop(), 0) << node.log();
+
+  DuckDatabase ref_db((t.path / "ref" / "warehouse.duckdb").string(), {{"access_mode", "READ_ONLY"}});
+  DuckConnection ref(ref_db);
+  DuckDatabase got_db((t.path / "d" / "warehouse.duckdb").string(), {{"access_mode", "READ_ONLY"}});
+  DuckConnection got(got_db);
+  for (const char* sql : {"SELECT count(*) || ' ' || sum(amount) FROM transactions", "SELECT count(*) || ' ' || sum(amount) FROM cancellations",
+                          "SELECT count(DISTINCT invoice_no || stock_code || quantity || invoice_date) FROM transactions"})
+    EXPECT_EQ(scalar(got, sql), scalar(ref, sql)) << sql;
+  EXPECT_EQ(std::stoull(scalar(got, "SELECT count(*) FROM rejected")), std::stoull(scalar(ref, "SELECT count(*) FROM rejected")) + 2);
 }
 
 // A worker needs a shared log.

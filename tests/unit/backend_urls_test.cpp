@@ -97,7 +97,7 @@ TEST(BackendUrls, KafkaLogs) {
     EXPECT_EQ(at.kafka_prefix, std::string(url).substr(std::string(url).rfind('/') + 1));
   }
   const std::pair<const char*, const char*> refused[] = {
-      {"kafka://localhost:9092", "no /PREFIX"},
+      {"kafka://localhost:9092", "no /NAME"},
       {"kafka://localhost:9092/", "1 to 200 characters"},
       {"kafka:///shop", "no HOST:PORT"},
       {"kafka://localhost/shop", "'localhost' is not HOST:PORT"},

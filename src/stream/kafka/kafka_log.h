@@ -75,6 +75,8 @@ public:
   }
 
   const std::string& topic() const { return topic_; }
+  const std::string& prefix() const { return options_.prefix; }
+  const std::string& servers() const { return options_.servers; }
 
 private:
   struct Pending {

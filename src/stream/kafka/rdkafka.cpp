@@ -6,6 +6,8 @@ namespace shopflow::kafka {
 
 namespace {
 
+constexpr int kTransactionTimeoutMs = 10'000;
+
 // Takes and frees an rd_kafka_error_t, throwing it as a KafkaError.
 void check(rd_kafka_error_t* error, const char* what) {
   if (!error) return;
@@ -65,9 +67,12 @@ Producer::Producer(const Settings& settings, std::string transactional_id, int t
   rd_kafka_conf_t* conf = make_conf({{"enable.idempotence", "true"},
                                      {"acks", "all"},
                                      {"transactional.id", transactional_id},
-                                     {"transaction.timeout.ms", std::to_string(std::max(timeout_ms * 2, 10'000))},
+                                     // A process that dies inside a transaction holds every
+                                     // read_committed reader of its partitions back until the
+                                     // transaction times out (or the process comes back).
+                                     {"transaction.timeout.ms", std::to_string(kTransactionTimeoutMs)},
                                      {"linger.ms", "0"},
-                                     {"message.timeout.ms", std::to_string(timeout_ms)},
+                                     {"message.timeout.ms", std::to_string(std::min(timeout_ms, kTransactionTimeoutMs - 1000))},
                                      {"log.connection.close", "false"}},
                                     settings);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -95,6 +100,21 @@ void Producer::send(const std::string& topic, int32_t partition, std::string_vie
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) return check(err, "Kafka produce to " + topic);
     rd_kafka_poll(rk_, 10); // the local queue is full: serve delivery reports, then again
   }
+}
+
+void Producer::send_offsets(GroupConsumer& consumer) {
+  rd_kafka_topic_partition_list_t* assigned = nullptr;
+  check(rd_kafka_assignment(consumer.rk_, &assigned), "Kafka assignment of " + consumer.topic_);
+  rd_kafka_resp_err_t err = rd_kafka_position(consumer.rk_, assigned);
+  if (err) {
+    rd_kafka_topic_partition_list_destroy(assigned);
+    check(err, "Kafka position of " + consumer.topic_);
+  }
+  rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer.rk_);
+  rd_kafka_error_t* error = rd_kafka_send_offsets_to_transaction(rk_, assigned, group, timeout_ms_);
+  rd_kafka_consumer_group_metadata_destroy(group);
+  rd_kafka_topic_partition_list_destroy(assigned);
+  check(error, "Kafka send_offsets_to_transaction");
 }
 
 void Producer::commit() {
@@ -136,24 +156,33 @@ void PartitionReader::seek(const std::string& topic, int32_t partition, int64_t 
   partition_ = partition;
 }
 
-std::vector<Message> PartitionReader::read(size_t max, int wait_ms) {
+namespace {
+// Up to `max` messages from a consumer's queue, waiting at most `wait_ms` for the first. `what`
+// names the source in errors.
+std::vector<Message> consume(rd_kafka_t* rk, size_t max, int wait_ms, const std::string& what) {
   std::vector<Message> out;
   while (out.size() < max) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, out.empty() ? wait_ms : 0);
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, out.empty() ? wait_ms : 0);
     if (!m) break;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_timestamp_type_t type;
-      out.push_back({m->offset, rd_kafka_message_timestamp(m, &type), std::string(static_cast<const char*>(m->payload), m->len)});
+      out.push_back({m->partition, m->offset, rd_kafka_message_timestamp(m, &type),
+                     std::string(static_cast<const char*>(m->payload), m->len)});
     } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       std::string error = rd_kafka_message_errstr(m);
       bool retriable = m->err != RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->err != RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE;
       rd_kafka_message_destroy(m);
       if (!out.empty()) break; // what was read is good; the error comes again on the next read
-      throw KafkaError("Kafka read of " + topic_ + "/" + std::to_string(partition_) + ": " + error, retriable);
+      throw KafkaError("Kafka read of " + what + ": " + error, retriable);
     }
     rd_kafka_message_destroy(m);
   }
   return out;
+}
+} // namespace
+
+std::vector<Message> PartitionReader::read(size_t max, int wait_ms) {
+  return consume(rk_, max, wait_ms, topic_ + "/" + std::to_string(partition_));
 }
 
 int64_t PartitionReader::position() {
@@ -162,6 +191,41 @@ int64_t PartitionReader::position() {
   check(rd_kafka_position(rk_, tp.list), "Kafka position " + topic_);
   return tp.list->elems[0].offset;
 }
+
+GroupConsumer::GroupConsumer(const Settings& settings, const std::string& group, const std::string& member, const std::string& topic)
+    : topic_(topic) {
+  // Static membership: a member started again under its id takes its partitions back at once;
+  // one that does not come back loses them after the session timeout.
+  rd_kafka_conf_t* conf = make_conf({{"group.id", group},
+                                     {"group.instance.id", member},
+                                     {"session.timeout.ms", "10000"},
+                                     {"heartbeat.interval.ms", "1000"},
+                                     {"enable.auto.commit", "false"},
+                                     {"enable.auto.offset.store", "false"},
+                                     {"isolation.level", "read_committed"},
+                                     {"auto.offset.reset", "earliest"},
+                                     {"log.connection.close", "false"}},
+                                    settings);
+  rd_kafka_conf_set_log_cb(conf, quiet_log);
+  rk_ = make_handle(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_poll_set_consumer(rk_);
+  TopicPartitions tp;
+  rd_kafka_topic_partition_list_add(tp.list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, tp.list);
+  if (err) {
+    rd_kafka_destroy(rk_);
+    check(err, "Kafka subscribe to " + topic);
+  }
+}
+
+GroupConsumer::~GroupConsumer() {
+  if (rk_) {
+    rd_kafka_consumer_close(rk_);
+    rd_kafka_destroy(rk_);
+  }
+}
+
+std::vector<Message> GroupConsumer::read(size_t max, int wait_ms) { return consume(rk_, max, wait_ms, topic_); }
 
 Admin::Admin(const Settings& settings) {
   // A consumer handle: its watermark queries see what read_committed consumers see.

@@ -34,6 +34,8 @@ struct Delivered {
   std::string error; // empty: delivered
 };
 
+class GroupConsumer;
+
 // A transactional, idempotent producer (acks=all). One transaction at a time; not thread-safe.
 class Producer {
 public:
@@ -47,6 +49,9 @@ public:
   // Queues a message (not copied: `value` must live until commit() or abort() returns);
   // `delivered` receives its offset or error when commit() serves delivery reports.
   void send(const std::string& topic, int32_t partition, std::string_view value, Delivered* delivered);
+  // Adds `consumer`'s positions to the transaction as its group's committed offsets, so that
+  // what it read is consumed exactly when the transaction commits.
+  void send_offsets(GroupConsumer& consumer);
   // Delivers every queued message and commits them all, or throws (then abort()).
   void commit();
   void abort();
@@ -57,6 +62,7 @@ private:
 };
 
 struct Message {
+  int32_t partition = 0;
   int64_t offset = 0;
   int64_t timestamp_ms = 0;
   std::string value;
@@ -86,6 +92,24 @@ private:
   rd_kafka_s* rk_ = nullptr;
   std::string topic_;
   int32_t partition_ = -1;
+};
+
+// A member of a consumer group reading one topic (read_committed, offsets committed only
+// through a Producer's transaction). Not thread-safe.
+class GroupConsumer {
+public:
+  // `member`: this process's stable id in the group (static membership).
+  GroupConsumer(const Settings& settings, const std::string& group, const std::string& member, const std::string& topic);
+  ~GroupConsumer();
+  GroupConsumer(const GroupConsumer&) = delete;
+  GroupConsumer& operator=(const GroupConsumer&) = delete;
+  // Up to `max` messages of any assigned partition, waiting at most `wait_ms` for the first.
+  std::vector<Message> read(size_t max, int wait_ms);
+
+private:
+  friend class Producer;
+  rd_kafka_s* rk_ = nullptr;
+  std::string topic_;
 };
 
 // Topics and their partitions, through a short-lived client.
