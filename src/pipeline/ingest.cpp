@@ -13,6 +13,34 @@
 namespace shopflow {
 
 namespace {
+// Rows whose views point into `bytes`, a copy of every text they viewed: rows that outlive the
+// request body they were parsed from.
+struct OwnedRows {
+  std::string bytes;
+  std::vector<InputRow> rows;
+};
+std::shared_ptr<OwnedRows> own(const std::vector<InputRow>& rows) {
+  auto out = std::make_shared<OwnedRows>();
+  size_t total = 0;
+  for (const InputRow& r : rows) {
+    total += r.raw.size() + r.framing_error.size();
+    for (const InputField& f : r.fields) total += f.text.size();
+  }
+  out->bytes.reserve(total); // never reallocated below: the views stay valid
+  auto copy = [&](std::string_view& v) {
+    size_t at = out->bytes.size();
+    out->bytes.append(v);
+    v = std::string_view(out->bytes.data() + at, v.size());
+  };
+  out->rows = rows;
+  for (InputRow& r : out->rows) {
+    copy(r.raw);
+    copy(r.framing_error);
+    for (InputField& f : r.fields) copy(f.text);
+  }
+  return out;
+}
+
 void sort_ranges(IngestOutcome& out) {
   std::sort(out.ranges.begin(), out.ranges.end(), [](auto& a, auto& b) { return a.shard < b.shard; });
 }
@@ -138,10 +166,11 @@ void Ingest::rows_async(const std::vector<InputRow>& rows, int64_t received_at_u
     ingest_rows_async(log_, rows, received_at_us, &keys_, key, body_hash, std::move(done));
     return;
   }
-  auto run = [this, rows, received_at_us, key, hash = std::string(body_hash), done = std::move(done)](std::exception_ptr error) mutable {
+  // Appended later, on the key reader's thread: the rows are copied out of the request's body.
+  auto run = [this, owned = own(rows), received_at_us, key, hash = std::string(body_hash), done = std::move(done)](std::exception_ptr error) mutable {
     if (error) return done({}, error);
     try {
-      ingest_rows_async(log_, rows, received_at_us, &keys_, key, hash, std::move(done));
+      ingest_rows_async(log_, owned->rows, received_at_us, &keys_, key, hash, std::move(done));
     } catch (...) {
       done({}, std::current_exception());
     }
