@@ -1,7 +1,9 @@
 #include "pipeline/idempotency.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <functional>
 #include <stdexcept>
 
@@ -53,11 +55,22 @@ KeyReader::KeyReader(Log& log, IdempotencyIndex& index) : log_(log), index_(inde
 size_t KeyReader::read_to(const std::vector<uint64_t>& ends) {
   size_t found = 0;
   std::string key, hash;
+  // A shared log's reader may come back empty before the end (its first fetch after a seek is
+  // still on its way, a broker is changing leaders): it tries again, for a while. The index must
+  // not be taken as complete before the end is reached.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (uint32_t s = 0; s < next_.size(); ++s) {
     // A key record is always the first record of its batch: the batch is the request's part.
     while (next_[s] < ends[s]) {
       LogRead got = log_.read(s, next_[s], 50'000);
-      if (got.next == next_[s]) break;
+      if (got.next == next_[s]) {
+        if (!log_.shared()) break; // the embedded log has nothing more to give
+        if (std::chrono::steady_clock::now() > deadline)
+          throw std::runtime_error("shard " + std::to_string(s) + " of the log could not be read up to offset " +
+                                   std::to_string(ends[s]) + " (stopped at " + std::to_string(next_[s]) + ")");
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
       for (auto& r : got.records) {
         uint32_t touched;
         if (decode_key_record(r.data, key, hash, touched)) {

@@ -108,8 +108,16 @@ void Pipeline::run(Worker& w) {
 }
 
 bool Pipeline::drain(int64_t timeout_ms) {
+  // Every record appended by anyone before the call: on a shared log the end as its storage
+  // knows it now (the cached end_offset() may be a moment behind other nodes' appends).
   std::vector<uint64_t> target;
-  for (uint32_t s = 0; s < log_.shard_count(); ++s) target.push_back(log_.end_offset(s));
+  for (uint32_t s = 0; s < log_.shard_count(); ++s) {
+    try {
+      target.push_back(log_.fresh_end_offset(s));
+    } catch (const std::exception&) { // the storage does not answer: what is known here
+      target.push_back(log_.end_offset(s));
+    }
+  }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     bool done = true;

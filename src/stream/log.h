@@ -83,7 +83,9 @@ public:
   virtual uint64_t start_offset(uint32_t shard) const = 0;
   // Whether other processes append to this log too (a Kafka log shared by serve nodes).
   virtual bool shared() const { return false; }
-  // end_offset() as the log's storage knows it at this moment, asking it if need be (may block).
+  // An offset past every record appended to `shard` so far by anyone, asking the log's storage if
+  // need be (may block). In a log with transactions it may lie past records not yet committed:
+  // reading up to it waits until they are (or were aborted). Default: end_offset().
   virtual uint64_t fresh_end_offset(uint32_t shard) { return end_offset(shard); }
   // A consumer reports that it has durably processed every record of `shard` below `offset`;
   // retention never removes what a registered consumer has not reached.

@@ -28,6 +28,7 @@ KafkaLog::KafkaLog(KafkaLogOptions options) : options_(std::move(options)), topi
   options_.settings["bootstrap.servers"] = options_.servers;
   const int timeout = options_.timeout_ms;
   admin_ = std::make_unique<kafka::Admin>(options_.settings);
+  high_ = std::make_unique<kafka::Admin>(options_.settings, false);
   std::optional<int> partitions = admin_->partitions(topic_, timeout);
   if (!partitions) {
     int brokers = admin_->brokers(timeout);
@@ -253,7 +254,7 @@ uint64_t KafkaLog::end_offset(uint32_t shard) const {
 
 uint64_t KafkaLog::fresh_end_offset(uint32_t shard) {
   check_shard(shard, shards_);
-  uint64_t end = static_cast<uint64_t>(admin_->watermarks(topic_, static_cast<int32_t>(shard), options_.timeout_ms).second);
+  uint64_t end = static_cast<uint64_t>(high_->watermarks(topic_, static_cast<int32_t>(shard), options_.timeout_ms).second);
   return std::max(end, end_[shard].load());
 }
 

@@ -64,7 +64,9 @@ public:
   uint64_t end_offset(uint32_t shard) const override;
   uint64_t start_offset(uint32_t shard) const override;
   bool shared() const override { return true; }
-  uint64_t fresh_end_offset(uint32_t shard) override; // asks the brokers
+  // The high watermark, from the brokers: a transaction another node has just committed may not
+  // have reached the last stable offset yet (its markers are written after the commit returns).
+  uint64_t fresh_end_offset(uint32_t shard) override;
   // The topic's retention is Kafka's (unlimited when shopflow created it): nothing to do.
   void commit_offset(const std::string&, uint32_t, uint64_t) override {}
   uint64_t syncs() const override { return transactions_; } // committed transactions
@@ -102,7 +104,8 @@ private:
   KafkaLogOptions options_;
   std::string topic_;
   uint32_t shards_ = 0;
-  std::unique_ptr<kafka::Admin> admin_; // watermarks (used by the refresh thread only, after the constructor)
+  std::unique_ptr<kafka::Admin> admin_; // last stable offsets (its calls are thread-safe)
+  std::unique_ptr<kafka::Admin> high_;  // high watermarks
   std::unique_ptr<kafka::Producer> producer_;
   std::vector<std::unique_ptr<ShardReaders>> readers_;
 

@@ -227,10 +227,10 @@ GroupConsumer::~GroupConsumer() {
 
 std::vector<Message> GroupConsumer::read(size_t max, int wait_ms) { return consume(rk_, max, wait_ms, topic_); }
 
-Admin::Admin(const Settings& settings) {
-  // A consumer handle: its watermark queries see what read_committed consumers see.
+Admin::Admin(const Settings& settings, bool committed_only) {
+  // A consumer handle: its watermark queries see what consumers of its isolation level see.
   rd_kafka_conf_t* conf = make_conf({{"group.id", "shopflow-admin"},
-                                     {"isolation.level", "read_committed"},
+                                     {"isolation.level", committed_only ? "read_committed" : "read_uncommitted"},
                                      {"enable.auto.commit", "false"},
                                      {"log.connection.close", "false"}},
                                     settings);

@@ -115,7 +115,9 @@ private:
 // Topics and their partitions, through a short-lived client.
 class Admin {
 public:
-  explicit Admin(const Settings& settings);
+  // committed_only: watermarks as read_committed consumers see them (the high one is the last
+  // stable offset); else the high watermark itself, past records of open transactions too.
+  explicit Admin(const Settings& settings, bool committed_only = true);
   ~Admin();
   Admin(const Admin&) = delete;
   Admin& operator=(const Admin&) = delete;
@@ -124,7 +126,7 @@ public:
   std::optional<int> partitions(const std::string& topic, int timeout_ms);
   // Creates a topic; an existing one is not an error (the caller checks its layout).
   void create_topic(const std::string& topic, int partitions, int replication, const Settings& config, int timeout_ms);
-  // [low, high) of a partition as a read_committed consumer sees it (high: the last stable offset).
+  // [low, high) of a partition (see the constructor).
   std::pair<int64_t, int64_t> watermarks(const std::string& topic, int32_t partition, int timeout_ms);
   // Brokers the metadata names.
   int brokers(int timeout_ms);
