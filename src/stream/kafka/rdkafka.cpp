@@ -2,6 +2,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
+#include <thread>
+
 namespace shopflow::kafka {
 
 namespace {
@@ -294,10 +297,24 @@ void Admin::create_topic(const std::string& topic, int partitions, int replicati
 }
 
 std::pair<int64_t, int64_t> Admin::watermarks(const std::string& topic, int32_t partition, int timeout_ms) {
-  int64_t low = 0, high = 0;
-  check(rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &low, &high, timeout_ms),
-        "Kafka offsets of " + topic + "/" + std::to_string(partition));
-  return {low, high};
+  // While leadership moves (a broker left or came back), the old leader refuses for a moment.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    int64_t low = 0, high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &low, &high, timeout_ms);
+    bool moving = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION || err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                  err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__TRANSPORT;
+    if (!moving || std::chrono::steady_clock::now() >= deadline) {
+      check(err, "Kafka offsets of " + topic + "/" + std::to_string(partition));
+      return {low, high};
+    }
+    // Who leads the partition now: a handle asked seldom keeps a stale leader otherwise.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    rd_kafka_topic_t* t = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk_, 0, t, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(t);
+  }
 }
 
 } // namespace shopflow::kafka
