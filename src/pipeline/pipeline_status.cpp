@@ -37,6 +37,8 @@ bool write_pipeline_health(JsonWriter& w, Log& log, const Pipeline& pipeline, co
 void render_pipeline_metrics(std::string& out, Log& log, const Pipeline& pipeline) {
   out += fmt::format("# HELP shopflow_log_syncs_total Flushes of the log to disk (one covers every append waiting; on Kafka, "
                      "committed transactions).\n# TYPE shopflow_log_syncs_total counter\nshopflow_log_syncs_total {}\n", log.syncs());
+  out += fmt::format("# HELP shopflow_log_queued_appends Appends accepted but not yet durable (on Kafka: waiting for their "
+                     "transaction).\n# TYPE shopflow_log_queued_appends gauge\nshopflow_log_queued_appends {}\n", log.queued_appends());
   out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
   for (uint32_t s = 0; s < log.shard_count(); ++s) out += fmt::format("shopflow_log_end_offset{{shard=\"{}\"}} {}\n", s, log.end_offset(s));
   auto sinks = pipeline.status();

@@ -92,6 +92,8 @@ public:
   virtual void commit_offset(const std::string& consumer, uint32_t shard, uint64_t offset) = 0;
   // Flushes to stable storage so far, over all shards (with group commit, far fewer than appends).
   virtual uint64_t syncs() const { return 0; }
+  // Appends accepted but not yet durable (queued for the next sync or transaction).
+  virtual uint64_t queued_appends() const { return 0; }
   // Bytes of torn or corrupt tail that recovery cut when the log opened (0 after a clean stop).
   virtual uint64_t truncated_bytes() const { return 0; }
   // Whether appends are failing now (disk full, say): healthy again after a write is durable.

@@ -332,6 +332,7 @@ TEST_F(OnKafka, ConcurrentAppendsAreEachStoredOnceWithTheirOffsets) {
       }
     });
   for (auto& th : threads) th.join();
+  EXPECT_EQ(log->queued_appends(), 0u); // every append answered
   size_t read = 0;
   for (uint32_t s = 0; s < 4; ++s) {
     uint64_t from = 0;

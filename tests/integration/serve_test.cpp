@@ -168,6 +168,8 @@ TEST(ServeOnKafka, NodesAndAWorkerShareOneLog) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(lines, "1");
   for (HttpClient* node : {&to_a, &to_b}) {
+    std::string metrics = node->request("GET", "/metrics").body;
+    EXPECT_NE(metrics.find("\nshopflow_log_queued_appends 0\n"), std::string::npos) << metrics.substr(0, 2000);
     HttpResult invoice = node->request("GET", "/v1/invoices/536365");
     EXPECT_EQ(json_at(invoice.body, "line_count"), "7");
     EXPECT_EQ(json_at(invoice.body, "amount"), "139.12");

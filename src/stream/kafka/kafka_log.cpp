@@ -129,6 +129,7 @@ void KafkaLog::append_all_async(std::vector<ShardBatch> batches, AppendDone done
   {
     std::lock_guard lock(mutex_);
     queue_.push_back({std::move(batches), std::move(done)});
+    ++queued_;
   }
   wake_.notify_one();
 }
@@ -150,9 +151,11 @@ void KafkaLog::produce_loop() {
       std::vector<std::vector<AppendResult>> results = transact(group);
       ++transactions_;
       failures_.succeeded();
+      queued_ -= group.size();
       for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]), nullptr);
     } catch (const std::exception& e) {
       failures_.failed(e.what());
+      queued_ -= group.size();
       std::exception_ptr error = std::current_exception();
       for (Pending& p : group) {
         std::vector<AppendResult> none;

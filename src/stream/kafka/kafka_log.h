@@ -70,6 +70,7 @@ public:
   // The topic's retention is Kafka's (unlimited when shopflow created it): nothing to do.
   void commit_offset(const std::string&, uint32_t, uint64_t) override {}
   uint64_t syncs() const override { return transactions_; } // committed transactions
+  uint64_t queued_appends() const override { return queued_; }
   // Failing transactions, else brokers that do not answer the offsets queries.
   FailureState::Snapshot write_failures() const override {
     FailureState::Snapshot producing = failures_.snapshot();
@@ -113,7 +114,7 @@ private:
   std::condition_variable wake_, refresh_wake_; // the producer's; the offsets refresher's
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  std::atomic<uint64_t> transactions_{0};
+  std::atomic<uint64_t> transactions_{0}, queued_{0}; // queued_: appends not yet answered
   FailureState failures_, brokers_;
   std::unique_ptr<std::atomic<uint64_t>[]> end_, start_; // per shard, as last refreshed or committed
   std::thread producer_thread_, refresh_thread_;
