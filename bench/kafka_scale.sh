@@ -13,11 +13,14 @@ bin=$root/build/shopflow
 [[ -x $bin ]] || "$root/scripts/build" >/dev/null
 command -v wrk >/dev/null || "$root/bench/setup-peers"
 source "$root/bench/common.sh"
-work=$(mktemp -d); pids=()
+work=$(mktemp -d)
 cluster=(/usr/bin/python3 "$root/scripts/kafka/cluster.py")
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Nodes are started inside $(...): their pids are in files. They stop (draining) before the brokers do.
+  local node_pids=()
+  for f in "$work"/*.pid; do [[ -f $f ]] && node_pids+=("$(cat "$f")"); done
+  for p in "${node_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${node_pids[@]}"; do for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
   "${cluster[@]}" down "$work/kafka" || true
   rm -rf "$work"
 }
@@ -47,7 +50,7 @@ start_node() { # start_node NAME PREFIX -> port
   local port; port=$(free_port)
   "$bin" serve --data "$work/$1" --listen "127.0.0.1:$port" --log "kafka://$boot/$2" --sinks tables --insecure-no-auth \
     --log-level warn >"$work/$1.out" 2>"$work/$1.err" &
-  pids+=($!)
+  echo $! >"$work/$1.pid"
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   echo "$port"
 }
