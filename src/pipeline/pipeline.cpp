@@ -111,12 +111,17 @@ bool Pipeline::drain(int64_t timeout_ms) {
   // Every record appended by anyone before the call: on a shared log the end as its storage
   // knows it now (the cached end_offset() may be a moment behind other nodes' appends).
   std::vector<uint64_t> target;
+  bool answering = true;
   for (uint32_t s = 0; s < log_.shard_count(); ++s) {
     try {
-      target.push_back(log_.fresh_end_offset(s));
-    } catch (const std::exception&) { // the storage does not answer: what is known here
-      target.push_back(log_.end_offset(s));
+      if (answering) {
+        target.push_back(log_.fresh_end_offset(s));
+        continue;
+      }
+    } catch (const std::exception&) { // the storage does not answer: what is known here, for every shard
+      answering = false;
     }
+    target.push_back(log_.end_offset(s));
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {

@@ -257,7 +257,9 @@ uint64_t KafkaLog::end_offset(uint32_t shard) const {
 
 uint64_t KafkaLog::fresh_end_offset(uint32_t shard) {
   check_shard(shard, shards_);
-  uint64_t end = static_cast<uint64_t>(high_->watermarks(topic_, static_cast<int32_t>(shard), options_.timeout_ms).second);
+  // Brokers that did not answer the refresher are not waited for again (a drain at shutdown asks).
+  if (FailureState::Snapshot down = brokers_.snapshot(); down.failing_since_ms) throw kafka::KafkaError("the Kafka brokers do not answer: " + down.error);
+  uint64_t end = static_cast<uint64_t>(high_->watermarks(topic_, static_cast<int32_t>(shard), std::min(options_.timeout_ms, 5000)).second);
   return std::max(end, end_[shard].load());
 }
 
