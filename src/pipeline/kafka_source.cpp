@@ -38,13 +38,9 @@ void KafkaSource::run() {
     } catch (const std::exception& e) {
       if (failures_.failed(e.what())) log::error("source_failed", {{"topic", options_.topic}, {"error", e.what()}, {"retry_s", "1"}});
       // What was read but not committed is read again: a new consumer starts at the group's
-      // committed offsets. A producer that cannot abort is made again (fencing its last transaction).
+      // committed offsets.
       consumer.reset();
-      try {
-        if (producer) producer->abort();
-      } catch (...) {
-        producer.reset();
-      }
+      kafka::abort_or_drop(producer);
       for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }

@@ -186,15 +186,8 @@ std::vector<std::vector<AppendResult>> KafkaLog::transact(std::vector<Pending>& 
         if (!e.retriable || attempt == kCommitAttempts) throw;
       }
     }
-  } catch (const kafka::KafkaError& e) {
-    // Nothing of the transaction is ever read. A producer that cannot abort, or was fenced, is
-    // made again (its transactional id fences whatever it left open).
-    try {
-      if (e.fatal) throw;
-      producer_->abort();
-    } catch (...) {
-      producer_.reset();
-    }
+  } catch (const kafka::KafkaError&) {
+    kafka::abort_or_drop(producer_); // nothing of the transaction is ever read
     throw;
   }
   std::vector<std::vector<AppendResult>> results(group.size());

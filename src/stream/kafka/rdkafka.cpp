@@ -130,6 +130,15 @@ void Producer::abort() {
   rd_kafka_poll(rk_, 0);
 }
 
+void abort_or_drop(std::unique_ptr<Producer>& producer) {
+  if (!producer) return;
+  try {
+    producer->abort();
+  } catch (...) {
+    producer.reset();
+  }
+}
+
 PartitionReader::PartitionReader(const Settings& settings) {
   rd_kafka_conf_t* conf = make_conf({{"group.id", "shopflow-reader"},
                                      {"enable.auto.commit", "false"},

@@ -61,6 +61,11 @@ private:
   int timeout_ms_;
 };
 
+// After a failed transaction: aborts it, so that none of its records is ever read, or drops a
+// producer that cannot abort (fenced, fatal): a new one under the same transactional id fences
+// whatever it left open.
+void abort_or_drop(std::unique_ptr<Producer>& producer);
+
 struct Message {
   int32_t partition = 0;
   int64_t offset = 0;
