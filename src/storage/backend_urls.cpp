@@ -74,6 +74,12 @@ fs::path file_url_path(BackendRole role, std::string_view text, const boost::url
   return path;
 }
 
+// `path` normalised, without a trailing '/' ("lake/" and "lake/." are "lake").
+fs::path folder_path(const fs::path& path) {
+  fs::path out = path.lexically_normal();
+  return out.has_filename() || out == out.root_path() ? out : out.parent_path();
+}
+
 } // namespace
 
 // kafka://HOST:PORT[,HOST:PORT...]/NAME: the servers are checked here, the name is a topic's or
@@ -170,9 +176,7 @@ Backends read_record(const fs::path& file, const std::string& text, const fs::pa
 const char* backend_option(BackendRole role) { return info(role).option; }
 
 BackendLocation parse_backend_url(BackendRole role, std::string_view url, const fs::path& data_dir) {
-  fs::path embedded = fs::absolute(data_dir).lexically_normal();
-  if (*info(role).embedded) embedded /= info(role).embedded;
-  if (!embedded.has_filename()) embedded = embedded.parent_path();
+  const fs::path embedded = folder_path(fs::absolute(data_dir) / info(role).embedded);
   if (url.empty()) return {true, embedded, {}, {}};
   if (url.starts_with("kafka://")) {
     if (role != BackendRole::Log) refuse(role, url, "a Kafka cluster holds the log only");
@@ -189,8 +193,7 @@ BackendLocation parse_backend_url(BackendRole role, std::string_view url, const 
     if (url.find("://") != std::string_view::npos) refuse(role, url, "this is not a URL (" + std::string(u.error().message()) + ")");
     path = fs::absolute(fs::path(url));
   }
-  path = path.lexically_normal();
-  if (path.has_filename() == false && path != path.root_path()) path = path.parent_path(); // "lake/" is "lake"
+  path = folder_path(path);
   if (path == path.root_path()) refuse(role, url, "the file system's root is not a place to keep data");
   return {path == embedded, path, {}, {}};
 }
