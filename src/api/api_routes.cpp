@@ -19,11 +19,27 @@ void ApiService::add_routes() {
     routes_.add({std::move(method), std::move(pattern), std::move(name), scope, std::move(handler)});
   };
   const std::string any(Router<Handler>::kAnyMethod);
+  // A route whose data this process does not keep answers why (after access control, as usual).
+  auto elsewhere = [](std::string why) {
+    return Handler{RunsOn::IoThread, [why = std::move(why)](const Call&, HttpResponse& res) { json_response(res, 503, error_json(why)); }, {}};
+  };
+  auto with_tables = [&](Handler h) {
+    return options_.has_tables ? std::move(h)
+                               : elsewhere("this node keeps no lookup tables (it runs without the tables sink): "
+                                           "ask a serve node that runs it (serve --sinks tables,...)");
+  };
+  auto with_warehouse = [&](Handler h) {
+    return options_.has_warehouse ? std::move(h)
+                                  : elsewhere("this node keeps no warehouse (it runs without the warehouse sink; on a Kafka "
+                                              "log a worker usually does): query the process that runs it, e.g. "
+                                              "`shopflow sql --data WORKER_DIR` on its machine");
+  };
 
   // Ingest (scope ingest): rows, the seed's POST, send's registration of a file.
   add("POST", "/v1/records", "records", kScopeIngest, later([this](const Call& c, Respond r) { post_records(*c.req, std::move(r)); }));
   add("POST", "/v1/compat/transactions", "compat", kScopeIngest, later([this](const Call& c, Respond r) { compat_post(*c.req, std::move(r)); }));
-  add("GET", "/v1/compat/transactions", "compat", kScopeRead, here([this](const Call& c, HttpResponse& res) { compat_get(c.query, res); }));
+  add("GET", "/v1/compat/transactions", "compat", kScopeRead,
+      with_tables(here([this](const Call& c, HttpResponse& res) { compat_get(c.query, res); })));
   add(any, "/v1/compat/transactions", "compat", kScopeRead, here([](const Call&, HttpResponse& res) {
         res.set(http::field::allow, "GET, POST");
         json_response(res, 405, seed_answer(405, "use GET or POST"));
@@ -34,16 +50,17 @@ void ApiService::add_routes() {
 
   // Lookups (scope read).
   add("GET", "/v1/invoices/{invoice}", "invoices", kScopeRead,
-      here([this](const Call& c, HttpResponse& res) { get_invoice(c.params.at("invoice"), nullptr, res); }));
+      with_tables(here([this](const Call& c, HttpResponse& res) { get_invoice(c.params.at("invoice"), nullptr, res); })));
   add("GET", "/v1/invoices/{invoice}/items/{code}", "items", kScopeRead,
-      here([this](const Call& c, HttpResponse& res) { get_invoice(c.params.at("invoice"), &c.params.at("code"), res); }));
+      with_tables(here([this](const Call& c, HttpResponse& res) { get_invoice(c.params.at("invoice"), &c.params.at("code"), res); })));
   add("GET", "/v1/customers/{customer}", "customers", kScopeRead,
-      here([this](const Call& c, HttpResponse& res) { get_customer(c.params.at("customer"), c.query, res); }));
+      with_tables(here([this](const Call& c, HttpResponse& res) { get_customer(c.params.at("customer"), c.query, res); })));
 
   // SQL, the dashboard's data, saved queries.
   add("POST", "/v1/sql", "sql", kScopeSql,
-      pool([this](const Call& c, HttpResponse& res) { post_sql(*c.req, c.query, (c.granted & kScopeAdmin) != 0, res); }));
-  add("GET", "/v1/dashboard", "dashboard", kScopeRead, pool([this](const Call& c, HttpResponse& res) { dashboard_data(c.query, res); }));
+      with_warehouse(pool([this](const Call& c, HttpResponse& res) { post_sql(*c.req, c.query, (c.granted & kScopeAdmin) != 0, res); })));
+  add("GET", "/v1/dashboard", "dashboard", kScopeRead,
+      with_warehouse(pool([this](const Call& c, HttpResponse& res) { dashboard_data(c.query, res); })));
   add("GET", "/v1/saved-queries", "saved_queries", kScopeSql,
       pool([this](const Call& c, HttpResponse& res) { saved_query(*c.req, "", c.client, res); }));
   for (const char* method : {"GET", "PUT", "DELETE"})
@@ -51,7 +68,12 @@ void ApiService::add_routes() {
         pool([this](const Call& c, HttpResponse& res) { saved_query(*c.req, c.params.at("name"), c.client, res); }));
 
   // Administration (scope admin).
-  add("POST", "/v1/admin/batch", "admin_batch", kScopeAdmin, pool([this](const Call& c, HttpResponse& res) { admin_batch(*c.req, res); }));
+  // A batch job writes this process's sinks directly: on a log shared with other nodes, theirs
+  // would never see its rows.
+  add("POST", "/v1/admin/batch", "admin_batch", kScopeAdmin,
+      log_.shared() ? elsewhere("this node's log is shared with other nodes (Kafka), whose sinks a batch import into this "
+                                "node's would never reach: send the file into the log instead (shopflow send FILE --to URL)")
+                    : pool([this](const Call& c, HttpResponse& res) { admin_batch(*c.req, res); }));
 
   // OAuth2 and OpenID (public), and who a token names.
   add("POST", "/oauth2/token", "token", 0, later([this](const Call& c, Respond r) {

@@ -44,6 +44,10 @@ struct ApiOptions {
   double token_rate_per_address = 5, token_burst_per_address = 20;
   double token_rate_per_client = 2, token_burst_per_client = 10;
   int token_queue = 16;
+  // Which sinks this process stores (serve --sinks). A route needing one that is elsewhere (on a
+  // Kafka log, serve nodes keep the lookup tables and a worker the warehouse) answers 503 naming
+  // where it is, instead of answering from an empty local copy.
+  bool has_tables = true, has_warehouse = true;
 };
 
 // {"statusCode": status, "body": body}: the answer of the seed's Lambda (CONTRACT.md), its body a

@@ -80,6 +80,10 @@ void add_batch_command(CLI::App& app, int& exit_code) {
       }
     CreatedDirGuard created(args->data); // kept once something is imported (or watched for)
     DataDir dir(args->data, purpose, args->backends);
+    if (const BackendLocation& log = dir.backends().log; log.kafka()) // its serve nodes' sinks would never see the rows
+      throw std::invalid_argument("data dir " + args->data + " streams through a Kafka log shared with other nodes (kafka://" + log.kafka_servers +
+                                  "/" + log.kafka_prefix + "), whose sinks a batch import into this data dir's would never reach: "
+                                  "send the file into the log instead (shopflow send FILE --to URL)");
     ImportOptions options;
     options.force = args->force;
     auto print = [&](const FileSummary& s) {

@@ -145,10 +145,15 @@ void ingest_rows_async(Log& log, const std::vector<InputRow>& rows, int64_t rece
 }
 
 Ingest::Ingest(Log& log) : log_(log), reader_(log, keys_) {
+  // A shared log's keys are read by the follower, which keyed requests wait for: a log that
+  // cannot be read (brokers away, a damaged batch) fails those requests, not the start.
+  if (log_.shared()) {
+    follower_ = std::thread([this] { follow(); });
+    return;
+  }
   std::vector<uint64_t> ends;
   for (uint32_t s = 0; s < log_.shard_count(); ++s) ends.push_back(log_.end_offset(s));
   reader_.read_to(ends);
-  if (log_.shared()) follower_ = std::thread([this] { follow(); });
 }
 
 Ingest::~Ingest() {

@@ -22,6 +22,22 @@ bool write_pipeline_health(JsonWriter& w, Log& log, const Pipeline& pipeline, co
   };
   w.field("status", degraded ? "degraded" : "ok").key("log").begin_object();
   state(log_failures);
+  // A distributed log's servers and shards: informative (a broker down with replicas to spare
+  // does not degrade the node; failing appends do, above).
+  if (std::vector<LogNode> nodes = log.nodes(); !nodes.empty()) {
+    w.key("brokers").begin_array();
+    for (const LogNode& n : nodes) w.begin_object().field("id", n.id).field("address", n.address).field("up", n.up).end_object();
+    w.end_array();
+  }
+  if (std::vector<ShardReplication> shards = log.replication(); !shards.empty()) {
+    w.key("under_replicated_shards").begin_array();
+    for (uint32_t s = 0; s < shards.size(); ++s)
+      if (shards[s].in_sync < shards[s].replicas) w.value(s);
+    w.end_array().key("shards_without_leader").begin_array();
+    for (uint32_t s = 0; s < shards.size(); ++s)
+      if (!shards[s].has_leader) w.value(s);
+    w.end_array();
+  }
   w.end_object().key("sinks").begin_array();
   for (auto& st : sinks) {
     w.begin_object().field("sink", st.name);
@@ -41,6 +57,20 @@ void render_pipeline_metrics(std::string& out, Log& log, const Pipeline& pipelin
                      "transaction).\n# TYPE shopflow_log_queued_appends gauge\nshopflow_log_queued_appends {}\n", log.queued_appends());
   out += "# HELP shopflow_log_end_offset Next offset of each log shard.\n# TYPE shopflow_log_end_offset gauge\n";
   for (uint32_t s = 0; s < log.shard_count(); ++s) out += fmt::format("shopflow_log_end_offset{{shard=\"{}\"}} {}\n", s, log.end_offset(s));
+  if (std::vector<LogNode> nodes = log.nodes(); !nodes.empty()) {
+    out += "# HELP shopflow_log_broker_up 1 while the cluster's metadata names the broker, else 0 (every broker seen since the start).\n"
+           "# TYPE shopflow_log_broker_up gauge\n";
+    for (const LogNode& n : nodes) out += fmt::format("shopflow_log_broker_up{{broker=\"{}\",address=\"{}\"}} {}\n", n.id, n.address, n.up ? 1 : 0);
+  }
+  if (std::vector<ShardReplication> shards = log.replication(); !shards.empty()) {
+    out += "# HELP shopflow_log_shard_replicas Copies of each log shard.\n# TYPE shopflow_log_shard_replicas gauge\n";
+    for (uint32_t s = 0; s < shards.size(); ++s) out += fmt::format("shopflow_log_shard_replicas{{shard=\"{}\"}} {}\n", s, shards[s].replicas);
+    out += "# HELP shopflow_log_shard_in_sync_replicas Copies of each log shard in sync with its leader.\n"
+           "# TYPE shopflow_log_shard_in_sync_replicas gauge\n";
+    for (uint32_t s = 0; s < shards.size(); ++s) out += fmt::format("shopflow_log_shard_in_sync_replicas{{shard=\"{}\"}} {}\n", s, shards[s].in_sync);
+    out += "# HELP shopflow_log_shard_has_leader 1 while a leader takes the shard's writes, else 0.\n# TYPE shopflow_log_shard_has_leader gauge\n";
+    for (uint32_t s = 0; s < shards.size(); ++s) out += fmt::format("shopflow_log_shard_has_leader{{shard=\"{}\"}} {}\n", s, shards[s].has_leader ? 1 : 0);
+  }
   auto sinks = pipeline.status();
   out += "# HELP shopflow_sink_lag_records Records appended but not yet stored, per sink and shard.\n# TYPE shopflow_sink_lag_records gauge\n";
   for (auto& st : sinks)

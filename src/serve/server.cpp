@@ -10,6 +10,11 @@ namespace shopflow {
 Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::move(options)) {
   if (options_.pg_port && !options_.auth)
     throw std::invalid_argument("--pg-listen needs access control (its users are clients); drop --insecure-no-auth");
+  if (options_.pg_port && !options_.sinks.warehouse)
+    throw std::invalid_argument("--pg-listen answers from the warehouse, which this node does not keep (--sinks " + options_.sinks.text() +
+                                "): listen where the warehouse sink runs");
+  options_.api.has_tables = options_.sinks.tables;
+  options_.api.has_warehouse = options_.sinks.warehouse;
   if (options_.auth) access_ = std::make_unique<AccessControl>(dir.path(), options_.access); // first: it may refuse a bad JWKS
   log_ = dir.open_log(options_.log);
   if (!options_.source.empty()) {

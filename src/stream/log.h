@@ -35,6 +35,19 @@ struct AppendResult {
   bool written() const { return first_offset <= last_offset; } // false: {1, 0}, nothing appended
 };
 
+// A server of a distributed log (a Kafka broker) as this process last saw it.
+struct LogNode {
+  std::string id, address;
+  bool up = false;
+};
+
+// How a shard of a distributed log is replicated: copies, the copies in sync with the leader
+// (fewer than copies: a server is missing), and whether a leader takes writes now.
+struct ShardReplication {
+  int replicas = 0, in_sync = 0;
+  bool has_leader = false;
+};
+
 class Log {
 public:
   virtual ~Log() = default;
@@ -96,6 +109,10 @@ public:
   virtual uint64_t queued_appends() const { return 0; }
   // Bytes of torn or corrupt tail that recovery cut when the log opened (0 after a clean stop).
   virtual uint64_t truncated_bytes() const { return 0; }
+  // The servers the log runs on, every one seen since this process started (empty: embedded).
+  virtual std::vector<LogNode> nodes() const { return {}; }
+  // Per shard, as last seen (empty: the log keeps one copy, on this machine).
+  virtual std::vector<ShardReplication> replication() const { return {}; }
   // Whether appends are failing now (disk full, say): healthy again after a write is durable.
   virtual FailureState::Snapshot write_failures() const { return {}; }
 };

@@ -173,6 +173,17 @@ TEST(ServeOnKafka, NodesAndAWorkerShareOneLog) {
     HttpResult invoice = node->request("GET", "/v1/invoices/536365");
     EXPECT_EQ(json_at(invoice.body, "line_count"), "7");
     EXPECT_EQ(json_at(invoice.body, "amount"), "139.12");
+    // What a node without the warehouse cannot answer is refused, naming where it is, rather
+    // than answered from its empty local copy.
+    EXPECT_EQ(metrics.find("shopflow_rejected_rows"), std::string::npos);
+    for (auto [method, path, body] : {std::tuple{"POST", "/v1/sql", "SELECT count(*) FROM transactions"}, {"GET", "/v1/dashboard", ""}}) {
+      HttpResult refused = node->request(method, path, body);
+      EXPECT_EQ(refused.status, 503u) << path << ": " << refused.body;
+      EXPECT_NE(json_at(refused.body, "error").find("this node keeps no warehouse"), std::string::npos) << refused.body;
+    }
+    HttpResult batch = node->request("POST", "/v1/admin/batch", R"({"files": []})");
+    EXPECT_EQ(batch.status, 503u) << batch.body;
+    EXPECT_NE(json_at(batch.body, "error").find("shopflow send"), std::string::npos) << batch.body;
   }
   EXPECT_EQ(worker.stop(), 0) << worker.log();
   {
@@ -187,6 +198,12 @@ TEST(ServeOnKafka, NodesAndAWorkerShareOneLog) {
   // Each serve node kept only its tables.
   EXPECT_EQ(settle_backends(t.path / "a", {}, false).log.kafka_prefix, "shop");
   EXPECT_FALSE(fs::exists(t.path / "a" / "lake" / "transactions"));
+  // A batch import into one node's sinks would never reach the others'.
+  for (const char* dir : {"a", "w"}) {
+    RunResult batch = run_shopflow("batch " + reference_csv() + " --data " + (t.path / dir).string());
+    EXPECT_EQ(batch.exit_code, 1) << batch.err;
+    EXPECT_NE(batch.err.find("streams through a Kafka log shared with other nodes"), std::string::npos) << batch.err;
+  }
 }
 
 // An existing topic of order records as an input: consumed into the log exactly once, also when
@@ -242,6 +259,107 @@ TEST(ServeOnKafka, ASourceTopicIsConsumedExactlyOnce) {
                           "SELECT count(DISTINCT invoice_no || stock_code || quantity || invoice_date) FROM transactions"})
     EXPECT_EQ(scalar(got, sql), scalar(ref, sql)) << sql;
   EXPECT_EQ(std::stoull(scalar(got, "SELECT count(*) FROM rejected")), std::stoull(scalar(ref, "SELECT count(*) FROM rejected")) + 2);
+}
+
+// With every broker gone, a node says so (/healthz 503, each broker down), refuses new rows
+// rather than acknowledging what it cannot store, and SIGTERM still stops it within its drain
+// timeout; a later node on the same cluster finds every acknowledged row.
+TEST(ServeOnKafka, EveryBrokerGoneIsReportedAndStopsInTime) {
+  KafkaCluster kafka(1);
+  TempDir t;
+  const std::string log = " --log kafka://" + kafka.bootstrap() + "/shop";
+  auto node = std::make_unique<ServeProcess>(t.path / "a", log + " --drain-timeout 5");
+  HttpClient client("127.0.0.1", node->port());
+  std::string csv = read_file(reference_csv()).substr(0, 200'000);
+  csv.resize(csv.rfind('\n') + 1);
+  const std::string acked = json_at(client.request("POST", "/v1/records", csv, {{"Content-Type", "text/csv"}}).body, "accepted");
+  ASSERT_GT(std::stoi(acked), 1000);
+  ASSERT_TRUE(caught_up(client, 60)) << node->log();
+  std::string health = client.request("GET", "/healthz").body;
+  EXPECT_NE(health.find(R"("brokers":[{"id":"1","address":")"), std::string::npos) << health;
+  EXPECT_NE(health.find(R"("up":true)"), std::string::npos) << health;
+
+  kafka.kill(1);
+  HttpResult down;
+  for (int i = 0; i < 150 && (down = client.request("GET", "/healthz")).body.find(R"("up":false)") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(down.status, 503u) << down.body;
+  EXPECT_EQ(json_at(down.body, "status"), "\"degraded\"") << down.body;
+  EXPECT_NE(down.body.find(R"("up":false)"), std::string::npos) << down.body;
+  EXPECT_EQ(down.body.find(R"("up":true)"), std::string::npos) << down.body;
+  std::string metrics = client.request("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("\nshopflow_log_broker_up{broker=\"1\",address=\""), std::string::npos) << metrics.substr(0, 3000);
+  EXPECT_NE(metrics.find("\"} 0\n"), std::string::npos);
+  auto asked = std::chrono::steady_clock::now();
+  HttpResult refused = client.request("POST", "/v1/records", csv.substr(0, csv.find('\n') + 1) + "999001,85123A,X,1,12/1/2010 8:26,2.55,17850,United Kingdom\n",
+                                      {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(refused.status, 503u) << refused.body;
+  EXPECT_NE(refused.body.find("no Kafka broker of " + kafka.bootstrap() + " answers"), std::string::npos) << refused.body;
+  // At once, not after a transaction's timeout (30 s).
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(10));
+
+  auto started = std::chrono::steady_clock::now();
+  int code = node->stop();
+  auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_LE(took, 20) << node->log();
+  EXPECT_TRUE(code == 0 || code == 1) << code << node->log();
+
+  kafka.restart();
+  ServeProcess again(t.path / "b", log);
+  HttpClient to_again("127.0.0.1", again.port());
+  ASSERT_TRUE(caught_up(to_again, 60)) << again.log();
+  EXPECT_EQ(json_at(to_again.request("GET", "/v1/invoices/536365").body, "line_count"), "7");
+  // Every row acknowledged before the brokers went, and not the refused one.
+  HttpResult sql = to_again.request("POST", "/v1/sql", "SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations) + "
+                                                       "(SELECT count(*) FROM rejected), (SELECT count(*) FROM transactions WHERE invoice_no = '999001')");
+  EXPECT_EQ(json_at(sql.body, "rows.0.0"), acked) << sql.body;
+  EXPECT_EQ(json_at(sql.body, "rows.0.1"), "0") << sql.body;
+}
+
+// A batch damaged on a broker's disk (one byte flipped; Kafka's CRC no longer matches): the
+// sinks store everything before it and stop there, saying so, rather than store the damaged
+// rows or skip them.
+TEST(ServeOnKafka, ADamagedBatchStopsTheSinksAtIt) {
+  KafkaCluster kafka(1);
+  TempDir t;
+  const std::string log = " --log kafka://" + kafka.bootstrap() + "/shop --shards 1";
+  const std::string header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+  {
+    ServeProcess a(t.path / "a", log);
+    HttpClient client("127.0.0.1", a.port());
+    for (const char* description : {"BEFORE THE DAMAGE", "DAMAGED ROW", "AFTER THE DAMAGE"}) {
+      HttpResult r = client.request("POST", "/v1/records", header + "536365,85123A," + description + ",6,12/1/2010 8:26,2.55,17850,United Kingdom\n",
+                                    {{"Content-Type", "text/csv"}});
+      ASSERT_EQ(r.status, 200u) << r.body;
+    }
+    ASSERT_EQ(a.stop(), 0) << a.log();
+  }
+  kafka.stop();
+  fs::path segment = kafka.data_dir(1) / "shop.records-0" / "00000000000000000000.log";
+  std::string bytes = read_file(segment);
+  size_t at = bytes.find("DAMAGED ROW");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = 'X';
+  write_file(segment, bytes);
+  kafka.restart();
+
+  ServeProcess b(t.path / "b", log);
+  HttpClient client("127.0.0.1", b.port());
+  auto failing_sinks = [](const std::string& body) {
+    size_t n = 0;
+    for (size_t at = 0; (at = body.find("failed CRC", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  HttpResult health;
+  for (int i = 0; i < 150 && failing_sinks((health = client.request("GET", "/healthz")).body) < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(failing_sinks(health.body), 3u) << health.body; // the warehouse, the tables, the lake
+  EXPECT_EQ(health.status, 503u) << health.body;
+  EXPECT_NE(health.body.find(R"("state":"failing")"), std::string::npos) << health.body;
+  EXPECT_NE(health.body.find("shop.records/0"), std::string::npos) << health.body;
+  HttpResult sql = client.request("POST", "/v1/sql", "SELECT string_agg(description, '|' ORDER BY description) FROM transactions");
+  EXPECT_EQ(json_at(sql.body, "rows.0.0"), "\"BEFORE THE DAMAGE\"") << sql.body;
+  EXPECT_EQ(json_at(client.request("GET", "/v1/invoices/536365").body, "line_count"), "1");
 }
 
 // A worker needs a shared log.

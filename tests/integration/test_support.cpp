@@ -80,6 +80,7 @@ KafkaCluster::~KafkaCluster() {
 }
 
 void KafkaCluster::kill(int node) { run("kill " + dir_.path.string() + " " + std::to_string(node)); }
+void KafkaCluster::stop() { run("down " + dir_.path.string()); }
 void KafkaCluster::restart() { run("restart " + dir_.path.string()); }
 
 std::string KafkaCluster::run(const std::string& command) {

@@ -79,7 +79,10 @@ public:
   ~KafkaCluster();
   const std::string& bootstrap() const { return bootstrap_; } // host:port,...
   void kill(int node); // SIGKILL
-  void restart();      // starts what was killed
+  void stop();         // SIGTERM to every node: a clean shutdown
+  void restart();      // starts what was killed or stopped
+  // A node's log.dirs (its partitions' segment files, one folder per partition).
+  std::filesystem::path data_dir(int node) const { return dir_.path / ("node-" + std::to_string(node)) / "data"; }
 
 private:
   std::string run(const std::string& command);

@@ -1,17 +1,20 @@
 """scripts/local-cluster under faults: 3 Kafka brokers (replication 3, min.insync.replicas 2), 2 serve
 nodes behind HAProxy, 1 worker.
-1. The December file is sent through HAProxy while one broker and then one serve node are
-   killed -9 and restarted. At the end the worker's warehouse and lake hold CONTRACT.md's figures
+1. The December file is sent through HAProxy while one broker, one serve node and the worker
+   are killed -9 and restarted. At the end the worker's warehouse and lake hold CONTRACT.md's figures
    once, and a repeated item's lookup gives all its lines on either node.
 2. Keyed requests are posted to one node, which is killed -9 at once (between its append and its
    answer, or before or after). The same requests are then retried on the other node, and each
-   key's rows are stored once."""
+   key's rows are stored once.
+3. A broker is killed and stays down: the nodes report it (/metrics, /healthz) and still take
+   rows; once it is back they report it up and every shard fully replicated."""
 
 import base64
 import http.client
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -79,6 +82,9 @@ def run(folder):
     cluster("kill", "node", "1", folder=folder)
     time.sleep(3)
     cluster("restart", folder=folder)
+    cluster("kill", "worker", folder=folder)  # mid-pass: its sinks go on from the offsets they stored
+    time.sleep(2)
+    cluster("restart", folder=folder)
     sender.join()
     r = sent["run"]
     check(r.returncode == 0, f"send: {r.stdout}{r.stderr}")
@@ -111,6 +117,16 @@ def run(folder):
         status, body = request(port, "GET", "/v1/invoices/536464/items/22866", headers=bearer)
         check(status == 200, f"GET the repeated item on :{port}: {status} {body[:200]}")
         item_lines = json.loads(body)["line_count"]
+    # 3. A broker gone for good: the nodes report it, and keep serving on the others.
+    cluster("kill", "broker", "3", folder=folder)
+    broker_state(nodes[0], bearer, up=False)
+    row = "990001,85123A,DRILL ROW,1,12/9/2010 9:00,1.00,17850,United Kingdom\n"
+    status, _ = request(nodes[0], "POST", "/v1/records", (lines[0] + row).encode(), {**bearer, "Content-Type": "text/csv"})
+    check(status == 200, f"a POST with broker 3 down: {status}")
+    keyed_rows += 1
+    cluster("restart", folder=folder)
+    broker_state(nodes[0], bearer, up=True)
+    cluster("drain", folder=folder)
     cluster("down", folder=folder)
 
     expected = dict(REFERENCE_COUNTS)
@@ -125,6 +141,27 @@ def run(folder):
     check(int(lake) == expected["transactions"], f"lake.transactions: {lake}, expected {expected['transactions']}")
     repeated = sql(folder, "SELECT count(*) FROM transactions WHERE invoice_no = '536464' AND stock_code = '22866'")
     check(int(repeated) == item_lines and item_lines > 1, f"repeated item: {item_lines} lines on the nodes, {repeated} in the warehouse")
+
+
+def broker_state(port, bearer, up):
+    """Waits until the node's /metrics and /healthz show broker 3 up (or down, its shards short
+    of replicas); the node stays healthy either way."""
+    deadline = time.monotonic() + 60
+    while True:
+        _, metrics = request(port, "GET", "/metrics", headers=bearer)
+        flag = re.search(rb'^shopflow_log_broker_up\{broker="3",address="[^"]+"\} ([01])$', metrics, re.M)
+        short = re.findall(rb'^shopflow_log_shard_in_sync_replicas\{shard="\d+"\} ([0-9]+)$', metrics, re.M)
+        status, health = request(port, "GET", "/healthz")
+        health = json.loads(health)
+        brokers = {b["id"]: b["up"] for b in health["log"]["brokers"]}
+        under = health["log"]["under_replicated_shards"]
+        # Healthy again too: reads and appends go to the partitions' new leaders.
+        if flag and flag.group(1) == (b"1" if up else b"0") and brokers.get("3") is up and bool(under) is not up and \
+                all((int(n) == 3) is up for n in short) and status == 200 and health["status"] == "ok":
+            return
+        check(time.monotonic() < deadline, f"broker 3 up={up} not reported (or the node not healthy) within 60 s: {status} {health}\n"
+                                           f"{flag.group(0) if flag else metrics[:1500]}")
+        time.sleep(0.5)
 
 
 def request_quietly(port, body, headers):

@@ -31,7 +31,7 @@ KafkaLog::KafkaLog(KafkaLogOptions options) : options_(std::move(options)), topi
   high_ = std::make_unique<kafka::Admin>(options_.settings, false);
   std::optional<int> partitions = admin_->partitions(topic_, timeout);
   if (!partitions) {
-    int brokers = admin_->brokers(timeout);
+    int brokers = static_cast<int>(admin_->cluster(topic_, timeout).brokers.size());
     int replication = options_.replication ? options_.replication : std::min(3, brokers);
     int min_insync = options_.min_insync ? options_.min_insync : std::min(2, replication);
     admin_->create_topic(topic_, static_cast<int>(options_.shards), replication,
@@ -60,31 +60,70 @@ KafkaLog::KafkaLog(KafkaLogOptions options) : options_(std::move(options)), topi
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
+  refresh_cluster();
   producer_ = std::make_unique<kafka::Producer>(options_.settings, options_.transactional_id, timeout);
   producer_thread_ = std::thread([this] { produce_loop(); });
   refresh_thread_ = std::thread([this] { refresh_loop(); });
 }
 
 void KafkaLog::refresh_offsets() {
+  std::vector<int32_t> partitions;
+  for (uint32_t s = 0; s < shards_; ++s) partitions.push_back(static_cast<int32_t>(s));
+  const int timeout = std::min(options_.timeout_ms, 5000);
+  std::vector<int64_t> low = admin_->offsets(topic_, partitions, kafka::Admin::Position::Start, timeout);
+  std::vector<int64_t> high = admin_->offsets(topic_, partitions, kafka::Admin::Position::End, timeout);
   for (uint32_t s = 0; s < shards_; ++s) {
-    auto [low, high] = admin_->watermarks(topic_, static_cast<int32_t>(s), std::min(options_.timeout_ms, 5000));
-    start_[s] = static_cast<uint64_t>(low);
-    uint64_t end = static_cast<uint64_t>(high), seen = end_[s];
+    start_[s] = static_cast<uint64_t>(low[s]);
+    uint64_t end = static_cast<uint64_t>(high[s]), seen = end_[s];
     while (end > seen && !end_[s].compare_exchange_weak(seen, end)) {
     }
   }
 }
 
+void KafkaLog::refresh_cluster() {
+  std::optional<kafka::Admin::Cluster> seen;
+  try {
+    seen = admin_->cluster(topic_, std::min(options_.timeout_ms, 2000));
+  } catch (const kafka::KafkaError&) {
+  }
+  unreachable_ = !seen;
+  std::lock_guard lock(cluster_mutex_);
+  for (auto& [id, node] : nodes_) node.up = false;
+  if (!seen) return;
+  for (const auto& broker : seen->brokers) nodes_[broker.id] = {std::to_string(broker.id), broker.address, true};
+  replication_.clear();
+  for (const auto& p : seen->partitions) replication_.push_back({p.replicas, p.in_sync, p.leader >= 0});
+}
+
+std::vector<LogNode> KafkaLog::nodes() const {
+  std::lock_guard lock(cluster_mutex_);
+  std::vector<LogNode> out;
+  for (auto& [id, node] : nodes_) out.push_back(node);
+  return out;
+}
+
+std::vector<ShardReplication> KafkaLog::replication() const {
+  std::lock_guard lock(cluster_mutex_);
+  return replication_;
+}
+
 void KafkaLog::refresh_loop() {
   name_this_thread("sf-kafka-offsets");
   std::unique_lock lock(mutex_);
+  auto cluster_due = std::chrono::steady_clock::now();
   while (!stopping_) {
     lock.unlock();
+    bool answered = true;
     try {
       refresh_offsets();
       brokers_.succeeded();
     } catch (const std::exception& e) {
       brokers_.failed(e.what());
+      answered = false;
+    }
+    if (!answered || std::chrono::steady_clock::now() >= cluster_due) { // every second, and at once when the brokers fail
+      refresh_cluster();
+      cluster_due = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     lock.lock();
     refresh_wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
@@ -116,15 +155,16 @@ std::vector<AppendResult> KafkaLog::append_all(const std::vector<ShardBatch>& ba
 }
 
 void KafkaLog::append_all_async(std::vector<ShardBatch> batches, AppendDone done) {
-  for (const ShardBatch& b : batches) {
-    try {
-      check_shard(b.shard, shards_);
-    } catch (...) {
-      std::vector<AppendResult> none;
-      for (const ShardBatch& each : batches) none.push_back(unwritten(each.shard));
-      done(std::move(none), std::current_exception());
-      return;
-    }
+  try {
+    for (const ShardBatch& b : batches) check_shard(b.shard, shards_);
+    // No broker answered the last metadata request: refused now rather than after a transaction's
+    // timeout (a broker merely moving its partitions still answers, and the append is tried).
+    if (unreachable_) throw kafka::KafkaError("no Kafka broker of " + options_.servers + " answers");
+  } catch (...) {
+    std::vector<AppendResult> none;
+    for (const ShardBatch& each : batches) none.push_back(unwritten(each.shard));
+    done(std::move(none), std::current_exception());
+    return;
   }
   {
     std::lock_guard lock(mutex_);
@@ -234,6 +274,7 @@ LogRead KafkaLog::read(uint32_t shard, uint64_t from, size_t max_records) {
   for (kafka::Message& m : idle.reader->read(max_records, seek ? kSeekWaitMs : kReadWaitMs))
     out.records.push_back({static_cast<uint64_t>(m.offset), m.timestamp_ms, static_cast<uint64_t>(m.offset), std::move(m.value)});
   if (!out.records.empty()) out.next = out.records.back().offset + 1;
+  if (idle.reader->failed()) return out; // dropped: the next read meets the error with a new reader
   // The position steps over the transaction markers that followed (once they were fetched).
   if (int64_t position = idle.reader->position(); position >= 0) out.next = std::max(out.next, static_cast<uint64_t>(position));
   idle.next = out.next;
@@ -252,7 +293,8 @@ uint64_t KafkaLog::fresh_end_offset(uint32_t shard) {
   check_shard(shard, shards_);
   // Brokers that did not answer the refresher are not waited for again (a drain at shutdown asks).
   if (FailureState::Snapshot down = brokers_.snapshot(); down.failing_since_ms) throw kafka::KafkaError("the Kafka brokers do not answer: " + down.error);
-  uint64_t end = static_cast<uint64_t>(high_->watermarks(topic_, static_cast<int32_t>(shard), std::min(options_.timeout_ms, 5000)).second);
+  uint64_t end = static_cast<uint64_t>(
+      high_->offsets(topic_, {static_cast<int32_t>(shard)}, kafka::Admin::Position::End, std::min(options_.timeout_ms, 5000)).front());
   return std::max(end, end_[shard].load());
 }
 

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,6 +72,10 @@ public:
   void commit_offset(const std::string&, uint32_t, uint64_t) override {}
   uint64_t syncs() const override { return transactions_; } // committed transactions
   uint64_t queued_appends() const override { return queued_; }
+  // Brokers: every one the metadata named since the start, up while it still does (refreshed
+  // every second; a killed broker leaves the metadata when the controller fences it).
+  std::vector<LogNode> nodes() const override;
+  std::vector<ShardReplication> replication() const override;
   // Failing transactions, else brokers that do not answer the offsets queries.
   FailureState::Snapshot write_failures() const override {
     FailureState::Snapshot producing = failures_.snapshot();
@@ -90,6 +95,8 @@ private:
   void refresh_loop();
   // Queries every shard's offsets; throws when the brokers do not answer.
   void refresh_offsets();
+  // Queries the brokers and the topic's replication; when they do not answer, every broker is down.
+  void refresh_cluster();
   // Runs one transaction over `group`; returns the results per pending entry, or throws.
   std::vector<std::vector<AppendResult>> transact(std::vector<Pending>& group);
 
@@ -117,6 +124,10 @@ private:
   std::atomic<uint64_t> transactions_{0}, queued_{0}; // queued_: appends not yet answered
   FailureState failures_, brokers_;
   std::unique_ptr<std::atomic<uint64_t>[]> end_, start_; // per shard, as last refreshed or committed
+  mutable std::mutex cluster_mutex_;
+  std::map<int32_t, LogNode> nodes_;          // by broker id, every one seen
+  std::atomic<bool> unreachable_{false};      // the last metadata request had no answer
+  std::vector<ShardReplication> replication_; // per shard, as last seen
   std::thread producer_thread_, refresh_thread_;
 };
 

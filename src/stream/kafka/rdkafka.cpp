@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -146,6 +147,7 @@ PartitionReader::PartitionReader(const Settings& settings) {
                                      {"isolation.level", "read_committed"},
                                      {"auto.offset.reset", "error"},
                                      {"fetch.wait.max.ms", "10"},
+                                     {"check.crcs", "true"},
                                      {"log.connection.close", "false"}},
                                     settings);
   rd_kafka_conf_set_log_cb(conf, quiet_log);
@@ -171,7 +173,9 @@ void PartitionReader::seek(const std::string& topic, int32_t partition, int64_t 
 namespace {
 // Up to `max` messages from a consumer's queue, waiting at most `wait_ms` for the first. `what`
 // names the source in errors.
-std::vector<Message> consume(rd_kafka_t* rk, size_t max, int wait_ms, const std::string& what) {
+// `failed` null: an error throws, even after good messages. Else those are returned and *failed
+// set; the error comes again when the caller reads from past them with a new handle.
+std::vector<Message> consume(rd_kafka_t* rk, size_t max, int wait_ms, const std::string& what, bool* failed) {
   std::vector<Message> out;
   while (out.size() < max) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, out.empty() ? wait_ms : 0);
@@ -181,10 +185,17 @@ std::vector<Message> consume(rd_kafka_t* rk, size_t max, int wait_ms, const std:
       out.push_back({m->partition, m->offset, rd_kafka_message_timestamp(m, &type),
                      std::string(static_cast<const char*>(m->payload), m->len)});
     } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // The handle's position may now be past what failed (a batch whose CRC did not match is
+      // skipped): its caller drops it and reads on from its own offsets with a new one.
+      if (failed && !out.empty()) {
+        rd_kafka_message_destroy(m);
+        *failed = true;
+        break;
+      }
       std::string error = rd_kafka_message_errstr(m);
+      if (m->offset >= 0) error += " (offset " + std::to_string(m->offset) + ")";
       bool retriable = m->err != RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->err != RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE;
       rd_kafka_message_destroy(m);
-      if (!out.empty()) break; // what was read is good; the error comes again on the next read
       throw KafkaError("Kafka read of " + what + ": " + error, retriable);
     }
     rd_kafka_message_destroy(m);
@@ -194,7 +205,7 @@ std::vector<Message> consume(rd_kafka_t* rk, size_t max, int wait_ms, const std:
 } // namespace
 
 std::vector<Message> PartitionReader::read(size_t max, int wait_ms) {
-  return consume(rk_, max, wait_ms, topic_ + "/" + std::to_string(partition_));
+  return consume(rk_, max, wait_ms, topic_ + "/" + std::to_string(partition_), &failed_);
 }
 
 int64_t PartitionReader::position() {
@@ -216,6 +227,7 @@ GroupConsumer::GroupConsumer(const Settings& settings, const std::string& group,
                                      {"enable.auto.offset.store", "false"},
                                      {"isolation.level", "read_committed"},
                                      {"auto.offset.reset", "earliest"},
+                                     {"check.crcs", "true"},
                                      {"log.connection.close", "false"}},
                                     settings);
   rd_kafka_conf_set_log_cb(conf, quiet_log);
@@ -237,7 +249,7 @@ GroupConsumer::~GroupConsumer() {
   }
 }
 
-std::vector<Message> GroupConsumer::read(size_t max, int wait_ms) { return consume(rk_, max, wait_ms, topic_); }
+std::vector<Message> GroupConsumer::read(size_t max, int wait_ms) { return consume(rk_, max, wait_ms, topic_, nullptr); }
 
 Admin::Admin(const Settings& settings, bool committed_only) {
   // A consumer handle: its watermark queries see what consumers of its isolation level see.
@@ -267,12 +279,27 @@ std::optional<int> Admin::partitions(const std::string& topic, int timeout_ms) {
   return out;
 }
 
-int Admin::brokers(int timeout_ms) {
+Admin::Cluster Admin::cluster(const std::string& topic, int timeout_ms) {
+  rd_kafka_topic_t* t = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
   const rd_kafka_metadata_t* md = nullptr;
-  check(rd_kafka_metadata(rk_, 0, nullptr, &md, timeout_ms), "Kafka metadata");
-  int n = md->broker_cnt;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, t, &md, timeout_ms);
+  rd_kafka_topic_destroy(t);
+  check(err, "Kafka metadata");
+  Cluster out;
+  for (int i = 0; i < md->broker_cnt; ++i)
+    out.brokers.push_back({md->brokers[i].id, std::string(md->brokers[i].host) + ":" + std::to_string(md->brokers[i].port)});
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic& mt = md->topics[i];
+    if (topic != mt.topic || mt.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    out.partitions.resize(static_cast<size_t>(mt.partition_cnt));
+    for (int p = 0; p < mt.partition_cnt; ++p) {
+      const rd_kafka_metadata_partition& mp = mt.partitions[p];
+      if (mp.id >= 0 && mp.id < mt.partition_cnt) out.partitions[static_cast<size_t>(mp.id)] = {mp.leader, mp.replica_cnt, mp.isr_cnt};
+    }
+  }
   rd_kafka_metadata_destroy(md);
-  return n;
+  std::sort(out.brokers.begin(), out.brokers.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  return out;
 }
 
 void Admin::create_topic(const std::string& topic, int partitions, int replication, const Settings& config, int timeout_ms) {
@@ -305,19 +332,37 @@ void Admin::create_topic(const std::string& topic, int partitions, int replicati
   if (!error.empty()) throw KafkaError("creating Kafka topic " + topic + ": " + error);
 }
 
-std::pair<int64_t, int64_t> Admin::watermarks(const std::string& topic, int32_t partition, int timeout_ms) {
-  // While leadership moves (a broker left or came back), the old leader refuses for a moment.
+std::vector<int64_t> Admin::offsets(const std::string& topic, const std::vector<int32_t>& partitions, Position position, int timeout_ms) {
+  // rd_kafka_offsets_for_times, not rd_kafka_query_watermark_offsets: the latter waits forever for
+  // a leader that died (librdkafka before 2.3, issue #2588). Timestamp -1 asks for the end, -2 for
+  // the start (Kafka's ListOffsets).
+  const int64_t asked = position == Position::End ? -1 : -2;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
-    int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &low, &high, timeout_ms);
-    bool moving = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION || err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
-                  err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__TRANSPORT;
-    if (!moving || std::chrono::steady_clock::now() >= deadline) {
-      check(err, "Kafka offsets of " + topic + "/" + std::to_string(partition));
-      return {low, high};
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+    for (int32_t p : partitions) rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = asked;
+    int remaining = static_cast<int>(std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_, list, remaining);
+    std::vector<int64_t> out;
+    std::string where = topic;
+    for (int i = 0; i < list->cnt && !err; ++i) {
+      if (list->elems[i].err) {
+        err = list->elems[i].err;
+        where.append(1, '/').append(std::to_string(list->elems[i].partition));
+      }
+      out.push_back(list->elems[i].offset);
     }
-    // Who leads the partition now: a handle asked seldom keeps a stale leader otherwise.
+    rd_kafka_topic_partition_list_destroy(list);
+    // While leadership moves (a broker left or came back), the old leader refuses or is silent.
+    bool moving = err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION || err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                  err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+                  err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE;
+    if (!moving || std::chrono::steady_clock::now() >= deadline) {
+      check(err, "Kafka offsets of " + where);
+      return out;
+    }
+    // Who leads the partitions now: a handle asked seldom keeps a stale leader otherwise.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     rd_kafka_topic_t* t = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
     const rd_kafka_metadata_t* md = nullptr;

@@ -85,8 +85,12 @@ public:
   // Reads `partition` of `topic` from `offset` on from now on.
   void seek(const std::string& topic, int32_t partition, int64_t offset);
   // Up to `max` messages, waiting at most `wait_ms` for the first and not at all for the rest.
-  // Throws KafkaError on a read error (retriable unless the offset is out of the partition's range).
+  // Throws KafkaError on a read error, a batch whose CRC does not match included (retriable
+  // unless the offset is out of the partition's range). An error after good messages returns
+  // those and sets failed(). Either way the reader is not usable after that: read on from past
+  // the messages returned with a new one.
   std::vector<Message> read(size_t max, int wait_ms);
+  bool failed() const { return failed_; }
   // The offset the next read starts at: past what was read and past transaction markers that
   // followed it.
   int64_t position();
@@ -97,6 +101,7 @@ private:
   rd_kafka_s* rk_ = nullptr;
   std::string topic_;
   int32_t partition_ = -1;
+  bool failed_ = false;
 };
 
 // A member of a consumer group reading one topic (read_committed, offsets committed only
@@ -109,6 +114,8 @@ public:
   GroupConsumer(const GroupConsumer&) = delete;
   GroupConsumer& operator=(const GroupConsumer&) = delete;
   // Up to `max` messages of any assigned partition, waiting at most `wait_ms` for the first.
+  // Throws as PartitionReader::read does; start a new consumer after that (it resumes at the
+  // group's committed offsets).
   std::vector<Message> read(size_t max, int wait_ms);
 
 private:
@@ -131,10 +138,26 @@ public:
   std::optional<int> partitions(const std::string& topic, int timeout_ms);
   // Creates a topic; an existing one is not an error (the caller checks its layout).
   void create_topic(const std::string& topic, int partitions, int replication, const Settings& config, int timeout_ms);
-  // [low, high) of a partition (see the constructor).
-  std::pair<int64_t, int64_t> watermarks(const std::string& topic, int32_t partition, int timeout_ms);
-  // Brokers the metadata names.
-  int brokers(int timeout_ms);
+  // The first offset still stored (Start) or the end (End: the high watermark, or with
+  // committed_only the last stable offset) of each of `partitions`, in that order.
+  enum class Position { Start, End };
+  std::vector<int64_t> offsets(const std::string& topic, const std::vector<int32_t>& partitions, Position position, int timeout_ms);
+  // The cluster as its metadata describes it: the live brokers (a broker that stopped leaves
+  // the list once the controller fences it) and, per partition of `topic`, its leader and how
+  // many of its replicas are in sync.
+  struct Cluster {
+    struct Broker {
+      int32_t id = 0;
+      std::string address; // host:port
+    };
+    struct Partition {
+      int32_t leader = -1; // -1: none (unavailable)
+      int replicas = 0, in_sync = 0;
+    };
+    std::vector<Broker> brokers;
+    std::vector<Partition> partitions; // by partition id; empty when the topic does not exist
+  };
+  Cluster cluster(const std::string& topic, int timeout_ms);
 
 private:
   rd_kafka_s* rk_ = nullptr;
