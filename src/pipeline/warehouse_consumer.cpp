@@ -1,8 +1,9 @@
 #include <algorithm>
 #include <map>
 
-#include "sinks/warehouse/line_scan.h"
 #include "pipeline/sink_consumer.h"
+#include "sinks/warehouse/line_scan.h"
+#include "sinks/warehouse/postgres/pg_warehouse.h"
 
 namespace shopflow {
 
@@ -66,8 +67,39 @@ private:
   LineScan& scan_; // registered once per database, shared by its connections
 };
 
+// The warehouse on PostgreSQL: each pass in one transaction (binary COPY) with its offsets. The
+// offsets are read from the database again after a failure: a commit whose answer was lost may
+// have landed.
+class PgWarehouseConsumer final : public SinkConsumer {
+public:
+  explicit PgWarehouseConsumer(const std::string& url) : warehouse_(url) {}
+  const char* name() const override { return "warehouse"; }
+  int linger_ms() const override { return 100; }
+  uint64_t committed_offset(uint32_t shard) override {
+    if (!known_) {
+      committed_ = warehouse_.stream_offsets("warehouse");
+      known_ = true;
+    }
+    auto it = committed_.find(shard);
+    return it == committed_.end() ? 0 : it->second;
+  }
+  void apply(const std::vector<CleanedBatch>& batches) override {
+    warehouse_.store_stream_batches(batches);
+    for (const CleanedBatch& b : batches) committed_[b.shard] = b.next_offset;
+  }
+  void discard_uncommitted() override { known_ = false; }
+
+private:
+  PgWarehouse warehouse_;
+  std::map<uint32_t, uint64_t> committed_;
+  bool known_ = false;
+};
+
 } // namespace
 
-std::unique_ptr<SinkConsumer> make_warehouse_consumer(DataDir& dir) { return std::make_unique<WarehouseConsumer>(dir); }
+std::unique_ptr<SinkConsumer> make_warehouse_consumer(DataDir& dir) {
+  if (const BackendLocation& at = dir.backends().warehouse; at.postgres()) return std::make_unique<PgWarehouseConsumer>(at.postgres_url);
+  return std::make_unique<WarehouseConsumer>(dir);
+}
 
 } // namespace shopflow

@@ -13,6 +13,9 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   if (options_.pg_port && !options_.sinks.warehouse)
     throw std::invalid_argument("--pg-listen answers from the warehouse, which this node does not keep (--sinks " + options_.sinks.text() +
                                 "): listen where the warehouse sink runs");
+  if (dir.backends().warehouse.postgres()) // its SQL, dashboard and batch imports run on the embedded warehouse
+    throw std::invalid_argument("serve answers SQL and imports batches on the embedded warehouse only so far: with --warehouse "
+                                "postgresql://..., run the warehouse sink in `shopflow worker` and query PostgreSQL itself");
   options_.api.has_tables = options_.sinks.tables;
   options_.api.has_warehouse = options_.sinks.warehouse;
   if (options_.auth) access_ = std::make_unique<AccessControl>(dir.path(), options_.access); // first: it may refuse a bad JWKS

@@ -26,7 +26,7 @@ struct RoleInfo {
 };
 constexpr std::array<RoleInfo, 4> kRoles{{
     {BackendRole::Log, "log", "--log", "log", "the embedded log's folder (file:///PATH or a path) or kafka://HOST:PORT[,HOST:PORT...]/PREFIX"},
-    {BackendRole::Warehouse, "warehouse", "--warehouse", "", "a folder (file:///PATH or a path)"},
+    {BackendRole::Warehouse, "warehouse", "--warehouse", "", "a folder (file:///PATH or a path) or postgresql://USER@HOST:PORT/DB"},
     {BackendRole::Lake, "lake", "--lake", "lake", "a folder (file:///PATH or a path)"},
     {BackendRole::Tables, "tables", "--tables", "tables", "a RocksDB folder (file:///PATH or a path)"},
 }};
@@ -133,7 +133,7 @@ std::string record_text(const Backends& b) {
   for (const RoleInfo& r : kRoles) {
     const BackendLocation& at = location_of(b, r.role);
     out += std::string(r.key) + "=" +
-           (at.embedded ? "" : at.kafka() ? "kafka://" + at.kafka_servers + "/" + at.kafka_prefix : file_url(at.path)) + "\n";
+           (at.embedded ? "" : at.kafka() ? "kafka://" + at.kafka_servers + "/" + at.kafka_prefix : at.postgres() ? at.postgres_url : file_url(at.path)) + "\n";
   }
   return out;
 }
@@ -177,10 +177,21 @@ const char* backend_option(BackendRole role) { return info(role).option; }
 
 BackendLocation parse_backend_url(BackendRole role, std::string_view url, const fs::path& data_dir) {
   const fs::path embedded = folder_path(fs::absolute(data_dir) / info(role).embedded);
-  if (url.empty()) return {true, embedded, {}, {}};
+  if (url.empty()) return {true, embedded, {}, {}, {}};
   if (url.starts_with("kafka://")) {
     if (role != BackendRole::Log) refuse(role, url, "a Kafka cluster holds the log only");
     return parse_kafka_url(info(role).option, info(role).takes, url);
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    if (role != BackendRole::Warehouse) refuse(role, url, "PostgreSQL holds the warehouse only");
+    auto u = boost::urls::parse_uri(url);
+    if (!u) refuse(role, url, "this is not a URL (" + std::string(u.error().message()) + ")");
+    if (u->has_password())
+      refuse(role, url, "no password in the URL (the data dir records it in DIR/BACKENDS): give it in PGPASSWORD or ~/.pgpass");
+    if (u->host().empty()) refuse(role, url, "no HOST: write postgresql://USER@HOST:PORT/DB");
+    if (u->path().size() < 2 || u->path().find('/', 1) != std::string::npos) refuse(role, url, "no /DB: write postgresql://USER@HOST:PORT/DB");
+    if (u->has_fragment()) refuse(role, url, "a fragment (#...) means nothing here");
+    return {false, embedded, {}, {}, std::string(url)};
   }
   fs::path path;
   if (auto u = boost::urls::parse_uri(url)) {
@@ -195,7 +206,7 @@ BackendLocation parse_backend_url(BackendRole role, std::string_view url, const 
   }
   path = folder_path(path);
   if (path == path.root_path()) refuse(role, url, "the file system's root is not a place to keep data");
-  return {path == embedded, path, {}, {}};
+  return {path == embedded, path, {}, {}, {}};
 }
 
 Backends settle_backends(const fs::path& data_dir, const BackendUrls& given, bool record) {

@@ -4,6 +4,7 @@
 //   --log        file:///PATH or a path   the embedded log's folder (stream/log.h)  DIR/log
 //                kafka://HOST:PORT[,HOST:PORT...]/PREFIX   topics PREFIX.* on a Kafka cluster
 //   --warehouse  file:///PATH or a path   the folder of warehouse.duckdb            DIR
+//                postgresql://USER@HOST:PORT/DB   a PostgreSQL database (password: PGPASSWORD or ~/.pgpass)
 //   --lake       file:///PATH or a path   a folder (sinks/lake/object_store.h)      DIR/lake
 //   --tables     file:///PATH or a path   a RocksDB folder (sinks/lookup_tables.h)  DIR/tables
 // A plain path may be relative (to the working directory); a file URL's path is absolute. Any
@@ -35,9 +36,13 @@ struct BackendLocation {
   // A Kafka log: the bootstrap servers (host:port,...) and the topics' prefix. Two locations
   // with one prefix are the same log, whichever brokers they list.
   std::string kafka_servers, kafka_prefix;
+  // A PostgreSQL warehouse: its postgresql:// URL (no password in it); `path` is then the data
+  // dir's own folder, where the local DuckDB keeps what is the node's alone.
+  std::string postgres_url;
   bool kafka() const { return !kafka_prefix.empty(); }
+  bool postgres() const { return !postgres_url.empty(); }
   bool operator==(const BackendLocation& o) const {
-    return embedded == o.embedded && path == o.path && kafka_prefix == o.kafka_prefix;
+    return embedded == o.embedded && path == o.path && kafka_prefix == o.kafka_prefix && postgres_url == o.postgres_url;
   }
 };
 

@@ -40,7 +40,7 @@ std::vector<std::unique_ptr<DataDirLock>> claim_outside(const std::string& data_
   };
   for (const Claim& c : {Claim{b.log, "log", !b.log.kafka()}, Claim{b.warehouse, "warehouse", false}, Claim{b.lake, "lake", true},
                          Claim{b.tables, "tables", false}}) {
-    if (c.at.embedded || c.at.kafka()) continue;
+    if (c.at.embedded || c.at.kafka() || c.at.postgres()) continue;
     fs::create_directories(c.at.path);
     if (c.lock) locks.push_back(std::make_unique<DataDirLock>(c.at.path.string(), purpose));
     const fs::path owner = c.at.path / "OWNER";

@@ -347,7 +347,7 @@ TEST(ServeOnKafka, ADamagedBatchStopsTheSinksAtIt) {
   HttpClient client("127.0.0.1", b.port());
   auto failing_sinks = [](const std::string& body) {
     size_t n = 0;
-    for (size_t at = 0; (at = body.find("failed CRC", at)) != std::string::npos; ++at) ++n;
+    for (size_t from = 0; (from = body.find("failed CRC", from)) != std::string::npos; ++from) ++n;
     return n;
   };
   HttpResult health;

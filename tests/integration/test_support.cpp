@@ -80,6 +80,32 @@ KafkaCluster::~KafkaCluster() {
 }
 
 void KafkaCluster::kill(int node) { run("kill " + dir_.path.string() + " " + std::to_string(node)); }
+PostgresServer::PostgresServer() {
+  // The server runs as user postgres when the tests run as root: it must reach its folder.
+  fs::permissions(dir_.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                                 fs::perms::others_exec);
+  std::string state = run("up " + (dir_.path / "pg").string());
+  simdjson::dom::parser parser;
+  std::string_view url;
+  if (parser.parse(state)["url"].get_string().get(url)) throw std::runtime_error("postgres/server.py up said: " + state);
+  url_ = std::string(url);
+}
+
+PostgresServer::~PostgresServer() {
+  try {
+    run("down " + (dir_.path / "pg").string());
+  } catch (const std::exception&) {
+  }
+}
+
+std::string PostgresServer::run(const std::string& command) {
+  TempDir io;
+  std::string cmd = std::string("/usr/bin/python3 ") + SHOPFLOW_SOURCE_DIR + "/scripts/postgres/server.py " + command + " >" +
+                    (io.path / "out").string() + " 2>" + (io.path / "err").string();
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("scripts/postgres/server.py " + command + " failed: " + read_file(io.path / "err"));
+  return read_file(io.path / "out");
+}
+
 void KafkaCluster::stop() { run("down " + dir_.path.string()); }
 void KafkaCluster::restart() { run("restart " + dir_.path.string()); }
 

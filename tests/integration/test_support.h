@@ -90,6 +90,20 @@ private:
   std::string bootstrap_;
 };
 
+// A PostgreSQL 15 server on a free loopback port (scripts/postgres/server.py), database `shop`
+// owned by role `shopflow` without a password; stopped and removed at destruction.
+class PostgresServer {
+public:
+  PostgresServer();
+  ~PostgresServer();
+  const std::string& url() const { return url_; } // postgresql://shopflow@127.0.0.1:PORT/shop
+
+private:
+  std::string run(const std::string& command);
+  TempDir dir_;
+  std::string url_;
+};
+
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
 

@@ -1,0 +1,89 @@
+// The one RAII layer over libpq (PostgreSQL's C client). Errors become PgError with the server's
+// own message (and its SQLSTATE).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace shopflow {
+
+struct PgError : std::runtime_error {
+  PgError(const std::string& what, std::string state = {}) : std::runtime_error(what), sqlstate(std::move(state)) {}
+  std::string sqlstate; // e.g. "23505"; empty for a connection or client error
+};
+
+class PgResult {
+public:
+  explicit PgResult(pg_result* r) : r_(r) {}
+  ~PgResult();
+  PgResult(PgResult&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  PgResult& operator=(PgResult&&) = delete;
+  size_t rows() const;
+  size_t columns() const;
+  bool is_null(size_t row, size_t column) const;
+  std::string_view text(size_t row, size_t column) const; // the text form
+  int64_t int64(size_t row, size_t column) const;         // throws PgError when not an integer
+
+private:
+  pg_result* r_;
+};
+
+class PgConnection {
+public:
+  // `conninfo`: a postgresql:// URL or key=value pairs; the password comes from PGPASSWORD or
+  // ~/.pgpass as libpq finds it. Throws PgError naming the server when it cannot connect.
+  explicit PgConnection(const std::string& conninfo);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Runs one or more statements without parameters.
+  void execute(const std::string& sql);
+  // Runs one statement with $1.. as text parameters (nullopt: NULL); returns its rows.
+  PgResult query(const std::string& sql, const std::vector<std::optional<std::string>>& params = {});
+  // COPY ... FROM STDIN: begins it, then put() sends data in pieces and end() finishes it (the
+  // server checks the data; an error is thrown there). Inside a transaction, a failed COPY
+  // aborts it.
+  void copy_begin(const std::string& copy_sql);
+  void copy_put(std::string_view data);
+  void copy_end();
+  // Whether the connection is still usable (a dropped server makes it bad).
+  bool ok() const;
+
+private:
+  [[noreturn]] void fail(const std::string& what, pg_result* r = nullptr);
+  pg_conn* conn_ = nullptr;
+};
+
+// PostgreSQL's binary COPY format: a header, tuples of fields (each a length and its bytes in
+// network order, -1 for NULL), a trailer. Values as the server's binary input takes them.
+class PgCopyEncoder {
+public:
+  PgCopyEncoder();                 // writes the header
+  void row(int16_t fields);        // starts a tuple of `fields` fields
+  void null();
+  void text(std::string_view s);   // text, varchar (UTF-8, no NUL)
+  void int32(int32_t v);
+  void int64(int64_t v);
+  void timestamp_us(int64_t unix_us); // timestamp without time zone, from Unix microseconds
+  void numeric(int64_t unscaled, int scale); // numeric: unscaled / 10^scale, scale 0..4
+  // The trailer; then data() is a complete COPY stream.
+  void finish();
+  const std::string& data() const { return out_; }
+  void clear_data() { out_.clear(); } // after sending a piece (the stream continues)
+
+private:
+  void be16(uint16_t v);
+  void be32(uint32_t v);
+  void be64(uint64_t v);
+  std::string out_;
+};
+
+} // namespace shopflow

@@ -1,0 +1,162 @@
+// The warehouse on PostgreSQL (a real server started by the test, scripts/postgres/server.py).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "client/http_client.h"
+#include "db/postgres/postgres.h"
+#include "reference.h"
+#include "test_support.h"
+
+using namespace shopflow;
+using namespace shopflow::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// "transactions cancellations rejected revenue" in the PostgreSQL warehouse.
+std::string pg_figures(const std::string& url) {
+  PgConnection con(url);
+  PgResult r = con.query("SELECT (SELECT count(*) FROM transactions) || ' ' || (SELECT count(*) FROM cancellations) || ' ' || "
+                         "(SELECT count(*) FROM rejected) || ' ' || (SELECT coalesce(sum(amount), 0) FROM transactions)");
+  return std::string(r.text(0, 0));
+}
+
+} // namespace
+
+// The December file through a serve node into a worker whose warehouse is PostgreSQL, the worker
+// killed -9 twice midway: PostgreSQL ends with the reference figures, each row once, in the same
+// tables and types as the embedded warehouse.
+TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
+  KafkaCluster kafka(1);
+  PostgresServer pg;
+  TempDir t;
+  const std::string log = " --log kafka://" + kafka.bootstrap() + "/shop";
+  ServeProcess node(t.path / "a", log + " --sinks tables");
+  const std::string worker_args = "worker --data " + (t.path / "w").string() + log + " --warehouse " + pg.url();
+  auto worker = std::make_unique<ShopflowProcess>(t.path / "w", worker_args, "shopflow worker: storing");
+  HttpClient client("127.0.0.1", node.port());
+
+  std::string csv = read_file(reference_csv());
+  size_t header_end = csv.find('\n') + 1, pos = header_end;
+  for (int request = 0; pos < csv.size(); ++request) {
+    size_t end = pos;
+    for (int n = 0; n < 1000 && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
+    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    pos = end;
+    if (request == 10 || request == 25) { // mid-pass: its last COPY may be in flight
+      EXPECT_EQ(worker->stop(SIGKILL), 128 + SIGKILL);
+      worker = std::make_unique<ShopflowProcess>(t.path / "w", worker_args, "shopflow worker: storing");
+    }
+  }
+  const std::string expected = text(kReferenceTransactions) + " " + text(kReferenceCancellations) + " " + text(kReferenceRejected) + " " +
+                               kReferenceRevenue;
+  std::string got;
+  for (int i = 0; i < 600 && (got = pg_figures(pg.url())) != expected; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(got, expected) << worker->log();
+  EXPECT_EQ(worker->stop(), 0) << worker->log();
+  EXPECT_EQ(pg_figures(pg.url()), expected); // and nothing more once drained
+
+  PgConnection con(pg.url());
+  // Each line once: sources are unique.
+  EXPECT_EQ(con.query("SELECT count(*) - count(DISTINCT source) FROM transactions").text(0, 0), "0");
+  // The embedded warehouse's column types.
+  PgResult types = con.query("SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) "
+                             "FROM information_schema.columns WHERE table_name = 'transactions'");
+  EXPECT_EQ(types.text(0, 0), "invoice_no character varying, stock_code character varying, description character varying, "
+                              "quantity integer, invoice_date timestamp without time zone, unit_price numeric, "
+                              "customer_id character varying, country character varying, line_type character varying, "
+                              "amount numeric, source character varying");
+  // Values as they were cleaned: a line of invoice 536365 and a negative cancellation amount.
+  EXPECT_EQ(con.query("SELECT invoice_date || ' ' || unit_price || ' ' || amount FROM transactions "
+                      "WHERE invoice_no = '536365' AND stock_code = '85123A'").text(0, 0),
+            "2010-12-01 08:26:00 2.550 15.300");
+  PgResult cancelled = con.query("SELECT min(amount) < 0, max(amount) < 0 FROM cancellations");
+  EXPECT_EQ(std::string(cancelled.text(0, 0)) + std::string(cancelled.text(0, 1)), "tt");
+  // The views answer in PostgreSQL's dialect too.
+  EXPECT_EQ(con.query("SELECT sum(revenue) FROM daily_sales").text(0, 0), kReferenceRevenue);
+  EXPECT_EQ(con.query("SELECT lines FROM invoices WHERE invoice_no = '536365' AND NOT cancelled").text(0, 0), "7");
+
+  // A server that does not answer is named.
+  RunResult down = run_shopflow("worker --data " + (t.path / "w2").string() + log + " --warehouse postgresql://shopflow@127.0.0.1:1/shop");
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.err.find("cannot connect to PostgreSQL: connection to server at \"127.0.0.1\", port 1 failed"), std::string::npos) << down.err;
+}
+
+// What PostgreSQL cannot be given is refused, naming what is wrong, before anything is written.
+TEST(WarehouseOnPostgres, BadUrlsAreRefusedNamingWhatIsWrong) {
+  TempDir t;
+  struct Case {
+    std::string args, error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--warehouse postgresql://u:secret@127.0.0.1:5432/shop", "no password in the URL"},
+           {"--warehouse postgresql://127.0.0.1:5432", "no /DB"},
+           {"--lake postgresql://u@127.0.0.1:5432/shop", "PostgreSQL holds the warehouse only"},
+       }) {
+    RunResult r = run_shopflow("worker --data " + (t.path / "w").string() + " " + c.args);
+    EXPECT_NE(r.exit_code, 0) << c.args;
+    EXPECT_NE(r.err.find(c.error), std::string::npos) << c.args << ": " << r.err;
+  }
+}
+
+// The binary COPY encoder against the server's own reading of it: money at every magnitude and
+// sign, timestamps around PostgreSQL's epoch, text with every UTF-8 width, NULL.
+TEST(WarehouseOnPostgres, BinaryCopyValuesReadBackAsEncoded) {
+  PostgresServer pg;
+  PgConnection con(pg.url());
+  con.execute("CREATE TABLE t (n numeric(18,3), p numeric(12,3), ts timestamp, s varchar, i integer)");
+  struct Case {
+    int64_t milli;
+    int64_t unix_us;
+    const char* s;
+    int32_t i;
+    const char* expected; // n|ts|s|i as PostgreSQL prints them
+  };
+  const std::vector<Case> cases = {
+      {0, 946'684'800'000'000, "", 0, "0.000|2000-01-01 00:00:00||0"},
+      {1, 946'684'799'999'999, "a", 1, "0.001|1999-12-31 23:59:59.999999|a|1"},
+      {-1, 1'291'191'960'000'000, "é€😀", -1, "-0.001|2010-12-01 08:26:00|é€😀|-1"},
+      {10'000'000, 0, "x", 2147483647, "10000.000|1970-01-01 00:00:00|x|2147483647"},
+      {9'999'999, -86'400'000'000, "y", -2147483647, "9999.999|1969-12-31 00:00:00|y|-2147483647"},
+      {123'456'789'012'345, 4'102'444'800'000'000, "z", 7, "123456789012.345|2100-01-01 00:00:00|z|7"},
+      {-999'999'999'999'999'999, 1'000'000, "w", 8, "-999999999999999.999|1970-01-01 00:00:01|w|8"},
+      {100'000'000'000'000, 1, "v", 9, "100000000000.000|1970-01-01 00:00:00.000001|v|9"},
+  };
+  con.copy_begin("COPY t FROM STDIN (FORMAT binary)");
+  PgCopyEncoder e;
+  for (const Case& c : cases) {
+    e.row(5);
+    e.numeric(c.milli, 3);
+    e.numeric(c.milli % 1'000'000'000'000, 3);
+    e.timestamp_us(c.unix_us);
+    e.text(c.s);
+    e.int32(c.i);
+  }
+  e.row(5);
+  for (int f = 0; f < 5; ++f) e.null();
+  e.finish();
+  con.copy_put(e.data());
+  con.copy_end();
+  PgResult r = con.query("SELECT coalesce(n || '|' || ts || '|' || s || '|' || i, 'null'), p FROM t");
+  ASSERT_EQ(r.rows(), cases.size() + 1);
+  for (size_t i = 0; i < cases.size(); ++i) EXPECT_EQ(r.text(i, 0), cases[i].expected) << "case " << i;
+  EXPECT_EQ(r.text(cases.size(), 0), "null");
+  EXPECT_TRUE(r.is_null(cases.size(), 1));
+  // A value the column cannot hold is the server's error, naming it.
+  con.copy_begin("COPY t (p) FROM STDIN (FORMAT binary)");
+  PgCopyEncoder big;
+  big.row(1);
+  big.numeric(1'000'000'000'000, 3); // 10^9 in numeric(12,3)
+  big.finish();
+  con.copy_put(big.data());
+  try {
+    con.copy_end();
+    ADD_FAILURE() << "an overflowing value was taken";
+  } catch (const PgError& error) {
+    EXPECT_EQ(error.sqlstate, "22003") << error.what();
+    EXPECT_NE(std::string(error.what()).find("numeric field overflow"), std::string::npos) << error.what();
+  }
+}
