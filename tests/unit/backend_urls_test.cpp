@@ -48,7 +48,12 @@ TEST(BackendUrls, WhatEachOptionAccepts) {
       {BackendRole::Lake, "s3://bucket/prefix", "--lake 's3://bucket/prefix': this build knows no backend of scheme 's3'", false},
       {BackendRole::Log, "redis://localhost:6379/0", "--log 'redis://localhost:6379/0': this build knows no backend of scheme 'redis'", false},
       {BackendRole::Lake, "kafka://localhost:9092/shop", "a Kafka cluster holds the log only", false},
-      {BackendRole::Warehouse, "postgresql://u@h/db", "it takes a folder", false},
+      {BackendRole::Warehouse, "postgresql://u:secret@h/db", "no password in the URL", false},
+      {BackendRole::Warehouse, "postgresql://u@h", "no /DB", false},
+      {BackendRole::Warehouse, "postgresql://u@h/db/x", "no /DB", false},
+      {BackendRole::Warehouse, "postgresql:///db", "no HOST", false},
+      {BackendRole::Warehouse, "postgresql://u@h/db#x", "a fragment", false},
+      {BackendRole::Lake, "postgres://u@h/db", "PostgreSQL holds the warehouse only", false},
       {BackendRole::Tables, "redis://h", "--tables", false},
       {BackendRole::Lake, "file://otherhost/srv/lake", "no other host than localhost", false},
       {BackendRole::Lake, "file:///srv/lake?x=1", "no query or fragment", false},
@@ -60,6 +65,14 @@ TEST(BackendUrls, WhatEachOptionAccepts) {
       {BackendRole::Lake, "file:///srv/my lake", "this is not a URL", false},
   };
   Folder data;
+  // A PostgreSQL warehouse: its URL as given; the node's own DuckDB stays in the data dir.
+  for (const char* url : {"postgresql://shopflow@127.0.0.1:5432/shop", "postgres://u@db.example.com/shop?sslmode=require"}) {
+    BackendLocation at = parse_backend_url(BackendRole::Warehouse, url, data.path);
+    EXPECT_TRUE(at.postgres()) << url;
+    EXPECT_EQ(at.postgres_url, url);
+    EXPECT_FALSE(at.embedded) << url;
+    EXPECT_EQ(at.path, fs::absolute(data.path)) << url;
+  }
   auto fill = [&](std::string s) {
     if (s.starts_with("DATA")) s = data.path.string() + s.substr(4);
     return s;

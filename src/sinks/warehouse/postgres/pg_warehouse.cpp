@@ -2,87 +2,21 @@
 
 #include "core/record.h"
 #include "sinks/line_schema.h"
+#include "sinks/warehouse_schema.h"
 
 namespace shopflow {
 
 namespace {
-
-// The line tables' columns as PostgreSQL names their types (line_schema.h's are DuckDB's).
-std::string pg_line_columns() {
-  std::string out;
-  for (const LineFieldSpec& f : kLineFields) {
-    if (!out.empty()) out += ",\n  ";
-    out += f.name;
-    switch (f.kind) {
-    case LineFieldSpec::Kind::Text: out += " VARCHAR"; break;
-    case LineFieldSpec::Kind::Int32: out += " INTEGER"; break;
-    case LineFieldSpec::Kind::Timestamp: out += " TIMESTAMP"; break;
-    case LineFieldSpec::Kind::Decimal: out += " DECIMAL(" + std::to_string(f.width) + "," + std::to_string(f.scale) + ")"; break;
-    }
-    if (!f.nullable) out += " NOT NULL";
-  }
-  return out;
-}
 
 constexpr size_t kCopyPieceBytes = 1 << 20; // sent to the server in pieces of about this size
 
 } // namespace
 
 std::string pg_warehouse_schema() {
-  return "CREATE TABLE IF NOT EXISTS transactions (\n  " + pg_line_columns() + "\n);" + R"SQL(
+  // line_schema.h's types (VARCHAR, INTEGER, TIMESTAMP, DECIMAL(w,s)) are PostgreSQL's too.
+  return "CREATE TABLE IF NOT EXISTS transactions (\n  " + line_columns_sql() + "\n);" + R"SQL(
 CREATE TABLE IF NOT EXISTS cancellations (LIKE transactions);
-CREATE TABLE IF NOT EXISTS rejected (
-  source      VARCHAR NOT NULL,
-  raw         VARCHAR NOT NULL,
-  reason      VARCHAR NOT NULL,
-  detail      VARCHAR NOT NULL,
-  received_at TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS imports (
-  job            INTEGER PRIMARY KEY,
-  file           VARCHAR NOT NULL,
-  sha256         VARCHAR NOT NULL,
-  format         VARCHAR NOT NULL,
-  bytes          BIGINT NOT NULL,
-  rows_read      BIGINT NOT NULL,
-  transactions   BIGINT NOT NULL,
-  cancellations  BIGINT NOT NULL,
-  rejected       BIGINT NOT NULL,
-  rejected_malformed             BIGINT NOT NULL,
-  rejected_bad_debt              BIGINT NOT NULL,
-  rejected_non_positive_quantity BIGINT NOT NULL,
-  rejected_non_positive_price    BIGINT NOT NULL,
-  started_at     TIMESTAMP NOT NULL,
-  finished_at    TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS stream_offsets (
-  sink        VARCHAR NOT NULL,
-  shard       INTEGER NOT NULL,
-  next_offset BIGINT NOT NULL,
-  PRIMARY KEY (sink, shard)
-);
-CREATE OR REPLACE VIEW invoices AS
-  SELECT invoice_no, false AS cancelled, min(customer_id) AS customer_id, min(country) AS country,
-         min(invoice_date) AS invoice_date, count(*) AS lines, sum(quantity) AS quantity, sum(amount) AS amount
-  FROM transactions GROUP BY invoice_no
-  UNION ALL
-  SELECT invoice_no, true, min(customer_id), min(country), min(invoice_date), count(*),
-         sum(quantity), sum(amount)
-  FROM cancellations GROUP BY invoice_no;
-CREATE OR REPLACE VIEW customers AS
-  SELECT customer_id, min(country) AS country, count(DISTINCT invoice_no) AS invoices,
-         min(invoice_date) AS first_purchase, max(invoice_date) AS last_purchase, count(*) AS lines,
-         sum(amount) AS revenue
-  FROM transactions WHERE customer_id <> 'Unknown' GROUP BY customer_id;
-CREATE OR REPLACE VIEW daily_sales AS
-  SELECT CAST(invoice_date AS DATE) AS day, count(DISTINCT invoice_no) AS invoices, count(*) AS lines,
-         sum(quantity) AS quantity, sum(amount) AS revenue
-  FROM transactions GROUP BY 1;
-CREATE OR REPLACE VIEW product_sales AS
-  SELECT stock_code, min(description) AS description, count(DISTINCT invoice_no) AS invoices,
-         sum(quantity) AS quantity, sum(amount) AS revenue
-  FROM transactions WHERE line_type = 'product' GROUP BY stock_code;
-)SQL";
+)SQL" + shared_warehouse_schema();
 }
 
 PgWarehouse::PgWarehouse(const std::string& conninfo) : conninfo_(conninfo), con_(std::make_unique<PgConnection>(conninfo)) {
