@@ -5,7 +5,9 @@
 #include <thread>
 
 #include "client/http_client.h"
+#include "db/duckdb.h"
 #include "db/postgres/postgres.h"
+#include "query/report.h"
 #include "reference.h"
 #include "test_support.h"
 
@@ -78,6 +80,37 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
   // The views answer in PostgreSQL's dialect too.
   EXPECT_EQ(con.query("SELECT sum(revenue) FROM daily_sales").text(0, 0), kReferenceRevenue);
   EXPECT_EQ(con.query("SELECT lines FROM invoices WHERE invoice_no = '536365' AND NOT cancelled").text(0, 0), "7");
+
+  // Every analytics query (the dashboard's, the report's) gives the same answer on PostgreSQL as
+  // on the embedded warehouse holding the same rows, filtered or not.
+  RunResult batch = run_shopflow("batch " + reference_csv() + " --data " + (t.path / "embedded").string());
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  DuckDatabase duck((t.path / "embedded" / "warehouse.duckdb").string(), {{"access_mode", "READ_ONLY"}});
+  DuckConnection duck_con(duck);
+  const std::vector<AnalyticsFilter> filters = {{}, {"2010-12-05", "2010-12-08", "France"}, {"2010-12-01", std::nullopt, std::nullopt}};
+  for (const AnalyticsQuery& q : analytics_queries()) {
+    for (const AnalyticsFilter& filter : filters) {
+      std::vector<std::optional<std::string>> params = filter.params(q);
+      DuckPrepared prepared(duck_con, q.sql);
+      for (size_t i = 0; i < prepared.param_count(); ++i) {
+        if (params[i]) prepared.bind_text(i, *params[i]);
+        else prepared.bind_null(i);
+      }
+      DuckResult on_duck = prepared.execute();
+      PgResult on_pg = con.query(q.sql, params);
+      std::string duck_rows, pg_rows;
+      auto add = [](std::string& rows, size_t column, std::string_view value) {
+        if (column) rows += '|';
+        rows += value;
+      };
+      for (size_t r = 0; r < on_duck.row_count(); ++r, duck_rows += '\n')
+        for (size_t c = 0; c < on_duck.column_count(); ++c) add(duck_rows, c, on_duck.is_null(c, r) ? "NULL" : on_duck.text(c, r));
+      for (size_t r = 0; r < on_pg.rows(); ++r, pg_rows += '\n')
+        for (size_t c = 0; c < on_pg.columns(); ++c) add(pg_rows, c, on_pg.is_null(r, c) ? "NULL" : on_pg.text(r, c));
+      EXPECT_EQ(pg_rows, duck_rows) << q.name << " " << (filter.country ? *filter.country : "(all)");
+      EXPECT_GT(on_duck.row_count(), 0u) << q.name;
+    }
+  }
 
   // A server that does not answer is named.
   RunResult down = run_shopflow("worker --data " + (t.path / "w2").string() + log + " --warehouse postgresql://shopflow@127.0.0.1:1/shop");
