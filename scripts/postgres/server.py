@@ -5,8 +5,8 @@ scripts/local-cluster, in a folder of its own.
   server.py up DIR [--port P] [--db NAME]   initialise (once) and start; print {"url", "port"} as JSON
   server.py down DIR                        stop it (fast shutdown)
 
-The role `shopflow` owns database NAME (default shop) and logs in without a password over
-loopback (trust: a throwaway test server). Run as root, the server runs as the `postgres` user,
+The role `shopflow` (not a superuser) owns database NAME (default shop) and logs in without a
+password over loopback (trust: a throwaway test server); the superuser is `postgres`. Run as root, the server runs as the `postgres` user,
 which owns DIR/data (PostgreSQL refuses to run as root).
 """
 
@@ -53,7 +53,7 @@ def up(folder, port, db):
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     if not os.path.exists(os.path.join(data, "PG_VERSION")):
-        run([f"{BIN}/initdb", "-D", data, "-U", "shopflow", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], "initdb")
+        run([f"{BIN}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], "initdb")
     state["port"] = state.get("port") or port or free_port()
     status = subprocess.run(as_server_user([f"{BIN}/pg_ctl", "-D", data, "status"]), capture_output=True)
     if status.returncode != 0:
@@ -61,11 +61,14 @@ def up(folder, port, db):
                    "-c full_page_writes=off -c shared_buffers=64MB -c max_connections=50")
         run([f"{BIN}/pg_ctl", "-D", data, "-l", os.path.join(folder, "server.log"), "-w", "-t", "60", "-o", options, "start"], "pg_ctl start")
     url = f"postgresql://shopflow@127.0.0.1:{state['port']}/{db}"
-    exists = subprocess.run(["psql", f"postgresql://shopflow@127.0.0.1:{state['port']}/postgres", "-tAc",
-                             f"SELECT 1 FROM pg_database WHERE datname = '{db}'"], capture_output=True, text=True)
-    if exists.stdout.strip() != "1":
-        subprocess.run(["psql", f"postgresql://shopflow@127.0.0.1:{state['port']}/postgres", "-qc", f'CREATE DATABASE "{db}"'],
-                       check=True, capture_output=True)
+    admin = f"postgresql://postgres@127.0.0.1:{state['port']}/postgres"
+
+    def ask(sql):
+        return subprocess.run(["psql", admin, "-tAc", sql], check=True, capture_output=True, text=True).stdout.strip()
+    if ask("SELECT 1 FROM pg_roles WHERE rolname = 'shopflow'") != "1":
+        ask("CREATE ROLE shopflow LOGIN")
+    if ask(f"SELECT 1 FROM pg_database WHERE datname = '{db}'") != "1":
+        ask(f'CREATE DATABASE "{db}" OWNER shopflow')
     state["url"] = url
     with open(state_file, "w") as f:
         json.dump(state, f)

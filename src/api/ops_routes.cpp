@@ -40,7 +40,7 @@ void ApiService::metrics_text(HttpResponse& res) {
                      "shopflow_refused_requests_total{{reason=\"rate_limited\"}} {}\n",
                      metrics_.unauthorized.load(), metrics_.forbidden.load(), metrics_.rate_limited.load());
   render_pipeline_metrics(out, log_, pipeline_);
-  if (options_.has_warehouse) { // else it is another process's (a worker's) to report
+  if (options_.has_warehouse && !dir_.backends().warehouse.postgres()) { // else another process's (a worker's) or PostgreSQL's
     out += "# HELP shopflow_rejected_rows Rows in the warehouse's rejected table, by reason.\n# TYPE shopflow_rejected_rows gauge\n";
     const std::map<std::string, int64_t> rejected = dir_.warehouse().rejected_by_reason(); // every reason, 0 when none
     for (auto& [reason, n] : rejected) out += fmt::format("shopflow_rejected_rows{{reason=\"{}\"}} {}\n", reason, n);

@@ -114,21 +114,11 @@ SqlAnswer SqlService::parquet_answer(DuckConnection& con, const ClassifiedStatem
 SqlAnswer SqlService::run(const SqlRequest& request) {
   auto started = std::chrono::steady_clock::now();
   SqlAnswer answer = run_statements(request);
-  micros_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
-  (answer.status == 200 ? answered_ : answer.status == 403 ? refused_ : answer.status == 413 ? over_limit_
-                                     : answer.status == 408 ? timed_out_ : failed_) += 1;
+  outcomes_.count(answer.status, std::chrono::steady_clock::now() - started);
   return answer;
 }
 
-void SqlService::render_metrics(std::string& out) const {
-  out += "# HELP shopflow_sql_requests_total SQL requests (POST /v1/sql, the dashboard, shopflow sql through the server) by outcome.\n"
-         "# TYPE shopflow_sql_requests_total counter\n";
-  for (auto [name, n] : {std::pair{"answered", &answered_}, {"refused", &refused_}, {"over_limit", &over_limit_},
-                         {"timed_out", &timed_out_}, {"failed", &failed_}})
-    out += "shopflow_sql_requests_total{outcome=\"" + std::string(name) + "\"} " + std::to_string(n->load()) + "\n";
-  out += "# HELP shopflow_sql_seconds_total Time spent answering SQL requests.\n# TYPE shopflow_sql_seconds_total counter\n"
-         "shopflow_sql_seconds_total " + std::to_string(micros_.load() / 1e6) + "\n";
-}
+void SqlService::render_metrics(std::string& out) const { outcomes_.render(out); }
 
 SqlAnswer SqlService::run_statements(const SqlRequest& request) {
   std::vector<ClassifiedStatement> statements = classify_sql(request.sql);

@@ -16,6 +16,7 @@
 #include "sinks/lake/lake_writer.h"
 #include "query/policy/sql_limits.h"
 #include "query/policy/sql_policy.h"
+#include "query/sql_outcomes.h"
 #include "query/sql_runner.h"
 
 namespace shopflow {
@@ -37,8 +38,7 @@ private:
   std::mutex lake_mutex_;
   std::vector<std::string> lake_tables_without_files_{std::begin(kLakeTables), std::end(kLakeTables)}; // their views need a refresh
   std::atomic<uint64_t> next_answer_{0};
-  // By outcome: the answer's status 200, 403, 413, 408, anything else.
-  std::atomic<uint64_t> answered_{0}, refused_{0}, over_limit_{0}, timed_out_{0}, failed_{0}, micros_{0};
+  SqlOutcomes outcomes_;
   SqlAnswer run_statements(const SqlRequest& request);
 };
 

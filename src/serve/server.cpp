@@ -13,11 +13,13 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   if (options_.pg_port && !options_.sinks.warehouse)
     throw std::invalid_argument("--pg-listen answers from the warehouse, which this node does not keep (--sinks " + options_.sinks.text() +
                                 "): listen where the warehouse sink runs");
-  if (dir.backends().warehouse.postgres()) // its SQL, dashboard and batch imports run on the embedded warehouse
-    throw std::invalid_argument("serve answers SQL and imports batches on the embedded warehouse only so far: with --warehouse "
-                                "postgresql://..., run the warehouse sink in `shopflow worker` and query PostgreSQL itself");
+  const BackendLocation& warehouse = dir.backends().warehouse;
+  if (options_.pg_port && warehouse.postgres())
+    throw std::invalid_argument("--pg-listen speaks for the embedded warehouse; this one is PostgreSQL: let clients connect to it");
   options_.api.has_tables = options_.sinks.tables;
-  options_.api.has_warehouse = options_.sinks.warehouse;
+  // A PostgreSQL warehouse answers every node's SQL, wherever its sink runs.
+  options_.api.has_warehouse = options_.sinks.warehouse || warehouse.postgres();
+  options_.api.batch_imports = !warehouse.postgres();
   if (options_.auth) access_ = std::make_unique<AccessControl>(dir.path(), options_.access); // first: it may refuse a bad JWKS
   log_ = dir.open_log(options_.log);
   if (!options_.source.empty()) {
@@ -45,11 +47,17 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
       }
   }
   ingest_ = std::make_unique<Ingest>(*log_);
-  sql_ = std::make_unique<SqlService>(dir.warehouse().database(), dir.lake().store(), dir.sql_answers_dir());
+  if (warehouse.postgres()) {
+    sql_ = std::make_unique<PgSqlService>(warehouse.postgres_url);
+  } else {
+    auto embedded = std::make_unique<SqlService>(dir.warehouse().database(), dir.lake().store(), dir.sql_answers_dir());
+    lake_views_ = embedded.get();
+    sql_ = std::move(embedded);
+  }
   batch_jobs_ = std::make_unique<HandedJobs>(dir);
   api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, *batch_jobs_, options_.api, access_.get());
   if (options_.pg_port) { // before the HTTP API answers: its /metrics include pgwire's
-    pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), *sql_, access_->clients(),
+    pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), *lake_views_, access_->clients(),
                                      options_.api.sql, options_.pg, http.tls_cert_file, http.tls_key_file);
     pg_->start();
     api_->add_metrics([pg = pg_.get()](std::string& out) { pg->render_metrics(out); });

@@ -10,6 +10,7 @@
 #include "api/api_service.h"
 #include "api/http_server.h"
 #include "pgwire/pg_server.h"
+#include "query/postgres/pg_sql_service.h"
 #include "storage/data_dir.h"
 #include "pipeline/kafka_source.h"
 #include "pipeline/pipeline.h"
@@ -59,7 +60,8 @@ private:
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<AccessControl> access_;
   std::unique_ptr<Ingest> ingest_;
-  std::unique_ptr<SqlService> sql_;
+  std::unique_ptr<SqlRunner> sql_;   // the embedded warehouse's or PostgreSQL's
+  SqlService* lake_views_ = nullptr; // the embedded one (pgwire's lake views)
   std::unique_ptr<HandedJobs> batch_jobs_;
   std::unique_ptr<ApiService> api_;
   std::unique_ptr<HttpServer> http_;

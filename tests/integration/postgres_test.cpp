@@ -112,6 +112,49 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
     }
   }
 
+  // A serve node with the warehouse in PostgreSQL (its sink in the worker) answers /v1/sql and the
+  // dashboard from it, under the embedded warehouse's policy and limits.
+  {
+    ServeProcess b(t.path / "b", log + " --sinks tables --warehouse " + pg.url());
+    HttpClient to_b("127.0.0.1", b.port());
+    HttpResult sql = to_b.request("POST", "/v1/sql", "SELECT count(*) AS n, sum(amount) AS revenue, true AS yes, NULL AS nothing FROM transactions");
+    ASSERT_EQ(sql.status, 200u) << sql.body;
+    EXPECT_EQ(sql.body, R"({"columns":[{"name":"n","type":"BIGINT"},{"name":"revenue","type":"DECIMAL"},{"name":"yes","type":"BOOLEAN"},)"
+                        R"({"name":"nothing","type":"VARCHAR"}],"rows":[[)" + text(kReferenceTransactions) + "," + kReferenceRevenue +
+                            R"(,true,null]],"row_count":1})");
+    HttpResult as_csv = to_b.request("POST", "/v1/sql?max_rows=3", "SELECT invoice_no, stock_code FROM transactions ORDER BY 1, 2 LIMIT 2",
+                                     {{"Accept", "text/csv"}});
+    EXPECT_EQ(as_csv.body, "invoice_no,stock_code\n536365,21730\n536365,22752\n") << as_csv.body;
+    HttpResult dashboard = to_b.request("GET", "/v1/dashboard?only=kpis");
+    EXPECT_NE(dashboard.body.find("\"rows\":[[" + kReferenceRevenue + ",1559,"), std::string::npos) << dashboard.body;
+    struct Refused {
+      std::string sql, query;
+      unsigned status;
+      std::string says;
+    };
+    for (const Refused& r : std::vector<Refused>{
+             {"SELECT * FROM transactions", "?max_rows=10", 413, "more than max_rows 10 rows"},
+             {"SELECT pg_sleep(3)", "?timeout_ms=200", 408, "200 ms"},
+             {"CREATE TABLE mine (x int)", "", 403, ""},
+             {"DELETE FROM transactions", "", 403, "statement 1 is DELETE"},
+             {"SELECT nosuch FROM transactions", "", 400, R"(column \"nosuch\" does not exist)"},
+         }) {
+      HttpResult answer = to_b.request("POST", "/v1/sql" + r.query, r.sql);
+      EXPECT_EQ(answer.status, r.status) << r.sql << ": " << answer.body;
+      EXPECT_NE(answer.body.find(r.says), std::string::npos) << r.sql << ": " << answer.body;
+    }
+    EXPECT_EQ(to_b.request("POST", "/v1/sql", "SELECT 1", {{"Accept", "application/vnd.apache.parquet"}}).status, 400u);
+    EXPECT_EQ(to_b.request("POST", "/v1/admin/batch", R"({"files": []})").status, 503u);
+    EXPECT_EQ(pg_figures(pg.url()), expected); // nothing written by the refused statements
+  }
+  // A superuser role would hand clients the server's files: refused.
+  std::string superuser = pg.url();
+  superuser.replace(superuser.find("shopflow@"), 9, "postgres@");
+  RunResult su = run_shopflow("serve --insecure-no-auth --listen 127.0.0.1:0 --sinks tables --data " + (t.path / "su").string() + log +
+                              " --warehouse " + superuser);
+  EXPECT_EQ(su.exit_code, 1);
+  EXPECT_NE(su.err.find("is a superuser"), std::string::npos) << su.err;
+
   // A server that does not answer is named.
   RunResult down = run_shopflow("worker --data " + (t.path / "w2").string() + log + " --warehouse postgresql://shopflow@127.0.0.1:1/shop");
   EXPECT_EQ(down.exit_code, 1);

@@ -25,6 +25,9 @@ int64_t PgResult::int64(size_t row, size_t column) const {
   return v;
 }
 
+std::string PgResult::column_name(size_t column) const { return PQfname(r_, static_cast<int>(column)); }
+uint32_t PgResult::column_type(size_t column) const { return PQftype(r_, static_cast<int>(column)); }
+
 PgConnection::PgConnection(const std::string& conninfo) {
   conn_ = PQconnectdb(conninfo.c_str());
   if (!conn_) throw PgError("PostgreSQL: out of memory connecting");
@@ -46,7 +49,15 @@ PgConnection::~PgConnection() {
 bool PgConnection::ok() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
 
 void PgConnection::fail(const std::string& what, pg_result* r) {
-  std::string message = r && PQresultErrorMessage(r)[0] ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+  // The server's message, its detail and hint; not its echo of the statement (LINE 1: ...).
+  std::string message;
+  if (const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr) {
+    message = primary;
+    if (const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL)) message += std::string(" (") + detail + ")";
+    if (const char* hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT)) message += std::string("; ") + hint;
+  } else {
+    message = PQerrorMessage(conn_);
+  }
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   std::string state;
   if (r)

@@ -30,6 +30,8 @@ public:
   bool is_null(size_t row, size_t column) const;
   std::string_view text(size_t row, size_t column) const; // the text form
   int64_t int64(size_t row, size_t column) const;         // throws PgError when not an integer
+  std::string column_name(size_t column) const;
+  uint32_t column_type(size_t column) const; // the type's OID (pg_type), e.g. 1700 numeric
 
 private:
   pg_result* r_;
