@@ -61,6 +61,10 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
   EXPECT_EQ(worker->stop(), 0) << worker->log();
   EXPECT_EQ(pg_figures(pg.url()), expected); // and nothing more once drained
 
+  // shopflow sql on the worker's data dir asks PostgreSQL.
+  RunResult counted = run_shopflow("sql --data " + (t.path / "w").string() + " --format csv \"SELECT count(*) AS n FROM cancellations\"");
+  EXPECT_EQ(counted.out, "n\n" + text(kReferenceCancellations) + "\n") << counted.err;
+
   PgConnection con(pg.url());
   // Each line once: sources are unique.
   EXPECT_EQ(con.query("SELECT count(*) - count(DISTINCT source) FROM transactions").text(0, 0), "0");
