@@ -240,3 +240,36 @@ TEST(WarehouseOnPostgres, BinaryCopyValuesReadBackAsEncoded) {
     EXPECT_NE(std::string(error.what()).find("numeric field overflow"), std::string::npos) << error.what();
   }
 }
+
+// Two workers storing the same log into one PostgreSQL warehouse at once (no assignment between
+// them): each pass commits only over offsets no one stored, so every row lands once.
+TEST(WarehouseOnPostgres, TwoWritersNeverStoreARowTwice) {
+  KafkaCluster kafka(1);
+  PostgresServer pg;
+  TempDir t;
+  const std::string log = " --log kafka://" + kafka.bootstrap() + "/shop";
+  ServeProcess node(t.path / "a", log + " --sinks tables");
+  std::vector<std::unique_ptr<ShopflowProcess>> workers;
+  for (const char* name : {"w1", "w2"})
+    workers.push_back(std::make_unique<ShopflowProcess>(
+        t.path / name, "worker --sinks warehouse --data " + (t.path / name).string() + log + " --warehouse " + pg.url(), "shopflow worker: storing"));
+  HttpClient client("127.0.0.1", node.port());
+  std::string csv = read_file(reference_csv());
+  size_t header_end = csv.find('\n') + 1, pos = header_end;
+  while (pos < csv.size()) {
+    size_t end = pos;
+    for (int n = 0; n < 500 && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
+    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    pos = end;
+  }
+  const std::string expected = text(kReferenceTransactions) + " " + text(kReferenceCancellations) + " " + text(kReferenceRejected) + " " +
+                               kReferenceRevenue;
+  std::string got;
+  for (int i = 0; i < 600 && (got = pg_figures(pg.url())) != expected; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(got, expected) << workers[0]->log() << workers[1]->log();
+  for (auto& w : workers) EXPECT_EQ(w->stop(), 0) << w->log();
+  EXPECT_EQ(pg_figures(pg.url()), expected);
+  PgConnection con(pg.url());
+  EXPECT_EQ(con.query("SELECT count(*) - count(DISTINCT source) FROM transactions").text(0, 0), "0");
+}

@@ -27,6 +27,7 @@ int64_t PgResult::int64(size_t row, size_t column) const {
 
 std::string PgResult::column_name(size_t column) const { return PQfname(r_, static_cast<int>(column)); }
 uint32_t PgResult::column_type(size_t column) const { return PQftype(r_, static_cast<int>(column)); }
+uint64_t PgResult::affected() const { return std::strtoull(PQcmdTuples(r_), nullptr, 10); }
 
 PgConnection::PgConnection(const std::string& conninfo) {
   conn_ = PQconnectdb(conninfo.c_str());

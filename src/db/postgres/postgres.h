@@ -32,6 +32,7 @@ public:
   int64_t int64(size_t row, size_t column) const;         // throws PgError when not an integer
   std::string column_name(size_t column) const;
   uint32_t column_type(size_t column) const; // the type's OID (pg_type), e.g. 1700 numeric
+  uint64_t affected() const; // rows an INSERT, UPDATE or DELETE touched
 
 private:
   pg_result* r_;

@@ -96,13 +96,21 @@ void PgWarehouse::store_stream_batches(const std::vector<CleanedBatch>& batches)
     if (&b != &batches.front()) offsets += ", ";
     offsets += "('warehouse', " + std::to_string(b.shard) + ", " + std::to_string(b.next_offset) + ")";
   }
-  offsets += " ON CONFLICT (sink, shard) DO UPDATE SET next_offset = EXCLUDED.next_offset";
+  // Only over what no one stored: a shard whose stored offset is past a batch's first record was
+  // stored meanwhile by another writer (a worker that took the shard over), and this one
+  // must not add its rows again. Rows the WHERE leaves out are not counted.
+  offsets += " ON CONFLICT (sink, shard) DO UPDATE SET next_offset = EXCLUDED.next_offset WHERE stream_offsets.next_offset <= "
+             "CASE stream_offsets.shard";
+  for (const CleanedBatch& b : batches) offsets += " WHEN " + std::to_string(b.shard) + " THEN " + std::to_string(b.first_offset);
+  offsets += " END";
   try {
     con_->execute("BEGIN");
     if (!transactions.empty()) copy_lines("transactions", transactions);
     if (!cancellations.empty()) copy_lines("cancellations", cancellations);
     if (any_rejected) copy_rejected(batches);
-    con_->execute(offsets);
+    if (con_->query(offsets).affected() != batches.size())
+      throw StreamOffsetConflict("the warehouse's stream offsets moved past this pass (another writer stored these shards): "
+                                 "nothing of it is stored; reading on from the stored offsets");
     con_->execute("COMMIT");
   } catch (...) {
     // A lost connection rolls back by itself; a live one is told to.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@
 
 namespace shopflow {
 
+// A pass refused because another writer stored some of its shards first.
+struct StreamOffsetConflict : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class PgWarehouse {
 public:
   // Connects and creates what is missing of the schema. Throws PgError.
@@ -22,7 +28,8 @@ public:
   // The next offset of each shard that `sink` has stored.
   std::map<uint32_t, uint64_t> stream_offsets(const std::string& sink);
   // One transaction: every batch's lines, cancellations and rejected rows, and the offsets of
-  // sink 'warehouse'. On an error nothing of it is stored (the connection is made anew if lost).
+  // sink 'warehouse'. On an error nothing of it is stored (the connection is made anew if lost);
+  // StreamOffsetConflict when a shard's stored offset is already past a batch's first record.
   void store_stream_batches(const std::vector<CleanedBatch>& batches);
 
 private:
