@@ -2,6 +2,7 @@
 
 #include "pipeline/clean_records.h"
 
+#include <algorithm>
 #include <chrono>
 #include <pthread.h>
 #include <sched.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "util/log.h"
 #include "util/thread_name.h"
@@ -21,6 +23,8 @@ Pipeline::Pipeline(Log& log, std::vector<std::unique_ptr<SinkConsumer>> sinks, s
     auto w = std::make_unique<Worker>();
     w->sink = std::move(sink);
     w->stored = std::vector<std::atomic<uint64_t>>(log.shard_count());
+    w->mine = std::vector<std::atomic<bool>>(log.shard_count());
+    for (auto& m : w->mine) m = true;
     for (uint32_t s = 0; s < log.shard_count(); ++s) {
       uint64_t committed = w->sink->committed_offset(s);
       w->read_next.push_back(committed);
@@ -31,6 +35,14 @@ Pipeline::Pipeline(Log& log, std::vector<std::unique_ptr<SinkConsumer>> sinks, s
 }
 
 Pipeline::~Pipeline() { stop(); }
+
+void Pipeline::share(const std::string& sink, ShardOwner owner) {
+  for (auto& w : workers_)
+    if (w->sink->name() == sink) {
+      w->owner = std::move(owner);
+      for (auto& m : w->mine) m = false; // until the first assignment
+    }
+}
 
 void Pipeline::start() {
   for (auto& w : workers_) w->thread = std::thread([this, &w = *w] { run(w); });
@@ -54,8 +66,19 @@ void Pipeline::run(Worker& w) {
   while (!stopping_) {
     bool backlog = false; // some shard had a full batch waiting: read again at once
     try {
+      if (w.owner.generation && w.owner.generation() != w.owner_generation) {
+        // Shards moved between processes: what is buffered may be another's now, and what
+        // another stored is read back from the sink.
+        w.owner_generation = w.owner.generation();
+        std::vector<uint32_t> owned = w.owner.owned();
+        for (uint32_t s = 0; s < shards; ++s) w.mine[s] = std::find(owned.begin(), owned.end(), s) != owned.end();
+        w.sink->discard_uncommitted();
+        for (uint32_t s = 0; s < shards; ++s) w.stored[s] = w.read_next[s] = w.sink->committed_offset(s);
+        log::info("shards_owned", {{"sink", w.sink->name()}, {"shards", fmt::format("{}", fmt::join(owned, ","))}});
+      }
       std::vector<CleanedBatch> pass;
       for (uint32_t s = 0; s < shards && !stopping_; ++s) {
+        if (!w.mine[s]) continue;
         LogRead got = log_.read(s, w.read_next[s], batch_records_);
         if (got.next == w.read_next[s]) continue;
         backlog |= got.records.size() == batch_records_;
@@ -85,7 +108,7 @@ void Pipeline::run(Worker& w) {
       // buffered proves nothing).
       auto caught_up = [&] {
         for (uint32_t s = 0; s < shards; ++s)
-          if (w.stored[s] < log_.end_offset(s)) return false;
+          if (w.mine[s] && w.stored[s] < log_.end_offset(s)) return false;
         return true;
       };
       if (w.failures.failing() && (progressed || caught_up()))
@@ -128,7 +151,7 @@ bool Pipeline::drain(int64_t timeout_ms) {
     bool done = true;
     for (auto& w : workers_) {
       for (uint32_t s = 0; s < target.size(); ++s)
-        if (w->stored[s] < target[s]) done = false;
+        if (w->mine[s] && w->stored[s] < target[s]) done = false; // another process's shards are its to drain
       if (!done) w->flush_requested = true;
     }
     if (done) return true;
@@ -145,7 +168,8 @@ std::vector<Pipeline::SinkStatus> Pipeline::status() const {
     for (uint32_t shard = 0; shard < w->stored.size(); ++shard) {
       s.stored.push_back(w->stored[shard].load());
       uint64_t end = log_.end_offset(shard);
-      s.lag.push_back(end > s.stored.back() ? end - s.stored.back() : 0);
+      s.lag.push_back(w->mine[shard] && end > s.stored.back() ? end - s.stored.back() : 0);
+      if (w->owner.generation) s.owned.push_back(w->mine[shard]);
     }
     s.batches = w->batches;
     s.failures = w->failures.snapshot();

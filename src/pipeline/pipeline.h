@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +24,15 @@ public:
   Pipeline(Log& log, std::vector<std::unique_ptr<SinkConsumer>> sinks, size_t batch_records = 20'000);
   ~Pipeline(); // stops the threads (without draining)
 
+  // Shards shared with other processes (workers in one Kafka group, sharing a PostgreSQL
+  // warehouse): `sink` stores only the shards `owned` names. When `generation` changes, the sink
+  // drops what it buffered and reads on from its stored offsets, for the shards it owns then.
+  // Before start().
+  struct ShardOwner {
+    std::function<uint64_t()> generation;
+    std::function<std::vector<uint32_t>()> owned;
+  };
+  void share(const std::string& sink, ShardOwner owner);
   void start();
   // Waits until every sink has stored every record appended before the call (lake buffers are
   // flushed). Returns false on timeout.
@@ -32,7 +42,8 @@ public:
   struct SinkStatus {
     std::string name;
     std::vector<uint64_t> stored; // next offset stored per shard
-    std::vector<uint64_t> lag;    // records of each shard appended but not yet stored
+    std::vector<uint64_t> lag;    // records of each shard appended but not yet stored (0: another process's)
+    std::vector<bool> owned;      // per shard, when the sink shares its shards; else empty
     uint64_t batches = 0;
     FailureState::Snapshot failures; // of its passes; healthy again once a pass stores something
     uint64_t total_lag() const;
@@ -46,6 +57,9 @@ private:
     std::vector<std::atomic<uint64_t>> stored;   // committed per shard (for lag)
     std::atomic<uint64_t> batches{0};
     std::atomic<bool> flush_requested{false};
+    ShardOwner owner;                          // empty: every shard
+    uint64_t owner_generation = ~0ull;
+    std::vector<std::atomic<bool>> mine;       // per shard: this process stores it
     FailureState failures;
     std::thread thread;
   };

@@ -44,7 +44,14 @@ bool write_pipeline_health(JsonWriter& w, Log& log, const Pipeline& pipeline, co
     state(st.failures);
     w.field("lag_records", st.total_lag()).key("stored_offsets").begin_array();
     for (uint64_t offset : st.stored) w.value(offset);
-    w.end_array().end_object();
+    w.end_array();
+    if (!st.owned.empty()) { // shards shared with other workers: the ones this one stores
+      w.key("owned_shards").begin_array();
+      for (uint32_t s = 0; s < st.owned.size(); ++s)
+        if (st.owned[s]) w.value(s);
+      w.end_array();
+    }
+    w.end_object();
   }
   w.end_array();
   return degraded;
@@ -76,6 +83,15 @@ void render_pipeline_metrics(std::string& out, Log& log, const Pipeline& pipelin
   for (auto& st : sinks)
     for (uint32_t s = 0; s < st.lag.size(); ++s)
       out += fmt::format("shopflow_sink_lag_records{{sink=\"{}\",shard=\"{}\"}} {}\n", st.name, s, st.lag[s]);
+  bool shared = false;
+  for (auto& st : sinks) shared |= !st.owned.empty();
+  if (shared) {
+    out += "# HELP shopflow_sink_shard_owned 1 while this process stores the shard for the sink (shards shared among workers).\n"
+           "# TYPE shopflow_sink_shard_owned gauge\n";
+    for (auto& st : sinks)
+      for (uint32_t s = 0; s < st.owned.size(); ++s)
+        out += fmt::format("shopflow_sink_shard_owned{{sink=\"{}\",shard=\"{}\"}} {}\n", st.name, s, st.owned[s] ? 1 : 0);
+  }
   out += "# HELP shopflow_sink_failing 1 while a sink's writes fail (it retries by itself), else 0.\n# TYPE shopflow_sink_failing gauge\n";
   for (auto& st : sinks) out += fmt::format("shopflow_sink_failing{{sink=\"{}\"}} {}\n", st.name, st.failures.failing_since_ms ? 1 : 0);
   out += "# HELP shopflow_sink_failures_total Failed passes of a sink (each is retried).\n# TYPE shopflow_sink_failures_total counter\n";

@@ -15,6 +15,21 @@ Worker::Worker(DataDir& dir, WorkerOptions options) {
   if (!options.sinks.any()) throw std::invalid_argument("--sinks: a worker runs at least one sink");
   log_ = dir.open_log(options.log);
   pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options.sinks, log_->shard_count(), options.lake));
+  // A PostgreSQL warehouse is every worker's: each shard is stored by one of them at a time. (The
+  // lake is this worker's own folder, so it keeps every shard.)
+  if (options.sinks.warehouse && dir.backends().warehouse.postgres()) {
+    auto& kafka_log = dynamic_cast<KafkaLog&>(*log_);
+    share_ = std::make_unique<kafka::PartitionShare>(kafka::Settings{{"bootstrap.servers", kafka_log.servers()}},
+                                                     "shopflow-sinks." + kafka_log.prefix() + ".warehouse", dir.node_id(), kafka_log.topic());
+    pipeline_->share("warehouse", {[this] { return share_->generation(); }, [this] {
+                                     std::vector<uint32_t> shards;
+                                     for (int32_t p : share_->owned()) shards.push_back(static_cast<uint32_t>(p));
+                                     return shards;
+                                   }});
+    share_thread_ = std::thread([this] {
+      while (!share_stopping_) share_->poll(100);
+    });
+  }
   pipeline_->start();
   data_dir_ = dir.path();
   if (options.status_port) {
@@ -64,6 +79,11 @@ bool Worker::stop(int64_t drain_timeout_ms) {
   if (status_) status_->stop();
   bool drained = drain_timeout_ms > 0 && pipeline_->drain(drain_timeout_ms);
   pipeline_->stop();
+  if (share_) { // leaving the group hands this worker's shards to the others at once
+    share_stopping_ = true;
+    share_thread_.join();
+    share_.reset();
+  }
   return drained;
 }
 

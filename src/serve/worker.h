@@ -8,10 +8,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <atomic>
 
 #include "api/http_server.h"
 #include "pipeline/pipeline.h"
 #include "serve/sinks.h"
+#include "stream/kafka/kafka_log.h"
 #include "storage/data_dir.h"
 
 namespace shopflow {
@@ -38,6 +41,11 @@ public:
 private:
   HttpResponse answer(const HttpRequest& req);
   std::unique_ptr<Log> log_;
+  // The shards of sinks kept in shared storage (a PostgreSQL warehouse), shared with the other
+  // workers of the log by Kafka's group assignment; polled by share_thread_.
+  std::unique_ptr<kafka::PartitionShare> share_;
+  std::thread share_thread_;
+  std::atomic<bool> share_stopping_{false};
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<HttpServer> status_;
   std::string data_dir_;

@@ -241,18 +241,18 @@ TEST(WarehouseOnPostgres, BinaryCopyValuesReadBackAsEncoded) {
   }
 }
 
-// Two workers storing the same log into one PostgreSQL warehouse at once (no assignment between
-// them): each pass commits only over offsets no one stored, so every row lands once.
+// Two serve nodes storing the same log into one PostgreSQL warehouse at once (serve nodes share
+// no shards: both store every one): each pass commits only over offsets no one stored, so every
+// row lands once.
 TEST(WarehouseOnPostgres, TwoWritersNeverStoreARowTwice) {
   KafkaCluster kafka(1);
   PostgresServer pg;
   TempDir t;
   const std::string log = " --log kafka://" + kafka.bootstrap() + "/shop";
   ServeProcess node(t.path / "a", log + " --sinks tables");
-  std::vector<std::unique_ptr<ShopflowProcess>> workers;
+  std::vector<std::unique_ptr<ServeProcess>> workers;
   for (const char* name : {"w1", "w2"})
-    workers.push_back(std::make_unique<ShopflowProcess>(
-        t.path / name, "worker --sinks warehouse --data " + (t.path / name).string() + log + " --warehouse " + pg.url(), "shopflow worker: storing"));
+    workers.push_back(std::make_unique<ServeProcess>(t.path / name, log + " --sinks warehouse --warehouse " + pg.url()));
   HttpClient client("127.0.0.1", node.port());
   std::string csv = read_file(reference_csv());
   size_t header_end = csv.find('\n') + 1, pos = header_end;
@@ -269,6 +269,70 @@ TEST(WarehouseOnPostgres, TwoWritersNeverStoreARowTwice) {
   for (int i = 0; i < 600 && (got = pg_figures(pg.url())) != expected; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(got, expected) << workers[0]->log() << workers[1]->log();
   for (auto& w : workers) EXPECT_EQ(w->stop(), 0) << w->log();
+  EXPECT_EQ(pg_figures(pg.url()), expected);
+  PgConnection con(pg.url());
+  EXPECT_EQ(con.query("SELECT count(*) - count(DISTINCT source) FROM transactions").text(0, 0), "0");
+}
+
+// Two workers share the shards of a PostgreSQL warehouse (Kafka group assignment): each stores
+// half of them; one killed -9 twice while the December file streams hands its shards to the
+// other and takes them back when it returns; every row lands once.
+TEST(WarehouseOnPostgres, WorkersShareTheShardsThroughKills) {
+  KafkaCluster kafka(1);
+  PostgresServer pg;
+  TempDir t;
+  const std::string log = " --log kafka://" + kafka.bootstrap() + "/shop";
+  ServeProcess node(t.path / "a", log + " --sinks tables");
+  auto start_worker = [&](const char* name) {
+    return std::make_unique<ShopflowProcess>(t.path / name, "worker --sinks warehouse --listen 127.0.0.1:0 --data " + (t.path / name).string() + log +
+                                                                " --warehouse " + pg.url(), "shopflow worker: storing");
+  };
+  auto owned = [](ShopflowProcess& worker) { // the shards its /metrics says it owns, e.g. "0,2"
+    std::string out = worker.out();
+    size_t at = out.rfind("status on http://127.0.0.1:");
+    if (at == std::string::npos) return std::string("?");
+    HttpClient c("127.0.0.1", static_cast<uint16_t>(std::stoi(out.substr(at + 27))));
+    std::string metrics = c.request("GET", "/metrics").body, shards;
+    for (int s = 0; s < 4; ++s)
+      if (metrics.find("shopflow_sink_shard_owned{sink=\"warehouse\",shard=\"" + std::to_string(s) + "\"} 1") != std::string::npos)
+        shards += (shards.empty() ? "" : ",") + std::to_string(s);
+    return shards;
+  };
+  std::unique_ptr<ShopflowProcess> w1 = start_worker("w1"), w2 = start_worker("w2");
+  auto split = [&] {
+    std::string a = owned(*w1), b = owned(*w2);
+    return a.size() == 3 && b.size() == 3 && a != b; // two shards each, different ones
+  };
+  for (int i = 0; i < 300 && !split(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(split()) << owned(*w1) << " / " << owned(*w2) << "\n" << w1->log() << w2->log();
+
+  HttpClient client("127.0.0.1", node.port());
+  std::string csv = read_file(reference_csv());
+  size_t header_end = csv.find('\n') + 1, pos = header_end;
+  for (int request = 0; pos < csv.size(); ++request) {
+    size_t end = pos;
+    for (int n = 0; n < 1000 && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
+    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    pos = end;
+    if (request == 8 || request == 24) {
+      EXPECT_EQ(w1->stop(SIGKILL), 128 + SIGKILL);
+      if (request == 8) { // the survivor takes every shard once the group notices (session timeout)
+        for (int i = 0; i < 300 && owned(*w2) != "0,1,2,3"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        EXPECT_EQ(owned(*w2), "0,1,2,3") << w2->log();
+      }
+      w1 = start_worker("w1");
+    }
+  }
+  const std::string expected = text(kReferenceTransactions) + " " + text(kReferenceCancellations) + " " + text(kReferenceRejected) + " " +
+                               kReferenceRevenue;
+  std::string got;
+  for (int i = 0; i < 600 && (got = pg_figures(pg.url())) != expected; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(got, expected) << w1->log() << w2->log();
+  for (int i = 0; i < 300 && !split(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(split()) << owned(*w1) << " / " << owned(*w2);
+  EXPECT_EQ(w1->stop(), 0) << w1->log();
+  EXPECT_EQ(w2->stop(), 0) << w2->log();
   EXPECT_EQ(pg_figures(pg.url()), expected);
   PgConnection con(pg.url());
   EXPECT_EQ(con.query("SELECT count(*) - count(DISTINCT source) FROM transactions").text(0, 0), "0");

@@ -251,6 +251,65 @@ GroupConsumer::~GroupConsumer() {
 
 std::vector<Message> GroupConsumer::read(size_t max, int wait_ms) { return consume(rk_, max, wait_ms, topic_, nullptr); }
 
+PartitionShare::PartitionShare(const Settings& settings, const std::string& group, const std::string& member, const std::string& topic) {
+  rd_kafka_conf_t* conf = make_conf({{"group.id", group},
+                                     {"group.instance.id", member},
+                                     {"partition.assignment.strategy", "cooperative-sticky"},
+                                     {"session.timeout.ms", "10000"},
+                                     {"heartbeat.interval.ms", "1000"},
+                                     {"enable.auto.commit", "false"},
+                                     {"enable.auto.offset.store", "false"},
+                                     {"log.connection.close", "false"}},
+                                    settings);
+  rd_kafka_conf_set_log_cb(conf, quiet_log);
+  rd_kafka_conf_set_opaque(conf, this);
+  rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    on_rebalance(rk, err, partitions, opaque);
+  });
+  rk_ = make_handle(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_poll_set_consumer(rk_);
+  TopicPartitions tp;
+  rd_kafka_topic_partition_list_add(tp.list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, tp.list)) {
+    rd_kafka_destroy(rk_);
+    check(err, "Kafka subscribe to " + topic);
+  }
+}
+
+PartitionShare::~PartitionShare() {
+  if (rk_) {
+    rd_kafka_consumer_close(rk_); // serves the last revocation
+    rd_kafka_destroy(rk_);
+  }
+}
+
+void PartitionShare::on_rebalance(rd_kafka_s* rk, int err, void* list, void* opaque) {
+  auto* self = static_cast<PartitionShare*>(opaque);
+  auto* partitions = static_cast<rd_kafka_topic_partition_list_t*>(list);
+  std::lock_guard lock(self->mutex_);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    rd_kafka_error_t* error = rd_kafka_incremental_assign(rk, partitions);
+    if (error) rd_kafka_error_destroy(error);
+    rd_kafka_pause_partitions(rk, partitions); // owned, not fetched
+    for (int i = 0; i < partitions->cnt; ++i) self->owned_.push_back(partitions->elems[i].partition);
+  } else {
+    rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk, partitions);
+    if (error) rd_kafka_error_destroy(error);
+    for (int i = 0; i < partitions->cnt; ++i) std::erase(self->owned_, partitions->elems[i].partition);
+  }
+  std::sort(self->owned_.begin(), self->owned_.end());
+  ++self->generation_;
+}
+
+void PartitionShare::poll(int wait_ms) {
+  if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, wait_ms)) rd_kafka_message_destroy(m); // none: every partition is paused
+}
+
+std::vector<int32_t> PartitionShare::owned() const {
+  std::lock_guard lock(mutex_);
+  return owned_;
+}
+
 Admin::Admin(const Settings& settings, bool committed_only) {
   // A consumer handle: its watermark queries see what consumers of its isolation level see.
   rd_kafka_conf_t* conf = make_conf({{"group.id", "shopflow-admin"},

@@ -7,6 +7,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <atomic>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -122,6 +124,30 @@ private:
   friend class Producer;
   rd_kafka_s* rk_ = nullptr;
   std::string topic_;
+};
+
+// Membership in a consumer group used only to share a topic's partitions among processes
+// (cooperative-sticky assignment, static membership): its partitions are assigned and paused,
+// never fetched. A member that stops or dies has its partitions handed to the others, at once
+// when it leaves and after the session timeout (10 s) when it is killed.
+class PartitionShare {
+public:
+  PartitionShare(const Settings& settings, const std::string& group, const std::string& member, const std::string& topic);
+  ~PartitionShare(); // leaves the group: its partitions go to the others at once
+  PartitionShare(const PartitionShare&) = delete;
+  PartitionShare& operator=(const PartitionShare&) = delete;
+  // Serves the group's events (assignments, revocations) for up to `wait_ms`; call it often.
+  void poll(int wait_ms);
+  // The partitions this member owns now, and a number that changes whenever they do.
+  std::vector<int32_t> owned() const;
+  uint64_t generation() const { return generation_; }
+
+private:
+  static void on_rebalance(rd_kafka_s* rk, int err, void* partitions, void* opaque);
+  rd_kafka_s* rk_ = nullptr;
+  mutable std::mutex mutex_;
+  std::vector<int32_t> owned_;
+  std::atomic<uint64_t> generation_{0};
 };
 
 // Topics and their partitions, through a short-lived client.
