@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "client/http_client.h"
@@ -25,6 +26,32 @@ std::string pg_figures(const std::string& url) {
   return std::string(r.text(0, 0));
 }
 
+// The December file POSTed in requests of `lines` rows; after_each(n) after the n-th (from 0).
+void stream_reference(HttpClient& client, int lines, const std::function<void(int)>& after_each = {}) {
+  std::string csv = read_file(reference_csv());
+  size_t header_end = csv.find('\n') + 1, pos = header_end;
+  for (int request = 0; pos < csv.size(); ++request) {
+    size_t end = pos;
+    for (int n = 0; n < lines && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
+    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    pos = end;
+    if (after_each) after_each(request);
+  }
+}
+
+// The reference figures as pg_figures() gives them.
+std::string reference_figures() {
+  return text(kReferenceTransactions) + " " + text(kReferenceCancellations) + " " + text(kReferenceRejected) + " " + kReferenceRevenue;
+}
+
+// pg_figures() once they are the reference figures (or after a minute: what they are then).
+std::string figures_once_stored(const std::string& url) {
+  std::string got;
+  for (int i = 0; i < 600 && (got = pg_figures(url)) != reference_figures(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return got;
+}
+
 } // namespace
 
 // The December file through a serve node into a worker whose warehouse is PostgreSQL, the worker
@@ -40,23 +67,14 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
   auto worker = std::make_unique<ShopflowProcess>(t.path / "w", worker_args, "shopflow worker: storing");
   HttpClient client("127.0.0.1", node.port());
 
-  std::string csv = read_file(reference_csv());
-  size_t header_end = csv.find('\n') + 1, pos = header_end;
-  for (int request = 0; pos < csv.size(); ++request) {
-    size_t end = pos;
-    for (int n = 0; n < 1000 && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
-    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
-    ASSERT_EQ(r.status, 200u) << r.body;
-    pos = end;
+  stream_reference(client, 1000, [&](int request) {
     if (request == 10 || request == 25) { // mid-pass: its last COPY may be in flight
       EXPECT_EQ(worker->stop(SIGKILL), 128 + SIGKILL);
       worker = std::make_unique<ShopflowProcess>(t.path / "w", worker_args, "shopflow worker: storing");
     }
-  }
-  const std::string expected = text(kReferenceTransactions) + " " + text(kReferenceCancellations) + " " + text(kReferenceRejected) + " " +
-                               kReferenceRevenue;
-  std::string got;
-  for (int i = 0; i < 600 && (got = pg_figures(pg.url())) != expected; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  });
+  const std::string expected = reference_figures();
+  std::string got = figures_once_stored(pg.url());
   EXPECT_EQ(got, expected) << worker->log();
   EXPECT_EQ(worker->stop(), 0) << worker->log();
   EXPECT_EQ(pg_figures(pg.url()), expected); // and nothing more once drained
@@ -254,19 +272,9 @@ TEST(WarehouseOnPostgres, TwoWritersNeverStoreARowTwice) {
   for (const char* name : {"w1", "w2"})
     workers.push_back(std::make_unique<ServeProcess>(t.path / name, log + " --sinks warehouse --warehouse " + pg.url()));
   HttpClient client("127.0.0.1", node.port());
-  std::string csv = read_file(reference_csv());
-  size_t header_end = csv.find('\n') + 1, pos = header_end;
-  while (pos < csv.size()) {
-    size_t end = pos;
-    for (int n = 0; n < 500 && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
-    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
-    ASSERT_EQ(r.status, 200u) << r.body;
-    pos = end;
-  }
-  const std::string expected = text(kReferenceTransactions) + " " + text(kReferenceCancellations) + " " + text(kReferenceRejected) + " " +
-                               kReferenceRevenue;
-  std::string got;
-  for (int i = 0; i < 600 && (got = pg_figures(pg.url())) != expected; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stream_reference(client, 500);
+  const std::string expected = reference_figures();
+  std::string got = figures_once_stored(pg.url());
   EXPECT_EQ(got, expected) << workers[0]->log() << workers[1]->log();
   for (auto& w : workers) EXPECT_EQ(w->stop(), 0) << w->log();
   EXPECT_EQ(pg_figures(pg.url()), expected);
@@ -307,27 +315,17 @@ TEST(WarehouseOnPostgres, WorkersShareTheShardsThroughKills) {
   ASSERT_TRUE(split()) << owned(*w1) << " / " << owned(*w2) << "\n" << w1->log() << w2->log();
 
   HttpClient client("127.0.0.1", node.port());
-  std::string csv = read_file(reference_csv());
-  size_t header_end = csv.find('\n') + 1, pos = header_end;
-  for (int request = 0; pos < csv.size(); ++request) {
-    size_t end = pos;
-    for (int n = 0; n < 1000 && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
-    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
-    ASSERT_EQ(r.status, 200u) << r.body;
-    pos = end;
-    if (request == 8 || request == 24) {
-      EXPECT_EQ(w1->stop(SIGKILL), 128 + SIGKILL);
-      if (request == 8) { // the survivor takes every shard once the group notices (session timeout)
-        for (int i = 0; i < 300 && owned(*w2) != "0,1,2,3"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        EXPECT_EQ(owned(*w2), "0,1,2,3") << w2->log();
-      }
-      w1 = start_worker("w1");
+  stream_reference(client, 1000, [&](int request) {
+    if (request != 8 && request != 24) return;
+    EXPECT_EQ(w1->stop(SIGKILL), 128 + SIGKILL);
+    if (request == 8) { // the survivor takes every shard once the group notices (session timeout)
+      for (int i = 0; i < 300 && owned(*w2) != "0,1,2,3"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      EXPECT_EQ(owned(*w2), "0,1,2,3") << w2->log();
     }
-  }
-  const std::string expected = text(kReferenceTransactions) + " " + text(kReferenceCancellations) + " " + text(kReferenceRejected) + " " +
-                               kReferenceRevenue;
-  std::string got;
-  for (int i = 0; i < 600 && (got = pg_figures(pg.url())) != expected; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    w1 = start_worker("w1");
+  });
+  const std::string expected = reference_figures();
+  std::string got = figures_once_stored(pg.url());
   EXPECT_EQ(got, expected) << w1->log() << w2->log();
   for (int i = 0; i < 300 && !split(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(split()) << owned(*w1) << " / " << owned(*w2);

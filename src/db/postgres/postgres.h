@@ -89,4 +89,27 @@ private:
   std::string out_;
 };
 
+// A binary COPY ... FROM STDIN in progress: encode each row with encoder(), call row_done() after
+// it (the data goes to the server in pieces of about 1 MiB), then finish() (the server's verdict).
+class PgCopyIn {
+public:
+  PgCopyIn(PgConnection& con, const std::string& copy_sql) : con_(con) { con_.copy_begin(copy_sql); }
+  PgCopyEncoder& encoder() { return encoder_; }
+  void row_done() {
+    if (encoder_.data().size() < kPieceBytes) return;
+    con_.copy_put(encoder_.data());
+    encoder_.clear_data();
+  }
+  void finish() {
+    encoder_.finish();
+    con_.copy_put(encoder_.data());
+    con_.copy_end();
+  }
+
+private:
+  static constexpr size_t kPieceBytes = 1 << 20;
+  PgConnection& con_;
+  PgCopyEncoder encoder_;
+};
+
 } // namespace shopflow

@@ -6,11 +6,6 @@
 
 namespace shopflow {
 
-namespace {
-
-constexpr size_t kCopyPieceBytes = 1 << 20; // sent to the server in pieces of about this size
-
-} // namespace
 
 std::string pg_warehouse_schema() {
   // line_schema.h's types (VARCHAR, INTEGER, TIMESTAMP, DECIMAL(w,s)) are PostgreSQL's too.
@@ -33,8 +28,8 @@ std::map<uint32_t, uint64_t> PgWarehouse::stream_offsets(const std::string& sink
 }
 
 void PgWarehouse::copy_lines(const char* table, const std::vector<const LineColumns*>& blocks) {
-  con_->copy_begin(std::string("COPY ") + table + " FROM STDIN (FORMAT binary)");
-  PgCopyEncoder e;
+  PgCopyIn copy(*con_, std::string("COPY ") + table + " FROM STDIN (FORMAT binary)");
+  PgCopyEncoder& e = copy.encoder();
   char source[48];
   for (const LineColumns* c : blocks) {
     for (size_t r = 0; r < c->size(); ++r) {
@@ -51,20 +46,15 @@ void PgWarehouse::copy_lines(const char* table, const std::vector<const LineColu
       e.text(line_type_name(c->line_type[r]));
       e.numeric(c->amount_milli[r], 3);
       e.text(c->source(r, source));
-      if (e.data().size() >= kCopyPieceBytes) {
-        con_->copy_put(e.data());
-        e.clear_data();
-      }
+      copy.row_done();
     }
   }
-  e.finish();
-  con_->copy_put(e.data());
-  con_->copy_end();
+  copy.finish();
 }
 
 void PgWarehouse::copy_rejected(const std::vector<CleanedBatch>& batches) {
-  con_->copy_begin("COPY rejected FROM STDIN (FORMAT binary)");
-  PgCopyEncoder e;
+  PgCopyIn copy(*con_, "COPY rejected FROM STDIN (FORMAT binary)");
+  PgCopyEncoder& e = copy.encoder();
   for (const CleanedBatch& b : batches)
     for (const RejectedRow& r : b.rejected) {
       e.row(5);
@@ -73,14 +63,9 @@ void PgWarehouse::copy_rejected(const std::vector<CleanedBatch>& batches) {
       e.text(r.reason);
       e.text(r.detail);
       e.timestamp_us(r.received_at_us);
-      if (e.data().size() >= kCopyPieceBytes) {
-        con_->copy_put(e.data());
-        e.clear_data();
-      }
+      copy.row_done();
     }
-  e.finish();
-  con_->copy_put(e.data());
-  con_->copy_end();
+  copy.finish();
 }
 
 void PgWarehouse::store_stream_batches(const std::vector<CleanedBatch>& batches) {
