@@ -147,6 +147,10 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
     HttpResult as_csv = to_b.request("POST", "/v1/sql?max_rows=3", "SELECT invoice_no, stock_code FROM transactions ORDER BY 1, 2 LIMIT 2",
                                      {{"Accept", "text/csv"}});
     EXPECT_EQ(as_csv.body, "invoice_no,stock_code\n536365,21730\n536365,22752\n") << as_csv.body;
+    HttpResult filtered = to_b.request("GET", "/v1/dashboard?from=2010-12-05&to=2010-12-08&country=France");
+    EXPECT_EQ(filtered.status, 200u) << filtered.body;
+    for (const AnalyticsQuery& q : analytics_queries())
+      EXPECT_NE(filtered.body.find("\"" + std::string(q.name) + "\":{\"columns\""), std::string::npos) << q.name << ": " << filtered.body;
     HttpResult dashboard = to_b.request("GET", "/v1/dashboard?only=kpis");
     EXPECT_NE(dashboard.body.find("\"rows\":[[" + kReferenceRevenue + ",1559,"), std::string::npos) << dashboard.body;
     struct Refused {
