@@ -26,11 +26,7 @@ Worker::Worker(DataDir& dir, WorkerOptions options) {
                                      for (int32_t p : share_->owned()) shards.push_back(static_cast<uint32_t>(p));
                                      return shards;
                                    }});
-    share_thread_ = std::thread([this] {
-      while (!share_stopping_) share_->poll(100);
-    });
   }
-  pipeline_->start();
   data_dir_ = dir.path();
   if (options.status_port) {
     HttpServerOptions http;
@@ -40,6 +36,12 @@ Worker::Worker(DataDir& dir, WorkerOptions options) {
     status_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { reply(answer(req)); });
     status_->start();
   }
+  // Threads last: a listener that cannot bind throws before any is running.
+  if (share_)
+    share_thread_ = std::thread([this] {
+      while (!share_stopping_) share_->poll(100);
+    });
+  pipeline_->start();
 }
 
 std::string Worker::status_url() const { return status_ ? "http://" + status_->options().host + ":" + std::to_string(status_->port()) : ""; }

@@ -310,6 +310,11 @@ TEST(WarehouseOnPostgres, WorkersShareTheShardsThroughKills) {
         shards += (shards.empty() ? "" : ",") + std::to_string(s);
     return shards;
   };
+  // A status address in use is an error naming it, not a crash of a half-started worker.
+  RunResult busy = run_shopflow("worker --sinks warehouse --listen 127.0.0.1:" + std::to_string(node.port()) + " --data " +
+                                (t.path / "w0").string() + log + " --warehouse " + pg.url());
+  EXPECT_EQ(busy.exit_code, 1) << busy.err;
+  EXPECT_NE(busy.err.find("127.0.0.1:" + std::to_string(node.port())), std::string::npos) << busy.err;
   std::unique_ptr<ShopflowProcess> w1 = start_worker("w1"), w2 = start_worker("w2");
   auto split = [&] {
     std::string a = owned(*w1), b = owned(*w2);
