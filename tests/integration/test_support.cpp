@@ -64,12 +64,28 @@ RunResult run_shopflow(const std::string& args) {
   return r;
 }
 
-KafkaCluster::KafkaCluster(int brokers) {
-  std::string state = run("up " + dir_.path.string() + " --brokers " + std::to_string(brokers));
+std::string run_server_script(const std::string& script, const std::string& command) {
+  TempDir io;
+  std::string cmd = std::string("/usr/bin/python3 ") + SHOPFLOW_SOURCE_DIR + "/scripts/" + script + " " + command + " >" +
+                    (io.path / "out").string() + " 2>" + (io.path / "err").string();
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("scripts/" + script + " " + command + " failed: " + read_file(io.path / "err"));
+  return read_file(io.path / "out");
+}
+
+namespace {
+
+// A string field of the JSON state a script's `up` printed.
+std::string state_field(const std::string& script, const std::string& state, const char* field) {
   simdjson::dom::parser parser;
-  std::string_view servers;
-  if (parser.parse(state)["bootstrap"].get_string().get(servers)) throw std::runtime_error("cluster.py up said: " + state);
-  bootstrap_ = std::string(servers);
+  std::string_view value;
+  if (parser.parse(state)[field].get_string().get(value)) throw std::runtime_error("scripts/" + script + " up said: " + state);
+  return std::string(value);
+}
+
+} // namespace
+
+KafkaCluster::KafkaCluster(int brokers) {
+  bootstrap_ = state_field("kafka/cluster.py", run("up " + dir_.path.string() + " --brokers " + std::to_string(brokers)), "bootstrap");
 }
 
 KafkaCluster::~KafkaCluster() {
@@ -84,11 +100,7 @@ PostgresServer::PostgresServer() {
   // The server runs as user postgres when the tests run as root: it must reach its folder.
   fs::permissions(dir_.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                                  fs::perms::others_exec);
-  std::string state = run("up " + (dir_.path / "pg").string());
-  simdjson::dom::parser parser;
-  std::string_view url;
-  if (parser.parse(state)["url"].get_string().get(url)) throw std::runtime_error("postgres/server.py up said: " + state);
-  url_ = std::string(url);
+  url_ = state_field("postgres/server.py", run("up " + (dir_.path / "pg").string()), "url");
 }
 
 PostgresServer::~PostgresServer() {
@@ -98,25 +110,8 @@ PostgresServer::~PostgresServer() {
   }
 }
 
-std::string PostgresServer::run(const std::string& command) {
-  TempDir io;
-  std::string cmd = std::string("/usr/bin/python3 ") + SHOPFLOW_SOURCE_DIR + "/scripts/postgres/server.py " + command + " >" +
-                    (io.path / "out").string() + " 2>" + (io.path / "err").string();
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("scripts/postgres/server.py " + command + " failed: " + read_file(io.path / "err"));
-  return read_file(io.path / "out");
-}
-
 void KafkaCluster::stop() { run("down " + dir_.path.string()); }
 void KafkaCluster::restart() { run("restart " + dir_.path.string()); }
-
-std::string KafkaCluster::run(const std::string& command) {
-  TempDir io;
-  std::string cmd = std::string("/usr/bin/python3 ") + SHOPFLOW_SOURCE_DIR + "/scripts/kafka/cluster.py " + command + " >" +
-                    (io.path / "out").string() + " 2>" + (io.path / "err").string();
-  int status = std::system(cmd.c_str());
-  if (status != 0) throw std::runtime_error("scripts/kafka/cluster.py " + command + " failed: " + read_file(io.path / "err"));
-  return read_file(io.path / "out");
-}
 
 void expect_reference_warehouse_and_lake(const fs::path& data) {
   const Backends at = settle_backends(data, {}, false);

@@ -71,6 +71,10 @@ private:
   std::string url_;
   uint16_t port_ = 0;
 };
+// Runs scripts/SCRIPT COMMAND (a test server's up/down/... script) and returns its stdout; throws
+// with its stderr when it fails.
+std::string run_server_script(const std::string& script, const std::string& command);
+
 // A Kafka cluster on loopback (scripts/kafka/cluster.py: N KRaft nodes, small heaps), stopped
 // and removed at destruction.
 class KafkaCluster {
@@ -85,7 +89,7 @@ public:
   std::filesystem::path data_dir(int node) const { return dir_.path / ("node-" + std::to_string(node)) / "data"; }
 
 private:
-  std::string run(const std::string& command);
+  std::string run(const std::string& command) { return run_server_script("kafka/cluster.py", command); }
   TempDir dir_;
   std::string bootstrap_;
 };
@@ -99,7 +103,7 @@ public:
   const std::string& url() const { return url_; } // postgresql://shopflow@127.0.0.1:PORT/shop
 
 private:
-  std::string run(const std::string& command);
+  std::string run(const std::string& command) { return run_server_script("postgres/server.py", command); }
   TempDir dir_;
   std::string url_;
 };
