@@ -6,10 +6,19 @@
 #include <cstdint>
 #include <string>
 
+#include "query/sql_runner.h"
+
 namespace shopflow {
 
 class SqlOutcomes {
 public:
+  // Runs `answer()` (a SqlRunner's work) and counts its outcome and time.
+  template <class Answer> SqlAnswer counted(Answer&& answer) {
+    auto started = std::chrono::steady_clock::now();
+    SqlAnswer out = answer();
+    count(out.status, std::chrono::steady_clock::now() - started);
+    return out;
+  }
   // An answer's status: 200 answered, 403 refused, 413 over a limit, 408 timed out, else failed.
   void count(unsigned status, std::chrono::steady_clock::duration took) {
     micros_ += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "query/policy/sql_limits.h"
+#include "util/json_writer.h"
 
 namespace shopflow {
 
@@ -25,6 +26,9 @@ struct SqlAnswer {
   unsigned status = 200;
   std::string content_type, body;
 };
+// A refusal or failure as a SqlRunner answers it: {"error": message} with `status`.
+inline SqlAnswer sql_error_answer(unsigned status, const std::string& message) { return {status, "application/json", error_json(message)}; }
+
 class SqlRunner {
 public:
   virtual ~SqlRunner() = default;

@@ -17,8 +17,6 @@ namespace shopflow {
 
 namespace {
 
-SqlAnswer error_answer(unsigned status, const std::string& message) { return {status, "application/json", error_json(message)}; }
-
 // Encodes `rows` (every batch) by `append_row(r)`, which returns the answer's size so far,
 // refusing the answer once it passes a limit.
 template <class AppendRow> void encode_rows(TextRows& rows, const SqlLimits& limits, QueryWatchdog& watchdog, AppendRow&& append_row) {
@@ -112,23 +110,20 @@ SqlAnswer SqlService::parquet_answer(DuckConnection& con, const ClassifiedStatem
 }
 
 SqlAnswer SqlService::run(const SqlRequest& request) {
-  auto started = std::chrono::steady_clock::now();
-  SqlAnswer answer = run_statements(request);
-  outcomes_.count(answer.status, std::chrono::steady_clock::now() - started);
-  return answer;
+  return outcomes_.counted([&] { return run_statements(request); });
 }
 
 void SqlService::render_metrics(std::string& out) const { outcomes_.render(out); }
 
 SqlAnswer SqlService::run_statements(const SqlRequest& request) {
   std::vector<ClassifiedStatement> statements = classify_sql(request.sql);
-  if (statements.empty()) return error_answer(400, "no SQL statement given");
+  if (statements.empty()) return sql_error_answer(400, "no SQL statement given");
   for (size_t i = 0; i < statements.size(); ++i)
-    if (auto refusal = sql_refusal(statements[i], i + 1, request.may_write)) return error_answer(refusal->http_status, refusal->message);
+    if (auto refusal = sql_refusal(statements[i], i + 1, request.may_write)) return sql_error_answer(refusal->http_status, refusal->message);
   if (request.format == SqlFormat::Parquet && (statements.size() != 1 || statements[0].access != SqlAccess::Read))
-    return error_answer(400, "Parquet output needs exactly one reading statement");
+    return sql_error_answer(400, "Parquet output needs exactly one reading statement");
   if (!request.params.empty() && (statements.size() != 1 || request.format == SqlFormat::Parquet))
-    return error_answer(400, "parameters are for a single statement with a JSON or CSV answer");
+    return sql_error_answer(400, "parameters are for a single statement with a JSON or CSV answer");
 
   DuckConnection con(db_);
   QueryWatchdog watchdog(con, request.limits.timeout_ms);
@@ -148,13 +143,13 @@ SqlAnswer SqlService::run_statements(const SqlRequest& request) {
     if (request.format == SqlFormat::Csv) return {200, "text/csv; charset=utf-8", csv_answer(rows, request.limits, watchdog)};
     return {200, "application/json", json_answer(rows, request.limits, watchdog)};
   } catch (const SqlLimitExceeded& e) {
-    return error_answer(413, e.what());
+    return sql_error_answer(413, e.what());
   } catch (const DuckError& e) {
     if (writes) db_.write_failed(); // an autocommit that failed may have torn the WAL
     if (watchdog.fired() == QueryWatchdog::Fired::Timeout || watchdog.past_deadline())
-      return error_answer(408, time_over_limit(request.limits.timeout_ms));
+      return sql_error_answer(408, time_over_limit(request.limits.timeout_ms));
     // DuckDB's sandbox (a file outside the lake) is a refusal like the policy's.
-    return error_answer(std::string_view(e.what()).starts_with("Permission Error") ? 403 : 400, e.what());
+    return sql_error_answer(std::string_view(e.what()).starts_with("Permission Error") ? 403 : 400, e.what());
   }
 }
 

@@ -13,8 +13,6 @@ namespace shopflow {
 
 namespace {
 
-SqlAnswer error_answer(unsigned status, const std::string& message) { return {status, "application/json", error_json(message)}; }
-
 // PostgreSQL's type OIDs (pg_type) as the answers name them (DuckDB's names, so that one client
 // reads both), and whether JSON shows them bare.
 struct ColumnType {
@@ -95,22 +93,19 @@ PgSqlService::PgSqlService(std::string url) : url_(std::move(url)) {
 }
 
 SqlAnswer PgSqlService::run(const SqlRequest& request) {
-  auto started = std::chrono::steady_clock::now();
-  SqlAnswer answer = run_statements(request);
-  outcomes_.count(answer.status, std::chrono::steady_clock::now() - started);
-  return answer;
+  return outcomes_.counted([&] { return run_statements(request); });
 }
 
 void PgSqlService::render_metrics(std::string& out) const { outcomes_.render(out); }
 
 SqlAnswer PgSqlService::run_statements(const SqlRequest& request) {
   std::vector<ClassifiedStatement> statements = classify_sql(request.sql);
-  if (statements.empty()) return error_answer(400, "no SQL statement given");
+  if (statements.empty()) return sql_error_answer(400, "no SQL statement given");
   for (size_t i = 0; i < statements.size(); ++i)
-    if (auto refusal = sql_refusal(statements[i], i + 1, request.may_write)) return error_answer(refusal->http_status, refusal->message);
+    if (auto refusal = sql_refusal(statements[i], i + 1, request.may_write)) return sql_error_answer(refusal->http_status, refusal->message);
   if (request.format == SqlFormat::Parquet)
-    return error_answer(400, "Parquet answers come from the embedded warehouse; this one is PostgreSQL: ask for JSON or CSV");
-  if (!request.params.empty() && statements.size() != 1) return error_answer(400, "parameters are for a single statement");
+    return sql_error_answer(400, "Parquet answers come from the embedded warehouse; this one is PostgreSQL: ask for JSON or CSV");
+  if (!request.params.empty() && statements.size() != 1) return sql_error_answer(400, "parameters are for a single statement");
   const bool writes = std::any_of(statements.begin(), statements.end(), [](auto& s) { return s.access != SqlAccess::Read; });
   const SqlLimits& limits = request.limits;
   try {
@@ -132,13 +127,13 @@ SqlAnswer PgSqlService::run_statements(const SqlRequest& request) {
     con.execute("COMMIT");
     return answer;
   } catch (const SqlLimitExceeded& e) {
-    return error_answer(413, e.what());
+    return sql_error_answer(413, e.what());
   } catch (const PgError& e) {
-    if (e.sqlstate == "57014") return error_answer(408, time_over_limit(limits.timeout_ms)); // canceled by statement_timeout
-    if (e.sqlstate == "25006" || e.sqlstate == "42501") return error_answer(403, e.what()); // read-only transaction, privilege
-    return error_answer(e.sqlstate.empty() ? 503 : 400, e.what());
+    if (e.sqlstate == "57014") return sql_error_answer(408, time_over_limit(limits.timeout_ms)); // canceled by statement_timeout
+    if (e.sqlstate == "25006" || e.sqlstate == "42501") return sql_error_answer(403, e.what()); // read-only transaction, privilege
+    return sql_error_answer(e.sqlstate.empty() ? 503 : 400, e.what());
   } catch (const std::exception& e) { // a value that is not UTF-8 (a database of another encoding)
-    return error_answer(500, e.what());
+    return sql_error_answer(500, e.what());
   }
 }
 
