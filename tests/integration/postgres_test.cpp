@@ -164,6 +164,13 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
              {"CREATE TABLE mine (x int)", "", 403, ""},
              {"DELETE FROM transactions", "", 403, "statement 1 is DELETE"},
              {"SELECT nosuch FROM transactions", "", 400, R"(column \"nosuch\" does not exist)"},
+             // What a client's SQL must not reach through PostgreSQL: the server's files, other
+             // roles, COPY to or from anywhere; each refused with nothing changed.
+             {"SELECT pg_read_file('/etc/passwd')", "", 403, "permission denied"},
+             {"SELECT pg_ls_dir('.')", "", 403, "permission denied"},
+             {"COPY transactions TO STDOUT", "", 403, "COPY"},
+             {"SET ROLE postgres", "", 403, "SET"},
+             {"SELECT nextval('nosuch_seq')", "", 400, "does not exist"},
          }) {
       HttpResult answer = to_b.request("POST", "/v1/sql" + r.query, r.sql);
       EXPECT_EQ(answer.status, r.status) << r.sql << ": " << answer.body;
