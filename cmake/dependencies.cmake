@@ -28,3 +28,6 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(EDIT REQUIRED IMPORTED_TARGET libedit)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+# libcurl (libcurl4-openssl-dev): S3 requests, SigV4-signed by libcurl; pugixml: S3's XML answers.
+find_package(CURL REQUIRED)
+find_package(pugixml REQUIRED)

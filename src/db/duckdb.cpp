@@ -1,5 +1,6 @@
 #include "db/duckdb.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 namespace shopflow {
@@ -273,6 +274,26 @@ DuckResult DuckPrepared::execute() {
     throw DuckError(msg);
   }
   return DuckResult(r);
+}
+
+std::string duckdb_extension_file(const std::string& name) {
+  namespace fs = std::filesystem;
+  const std::string file = name + ".duckdb_extension";
+  std::vector<fs::path> places;
+  if (const char* dir = std::getenv("SHOPFLOW_DUCKDB_EXTENSIONS"); dir && *dir) {
+    places.push_back(fs::path(dir) / file);
+  } else {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec).parent_path();
+    places = {exe / "share/shopflow/duckdb" / file, exe.parent_path() / "share/shopflow/duckdb" / file};
+  }
+  std::string looked;
+  for (const fs::path& p : places) {
+    if (fs::is_regular_file(p)) return p.string();
+    looked += (looked.empty() ? "" : ", ") + p.string();
+  }
+  throw DuckError("DuckDB's " + name + " extension is not installed (looked in " + looked +
+                  "; scripts/setup fetches it, or set SHOPFLOW_DUCKDB_EXTENSIONS to its folder)");
 }
 
 } // namespace shopflow

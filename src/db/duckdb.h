@@ -177,4 +177,9 @@ private:
   size_t row_ = 0, capacity_ = 0;
 };
 
+// A DuckDB extension shopflow ships (scripts/setup fetches it): $SHOPFLOW_DUCKDB_EXTENSIONS/NAME.duckdb_extension,
+// else share/shopflow/duckdb/ beside the binary or one folder up (build/, an install prefix).
+// Throws naming where it looked.
+std::string duckdb_extension_file(const std::string& name);
+
 } // namespace shopflow

@@ -11,11 +11,13 @@ namespace {
 
 class LakeConsumer final : public SinkConsumer {
 public:
-  LakeConsumer(DataDir& dir, uint32_t shards, LakeBuffering buffering)
-      : lake_(dir.lake()), con_(dir.warehouse().database()), scan_(dir.warehouse().line_scan()), buffering_(buffering) {
-    for (uint32_t s = 0; s < shards; ++s) lake_.remove_stream_files_from(s, lake_.stream_manifest(s));
-  }
+  LakeConsumer(DataDir& dir, LakeBuffering buffering)
+      : lake_(dir.lake()), con_(dir.warehouse().database()), scan_(dir.warehouse().line_scan()), buffering_(buffering) {}
   const char* name() const override { return "lake"; }
+  void own(uint32_t shard) override {
+    committed_.erase(shard); // another process may have moved the manifest
+    lake_.remove_stream_files_from(shard, committed_offset(shard));
+  }
   uint64_t committed_offset(uint32_t shard) override {
     auto it = committed_.find(shard);
     return it != committed_.end() ? it->second : committed_[shard] = lake_.stream_manifest(shard);
@@ -81,8 +83,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<SinkConsumer> make_lake_consumer(DataDir& dir, uint32_t shards, LakeBuffering buffering) {
-  return std::make_unique<LakeConsumer>(dir, shards, buffering);
+std::unique_ptr<SinkConsumer> make_lake_consumer(DataDir& dir, LakeBuffering buffering) {
+  return std::make_unique<LakeConsumer>(dir, buffering);
 }
 
 } // namespace shopflow

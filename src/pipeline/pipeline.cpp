@@ -45,6 +45,9 @@ void Pipeline::share(const std::string& sink, ShardOwner owner) {
 }
 
 void Pipeline::start() {
+  for (auto& w : workers_)
+    if (!w->owner.generation)
+      for (uint32_t s = 0; s < log_.shard_count(); ++s) w->sink->own(s);
   for (auto& w : workers_) w->thread = std::thread([this, &w = *w] { run(w); });
 }
 
@@ -69,11 +72,19 @@ void Pipeline::run(Worker& w) {
       if (w.owner.generation && w.owner.generation() != w.owner_generation) {
         // Shards moved between processes: what is buffered may be another's now, and what
         // another stored is read back from the sink.
-        w.owner_generation = w.owner.generation();
+        // The generation is taken as seen only when all of this succeeded (else it runs again).
+        uint64_t generation = w.owner.generation();
         std::vector<uint32_t> owned = w.owner.owned();
-        for (uint32_t s = 0; s < shards; ++s) w.mine[s] = std::find(owned.begin(), owned.end(), s) != owned.end();
         w.sink->discard_uncommitted();
+        for (uint32_t s = 0; s < shards; ++s) w.mine[s] = w.mine[s] && std::find(owned.begin(), owned.end(), s) != owned.end();
+        w.owner.released(generation);
+        for (uint32_t s : owned)
+          if (s < shards && !w.mine[s]) {
+            w.sink->own(s);
+            w.mine[s] = true;
+          }
         for (uint32_t s = 0; s < shards; ++s) w.stored[s] = w.read_next[s] = w.sink->committed_offset(s);
+        w.owner_generation = generation;
         log::info("shards_owned", {{"sink", w.sink->name()}, {"shards", fmt::format("{}", fmt::join(owned, ","))}});
       }
       std::vector<CleanedBatch> pass;

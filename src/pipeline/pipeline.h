@@ -28,9 +28,12 @@ public:
   // warehouse): `sink` stores only the shards `owned` names. When `generation` changes, the sink
   // drops what it buffered and reads on from its stored offsets, for the shards it owns then.
   // Before start().
+  // `released(generation)` is called once the sink has dropped what it buffered for the shards it
+  // owned before that generation: a revoked shard may then go to another process.
   struct ShardOwner {
     std::function<uint64_t()> generation;
     std::function<std::vector<uint32_t>()> owned;
+    std::function<void(uint64_t generation)> released;
   };
   void share(const std::string& sink, ShardOwner owner);
   void start();

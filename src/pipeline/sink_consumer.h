@@ -20,6 +20,9 @@ public:
   // lingering lets records gather, and a sink's cost is mostly per write, not per line. It bounds
   // how soon a record shows in this sink.
   virtual int linger_ms() const { return 10; }
+  // `shard` is this process's to store from now on (at start; when shards move between workers):
+  // the sink removes what an earlier writer of the shard left half-written.
+  virtual void own(uint32_t /*shard*/) {}
   // The next offset of `shard` the sink has not yet stored (0 at first).
   virtual uint64_t committed_offset(uint32_t shard) = 0;
   // Stores one pass's batches (at most one per shard) together: a sink's cost is mostly per write
@@ -47,7 +50,7 @@ struct LakeBuffering {
 // Lake: buffers per shard; a flush writes one Parquet file per table and month named by the
 // offset range (stream-<shard>-<first>-<last>.parquet) and then renames the shard's manifest
 // (lake/_stream/shard-<n>: the next offset) into place. Files beyond the manifest are leftovers
-// of a crash and are deleted at start. Small files are compacted (LakeWriter::compact_stream_files).
-std::unique_ptr<SinkConsumer> make_lake_consumer(DataDir& dir, uint32_t shards, LakeBuffering buffering);
+// of a crash and are deleted when the shard is taken (own()). Small files are compacted (LakeWriter::compact_stream_files).
+std::unique_ptr<SinkConsumer> make_lake_consumer(DataDir& dir, LakeBuffering buffering);
 
 } // namespace shopflow

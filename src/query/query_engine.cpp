@@ -10,8 +10,8 @@
 #include "util/json_writer.h"
 #include "query/text_rows.h"
 #include "sinks/lake/lake_writer.h"
-#include "sinks/lake/local_folder/local_folder_store.h"
 #include "storage/backend_urls.h"
+#include "storage/data_dir.h"
 #include "storage/data_dir_lock.h"
 
 namespace fs = std::filesystem;
@@ -34,8 +34,9 @@ QueryEngine::QueryEngine(const std::string& data_dir) {
   }
   con_->execute("USE warehouse");
   con_->execute("ATTACH ':memory:' AS lake");
-  LocalFolderStore lake(backends.lake.path);
-  for (const char* table : kLakeTables) define_lake_view(*con_, lake, table);
+  std::unique_ptr<ObjectStore> lake = open_lake_store(backends.lake);
+  lake->open_for(*con_);
+  for (const char* table : kLakeTables) define_lake_view(*con_, *lake, table);
 }
 
 bool define_lake_view(DuckConnection& con, const ObjectStore& lake, const std::string& table) {

@@ -31,7 +31,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
         *kafka_log, KafkaSourceOptions{.servers = from.kafka_servers, .topic = from.kafka_prefix,
                                        .transactional_id = "shopflow-source-" + kafka_log->prefix() + "-" + dir.node_id()});
   }
-  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options_.sinks, log_->shard_count(), options_.lake));
+  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options_.sinks, options_.lake));
   pipeline_->start();
   HttpServerOptions http = options_.http;
   http.host = options_.host;

@@ -29,11 +29,11 @@ SinkSet parse_sink_set(const std::string& list) {
   return set;
 }
 
-std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, uint32_t shards, LakeBuffering lake) {
+std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, LakeBuffering lake) {
   std::vector<std::unique_ptr<SinkConsumer>> sinks;
   if (set.warehouse) sinks.push_back(make_warehouse_consumer(dir));
   if (set.tables) sinks.push_back(make_tables_consumer(dir.tables()));
-  if (set.lake) sinks.push_back(make_lake_consumer(dir, shards, lake));
+  if (set.lake) sinks.push_back(make_lake_consumer(dir, lake));
   return sinks;
 }
 

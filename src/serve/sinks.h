@@ -21,6 +21,6 @@ struct SinkSet {
 SinkSet parse_sink_set(const std::string& list);
 
 // One consumer per sink of `set`, over the data dir's sinks.
-std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, uint32_t shards, LakeBuffering lake);
+std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, LakeBuffering lake);
 
 } // namespace shopflow

@@ -14,18 +14,24 @@ Worker::Worker(DataDir& dir, WorkerOptions options) {
                                 "(the embedded log is read by the serve that holds the data dir)");
   if (!options.sinks.any()) throw std::invalid_argument("--sinks: a worker runs at least one sink");
   log_ = dir.open_log(options.log);
-  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options.sinks, log_->shard_count(), options.lake));
-  // A PostgreSQL warehouse is every worker's: each shard is stored by one of them at a time. (The
-  // lake is this worker's own folder, so it keeps every shard.)
-  if (options.sinks.warehouse && dir.backends().warehouse.postgres()) {
-    auto& kafka_log = dynamic_cast<KafkaLog&>(*log_);
-    share_ = std::make_unique<kafka::PartitionShare>(kafka::Settings{{"bootstrap.servers", kafka_log.servers()}},
-                                                     "shopflow-sinks." + kafka_log.prefix() + ".warehouse", dir.node_id(), kafka_log.topic());
-    pipeline_->share("warehouse", {[this] { return share_->generation(); }, [this] {
-                                     std::vector<uint32_t> shards;
-                                     for (int32_t p : share_->owned()) shards.push_back(static_cast<uint32_t>(p));
-                                     return shards;
-                                   }});
+  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options.sinks, options.lake));
+  // A PostgreSQL warehouse and an S3 lake are every worker's: each shard of such a sink is stored
+  // by one of them at a time, chosen by Kafka's group assignment (one group per sink). A sink in
+  // this worker's own folders keeps every shard.
+  auto& kafka_log = dynamic_cast<KafkaLog&>(*log_);
+  for (auto [sink, shared] : {std::pair{"warehouse", options.sinks.warehouse && dir.backends().warehouse.postgres()},
+                              std::pair{"lake", options.sinks.lake && dir.backends().lake.s3_lake()}}) {
+    if (!shared) continue;
+    auto& share = *shares_.emplace_back(std::make_unique<kafka::PartitionShare>(
+        kafka::Settings{{"bootstrap.servers", kafka_log.servers()}}, "shopflow-sinks." + kafka_log.prefix() + "." + sink, dir.node_id(),
+        kafka_log.topic()));
+    pipeline_->share(sink, {[&share] { return share.generation(); },
+                            [&share] {
+                              std::vector<uint32_t> shards;
+                              for (int32_t p : share.owned()) shards.push_back(static_cast<uint32_t>(p));
+                              return shards;
+                            },
+                            [&share](uint64_t generation) { share.released(generation); }});
   }
   data_dir_ = dir.path();
   if (options.status_port) {
@@ -37,9 +43,10 @@ Worker::Worker(DataDir& dir, WorkerOptions options) {
     status_->start();
   }
   // Threads last: a listener that cannot bind throws before any is running.
-  if (share_)
+  if (!shares_.empty())
     share_thread_ = std::thread([this] {
-      while (!share_stopping_) share_->poll(100);
+      while (!share_stopping_)
+        for (auto& share : shares_) share->poll(100 / static_cast<int>(shares_.size()));
     });
   pipeline_->start();
 }
@@ -81,10 +88,10 @@ bool Worker::stop(int64_t drain_timeout_ms) {
   if (status_) status_->stop();
   bool drained = drain_timeout_ms > 0 && pipeline_->drain(drain_timeout_ms);
   pipeline_->stop();
-  if (share_) { // leaving the group hands this worker's shards to the others at once
+  if (share_thread_.joinable()) { // leaving the groups hands this worker's shards to the others at once
     share_stopping_ = true;
     share_thread_.join();
-    share_.reset();
+    shares_.clear();
   }
   return drained;
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 #include <atomic>
 
 #include "api/http_server.h"
@@ -41,9 +42,9 @@ public:
 private:
   HttpResponse answer(const HttpRequest& req);
   std::unique_ptr<Log> log_;
-  // The shards of sinks kept in shared storage (a PostgreSQL warehouse), shared with the other
-  // workers of the log by Kafka's group assignment; polled by share_thread_.
-  std::unique_ptr<kafka::PartitionShare> share_;
+  // The shards of sinks kept in shared storage (a PostgreSQL warehouse, an S3 lake), shared with
+  // the other workers of the log by Kafka's group assignment; polled by share_thread_.
+  std::vector<std::unique_ptr<kafka::PartitionShare>> shares_;
   std::thread share_thread_;
   std::atomic<bool> share_stopping_{false};
   std::unique_ptr<Pipeline> pipeline_;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "sinks/lake/s3/s3_location.h"
 #include "util/durable_file.h"
 #include "util/read_file.h"
 
@@ -27,7 +28,7 @@ struct RoleInfo {
 constexpr std::array<RoleInfo, 4> kRoles{{
     {BackendRole::Log, "log", "--log", "log", "the embedded log's folder (file:///PATH or a path) or kafka://HOST:PORT[,HOST:PORT...]/PREFIX"},
     {BackendRole::Warehouse, "warehouse", "--warehouse", "", "a folder (file:///PATH or a path) or postgresql://USER@HOST:PORT/DB"},
-    {BackendRole::Lake, "lake", "--lake", "lake", "a folder (file:///PATH or a path)"},
+    {BackendRole::Lake, "lake", "--lake", "lake", "a folder (file:///PATH or a path) or s3://BUCKET[/PREFIX][?endpoint=URL&region=NAME]"},
     {BackendRole::Tables, "tables", "--tables", "tables", "a RocksDB folder (file:///PATH or a path)"},
 }};
 
@@ -128,12 +129,16 @@ std::string file_url(const fs::path& path) {
   return std::string(u.buffer());
 }
 
+// The URL that names `at` (a file URL for a folder).
+std::string location_url(const BackendLocation& at) {
+  return at.kafka() ? "kafka://" + at.kafka_servers + "/" + at.kafka_prefix : at.postgres() ? at.postgres_url : at.s3_lake() ? at.s3->url() : file_url(at.path);
+}
+
 std::string record_text(const Backends& b) {
   std::string out = "# The backends this data dir was first opened with (storage/backend_urls.h); empty: embedded.\n";
   for (const RoleInfo& r : kRoles) {
     const BackendLocation& at = location_of(b, r.role);
-    out += std::string(r.key) + "=" +
-           (at.embedded ? "" : at.kafka() ? "kafka://" + at.kafka_servers + "/" + at.kafka_prefix : at.postgres() ? at.postgres_url : file_url(at.path)) + "\n";
+    out += std::string(r.key) + "=" + (at.embedded ? "" : location_url(at)) + "\n";
   }
   return out;
 }
@@ -193,6 +198,16 @@ BackendLocation parse_backend_url(BackendRole role, std::string_view url, const 
     if (u->has_fragment()) refuse(role, url, "a fragment (#...) means nothing here");
     return {false, embedded, {}, {}, std::string(url)};
   }
+  if (url.starts_with("s3://")) {
+    if (role != BackendRole::Lake) refuse(role, url, "S3 holds the lake only");
+    BackendLocation at{false, folder_path(fs::absolute(data_dir) / "lake-scratch"), {}, {}, {}};
+    try {
+      at.s3 = parse_s3_url(url);
+    } catch (const std::invalid_argument& e) {
+      refuse(role, url, e.what());
+    }
+    return at;
+  }
   fs::path path;
   if (auto u = boost::urls::parse_uri(url)) {
     if (u->scheme_id() != boost::urls::scheme::file)
@@ -234,7 +249,7 @@ Backends settle_backends(const fs::path& data_dir, const BackendUrls& given, boo
     if (!url.empty() && location_of(wanted, r.role) != was)
       refuse(r.role, url,
              "data dir " + data_dir.string() + " keeps its " + r.key + " at " + (was.embedded ? "its default, " : "") +
-                 was.path.string() + " (recorded in " + file.string() + "); leave " + r.option + " out or name that");
+                 (was.kafka() || was.postgres() || was.s3_lake() ? location_url(was) : was.path.string()) + " (recorded in " + file.string() + "); leave " + r.option + " out or name that");
   }
   // A Kafka log is the same log whichever of its brokers are named: the given ones are used.
   if (!given.log.empty() && recorded.log.kafka()) recorded.log = wanted.log;

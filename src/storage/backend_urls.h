@@ -6,6 +6,8 @@
 //   --warehouse  file:///PATH or a path   the folder of warehouse.duckdb            DIR
 //                postgresql://USER@HOST:PORT/DB   a PostgreSQL database (password: PGPASSWORD or ~/.pgpass)
 //   --lake       file:///PATH or a path   a folder (sinks/lake/object_store.h)      DIR/lake
+//                s3://BUCKET[/PREFIX][?endpoint=URL&region=NAME&profile=NAME]   an S3 bucket
+//                (sinks/lake/s3/s3_location.h; keys from the AWS environment)
 //   --tables     file:///PATH or a path   a RocksDB folder (sinks/lookup_tables.h)  DIR/tables
 // A plain path may be relative (to the working directory); a file URL's path is absolute. Any
 // other scheme is refused with an error naming the option, the URL and what it accepts.
@@ -17,8 +19,11 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "sinks/lake/s3/s3_location.h"
 
 namespace shopflow {
 
@@ -39,10 +44,13 @@ struct BackendLocation {
   // A PostgreSQL warehouse: its postgresql:// URL (no password in it); `path` is then the data
   // dir's own folder, where the local DuckDB keeps what is the node's alone.
   std::string postgres_url;
+  // An S3 lake: where it is; `path` is then the data dir's folder for scratch files (DIR/lake-scratch).
+  std::optional<S3Location> s3 = {};
   bool kafka() const { return !kafka_prefix.empty(); }
   bool postgres() const { return !postgres_url.empty(); }
+  bool s3_lake() const { return s3.has_value(); }
   bool operator==(const BackendLocation& o) const {
-    return embedded == o.embedded && path == o.path && kafka_prefix == o.kafka_prefix && postgres_url == o.postgres_url;
+    return embedded == o.embedded && path == o.path && kafka_prefix == o.kafka_prefix && postgres_url == o.postgres_url && s3 == o.s3;
   }
 };
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "sinks/lake/local_folder/local_folder_store.h"
+#include "sinks/lake/s3/s3_store.h"
 #include "stream/kafka/kafka_log.h"
 #include "util/durable_file.h"
 #include "util/read_file.h"
@@ -40,7 +41,7 @@ std::vector<std::unique_ptr<DataDirLock>> claim_outside(const std::string& data_
   };
   for (const Claim& c : {Claim{b.log, "log", !b.log.kafka()}, Claim{b.warehouse, "warehouse", false}, Claim{b.lake, "lake", true},
                          Claim{b.tables, "tables", false}}) {
-    if (c.at.embedded || c.at.kafka() || c.at.postgres()) continue;
+    if (c.at.embedded || c.at.kafka() || c.at.postgres() || c.at.s3_lake()) continue;
     fs::create_directories(c.at.path);
     if (c.lock) locks.push_back(std::make_unique<DataDirLock>(c.at.path.string(), purpose));
     const fs::path owner = c.at.path / "OWNER";
@@ -57,10 +58,14 @@ std::vector<std::unique_ptr<DataDirLock>> claim_outside(const std::string& data_
   return locks;
 }
 
-// The lake's object store at `at`. A new store is one more case here.
-std::unique_ptr<ObjectStore> open_lake_store(const BackendLocation& at) { return std::make_unique<LocalFolderStore>(at.path); }
-
 } // namespace
+
+std::unique_ptr<ObjectStore> open_lake_store(const BackendLocation& at) {
+  if (!at.s3_lake()) return std::make_unique<LocalFolderStore>(at.path);
+  auto store = std::make_unique<S3Store>(resolve_s3_settings(*at.s3), at.path);
+  store->client().check_access();
+  return store;
+}
 
 DataDir::DataDir(const std::string& path, const std::string& purpose, const BackendUrls& backends,
                  const std::string& memory_limit)
@@ -72,7 +77,10 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
   // Answers of an earlier run that died while writing them.
   fs::remove_all(sql_answers_dir());
   fs::create_directories(sql_answers_dir());
-  warehouse_.confine_to({backends_.lake.path, sql_answers_dir()});
+  lake_store_->open_for(warehouse_.connection());
+  std::vector<std::string> lake_urls;
+  if (backends_.lake.s3_lake()) lake_urls.push_back(lake_store_->read_location(""));
+  warehouse_.confine_to({backends_.lake.path, sql_answers_dir()}, lake_urls);
 }
 
 DataDir::~DataDir() = default;

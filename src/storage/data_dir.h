@@ -4,7 +4,7 @@
 //   DIR/NODE              this data dir's id as a node of a shared (Kafka) log
 //   DIR/log/              stream/local_log.h
 //   DIR/warehouse.duckdb  sinks/warehouse (its folder: DIR)
-//   DIR/lake/             sinks/lake
+//   DIR/lake/             sinks/lake (DIR/lake-scratch/: its scratch files when the lake is on S3)
 //   DIR/tables/           sinks/tables (RocksDB)
 //   DIR/sql-answers/      Parquet answers of POST /v1/sql while they are written (emptied at open)
 // A backend kept outside DIR belongs to DIR alone (an OWNER file names it; see claim_outside).
@@ -60,6 +60,10 @@ private:
   LakeWriter lake_;
   Tables tables_;
 };
+
+// The lake's object store at `at` (a folder or an S3 bucket, whose access is checked). A new
+// store is one more case here.
+std::unique_ptr<ObjectStore> open_lake_store(const BackendLocation& at);
 
 // The [from, to) range of `source` values of a batch job: "batch:<job>:" .. "batch:<job>;".
 std::pair<std::string, std::string> batch_source_range(int64_t job);

@@ -26,11 +26,11 @@ using namespace shopflow::test;
 namespace fs = std::filesystem;
 
 namespace {
-std::vector<std::unique_ptr<SinkConsumer>> all_sinks(DataDir& dir, uint32_t shards) {
+std::vector<std::unique_ptr<SinkConsumer>> all_sinks(DataDir& dir) {
   std::vector<std::unique_ptr<SinkConsumer>> sinks;
   sinks.push_back(make_warehouse_consumer(dir));
   sinks.push_back(make_tables_consumer(dir.tables()));
-  sinks.push_back(make_lake_consumer(dir, shards, {.max_lines = 2000, .max_age_ms = 50, .compact_at_files = 4}));
+  sinks.push_back(make_lake_consumer(dir, {.max_lines = 2000, .max_age_ms = 50, .compact_at_files = 4}));
   return sinks;
 }
 
@@ -76,7 +76,7 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   DataDir dir((t.path / "d").string(), "test");
   LocalLog log(t.path / "d" / "log", {.shards = 4});
   EXPECT_EQ(append_reference(log, 500), kReferenceRows);
-  Pipeline pipeline(log, all_sinks(dir, 4));
+  Pipeline pipeline(log, all_sinks(dir));
   pipeline.start();
   ASSERT_TRUE(pipeline.drain(60'000));
   pipeline.stop();
@@ -142,7 +142,7 @@ TEST(Pipeline, RestartedConsumersResumeWithoutLossOrDuplicates) {
     DataDir dir(data, "test");
     LocalLog log(fs::path(data) / "log", {.shards = 4});
     append_reference(log, 1000, 20000);
-    Pipeline pipeline(log, all_sinks(dir, 4), 3000);
+    Pipeline pipeline(log, all_sinks(dir), 3000);
     pipeline.start();
     std::this_thread::sleep_for(std::chrono::milliseconds(30)); // stop somewhere in the middle
     pipeline.stop();
@@ -159,7 +159,7 @@ TEST(Pipeline, RestartedConsumersResumeWithoutLossOrDuplicates) {
       if (++n > 20000) rest.push_back(r);
     ingest_rows(log, rest, 1);
   }
-  Pipeline pipeline(log, all_sinks(dir, 4), 3000);
+  Pipeline pipeline(log, all_sinks(dir), 3000);
   pipeline.start();
   ASSERT_TRUE(pipeline.drain(60'000));
   pipeline.stop();
@@ -220,7 +220,7 @@ TEST(Pipeline, IdempotencyKeysSurviveARestartAndCompleteAPartialRequest) {
   EXPECT_TRUE(ingest_rows(log, rows, 1, &keys, "req-2").replayed);
   // Consumers see each row of req-2 once, and never the key records.
   DataDir dir(data, "test");
-  Pipeline pipeline(log, all_sinks(dir, 4));
+  Pipeline pipeline(log, all_sinks(dir));
   pipeline.start();
   ASSERT_TRUE(pipeline.drain(30'000));
   pipeline.stop();
@@ -373,7 +373,7 @@ TEST_F(OnKafka, StreamedReferenceFileReachesEverySinkOnce) {
   {
     auto log = open("december", 4);
     EXPECT_EQ(append_reference(*log, 500), kReferenceRows);
-    Pipeline pipeline(*log, all_sinks(dir, 4));
+    Pipeline pipeline(*log, all_sinks(dir));
     pipeline.start();
     ASSERT_TRUE(pipeline.drain(120'000));
     for (const auto& s : pipeline.status()) EXPECT_EQ(s.total_lag(), 0u) << s.name;
@@ -381,7 +381,7 @@ TEST_F(OnKafka, StreamedReferenceFileReachesEverySinkOnce) {
   }
   expect_reference_figures(dir);
   auto log = open("december", 4);
-  Pipeline again(*log, all_sinks(dir, 4));
+  Pipeline again(*log, all_sinks(dir));
   again.start();
   ASSERT_TRUE(again.drain(60'000));
   again.stop();

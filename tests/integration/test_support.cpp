@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "db/duckdb.h"
+#include "sinks/lake/s3/s3_client.h"
 #include "storage/backend_urls.h"
 
 #include <cstdlib>
@@ -108,6 +109,33 @@ PostgresServer::~PostgresServer() {
     run("down " + (dir_.path / "pg").string());
   } catch (const std::exception&) {
   }
+}
+
+S3Server::S3Server() {
+  std::string state = run("up " + dir_.path.string());
+  endpoint_ = state_field("s3/rgw.py", state, "endpoint");
+  setenv("AWS_ACCESS_KEY_ID", state_field("s3/rgw.py", state, "access_key").c_str(), 1);
+  setenv("AWS_SECRET_ACCESS_KEY", state_field("s3/rgw.py", state, "secret_key").c_str(), 1);
+  setenv("AWS_REGION", state_field("s3/rgw.py", state, "region").c_str(), 1);
+}
+
+S3Server::~S3Server() {
+  try {
+    run("down " + dir_.path.string());
+  } catch (const std::exception&) {
+  }
+}
+
+void S3Server::create_bucket(const std::string& bucket) {
+  S3Location at;
+  at.bucket = bucket;
+  at.endpoint = endpoint_;
+  S3Client(resolve_s3_settings(at)).create_bucket();
+}
+
+std::string S3Server::lake_url(const std::string& bucket, const std::string& prefix) {
+  create_bucket(bucket);
+  return "s3://" + bucket + "/" + prefix + "?endpoint=" + endpoint_;
 }
 
 void KafkaCluster::stop() { run("down " + dir_.path.string()); }

@@ -108,6 +108,24 @@ private:
   std::string url_;
 };
 
+// Ceph's RADOS Gateway on a one-node cluster (scripts/s3/rgw.py), up for the object's life. The
+// S3 keys are set in this process's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, which child
+// processes inherit.
+class S3Server {
+public:
+  S3Server();
+  ~S3Server();
+  const std::string& endpoint() const { return endpoint_; } // http://127.0.0.1:PORT
+  // s3://BUCKET/PREFIX?endpoint=...: a lake URL on this server; the bucket is created.
+  std::string lake_url(const std::string& bucket, const std::string& prefix);
+  void create_bucket(const std::string& bucket);
+
+private:
+  std::string run(const std::string& command) { return run_server_script("s3/rgw.py", command); }
+  TempDir dir_;
+  std::string endpoint_;
+};
+
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
 

@@ -93,8 +93,10 @@ TEST(LocalFolderStore, ObjectsByKey) {
   store.remove_folder("_staging/");
   EXPECT_FALSE(fs::exists(t.path / "_staging"));
   { std::ofstream(store.scratch_file("transactions/year=2010/month=12/z.parquet")) << "left by a crash"; }
-  store.remove_scratch("transactions/");
+  { std::ofstream(store.scratch_file("transactions/year=2010/month=12/w.parquet")) << "another writer's"; }
+  store.remove_scratch("transactions/", [](std::string_view key) { return key == "transactions/year=2010/month=12/z.parquet"; });
   EXPECT_FALSE(fs::exists(t.path / "transactions/year=2010/month=12/.z.parquet.tmp"));
+  EXPECT_TRUE(fs::exists(t.path / "transactions/year=2010/month=12/.w.parquet.tmp"));
   store.remove("transactions/year=2010/month=12/stream-0-0-9.parquet");
   EXPECT_EQ(keys("transactions/"), "transactions/year=2010/month=12/stream-0-10-19.parquet=4 ");
 }

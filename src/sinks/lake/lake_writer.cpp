@@ -123,7 +123,11 @@ void LakeWriter::set_stream_manifest(uint32_t shard, uint64_t next_offset) {
 
 void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
   for (const char* table : kLakeTables) {
-    store_.remove_scratch(std::string(table) + "/");
+    store_.remove_scratch(std::string(table) + "/", [&](std::string_view key) {
+      uint32_t s;
+      uint64_t first, last;
+      return parse_stream_name(name_of(key), s, first, last) && s == shard;
+    });
     for (auto& [folder, files] : stream_files(store_, table, shard)) {
       for (auto& f : files) {
         bool covered = std::any_of(files.begin(), files.end(), [&](const StreamFile& o) {

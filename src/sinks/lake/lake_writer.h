@@ -51,7 +51,8 @@ public:
   void set_stream_manifest(uint32_t shard, uint64_t next_offset);
   // Deletes a shard's stream files whose first offset is >= `from` (written after the manifest),
   // files whose offset range lies inside another file's (inputs of a finished compaction), and
-  // scratch files of the tables.
+  // the shard's unfinished files (scratch, uploads). Other shards' files are left alone: another
+  // process may be writing them.
   void remove_stream_files_from(uint32_t shard, uint64_t from);
   // Merges a shard's stream files of one table and month into one file named by the union of
   // their ranges once there are at least `min_files` of them; the merged file is renamed into

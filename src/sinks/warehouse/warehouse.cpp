@@ -62,7 +62,7 @@ void Warehouse::commit(DuckConnection& con) {
   }
 }
 
-void Warehouse::confine_to(const std::vector<std::filesystem::path>& dirs) {
+void Warehouse::confine_to(const std::vector<std::filesystem::path>& dirs, const std::vector<std::string>& urls) {
   // A prefix without its trailing '/' would also admit a sibling ("lake" admits "lake-old").
   std::string list;
   for (const auto& d : dirs) {
@@ -70,6 +70,7 @@ void Warehouse::confine_to(const std::vector<std::filesystem::path>& dirs) {
     if (!dir.ends_with('/')) dir += '/';
     list += (list.empty() ? "" : ", ") + sql_literal(dir);
   }
+  for (const std::string& url : urls) list += (list.empty() ? "" : ", ") + sql_literal(url.ends_with('/') ? url : url + "/");
   con_->execute("SET allowed_directories = [" + list + "]");
   con_->execute("SET enable_external_access = false");
   con_->execute("SET lock_configuration = true");

@@ -44,10 +44,11 @@ public:
   DuckDatabase& database() { return *db_; }
   // shopflow_lines(), registered on connection().
   LineScan& line_scan() { return *line_scan_; }
-  // From now on, DuckDB reaches no file but the database's own and those under `dirs` (read
-  // and write: the lake writer's COPYs need it), loads no extension and takes no new setting.
-  // Extensions are never installed or auto-loaded at all (set when the database opens).
-  void confine_to(const std::vector<std::filesystem::path>& dirs);
+  // From now on, DuckDB reaches no file but the database's own and those under `dirs` and the
+  // URL prefixes `urls` (an S3 lake's s3://BUCKET/PREFIX/; read and write: the lake writer's
+  // COPYs need it), loads no extension and takes no new setting. Extensions are never installed
+  // or auto-loaded at all (set when the database opens).
+  void confine_to(const std::vector<std::filesystem::path>& dirs, const std::vector<std::string>& urls = {});
 
   // The sinks' write transactions: begin_write() ... commit(). begin_write() checkpoints when due
   // (DuckDatabase::checkpoint_if_due; DuckDB's own checkpoints are off), and a failed commit

@@ -278,6 +278,10 @@ PartitionShare::PartitionShare(const Settings& settings, const std::string& grou
 
 PartitionShare::~PartitionShare() {
   if (rk_) {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
     rd_kafka_consumer_close(rk_); // serves the last revocation
     rd_kafka_destroy(rk_);
   }
@@ -286,19 +290,27 @@ PartitionShare::~PartitionShare() {
 void PartitionShare::on_rebalance(rd_kafka_s* rk, int err, void* list, void* opaque) {
   auto* self = static_cast<PartitionShare*>(opaque);
   auto* partitions = static_cast<rd_kafka_topic_partition_list_t*>(list);
-  std::lock_guard lock(self->mutex_);
+  std::unique_lock lock(self->mutex_);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rd_kafka_error_t* error = rd_kafka_incremental_assign(rk, partitions);
     if (error) rd_kafka_error_destroy(error);
     rd_kafka_pause_partitions(rk, partitions); // owned, not fetched
     for (int i = 0; i < partitions->cnt; ++i) self->owned_.push_back(partitions->elems[i].partition);
-  } else {
-    rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk, partitions);
-    if (error) rd_kafka_error_destroy(error);
-    for (int i = 0; i < partitions->cnt; ++i) std::erase(self->owned_, partitions->elems[i].partition);
+    std::sort(self->owned_.begin(), self->owned_.end());
+    ++self->generation_;
+    return;
   }
-  std::sort(self->owned_.begin(), self->owned_.end());
-  ++self->generation_;
+  for (int i = 0; i < partitions->cnt; ++i) std::erase(self->owned_, partitions->elems[i].partition);
+  const uint64_t generation = ++self->generation_;
+  self->released_changed_.wait_for(lock, std::chrono::seconds(30), [&] { return self->closing_ || self->released_ >= generation; });
+  rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk, partitions);
+  if (error) rd_kafka_error_destroy(error);
+}
+
+void PartitionShare::released(uint64_t generation) {
+  std::lock_guard lock(mutex_);
+  released_ = std::max(released_, generation);
+  released_changed_.notify_all();
 }
 
 void PartitionShare::poll(int wait_ms) {

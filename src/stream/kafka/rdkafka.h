@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -141,13 +142,20 @@ public:
   // The partitions this member owns now, and a number that changes whenever they do.
   std::vector<int32_t> owned() const;
   uint64_t generation() const { return generation_; }
+  // The user of the partitions has stopped writing those it lost up to `generation`. A revoked
+  // partition goes back to the group only then (or after 30 s), so that its next owner never
+  // writes beside this one; a member that dies loses its partitions after the session timeout.
+  void released(uint64_t generation);
 
 private:
   static void on_rebalance(rd_kafka_s* rk, int err, void* partitions, void* opaque);
   rd_kafka_s* rk_ = nullptr;
   mutable std::mutex mutex_;
+  std::condition_variable released_changed_;
   std::vector<int32_t> owned_;
   std::atomic<uint64_t> generation_{0};
+  uint64_t released_ = 0;
+  bool closing_ = false; // the last revocation (at close) does not wait
 };
 
 // Topics and their partitions, through a short-lived client.

@@ -85,12 +85,16 @@ void LocalFolderStore::move(std::string_view from, std::string_view to) {
   rename_durably(source, dest);
 }
 
-void LocalFolderStore::remove_scratch(std::string_view prefix) {
+void LocalFolderStore::remove_scratch(std::string_view prefix, const KeyFilter& whose) {
   fs::path start = prefix.empty() ? root_ : path_of(prefix);
   if (!fs::is_directory(start)) return;
   std::vector<fs::path> doomed; // collected first: no removal while the folder is walked
   for (auto& e : fs::recursive_directory_iterator(start))
-    if (e.is_regular_file() && is_scratch(e.path())) doomed.push_back(e.path());
+    if (e.is_regular_file() && is_scratch(e.path())) {
+      std::string name = e.path().filename().string(); // ".<name>.tmp"
+      fs::path key = e.path().parent_path().lexically_relative(root_) / name.substr(1, name.size() - 5);
+      if (whose(key.generic_string())) doomed.push_back(e.path());
+    }
   for (auto& p : doomed) fs::remove(p);
 }
 

@@ -22,7 +22,7 @@ public:
   void remove(std::string_view key) override;
   void remove_folder(std::string_view folder) override;
   void move(std::string_view from, std::string_view to) override;
-  void remove_scratch(std::string_view prefix) override;
+  void remove_scratch(std::string_view prefix, const KeyFilter& whose) override;
   std::string read_location(std::string_view key) const override;
 
 private:

@@ -1,0 +1,112 @@
+#include "net/http_transfer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <mutex>
+
+#include <curl/curl.h>
+
+namespace shopflow {
+
+namespace {
+struct Upload {
+  std::string_view body;
+  size_t sent = 0;
+};
+
+size_t read_body(char* buffer, size_t size, size_t count, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  size_t n = std::min(size * count, up->body.size() - up->sent);
+  std::memcpy(buffer, up->body.data() + up->sent, n);
+  up->sent += n;
+  return n;
+}
+
+size_t write_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+// "Name: value\r\n" -> headers[name] = value; the status line and the blank line are skipped.
+size_t write_header(char* data, size_t size, size_t count, void* user) {
+  std::string_view line(data, size * count);
+  if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    (*static_cast<std::map<std::string, std::string>*>(user))[name] = std::string(value);
+  }
+  return size * count;
+}
+
+struct HeaderList {
+  curl_slist* list = nullptr;
+  ~HeaderList() { curl_slist_free_all(list); }
+  void add(const std::string& h) {
+    curl_slist* grown = curl_slist_append(list, h.c_str());
+    if (!grown) throw std::bad_alloc();
+    list = grown;
+  }
+};
+} // namespace
+
+HttpSession::HttpSession() {
+  static std::once_flag global;
+  std::call_once(global, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  easy_ = curl_easy_init();
+  if (!easy_) throw HttpTransferError("libcurl: cannot make a session");
+}
+
+HttpSession::~HttpSession() { curl_easy_cleanup(static_cast<CURL*>(easy_)); }
+
+HttpAnswer HttpSession::perform(const HttpRequest& request) {
+  CURL* c = static_cast<CURL*>(easy_);
+  curl_easy_reset(c); // keeps the connections and the DNS cache
+  HttpAnswer answer;
+  Upload upload{request.body};
+  HeaderList headers;
+  for (const std::string& h : request.headers) headers.add(h);
+  // (An empty "Expect:" to skip the 100-continue round trip is not sent: libcurl 7.88 would sign
+  // it as an empty header, which S3 servers do not see, so the signature would not match.)
+  std::string userpwd, sigv4;
+  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, request.timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(request.timeout_ms, 10'000L));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, write_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &answer.headers);
+  if (request.method == "GET") {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    if (request.method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  if (request.sign) {
+    sigv4 = "aws:amz:" + request.sign->region + ":" + request.sign->service;
+    userpwd = request.sign->access_key + ":" + request.sign->secret_key;
+    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4.c_str());
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd.c_str());
+  }
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.list);
+  char detail[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+  CURLcode rc = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(c, CURLOPT_USERPWD, ""); // the secret does not outlive the request in the handle
+  if (rc != CURLE_OK)
+    throw HttpTransferError(request.method + " " + request.url + ": " + (detail[0] ? detail : curl_easy_strerror(rc)));
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answer.status);
+  return answer;
+}
+
+} // namespace shopflow
