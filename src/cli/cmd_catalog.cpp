@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "storage/backend_urls.h"
+#include "storage/data_dir.h"
 #include "cli/query_source.h"
 
 namespace shopflow {
@@ -61,10 +62,10 @@ void add_catalog_command(CLI::App& app, int& exit_code) {
             "FROM information_schema.columns WHERE true" + only + " ORDER BY table_catalog DESC, table_name, ordinal_position");
     for (const char* t : kShownWhole)
       if (catalog == "warehouse" && table == t) section(std::string("Values of ") + t, std::string("SELECT * FROM warehouse.main.") + t + " ORDER BY ALL");
-    const std::string lake = settle_backends(engine->data_dir(), {}, false).lake.path.string();
-    for (const char* t : {"transactions", "cancellations"}) {
+    std::unique_ptr<ObjectStore> lake = open_lake_store(settle_backends(engine->data_dir(), {}, false).lake);
+    for (const char* t : kLakeTables) {
       if (!args->table.empty() && (catalog != "lake" || table != t)) continue;
-      std::string glob = sql_literal(lake + "/" + t + "/*/*/*.parquet");
+      std::string glob = sql_literal(lake_glob(*lake, t));
       if (engine->query("SELECT count(*) FROM glob(" + glob + ")").rows.at(0).at(0).text == "0") {
         if (f == OutputFormat::Table) std::printf("== Lake: lake.%s ==\n(no files yet)\n\n", t);
         continue;

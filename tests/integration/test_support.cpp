@@ -53,10 +53,11 @@ void write_file(const fs::path& p, const std::string& content) {
   if (!out) throw std::runtime_error("cannot write " + p.string());
 }
 
-RunResult run_shopflow(const std::string& args) {
+RunResult run_shopflow(const std::string& args) { return run_command(std::string(SHOPFLOW_BIN) + " " + args); }
+
+RunResult run_command(const std::string& command) {
   TempDir io;
-  std::string cmd = std::string(SHOPFLOW_BIN) + " " + args + " >" + (io.path / "out").string() + " 2>" +
-                    (io.path / "err").string();
+  std::string cmd = command + " >" + (io.path / "out").string() + " 2>" + (io.path / "err").string();
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -19,6 +19,8 @@ struct RunResult {
 };
 // Runs build/shopflow with `args` (shell-quoted by the caller) and captures stdout and stderr.
 RunResult run_shopflow(const std::string& args);
+// A shell command line; its exit code, stdout and stderr.
+RunResult run_command(const std::string& command);
 
 std::string reference_csv(); // ../shared/data/online_retail_2010-12.csv
 
