@@ -27,20 +27,6 @@ std::string pg_figures(const std::string& url) {
   return std::string(r.text(0, 0));
 }
 
-// The December file POSTed in requests of `lines` rows; after_each(n) after the n-th (from 0).
-void stream_reference(HttpClient& client, int lines, const std::function<void(int)>& after_each = {}) {
-  std::string csv = read_file(reference_csv());
-  size_t header_end = csv.find('\n') + 1, pos = header_end;
-  for (int request = 0; pos < csv.size(); ++request) {
-    size_t end = pos;
-    for (int n = 0; n < lines && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
-    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
-    ASSERT_EQ(r.status, 200u) << r.body;
-    pos = end;
-    if (after_each) after_each(request);
-  }
-}
-
 // The reference figures as pg_figures() gives them.
 std::string reference_figures() {
   return text(kReferenceTransactions) + " " + text(kReferenceCancellations) + " " + text(kReferenceRejected) + " " + kReferenceRevenue;

@@ -1,9 +1,13 @@
 // The lake on S3: Ceph's RADOS Gateway started by the test (scripts/s3/rgw.py), on loopback.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <csignal>
 #include <fstream>
 #include <random>
+#include <thread>
 
+#include "reference.h"
 #include "sinks/lake/s3/s3_store.h"
 #include "test_support.h"
 
@@ -128,4 +132,68 @@ TEST(LakeOnS3, RefusalsNameWhatIsWrong) {
   }
   EXPECT_EQ(parse_s3_url("s3://ok-bucket/a/b/?region=eu-west-1&endpoint=http://127.0.0.1:9000/").url(),
             "s3://ok-bucket/a/b?endpoint=http://127.0.0.1:9000&region=eu-west-1");
+}
+
+// A single serve node (embedded log and warehouse) whose lake is on S3: the December file streamed
+// in small lake files, the node killed -9 midway and restarted; the lake ends with every row once
+// (small files compacted on S3, a dead writer's leftovers removed), SQL reads it through the lake
+// views and nowhere else in the bucket, a batch import publishes into it, and the data dir
+// refuses another lake.
+TEST(LakeOnS3, ServeStreamsIntoItThroughAKill) {
+  TempDir t;
+  const std::string lake = server().lake_url("served", "shop/lake");
+  server().create_bucket("served");
+  S3Store elsewhere(settings_for("served", "shop/other"), t.path / "scratch-other");
+  elsewhere.put("secret.csv", "not,yours\n");
+  const std::string args = "--lake '" + lake + "' --lake-flush-lines 300 --lake-flush-ms 100";
+  const uint16_t port = free_port(); // the restarted node answers where the first did
+  auto node = std::make_unique<ServeProcess>(t.path / "d", args, port);
+  HttpClient client("127.0.0.1", port);
+  stream_reference(client, 500, [&](int request) {
+    if (request != 40) return;
+    EXPECT_EQ(node->stop(SIGKILL), 128 + SIGKILL);
+    node = std::make_unique<ServeProcess>(t.path / "d", args, port);
+  });
+  const std::string figures = text(kReferenceTransactions) + "," + text(kReferenceTransactions) + "," + kReferenceRevenue;
+  std::string body;
+  for (int i = 0; i < 300; ++i) {
+    body = client.request("POST", "/v1/sql", "SELECT count(*), count(DISTINCT source), sum(amount) FROM lake.transactions").body;
+    if (body.find("[[" + figures + "]]") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(body.find("[[" + figures + "]]"), std::string::npos) << body << node->log();
+  // Compacted: fewer files per shard and month than the flushes that wrote them.
+  S3Store store(resolve_s3_settings(parse_s3_url(lake)), t.path / "scratch");
+  size_t files = store.list("transactions/").size();
+  EXPECT_GT(files, 0u);
+  EXPECT_LT(files, 4u * 32u) << keys(store.list("transactions/"));
+  // The lake's SQL reaches its own prefix only.
+  HttpResult other = client.request("POST", "/v1/sql", "SELECT * FROM read_csv('s3://served/shop/other/secret.csv')");
+  EXPECT_EQ(other.status, 403u) << other.body;
+  EXPECT_EQ(other.body.find("not,yours"), std::string::npos) << other.body;
+  EXPECT_EQ(node->stop(), 0) << node->log();
+
+  // A batch import publishes its files into the S3 lake; the catalog lists them there.
+  RunResult batch = run_shopflow("batch " + reference_csv() + " --data " + (t.path / "d").string());
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  EXPECT_NE(keys(store.list("transactions/")).find("batch-"), std::string::npos);
+  RunResult catalog = run_shopflow("catalog lake.transactions --data " + (t.path / "d").string());
+  EXPECT_NE(catalog.out.find("s3://served/shop/lake/transactions/year=2010/month=12/batch-"), std::string::npos) << catalog.out << catalog.err;
+  RunResult sql = run_shopflow("sql --data " + (t.path / "d").string() + " --format csv \"SELECT count(*) FROM lake.transactions\"");
+  EXPECT_EQ(sql.out, "count_star()\n" + text(2 * kReferenceTransactions) + "\n") << sql.err;
+
+  // The data dir keeps its lake: another is refused naming the recorded one; so is a bucket that
+  // does not exist, and a lake without keys.
+  RunResult again = run_shopflow("batch " + reference_csv() + " --data " + (t.path / "d").string() + " --lake s3://served/shop/elsewhere?endpoint=" +
+                                 server().endpoint());
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("keeps its lake at s3://served/shop/lake"), std::string::npos) << again.err;
+  RunResult missing = run_shopflow("batch " + reference_csv() + " --data " + (t.path / "e").string() + " --lake s3://no-such-bucket?endpoint=" +
+                                   server().endpoint());
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("S3 bucket s3://no-such-bucket/ does not exist"), std::string::npos) << missing.err;
+  RunResult no_keys = run_command("env -u AWS_ACCESS_KEY_ID HOME=" + t.path.string() + " " + SHOPFLOW_BIN + " batch " + reference_csv() +
+                                  " --data " + (t.path / "f").string() + " --lake s3://served/x?endpoint=" + server().endpoint());
+  EXPECT_EQ(no_keys.exit_code, 1);
+  EXPECT_NE(no_keys.err.find("no S3 keys for s3://served/x"), std::string::npos) << no_keys.err;
 }

@@ -139,6 +139,19 @@ std::string S3Server::lake_url(const std::string& bucket, const std::string& pre
   return "s3://" + bucket + "/" + prefix + "?endpoint=" + endpoint_;
 }
 
+void stream_reference(HttpClient& client, int lines, const std::function<void(int)>& after_each) {
+  std::string csv = read_file(reference_csv());
+  size_t header_end = csv.find('\n') + 1, pos = header_end;
+  for (int request = 0; pos < csv.size(); ++request) {
+    size_t end = pos;
+    for (int n = 0; n < lines && end < csv.size(); ++n) end = csv.find('\n', end) + 1;
+    HttpResult r = client.request("POST", "/v1/records", csv.substr(0, header_end) + csv.substr(pos, end - pos), {{"Content-Type", "text/csv"}});
+    ASSERT_EQ(r.status, 200u) << r.body;
+    pos = end;
+    if (after_each) after_each(request);
+  }
+}
+
 void KafkaCluster::stop() { run("down " + dir_.path.string()); }
 void KafkaCluster::restart() { run("restart " + dir_.path.string()); }
 

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
+
+#include "client/http_client.h"
 
 namespace shopflow::test {
 
@@ -127,6 +130,10 @@ private:
   TempDir dir_;
   std::string endpoint_;
 };
+
+// The December file POSTed to `client` as CSV in requests of `lines` rows (each answered 200);
+// after_each(n) after the n-th (from 0).
+void stream_reference(HttpClient& client, int lines, const std::function<void(int)>& after_each = {});
 
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
