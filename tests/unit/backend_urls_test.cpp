@@ -45,7 +45,10 @@ TEST(BackendUrls, WhatEachOptionAccepts) {
       {BackendRole::Warehouse, "file:///srv/w", "/srv/w", true},
       {BackendRole::Warehouse, "DATA/", "DATA", true},
       {BackendRole::Lake, "DATA/lake", "DATA/lake", true},
-      {BackendRole::Lake, "s3://bucket/prefix", "--lake 's3://bucket/prefix': this build knows no backend of scheme 's3'", false},
+      {BackendRole::Lake, "s3://Bucket/prefix", "--lake 's3://Bucket/prefix': 'Bucket' is not a bucket name", false},
+      {BackendRole::Lake, "s3://bucket/a?endpoint=http://h:1&key=x", "unknown parameter 'key'", false},
+      {BackendRole::Warehouse, "s3://bucket/prefix", "S3 holds the lake only", false},
+      {BackendRole::Log, "gs://bucket/prefix", "--log 'gs://bucket/prefix': this build knows no backend of scheme 'gs'", false},
       {BackendRole::Log, "redis://localhost:6379/0", "--log 'redis://localhost:6379/0': this build knows no backend of scheme 'redis'", false},
       {BackendRole::Lake, "kafka://localhost:9092/shop", "a Kafka cluster holds the log only", false},
       {BackendRole::Warehouse, "postgresql://u:secret@h/db", "no password in the URL", false},
@@ -72,6 +75,17 @@ TEST(BackendUrls, WhatEachOptionAccepts) {
     EXPECT_EQ(at.postgres_url, url);
     EXPECT_FALSE(at.embedded) << url;
     EXPECT_EQ(at.path, fs::absolute(data.path)) << url;
+  }
+  // An S3 lake: its location parsed (the canonical URL is what DIR/BACKENDS records); scratch
+  // files stay in the data dir.
+  for (auto [url, canonical] : {std::pair{"s3://shop-lake", "s3://shop-lake"}, std::pair{"s3://shop-lake/a/b/", "s3://shop-lake/a/b"},
+                                std::pair{"s3://shop-lake/a?region=eu-west-1&endpoint=http://127.0.0.1:7480/",
+                                          "s3://shop-lake/a?endpoint=http://127.0.0.1:7480&region=eu-west-1"}}) {
+    BackendLocation at = parse_backend_url(BackendRole::Lake, url, data.path);
+    ASSERT_TRUE(at.s3_lake()) << url;
+    EXPECT_EQ(at.s3->url(), canonical);
+    EXPECT_FALSE(at.embedded) << url;
+    EXPECT_EQ(at.path, fs::absolute(data.path) / "lake-scratch") << url;
   }
   auto fill = [&](std::string s) {
     if (s.starts_with("DATA")) s = data.path.string() + s.substr(4);
@@ -187,7 +201,8 @@ TEST(BackendUrls, ADamagedRecordIsAnErrorNamingItsLine) {
       {"log=\nlake\n", "line 2: not role=URL"},
       {"stream=/x\n", "unknown role 'stream'"},
       {"lake=/a\nlake=/b\n", "role 'lake' twice"},
-      {"lake=s3://b/p\n", "scheme 's3'"},
+      {"lake=s3://b/p\n", "not a bucket name"},
+      {"lake=gs://bucket/p\n", "scheme 'gs'"},
   };
   for (auto [text, says] : cases) {
     Folder data;
