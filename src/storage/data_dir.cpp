@@ -69,7 +69,7 @@ std::unique_ptr<ObjectStore> open_lake_store(const BackendLocation& at) {
 
 DataDir::DataDir(const std::string& path, const std::string& purpose, const BackendUrls& backends,
                  const std::string& memory_limit)
-    : path_(prepare(path)), lock_(path_, purpose), backends_(settle_backends(path_, backends, true)),
+    : path_(prepare(path)), lock_(path_, purpose), backends_(settle_backends(path_, backends, false)),
       outside_locks_(claim_outside(path_, backends_, purpose)),
       warehouse_(warehouse_file(backends_.warehouse).string(), memory_limit),
       lake_store_(open_lake_store(backends_.lake)), lake_(*lake_store_), tables_(backends_.tables.path.string()) {
@@ -81,6 +81,8 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
   std::vector<std::string> lake_urls;
   if (backends_.lake.s3_lake()) lake_urls.push_back(lake_store_->read_location(""));
   warehouse_.confine_to({backends_.lake.path, sql_answers_dir()}, lake_urls);
+  // Recorded once every backend opened: a mistyped bucket or server is not kept as the data dir's.
+  settle_backends(path_, backends, true);
 }
 
 DataDir::~DataDir() = default;

@@ -192,6 +192,10 @@ TEST(LakeOnS3, ServeStreamsIntoItThroughAKill) {
                                    server().endpoint());
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("S3 bucket s3://no-such-bucket/ does not exist"), std::string::npos) << missing.err;
+  // ...and not recorded as the data dir's: the right URL is taken next time.
+  RunResult fixed = run_shopflow("batch " + reference_csv() + " --data " + (t.path / "e").string() + " --lake 's3://served/shop/e?endpoint=" +
+                                 server().endpoint() + "'");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
   RunResult no_keys = run_command("env -u AWS_ACCESS_KEY_ID HOME=" + t.path.string() + " " + SHOPFLOW_BIN + " batch " + reference_csv() +
                                   " --data " + (t.path / "f").string() + " --lake s3://served/x?endpoint=" + server().endpoint());
   EXPECT_EQ(no_keys.exit_code, 1);

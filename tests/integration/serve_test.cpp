@@ -122,9 +122,9 @@ TEST(Serve, BackendsOutsideTheDataDirAreRecordedAndKeptToIt) {
   RunResult taken = run_shopflow("batch " + reference_csv() + places + " --data " + (t.path / "d2").string());
   EXPECT_EQ(taken.exit_code, 1);
   EXPECT_NE(taken.err.find("belongs to data dir " + fs::canonical(data).string()), std::string::npos) << taken.err;
-  RunResult unknown = run_shopflow("batch " + reference_csv() + " --lake s3://bucket/lake --data " + (t.path / "d3").string());
+  RunResult unknown = run_shopflow("batch " + reference_csv() + " --lake gs://bucket/lake --data " + (t.path / "d3").string());
   EXPECT_EQ(unknown.exit_code, 1);
-  EXPECT_NE(unknown.err.find("scheme 's3'"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("scheme 'gs'"), std::string::npos) << unknown.err;
   EXPECT_FALSE(fs::exists(t.path / "d3"));
   expect_reference_warehouse_and_lake(data);
 }

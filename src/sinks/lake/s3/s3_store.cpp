@@ -99,8 +99,10 @@ void S3Store::move(std::string_view from, std::string_view to) {
   try {
     client_.copy(full_key(from), full_key(to));
   } catch (const S3Error& e) {
-    if (e.status == 404 && get(to)) return;
-    throw;
+    if (e.status != 404) throw;
+    std::vector<ObjectInfo> there = list(to);
+    if (there.empty() || there.front().key != to) throw;
+    return;
   }
   client_.remove(full_key(from));
 }
