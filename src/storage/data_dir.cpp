@@ -73,6 +73,7 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
       outside_locks_(claim_outside(path_, backends_, purpose)),
       warehouse_(warehouse_file(backends_.warehouse).string(), memory_limit),
       lake_store_(open_lake_store(backends_.lake)), lake_(*lake_store_), tables_(backends_.tables.path.string()) {
+  claim_s3_lake();
   recover();
   // Answers of an earlier run that died while writing them.
   fs::remove_all(sql_answers_dir());
@@ -83,6 +84,22 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
   warehouse_.confine_to({backends_.lake.path, sql_answers_dir()}, lake_urls);
   // Recorded once every backend opened: a mistyped bucket or server is not kept as the data dir's.
   settle_backends(path_, backends, true);
+}
+
+void DataDir::claim_s3_lake() {
+  // Workers of one Kafka log share an S3 lake shard by shard; any other data dir keeps one of its
+  // own, as a folder lake does (claim_outside): the object _owner names the data dir (node id and
+  // path) that first used it, and another is refused.
+  if (!backends_.lake.s3_lake() || backends_.log.kafka()) return;
+  const std::string me = node_id() + " " + path_ + "\n";
+  std::optional<std::string> owner = lake_store_->get("_owner");
+  if (!owner) {
+    lake_store_->put("_owner", me);
+  } else if (owner->substr(0, 16) != me.substr(0, 16)) {
+    if (owner->ends_with('\n')) owner->pop_back();
+    throw std::runtime_error("the lake at " + lake_store_->read_location("") + " belongs to data dir " + *owner + " (named in " +
+                             lake_store_->read_location("_owner") + "); give data dir " + path_ + " a lake of its own");
+  }
 }
 
 DataDir::~DataDir() = default;

@@ -7,7 +7,8 @@
 //   DIR/lake/             sinks/lake (DIR/lake-scratch/: its scratch files when the lake is on S3)
 //   DIR/tables/           sinks/tables (RocksDB)
 //   DIR/sql-answers/      Parquet answers of POST /v1/sql while they are written (emptied at open)
-// A backend kept outside DIR belongs to DIR alone (an OWNER file names it; see claim_outside).
+// A backend kept outside DIR belongs to DIR alone (an OWNER file names it; see claim_outside; an
+// S3 lake's _owner object, unless workers of a Kafka log share it).
 // Opening it runs recovery, which finishes or undoes whatever a crashed writer left behind, and
 // then confines the warehouse's DuckDB to the lake and the answers folder (Warehouse::confine_to).
 #pragma once
@@ -51,6 +52,7 @@ public:
   void recover();
 
 private:
+  void claim_s3_lake();
   std::string path_;
   DataDirLock lock_;
   Backends backends_;

@@ -188,6 +188,9 @@ TEST(LakeOnS3, ServeStreamsIntoItThroughAKill) {
                                  server().endpoint());
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("keeps its lake at s3://served/shop/lake"), std::string::npos) << again.err;
+  RunResult shared = run_shopflow("batch " + reference_csv() + " --data " + (t.path / "g").string() + " --lake '" + lake + "'");
+  EXPECT_EQ(shared.exit_code, 1);
+  EXPECT_NE(shared.err.find("the lake at s3://served/shop/lake/ belongs to data dir"), std::string::npos) << shared.err;
   RunResult missing = run_shopflow("batch " + reference_csv() + " --data " + (t.path / "e").string() + " --lake s3://no-such-bucket?endpoint=" +
                                    server().endpoint());
   EXPECT_EQ(missing.exit_code, 1);
