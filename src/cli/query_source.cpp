@@ -94,7 +94,7 @@ std::unique_ptr<QuerySource> open_query_source(const std::string& data_dir) {
   if (auto server = local_server(data_dir, kScopeSql, "shopflow-sql")) return std::make_unique<ServerQueries>(std::move(*server), dir);
   if (std::filesystem::exists(std::filesystem::path(dir) / "BACKENDS"))
     if (BackendLocation warehouse = settle_backends(dir, {}, false).warehouse; warehouse.postgres())
-      return std::make_unique<PostgresQueries>(warehouse.postgres_url, dir);
+      return std::make_unique<PostgresQueries>(warehouse.postgres_conninfo, dir);
   return std::make_unique<LocalQueries>(dir);
 }
 

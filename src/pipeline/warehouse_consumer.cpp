@@ -72,7 +72,7 @@ private:
 // have landed.
 class PgWarehouseConsumer final : public SinkConsumer {
 public:
-  explicit PgWarehouseConsumer(const std::string& url) : warehouse_(url) {}
+  PgWarehouseConsumer(const std::string& conninfo, PgLoad load) : warehouse_(conninfo, load) {}
   const char* name() const override { return "warehouse"; }
   int linger_ms() const override { return 100; }
   uint64_t committed_offset(uint32_t shard) override {
@@ -98,7 +98,7 @@ private:
 } // namespace
 
 std::unique_ptr<SinkConsumer> make_warehouse_consumer(DataDir& dir) {
-  if (const BackendLocation& at = dir.backends().warehouse; at.postgres()) return std::make_unique<PgWarehouseConsumer>(at.postgres_url);
+  if (const BackendLocation& at = dir.backends().warehouse; at.postgres()) return std::make_unique<PgWarehouseConsumer>(at.postgres_conninfo, at.postgres_insert ? PgLoad::Insert : PgLoad::Copy);
   return std::make_unique<WarehouseConsumer>(dir);
 }
 

@@ -48,7 +48,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   }
   ingest_ = std::make_unique<Ingest>(*log_);
   if (warehouse.postgres()) {
-    sql_ = std::make_unique<PgSqlService>(warehouse.postgres_url);
+    sql_ = std::make_unique<PgSqlService>(warehouse.postgres_conninfo);
   } else {
     auto embedded = std::make_unique<SqlService>(dir.warehouse().database(), dir.lake().store(), dir.sql_answers_dir());
     lake_views_ = embedded.get();

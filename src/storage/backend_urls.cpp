@@ -196,7 +196,20 @@ BackendLocation parse_backend_url(BackendRole role, std::string_view url, const 
     if (u->host().empty()) refuse(role, url, "no HOST: write postgresql://USER@HOST:PORT/DB");
     if (u->path().size() < 2 || u->path().find('/', 1) != std::string::npos) refuse(role, url, "no /DB: write postgresql://USER@HOST:PORT/DB");
     if (u->has_fragment()) refuse(role, url, "a fragment (#...) means nothing here");
-    return {false, embedded, {}, {}, std::string(url)};
+    BackendLocation at{false, embedded, {}, {}, std::string(url)};
+    boost::urls::url conninfo(*u);
+    for (auto it = conninfo.params().begin(); it != conninfo.params().end();) {
+      if ((*it).key != "load") {
+        ++it;
+        continue;
+      }
+      if ((*it).value != "copy" && (*it).value != "insert") refuse(role, url, "load= takes copy (the default) or insert (Amazon Redshift)");
+      at.postgres_insert = (*it).value == "insert";
+      it = conninfo.params().erase(it);
+    }
+    if (conninfo.params().empty()) conninfo.remove_query();
+    at.postgres_conninfo = std::string(conninfo.buffer());
+    return at;
   }
   if (url.starts_with("s3://")) {
     if (role != BackendRole::Lake) refuse(role, url, "S3 holds the lake only");

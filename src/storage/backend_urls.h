@@ -4,7 +4,8 @@
 //   --log        file:///PATH or a path   the embedded log's folder (stream/log.h)  DIR/log
 //                kafka://HOST:PORT[,HOST:PORT...]/PREFIX   topics PREFIX.* on a Kafka cluster
 //   --warehouse  file:///PATH or a path   the folder of warehouse.duckdb            DIR
-//                postgresql://USER@HOST:PORT/DB   a PostgreSQL database (password: PGPASSWORD or ~/.pgpass)
+//                postgresql://USER@HOST:PORT/DB[?load=insert]   a PostgreSQL database (password:
+//                PGPASSWORD or ~/.pgpass; load=insert for Amazon Redshift: no COPY FROM STDIN there)
 //   --lake       file:///PATH or a path   a folder (sinks/lake/object_store.h)      DIR/lake
 //                s3://BUCKET[/PREFIX][?endpoint=URL&region=NAME&profile=NAME]   an S3 bucket
 //                (sinks/lake/s3/s3_location.h; keys from the AWS environment)
@@ -41,9 +42,12 @@ struct BackendLocation {
   // A Kafka log: the bootstrap servers (host:port,...) and the topics' prefix. Two locations
   // with one prefix are the same log, whichever brokers they list.
   std::string kafka_servers, kafka_prefix;
-  // A PostgreSQL warehouse: its postgresql:// URL (no password in it); `path` is then the data
-  // dir's own folder, where the local DuckDB keeps what is the node's alone.
-  std::string postgres_url;
+  // A PostgreSQL warehouse: its postgresql:// URL as given (no password in it); `path` is then
+  // the data dir's own folder, where the local DuckDB keeps what is the node's alone. shopflow's
+  // own parameter load=copy|insert (insert: multi-row INSERTs, for Amazon Redshift) is taken out
+  // of postgres_conninfo, which libpq gets.
+  std::string postgres_url = {}, postgres_conninfo = {};
+  bool postgres_insert = false;
   // An S3 lake: where it is; `path` is then the data dir's folder for scratch files (DIR/lake-scratch).
   std::optional<S3Location> s3 = {};
   bool kafka() const { return !kafka_prefix.empty(); }

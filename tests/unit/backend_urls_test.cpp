@@ -1,6 +1,8 @@
 // Backend URL options and the data dir's record of them (storage/backend_urls.h).
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +58,7 @@ TEST(BackendUrls, WhatEachOptionAccepts) {
       {BackendRole::Warehouse, "postgresql://u@h/db/x", "no /DB", false},
       {BackendRole::Warehouse, "postgresql:///db", "no HOST", false},
       {BackendRole::Warehouse, "postgresql://u@h/db#x", "a fragment", false},
+      {BackendRole::Warehouse, "postgresql://u@h/db?load=fast", "load= takes copy (the default) or insert", false},
       {BackendRole::Lake, "postgres://u@h/db", "PostgreSQL holds the warehouse only", false},
       {BackendRole::Tables, "redis://h", "--tables", false},
       {BackendRole::Lake, "file://otherhost/srv/lake", "no other host than localhost", false},
@@ -75,6 +78,17 @@ TEST(BackendUrls, WhatEachOptionAccepts) {
     EXPECT_EQ(at.postgres_url, url);
     EXPECT_FALSE(at.embedded) << url;
     EXPECT_EQ(at.path, fs::absolute(data.path)) << url;
+    EXPECT_EQ(at.postgres_conninfo, url);
+    EXPECT_FALSE(at.postgres_insert);
+  }
+  // load=insert (Amazon Redshift) is shopflow's: recorded in the URL, kept from libpq.
+  for (auto [url, conninfo, insert] : {std::tuple{"postgresql://u@h:5439/dev?load=insert", "postgresql://u@h:5439/dev", true},
+                                       std::tuple{"postgresql://u@h/dev?sslmode=require&load=insert", "postgresql://u@h/dev?sslmode=require", true},
+                                       std::tuple{"postgresql://u@h/dev?load=copy&sslmode=require", "postgresql://u@h/dev?sslmode=require", false}}) {
+    BackendLocation at = parse_backend_url(BackendRole::Warehouse, url, data.path);
+    EXPECT_EQ(at.postgres_url, url);
+    EXPECT_EQ(at.postgres_conninfo, conninfo);
+    EXPECT_EQ(at.postgres_insert, insert) << url;
   }
   // An S3 lake: its location parsed (the canonical URL is what DIR/BACKENDS records); scratch
   // files stay in the data dir.

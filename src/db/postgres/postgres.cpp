@@ -1,4 +1,7 @@
 #include "db/postgres/postgres.h"
+#include "core/timestamp.h"
+
+#include <cstdio>
 
 #include <libpq-fe.h>
 
@@ -169,5 +172,54 @@ void PgCopyEncoder::numeric(int64_t unscaled, int scale) {
 }
 
 void PgCopyEncoder::finish() { be16(0xFFFF); }
+
+void PgTextRowEncoder::row(int16_t fields) {
+  if (rows_ && fields != fields_) throw std::logic_error("PgTextRowEncoder: rows of one statement have one field count");
+  fields_ = fields;
+  ++rows_;
+}
+
+void PgTextRowEncoder::timestamp_us(int64_t unix_us) {
+  constexpr int64_t kDay = 86'400'000'000;
+  int64_t days = unix_us / kDay, in_day = unix_us % kDay;
+  if (in_day < 0) {
+    in_day += kDay;
+    --days;
+  }
+  const CivilDate d = civil_from_days(days);
+  const int64_t seconds = in_day / 1'000'000;
+  char out[48];
+  std::snprintf(out, sizeof out, "%04lld-%02u-%02u %02lld:%02lld:%02lld.%06lld", static_cast<long long>(d.year), d.month, d.day,
+                static_cast<long long>(seconds / 3600), static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60),
+                static_cast<long long>(in_day % 1'000'000));
+  values_.emplace_back(out);
+}
+
+void PgTextRowEncoder::numeric(int64_t unscaled, int scale) {
+  static constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000};
+  const bool negative = unscaled < 0;
+  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(unscaled) : static_cast<uint64_t>(unscaled);
+  std::string out;
+  if (negative) out += '-';
+  out += std::to_string(magnitude / kPow10[scale]);
+  if (scale) {
+    std::string fraction = std::to_string(magnitude % kPow10[scale]);
+    out.append(".").append(static_cast<size_t>(scale) - fraction.size(), '0').append(fraction);
+  }
+  values_.emplace_back(std::move(out));
+}
+
+void PgInsertIn::send() {
+  if (!encoder_.rows()) return;
+  std::string sql = into_ + " VALUES ";
+  size_t param = 0;
+  for (size_t r = 0; r < encoder_.rows(); ++r) {
+    sql += r ? ", (" : "(";
+    for (int16_t f = 0; f < encoder_.fields(); ++f) sql += (f ? ", $" : "$") + std::to_string(++param);
+    sql += ')';
+  }
+  con_.query(sql, encoder_.values());
+  encoder_.clear();
+}
 
 } // namespace shopflow

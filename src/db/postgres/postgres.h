@@ -112,4 +112,50 @@ private:
   PgCopyEncoder encoder_;
 };
 
+// The same rows as PgCopyIn takes, loaded by multi-row INSERTs of text parameters instead, for
+// servers without COPY ... FROM STDIN (Amazon Redshift): "INSERT INTO t VALUES ($1, $2), ($3,
+// $4)", one statement per `rows_per_statement` rows (parameters are never quoted into the text,
+// so no value is read as SQL whatever its quotes or backslashes).
+class PgTextRowEncoder {
+public:
+  void row(int16_t fields);
+  void null() { values_.emplace_back(std::nullopt); }
+  void text(std::string_view s) { values_.emplace_back(std::string(s)); }
+  void int32(int32_t v) { values_.emplace_back(std::to_string(v)); }
+  void int64(int64_t v) { values_.emplace_back(std::to_string(v)); }
+  void timestamp_us(int64_t unix_us); // "YYYY-MM-DD HH:MM:SS.ffffff"
+  void numeric(int64_t unscaled, int scale);
+  size_t rows() const { return rows_; }
+  int16_t fields() const { return fields_; }
+  std::vector<std::optional<std::string>>& values() { return values_; }
+  void clear() {
+    values_.clear();
+    rows_ = 0;
+  }
+
+private:
+  std::vector<std::optional<std::string>> values_;
+  size_t rows_ = 0;
+  int16_t fields_ = 0;
+};
+
+class PgInsertIn {
+public:
+  // `into`: "INSERT INTO t" or "INSERT INTO t (a, b)"; VALUES follows.
+  PgInsertIn(PgConnection& con, std::string into, size_t rows_per_statement = 1000)
+      : con_(con), into_(std::move(into)), rows_per_statement_(rows_per_statement) {}
+  PgTextRowEncoder& encoder() { return encoder_; }
+  void row_done() {
+    if (encoder_.rows() >= rows_per_statement_) send();
+  }
+  void finish() { send(); }
+
+private:
+  void send();
+  PgConnection& con_;
+  std::string into_;
+  size_t rows_per_statement_;
+  PgTextRowEncoder encoder_;
+};
+
 } // namespace shopflow

@@ -85,25 +85,25 @@ HttpAnswer S3Client::call_once(const Call& c) {
 
 HttpAnswer S3Client::call(const Call& c) {
   const std::string what = std::string(c.method) + " " + describe(c.key) + (c.query.empty() ? "" : "?" + c.query);
+  constexpr int kLastAttempt = 4; // waits 0.1 + 0.2 + 0.4 + 0.8 s between the five
   for (int attempt = 0;; ++attempt) {
-    std::string failure;
+    std::optional<HttpAnswer> a;
     try {
-      HttpAnswer a = call_once(c);
-      if (a.status < 300 || a.status == 404 || !retryable(a.status) || attempt == 4) {
-        if (a.status < 300 || a.status == 404) return a;
-        std::string code, message;
-        pugi::xml_document doc;
-        if (doc.load_buffer(a.body.data(), a.body.size())) {
-          code = doc.child("Error").child_value("Code");
-          message = doc.child("Error").child_value("Message");
-        }
-        throw S3Error("S3 " + what + ": " + std::to_string(a.status) + (code.empty() ? "" : " " + code) +
-                          (message.empty() ? "" : " (" + message + ")"),
-                      a.status, code);
-      }
-      failure = std::to_string(a.status);
+      a = call_once(c);
     } catch (const HttpTransferError& e) {
-      if (attempt == 4) throw std::runtime_error("S3 " + std::string(e.what()));
+      if (attempt == kLastAttempt) throw std::runtime_error("S3 " + std::string(e.what()));
+    }
+    if (a && (a->status < 300 || a->status == 404)) return std::move(*a);
+    if (a && (!retryable(a->status) || attempt == kLastAttempt)) {
+      std::string code, message;
+      pugi::xml_document doc;
+      if (doc.load_buffer(a->body.data(), a->body.size())) {
+        code = doc.child("Error").child_value("Code");
+        message = doc.child("Error").child_value("Message");
+      }
+      throw S3Error("S3 " + what + ": " + std::to_string(a->status) + (code.empty() ? "" : " " + code) +
+                        (message.empty() ? "" : " (" + message + ")"),
+                    a->status, code);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
   }

@@ -14,9 +14,23 @@ CREATE TABLE IF NOT EXISTS cancellations (LIKE transactions);
 )SQL" + shared_warehouse_schema();
 }
 
-PgWarehouse::PgWarehouse(const std::string& conninfo) : conninfo_(conninfo), con_(std::make_unique<PgConnection>(conninfo)) {
-  // Two processes creating the schema at once would race on the catalog: one at a time.
-  con_->execute("BEGIN; SELECT pg_advisory_xact_lock(7244815203);" + pg_warehouse_schema() + "COMMIT;");
+PgWarehouse::PgWarehouse(const std::string& conninfo, PgLoad load)
+    : conninfo_(conninfo), load_(load), con_(std::make_unique<PgConnection>(conninfo)) {
+  // Two processes creating the schema at once would race on the catalog: one at a time, by
+  // PostgreSQL's advisory lock; Redshift has none (insert mode), so the loser of a race tries again.
+  if (load_ == PgLoad::Copy) {
+    con_->execute("BEGIN; SELECT pg_advisory_xact_lock(7244815203);" + pg_warehouse_schema() + "COMMIT;");
+    return;
+  }
+  for (int attempt = 1;; ++attempt) {
+    try {
+      con_->execute("BEGIN;" + pg_warehouse_schema() + "COMMIT;");
+      return;
+    } catch (const PgError&) {
+      if (attempt == 3 || !con_->ok()) throw;
+      con_->execute("ROLLBACK");
+    }
+  }
 }
 
 std::map<uint32_t, uint64_t> PgWarehouse::stream_offsets(const std::string& sink) {
@@ -27,9 +41,10 @@ std::map<uint32_t, uint64_t> PgWarehouse::stream_offsets(const std::string& sink
   return out;
 }
 
-void PgWarehouse::copy_lines(const char* table, const std::vector<const LineColumns*>& blocks) {
-  PgCopyIn copy(*con_, std::string("COPY ") + table + " FROM STDIN (FORMAT binary)");
-  PgCopyEncoder& e = copy.encoder();
+namespace {
+// Writes the lines of `blocks` through `load` (a PgCopyIn or a PgInsertIn), in the tables' column order.
+template <class Load> void load_lines(Load& load, const std::vector<const LineColumns*>& blocks) {
+  auto& e = load.encoder();
   char source[48];
   for (const LineColumns* c : blocks) {
     for (size_t r = 0; r < c->size(); ++r) {
@@ -46,15 +61,14 @@ void PgWarehouse::copy_lines(const char* table, const std::vector<const LineColu
       e.text(line_type_name(c->line_type[r]));
       e.numeric(c->amount_milli[r], 3);
       e.text(c->source(r, source));
-      copy.row_done();
+      load.row_done();
     }
   }
-  copy.finish();
+  load.finish();
 }
 
-void PgWarehouse::copy_rejected(const std::vector<CleanedBatch>& batches) {
-  PgCopyIn copy(*con_, "COPY rejected FROM STDIN (FORMAT binary)");
-  PgCopyEncoder& e = copy.encoder();
+template <class Load> void load_rejected(Load& load, const std::vector<CleanedBatch>& batches) {
+  auto& e = load.encoder();
   for (const CleanedBatch& b : batches)
     for (const RejectedRow& r : b.rejected) {
       e.row(5);
@@ -63,9 +77,65 @@ void PgWarehouse::copy_rejected(const std::vector<CleanedBatch>& batches) {
       e.text(r.reason);
       e.text(r.detail);
       e.timestamp_us(r.received_at_us);
-      copy.row_done();
+      load.row_done();
     }
-  copy.finish();
+  load.finish();
+}
+} // namespace
+
+void PgWarehouse::load_lines_into(const char* table, const std::vector<const LineColumns*>& blocks) {
+  if (load_ == PgLoad::Insert) {
+    PgInsertIn insert(*con_, std::string("INSERT INTO ") + table);
+    load_lines(insert, blocks);
+  } else {
+    PgCopyIn copy(*con_, std::string("COPY ") + table + " FROM STDIN (FORMAT binary)");
+    load_lines(copy, blocks);
+  }
+}
+
+void PgWarehouse::load_rejected_rows(const std::vector<CleanedBatch>& batches) {
+  if (load_ == PgLoad::Insert) {
+    PgInsertIn insert(*con_, "INSERT INTO rejected");
+    load_rejected(insert, batches);
+  } else {
+    PgCopyIn copy(*con_, "COPY rejected FROM STDIN (FORMAT binary)");
+    load_rejected(copy, batches);
+  }
+}
+
+// The statements that store each batch's shard offset, only over what no one stored: a shard
+// whose stored offset is past a batch's first record was stored meanwhile by another writer (a
+// worker that took the shard over), and this one must not add its rows again. Together they
+// count one affected row per batch exactly when every shard was free.
+//   copy mode (PostgreSQL): one INSERT ... ON CONFLICT DO UPDATE ... WHERE, whose WHERE leaves out
+//     the shards stored meanwhile (a concurrent writer's row is waited for and re-checked);
+//   insert mode (Redshift: no ON CONFLICT, primary keys not enforced): an UPDATE of the free
+//     shards and an INSERT of the missing ones, in a SERIALIZABLE transaction (Redshift's only
+//     level), where two writers of one shard cannot both commit.
+std::vector<std::string> PgWarehouse::offset_statements(const std::vector<CleanedBatch>& batches) const {
+  auto first_of = [&](const char* shard_column) {
+    std::string c = std::string("CASE ") + shard_column;
+    for (const CleanedBatch& b : batches) c += " WHEN " + std::to_string(b.shard) + " THEN " + std::to_string(b.first_offset);
+    return c + " END";
+  };
+  if (load_ == PgLoad::Copy) {
+    std::string upsert = "INSERT INTO stream_offsets VALUES ";
+    for (const CleanedBatch& b : batches)
+      upsert += (&b == &batches.front() ? "('warehouse', " : ", ('warehouse', ") + std::to_string(b.shard) + ", " + std::to_string(b.next_offset) + ")";
+    return {upsert + " ON CONFLICT (sink, shard) DO UPDATE SET next_offset = EXCLUDED.next_offset WHERE stream_offsets.next_offset <= " +
+            first_of("stream_offsets.shard")};
+  }
+  std::string next = "CASE shard", shards, missing;
+  for (const CleanedBatch& b : batches) {
+    next += " WHEN " + std::to_string(b.shard) + " THEN " + std::to_string(b.next_offset);
+    shards += (shards.empty() ? "" : ", ") + std::to_string(b.shard);
+    missing += std::string(missing.empty() ? "" : " UNION ALL ") + "SELECT 'warehouse', " + std::to_string(b.shard) + ", " +
+               std::to_string(b.next_offset) + " WHERE NOT EXISTS (SELECT 1 FROM stream_offsets WHERE sink = 'warehouse' AND shard = " +
+               std::to_string(b.shard) + ")";
+  }
+  return {"UPDATE stream_offsets SET next_offset = " + next + " END WHERE sink = 'warehouse' AND shard IN (" + shards +
+              ") AND next_offset <= " + first_of("shard"),
+          "INSERT INTO stream_offsets " + missing};
 }
 
 void PgWarehouse::store_stream_batches(const std::vector<CleanedBatch>& batches) {
@@ -73,27 +143,19 @@ void PgWarehouse::store_stream_batches(const std::vector<CleanedBatch>& batches)
   if (!con_->ok()) con_ = std::make_unique<PgConnection>(conninfo_);
   std::vector<const LineColumns*> transactions, cancellations;
   bool any_rejected = false;
-  std::string offsets = "INSERT INTO stream_offsets VALUES ";
   for (const CleanedBatch& b : batches) {
     if (b.transactions->size()) transactions.push_back(b.transactions.get());
     if (b.cancellations->size()) cancellations.push_back(b.cancellations.get());
     any_rejected |= !b.rejected.empty();
-    if (&b != &batches.front()) offsets += ", ";
-    offsets += "('warehouse', " + std::to_string(b.shard) + ", " + std::to_string(b.next_offset) + ")";
   }
-  // Only over what no one stored: a shard whose stored offset is past a batch's first record was
-  // stored meanwhile by another writer (a worker that took the shard over), and this one
-  // must not add its rows again. Rows the WHERE leaves out are not counted.
-  offsets += " ON CONFLICT (sink, shard) DO UPDATE SET next_offset = EXCLUDED.next_offset WHERE stream_offsets.next_offset <= "
-             "CASE stream_offsets.shard";
-  for (const CleanedBatch& b : batches) offsets += " WHEN " + std::to_string(b.shard) + " THEN " + std::to_string(b.first_offset);
-  offsets += " END";
   try {
-    con_->execute("BEGIN");
-    if (!transactions.empty()) copy_lines("transactions", transactions);
-    if (!cancellations.empty()) copy_lines("cancellations", cancellations);
-    if (any_rejected) copy_rejected(batches);
-    if (con_->query(offsets).affected() != batches.size())
+    con_->execute(load_ == PgLoad::Insert ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN");
+    if (!transactions.empty()) load_lines_into("transactions", transactions);
+    if (!cancellations.empty()) load_lines_into("cancellations", cancellations);
+    if (any_rejected) load_rejected_rows(batches);
+    uint64_t stored = 0;
+    for (const std::string& statement : offset_statements(batches)) stored += con_->query(statement).affected();
+    if (stored != batches.size())
       throw StreamOffsetConflict("the warehouse's stream offsets moved past this pass (another writer stored these shards): "
                                  "nothing of it is stored; reading on from the stored offsets");
     con_->execute("COMMIT");

@@ -1,7 +1,8 @@
 // The warehouse on PostgreSQL (--warehouse postgresql://USER@HOST:PORT/DB, Redshift's protocol):
 // the tables and views of the DuckDB warehouse (sinks/warehouse/warehouse.h), same names and
-// types, created if missing. Stream batches are loaded with binary COPY in one transaction with
-// their stream_offsets rows, so a crash at any moment leaves each shard's rows and offset together.
+// types, created if missing. Stream batches are loaded with binary COPY (or, for Amazon Redshift,
+// which has no COPY ... FROM STDIN, multi-row INSERTs) in one transaction with their
+// stream_offsets rows, so a crash at any moment leaves each shard's rows and offset together.
 #pragma once
 
 #include <cstdint>
@@ -21,10 +22,13 @@ struct StreamOffsetConflict : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// How rows go in: binary COPY ... FROM STDIN, or multi-row INSERTs of text parameters.
+enum class PgLoad { Copy, Insert };
+
 class PgWarehouse {
 public:
   // Connects and creates what is missing of the schema. Throws PgError.
-  explicit PgWarehouse(const std::string& conninfo);
+  explicit PgWarehouse(const std::string& conninfo, PgLoad load = PgLoad::Copy);
   // The next offset of each shard that `sink` has stored.
   std::map<uint32_t, uint64_t> stream_offsets(const std::string& sink);
   // One transaction: every batch's lines, cancellations and rejected rows, and the offsets of
@@ -33,9 +37,11 @@ public:
   void store_stream_batches(const std::vector<CleanedBatch>& batches);
 
 private:
-  void copy_lines(const char* table, const std::vector<const LineColumns*>& blocks);
-  void copy_rejected(const std::vector<CleanedBatch>& batches);
+  void load_lines_into(const char* table, const std::vector<const LineColumns*>& blocks);
+  void load_rejected_rows(const std::vector<CleanedBatch>& batches);
+  std::vector<std::string> offset_statements(const std::vector<CleanedBatch>& batches) const;
   std::string conninfo_;
+  PgLoad load_;
   std::unique_ptr<PgConnection> con_;
 };
 
