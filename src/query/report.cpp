@@ -5,8 +5,9 @@
 namespace shopflow {
 
 namespace {
-// The queries are in the SQL that DuckDB and PostgreSQL both take, and give the same answers on
-// both (ties broken by value, no engine-only functions).
+// The queries are in the SQL that DuckDB, PostgreSQL and Amazon Redshift all take, and give the
+// same answers on each (ties broken by value; no FILTER, array_agg, any_value or DISTINCT ON;
+// window frames spelled out, as Redshift asks).
 // The filter on a table with invoice_date and country (transactions, cancellations).
 const std::string kFilter = "($1::DATE IS NULL OR invoice_date >= $1::DATE) AND ($2::DATE IS NULL OR invoice_date < $2::DATE + 1) "
                             "AND ($3::VARCHAR IS NULL OR country = $3::VARCHAR)";
@@ -21,7 +22,7 @@ const std::vector<AnalyticsQuery>& analytics_queries() {
       {"kpis", "Headline figures",
        "SELECT coalesce(sum(amount), " + kZero + ") AS revenue, count(DISTINCT invoice_no) AS orders, "
        "CAST(coalesce(sum(amount), " + kZero + ") / nullif(count(DISTINCT invoice_no), 0) AS DECIMAL(18, 2)) AS average_order_value, "
-       "count(DISTINCT customer_id) FILTER (WHERE customer_id <> 'Unknown') AS customers, count(*) AS lines "
+       "count(DISTINCT CASE WHEN customer_id <> 'Unknown' THEN customer_id END) AS customers, count(*) AS lines "
        "FROM transactions WHERE " + kFilter,
        true, true},
       {"revenue_by_country", "Revenue by country (top 10)",
@@ -39,9 +40,10 @@ const std::vector<AnalyticsQuery>& analytics_queries() {
            " GROUP BY stock_code ORDER BY revenue DESC, stock_code LIMIT 10",
        true, true},
       {"top_customers", "Top customers",
-       "SELECT customer_id, (array_agg(country ORDER BY invoice_date DESC, country))[1] AS country, "
-       "count(DISTINCT invoice_no) AS orders, sum(amount) AS revenue "
-       "FROM transactions WHERE customer_id <> 'Unknown' AND " + kFilter +
+       "SELECT customer_id, min(last_country) AS country, count(DISTINCT invoice_no) AS orders, sum(amount) AS revenue "
+       "FROM (SELECT customer_id, invoice_no, amount, first_value(country) OVER (PARTITION BY customer_id "
+       "ORDER BY invoice_date DESC, country ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_country "
+       "FROM transactions WHERE customer_id <> 'Unknown' AND " + kFilter + ") AS lines"
            " GROUP BY customer_id ORDER BY revenue DESC, customer_id LIMIT 10",
        true, true},
       // A customer is new in the month of their first order of all (not of the filtered range).
@@ -50,8 +52,8 @@ const std::vector<AnalyticsQuery>& analytics_queries() {
        "WHERE customer_id <> 'Unknown' GROUP BY customer_id), "
        "months AS (SELECT DISTINCT customer_id, date_trunc('month', invoice_date) AS m FROM transactions "
        "WHERE customer_id <> 'Unknown' AND " + kFilter + ") "
-       "SELECT " + kMonth + " AS month, count(*) FILTER (WHERE m = first_m) AS new_customers, "
-       "count(*) FILTER (WHERE m > first_m) AS returning_customers FROM months JOIN firsts USING (customer_id) "
+       "SELECT " + kMonth + " AS month, count(CASE WHEN m = first_m THEN 1 END) AS new_customers, "
+       "count(CASE WHEN m > first_m THEN 1 END) AS returning_customers FROM months JOIN firsts USING (customer_id) "
        "GROUP BY m ORDER BY month",
        true, true},
       {"cancellation_rate", "Cancellation rate",
@@ -63,7 +65,7 @@ const std::vector<AnalyticsQuery>& analytics_queries() {
       // The filters' choices: every country by revenue, and the first and last day with data.
       {"countries", "Countries", "SELECT country, sum(amount) AS revenue FROM transactions GROUP BY country ORDER BY revenue DESC, country",
        false, false},
-      {"date_span", "Dates", "SELECT min(invoice_date)::DATE AS first_day, max(invoice_date)::DATE AS last_day FROM transactions",
+      {"date_span", "Dates", "SELECT CAST(min(invoice_date) AS DATE) AS first_day, CAST(max(invoice_date) AS DATE) AS last_day FROM transactions",
        false, false},
   };
   return queries;
