@@ -2,11 +2,12 @@
 """A PostgreSQL server (Debian's postgresql-15) on loopback for tests, benchmarks and
 scripts/local-cluster, in a folder of its own.
 
-  server.py up DIR [--port P] [--db NAME]   initialise (once) and start; print {"url", "port"} as JSON
+  server.py up DIR [--port P] [--db NAME]   initialise (once) and start; print {"url", "reader_url", "port"} as JSON
   server.py down DIR                        stop it (fast shutdown)
 
 The role `shopflow` (not a superuser) owns database NAME (default shop) and logs in without a
-password over loopback (trust: a throwaway test server); the superuser is `postgres`. Run as root, the server runs as the `postgres` user,
+password over loopback (trust: a throwaway test server); `shopflow_reader` may only read what
+`shopflow` creates there (for clients' SQL: serve --warehouse-reader); the superuser is `postgres`. Run as root, the server runs as the `postgres` user,
 which owns DIR/data (PostgreSQL refuses to run as root).
 """
 
@@ -67,9 +68,15 @@ def up(folder, port, db):
         return subprocess.run(["psql", admin, "-tAc", sql], check=True, capture_output=True, text=True).stdout.strip()
     if ask("SELECT 1 FROM pg_roles WHERE rolname = 'shopflow'") != "1":
         ask("CREATE ROLE shopflow LOGIN")
+    if ask("SELECT 1 FROM pg_roles WHERE rolname = 'shopflow_reader'") != "1":
+        ask("CREATE ROLE shopflow_reader LOGIN")
     if ask(f"SELECT 1 FROM pg_database WHERE datname = '{db}'") != "1":
         ask(f'CREATE DATABASE "{db}" OWNER shopflow')
+        in_db = f"postgresql://postgres@127.0.0.1:{state['port']}/{db}"
+        subprocess.run(["psql", in_db, "-tAc", "ALTER DEFAULT PRIVILEGES FOR ROLE shopflow IN SCHEMA public GRANT SELECT ON TABLES TO shopflow_reader"],
+                       check=True, capture_output=True, text=True)
     state["url"] = url
+    state["reader_url"] = f"postgresql://shopflow_reader@127.0.0.1:{state['port']}/{db}"
     with open(state_file, "w") as f:
         json.dump(state, f)
     return state

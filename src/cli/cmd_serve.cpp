@@ -34,7 +34,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     std::string log_level = "info", log_format = "text";
     BackendUrls backends;
     std::string sinks = SinkSet{}.text();
-    std::string source;
+    std::string source, warehouse_reader;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--data", args->data, "Data directory")->capture_default_str();
@@ -62,6 +62,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   args->query.add_to(cmd);
   cmd->add_option("--public-url", args->public_url, "The URL clients reach this server at (behind a proxy): the OpenID configuration's base")
       ->check([](const std::string& u) { return u.starts_with("http://") || u.starts_with("https://") ? "" : "expected http://... or https://..."; });
+  cmd->add_option("--warehouse-reader", args->warehouse_reader,
+                  "postgresql://READER@HOST:PORT/DB: the role clients' SQL runs as on a PostgreSQL warehouse (SELECT only; "
+                  "default: the warehouse's own role)");
   cmd->add_option("--pg-listen", args->pg_listen, "HOST:PORT for PostgreSQL clients (psql, BI tools); database shopflow");
   cmd->add_option("--pg-max-connections", args->pg.max_connections, "PostgreSQL sessions at once (53300 above)")
       ->check(CLI::PositiveNumber)->capture_default_str();
@@ -118,6 +121,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.public_url = args->public_url;
     options.sinks = parse_sink_set(args->sinks);
     options.source = args->source;
+    if (!args->warehouse_reader.empty()) {
+      if (!dir.backends().warehouse.postgres())
+        throw std::invalid_argument("--warehouse-reader is for a PostgreSQL warehouse (--warehouse postgresql://...); this one is DuckDB's");
+      BackendLocation reader = parse_backend_url(BackendRole::Warehouse, args->warehouse_reader, args->data);
+      if (!reader.postgres()) throw std::invalid_argument("--warehouse-reader '" + args->warehouse_reader + "': not a postgresql:// URL");
+      options.warehouse_reader = reader.postgres_conninfo;
+    }
     options.pg = args->pg;
     options.api.web_root = args->web_root;
     options.api.currency = args->currency;

@@ -70,7 +70,7 @@ private:
 // PostgreSQL as an admin's POST /v1/sql would, under the server's ceilings.
 class PostgresQueries final : public QuerySource {
 public:
-  PostgresQueries(const std::string& url, std::string dir) : service_(url), dir_(std::move(dir)) {}
+  PostgresQueries(const std::string& url, std::string dir) : service_(url, false), dir_(std::move(dir)) {}
   TextTable query(const std::string& sql) override {
     SqlRequest request;
     request.sql = sql;

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "util/log.h"
+
 namespace fs = std::filesystem;
 
 namespace shopflow {
@@ -48,7 +50,11 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   }
   ingest_ = std::make_unique<Ingest>(*log_);
   if (warehouse.postgres()) {
-    sql_ = std::make_unique<PgSqlService>(warehouse.postgres_conninfo);
+    if (options_.warehouse_reader.empty())
+      log::warn("warehouse_sql_as_owner", {{"detail", "clients' SQL runs as the warehouse's own role, which may cancel or end "
+                                                      "its other sessions (the sink's): give --warehouse-reader a SELECT-only role"}});
+    sql_ = std::make_unique<PgSqlService>(options_.warehouse_reader.empty() ? warehouse.postgres_conninfo : options_.warehouse_reader,
+                                          !options_.warehouse_reader.empty());
   } else {
     auto embedded = std::make_unique<SqlService>(dir.warehouse().database(), dir.lake().store(), dir.sql_answers_dir());
     lake_views_ = embedded.get();

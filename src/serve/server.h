@@ -34,6 +34,8 @@ struct ServeOptions {
   std::string public_url;    // --public-url; empty: the listener's own URL
   SinkSet sinks;             // --sinks
   std::string source;        // --source kafka://HOST:PORT/TOPIC: consumed into the (Kafka) log
+  // A PostgreSQL warehouse: the role clients' SQL runs as (libpq conninfo); empty: the warehouse's own.
+  std::string warehouse_reader;
 };
 
 class Server {

@@ -123,8 +123,11 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
 
   // A serve node with the warehouse in PostgreSQL (its sink in the worker) answers /v1/sql and the
   // dashboard from it, under the embedded warehouse's policy and limits.
-  {
-    ServeProcess b(t.path / "b", log + " --sinks tables --warehouse " + pg.url());
+  // Once as the warehouse's own role, once as a role that may only read (--warehouse-reader).
+  for (const std::string& reader : {std::string(), pg.reader_url()}) {
+    SCOPED_TRACE(reader.empty() ? "as the owner" : "as " + reader);
+    ServeProcess b(t.path / (reader.empty() ? "b" : "b-reader"),
+                   log + " --sinks tables --warehouse " + pg.url() + (reader.empty() ? "" : " --warehouse-reader " + reader));
     HttpClient to_b("127.0.0.1", b.port());
     HttpResult sql = to_b.request("POST", "/v1/sql", "SELECT count(*) AS n, sum(amount) AS revenue, true AS yes, NULL AS nothing FROM transactions");
     ASSERT_EQ(sql.status, 200u) << sql.body;
@@ -163,6 +166,11 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
       EXPECT_EQ(answer.status, r.status) << r.sql << ": " << answer.body;
       EXPECT_NE(answer.body.find(r.says), std::string::npos) << r.sql << ": " << answer.body;
     }
+    if (!reader.empty()) { // the sink's sessions are out of a reader's reach
+      HttpResult kill = to_b.request("POST", "/v1/sql", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'shopflow'");
+      EXPECT_EQ(kill.status, 403u) << kill.body;
+      EXPECT_NE(kill.body.find("must be a member of the role whose process is being terminated"), std::string::npos) << kill.body;
+    }
     EXPECT_EQ(to_b.request("POST", "/v1/sql", "SELECT 1", {{"Accept", "application/vnd.apache.parquet"}}).status, 400u);
     EXPECT_EQ(to_b.request("POST", "/v1/admin/batch", R"({"files": []})").status, 503u);
     EXPECT_EQ(pg_figures(pg.url()), expected); // nothing written by the refused statements
@@ -174,6 +182,12 @@ TEST(WarehouseOnPostgres, StreamedOnceThroughWorkerKills) {
                               " --warehouse " + superuser);
   EXPECT_EQ(su.exit_code, 1);
   EXPECT_NE(su.err.find("is a superuser"), std::string::npos) << su.err;
+
+  // A reader role that may write the sinks' tables (here the owner itself) is refused.
+  RunResult owner_as_reader = run_shopflow("serve --insecure-no-auth --listen 127.0.0.1:0 --sinks tables --data " + (t.path / "r").string() +
+                                           log + " --warehouse " + pg.url() + " --warehouse-reader " + pg.url());
+  EXPECT_EQ(owner_as_reader.exit_code, 1);
+  EXPECT_NE(owner_as_reader.err.find("given in --warehouse-reader may write the warehouse's table"), std::string::npos) << owner_as_reader.err;
 
   // A server that does not answer is named.
   RunResult down = run_shopflow("worker --data " + (t.path / "w2").string() + log + " --warehouse postgresql://shopflow@127.0.0.1:1/shop");
@@ -281,7 +295,8 @@ TEST(WarehouseOnPostgres, TwoWritersNeverStoreARowTwice) {
   TempDir t;
   // With COPY and ON CONFLICT (PostgreSQL), and with Redshift's way (multi-row INSERTs; the
   // offsets by UPDATE and INSERT ... WHERE NOT EXISTS in a SERIALIZABLE transaction).
-  for (const std::string load : {"", "?load=insert"}) {
+  for (const char* load_param : {"", "?load=insert"}) {
+    const std::string load = load_param;
     SCOPED_TRACE("warehouse " + pg.url() + load);
     PgConnection(pg.url()).execute("DROP TABLE IF EXISTS transactions, cancellations, rejected, imports, stream_offsets CASCADE");
     const std::string name = load.empty() ? "copy" : "insert";

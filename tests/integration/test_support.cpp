@@ -102,7 +102,9 @@ PostgresServer::PostgresServer() {
   // The server runs as user postgres when the tests run as root: it must reach its folder.
   fs::permissions(dir_.path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                                  fs::perms::others_exec);
-  url_ = state_field("postgres/server.py", run("up " + (dir_.path / "pg").string()), "url");
+  const std::string state = run("up " + (dir_.path / "pg").string());
+  url_ = state_field("postgres/server.py", state, "url");
+  reader_url_ = state_field("postgres/server.py", state, "reader_url");
 }
 
 PostgresServer::~PostgresServer() {

@@ -106,11 +106,12 @@ public:
   PostgresServer();
   ~PostgresServer();
   const std::string& url() const { return url_; } // postgresql://shopflow@127.0.0.1:PORT/shop
+  const std::string& reader_url() const { return reader_url_; } // shopflow_reader: SELECT on what shopflow creates
 
 private:
   std::string run(const std::string& command) { return run_server_script("postgres/server.py", command); }
   TempDir dir_;
-  std::string url_;
+  std::string url_, reader_url_;
 };
 
 // Ceph's RADOS Gateway on a one-node cluster (scripts/s3/rgw.py), up for the object's life. The

@@ -83,13 +83,41 @@ std::string csv_answer(const PgResult& r, const SqlLimits& limits) {
 
 } // namespace
 
-PgSqlService::PgSqlService(std::string url) : url_(std::move(url)) {
+PgSqlService::PgSqlService(std::string url, bool reader_only) : url_(std::move(url)) {
   PgConnection con(url_);
   PgResult role = con.query("SELECT rolname, rolsuper FROM pg_roles WHERE rolname = current_user");
   if (role.rows() == 1 && role.text(0, 1) == "t")
-    throw std::invalid_argument("the warehouse's PostgreSQL role " + std::string(role.text(0, 0)) +
-                                " is a superuser, so clients' SQL would reach the server's files and roles: give "
-                                "--warehouse a role without SUPERUSER that owns the database");
+    throw std::invalid_argument("the PostgreSQL role " + std::string(role.text(0, 0)) +
+                                " is a superuser, so clients' SQL would reach the server's files and roles: give " +
+                                (reader_only ? "--warehouse-reader a role with SELECT only" : "--warehouse a role without SUPERUSER that owns the database"));
+  if (!reader_only) return;
+  // Any right beyond reading a sink's table (or owning it) would let clients change what the
+  // sinks stored.
+  PgResult writes = con.query(
+      "SELECT t FROM unnest(ARRAY['transactions', 'cancellations', 'rejected', 'imports', 'stream_offsets']) AS t "
+      "WHERE to_regclass(t) IS NOT NULL AND (pg_has_role((SELECT relowner FROM pg_class WHERE oid = to_regclass(t)), 'USAGE') OR "
+      "has_table_privilege(t, 'INSERT, UPDATE, DELETE, TRUNCATE')) ORDER BY 1");
+  if (writes.rows())
+    throw std::invalid_argument("the PostgreSQL role " + std::string(role.text(0, 0)) + " given in --warehouse-reader may write the warehouse's table " +
+                                std::string(writes.text(0, 0)) + ": give it SELECT only (GRANT SELECT ON ALL TABLES IN SCHEMA public TO it)");
+}
+
+std::unique_ptr<PgConnection> PgSqlService::take_connection() {
+  {
+    std::lock_guard lock(idle_mutex_);
+    while (!idle_.empty()) {
+      std::unique_ptr<PgConnection> con = std::move(idle_.back());
+      idle_.pop_back();
+      if (con->ok()) return con;
+    }
+  }
+  return std::make_unique<PgConnection>(url_);
+}
+
+void PgSqlService::give_back(std::unique_ptr<PgConnection> con) {
+  if (!con->ok()) return;
+  std::lock_guard lock(idle_mutex_);
+  if (idle_.size() < kIdleConnections) idle_.push_back(std::move(con));
 }
 
 SqlAnswer PgSqlService::run(const SqlRequest& request) {
@@ -108,8 +136,20 @@ SqlAnswer PgSqlService::run_statements(const SqlRequest& request) {
   if (!request.params.empty() && statements.size() != 1) return sql_error_answer(400, "parameters are for a single statement");
   const bool writes = std::any_of(statements.begin(), statements.end(), [](auto& s) { return s.access != SqlAccess::Read; });
   const SqlLimits& limits = request.limits;
+  std::unique_ptr<PgConnection> held;
+  // The connection goes back for the next request once its transaction has ended; one whose
+  // transaction could not be ended (the server went away) is dropped.
+  auto end_transaction = [&](const char* how) { // how: nullptr once it ended
+    try {
+      if (how) held->execute(how);
+      if (writes) held->execute("DISCARD ALL"); // temporary tables, prepared statements...
+      give_back(std::move(held));
+    } catch (const std::exception&) {
+    }
+  };
   try {
-    PgConnection con(url_);
+    held = take_connection();
+    PgConnection& con = *held;
     con.execute(std::string(writes ? "BEGIN" : "BEGIN READ ONLY") + "; SET LOCAL statement_timeout = " + std::to_string(limits.timeout_ms));
     // Every statement runs; the last one's result is the answer, a reading one through a cursor.
     for (size_t i = 0; i + 1 < statements.size(); ++i) con.query(statements[i].text);
@@ -124,15 +164,19 @@ SqlAnswer PgSqlService::run_statements(const SqlRequest& request) {
     if (rows->rows() > limits.max_rows) throw SqlLimitExceeded(rows_over_limit(limits.max_rows));
     SqlAnswer answer = request.format == SqlFormat::Csv ? SqlAnswer{200, "text/csv; charset=utf-8", csv_answer(*rows, limits)}
                                                         : SqlAnswer{200, "application/json", json_answer(*rows, limits)};
-    con.execute("COMMIT");
+    held->execute("COMMIT"); // its failure is the answer (the catch below rolls back)
+    end_transaction(nullptr);
     return answer;
   } catch (const SqlLimitExceeded& e) {
+    if (held) end_transaction("ROLLBACK");
     return sql_error_answer(413, e.what());
   } catch (const PgError& e) {
+    if (held) end_transaction("ROLLBACK");
     if (e.sqlstate == "57014") return sql_error_answer(408, time_over_limit(limits.timeout_ms)); // canceled by statement_timeout
     if (e.sqlstate == "25006" || e.sqlstate == "42501") return sql_error_answer(403, e.what()); // read-only transaction, privilege
     return sql_error_answer(e.sqlstate.empty() ? 503 : 400, e.what());
   } catch (const std::exception& e) { // a value that is not UTF-8 (a database of another encoding)
+    if (held) end_transaction("ROLLBACK");
     return sql_error_answer(500, e.what());
   }
 }
