@@ -7,7 +7,8 @@
 #       the lake's upload path (build/bench/s3_upload: S3Store::put_file), on the same 8 MiB objects;
 #   (c) sustained end to end: ROWS generated rows sent to a serve node (shopflow send, 500-row
 #       batches) and stored in PostgreSQL and in the lake on S3 by 1 worker, then by 2 workers
-#       sharing the shards: records/s from the first POST until both sinks hold every row.
+#       sharing the shards: records/s from the first POST until both sinks hold every row; and
+#       1 worker loading the warehouse the Redshift way (load=insert: multi-row INSERTs).
 # usage: bench/sinks_scale.sh [ROWS]   (default 300000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,8 +63,8 @@ now() { date +%s.%N; }
 count() { psql "$url" -tAc "SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations) + (SELECT count(*) FROM rejected)"; }
 lines() { psql "$url" -tAc "SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations)"; }
 
-run() { # run WORKERS PREFIX -> records/s end to end
-  local workers=$1 prefix=$2 port
+run() { # run WORKERS PREFIX [URL-PARAMS] -> records/s end to end
+  local workers=$1 prefix=$2 params=${3:-} port
   psql "$url" -qc "DROP TABLE IF EXISTS transactions, cancellations, rejected, imports, stream_offsets CASCADE" 2>/dev/null
   port=$(free_port)
   make_bucket "lake-$prefix"
@@ -71,7 +72,7 @@ run() { # run WORKERS PREFIX -> records/s end to end
     --log-level warn >"$work/node-$prefix.out" 2>&1 &
   echo $! >"$work/node-$prefix.pid"
   for i in $(seq 1 "$workers"); do
-    "$bin" worker --data "$work/w$i-$prefix" --log "kafka://$boot/$prefix" --sinks warehouse,lake --warehouse "$url" \
+    "$bin" worker --data "$work/w$i-$prefix" --log "kafka://$boot/$prefix" --sinks warehouse,lake --warehouse "$url$params" \
       --lake "s3://lake-$prefix/lake?endpoint=$endpoint" --log-level warn \
       >"$work/w$i-$prefix.out" 2>&1 &
     echo $! >"$work/w$i-$prefix.pid"
@@ -91,6 +92,7 @@ run() { # run WORKERS PREFIX -> records/s end to end
 
 one=$(run 1 one)
 two=$(run 2 two)
+redshift=$(run 1 ins "?load=insert")
 
 # (a) PostgreSQL's own COPY of the stored rows.
 psql "$url" -qc "\\copy transactions TO '$work/stored.csv' (FORMAT csv)"
@@ -115,3 +117,5 @@ printf 'S3 PUT, the lake'"'"'s S3Store, 16 x 8 MiB:           %10.1f MiB/s = %.2
 printf '1 worker, sent -> stored in PostgreSQL and S3:      %10.0f records/s = %.2fx the COPY ceiling\n' "$one" "$(echo "$one / $peer" | bc -l)"
 printf '2 workers sharing the shards:                      %10.0f records/s = %.2fx the ceiling, %.2fx 1 worker\n' \
   "$two" "$(echo "$two / $peer" | bc -l)" "$(echo "$two / $one" | bc -l)"
+printf '1 worker, load=insert (Redshift'"'"'s way, no COPY):     %10.0f records/s = %.2fx 1 worker with COPY\n' \
+  "$redshift" "$(echo "$redshift / $one" | bc -l)"

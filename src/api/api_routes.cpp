@@ -73,9 +73,7 @@ void ApiService::add_routes() {
   add("POST", "/v1/admin/batch", "admin_batch", kScopeAdmin,
       log_.shared() ? elsewhere("this node's log is shared with other nodes (Kafka), whose sinks a batch import into this "
                                 "node's would never reach: send the file into the log instead (shopflow send FILE --to URL)")
-      : !options_.batch_imports ? elsewhere("batch imports into a PostgreSQL warehouse are not built yet: send the file into the log "
-                                            "instead (shopflow send FILE --to URL)")
-                                : pool([this](const Call& c, HttpResponse& res) { admin_batch(*c.req, res); }));
+                    : pool([this](const Call& c, HttpResponse& res) { admin_batch(*c.req, res); }));
 
   // OAuth2 and OpenID (public), and who a token names.
   add("POST", "/oauth2/token", "token", 0, later([this](const Call& c, Respond r) {

@@ -48,8 +48,6 @@ struct ApiOptions {
   // Kafka log, serve nodes keep the lookup tables and a worker the warehouse) answers 503 naming
   // where it is, instead of answering from an empty local copy.
   bool has_tables = true, has_warehouse = true;
-  // Batch jobs handed over HTTP (POST /v1/admin/batch) load the embedded warehouse only.
-  bool batch_imports = true;
 };
 
 // {"statusCode": status, "body": body}: the answer of the seed's Lambda (CONTRACT.md), its body a

@@ -62,6 +62,7 @@ std::string FileSummary::to_text() const {
 }
 
 FileSummary BatchImporter::import_file(const std::string& path, const ImportOptions& options) {
+  if (dir_.backends().warehouse.postgres()) return import_into_postgres(path, options);
   auto started = std::chrono::steady_clock::now();
   int64_t started_us = wall_clock_us();
   FileSummary summary;
@@ -78,9 +79,7 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
     summary.job = old_job;
     return summary;
   }
-  if (auto sent = find_sent_file(con, summary.sha256); sent && !options.force)
-    throw std::runtime_error(path + ": this content was already sent through the stream by " + describe_sent_file(*sent) +
-                             "; --force imports it again (its rows are then stored twice)");
+  check_not_sent(con, summary, options);
 
   OpenedSource opened = open_record_file(path);
   summary.bytes = opened.size_bytes;
@@ -101,32 +100,8 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
       con.execute("DELETE FROM imports WHERE job = " + std::to_string(old_job));
       summary.replaced_job = old_job;
     }
-
-    auto load_started = std::chrono::steady_clock::now();
     JobLoader loader(dir_, job, started_us);
-    Progress progress(path, summary.bytes, options.progress);
-    std::vector<InputRow> rows;
-    while (opened.source->read_batch(rows, kBatchRows)) {
-      for (const InputRow& row : rows) {
-        ++summary.rows_read;
-        if (options.fail_after_rows && summary.rows_read > options.fail_after_rows)
-          throw std::runtime_error(fmt::format("injected failure after {} rows", options.fail_after_rows));
-        CleanResult r = clean(row);
-        switch (r.destination) {
-        case Destination::Transactions: ++summary.transactions; break;
-        case Destination::Cancellations: ++summary.cancellations; break;
-        case Destination::Rejected: ++summary.rejected_by_reason[static_cast<size_t>(r.reason)]; break;
-        }
-        loader.add(r, summary.rows_read, row.raw);
-      }
-      progress.update(opened.source->bytes_consumed(), summary.rows_read);
-    }
-    line_file_paths = loader.finish();
-    progress.finish();
-    summary.stage_seconds = loader.stage_seconds();
-    auto& st = summary.stage_seconds;
-    st["read_clean"] = seconds_since(load_started) - st["waiting"] - st["tables"];
-    st.erase("waiting");
+    line_file_paths = load_rows(loader, opened, path, summary, options);
     con.execute(fmt::format(
         "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
         "make_timestamp({}))",
@@ -155,6 +130,106 @@ FileSummary BatchImporter::import_file(const std::string& path, const ImportOpti
   dir_.lake().publish(job);
   auto [from, to] = batch_source_range(job);
   dir_.tables().ingest_job(line_file_paths, con, job, from, to, replaced_invoices);
+  dir_.tables().discard_line_files(job);
+  summary.stage_seconds["tables"] += seconds_since(tables_started);
+  summary.seconds = seconds_since(started);
+  return summary;
+}
+
+void BatchImporter::check_not_sent(DuckConnection& con, const FileSummary& summary, const ImportOptions& options) {
+  if (auto sent = find_sent_file(con, summary.sha256); sent && !options.force)
+    throw std::runtime_error(summary.file + ": this content was already sent through the stream by " + describe_sent_file(*sent) +
+                             "; --force imports it again (its rows are then stored twice)");
+}
+
+std::vector<std::string> BatchImporter::load_rows(JobLoader& loader, OpenedSource& opened, const std::string& path, FileSummary& summary,
+                                                  const ImportOptions& options) {
+  auto load_started = std::chrono::steady_clock::now();
+  Progress progress(path, summary.bytes, options.progress);
+  std::vector<InputRow> rows;
+  while (opened.source->read_batch(rows, kBatchRows)) {
+    for (const InputRow& row : rows) {
+      ++summary.rows_read;
+      if (options.fail_after_rows && summary.rows_read > options.fail_after_rows)
+        throw std::runtime_error(fmt::format("injected failure after {} rows", options.fail_after_rows));
+      CleanResult r = clean(row);
+      switch (r.destination) {
+      case Destination::Transactions: ++summary.transactions; break;
+      case Destination::Cancellations: ++summary.cancellations; break;
+      case Destination::Rejected: ++summary.rejected_by_reason[static_cast<size_t>(r.reason)]; break;
+      }
+      loader.add(r, summary.rows_read, row.raw);
+    }
+    progress.update(opened.source->bytes_consumed(), summary.rows_read);
+  }
+  std::vector<std::string> files = loader.finish();
+  progress.finish();
+  summary.stage_seconds = loader.stage_seconds();
+  auto& st = summary.stage_seconds;
+  st["read_clean"] = seconds_since(load_started) - st["waiting"] - st["tables"];
+  st.erase("waiting");
+  return files;
+}
+
+// The same job into a PostgreSQL warehouse: its rows and imports row in one PostgreSQL
+// transaction (PgWarehouse's job API); the lake and the tables as above. The tables' summaries
+// are recomputed for the invoices the job's lines belong to (the data dir's DuckDB does not hold
+// them), and recovery re-derives a committed job's tables from PostgreSQL (DataDir::recover).
+FileSummary BatchImporter::import_into_postgres(const std::string& path, const ImportOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  int64_t started_us = wall_clock_us();
+  const BackendLocation& at = dir_.backends().warehouse;
+  PgWarehouse pg(at.postgres_conninfo, at.postgres_insert ? PgLoad::Insert : PgLoad::Copy);
+  FileSummary summary;
+  summary.file = path;
+  summary.sha256 = sha256_file(path);
+  std::lock_guard identity(file_identity_mutex());
+  if (std::optional<int64_t> old_job = pg.imported_job(summary.sha256)) {
+    if (options.force)
+      throw std::invalid_argument(path + ": --force (replacing an imported file's rows) is not built for a PostgreSQL warehouse yet; "
+                                  "it was imported as job " + std::to_string(*old_job));
+    summary.skipped = true;
+    summary.job = *old_job;
+    return summary;
+  }
+  check_not_sent(dir_.warehouse().connection(), summary, options);
+  OpenedSource opened = open_record_file(path);
+  summary.bytes = opened.size_bytes;
+  summary.format = opened.source->format() == RecordFormat::Csv ? "csv" : "ndjson";
+
+  int64_t job = pg.begin_job();
+  summary.job = job;
+  std::vector<std::string> line_file_paths, invoices;
+  try {
+    // The job's number was taken under the imports table's lock: content imported meanwhile by
+    // another process is seen now.
+    if (std::optional<int64_t> meanwhile = pg.imported_job(summary.sha256)) {
+      pg.abort_job();
+      summary.skipped = true;
+      summary.job = *meanwhile;
+      return summary;
+    }
+    JobLoader loader(dir_, job, started_us, &pg);
+    line_file_paths = load_rows(loader, opened, path, summary, options);
+    invoices = loader.invoices();
+    auto commit_started = std::chrono::steady_clock::now();
+    const auto& by = summary.rejected_by_reason;
+    pg.commit_job({job, path, summary.sha256, summary.format,
+                   {static_cast<int64_t>(summary.bytes), static_cast<int64_t>(summary.rows_read), static_cast<int64_t>(summary.transactions),
+                    static_cast<int64_t>(summary.cancellations), static_cast<int64_t>(summary.rejected()), static_cast<int64_t>(by[1]),
+                    static_cast<int64_t>(by[2]), static_cast<int64_t>(by[3]), static_cast<int64_t>(by[4])},
+                   started_us, wall_clock_us()});
+    summary.stage_seconds["commit"] = seconds_since(commit_started);
+  } catch (...) {
+    pg.abort_job();
+    dir_.lake().discard(job);
+    dir_.tables().discard_line_files(job);
+    throw;
+  }
+  auto tables_started = std::chrono::steady_clock::now();
+  dir_.lake().publish(job);
+  auto [from, to] = batch_source_range(job);
+  dir_.tables().ingest_job(line_file_paths, dir_.warehouse().connection(), job, from, to, invoices);
   dir_.tables().discard_line_files(job);
   summary.stage_seconds["tables"] += seconds_since(tables_started);
   summary.seconds = seconds_since(started);

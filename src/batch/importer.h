@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "storage/data_dir.h"
 #include "core/record.h"
@@ -41,6 +42,12 @@ public:
   FileSummary import_file(const std::string& path, const ImportOptions& options);
 
 private:
+  FileSummary import_into_postgres(const std::string& path, const ImportOptions& options);
+  // Refuses content that `shopflow send` streamed, unless forced.
+  static void check_not_sent(DuckConnection& con, const FileSummary& summary, const ImportOptions& options);
+  // Reads, cleans and loads every row of the file into `loader`; returns the tables' line files.
+  static std::vector<std::string> load_rows(class JobLoader& loader, struct OpenedSource& opened, const std::string& path,
+                                            FileSummary& summary, const ImportOptions& options);
   DataDir& dir_;
 };
 

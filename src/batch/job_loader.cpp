@@ -7,8 +7,8 @@
 
 namespace shopflow {
 
-JobLoader::JobLoader(DataDir& dir, int64_t job, int64_t received_at_us)
-    : dir_(dir), job_(job), received_at_us_(received_at_us), source_prefix_("batch:" + std::to_string(job) + ":"),
+JobLoader::JobLoader(DataDir& dir, int64_t job, int64_t received_at_us, PgWarehouse* pg)
+    : dir_(dir), pg_(pg), job_(job), received_at_us_(received_at_us), source_prefix_("batch:" + std::to_string(job) + ":"),
       line_files_(dir.tables().line_files_dir(job)) {
   for (TableLines* t : {&transactions_, &cancellations_}) t->open = new_block(t->expected_lines);
 }
@@ -72,8 +72,14 @@ void JobLoader::close_block(TableLines& t) {
   t.full.push_back(block);
   t.open = new_block(t.expected_lines);
   const char* table = t.name;
+  if (pg_)
+    for (size_t r = 0; r < block->size(); ++r) invoices_.emplace(block->invoice_no[r]);
   insert_later([this, block, table] {
     timed("warehouse", [&] {
+      if (pg_) {
+        pg_->add_job_lines(table, {block.get()});
+        return;
+      }
       auto lines = dir_.warehouse().line_scan().expose({block});
       dir_.warehouse().connection().execute(std::string("INSERT INTO ") + table + " " + lines.select());
     });
@@ -106,6 +112,15 @@ void JobLoader::end_part() {
 
   insert_later([this, rejected = std::move(rejected_)] {
     timed("warehouse", [&] {
+      if (pg_) {
+        std::vector<RejectedRow> rows;
+        rows.reserve(rejected.size());
+        for (const Rejected& r : rejected)
+          rows.push_back(
+              {source_prefix_ + std::to_string(r.row), r.raw, std::string(reason_name(r.reason)), std::string(r.detail), received_at_us_});
+        pg_->add_job_rejected(rows);
+        return;
+      }
       RejectedWriter writer(dir_.warehouse().connection());
       std::string source = source_prefix_;
       for (const Rejected& r : rejected) {

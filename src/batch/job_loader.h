@@ -17,9 +17,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "sinks/warehouse/postgres/pg_warehouse.h"
 #include "storage/data_dir.h"
 #include "sinks/line_columns.h"
 
@@ -30,13 +32,17 @@ public:
   static constexpr size_t kBlockLines = 2 * 122'880; // two DuckDB row groups
   static constexpr size_t kPartLines = 1'000'000;
 
-  JobLoader(DataDir& dir, int64_t job, int64_t received_at_us);
+  // With `pg`, the warehouse rows go into its open job transaction instead of the data dir's DuckDB.
+  JobLoader(DataDir& dir, int64_t job, int64_t received_at_us, PgWarehouse* pg = nullptr);
   ~JobLoader(); // waits for all work in flight; finish() is what reports its errors
 
   // `row` is the 1-based row number in the file (the line's source is "batch:<job>:<row>").
   void add(const CleanResult& result, uint64_t row, std::string_view raw);
   // Loads what is left, waits for everything, and returns the tables' line files.
   std::vector<std::string> finish();
+  // The invoices the job's lines belong to (kept only with `pg`: the tables' summaries need them,
+  // and the data dir's DuckDB does not hold the lines).
+  std::vector<std::string> invoices() const { return {invoices_.begin(), invoices_.end()}; }
   // Seconds per stage: warehouse, lake, tables (working threads) and waiting (importer's thread).
   const std::map<std::string, double>& stage_seconds() const { return seconds_; }
 
@@ -66,6 +72,8 @@ private:
   template <class Future> void wait(Future& f);
 
   DataDir& dir_;
+  PgWarehouse* pg_;
+  std::set<std::string> invoices_;
   int64_t job_, received_at_us_;
   std::string source_prefix_;
   InvoiceLineFiles line_files_;

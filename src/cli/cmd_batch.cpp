@@ -84,9 +84,6 @@ void add_batch_command(CLI::App& app, int& exit_code) {
       throw std::invalid_argument("data dir " + args->data + " streams through a Kafka log shared with other nodes (kafka://" + log.kafka_servers +
                                   "/" + log.kafka_prefix + "), whose sinks a batch import into this data dir's would never reach: "
                                   "send the file into the log instead (shopflow send FILE --to URL)");
-    if (dir.backends().warehouse.postgres())
-      throw std::invalid_argument("batch imports into a PostgreSQL warehouse are not built yet: stream the file instead "
-                                  "(shopflow send FILE --to URL) to a serve whose worker stores into PostgreSQL");
     ImportOptions options;
     options.force = args->force;
     auto print = [&](const FileSummary& s) {

@@ -21,7 +21,6 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
   options_.api.has_tables = options_.sinks.tables;
   // A PostgreSQL warehouse answers every node's SQL, wherever its sink runs.
   options_.api.has_warehouse = options_.sinks.warehouse || warehouse.postgres();
-  options_.api.batch_imports = !warehouse.postgres();
   if (options_.auth) access_ = std::make_unique<AccessControl>(dir.path(), options_.access); // first: it may refuse a bad JWKS
   log_ = dir.open_log(options_.log);
   if (!options_.source.empty()) {

@@ -8,6 +8,7 @@
 
 #include "sinks/lake/local_folder/local_folder_store.h"
 #include "sinks/lake/s3/s3_store.h"
+#include "sinks/warehouse/postgres/pg_warehouse.h"
 #include "stream/kafka/kafka_log.h"
 #include "util/durable_file.h"
 #include "util/read_file.h"
@@ -125,9 +126,16 @@ std::unique_ptr<Log> DataDir::open_log(const LocalLogOptions& options) const {
 }
 
 void DataDir::recover() {
+  // The committed jobs: the warehouse's imports rows (in PostgreSQL, when the warehouse is there).
   std::set<int64_t> committed;
-  DuckResult jobs = warehouse_.connection().query("SELECT job FROM imports");
-  for (size_t r = 0; r < jobs.row_count(); ++r) committed.insert(jobs.int64(0, r));
+  std::unique_ptr<PgWarehouse> pg;
+  if (const BackendLocation& at = backends_.warehouse; at.postgres()) {
+    pg = std::make_unique<PgWarehouse>(at.postgres_conninfo, at.postgres_insert ? PgLoad::Insert : PgLoad::Copy);
+    committed = pg->imported_jobs();
+  } else {
+    DuckResult jobs = warehouse_.connection().query("SELECT job FROM imports");
+    for (size_t r = 0; r < jobs.row_count(); ++r) committed.insert(jobs.int64(0, r));
+  }
 
   lake_.recover_staging([&](int64_t job) { return committed.count(job) > 0; });
   // Lake files of jobs that are no longer imported (a forced re-import that crashed midway).
@@ -137,7 +145,29 @@ void DataDir::recover() {
   for (int64_t job : committed) {
     if (tables_.has_job(job)) continue;
     auto [from, to] = batch_source_range(job);
-    tables_.derive_job(warehouse_.connection(), job, from, to);
+    if (!pg) {
+      tables_.derive_job(warehouse_.connection(), job, from, to);
+      continue;
+    }
+    // The job's lines are in PostgreSQL: copied into this data dir's DuckDB tables inside a
+    // transaction that is rolled back once the tables are derived from them.
+    const fs::path copied = fs::path(path_) / "recovering";
+    fs::remove_all(copied);
+    fs::create_directories(copied);
+    pg->export_job_lines(from, to, copied);
+    DuckConnection& con = warehouse_.connection();
+    con.execute("BEGIN TRANSACTION");
+    try {
+      for (const char* table : {"transactions", "cancellations"})
+        con.execute(std::string("COPY ") + table + " FROM " + sql_literal((copied / (std::string(table) + ".csv")).string()) +
+                    " (FORMAT csv, HEADER true)");
+      tables_.derive_job(con, job, from, to);
+    } catch (...) {
+      con.execute("ROLLBACK");
+      throw;
+    }
+    con.execute("ROLLBACK");
+    fs::remove_all(copied);
   }
 }
 

@@ -110,6 +110,32 @@ void PgConnection::copy_end() {
   while (pg_result* more = PQgetResult(conn_)) PQclear(more);
 }
 
+void PgConnection::copy_out(const std::string& copy_sql, const std::function<void(std::string_view)>& piece) {
+  pg_result* r = PQexec(conn_, copy_sql.c_str());
+  if (!r || PQresultStatus(r) != PGRES_COPY_OUT) fail("COPY refused", r);
+  PQclear(r);
+  char* buffer = nullptr;
+  int n;
+  while ((n = PQgetCopyData(conn_, &buffer, 0)) > 0) {
+    std::string_view data(buffer, static_cast<size_t>(n));
+    try {
+      piece(data);
+    } catch (...) {
+      PQfreemem(buffer);
+      throw;
+    }
+    PQfreemem(buffer);
+  }
+  if (n == -2) fail("COPY data not received");
+  pg_result* end = PQgetResult(conn_);
+  if (!end || PQresultStatus(end) != PGRES_COMMAND_OK) {
+    while (pg_result* more = PQgetResult(conn_)) PQclear(more);
+    fail("COPY failed", end);
+  }
+  PQclear(end);
+  while (pg_result* more = PQgetResult(conn_)) PQclear(more);
+}
+
 PgCopyEncoder::PgCopyEncoder() {
   out_.append("PGCOPY\n\377\r\n\0", 11);
   be32(0); // flags: no OIDs

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -57,6 +58,8 @@ public:
   void copy_begin(const std::string& copy_sql);
   void copy_put(std::string_view data);
   void copy_end();
+  // COPY ... TO STDOUT: `piece` gets the data as the server sends it (a row at a time).
+  void copy_out(const std::string& copy_sql, const std::function<void(std::string_view)>& piece);
   // Whether the connection is still usable (a dropped server makes it bad).
   bool ok() const;
 

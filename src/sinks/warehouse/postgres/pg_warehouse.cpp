@@ -1,5 +1,7 @@
 #include "sinks/warehouse/postgres/pg_warehouse.h"
 
+#include <fstream>
+
 #include "core/record.h"
 #include "sinks/line_schema.h"
 #include "sinks/warehouse_schema.h"
@@ -166,6 +168,77 @@ void PgWarehouse::store_stream_batches(const std::vector<CleanedBatch>& batches)
     } catch (...) {
     }
     throw;
+  }
+}
+
+std::optional<int64_t> PgWarehouse::imported_job(const std::string& sha256) {
+  if (!con_->ok()) con_ = std::make_unique<PgConnection>(conninfo_);
+  PgResult r = con_->query("SELECT job FROM imports WHERE sha256 = $1", {sha256});
+  if (!r.rows()) return std::nullopt;
+  return r.int64(0, 0);
+}
+
+std::set<int64_t> PgWarehouse::imported_jobs() {
+  if (!con_->ok()) con_ = std::make_unique<PgConnection>(conninfo_);
+  PgResult r = con_->query("SELECT job FROM imports");
+  std::set<int64_t> out;
+  for (size_t i = 0; i < r.rows(); ++i) out.insert(r.int64(i, 0));
+  return out;
+}
+
+int64_t PgWarehouse::begin_job() {
+  if (!con_->ok()) con_ = std::make_unique<PgConnection>(conninfo_);
+  // Jobs are numbered one at a time: a second importer waits here until the first commits, then
+  // sees its number (and its content's imports row).
+  con_->execute(load_ == PgLoad::Insert ? "BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE imports"
+                                        : "BEGIN; LOCK TABLE imports IN SHARE ROW EXCLUSIVE MODE");
+  try {
+    return con_->query("SELECT coalesce(max(job), 0) + 1 FROM imports").int64(0, 0);
+  } catch (...) {
+    abort_job();
+    throw;
+  }
+}
+
+void PgWarehouse::add_job_rejected(const std::vector<RejectedRow>& rows) {
+  if (rows.empty()) return;
+  CleanedBatch batch;
+  batch.rejected = rows;
+  load_rejected_rows({batch});
+}
+
+void PgWarehouse::commit_job(const ImportRow& row) {
+  PgInsertIn insert(*con_, "INSERT INTO imports");
+  PgTextRowEncoder& e = insert.encoder();
+  e.row(static_cast<int16_t>(4 + row.counts.size() + 2));
+  e.int64(row.job);
+  e.text(row.file);
+  e.text(row.sha256);
+  e.text(row.format);
+  for (int64_t n : row.counts) e.int64(n);
+  e.timestamp_us(row.started_us);
+  e.timestamp_us(row.finished_us);
+  insert.finish();
+  con_->execute("COMMIT");
+}
+
+void PgWarehouse::abort_job() {
+  try {
+    if (con_->ok()) con_->execute("ROLLBACK");
+  } catch (...) { // a lost connection rolled back by itself
+  }
+}
+
+void PgWarehouse::export_job_lines(const std::string& from, const std::string& to, const std::filesystem::path& dir) {
+  if (!con_->ok()) con_ = std::make_unique<PgConnection>(conninfo_);
+  for (const char* table : {"transactions", "cancellations"}) {
+    std::ofstream out(dir / (std::string(table) + ".csv"), std::ios::binary | std::ios::trunc);
+    // Literals, not parameters: COPY takes none. The range's bounds are "batch:<job>:" texts.
+    auto literal = [](const std::string& s) { return "'" + s + "'"; };
+    con_->copy_out(std::string("COPY (SELECT * FROM ") + table + " WHERE source >= " + literal(from) + " AND source < " + literal(to) +
+                       ") TO STDOUT (FORMAT csv, HEADER true)",
+                   [&](std::string_view piece) { out.write(piece.data(), static_cast<std::streamsize>(piece.size())); });
+    if (!out.flush()) throw std::runtime_error("cannot write " + (dir / (std::string(table) + ".csv")).string());
   }
 }
 

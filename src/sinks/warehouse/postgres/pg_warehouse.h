@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -35,6 +38,27 @@ public:
   // sink 'warehouse'. On an error nothing of it is stored (the connection is made anew if lost);
   // StreamOffsetConflict when a shard's stored offset is already past a batch's first record.
   void store_stream_batches(const std::vector<CleanedBatch>& batches);
+
+  // Batch jobs, all or nothing per file: begin_job() opens the job's transaction (jobs are
+  // numbered one at a time, under a lock) and returns its number; add_job_lines() and
+  // add_job_rejected() load inside it (one caller at a time); commit_job() adds the job's
+  // imports row and commits; abort_job() rolls back (nothing of the job stays).
+  std::optional<int64_t> imported_job(const std::string& sha256); // the job that imported this content
+  std::set<int64_t> imported_jobs();
+  int64_t begin_job();
+  void add_job_lines(const char* table, const std::vector<const LineColumns*>& blocks) { load_lines_into(table, blocks); }
+  void add_job_rejected(const std::vector<RejectedRow>& rows);
+  struct ImportRow { // the imports table's columns, in order
+    int64_t job;
+    std::string file, sha256, format;
+    std::vector<int64_t> counts; // bytes, rows_read, transactions, cancellations, rejected, then rejected by reason (4)
+    int64_t started_us, finished_us;
+  };
+  void commit_job(const ImportRow& row);
+  void abort_job();
+  // The lines and rejected rows whose source lies in [from, to), as CSV with a header (COPY TO),
+  // one file per table into `dir` (transactions.csv, cancellations.csv): a job's rows for recovery.
+  void export_job_lines(const std::string& from, const std::string& to, const std::filesystem::path& dir);
 
 private:
   void load_lines_into(const char* table, const std::vector<const LineColumns*>& blocks);
