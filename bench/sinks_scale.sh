@@ -83,9 +83,21 @@ run() { # run WORKERS PREFIX [URL-PARAMS] -> records/s end to end
   local started; started=$(now)
   "$bin" send "$work/rows.csv" --url "http://127.0.0.1:$port" --batch 500 >/dev/null 2>&1
   until [[ $(count) -ge $rows ]]; do sleep 0.05; done
-  local want; want=$(lines)
-  until [[ $(lake_rows "lake-$prefix") -ge $want ]]; do sleep 0.1; done
+  # The lake: each shard's manifest object (its next offset) has reached the warehouse's offset.
+  lake_behind() {
+    local shard want have
+    while read -r shard want; do
+      have=$(curl -sf --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$endpoint/lake-$prefix/lake/_stream/shard-$shard" || echo 0)
+      [[ $have == "$want" ]] || { echo 1; return; }
+    done < <(psql "$url" -tA -F ' ' -c "SELECT shard, next_offset FROM stream_offsets WHERE sink = 'warehouse'")
+    echo 0
+  }
+  until [[ $(lake_behind) == 0 ]]; do sleep 0.05; done
   local took; took=$(echo "$(now) - $started" | bc -l)
+  # Checked once, outside the timing: pyarrow reads every line back from the lake.
+  local want got; want=$(lines); got=$(lake_rows "lake-$prefix")
+  [[ $got == "$want" ]] || { echo "sinks_scale.sh: the lake holds $got lines, PostgreSQL $want" >&2; exit 1; }
   for f in "$work"/*-"$prefix".pid; do kill "$(cat "$f")"; rm "$f"; done
   echo "$rows / $took" | bc -l
 }
