@@ -171,10 +171,11 @@ std::vector<std::string> BatchImporter::load_rows(JobLoader& loader, OpenedSourc
   return files;
 }
 
-// The same job into a PostgreSQL warehouse: its rows and imports row in one PostgreSQL
-// transaction (PgWarehouse's job API); the lake and the tables as above. The tables' summaries
-// are recomputed for the invoices the job's lines belong to (the data dir's DuckDB does not hold
-// them), and recovery re-derives a committed job's tables from PostgreSQL (DataDir::recover).
+// The same job into a PostgreSQL warehouse: its rows and imports row (and, forced, the removal of
+// the job it replaces) in one PostgreSQL transaction (PgWarehouse's job API); the lake and the
+// tables as above. The tables' summaries are recomputed for the invoices the job's lines belong to
+// (the data dir's DuckDB does not hold them); lines the tables need from the warehouse are copied
+// from PostgreSQL (DataDir::with_lines_from), and recovery derives a committed job's tables so.
 FileSummary BatchImporter::import_into_postgres(const std::string& path, const ImportOptions& options) {
   auto started = std::chrono::steady_clock::now();
   int64_t started_us = wall_clock_us();
@@ -184,10 +185,7 @@ FileSummary BatchImporter::import_into_postgres(const std::string& path, const I
   summary.file = path;
   summary.sha256 = sha256_file(path);
   std::lock_guard identity(file_identity_mutex());
-  if (std::optional<int64_t> old_job = pg.imported_job(summary.sha256)) {
-    if (options.force)
-      throw std::invalid_argument(path + ": --force (replacing an imported file's rows) is not built for a PostgreSQL warehouse yet; "
-                                  "it was imported as job " + std::to_string(*old_job));
+  if (std::optional<int64_t> old_job = pg.imported_job(summary.sha256); old_job && !options.force) {
     summary.skipped = true;
     summary.job = *old_job;
     return summary;
@@ -199,19 +197,29 @@ FileSummary BatchImporter::import_into_postgres(const std::string& path, const I
 
   int64_t job = pg.begin_job();
   summary.job = job;
+  std::optional<int64_t> old_job;
   std::vector<std::string> line_file_paths, invoices;
   try {
     // The job's number was taken under the imports table's lock: content imported meanwhile by
     // another process is seen now.
-    if (std::optional<int64_t> meanwhile = pg.imported_job(summary.sha256)) {
+    old_job = pg.imported_job(summary.sha256);
+    if (old_job && !options.force) {
       pg.abort_job();
       summary.skipped = true;
-      summary.job = *meanwhile;
+      summary.job = *old_job;
       return summary;
+    }
+    if (old_job) {
+      // The tables first (their marker removed), so that a failure before the commit lets
+      // recovery derive them again; their lines come from PostgreSQL.
+      auto [ofrom, oto] = batch_source_range(*old_job);
+      dir_.with_lines_from(pg, ofrom, oto, [&](DuckConnection& con) { invoices = dir_.tables().remove_job(con, *old_job, ofrom, oto); });
+      pg.remove_job_rows(*old_job, ofrom, oto);
+      summary.replaced_job = *old_job;
     }
     JobLoader loader(dir_, job, started_us, &pg);
     line_file_paths = load_rows(loader, opened, path, summary, options);
-    invoices = loader.invoices();
+    for (std::string& invoice : loader.invoices()) invoices.push_back(std::move(invoice));
     auto commit_started = std::chrono::steady_clock::now();
     const auto& by = summary.rejected_by_reason;
     pg.commit_job({job, path, summary.sha256, summary.format,
@@ -224,9 +232,11 @@ FileSummary BatchImporter::import_into_postgres(const std::string& path, const I
     pg.abort_job();
     dir_.lake().discard(job);
     dir_.tables().discard_line_files(job);
+    if (old_job) dir_.recover(); // the old job's tables were removed before the failed commit
     throw;
   }
   auto tables_started = std::chrono::steady_clock::now();
+  if (old_job) dir_.lake().remove_published([&](int64_t published) { return published == *old_job; });
   dir_.lake().publish(job);
   auto [from, to] = batch_source_range(job);
   dir_.tables().ingest_job(line_file_paths, dir_.warehouse().connection(), job, from, to, invoices);

@@ -82,7 +82,7 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
   lake_store_->open_for(warehouse_.connection());
   std::vector<std::string> lake_urls;
   if (backends_.lake.s3_lake()) lake_urls.push_back(lake_store_->read_location(""));
-  warehouse_.confine_to({backends_.lake.path, sql_answers_dir()}, lake_urls);
+  warehouse_.confine_to({backends_.lake.path, sql_answers_dir(), lines_from_postgres_dir()}, lake_urls);
   // Recorded once every backend opened: a mistyped bucket or server is not kept as the data dir's.
   settle_backends(path_, backends, true);
 }
@@ -101,6 +101,27 @@ void DataDir::claim_s3_lake() {
     throw std::runtime_error("the lake at " + lake_store_->read_location("") + " belongs to data dir " + *owner + " (named in " +
                              lake_store_->read_location("_owner") + "); give data dir " + path_ + " a lake of its own");
   }
+}
+
+void DataDir::with_lines_from(PgWarehouse& pg, const std::string& from, const std::string& to, const std::function<void(DuckConnection&)>& use) {
+  const fs::path copied = lines_from_postgres_dir();
+  fs::remove_all(copied);
+  fs::create_directories(copied);
+  pg.export_job_lines(from, to, copied);
+  DuckConnection& con = warehouse_.connection();
+  con.execute("BEGIN TRANSACTION");
+  try {
+    for (const char* table : {"transactions", "cancellations"})
+      con.execute(std::string("COPY ") + table + " FROM " + sql_literal((copied / (std::string(table) + ".csv")).string()) +
+                  " (FORMAT csv, HEADER true)");
+    use(con);
+  } catch (...) {
+    con.execute("ROLLBACK");
+    fs::remove_all(copied);
+    throw;
+  }
+  con.execute("ROLLBACK");
+  fs::remove_all(copied);
 }
 
 DataDir::~DataDir() = default;
@@ -145,29 +166,8 @@ void DataDir::recover() {
   for (int64_t job : committed) {
     if (tables_.has_job(job)) continue;
     auto [from, to] = batch_source_range(job);
-    if (!pg) {
-      tables_.derive_job(warehouse_.connection(), job, from, to);
-      continue;
-    }
-    // The job's lines are in PostgreSQL: copied into this data dir's DuckDB tables inside a
-    // transaction that is rolled back once the tables are derived from them.
-    const fs::path copied = fs::path(path_) / "recovering";
-    fs::remove_all(copied);
-    fs::create_directories(copied);
-    pg->export_job_lines(from, to, copied);
-    DuckConnection& con = warehouse_.connection();
-    con.execute("BEGIN TRANSACTION");
-    try {
-      for (const char* table : {"transactions", "cancellations"})
-        con.execute(std::string("COPY ") + table + " FROM " + sql_literal((copied / (std::string(table) + ".csv")).string()) +
-                    " (FORMAT csv, HEADER true)");
-      tables_.derive_job(con, job, from, to);
-    } catch (...) {
-      con.execute("ROLLBACK");
-      throw;
-    }
-    con.execute("ROLLBACK");
-    fs::remove_all(copied);
+    if (pg) with_lines_from(*pg, from, to, [&](DuckConnection& con) { tables_.derive_job(con, job, from, to); });
+    else tables_.derive_job(warehouse_.connection(), job, from, to);
   }
 }
 

@@ -7,6 +7,7 @@
 //   DIR/lake/             sinks/lake (DIR/lake-scratch/: its scratch files when the lake is on S3)
 //   DIR/tables/           sinks/tables (RocksDB)
 //   DIR/sql-answers/      Parquet answers of POST /v1/sql while they are written (emptied at open)
+//   DIR/lines-from-postgres/  a PostgreSQL warehouse's lines while the tables read them (DataDir::with_lines_from)
 // A backend kept outside DIR belongs to DIR alone (an OWNER file names it; see claim_outside; an
 // S3 lake's _owner object, unless workers of a Kafka log share it).
 // Opening it runs recovery, which finishes or undoes whatever a crashed writer left behind, and
@@ -14,12 +15,14 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sinks/lake/lake_writer.h"
 #include "sinks/tables/tables.h"
+#include "sinks/warehouse/postgres/pg_warehouse.h"
 #include "sinks/warehouse/warehouse.h"
 #include "storage/backend_urls.h"
 #include "storage/data_dir_lock.h"
@@ -46,6 +49,14 @@ public:
   LakeWriter& lake() { return lake_; }
   Tables& tables() { return tables_; }
   std::filesystem::path sql_answers_dir() const { return std::filesystem::path(path_) / "sql-answers"; }
+  // with_lines_from()'s copies of a PostgreSQL warehouse's lines while the tables read them.
+  std::filesystem::path lines_from_postgres_dir() const { return std::filesystem::path(path_) / "lines-from-postgres"; }
+
+  // Runs `use` on the DuckDB connection while it holds, in a transaction rolled back afterwards,
+  // the lines whose source lies in [from, to) copied from the PostgreSQL warehouse `pg` (this
+  // data dir's DuckDB does not keep a PostgreSQL warehouse's rows): the tables derive or remove a
+  // job from them.
+  void with_lines_from(PgWarehouse& pg, const std::string& from, const std::string& to, const std::function<void(DuckConnection&)>& use);
 
   // Publishes staged lake files of committed jobs, deletes those of uncommitted ones and lake files
   // of jobs no longer imported, and derives the tables of committed jobs that lack their marker.

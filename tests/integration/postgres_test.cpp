@@ -470,9 +470,10 @@ TEST(WarehouseOnPostgres, WorkersShareTheShardsThroughKills) {
 }
 
 // Batch imports into a PostgreSQL warehouse (a data dir with the embedded log): all or nothing per
-// file in one PostgreSQL transaction with its imports row; the same content once; the lake and
-// the tables as with DuckDB; after a crash past the commit, recovery finishes the lake and derives
-// the tables from PostgreSQL; the Redshift way (load=insert) too, through the command line.
+// file in one PostgreSQL transaction with its imports row; the same content once, or replaced
+// with --force; the lake and the tables as with DuckDB; after a crash past the commit, recovery
+// finishes the lake and derives the tables from PostgreSQL; the Redshift way (load=insert) too,
+// through the command line.
 TEST(WarehouseOnPostgres, BatchImportsAllOrNothingPerFile) {
   PostgresServer pg;
   TempDir t;
@@ -501,25 +502,38 @@ TEST(WarehouseOnPostgres, BatchImportsAllOrNothingPerFile) {
     EXPECT_EQ(dir.tables().invoice_lines("536365").size(), 7u);
     EXPECT_EQ(dir.tables().customer_invoices("17850").empty(), false);
     EXPECT_TRUE(importer.import_file(reference_csv(), o).skipped);
+    // --force replaces job 1's rows, lake files and lines with job 2's, in one transaction; a
+    // forced import that fails leaves job 1 whole.
     o.force = true;
-    try {
-      importer.import_file(reference_csv(), o);
-      ADD_FAILURE() << "--force was taken";
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find("not built for a PostgreSQL warehouse yet"), std::string::npos) << e.what();
-    }
+    o.fail_after_rows = 30000;
+    EXPECT_THROW(importer.import_file(reference_csv(), o), std::runtime_error);
     EXPECT_EQ(pg_figures(pg.url()), reference_figures());
+    EXPECT_EQ(con.query("SELECT string_agg(job::text, ',') FROM imports").text(0, 0), "1");
+    EXPECT_EQ(dir.tables().invoice_lines("536365").size(), 7u);
+    EXPECT_TRUE(dir.tables().has_job(1));
+    o.fail_after_rows = 0;
+    FileSummary forced = importer.import_file(reference_csv(), o);
+    EXPECT_EQ(forced.job, 2);
+    EXPECT_EQ(forced.replaced_job, 1);
+    EXPECT_EQ(pg_figures(pg.url()), reference_figures());
+    EXPECT_EQ(con.query("SELECT string_agg(job::text, ',') FROM imports").text(0, 0), "2");
+    EXPECT_EQ(con.query("SELECT count(*) FROM transactions WHERE source LIKE 'batch:1:%'").text(0, 0), "0");
+    EXPECT_EQ(dir.tables().invoice_lines("536365").size(), 7u);
+    EXPECT_FALSE(dir.tables().has_job(1));
+    EXPECT_TRUE(dir.tables().has_job(2));
+    for (auto& e : fs::directory_iterator(fs::path(data) / "lake/transactions/year=2010/month=12"))
+      EXPECT_TRUE(e.path().filename().string().starts_with("batch-2-")) << e.path();
   }
   // A crash after the commit: the tables lost their lines and marker, the lake files are back in
   // staging. Opening the data dir finishes both, the tables from PostgreSQL's rows.
   fs::remove_all(fs::path(data) / "tables");
-  fs::path staged = fs::path(data) / "lake/_staging/batch-1/transactions/year=2010/month=12";
+  fs::path staged = fs::path(data) / "lake/_staging/batch-2/transactions/year=2010/month=12";
   fs::create_directories(staged);
   for (auto& e : fs::directory_iterator(fs::path(data) / "lake/transactions/year=2010/month=12"))
     fs::rename(e.path(), staged / ("part-" + e.path().filename().string().substr(8)));
   {
     DataDir dir(data, "test");
-    EXPECT_TRUE(dir.tables().has_job(1));
+    EXPECT_TRUE(dir.tables().has_job(2));
     EXPECT_EQ(dir.tables().invoice_lines("536365").size(), 7u);
     EXPECT_FALSE(fs::exists(fs::path(data) / "lake/_staging"));
     DuckResult r = dir.warehouse().connection().query("SELECT count(*) FROM read_parquet('" + data + "/lake/transactions/*/*/*.parquet')");

@@ -222,6 +222,12 @@ void PgWarehouse::commit_job(const ImportRow& row) {
   con_->execute("COMMIT");
 }
 
+void PgWarehouse::remove_job_rows(int64_t job, const std::string& from, const std::string& to) {
+  for (const char* table : {"transactions", "cancellations", "rejected"})
+    con_->query(std::string("DELETE FROM ") + table + " WHERE source >= $1 AND source < $2", {from, to});
+  con_->query("DELETE FROM imports WHERE job = $1", {std::to_string(job)});
+}
+
 void PgWarehouse::abort_job() {
   try {
     if (con_->ok()) con_->execute("ROLLBACK");

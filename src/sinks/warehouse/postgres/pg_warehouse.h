@@ -55,6 +55,9 @@ public:
     int64_t started_us, finished_us;
   };
   void commit_job(const ImportRow& row);
+  // Inside the job's transaction: deletes an earlier job's rows (source in [from, to)) and its
+  // imports row (a forced re-import replaces them).
+  void remove_job_rows(int64_t job, const std::string& from, const std::string& to);
   void abort_job();
   // The lines and rejected rows whose source lies in [from, to), as CSV with a header (COPY TO),
   // one file per table into `dir` (transactions.csv, cancellations.csv): a job's rows for recovery.
