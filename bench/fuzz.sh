@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 findings=$root/build/fuzz/findings # crashing inputs are kept here
 mkdir -p "$findings"
-targets=(csv_reader json_record http_request jwt pg_message sql_policy)
+targets=(csv_reader json_record http_request jwt pg_message sql_policy event_filter)
 for t in "${targets[@]}"; do
   mkdir -p "$work/corpus-$t"
   "$root/build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 -artifact_prefix="$findings/$t-" \
