@@ -9,23 +9,14 @@
 
 #include "auth/base64url.h"
 #include "auth/random.h"
+#include "util/sha256.h"
 
 namespace shopflow {
 
 namespace {
 
-std::string hmac(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
-
-std::string sha256(std::string_view data) {
-  unsigned char out[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out);
-  return std::string(reinterpret_cast<char*>(out), sizeof out);
-}
+std::string hmac(std::string_view key, std::string_view data) { return hmac_sha256(key, data); }
+std::string sha256(std::string_view data) { return sha256_bytes(data); }
 
 std::string salted_password(std::string_view secret, std::string_view salt, int iterations) {
   std::string out(32, '\0');

@@ -53,19 +53,19 @@ struct HeaderList {
 };
 } // namespace
 
-HttpSession::HttpSession() {
+HttpTransfer::HttpTransfer() {
   static std::once_flag global;
   std::call_once(global, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   easy_ = curl_easy_init();
   if (!easy_) throw HttpTransferError("libcurl: cannot make a session");
 }
 
-HttpSession::~HttpSession() { curl_easy_cleanup(static_cast<CURL*>(easy_)); }
+HttpTransfer::~HttpTransfer() { curl_easy_cleanup(static_cast<CURL*>(easy_)); }
 
-HttpAnswer HttpSession::perform(const HttpRequest& request) {
+TransferAnswer HttpTransfer::perform(const TransferRequest& request) {
   CURL* c = static_cast<CURL*>(easy_);
   curl_easy_reset(c); // keeps the connections and the DNS cache
-  HttpAnswer answer;
+  TransferAnswer answer;
   Upload upload{request.body};
   HeaderList headers;
   for (const std::string& h : request.headers) headers.add(h);

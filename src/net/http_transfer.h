@@ -22,7 +22,7 @@ struct AwsSigning {
   std::string access_key, secret_key;
 };
 
-struct HttpRequest {
+struct TransferRequest {
   std::string method = "GET";
   std::string url;                  // percent-encoded as it goes on the wire
   std::vector<std::string> headers; // "Name: value"
@@ -31,7 +31,7 @@ struct HttpRequest {
   long timeout_ms = 60'000;         // for the whole exchange
 };
 
-struct HttpAnswer {
+struct TransferAnswer {
   long status = 0;
   std::map<std::string, std::string> headers; // names in lower case
   std::string body;
@@ -41,14 +41,14 @@ struct HttpAnswer {
   }
 };
 
-class HttpSession {
+class HttpTransfer {
 public:
-  HttpSession();
-  ~HttpSession();
-  HttpSession(const HttpSession&) = delete;
-  HttpSession& operator=(const HttpSession&) = delete;
+  HttpTransfer();
+  ~HttpTransfer();
+  HttpTransfer(const HttpTransfer&) = delete;
+  HttpTransfer& operator=(const HttpTransfer&) = delete;
   // Throws HttpTransferError when no answer came; any status is an answer.
-  HttpAnswer perform(const HttpRequest& request);
+  TransferAnswer perform(const TransferRequest& request);
 
 private:
   void* easy_; // CURL*

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 namespace shopflow {
 
@@ -33,13 +34,25 @@ std::string sha256_file(const std::string& path) {
   unsigned char md[32];
   unsigned len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+std::string to_hex(std::string_view raw) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
+  out.reserve(raw.size() * 2);
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
   }
   return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
 }
 
 std::string sha256_bytes(std::string_view data) {

@@ -10,17 +10,6 @@
 namespace shopflow {
 
 namespace {
-std::string hex(std::string_view raw) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
 bool retryable(long status) { return status >= 500 || status == 429; }
 
 pugi::xml_document parse_xml(const std::string& body, const std::string& what) {
@@ -54,40 +43,40 @@ S3Client::~S3Client() = default;
 
 std::string S3Client::describe(std::string_view key) const { return "s3://" + settings_.at.bucket + "/" + std::string(key); }
 
-std::unique_ptr<HttpSession> S3Client::take_session() {
+std::unique_ptr<HttpTransfer> S3Client::take_session() {
   std::lock_guard lock(mutex_);
-  if (sessions_.empty()) return std::make_unique<HttpSession>();
-  std::unique_ptr<HttpSession> s = std::move(sessions_.back());
+  if (sessions_.empty()) return std::make_unique<HttpTransfer>();
+  std::unique_ptr<HttpTransfer> s = std::move(sessions_.back());
   sessions_.pop_back();
   return s;
 }
 
-void S3Client::return_session(std::unique_ptr<HttpSession> s) {
+void S3Client::return_session(std::unique_ptr<HttpTransfer> s) {
   std::lock_guard lock(mutex_);
   sessions_.push_back(std::move(s));
 }
 
-HttpAnswer S3Client::call_once(const Call& c) {
-  HttpRequest r;
+TransferAnswer S3Client::call_once(const Call& c) {
+  TransferRequest r;
   r.method = c.method;
   r.url = settings_.bucket_url() + s3_encode(c.key, true) + (c.query.empty() ? "" : "?" + c.query);
   r.headers = c.headers;
-  r.headers.push_back("x-amz-content-sha256: " + hex(sha256_bytes(c.body)));
+  r.headers.push_back("x-amz-content-sha256: " + to_hex(sha256_bytes(c.body)));
   if (!settings_.session_token.empty()) r.headers.push_back("x-amz-security-token: " + settings_.session_token);
   r.body = c.body;
   r.sign = &signing_;
   r.timeout_ms = 120'000;
-  std::unique_ptr<HttpSession> session = take_session();
-  HttpAnswer a = session->perform(r); // a session whose call threw is dropped
+  std::unique_ptr<HttpTransfer> session = take_session();
+  TransferAnswer a = session->perform(r); // a session whose call threw is dropped
   return_session(std::move(session));
   return a;
 }
 
-HttpAnswer S3Client::call(const Call& c) {
+TransferAnswer S3Client::call(const Call& c) {
   const std::string what = std::string(c.method) + " " + describe(c.key) + (c.query.empty() ? "" : "?" + c.query);
   constexpr int kLastAttempt = 4; // waits 0.1 + 0.2 + 0.4 + 0.8 s between the five
   for (int attempt = 0;; ++attempt) {
-    std::optional<HttpAnswer> a;
+    std::optional<TransferAnswer> a;
     try {
       a = call_once(c);
     } catch (const HttpTransferError& e) {
@@ -112,7 +101,7 @@ HttpAnswer S3Client::call(const Call& c) {
 void S3Client::put(std::string_view key, std::string_view bytes) { call({"PUT", key, "", {}, bytes}); }
 
 std::optional<std::string> S3Client::get(std::string_view key) {
-  HttpAnswer a = call({"GET", key, ""});
+  TransferAnswer a = call({"GET", key, ""});
   if (a.status == 404) return std::nullopt;
   return std::move(a.body);
 }
@@ -122,7 +111,7 @@ std::vector<S3Client::Listed> S3Client::list(std::string_view prefix) {
   std::string token;
   for (;;) {
     std::string query = (token.empty() ? "" : "continuation-token=" + s3_encode(token, false) + "&") + "list-type=2&prefix=" + s3_encode(prefix, false);
-    HttpAnswer a = call({"GET", "", query});
+    TransferAnswer a = call({"GET", "", query});
     if (a.status == 404) throw S3Error("S3 " + describe("") + ": no such bucket", 404, "NoSuchBucket");
     pugi::xml_document doc = parse_xml(a.body, "S3 list " + describe(prefix));
     pugi::xml_node result = doc.child("ListBucketResult");
@@ -138,7 +127,7 @@ std::vector<S3Client::Listed> S3Client::list(std::string_view prefix) {
 void S3Client::remove(std::string_view key) { call({"DELETE", key, ""}); }
 
 void S3Client::copy(std::string_view from, std::string_view to) {
-  HttpAnswer a = call({"PUT", to, "", {"x-amz-copy-source: /" + settings_.at.bucket + "/" + s3_encode(from, true)}});
+  TransferAnswer a = call({"PUT", to, "", {"x-amz-copy-source: /" + settings_.at.bucket + "/" + s3_encode(from, true)}});
   if (a.status == 404) throw S3Error("S3 copy " + describe(from) + ": no such key", 404, "NoSuchKey");
   // A copy may fail after its 200 began: the error is then in the body.
   pugi::xml_document doc;
@@ -148,7 +137,7 @@ void S3Client::copy(std::string_view from, std::string_view to) {
 }
 
 std::string S3Client::start_upload(std::string_view key) {
-  HttpAnswer a = call({"POST", key, "uploads="});
+  TransferAnswer a = call({"POST", key, "uploads="});
   pugi::xml_document doc = parse_xml(a.body, "S3 start upload " + describe(key));
   std::string id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
   if (id.empty()) throw std::runtime_error("S3 start upload " + describe(key) + ": no UploadId in the answer");
@@ -156,7 +145,7 @@ std::string S3Client::start_upload(std::string_view key) {
 }
 
 std::string S3Client::upload_part(std::string_view key, const std::string& upload_id, int part, std::string_view bytes) {
-  HttpAnswer a = call({"PUT", key, "partNumber=" + std::to_string(part) + "&uploadId=" + s3_encode(upload_id, false), {}, bytes});
+  TransferAnswer a = call({"PUT", key, "partNumber=" + std::to_string(part) + "&uploadId=" + s3_encode(upload_id, false), {}, bytes});
   if (a.status == 404) throw S3Error("S3 upload part of " + describe(key) + ": the upload is gone", 404, "NoSuchUpload");
   std::string etag = a.header("etag");
   if (etag.empty()) throw std::runtime_error("S3 upload part of " + describe(key) + ": no ETag in the answer");
@@ -168,7 +157,7 @@ void S3Client::complete_upload(std::string_view key, const std::string& upload_i
   for (size_t i = 0; i < etags.size(); ++i)
     body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] + "</ETag></Part>";
   body += "</CompleteMultipartUpload>";
-  HttpAnswer a = call({"POST", key, "uploadId=" + s3_encode(upload_id, false), {"Content-Type: application/xml"}, body});
+  TransferAnswer a = call({"POST", key, "uploadId=" + s3_encode(upload_id, false), {"Content-Type: application/xml"}, body});
   pugi::xml_document doc;
   if (a.status == 404 || (doc.load_buffer(a.body.data(), a.body.size()) && doc.child("Error")))
     throw S3Error("S3 complete upload " + describe(key) + ": " + (a.status == 404 ? std::string("the upload is gone") : doc.child("Error").child_value("Code")),
@@ -185,7 +174,7 @@ std::vector<S3Client::Unfinished> S3Client::unfinished_uploads(std::string_view 
   for (;;) {
     std::string query = (key_marker.empty() ? "" : "key-marker=" + s3_encode(key_marker, false) + "&") + "prefix=" + s3_encode(prefix, false) +
                         (id_marker.empty() ? "" : "&upload-id-marker=" + s3_encode(id_marker, false)) + "&uploads=";
-    HttpAnswer a = call({"GET", "", query});
+    TransferAnswer a = call({"GET", "", query});
     pugi::xml_document doc = parse_xml(a.body, "S3 list uploads " + describe(prefix));
     pugi::xml_node result = doc.child("ListMultipartUploadsResult");
     for (pugi::xml_node u : result.children("Upload")) out.push_back({u.child_value("Key"), u.child_value("UploadId")});
@@ -197,17 +186,17 @@ std::vector<S3Client::Unfinished> S3Client::unfinished_uploads(std::string_view 
 }
 
 void S3Client::check_access() {
-  HttpAnswer a = call({"GET", "", "list-type=2&max-keys=1&prefix=" + s3_encode(settings_.at.prefix, false)});
+  TransferAnswer a = call({"GET", "", "list-type=2&max-keys=1&prefix=" + s3_encode(settings_.at.prefix, false)});
   if (a.status == 404) throw S3Error("S3 bucket " + describe("") + " does not exist (create it first)", 404, "NoSuchBucket");
 }
 
 void S3Client::create_bucket() {
-  HttpRequest r;
+  TransferRequest r;
   r.method = "PUT";
   r.url = settings_.bucket_url();
-  r.headers = {"x-amz-content-sha256: " + hex(sha256_bytes(""))};
+  r.headers = {"x-amz-content-sha256: " + to_hex(sha256_bytes(""))};
   r.sign = &signing_;
-  HttpAnswer a = HttpSession().perform(r);
+  TransferAnswer a = HttpTransfer().perform(r);
   if (a.status >= 300 && a.body.find("BucketAlreadyOwnedByYou") == std::string::npos)
     throw S3Error("S3 create bucket " + describe("") + ": " + std::to_string(a.status) + " " + a.body, a.status, "");
 }

@@ -67,15 +67,15 @@ private:
     std::vector<std::string> headers = {};
     std::string_view body = {};
   };
-  HttpAnswer call(const Call& c);
-  HttpAnswer call_once(const Call& c);
-  std::unique_ptr<HttpSession> take_session();
-  void return_session(std::unique_ptr<HttpSession> s);
+  TransferAnswer call(const Call& c);
+  TransferAnswer call_once(const Call& c);
+  std::unique_ptr<HttpTransfer> take_session();
+  void return_session(std::unique_ptr<HttpTransfer> s);
 
   S3Settings settings_;
   AwsSigning signing_;
   std::mutex mutex_;
-  std::vector<std::unique_ptr<HttpSession>> sessions_;
+  std::vector<std::unique_ptr<HttpTransfer>> sessions_;
 };
 
 // A key or query value as S3 signs it: every byte but A-Z a-z 0-9 - _ . ~ as %XX (and '/' kept
