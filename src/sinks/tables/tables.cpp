@@ -14,7 +14,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "sinks/line_schema.h"
-#include "sinks/tables/rocks_store.h"
+#include "db/rocks/rocks_store.h"
 #include "util/byte_codec.h"
 
 namespace shopflow {
@@ -152,7 +152,7 @@ Tables::Tables(const std::string& path) : path_(path) {
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.prefix_extractor.reset();
-  db_ = std::make_unique<RocksStore>(path, options);
+  db_ = std::make_unique<RocksStore>("tables", path, options);
   upgrade_summaries();
 }
 

@@ -1,4 +1,4 @@
-#include "sinks/tables/rocks_store.h"
+#include "db/rocks/rocks_store.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -14,8 +14,8 @@
 namespace shopflow {
 
 namespace {
-[[noreturn]] void fail(const char* what, const rocksdb::Status& s) {
-  throw std::runtime_error(std::string("tables: ") + what + ": " + s.ToString());
+[[noreturn]] void fail(const std::string& name, const char* what, const rocksdb::Status& s) {
+  throw std::runtime_error(name + ": " + what + ": " + s.ToString());
 }
 
 // RocksDB's own messages, errors only, on stderr. Its default LOG file in the database folder
@@ -32,21 +32,22 @@ public:
 };
 } // namespace
 
-RocksStore::RocksStore(std::string path, rocksdb::Options options) : path_(std::move(path)), options_(std::move(options)) {
+RocksStore::RocksStore(std::string name, std::string path, rocksdb::Options options)
+    : name_(std::move(name)), path_(std::move(path)), options_(std::move(options)) {
   options_.info_log = std::make_shared<StderrLogger>();
   // Made here, not by RocksDB: a database it creates logs an error about its folder's absence.
   std::error_code ec;
   std::filesystem::create_directories(path_, ec);
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options_, path_, &db);
-  if (!s.ok()) fail(("cannot open " + path_).c_str(), s);
+  if (!s.ok()) fail(name_, ("cannot open " + path_).c_str(), s);
   db_.reset(db);
 }
 
 RocksStore::~RocksStore() = default;
 
 rocksdb::DB& RocksStore::db() const {
-  if (!db_) throw std::runtime_error("tables: " + path_ + " is closed after a write error and could not be reopened: " + open_error_);
+  if (!db_) throw std::runtime_error(name_ + ": " + path_ + " is closed after a write error and could not be reopened: " + open_error_);
   return *db_;
 }
 
@@ -54,30 +55,31 @@ bool RocksStore::get(const rocksdb::Slice& key, std::string& value) const {
   std::shared_lock lock(mutex_);
   rocksdb::Status s = db().Get(rocksdb::ReadOptions(), key, &value);
   if (s.IsNotFound()) return false;
-  if (!s.ok()) fail("read", s);
+  if (!s.ok()) fail(name_, "read", s);
   return true;
 }
 
 void RocksStore::Scan::check() const {
-  if (!it_->status().ok()) fail("read", it_->status());
+  if (!it_->status().ok()) fail(*name_, "read", it_->status());
 }
 
 RocksStore::Scan RocksStore::scan(const rocksdb::ReadOptions& options) const {
   Scan scan;
   scan.lock_ = std::shared_lock(mutex_);
   scan.it_.reset(db().NewIterator(options));
+  scan.name_ = &name_;
   return scan;
 }
 
 void RocksStore::check_writable() const {
   if (broken_)
-    throw std::runtime_error("tables: writes wait for the database to be reopened after a write error" +
+    throw std::runtime_error(name_ + ": writes wait for the database to be reopened after a write error" +
                              (open_error_.empty() ? std::string() : " (" + open_error_ + ")"));
 }
 
 void RocksStore::failed(const rocksdb::Status& s, const char* what) {
   broken_ = true;
-  fail(what, s);
+  fail(name_, what, s);
 }
 
 void RocksStore::write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch, const char* what) {
@@ -115,7 +117,7 @@ void RocksStore::recover() {
   // Read-only needs no space: lookups keep working until the next attempt.
   rocksdb::Status ro = rocksdb::DB::OpenForReadOnly(options_, path_, &db);
   if (ro.ok()) db_.reset(db);
-  fail("cannot reopen after a write error (lookups are served read-only meanwhile)", s);
+  fail(name_, "cannot reopen after a write error (reads go on, read-only, meanwhile)", s);
 }
 
 } // namespace shopflow

@@ -1,5 +1,5 @@
-// The tables' one RocksDB database, wrapped so that a write error never takes the process down
-// nor leaves a read failure looking like an absent key.
+// One RocksDB database (the tables', the notifications' outbox), wrapped once so that a write
+// error never takes the process down nor leaves a read failure looking like an absent key.
 //
 // After a failed write (disk full, say) RocksDB 7's WAL writer must not be written again: its
 // next write aborts the process (fixed upstream in 9.1). So after any failed write every write is
@@ -22,7 +22,8 @@ namespace shopflow {
 class RocksStore {
 public:
   // Opens `path` read-write (creating it with options.create_if_missing); throws naming it.
-  RocksStore(std::string path, rocksdb::Options options);
+  // `name` ("tables") begins every error message.
+  RocksStore(std::string name, std::string path, rocksdb::Options options);
   ~RocksStore();
 
   // False when `key` is absent; a failed read throws.
@@ -40,10 +41,11 @@ public:
     friend class RocksStore;
     std::shared_lock<std::shared_mutex> lock_; // declared first: released after the iterator
     std::unique_ptr<rocksdb::Iterator> it_;
+    const std::string* name_ = nullptr;
   };
   Scan scan(const rocksdb::ReadOptions& options = rocksdb::ReadOptions()) const;
 
-  // Writes; each throws "tables: <what>: <error>". After a failure, every write throws until
+  // Writes; each throws "<name>: <what>: <error>". After a failure, every write throws until
   // recover() succeeds.
   void write(const rocksdb::WriteOptions& options, rocksdb::WriteBatch& batch, const char* what);
   void flush();
@@ -58,7 +60,7 @@ private:
   void check_writable() const;
   void failed(const rocksdb::Status& s, const char* what);
 
-  std::string path_;
+  std::string name_, path_;
   rocksdb::Options options_;
   mutable std::shared_mutex mutex_; // exclusive only while reopening
   std::unique_ptr<rocksdb::DB> db_;
