@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "api/http_server.h"
+#include "notify/outbox.h"
+#include "notify/subscription.h"
 #include "notify/webhook.h"
 #include "test_support.h"
 
@@ -126,4 +128,107 @@ TEST(Webhook, DeliveryReportsWhatTheReceiverDid) {
   EXPECT_FALSE(gone.delivered);
   EXPECT_EQ(gone.status, 0);
   EXPECT_NE(gone.detail.find("127.0.0.1"), std::string::npos) << gone.detail;
+}
+
+TEST(Subscriptions, AreCheckedWhenMade) {
+  Subscription s = Subscription::from_json(
+      R"({"id": "fr-big", "events": "order.*", "filter": "country = France and amount >= 500", "webhook_url": "https://hooks.example.com/x", "secret": "0123456789abcdef"})");
+  EXPECT_TRUE(s.wants("order.completed", R"({"country": "France", "amount": "600.000"})"));
+  EXPECT_FALSE(s.wants("order.completed", R"({"country": "France", "amount": "60.000"})"));
+  EXPECT_FALSE(s.wants("rows.rejected", R"({"country": "France", "amount": "600.000"})"));
+  EXPECT_EQ(Subscription::from_json(s.to_json(true)).to_json(true), s.to_json(true));
+  EXPECT_EQ(s.to_json(false).find("0123456789abcdef"), std::string::npos) << s.to_json(false);
+  EXPECT_NE(s.to_json(false).find("\"secret_set\":true"), std::string::npos) << s.to_json(false);
+  for (auto [json, says] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"id": "Bad Id", "email": "a@b.c"})", "1 to 64 of a-z"},
+           {R"({"id": "x", "events": "order*", "email": "a@b.c"})", "a type (order.completed), a prefix (order.*) or *"},
+           {R"({"id": "x", "events": "*.completed", "email": "a@b.c"})", "a prefix"},
+           {R"({"id": "x", "filter": "amount >= lots", "email": "a@b.c"})", "compared by order with a number"},
+           {R"({"id": "x"})", "give one of webhook_url and email"},
+           {R"({"id": "x", "email": "a@b.c", "webhook_url": "https://h/x", "secret": "0123456789abcdef"})", "give one of"},
+           {R"({"id": "x", "webhook_url": "http://example.com/x", "secret": "0123456789abcdef"})", "give an https:// URL"},
+           {R"({"id": "x", "webhook_url": "https://h/x", "secret": "short"})", "16 characters"},
+           {R"({"id": "x", "email": "not-an-address"})", "is not an address"},
+           {R"({"id": "x", "email": "a@b.c", "max_attempts": 0})", "max_attempts is a whole number"},
+           {R"({"id": "x", "email": "a@b.c", "colour": "red"})", "unknown field \"colour\""},
+           {R"({"id": 7, "email": "a@b.c"})", "\"id\" is a string"},
+           {R"([1])", "a subscription is a JSON object"},
+       }) {
+    try {
+      Subscription::from_json(json);
+      ADD_FAILURE() << json << " was taken";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << json << ": " << e.what();
+    }
+  }
+}
+
+// The outbox on a real RocksDB: events stored with offsets and orders in one write, queued for
+// the subscriptions that want them, delivered in order per subscription, retried, dead-lettered
+// and retried from there; all of it there again after a reopen.
+TEST(Outbox, QueuesRetriesAndDeadLettersDurably) {
+  TempDir t;
+  const std::string dir = (t.path / "notify").string();
+  OrderTracker tracker(1000);
+  {
+    Outbox box(dir);
+    box.put_subscription(Subscription::from_json(
+        R"({"id": "fr-big", "events": "order.*", "filter": "country = France and amount >= 500", "webhook_url": "https://h.example/x", "secret": "0123456789abcdef", "max_attempts": 2})"));
+    box.put_subscription(Subscription::from_json(R"({"id": "all-mail", "email": "shop@example.com"})"));
+    tracker.add({"536365", "17850", "France", 0, 6, 600'000, false}, 0);
+    tracker.add({"536366", "17850", "Germany", 0, 6, 900'000, false}, 0);
+    tracker.add({"C536379", "14527", "France", 0, -1, -27'500, true}, 0);
+    std::vector<Outbox::NewEvent> events;
+    for (OrderEvent& e : tracker.take_due(1000)) events.push_back({e.id, e.type, e.body});
+    box.store(tracker.take_changed(), events, {{0, 10}, {3, 7}}, 1000);
+    EXPECT_EQ(box.offset(0), 10u);
+    EXPECT_EQ(box.offset(3), 7u);
+    EXPECT_EQ(box.offset(1), 0u);
+    EXPECT_EQ(box.queued("fr-big"), 1u);
+    EXPECT_EQ(box.queued("all-mail"), 3u);
+
+    std::optional<QueuedDelivery> d = box.next_delivery("fr-big");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->event.id, "order.completed/536365/1");
+    EXPECT_EQ(d->attempts, 0u);
+    box.failed(*d, "answered 503: busy", 5000, 2);
+    d = box.next_delivery("fr-big");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->attempts, 1u);
+    EXPECT_EQ(d->not_before_ms, 5000);
+    EXPECT_EQ(d->last_error, "answered 503: busy");
+    box.failed(*d, "answered 503: busy", 9000, 2); // the second of 2 attempts: dead
+    EXPECT_FALSE(box.next_delivery("fr-big"));
+    ASSERT_EQ(box.dead_letters("fr-big").size(), 1u);
+    EXPECT_EQ(box.dead_letters("fr-big")[0].event.id, "order.completed/536365/1");
+  }
+  {
+    Outbox box(dir); // reopened: subscriptions, offsets, queues and dead letters are all there
+    EXPECT_EQ(box.subscriptions().size(), 2u);
+    EXPECT_EQ(box.offset(0), 10u);
+    EXPECT_EQ(box.dead_letters("fr-big").size(), 1u);
+    EXPECT_EQ(box.retry_dead("fr-big"), 1u);
+    std::optional<QueuedDelivery> d = box.next_delivery("fr-big");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->attempts, 0u);
+    box.delivered(*d);
+    EXPECT_FALSE(box.next_delivery("fr-big"));
+    // Per subscription, in the order the events were recorded.
+    std::string order;
+    while (std::optional<QueuedDelivery> next = box.next_delivery("all-mail")) {
+      order += next->event.id + " ";
+      box.delivered(*next);
+    }
+    EXPECT_EQ(order, "order.completed/536365/1 order.completed/536366/1 order.cancelled/C536379/1 ");
+    // The orders' state goes on where it was stored.
+    OrderTracker again(1000);
+    box.load_orders(again);
+    again.add({"536365", "17850", "France", 0, 1, 1'000, false}, 5000);
+    std::vector<OrderEvent> updated = again.take_due(6000);
+    ASSERT_EQ(updated.size(), 1u);
+    EXPECT_EQ(updated[0].id, "order.updated/536365/2");
+    EXPECT_TRUE(box.remove_subscription("all-mail"));
+    EXPECT_FALSE(box.remove_subscription("all-mail"));
+    EXPECT_EQ(box.subscriptions().size(), 1u);
+  }
 }

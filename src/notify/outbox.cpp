@@ -1,0 +1,222 @@
+#include "notify/outbox.h"
+
+#include <stdexcept>
+
+#include <rocksdb/write_batch.h>
+
+#include "util/byte_codec.h"
+
+namespace shopflow {
+
+namespace {
+void put_be64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t get_be64(std::string_view in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<size_t>(i)]);
+  return v;
+}
+std::string event_key(uint64_t seq) {
+  std::string k = "e";
+  put_be64(k, seq);
+  return k;
+}
+std::string queue_prefix(const std::string& subscription) { return "q" + subscription + '\0'; }
+std::string queue_key(const std::string& subscription, uint64_t seq) {
+  std::string k = queue_prefix(subscription);
+  put_be64(k, seq);
+  return k;
+}
+std::string shard_key(uint32_t shard) {
+  std::string k = "o";
+  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>(shard >> (8 * i)));
+  return k;
+}
+std::string encode_delivery(uint32_t attempts, int64_t not_before_ms, bool dead, std::string_view error) {
+  std::string v;
+  put_num<uint32_t>(v, attempts);
+  put_num<int64_t>(v, not_before_ms);
+  put_num<uint8_t>(v, dead);
+  put_str(v, error);
+  return v;
+}
+const rocksdb::WriteOptions& synced() {
+  static const rocksdb::WriteOptions o = [] {
+    rocksdb::WriteOptions w;
+    w.sync = true;
+    return w;
+  }();
+  return o;
+}
+} // namespace
+
+Outbox::Outbox(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  db_ = std::make_unique<RocksStore>("notify", dir, options);
+}
+
+uint64_t Outbox::offset(uint32_t shard) const {
+  std::string v;
+  if (!db_->get(shard_key(shard), v)) return 0;
+  if (v.size() != 8) throw std::runtime_error("notify: the stored offset of shard " + std::to_string(shard) + " is damaged");
+  return get_be64(v);
+}
+
+void Outbox::load_orders(OrderTracker& tracker) const {
+  RocksStore::Scan it = db_->scan();
+  for (it->Seek("v"); it->Valid() && it->key().starts_with("v"); it->Next())
+    tracker.load(it->key().ToStringView().substr(1), it->value().ToStringView());
+  it.check();
+}
+
+void Outbox::store(const std::vector<std::pair<std::string, std::optional<std::string>>>& orders, const std::vector<NewEvent>& events,
+                   const std::map<uint32_t, uint64_t>& offsets, int64_t now_ms) {
+  std::lock_guard lock(write_mutex_);
+  rocksdb::WriteBatch batch;
+  for (const auto& [invoice, state] : orders) {
+    if (state) batch.Put("v" + invoice, *state);
+    else batch.Delete("v" + invoice);
+  }
+  if (!events.empty()) {
+    std::string next;
+    uint64_t seq = db_->get("n", next) && next.size() == 8 ? get_be64(next) : 1;
+    const std::vector<Subscription> subs = subscriptions();
+    for (const NewEvent& e : events) {
+      std::string value;
+      put_str(value, e.id);
+      put_str(value, e.type);
+      put_num<int64_t>(value, now_ms);
+      put_str(value, e.body);
+      batch.Put(event_key(seq), value);
+      for (const Subscription& s : subs)
+        if (s.wants(e.type, e.body)) batch.Put(queue_key(s.id, seq), encode_delivery(0, 0, false, ""));
+      ++seq;
+    }
+    next.clear();
+    put_be64(next, seq);
+    batch.Put("n", next);
+  }
+  for (const auto& [shard, offset] : offsets) {
+    std::string v;
+    put_be64(v, offset);
+    batch.Put(shard_key(shard), v);
+  }
+  db_->write(synced(), batch, "store events");
+}
+
+void Outbox::put_subscription(const Subscription& s) {
+  std::lock_guard lock(write_mutex_);
+  rocksdb::WriteBatch batch;
+  batch.Put("s" + s.id, s.to_json(true));
+  db_->write(synced(), batch, "store a subscription");
+}
+
+bool Outbox::remove_subscription(const std::string& id) {
+  std::lock_guard lock(write_mutex_);
+  std::string v;
+  if (!db_->get("s" + id, v)) return false;
+  rocksdb::WriteBatch batch;
+  batch.Delete("s" + id);
+  batch.DeleteRange(queue_prefix(id), "q" + id + '\x01'); // every "q<id>\0<seq>", no other id's (ids hold no byte below '-')
+  db_->write(synced(), batch, "remove a subscription");
+  return true;
+}
+
+std::vector<Subscription> Outbox::subscriptions() const {
+  std::vector<Subscription> out;
+  RocksStore::Scan it = db_->scan();
+  for (it->Seek("s"); it->Valid() && it->key().starts_with("s"); it->Next()) out.push_back(Subscription::from_json(it->value().ToStringView()));
+  it.check();
+  return out;
+}
+
+StoredEvent Outbox::event(uint64_t seq) const {
+  std::string v;
+  if (!db_->get(event_key(seq), v)) throw std::runtime_error("notify: event " + std::to_string(seq) + " is missing from the outbox");
+  ByteReader in{v};
+  StoredEvent e;
+  e.seq = seq;
+  e.id = std::string(in.str());
+  e.type = std::string(in.str());
+  e.created_ms = in.num<int64_t>();
+  e.body = std::string(in.str());
+  if (!in.ok) throw std::runtime_error("notify: event " + std::to_string(seq) + " is damaged");
+  return e;
+}
+
+std::vector<QueuedDelivery> Outbox::deliveries(const std::string& subscription, bool dead) const {
+  std::vector<QueuedDelivery> out;
+  const std::string prefix = queue_prefix(subscription);
+  std::vector<std::pair<uint64_t, std::string>> found;
+  {
+    RocksStore::Scan it = db_->scan();
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+      found.emplace_back(get_be64(it->key().ToStringView().substr(prefix.size())), it->value().ToString());
+    it.check();
+  }
+  for (auto& [seq, value] : found) {
+    ByteReader in{value};
+    QueuedDelivery d;
+    d.subscription = subscription;
+    d.attempts = in.num<uint32_t>();
+    d.not_before_ms = in.num<int64_t>();
+    d.dead = in.num<uint8_t>() != 0;
+    d.last_error = std::string(in.str());
+    if (!in.ok) throw std::runtime_error("notify: a queued delivery of " + subscription + " is damaged");
+    if (d.dead != dead) continue;
+    d.event = event(seq);
+    out.push_back(std::move(d));
+    if (!dead) break; // the next one only: per-subscription order
+  }
+  return out;
+}
+
+std::optional<QueuedDelivery> Outbox::next_delivery(const std::string& subscription) const {
+  std::vector<QueuedDelivery> d = deliveries(subscription, false);
+  if (d.empty()) return std::nullopt;
+  return std::move(d.front());
+}
+
+void Outbox::delivered(const QueuedDelivery& d) {
+  std::lock_guard lock(write_mutex_);
+  rocksdb::WriteBatch batch;
+  batch.Delete(queue_key(d.subscription, d.event.seq));
+  db_->write(synced(), batch, "mark a delivery done");
+}
+
+void Outbox::failed(const QueuedDelivery& d, const std::string& error, int64_t retry_at_ms, int max_attempts) {
+  std::lock_guard lock(write_mutex_);
+  const uint32_t attempts = d.attempts + 1;
+  rocksdb::WriteBatch batch;
+  batch.Put(queue_key(d.subscription, d.event.seq), encode_delivery(attempts, retry_at_ms, attempts >= static_cast<uint32_t>(max_attempts), error));
+  db_->write(synced(), batch, "record a failed delivery");
+}
+
+std::vector<QueuedDelivery> Outbox::dead_letters(const std::string& subscription) const { return deliveries(subscription, true); }
+
+size_t Outbox::retry_dead(const std::string& subscription) {
+  std::vector<QueuedDelivery> dead = dead_letters(subscription);
+  std::lock_guard lock(write_mutex_);
+  rocksdb::WriteBatch batch;
+  for (const QueuedDelivery& d : dead) batch.Put(queue_key(subscription, d.event.seq), encode_delivery(0, 0, false, d.last_error));
+  db_->write(synced(), batch, "retry dead deliveries");
+  return dead.size();
+}
+
+size_t Outbox::queued(const std::string& subscription) const {
+  size_t n = 0;
+  const std::string prefix = queue_prefix(subscription);
+  RocksStore::Scan it = db_->scan();
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    ByteReader in{it->value().ToStringView()};
+    in.num<uint32_t>();
+    in.num<int64_t>();
+    n += in.num<uint8_t>() == 0;
+  }
+  it.check();
+  return n;
+}
+
+} // namespace shopflow

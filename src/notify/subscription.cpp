@@ -1,0 +1,81 @@
+#include "notify/subscription.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <simdjson.h>
+
+#include "notify/webhook.h"
+#include "util/json_writer.h"
+
+namespace shopflow {
+
+bool event_type_matches(std::string_view pattern, std::string_view type) {
+  if (pattern == "*") return true;
+  if (pattern.ends_with(".*")) return type.starts_with(pattern.substr(0, pattern.size() - 1));
+  return pattern == type;
+}
+
+bool Subscription::wants(std::string_view type, std::string_view body) const {
+  return event_type_matches(events, type) && EventFilter::parse(filter).matches(body);
+}
+
+std::string Subscription::to_json(bool with_secret) const {
+  JsonWriter w;
+  w.begin_object().field("id", id).field("events", events).field("filter", filter);
+  if (!webhook_url.empty()) {
+    w.field("webhook_url", webhook_url);
+    if (with_secret) w.field("secret", secret);
+    else w.field("secret_set", !secret.empty());
+  }
+  if (!email.empty()) w.field("email", email);
+  w.field("max_attempts", max_attempts).end_object();
+  return w.take();
+}
+
+Subscription Subscription::from_json(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object o;
+  if (parser.parse(json.data(), json.size()).get_object().get(o)) throw std::invalid_argument("a subscription is a JSON object");
+  Subscription s;
+  for (auto [key, value] : o) {
+    std::string_view text;
+    if (key == "max_attempts") {
+      int64_t n = 0;
+      if (value.get_int64().get(n) || n < 1 || n > 1000) throw std::invalid_argument("max_attempts is a whole number from 1 to 1000");
+      s.max_attempts = static_cast<int>(n);
+      continue;
+    }
+    if (key == "secret_set") continue; // as listed: the secret itself is not
+    if (value.get_string().get(text)) throw std::invalid_argument("\"" + std::string(key) + "\" is a string");
+    if (key == "id") s.id = text;
+    else if (key == "events") s.events = text;
+    else if (key == "filter") s.filter = text;
+    else if (key == "webhook_url") s.webhook_url = text;
+    else if (key == "secret") s.secret = text;
+    else if (key == "email") s.email = text;
+    else throw std::invalid_argument("unknown field \"" + std::string(key) + "\" (id, events, filter, webhook_url, secret, email, max_attempts)");
+  }
+  if (s.id.empty() || s.id.size() > 64 ||
+      !std::all_of(s.id.begin(), s.id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }))
+    throw std::invalid_argument("id '" + s.id + "': 1 to 64 of a-z, 0-9 and -");
+  bool pattern_ok = s.events == "*" || (!s.events.empty() && std::all_of(s.events.begin(), s.events.end(), [](char c) {
+                                          return (c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == '*';
+                                        }) && s.events.find('*') == (s.events.ends_with(".*") ? s.events.size() - 1 : std::string::npos));
+  if (!pattern_ok) throw std::invalid_argument("events '" + s.events + "': a type (order.completed), a prefix (order.*) or *");
+  EventFilter::parse(s.filter); // throws EventFilterError, an invalid_argument naming where
+  if (s.webhook_url.empty() == s.email.empty()) throw std::invalid_argument("give one of webhook_url and email");
+  if (!s.webhook_url.empty()) {
+    check_webhook_url(s.webhook_url);
+    if (s.secret.size() < 16) throw std::invalid_argument("a webhook's secret is 16 characters at least (it signs every delivery)");
+  }
+  if (!s.email.empty()) {
+    size_t at = s.email.find('@');
+    bool ok = at != std::string::npos && at > 0 && at + 1 < s.email.size() && s.email.find('@', at + 1) == std::string::npos &&
+              std::none_of(s.email.begin(), s.email.end(), [](char c) { return c <= ' ' || c == '<' || c == '>' || c == ',' || c == 0x7f; });
+    if (!ok) throw std::invalid_argument("email '" + s.email + "' is not an address (name@domain)");
+  }
+  return s;
+}
+
+} // namespace shopflow
