@@ -75,6 +75,18 @@ void ApiService::add_routes() {
                                 "node's would never reach: send the file into the log instead (shopflow send FILE --to URL)")
                     : pool([this](const Call& c, HttpResponse& res) { admin_batch(*c.req, res); }));
 
+  // Notifications' subscriptions (scope admin).
+  auto subscriptions = [&](const char* action) {
+    return outbox_ ? pool([this, action](const Call& c, HttpResponse& res) {
+      auto id = c.params.find("id");
+      this->subscriptions(*c.req, id == c.params.end() ? "" : id->second, action, res);
+    })
+                   : elsewhere("notifications are off on this node: serve with --sinks ...,notify");
+  };
+  for (const char* method : {"GET", "POST"}) add(method, "/v1/subscriptions", "subscriptions", kScopeAdmin, subscriptions(""));
+  for (const char* method : {"GET", "DELETE"}) add(method, "/v1/subscriptions/{id}", "subscriptions", kScopeAdmin, subscriptions(""));
+  add("POST", "/v1/subscriptions/{id}/retry", "subscriptions", kScopeAdmin, subscriptions("retry"));
+
   // OAuth2 and OpenID (public), and who a token names.
   add("POST", "/oauth2/token", "token", 0, later([this](const Call& c, Respond r) {
         if (access_) return token_request(c.req, c.peer_address, std::move(r));

@@ -25,6 +25,7 @@
 #include "auth/rate_limiter.h"
 #include "batch/handed_jobs.h"
 #include "storage/data_dir.h"
+#include "notify/outbox.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "query/saved_queries.h"
@@ -58,8 +59,9 @@ class ApiService {
 public:
   // `access` null: no access control (--insecure-no-auth). The parts are the serving process's
   // (serve/server.h builds them).
+  // `outbox` null: notifications are off (no notify sink).
   ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlRunner& sql, HandedJobs& batch_jobs, ApiOptions options,
-             AccessControl* access);
+             AccessControl* access, Outbox* outbox = nullptr);
   // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
   void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
@@ -117,6 +119,8 @@ private:
   void saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
+  // GET|POST /v1/subscriptions, GET|DELETE /v1/subscriptions/{id}, POST /v1/subscriptions/{id}/retry.
+  void subscriptions(const HttpRequest& req, const std::string& id, const std::string& action, HttpResponse& res);
   void register_file(const HttpRequest& req, const std::string& client, HttpResponse& res);
   void complete_file(const HttpRequest& req, const std::string& sha256, const std::string& client, HttpResponse& res);
 
@@ -130,6 +134,7 @@ private:
   Ingest& ingest_;
   SqlRunner& sql_;
   HandedJobs& batch_jobs_;
+  Outbox* outbox_; // null: notifications are off
   SavedQueries saved_queries_;
   mutable std::mutex public_url_mutex_;
   std::string public_url_;

@@ -21,6 +21,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     uint64_t segment_mb = 64;
     size_t max_body = 8u << 20, max_records = 10'000;
     int64_t lake_flush_ms = 500;
+    double notify_quiet_s = 300;
     uint64_t lake_flush_lines = 200'000;
     double retention_hours = 168, retention_gb = 16;
     AccessArgs access;
@@ -62,6 +63,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   args->query.add_to(cmd);
   cmd->add_option("--public-url", args->public_url, "The URL clients reach this server at (behind a proxy): the OpenID configuration's base")
       ->check([](const std::string& u) { return u.starts_with("http://") || u.starts_with("https://") ? "" : "expected http://... or https://..."; });
+  cmd->add_option("--notify-quiet-s", args->notify_quiet_s,
+                  "With the notify sink: an order is reported once no line of it came for this many seconds")
+      ->check(CLI::Range(0.05, 86400.0))->capture_default_str();
   cmd->add_option("--warehouse-reader", args->warehouse_reader,
                   "postgresql://READER@HOST:PORT/DB: the role clients' SQL runs as on a PostgreSQL warehouse (SELECT only; "
                   "default: the warehouse's own role)");
@@ -120,6 +124,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.auth = !args->access.no_auth;
     options.public_url = args->public_url;
     options.sinks = parse_sink_set(args->sinks);
+    options.notify_quiet_ms = static_cast<int64_t>(args->notify_quiet_s * 1000);
     options.source = args->source;
     if (!args->warehouse_reader.empty()) {
       if (!dir.backends().warehouse.postgres())

@@ -32,7 +32,8 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
         *kafka_log, KafkaSourceOptions{.servers = from.kafka_servers, .topic = from.kafka_prefix,
                                        .transactional_id = "shopflow-source-" + kafka_log->prefix() + "-" + dir.node_id()});
   }
-  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options_.sinks, options_.lake));
+  if (options_.sinks.notify) outbox_ = std::make_unique<Outbox>((std::filesystem::path(dir.path()) / "notify").string());
+  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options_.sinks, options_.lake, outbox_.get(), options_.notify_quiet_ms));
   pipeline_->start();
   HttpServerOptions http = options_.http;
   http.host = options_.host;
@@ -60,7 +61,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
     sql_ = std::move(embedded);
   }
   batch_jobs_ = std::make_unique<HandedJobs>(dir);
-  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, *batch_jobs_, options_.api, access_.get());
+  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, *batch_jobs_, options_.api, access_.get(), outbox_.get());
   if (options_.pg_port) { // before the HTTP API answers: its /metrics include pgwire's
     pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), *lake_views_, access_->clients(),
                                      options_.api.sql, options_.pg, http.tls_cert_file, http.tls_key_file);
@@ -68,6 +69,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
     api_->add_metrics([pg = pg_.get()](std::string& out) { pg->render_metrics(out); });
   }
   http_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { api_->handle(std::move(req), std::move(reply)); });
+  if (outbox_) dispatcher_ = std::make_unique<Dispatcher>(*outbox_, Dispatcher::Options{});
   http_->start();
   api_->set_public_url(options_.public_url.empty() ? url() : options_.public_url); // the port is known once bound
   std::ofstream(fs::path(dir.path()) / "SERVE") << url() << "\n";
@@ -87,6 +89,7 @@ bool Server::stop(int64_t drain_timeout_ms) {
   source_.reset(); // what it read but did not commit is read again on the next start
   bool drained = pipeline_->drain(drain_timeout_ms);
   pipeline_->stop();
+  dispatcher_.reset(); // queued deliveries go on at the next start
   std::error_code ec;
   fs::remove(fs::path(dir_.path()) / "SERVE", ec);
   return drained;

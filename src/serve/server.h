@@ -13,6 +13,8 @@
 #include "query/postgres/pg_sql_service.h"
 #include "storage/data_dir.h"
 #include "pipeline/kafka_source.h"
+#include "notify/dispatcher.h"
+#include "notify/outbox.h"
 #include "pipeline/pipeline.h"
 #include "serve/sinks.h"
 #include "stream/local_log.h"
@@ -36,6 +38,8 @@ struct ServeOptions {
   std::string source;        // --source kafka://HOST:PORT/TOPIC: consumed into the (Kafka) log
   // A PostgreSQL warehouse: the role clients' SQL runs as (libpq conninfo); empty: the warehouse's own.
   std::string warehouse_reader;
+  // With the notify sink: an order is reported once no line of it came for this long.
+  int64_t notify_quiet_ms = 300'000;
 };
 
 class Server {
@@ -58,6 +62,8 @@ private:
   DataDir& dir_;
   ServeOptions options_;
   std::unique_ptr<Log> log_;
+  std::unique_ptr<Outbox> outbox_;         // with the notify sink: DIR/notify
+  std::unique_ptr<Dispatcher> dispatcher_; // its deliveries
   std::unique_ptr<KafkaSource> source_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<AccessControl> access_;

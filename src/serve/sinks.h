@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "notify/outbox.h"
 #include "pipeline/sink_consumer.h"
 #include "storage/data_dir.h"
 
@@ -13,14 +14,17 @@ namespace shopflow {
 
 struct SinkSet {
   bool warehouse = true, tables = true, lake = true;
-  bool any() const { return warehouse || tables || lake; }
+  bool notify = false; // the order events' outbox (notify/outbox.h), on request
+  bool any() const { return warehouse || tables || lake || notify; }
   std::string text() const; // "warehouse,tables,lake"
 };
 
 // "warehouse,lake" -> {warehouse, lake}; throws std::invalid_argument naming an unknown sink.
 SinkSet parse_sink_set(const std::string& list);
 
-// One consumer per sink of `set`, over the data dir's sinks.
-std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, LakeBuffering lake);
+// One consumer per sink of `set`, over the data dir's sinks (the notify sink's: `outbox`, its
+// orders reported once quiet for `notify_quiet_ms`).
+std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, LakeBuffering lake, Outbox* outbox = nullptr,
+                                                      int64_t notify_quiet_ms = 0);
 
 } // namespace shopflow

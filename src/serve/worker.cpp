@@ -13,6 +13,7 @@ Worker::Worker(DataDir& dir, WorkerOptions options) {
     throw std::invalid_argument("a worker reads a log shared with serve nodes: give --log kafka://HOST:PORT/PREFIX "
                                 "(the embedded log is read by the serve that holds the data dir)");
   if (!options.sinks.any()) throw std::invalid_argument("--sinks: a worker runs at least one sink");
+  if (options.sinks.notify) throw std::invalid_argument("--sinks: notify runs in serve (its subscriptions are managed there)");
   log_ = dir.open_log(options.log);
   pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options.sinks, options.lake));
   // A PostgreSQL warehouse and an S3 lake are every worker's: each shard of such a sink is stored

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <map>
 #include <chrono>
 #include <mutex>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "api/http_server.h"
+#include "client/http_client.h"
 #include "formats/record_source.h"
 #include "notify/dispatcher.h"
 #include "notify/outbox.h"
@@ -331,4 +333,79 @@ TEST(Notify, EveryOrderOfTheDecemberFileIsDeliveredThroughARestart) {
   EXPECT_EQ(bad_signatures, 0);
   EXPECT_GT(dispatcher.stats()["all"].failed_attempts, 0u); // the receiver was down for a while
   pipeline.reset();
+}
+
+// Through `serve`: subscriptions managed over HTTP (/v1/subscriptions), the December file
+// streamed, the server killed -9 midway and started again; the France subscription's webhook
+// gets every French order (counted by SQL over the warehouse), signed; nothing is left queued.
+TEST(Notify, ServeDeliversTheSubscribedOrdersThroughAKill) {
+  TempDir t;
+  std::mutex mutex;
+  std::set<std::string> ids;
+  std::atomic<int> bad{0};
+  HttpServerOptions options;
+  options.port = 0;
+  HttpServer receiver(options, [&](HttpRequest&& req, HttpServer::Reply reply) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (!webhook_signature_valid(std::string(req["Shopflow-Signature"]), "0123456789abcdef", req.body(), now) ||
+        req.body().find("\"country\":\"France\"") == std::string::npos)
+      ++bad;
+    {
+      std::lock_guard lock(mutex);
+      ids.insert(std::string(req["Idempotency-Key"]));
+    }
+    HttpResponse res{boost::beast::http::status::no_content, req.version()};
+    res.prepare_payload();
+    reply(std::move(res));
+  });
+  receiver.start();
+  const uint16_t port = free_port();
+  const std::string args = "--sinks warehouse,tables,lake,notify --notify-quiet-s 0.5";
+  auto node = std::make_unique<ServeProcess>(t.path / "d", args, port);
+  HttpClient client("127.0.0.1", port);
+  EXPECT_EQ(client.request("GET", "/v1/subscriptions").body, R"({"subscriptions":[]})");
+  HttpResult refused = client.request("POST", "/v1/subscriptions", R"({"id": "fr", "webhook_url": "http://example.com/x", "secret": "0123456789abcdef"})");
+  EXPECT_EQ(refused.status, 400u);
+  EXPECT_NE(refused.body.find("give an https:// URL"), std::string::npos) << refused.body;
+  HttpResult mail = client.request("POST", "/v1/subscriptions", R"({"id": "m", "email": "shop@example.com"})");
+  EXPECT_EQ(mail.status, 400u);
+  EXPECT_NE(mail.body.find("e-mail delivery is not built yet"), std::string::npos) << mail.body;
+  HttpResult made = client.request("POST", "/v1/subscriptions",
+                                   R"({"id": "fr", "events": "order.*", "filter": "country = France", "webhook_url": "http://127.0.0.1:)" +
+                                       std::to_string(receiver.port()) + R"(/hook", "secret": "0123456789abcdef"})");
+  EXPECT_EQ(made.status, 201u) << made.body;
+  EXPECT_EQ(made.body.find("0123456789abcdef"), std::string::npos) << made.body;
+  stream_reference(client, 2000, [&](int request) {
+    if (request != 8) return;
+    EXPECT_EQ(node->stop(SIGKILL), 128 + SIGKILL);
+    node = std::make_unique<ServeProcess>(t.path / "d", args, port);
+  });
+  std::string counted;
+  for (int i = 0; i < 300; ++i) {
+    counted = client.request("POST", "/v1/sql?format=csv",
+                             "SELECT (SELECT count(DISTINCT invoice_no) FROM transactions WHERE country = 'France') + "
+                             "(SELECT count(DISTINCT invoice_no) FROM cancellations WHERE country = 'France') AS n",
+                             {{"Accept", "text/csv"}})
+                  .body;
+    std::lock_guard lock(mutex);
+    if (counted == "n\n" + std::to_string(ids.size()) + "\n") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(counted, "n\n" + std::to_string(ids.size()) + "\n");
+    EXPECT_GT(ids.size(), 20u);
+  }
+  EXPECT_EQ(bad, 0);
+  HttpResult one = client.request("GET", "/v1/subscriptions/fr");
+  EXPECT_NE(one.body.find("\"queued\":0,\"dead\":0"), std::string::npos) << one.body;
+  EXPECT_EQ(client.request("DELETE", "/v1/subscriptions/fr").status, 200u);
+  EXPECT_EQ(client.request("GET", "/v1/subscriptions/fr").status, 404u);
+  EXPECT_EQ(node->stop(), 0) << node->log();
+  // A node without the notify sink says so.
+  ServeProcess plain(t.path / "e");
+  HttpClient to_plain("127.0.0.1", plain.port());
+  HttpResult off = to_plain.request("GET", "/v1/subscriptions");
+  EXPECT_EQ(off.status, 503u);
+  EXPECT_NE(off.body.find("--sinks ...,notify"), std::string::npos) << off.body;
 }

@@ -1,0 +1,79 @@
+// /v1/subscriptions: the notifications' subscriptions (scope admin; notify/subscription.h).
+//   GET    /v1/subscriptions            every subscription, with its queued and dead deliveries
+//   POST   /v1/subscriptions            add or replace one: its JSON (id, events, filter, webhook_url
+//                                        and secret, or email; max_attempts)
+//   GET    /v1/subscriptions/{id}       one, with its dead letters (event id, attempts, last error)
+//   DELETE /v1/subscriptions/{id}       remove it and what it has queued
+//   POST   /v1/subscriptions/{id}/retry queue its dead letters again
+// Secrets are never listed (secret_set says whether one is).
+#include "api/api_service.h"
+
+#include "util/json_writer.h"
+
+namespace http = boost::beast::http;
+
+namespace shopflow {
+
+namespace {
+void describe(JsonWriter& w, const Subscription& s, Outbox& outbox, bool with_dead_letters) {
+  w.key("subscription").value(JsonRaw{s.to_json(false)});
+  std::vector<QueuedDelivery> dead = outbox.dead_letters(s.id);
+  w.field("queued", outbox.queued(s.id)).field("dead", dead.size());
+  if (!with_dead_letters) return;
+  w.key("dead_letters").begin_array();
+  for (const QueuedDelivery& d : dead)
+    w.begin_object().field("event_id", d.event.id).field("type", d.event.type).field("attempts", d.attempts).field("last_error", d.last_error).end_object();
+  w.end_array();
+}
+} // namespace
+
+void ApiService::subscriptions(const HttpRequest& req, const std::string& id, const std::string& action, HttpResponse& res) {
+  Outbox& outbox = *outbox_;
+  if (id.empty() && req.method() == http::verb::post) {
+    try {
+      Subscription s = Subscription::from_json(req.body());
+      if (!s.email.empty()) throw std::invalid_argument("e-mail delivery is not built yet: give a webhook_url");
+      outbox.put_subscription(s);
+      JsonWriter w;
+      w.begin_object();
+      describe(w, s, outbox, false);
+      json_response(res, 201, w.end_object().take());
+    } catch (const std::invalid_argument& e) {
+      json_response(res, 400, error_json(e.what()));
+    }
+    return;
+  }
+  std::vector<Subscription> all = outbox.subscriptions();
+  if (id.empty()) {
+    JsonWriter w;
+    w.begin_object().key("subscriptions").begin_array();
+    for (const Subscription& s : all) {
+      w.begin_object();
+      describe(w, s, outbox, false);
+      w.end_object();
+    }
+    json_response(res, 200, w.end_array().end_object().take());
+    return;
+  }
+  auto it = std::find_if(all.begin(), all.end(), [&](const Subscription& s) { return s.id == id; });
+  if (it == all.end()) {
+    json_response(res, 404, error_json("no subscription '" + id + "'"));
+    return;
+  }
+  if (req.method() == http::verb::delete_) {
+    outbox.remove_subscription(id);
+    json_response(res, 200, R"({"removed":true})");
+    return;
+  }
+  if (action == "retry") {
+    JsonWriter w;
+    json_response(res, 200, w.begin_object().field("requeued", outbox.retry_dead(id)).end_object().take());
+    return;
+  }
+  JsonWriter w;
+  w.begin_object();
+  describe(w, *it, outbox, true);
+  json_response(res, 200, w.end_object().take());
+}
+
+} // namespace shopflow
