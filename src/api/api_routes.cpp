@@ -86,6 +86,7 @@ void ApiService::add_routes() {
   for (const char* method : {"GET", "POST"}) add(method, "/v1/subscriptions", "subscriptions", kScopeAdmin, subscriptions(""));
   for (const char* method : {"GET", "DELETE"}) add(method, "/v1/subscriptions/{id}", "subscriptions", kScopeAdmin, subscriptions(""));
   add("POST", "/v1/subscriptions/{id}/retry", "subscriptions", kScopeAdmin, subscriptions("retry"));
+  add("POST", "/v1/subscriptions/{id}/test", "subscriptions", kScopeAdmin, subscriptions("test"));
 
   // OAuth2 and OpenID (public), and who a token names.
   add("POST", "/oauth2/token", "token", 0, later([this](const Call& c, Respond r) {

@@ -5,9 +5,12 @@
 //   GET    /v1/subscriptions/{id}       one, with its dead letters (event id, attempts, last error)
 //   DELETE /v1/subscriptions/{id}       remove it and what it has queued
 //   POST   /v1/subscriptions/{id}/retry queue its dead letters again
+//   POST   /v1/subscriptions/{id}/test  deliver a "notify.test" event to it now (not queued): the outcome
 // Secrets are never listed (secret_set says whether one is).
 #include "api/api_service.h"
 
+#include "notify/webhook.h"
+#include "util/clock.h"
 #include "util/json_writer.h"
 
 namespace http = boost::beast::http;
@@ -63,6 +66,18 @@ void ApiService::subscriptions(const HttpRequest& req, const std::string& id, co
   if (req.method() == http::verb::delete_) {
     outbox.remove_subscription(id);
     json_response(res, 200, R"({"removed":true})");
+    return;
+  }
+  if (action == "test") {
+    const int64_t now_ms = wall_clock_ms();
+    JsonWriter body;
+    body.begin_object().field("subscription", id).field("test", true).end_object();
+    HttpTransfer http;
+    DeliveryOutcome out = deliver_webhook(http, it->webhook_url, it->secret, {"notify.test/" + std::to_string(now_ms), "notify.test", body.take()},
+                                          now_ms / 1000);
+    JsonWriter w;
+    w.begin_object().field("delivered", out.delivered).field("status", static_cast<int64_t>(out.status)).field("detail", out.detail);
+    json_response(res, 200, w.end_object().take());
     return;
   }
   if (action == "retry") {

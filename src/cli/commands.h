@@ -15,6 +15,7 @@ void add_clients_command(CLI::App& app, int& exit_code);
 void add_token_command(CLI::App& app, int& exit_code);
 void add_log_command(CLI::App& app, int& exit_code);
 void add_worker_command(CLI::App& app, int& exit_code);
+void add_notify_command(CLI::App& app, int& exit_code);
 // The main job, run when no subcommand is given.
 void add_main_job(CLI::App& app, int& exit_code);
 

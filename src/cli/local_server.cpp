@@ -18,10 +18,11 @@ std::optional<LocalServer> local_server(const std::string& data_dir, ScopeSet sc
   return LocalServer{parse_url(url), TokenIssuer(data_dir).mint("local:" + who, scopes, wall_clock_us() / 1'000'000, 300).access_token};
 }
 
-HttpResult LocalServer::post(const std::string& path, const std::string& body, const std::string& content_type, int timeout_s) const {
+HttpResult LocalServer::request(const std::string& method, const std::string& path, const std::string& body, const std::string& content_type,
+                                int timeout_s) const {
   // Over TLS the certificate is checked with the system's CAs (a self-signed one: run it elsewhere).
   HttpClient client(url.host, url.port, timeout_s, {url.tls, ""});
-  return client.request("POST", path, body, {{"Content-Type", content_type}, {"Authorization", "Bearer " + token}});
+  return client.request(method, path, body, {{"Content-Type", content_type}, {"Authorization", "Bearer " + token}});
 }
 
 } // namespace shopflow

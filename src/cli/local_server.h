@@ -14,7 +14,11 @@ namespace shopflow {
 struct LocalServer {
   ParsedUrl url;
   std::string token;
-  HttpResult post(const std::string& path, const std::string& body, const std::string& content_type, int timeout_s = 3600) const;
+  HttpResult post(const std::string& path, const std::string& body, const std::string& content_type, int timeout_s = 3600) const {
+    return request("POST", path, body, content_type, timeout_s);
+  }
+  HttpResult request(const std::string& method, const std::string& path, const std::string& body = "",
+                     const std::string& content_type = "application/json", int timeout_s = 60) const;
 };
 
 // Nullopt unless a `shopflow serve` holds `data_dir` now. Throws if it does but left no URL.

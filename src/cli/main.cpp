@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   shopflow::add_token_command(app, exit_code);
   shopflow::add_log_command(app, exit_code);
   shopflow::add_worker_command(app, exit_code);
+  shopflow::add_notify_command(app, exit_code);
   shopflow::add_main_job(app, exit_code);
   try {
     app.parse(argc, argv);
