@@ -1,5 +1,6 @@
 // Orders as the stream shows them, for the order events. The lines of one invoice gather until
-// none came for `quiet_ms`; the order is then due and reported: order.completed, or for a
+// none came for `quiet_ms` (on the clock of whoever reads the log: a consumer far behind reports
+// orders late, never early); the order is then due and reported: order.completed, or for a
 // cancellation invoice ("C536379") order.cancelled, with its totals. Lines of an invoice already
 // reported make it due again, reported as order.updated with the new totals and the next version.
 // An event's id is "<type>/<invoice>/<version>": replaying the same lines gives the same ids, so
