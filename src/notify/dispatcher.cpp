@@ -1,6 +1,10 @@
 #include "notify/dispatcher.h"
 
 #include <chrono>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <random>
 #include <set>
 
@@ -67,6 +71,10 @@ void Dispatcher::watch() {
 
 void Dispatcher::deliver_loop(const std::string& id, Worker& w) {
   name_this_thread("sf-notify-" + id.substr(0, 5));
+  // Deliveries yield the CPU to ingest, as the sinks do (pipeline.cpp): they are behind the log
+  // anyway, and catch up when ingest leaves them time.
+  sched_param idle{};
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
   HttpTransfer http;
   std::mt19937_64 random(std::random_device{}());
   while (!w.stop) {

@@ -49,6 +49,11 @@ const rocksdb::WriteOptions& synced() {
   }();
   return o;
 }
+// Written to the WAL, not synced: see "Durability" in outbox.h.
+const rocksdb::WriteOptions& logged() {
+  static const rocksdb::WriteOptions o;
+  return o;
+}
 } // namespace
 
 Outbox::Outbox(const std::string& dir) {
@@ -103,7 +108,7 @@ void Outbox::store(const std::vector<std::pair<std::string, std::optional<std::s
     put_be64(v, offset);
     batch.Put(shard_key(shard), v);
   }
-  db_->write(synced(), batch, "store events");
+  db_->write(logged(), batch, "store events");
 }
 
 void Outbox::put_subscription(const Subscription& s) {
@@ -183,7 +188,7 @@ void Outbox::delivered(const QueuedDelivery& d) {
   std::lock_guard lock(write_mutex_);
   rocksdb::WriteBatch batch;
   batch.Delete(queue_key(d.subscription, d.event.seq));
-  db_->write(synced(), batch, "mark a delivery done");
+  db_->write(logged(), batch, "mark a delivery done");
 }
 
 void Outbox::failed(const QueuedDelivery& d, const std::string& error, int64_t retry_at_ms, int max_attempts) {
@@ -191,7 +196,7 @@ void Outbox::failed(const QueuedDelivery& d, const std::string& error, int64_t r
   const uint32_t attempts = d.attempts + 1;
   rocksdb::WriteBatch batch;
   batch.Put(queue_key(d.subscription, d.event.seq), encode_delivery(attempts, retry_at_ms, attempts >= static_cast<uint32_t>(max_attempts), error));
-  db_->write(synced(), batch, "record a failed delivery");
+  db_->write(logged(), batch, "record a failed delivery");
 }
 
 std::vector<QueuedDelivery> Outbox::dead_letters(const std::string& subscription) const { return deliveries(subscription, true); }

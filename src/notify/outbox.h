@@ -5,6 +5,12 @@
 // delivery stays queued until it succeeds, or is dead-lettered after its subscription's
 // max_attempts (and may be retried from there).
 //
+// Durability: subscriptions are synced to disk when made or removed. Events, orders, offsets and
+// delivery states go to RocksDB's WAL without an fsync each (they would share the disk's syncs
+// with the log's): a process killed loses none of them; a machine that loses power may lose the
+// last ones, and then, since each write holds offsets with what they cover, the consumer derives
+// them again from the log (same ids) and deliveries are repeated, never lost.
+//
 // Keys (big-endian numbers, so that they sort):
 //   n                          next event sequence number (u64)
 //   o<shard u32>               the consumer's next offset of the shard (u64)
