@@ -46,11 +46,10 @@ void ApiService::subscriptions(const HttpRequest& req, const std::string& id, co
     }
     return;
   }
-  std::vector<Subscription> all = outbox.subscriptions();
   if (id.empty()) {
     JsonWriter w;
     w.begin_object().key("subscriptions").begin_array();
-    for (const Subscription& s : all) {
+    for (const Subscription& s : outbox.subscriptions()) {
       w.begin_object();
       describe(w, s, outbox, false);
       w.end_object();
@@ -58,8 +57,8 @@ void ApiService::subscriptions(const HttpRequest& req, const std::string& id, co
     json_response(res, 200, w.end_array().end_object().take());
     return;
   }
-  auto it = std::find_if(all.begin(), all.end(), [&](const Subscription& s) { return s.id == id; });
-  if (it == all.end()) {
+  std::optional<Subscription> sub = outbox.subscription(id);
+  if (!sub) {
     json_response(res, 404, error_json("no subscription '" + id + "'"));
     return;
   }
@@ -73,7 +72,7 @@ void ApiService::subscriptions(const HttpRequest& req, const std::string& id, co
     JsonWriter body;
     body.begin_object().field("subscription", id).field("test", true).end_object();
     HttpTransfer http;
-    DeliveryOutcome out = deliver_webhook(http, it->webhook_url, it->secret, {"notify.test/" + std::to_string(now_ms), "notify.test", body.take()},
+    DeliveryOutcome out = deliver_webhook(http, sub->webhook_url, sub->secret, {"notify.test/" + std::to_string(now_ms), "notify.test", body.take()},
                                           now_ms / 1000);
     JsonWriter w;
     w.begin_object().field("delivered", out.delivered).field("status", static_cast<int64_t>(out.status)).field("detail", out.detail);
@@ -87,7 +86,7 @@ void ApiService::subscriptions(const HttpRequest& req, const std::string& id, co
   }
   JsonWriter w;
   w.begin_object();
-  describe(w, *it, outbox, true);
+  describe(w, *sub, outbox, true);
   json_response(res, 200, w.end_object().take());
 }
 

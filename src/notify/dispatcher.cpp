@@ -39,12 +39,8 @@ void Dispatcher::watch() {
   name_this_thread("sf-notify");
   while (!stopping_) {
     std::set<std::string> wanted;
-    try {
-      for (const Subscription& s : outbox_.subscriptions())
-        if (!s.webhook_url.empty()) wanted.insert(s.id);
-    } catch (const std::exception& e) {
-      log::error("notify_subscriptions_unreadable", {{"error", e.what()}});
-    }
+    for (const Subscription& s : outbox_.subscriptions())
+      if (!s.webhook_url.empty()) wanted.insert(s.id);
     for (auto it = workers_.begin(); it != workers_.end();) {
       if (wanted.count(it->first)) {
         ++it;
@@ -79,9 +75,7 @@ void Dispatcher::deliver_loop(const std::string& id, Worker& w) {
   std::mt19937_64 random(std::random_device{}());
   while (!w.stop) {
     try {
-      std::optional<Subscription> sub;
-      for (Subscription& s : outbox_.subscriptions())
-        if (s.id == id) sub = std::move(s);
+      std::optional<Subscription> sub = outbox_.subscription(id);
       std::optional<QueuedDelivery> d = sub ? outbox_.next_delivery(id) : std::nullopt;
       if (!d) {
         nap(w.stop, 200);

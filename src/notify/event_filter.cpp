@@ -204,7 +204,7 @@ EventFilter EventFilter::parse(std::string_view text) {
 }
 
 bool EventFilter::matches(std::string_view json_body) const {
-  simdjson::dom::parser parser;
+  thread_local simdjson::dom::parser parser; // its buffers serve every event of the thread
   simdjson::dom::object body;
   if (parser.parse(json_body.data(), json_body.size()).get_object().get(body)) return false;
   for (const Condition& c : conditions_) {

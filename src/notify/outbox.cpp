@@ -41,6 +41,18 @@ std::string encode_delivery(uint32_t attempts, int64_t not_before_ms, bool dead,
   put_str(v, error);
   return v;
 }
+// A queued delivery's value (encode_delivery's), without its event.
+QueuedDelivery decode_delivery(std::string_view value, const std::string& subscription) {
+  ByteReader in{value};
+  QueuedDelivery d;
+  d.subscription = subscription;
+  d.attempts = in.num<uint32_t>();
+  d.not_before_ms = in.num<int64_t>();
+  d.dead = in.num<uint8_t>() != 0;
+  d.last_error = std::string(in.str());
+  if (!in.ok) throw std::runtime_error("notify: a queued delivery of " + subscription + " is damaged");
+  return d;
+}
 const rocksdb::WriteOptions& synced() {
   static const rocksdb::WriteOptions o = [] {
     rocksdb::WriteOptions w;
@@ -60,6 +72,12 @@ Outbox::Outbox(const std::string& dir) {
   rocksdb::Options options;
   options.create_if_missing = true;
   db_ = std::make_unique<RocksStore>("notify", dir, options);
+  RocksStore::Scan it = db_->scan();
+  for (it->Seek("s"); it->Valid() && it->key().starts_with("s"); it->Next()) {
+    Subscription s = Subscription::from_json(it->value().ToStringView());
+    subscriptions_.emplace(s.id, std::move(s));
+  }
+  it.check();
 }
 
 uint64_t Outbox::offset(uint32_t shard) const {
@@ -87,7 +105,6 @@ void Outbox::store(const std::vector<std::pair<std::string, std::optional<std::s
   if (!events.empty()) {
     std::string next;
     uint64_t seq = db_->get("n", next) && next.size() == 8 ? get_be64(next) : 1;
-    const std::vector<Subscription> subs = subscriptions();
     for (const NewEvent& e : events) {
       std::string value;
       put_str(value, e.id);
@@ -95,8 +112,8 @@ void Outbox::store(const std::vector<std::pair<std::string, std::optional<std::s
       put_num<int64_t>(value, now_ms);
       put_str(value, e.body);
       batch.Put(event_key(seq), value);
-      for (const Subscription& s : subs)
-        if (s.wants(e.type, e.body)) batch.Put(queue_key(s.id, seq), encode_delivery(0, 0, false, ""));
+      for (const auto& [id, s] : subscriptions_) // under write_mutex_
+        if (s.wants(e.type, e.body)) batch.Put(queue_key(id, seq), encode_delivery(0, 0, false, ""));
       ++seq;
     }
     next.clear();
@@ -116,25 +133,32 @@ void Outbox::put_subscription(const Subscription& s) {
   rocksdb::WriteBatch batch;
   batch.Put("s" + s.id, s.to_json(true));
   db_->write(synced(), batch, "store a subscription");
+  subscriptions_.insert_or_assign(s.id, s);
 }
 
 bool Outbox::remove_subscription(const std::string& id) {
   std::lock_guard lock(write_mutex_);
-  std::string v;
-  if (!db_->get("s" + id, v)) return false;
+  if (!subscriptions_.count(id)) return false;
   rocksdb::WriteBatch batch;
   batch.Delete("s" + id);
   batch.DeleteRange(queue_prefix(id), "q" + id + '\x01'); // every "q<id>\0<seq>", no other id's (ids hold no byte below '-')
   db_->write(synced(), batch, "remove a subscription");
+  subscriptions_.erase(id);
   return true;
 }
 
 std::vector<Subscription> Outbox::subscriptions() const {
+  std::lock_guard lock(write_mutex_);
   std::vector<Subscription> out;
-  RocksStore::Scan it = db_->scan();
-  for (it->Seek("s"); it->Valid() && it->key().starts_with("s"); it->Next()) out.push_back(Subscription::from_json(it->value().ToStringView()));
-  it.check();
+  for (const auto& [id, s] : subscriptions_) out.push_back(s);
   return out;
+}
+
+std::optional<Subscription> Outbox::subscription(const std::string& id) const {
+  std::lock_guard lock(write_mutex_);
+  auto it = subscriptions_.find(id);
+  if (it == subscriptions_.end()) return std::nullopt;
+  return it->second;
 }
 
 StoredEvent Outbox::event(uint64_t seq) const {
@@ -154,27 +178,18 @@ StoredEvent Outbox::event(uint64_t seq) const {
 std::vector<QueuedDelivery> Outbox::deliveries(const std::string& subscription, bool dead) const {
   std::vector<QueuedDelivery> out;
   const std::string prefix = queue_prefix(subscription);
-  std::vector<std::pair<uint64_t, std::string>> found;
   {
     RocksStore::Scan it = db_->scan();
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
-      found.emplace_back(get_be64(it->key().ToStringView().substr(prefix.size())), it->value().ToString());
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      QueuedDelivery d = decode_delivery(it->value().ToStringView(), subscription);
+      if (d.dead != dead) continue;
+      d.event.seq = get_be64(it->key().ToStringView().substr(prefix.size()));
+      out.push_back(std::move(d));
+      if (!dead) break; // the next one only: per-subscription order
+    }
     it.check();
   }
-  for (auto& [seq, value] : found) {
-    ByteReader in{value};
-    QueuedDelivery d;
-    d.subscription = subscription;
-    d.attempts = in.num<uint32_t>();
-    d.not_before_ms = in.num<int64_t>();
-    d.dead = in.num<uint8_t>() != 0;
-    d.last_error = std::string(in.str());
-    if (!in.ok) throw std::runtime_error("notify: a queued delivery of " + subscription + " is damaged");
-    if (d.dead != dead) continue;
-    d.event = event(seq);
-    out.push_back(std::move(d));
-    if (!dead) break; // the next one only: per-subscription order
-  }
+  for (QueuedDelivery& d : out) d.event = event(d.event.seq); // after the scan: one read lock at a time
   return out;
 }
 
@@ -214,12 +229,8 @@ size_t Outbox::queued(const std::string& subscription) const {
   size_t n = 0;
   const std::string prefix = queue_prefix(subscription);
   RocksStore::Scan it = db_->scan();
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    ByteReader in{it->value().ToStringView()};
-    in.num<uint32_t>();
-    in.num<int64_t>();
-    n += in.num<uint8_t>() == 0;
-  }
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    n += !decode_delivery(it->value().ToStringView(), subscription).dead;
   it.check();
   return n;
 }

@@ -66,7 +66,8 @@ public:
 
   void put_subscription(const Subscription& s);  // added or replaced
   bool remove_subscription(const std::string& id); // its queued deliveries go too
-  std::vector<Subscription> subscriptions() const;
+  std::vector<Subscription> subscriptions() const; // from memory: read once at open, kept with every change
+  std::optional<Subscription> subscription(const std::string& id) const;
 
   // The subscription's oldest queued delivery that is not dead (per-subscription order: the
   // next one waits for it), or nullopt.
@@ -83,7 +84,8 @@ private:
   std::vector<QueuedDelivery> deliveries(const std::string& subscription, bool dead) const;
   StoredEvent event(uint64_t seq) const;
   std::unique_ptr<RocksStore> db_;
-  mutable std::mutex write_mutex_; // the sequence number and queue changes, one writer at a time
+  mutable std::mutex write_mutex_; // the sequence number and queue changes, one writer at a time; subscriptions_
+  std::map<std::string, Subscription> subscriptions_; // as stored, by id
 };
 
 } // namespace shopflow

@@ -17,7 +17,7 @@ bool event_type_matches(std::string_view pattern, std::string_view type) {
 }
 
 bool Subscription::wants(std::string_view type, std::string_view body) const {
-  return event_type_matches(events, type) && EventFilter::parse(filter).matches(body);
+  return event_type_matches(events, type) && compiled_.matches(body);
 }
 
 std::string Subscription::to_json(bool with_secret) const {
@@ -63,7 +63,7 @@ Subscription Subscription::from_json(std::string_view json) {
                                           return (c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == '*';
                                         }) && s.events.find('*') == (s.events.ends_with(".*") ? s.events.size() - 1 : std::string::npos));
   if (!pattern_ok) throw std::invalid_argument("events '" + s.events + "': a type (order.completed), a prefix (order.*) or *");
-  EventFilter::parse(s.filter); // throws EventFilterError, an invalid_argument naming where
+  s.compiled_ = EventFilter::parse(s.filter); // throws EventFilterError, an invalid_argument naming where
   if (s.webhook_url.empty() == s.email.empty()) throw std::invalid_argument("give one of webhook_url and email");
   if (!s.webhook_url.empty()) {
     check_webhook_url(s.webhook_url);

@@ -23,6 +23,9 @@ struct Subscription {
   // Throws std::invalid_argument naming what is wrong (a bad id, pattern, filter, URL, address).
   static Subscription from_json(std::string_view json);
   bool wants(std::string_view type, std::string_view body) const;
+
+private:
+  EventFilter compiled_; // `filter` parsed once, by from_json
 };
 
 // Whether `type` matches a pattern: "*", "order.*" (any type starting "order."), or exactly.
