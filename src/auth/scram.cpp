@@ -2,8 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <stdexcept>
 
@@ -15,8 +13,6 @@ namespace shopflow {
 
 namespace {
 
-std::string hmac(std::string_view key, std::string_view data) { return hmac_sha256(key, data); }
-std::string sha256(std::string_view data) { return sha256_bytes(data); }
 
 std::string salted_password(std::string_view secret, std::string_view salt, int iterations) {
   std::string out(32, '\0');
@@ -46,10 +42,10 @@ std::string scram_verifier(std::string_view secret) {
   std::string salt = random_bytes(16);
   std::string salted = salted_password(secret, salt, iterations);
   return "SCRAM-SHA-256$" + std::to_string(iterations) + ":" + base64_encode(salt) + "$" +
-         base64_encode(sha256(hmac(salted, "Client Key"))) + ":" + base64_encode(hmac(salted, "Server Key"));
+         base64_encode(sha256_bytes(hmac_sha256(salted, "Client Key"))) + ":" + base64_encode(hmac_sha256(salted, "Server Key"));
 }
 
-std::string scram_unknown_user_salt(std::string_view server_key, std::string_view user) { return hmac(server_key, user).substr(0, 16); }
+std::string scram_unknown_user_salt(std::string_view server_key, std::string_view user) { return hmac_sha256(server_key, user).substr(0, 16); }
 
 ScramServer::ScramServer(std::string_view v, std::string_view unknown_user_salt) {
   // SCRAM-SHA-256$<i>:<salt>$<stored>:<server>
@@ -104,13 +100,13 @@ std::optional<std::string> ScramServer::final(std::string_view client_final) {
   auto proof = base64_decode(*proof_b64);
   if (!proof || proof->size() != 32) return std::nullopt;
   std::string auth_message = client_first_bare_ + "," + server_first_ + "," + std::string(client_final.substr(0, p_at));
-  std::string signature = hmac(stored_key_, auth_message);
+  std::string signature = hmac_sha256(stored_key_, auth_message);
   std::string client_key(32, '\0');
   for (size_t i = 0; i < 32; ++i) client_key[i] = static_cast<char>((*proof)[i] ^ signature[i]);
-  std::string check = sha256(client_key);
+  std::string check = sha256_bytes(client_key);
   bool ok = CRYPTO_memcmp(check.data(), stored_key_.data(), 32) == 0;
   if (!ok || !known_) return std::nullopt;
-  return "v=" + base64_encode(hmac(server_key_, auth_message));
+  return "v=" + base64_encode(hmac_sha256(server_key_, auth_message));
 }
 
 } // namespace shopflow

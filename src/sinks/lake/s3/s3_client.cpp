@@ -191,14 +191,11 @@ void S3Client::check_access() {
 }
 
 void S3Client::create_bucket() {
-  TransferRequest r;
-  r.method = "PUT";
-  r.url = settings_.bucket_url();
-  r.headers = {"x-amz-content-sha256: " + to_hex(sha256_bytes(""))};
-  r.sign = &signing_;
-  TransferAnswer a = HttpTransfer().perform(r);
-  if (a.status >= 300 && a.body.find("BucketAlreadyOwnedByYou") == std::string::npos)
-    throw S3Error("S3 create bucket " + describe("") + ": " + std::to_string(a.status) + " " + a.body, a.status, "");
+  try {
+    call({"PUT", "", ""});
+  } catch (const S3Error& e) {
+    if (e.code != "BucketAlreadyOwnedByYou") throw;
+  }
 }
 
 } // namespace shopflow
