@@ -77,7 +77,7 @@ void ApiService::add_routes() {
 
   // Notifications' subscriptions (scope admin).
   auto subscriptions = [&](const char* action) {
-    return outbox_ ? pool([this, action](const Call& c, HttpResponse& res) {
+    return notify_.outbox ? pool([this, action](const Call& c, HttpResponse& res) {
       auto id = c.params.find("id");
       this->subscriptions(*c.req, id == c.params.end() ? "" : id->second, action, res);
     })
@@ -87,6 +87,9 @@ void ApiService::add_routes() {
   for (const char* method : {"GET", "DELETE"}) add(method, "/v1/subscriptions/{id}", "subscriptions", kScopeAdmin, subscriptions(""));
   add("POST", "/v1/subscriptions/{id}/retry", "subscriptions", kScopeAdmin, subscriptions("retry"));
   add("POST", "/v1/subscriptions/{id}/test", "subscriptions", kScopeAdmin, subscriptions("test"));
+  add("POST", "/v1/events/report.daily", "report_daily", kScopeAdmin,
+      notify_.report_daily ? pool([this](const Call& c, HttpResponse& res) { report_daily(c.query, res); })
+                           : elsewhere("daily reports need the notify sink and a warehouse on this node"));
 
   // OAuth2 and OpenID (public), and who a token names.
   add("POST", "/oauth2/token", "token", 0, later([this](const Call& c, Respond r) {

@@ -19,9 +19,9 @@ namespace http = boost::beast::http;
 namespace shopflow {
 
 ApiService::ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlRunner& sql, HandedJobs& batch_jobs,
-                       ApiOptions options, AccessControl* access, Outbox* outbox)
+                       ApiOptions options, AccessControl* access, NotifyAccess notify)
     : dir_(dir), tables_(dir.tables()), log_(log), pipeline_(pipeline), options_(options), access_(access), ingest_(ingest), sql_(sql), batch_jobs_(batch_jobs),
-      outbox_(outbox),
+      notify_(std::move(notify)),
       saved_queries_(std::filesystem::path(dir.path()) / "saved-queries.json") {
   // The hashing pool's one thread yields to ingest and SQL: its first task lowers its priority.
   boost::asio::post(hashing_, [] { setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10); });

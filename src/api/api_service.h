@@ -25,6 +25,7 @@
 #include "auth/rate_limiter.h"
 #include "batch/handed_jobs.h"
 #include "storage/data_dir.h"
+#include "notify/dispatcher.h"
 #include "notify/outbox.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
@@ -55,13 +56,20 @@ struct ApiOptions {
 // string (the seed's GET puts the DynamoDB item's JSON text there).
 std::string seed_answer(int status, std::string_view body);
 
+// The notifications as the API reaches them (all null/empty: notifications are off on the node).
+struct NotifyAccess {
+  Outbox* outbox = nullptr;
+  Dispatcher* dispatcher = nullptr;
+  // Records a report.daily event for a day (YYYY-MM-DD); returns its id (serve/notify_sources.h).
+  std::function<std::string(const std::string& day)> report_daily;
+};
+
 class ApiService {
 public:
   // `access` null: no access control (--insecure-no-auth). The parts are the serving process's
   // (serve/server.h builds them).
-  // `outbox` null: notifications are off (no notify sink).
   ApiService(DataDir& dir, Log& log, Pipeline& pipeline, Ingest& ingest, SqlRunner& sql, HandedJobs& batch_jobs, ApiOptions options,
-             AccessControl* access, Outbox* outbox = nullptr);
+             AccessControl* access, NotifyAccess notify = {});
   // Answers on an I/O thread; ingest answers once the log has synced, slow routes run on a pool.
   void handle(HttpRequest&& req, HttpServer::Reply reply);
   Metrics& metrics() { return metrics_; }
@@ -119,8 +127,10 @@ private:
   void saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res);
   void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
-  // GET|POST /v1/subscriptions, GET|DELETE /v1/subscriptions/{id}, POST /v1/subscriptions/{id}/retry.
+  // GET|POST /v1/subscriptions, GET|DELETE /v1/subscriptions/{id}, POST /v1/subscriptions/{id}/retry|test.
   void subscriptions(const HttpRequest& req, const std::string& id, const std::string& action, HttpResponse& res);
+  // POST /v1/events/report.daily?day=YYYY-MM-DD
+  void report_daily(const std::string& query, HttpResponse& res);
   void register_file(const HttpRequest& req, const std::string& client, HttpResponse& res);
   void complete_file(const HttpRequest& req, const std::string& sha256, const std::string& client, HttpResponse& res);
 
@@ -134,7 +144,7 @@ private:
   Ingest& ingest_;
   SqlRunner& sql_;
   HandedJobs& batch_jobs_;
-  Outbox* outbox_; // null: notifications are off
+  NotifyAccess notify_;
   SavedQueries saved_queries_;
   mutable std::mutex public_url_mutex_;
   std::string public_url_;

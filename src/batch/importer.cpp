@@ -7,9 +7,11 @@
 #include <fmt/format.h>
 
 #include "batch/file_identity.h"
+#include "batch/import_failures.h"
 #include "batch/job_loader.h"
 #include "core/clean.h"
 #include "util/json_writer.h"
+#include "util/log.h"
 #include "util/utf8.h"
 #include "formats/record_source.h"
 #include "util/clock.h"
@@ -62,6 +64,19 @@ std::string FileSummary::to_text() const {
 }
 
 FileSummary BatchImporter::import_file(const std::string& path, const ImportOptions& options) {
+  try {
+    return import_unrecorded(path, options);
+  } catch (const std::exception& e) {
+    try {
+      record_import_failure(dir_.path(), path, e.what(), wall_clock_ms());
+    } catch (const std::exception& journal) {
+      log::error("import_failure_unrecorded", {{"file", path}, {"error", journal.what()}});
+    }
+    throw;
+  }
+}
+
+FileSummary BatchImporter::import_unrecorded(const std::string& path, const ImportOptions& options) {
   if (dir_.backends().warehouse.postgres()) return import_into_postgres(path, options);
   auto started = std::chrono::steady_clock::now();
   int64_t started_us = wall_clock_us();

@@ -39,9 +39,12 @@ struct FileSummary {
 class BatchImporter {
 public:
   explicit BatchImporter(DataDir& dir) : dir_(dir) {}
+  // A failure (the exception thrown) is recorded in the data dir's failures journal first
+  // (batch/import_failures.h).
   FileSummary import_file(const std::string& path, const ImportOptions& options);
 
 private:
+  FileSummary import_unrecorded(const std::string& path, const ImportOptions& options);
   FileSummary import_into_postgres(const std::string& path, const ImportOptions& options);
   // Refuses content that `shopflow send` streamed, unless forced.
   static void check_not_sent(DuckConnection& con, const FileSummary& summary, const ImportOptions& options);

@@ -2,6 +2,7 @@
 // sink moves the log into the warehouse, the lake and the tables; GETs answer from the tables.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "serve/server.h"
 #include "cli/backend_options.h"
@@ -21,7 +22,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     uint64_t segment_mb = 64;
     size_t max_body = 8u << 20, max_records = 10'000;
     int64_t lake_flush_ms = 500;
-    double notify_quiet_s = 300;
+    double notify_quiet_s = 300, notify_lag_s = 60;
+    uint64_t notify_lag_records = NotifySourceOptions{}.lag_records;
+    std::string smtp, notify_report_at = "00:15";
     uint64_t lake_flush_lines = 200'000;
     double retention_hours = 168, retention_gb = 16;
     AccessArgs access;
@@ -66,6 +69,21 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--notify-quiet-s", args->notify_quiet_s,
                   "With the notify sink: an order is reported once no line of it came for this many seconds")
       ->check(CLI::Range(0.05, 86400.0))->capture_default_str();
+  cmd->add_option("--smtp", args->smtp,
+                  "With the notify sink: the relay for e-mail subscriptions, smtp://[USER@]HOST[:PORT]?from=ADDRESS[&cafile=PEM] "
+                  "(STARTTLS required; smtps:// for TLS from the start; the password in SHOPFLOW_SMTP_PASSWORD)");
+  cmd->add_option("--notify-lag-records", args->notify_lag_records,
+                  "With the notify sink: sink.lagging once a sink is this many records behind (or failing) for --notify-lag-s")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--notify-lag-s", args->notify_lag_s, "With the notify sink: how long a sink may be behind before sink.lagging")
+      ->check(CLI::Range(0.0, 86400.0))->capture_default_str();
+  cmd->add_option("--notify-report-at", args->notify_report_at, "With the notify sink: when (HH:MM, UTC) report.daily reports yesterday")
+      ->check(CLI::Validator([](std::string& v) {
+        unsigned h = 0, m = 0;
+        char tail = 0;
+        return v.size() == 5 && std::sscanf(v.c_str(), "%2u:%2u%c", &h, &m, &tail) == 2 && h < 24 && m < 60 ? "" : "a time of day is HH:MM (00:00 to 23:59)";
+      }, "HH:MM"))
+      ->capture_default_str();
   cmd->add_option("--warehouse-reader", args->warehouse_reader,
                   "postgresql://READER@HOST:PORT/DB: the role clients' SQL runs as on a PostgreSQL warehouse (SELECT only; "
                   "default: the warehouse's own role)");
@@ -125,6 +143,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.public_url = args->public_url;
     options.sinks = parse_sink_set(args->sinks);
     options.notify_quiet_ms = static_cast<int64_t>(args->notify_quiet_s * 1000);
+    options.notify_sources.lag_records = args->notify_lag_records;
+    options.notify_sources.lag_ms = static_cast<int64_t>(args->notify_lag_s * 1000);
+    options.notify_sources.report_at_minute = std::stoi(args->notify_report_at.substr(0, 2)) * 60 + std::stoi(args->notify_report_at.substr(3));
+    if (!args->smtp.empty()) {
+      if (!options.sinks.notify) throw std::invalid_argument("--smtp delivers the notify sink's e-mail: give --sinks ...,notify too");
+      const char* password = std::getenv("SHOPFLOW_SMTP_PASSWORD");
+      options.smtp = parse_smtp_relay(args->smtp, password ? password : "");
+    }
     options.source = args->source;
     if (!args->warehouse_reader.empty()) {
       if (!dir.backends().warehouse.postgres())

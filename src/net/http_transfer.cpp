@@ -111,4 +111,40 @@ TransferAnswer HttpTransfer::perform(const TransferRequest& request) {
   return answer;
 }
 
+void HttpTransfer::send_mail(const MailRequest& request) {
+  CURL* c = static_cast<CURL*>(easy_);
+  curl_easy_reset(c);
+  Upload upload{request.message};
+  HeaderList recipients;
+  for (const std::string& to : request.to) recipients.add("<" + to + ">");
+  const std::string from = "<" + request.from + ">";
+  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, request.timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(request.timeout_ms, 10'000L));
+  curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(request.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+  if (!request.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.username.empty()) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, request.username.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, request.password.c_str());
+  }
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, recipients.list);
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, read_body);
+  curl_easy_setopt(c, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.message.size()));
+  char detail[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+  CURLcode rc = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(c, CURLOPT_PASSWORD, ""); // the secret does not outlive the request in the handle
+  if (rc != CURLE_OK) {
+    long reply = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply);
+    throw HttpTransferError("SMTP " + request.url + ": " + (detail[0] ? detail : curl_easy_strerror(rc)) +
+                            (reply ? " (server reply " + std::to_string(reply) + ")" : std::string()));
+  }
+}
+
 } // namespace shopflow

@@ -1,6 +1,6 @@
-// The one RAII layer over libcurl: an HTTP client session (one easy handle, so its connections
-// are kept alive between requests), with AWS Signature Version 4 signing through libcurl's own
-// CURLOPT_AWS_SIGV4.
+// The one RAII layer over libcurl: a client session (one easy handle, so its connections are kept
+// alive between requests) for HTTP, with AWS Signature Version 4 signing through libcurl's own
+// CURLOPT_AWS_SIGV4, and for submitting mail over SMTP.
 #pragma once
 
 #include <map>
@@ -41,6 +41,19 @@ struct TransferAnswer {
   }
 };
 
+// A message submitted over SMTP: smtp://HOST[:PORT] upgraded with STARTTLS (required unless
+// `require_tls` is off), or smtps:// (TLS from the start).
+struct MailRequest {
+  std::string url;
+  std::string username, password; // AUTH (PLAIN/LOGIN, as the server offers), when username is set
+  bool require_tls = true;
+  std::string ca_file;             // trusted CAs in PEM instead of the system's (a private relay)
+  std::string from;                // the envelope sender (MAIL FROM)
+  std::vector<std::string> to;     // the envelope recipients (RCPT TO)
+  std::string_view message;        // the RFC 5322 message, CRLF line ends
+  long timeout_ms = 30'000;
+};
+
 class HttpTransfer {
 public:
   HttpTransfer();
@@ -49,6 +62,9 @@ public:
   HttpTransfer& operator=(const HttpTransfer&) = delete;
   // Throws HttpTransferError when no answer came; any status is an answer.
   TransferAnswer perform(const TransferRequest& request);
+  // Throws HttpTransferError naming the step that failed (connection, TLS, AUTH, a refused
+  // recipient: the server's reply in the message).
+  void send_mail(const MailRequest& request);
 
 private:
   void* easy_; // CURL*

@@ -10,6 +10,7 @@
 
 #include "notify/webhook.h"
 #include "util/clock.h"
+#include "util/json_writer.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -39,8 +40,7 @@ void Dispatcher::watch() {
   name_this_thread("sf-notify");
   while (!stopping_) {
     std::set<std::string> wanted;
-    for (const Subscription& s : outbox_.subscriptions())
-      if (!s.webhook_url.empty()) wanted.insert(s.id);
+    for (const Subscription& s : outbox_.subscriptions()) wanted.insert(s.id);
     for (auto it = workers_.begin(); it != workers_.end();) {
       if (wanted.count(it->first)) {
         ++it;
@@ -65,6 +65,34 @@ void Dispatcher::watch() {
   }
 }
 
+DeliveryAttempt Dispatcher::send(HttpTransfer& http, const Subscription& sub, const std::vector<StoredEvent>& events, int64_t now_ms,
+                                  int64_t& retry_after_ms) const {
+  DeliveryAttempt attempt{now_ms, events.front().id, events.size(), false, ""};
+  if (!sub.email.empty()) {
+    std::vector<MailEvent> mail;
+    for (const StoredEvent& e : events) mail.push_back({e.id, e.type, e.body, e.created_ms});
+    attempt.detail = options_.smtp ? deliver_email(http, *options_.smtp, sub.email, mail, now_ms, options_.timeout_ms * 3)
+                                   : "no SMTP relay on this node (serve --smtp)";
+    attempt.delivered = attempt.detail.empty();
+    return attempt;
+  }
+  const StoredEvent& e = events.front(); // a webhook takes one event a request
+  DeliveryOutcome out = deliver_webhook(http, sub.webhook_url, sub.secret, {e.id, e.type, e.body}, now_ms / 1000, options_.timeout_ms);
+  attempt.delivered = out.delivered;
+  attempt.detail = out.detail;
+  retry_after_ms = out.retry_after_ms;
+  return attempt;
+}
+
+DeliveryAttempt Dispatcher::test(const Subscription& sub) const {
+  const int64_t now = wall_clock_ms();
+  JsonWriter body;
+  body.begin_object().field("subscription", sub.id).field("test", true).end_object();
+  HttpTransfer http;
+  int64_t retry_after_ms = -1;
+  return send(http, sub, {{0, "notify.test/" + std::to_string(now), "notify.test", now, body.take()}}, now, retry_after_ms);
+}
+
 void Dispatcher::deliver_loop(const std::string& id, Worker& w) {
   name_this_thread("sf-notify-" + id.substr(0, 5));
   // Deliveries yield the CPU to ingest, as the sinks do (pipeline.cpp): they are behind the log
@@ -76,34 +104,41 @@ void Dispatcher::deliver_loop(const std::string& id, Worker& w) {
   while (!w.stop) {
     try {
       std::optional<Subscription> sub = outbox_.subscription(id);
-      std::optional<QueuedDelivery> d = sub ? outbox_.next_delivery(id) : std::nullopt;
-      if (!d) {
+      if (!sub) { // removed: the watcher stops this thread
         nap(w.stop, 200);
         continue;
       }
-      const int64_t now = wall_clock_ms();
-      if (d->not_before_ms > now) {
-        nap(w.stop, std::min<int64_t>(d->not_before_ms - now, 1000));
+      const bool digest = !sub->email.empty() && sub->digest_minutes > 0;
+      std::vector<QueuedDelivery> batch = outbox_.next_deliveries(id, digest ? options_.digest_max_events : 1);
+      if (batch.empty()) {
+        nap(w.stop, 200);
         continue;
       }
-      DeliveryOutcome out = deliver_webhook(http, sub->webhook_url, sub->secret, {d->event.id, d->event.type, d->event.body},
-                                            now / 1000, options_.timeout_ms);
-      if (out.delivered) {
-        outbox_.delivered(*d);
+      const QueuedDelivery& first = batch.front();
+      int64_t due = first.not_before_ms;
+      if (digest && first.attempts == 0) due = std::max(due, first.event.created_ms + int64_t{sub->digest_minutes} * 60'000);
+      const int64_t now = wall_clock_ms();
+      if (due > now) {
+        nap(w.stop, std::min<int64_t>(due - now, 1000));
+        continue;
+      }
+      std::vector<StoredEvent> events;
+      for (const QueuedDelivery& d : batch) events.push_back(d.event);
+      int64_t retry_after_ms = -1;
+      DeliveryAttempt attempt = send(http, *sub, events, now, retry_after_ms);
+      if (attempt.delivered) {
+        outbox_.delivered(batch);
       } else {
-        int64_t wait = std::max(retry_delay_ms(static_cast<int>(d->attempts) + 1, random(), options_.retry_base_ms, options_.retry_cap_ms),
-                                out.retry_after_ms);
-        outbox_.failed(*d, out.detail, wall_clock_ms() + wait, sub->max_attempts);
+        int64_t wait = std::max(retry_delay_ms(static_cast<int>(first.attempts) + 1, random(), options_.retry_base_ms, options_.retry_cap_ms),
+                                retry_after_ms);
+        outbox_.failed(batch, attempt.detail, wall_clock_ms() + wait, sub->max_attempts);
       }
       std::lock_guard lock(stats_mutex_);
       DispatchStats& st = stats_[id];
-      if (out.delivered) {
-        ++st.delivered;
-        st.last_delivered_ms = wall_clock_ms();
-      } else {
-        ++st.failed_attempts;
-        st.last_error = out.detail;
-      }
+      if (attempt.delivered) st.delivered += batch.size();
+      else ++st.failed_attempts;
+      st.recent.push_front(std::move(attempt));
+      if (st.recent.size() > DispatchStats::kRecentAttempts) st.recent.pop_back();
     } catch (const std::exception& e) {
       log::error("notify_delivery_failed", {{"subscription", id}, {"error", e.what()}});
       nap(w.stop, 1000);

@@ -1,5 +1,6 @@
 #include "notify/outbox.h"
 
+#include <cstdint>
 #include <stdexcept>
 
 #include <rocksdb/write_batch.h>
@@ -94,14 +95,21 @@ void Outbox::load_orders(OrderTracker& tracker) const {
   it.check();
 }
 
-void Outbox::store(const std::vector<std::pair<std::string, std::optional<std::string>>>& orders, const std::vector<NewEvent>& events,
-                   const std::map<uint32_t, uint64_t>& offsets, int64_t now_ms) {
+std::optional<std::string> Outbox::cursor(const std::string& name) const {
+  std::string v;
+  if (!db_->get("c" + name, v)) return std::nullopt;
+  return v;
+}
+
+void Outbox::store(const States& orders, const std::vector<NewEvent>& events, const std::map<uint32_t, uint64_t>& offsets, int64_t now_ms,
+                   const States& cursors) {
   std::lock_guard lock(write_mutex_);
   rocksdb::WriteBatch batch;
-  for (const auto& [invoice, state] : orders) {
-    if (state) batch.Put("v" + invoice, *state);
-    else batch.Delete("v" + invoice);
-  }
+  for (auto [prefix, states] : {std::pair{"v", &orders}, std::pair{"c", &cursors}})
+    for (const auto& [name, state] : *states) {
+      if (state) batch.Put(prefix + name, *state);
+      else batch.Delete(prefix + name);
+    }
   if (!events.empty()) {
     std::string next;
     uint64_t seq = db_->get("n", next) && next.size() == 8 ? get_be64(next) : 1;
@@ -175,7 +183,7 @@ StoredEvent Outbox::event(uint64_t seq) const {
   return e;
 }
 
-std::vector<QueuedDelivery> Outbox::deliveries(const std::string& subscription, bool dead) const {
+std::vector<QueuedDelivery> Outbox::deliveries(const std::string& subscription, bool dead, size_t max) const {
   std::vector<QueuedDelivery> out;
   const std::string prefix = queue_prefix(subscription);
   {
@@ -185,7 +193,7 @@ std::vector<QueuedDelivery> Outbox::deliveries(const std::string& subscription, 
       if (d.dead != dead) continue;
       d.event.seq = get_be64(it->key().ToStringView().substr(prefix.size()));
       out.push_back(std::move(d));
-      if (!dead) break; // the next one only: per-subscription order
+      if (out.size() >= max) break;
     }
     it.check();
   }
@@ -194,27 +202,35 @@ std::vector<QueuedDelivery> Outbox::deliveries(const std::string& subscription, 
 }
 
 std::optional<QueuedDelivery> Outbox::next_delivery(const std::string& subscription) const {
-  std::vector<QueuedDelivery> d = deliveries(subscription, false);
+  std::vector<QueuedDelivery> d = deliveries(subscription, false, 1);
   if (d.empty()) return std::nullopt;
   return std::move(d.front());
 }
 
-void Outbox::delivered(const QueuedDelivery& d) {
-  std::lock_guard lock(write_mutex_);
-  rocksdb::WriteBatch batch;
-  batch.Delete(queue_key(d.subscription, d.event.seq));
-  db_->write(logged(), batch, "mark a delivery done");
+std::vector<QueuedDelivery> Outbox::next_deliveries(const std::string& subscription, size_t max) const {
+  return deliveries(subscription, false, max);
 }
 
-void Outbox::failed(const QueuedDelivery& d, const std::string& error, int64_t retry_at_ms, int max_attempts) {
+void Outbox::delivered(const std::vector<QueuedDelivery>& done) {
   std::lock_guard lock(write_mutex_);
-  const uint32_t attempts = d.attempts + 1;
   rocksdb::WriteBatch batch;
-  batch.Put(queue_key(d.subscription, d.event.seq), encode_delivery(attempts, retry_at_ms, attempts >= static_cast<uint32_t>(max_attempts), error));
+  for (const QueuedDelivery& d : done) batch.Delete(queue_key(d.subscription, d.event.seq));
+  db_->write(logged(), batch, "mark deliveries done");
+}
+
+void Outbox::failed(const std::vector<QueuedDelivery>& tried, const std::string& error, int64_t retry_at_ms, int max_attempts) {
+  std::lock_guard lock(write_mutex_);
+  rocksdb::WriteBatch batch;
+  for (const QueuedDelivery& d : tried) {
+    const uint32_t attempts = d.attempts + 1;
+    batch.Put(queue_key(d.subscription, d.event.seq), encode_delivery(attempts, retry_at_ms, attempts >= static_cast<uint32_t>(max_attempts), error));
+  }
   db_->write(logged(), batch, "record a failed delivery");
 }
 
-std::vector<QueuedDelivery> Outbox::dead_letters(const std::string& subscription) const { return deliveries(subscription, true); }
+std::vector<QueuedDelivery> Outbox::dead_letters(const std::string& subscription) const {
+  return deliveries(subscription, true, SIZE_MAX);
+}
 
 size_t Outbox::retry_dead(const std::string& subscription) {
   std::vector<QueuedDelivery> dead = dead_letters(subscription);

@@ -15,6 +15,7 @@
 //   n                          next event sequence number (u64)
 //   o<shard u32>               the consumer's next offset of the shard (u64)
 //   v<invoice>                 an order's state (OrderTracker's encoding)
+//   c<name>                    a source's position besides the log's (the last import reported, ...)
 //   e<seq u64>                 an event: id, type, created_ms, body
 //   s<subscription id>         a subscription (its JSON, with its secret)
 //   q<subscription id>\0<seq>  a queued delivery: attempts (u32), not before (ms, i64), dead (u8), last error
@@ -59,10 +60,12 @@ public:
   struct NewEvent {
     std::string id, type, body;
   };
+  using States = std::vector<std::pair<std::string, std::optional<std::string>>>; // name -> value (nullopt: removed)
   // One atomic write: the orders' changes, the new events (each queued for the subscriptions that
-  // want it), and the shards' next offsets.
-  void store(const std::vector<std::pair<std::string, std::optional<std::string>>>& orders, const std::vector<NewEvent>& events,
-             const std::map<uint32_t, uint64_t>& offsets, int64_t now_ms);
+  // want it), the shards' next offsets and the other sources' cursors.
+  void store(const States& orders, const std::vector<NewEvent>& events, const std::map<uint32_t, uint64_t>& offsets, int64_t now_ms,
+             const States& cursors = {});
+  std::optional<std::string> cursor(const std::string& name) const;
 
   void put_subscription(const Subscription& s);  // added or replaced
   bool remove_subscription(const std::string& id); // its queued deliveries go too
@@ -72,16 +75,18 @@ public:
   // The subscription's oldest queued delivery that is not dead (per-subscription order: the
   // next one waits for it), or nullopt.
   std::optional<QueuedDelivery> next_delivery(const std::string& subscription) const;
-  void delivered(const QueuedDelivery& d);
+  // The subscription's oldest `max` queued deliveries that are not dead, in order (a digest's).
+  std::vector<QueuedDelivery> next_deliveries(const std::string& subscription, size_t max) const;
+  void delivered(const std::vector<QueuedDelivery>& done);
   // A failed attempt: retried from `retry_at_ms`, or dead-lettered once attempts reach the
   // subscription's max_attempts.
-  void failed(const QueuedDelivery& d, const std::string& error, int64_t retry_at_ms, int max_attempts);
+  void failed(const std::vector<QueuedDelivery>& tried, const std::string& error, int64_t retry_at_ms, int max_attempts);
   std::vector<QueuedDelivery> dead_letters(const std::string& subscription) const;
   size_t retry_dead(const std::string& subscription); // queued again with fresh attempts; returns how many
   size_t queued(const std::string& subscription) const; // not dead
 
 private:
-  std::vector<QueuedDelivery> deliveries(const std::string& subscription, bool dead) const;
+  std::vector<QueuedDelivery> deliveries(const std::string& subscription, bool dead, size_t max) const;
   StoredEvent event(uint64_t seq) const;
   std::unique_ptr<RocksStore> db_;
   mutable std::mutex write_mutex_; // the sequence number and queue changes, one writer at a time; subscriptions_

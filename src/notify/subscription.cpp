@@ -28,7 +28,7 @@ std::string Subscription::to_json(bool with_secret) const {
     if (with_secret) w.field("secret", secret);
     else w.field("secret_set", !secret.empty());
   }
-  if (!email.empty()) w.field("email", email);
+  if (!email.empty()) w.field("email", email).field("digest_minutes", digest_minutes);
   w.field("max_attempts", max_attempts).end_object();
   return w.take();
 }
@@ -46,6 +46,12 @@ Subscription Subscription::from_json(std::string_view json) {
       s.max_attempts = static_cast<int>(n);
       continue;
     }
+    if (key == "digest_minutes") {
+      int64_t n = 0;
+      if (value.get_int64().get(n) || n < 0 || n > 10080) throw std::invalid_argument("digest_minutes is a whole number from 0 (one message per event) to 10080 (a week)");
+      s.digest_minutes = static_cast<int>(n);
+      continue;
+    }
     if (key == "secret_set") continue; // as listed: the secret itself is not
     if (value.get_string().get(text)) throw std::invalid_argument("\"" + std::string(key) + "\" is a string");
     if (key == "id") s.id = text;
@@ -54,7 +60,7 @@ Subscription Subscription::from_json(std::string_view json) {
     else if (key == "webhook_url") s.webhook_url = text;
     else if (key == "secret") s.secret = text;
     else if (key == "email") s.email = text;
-    else throw std::invalid_argument("unknown field \"" + std::string(key) + "\" (id, events, filter, webhook_url, secret, email, max_attempts)");
+    else throw std::invalid_argument("unknown field \"" + std::string(key) + "\" (id, events, filter, webhook_url, secret, email, digest_minutes, max_attempts)");
   }
   if (s.id.empty() || s.id.size() > 64 ||
       !std::all_of(s.id.begin(), s.id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }))
@@ -69,13 +75,16 @@ Subscription Subscription::from_json(std::string_view json) {
     check_webhook_url(s.webhook_url);
     if (s.secret.size() < 16) throw std::invalid_argument("a webhook's secret is 16 characters at least (it signs every delivery)");
   }
-  if (!s.email.empty()) {
-    size_t at = s.email.find('@');
-    bool ok = at != std::string::npos && at > 0 && at + 1 < s.email.size() && s.email.find('@', at + 1) == std::string::npos &&
-              std::none_of(s.email.begin(), s.email.end(), [](char c) { return c <= ' ' || c == '<' || c == '>' || c == ',' || c == 0x7f; });
-    if (!ok) throw std::invalid_argument("email '" + s.email + "' is not an address (name@domain)");
-  }
+  if (!s.email.empty()) check_email_address(s.email);
+  else if (s.digest_minutes) throw std::invalid_argument("digest_minutes goes with an email subscription");
   return s;
+}
+
+void check_email_address(const std::string& a) {
+  size_t at = a.find('@');
+  bool ok = a.size() <= 254 && at != std::string::npos && at > 0 && at + 1 < a.size() && a.find('@', at + 1) == std::string::npos &&
+            std::none_of(a.begin(), a.end(), [](char c) { return c <= ' ' || c == '<' || c == '>' || c == ',' || c == 0x7f; });
+  if (!ok) throw std::invalid_argument("email '" + a + "' is not an address (name@domain)");
 }
 
 } // namespace shopflow

@@ -61,7 +61,17 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
     sql_ = std::move(embedded);
   }
   batch_jobs_ = std::make_unique<HandedJobs>(dir);
-  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, *batch_jobs_, options_.api, access_.get(), outbox_.get());
+  NotifyAccess notify;
+  if (outbox_) {
+    Dispatcher::Options delivery;
+    delivery.smtp = options_.smtp;
+    dispatcher_ = std::make_unique<Dispatcher>(*outbox_, delivery);
+    notify_sources_ = std::make_unique<NotifySources>(*outbox_, dir.path(), *pipeline_, options_.api.has_warehouse ? sql_.get() : nullptr,
+                                                      options_.notify_sources);
+    notify = {outbox_.get(), dispatcher_.get(), nullptr};
+    if (options_.api.has_warehouse) notify.report_daily = [s = notify_sources_.get()](const std::string& day) { return s->report_daily(day); };
+  }
+  api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, *batch_jobs_, options_.api, access_.get(), std::move(notify));
   if (options_.pg_port) { // before the HTTP API answers: its /metrics include pgwire's
     pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), *lake_views_, access_->clients(),
                                      options_.api.sql, options_.pg, http.tls_cert_file, http.tls_key_file);
@@ -69,7 +79,6 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
     api_->add_metrics([pg = pg_.get()](std::string& out) { pg->render_metrics(out); });
   }
   http_ = std::make_unique<HttpServer>(http, [this](HttpRequest&& req, HttpServer::Reply reply) { api_->handle(std::move(req), std::move(reply)); });
-  if (outbox_) dispatcher_ = std::make_unique<Dispatcher>(*outbox_, Dispatcher::Options{});
   http_->start();
   api_->set_public_url(options_.public_url.empty() ? url() : options_.public_url); // the port is known once bound
   std::ofstream(fs::path(dir.path()) / "SERVE") << url() << "\n";
@@ -89,6 +98,7 @@ bool Server::stop(int64_t drain_timeout_ms) {
   source_.reset(); // what it read but did not commit is read again on the next start
   bool drained = pipeline_->drain(drain_timeout_ms);
   pipeline_->stop();
+  notify_sources_.reset();
   dispatcher_.reset(); // queued deliveries go on at the next start
   std::error_code ec;
   fs::remove(fs::path(dir_.path()) / "SERVE", ec);

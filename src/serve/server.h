@@ -15,6 +15,7 @@
 #include "pipeline/kafka_source.h"
 #include "notify/dispatcher.h"
 #include "notify/outbox.h"
+#include "serve/notify_sources.h"
 #include "pipeline/pipeline.h"
 #include "serve/sinks.h"
 #include "stream/local_log.h"
@@ -40,6 +41,8 @@ struct ServeOptions {
   std::string warehouse_reader;
   // With the notify sink: an order is reported once no line of it came for this long.
   int64_t notify_quiet_ms = 300'000;
+  std::optional<SmtpRelay> smtp; // --smtp: e-mail subscriptions' relay
+  NotifySourceOptions notify_sources;
 };
 
 class Server {
@@ -64,6 +67,7 @@ private:
   std::unique_ptr<Log> log_;
   std::unique_ptr<Outbox> outbox_;         // with the notify sink: DIR/notify
   std::unique_ptr<Dispatcher> dispatcher_; // its deliveries
+  std::unique_ptr<NotifySources> notify_sources_; // its events besides the log's rows
   std::unique_ptr<KafkaSource> source_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<AccessControl> access_;

@@ -114,6 +114,32 @@ PostgresServer::~PostgresServer() {
   }
 }
 
+SmtpServer::SmtpServer() {
+  const std::string state = run("up " + dir_.path.string());
+  port_ = static_cast<uint16_t>(std::stoi(json_at(state, "port")));
+  ca_file_ = state_field("smtp/server.py", state, "ca_file");
+  user_ = state_field("smtp/server.py", state, "user");
+  password_ = state_field("smtp/server.py", state, "password");
+}
+
+SmtpServer::~SmtpServer() {
+  try {
+    run("down " + dir_.path.string());
+  } catch (const std::exception&) {
+  }
+}
+
+std::vector<std::string> SmtpServer::mail() const {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_.path / "mail", ec))
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> out;
+  for (const fs::path& f : files) out.push_back(read_file(f));
+  return out;
+}
+
 S3Server::S3Server() {
   std::string state = run("up " + dir_.path.string());
   endpoint_ = state_field("s3/rgw.py", state, "endpoint");

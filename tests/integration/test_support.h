@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "client/http_client.h"
 
@@ -130,6 +131,27 @@ private:
   std::string run(const std::string& command) { return run_server_script("s3/rgw.py", command); }
   TempDir dir_;
   std::string endpoint_;
+};
+
+// An SMTP server on loopback (scripts/smtp/server.py, Debian's aiosmtpd): STARTTLS and AUTH
+// required, its certificate self-signed (ca_file() to trust it); every message it accepts is
+// decoded by Python's email package into mail() (subject, text, html, envelope).
+class SmtpServer {
+public:
+  SmtpServer();
+  ~SmtpServer();
+  uint16_t port() const { return port_; }
+  const std::string& ca_file() const { return ca_file_; }
+  const std::string& user() const { return user_; }
+  const std::string& password() const { return password_; }
+  // The messages accepted so far, each its JSON record, in order.
+  std::vector<std::string> mail() const;
+
+private:
+  std::string run(const std::string& command) { return run_server_script("smtp/server.py", command); }
+  TempDir dir_;
+  uint16_t port_ = 0;
+  std::string ca_file_, user_, password_;
 };
 
 // The December file POSTed to `client` as CSV in requests of `lines` rows (each answered 200);
