@@ -1,4 +1,4 @@
-// `shopflow notify add|list|remove|retry|test`: the notifications' subscriptions of the
+// `shopflow notify add|list|show|remove|retry|test|report`: the notifications' subscriptions of the
 // `shopflow serve` that holds the data dir (it runs the notify sink), through its
 // /v1/subscriptions routes with a token minted from the data dir (scope admin).
 #include <cstdio>
@@ -12,8 +12,8 @@ namespace shopflow {
 
 namespace {
 struct NotifyArgs {
-  std::string data = kDefaultDataDir, id, events = "order.*", filter, webhook, secret;
-  int max_attempts = 10;
+  std::string data = kDefaultDataDir, id, events = "order.*", filter, webhook, secret, email, day;
+  int max_attempts = 10, digest_minutes = 0;
 };
 
 LocalServer server_of(const std::string& data) {
@@ -34,7 +34,7 @@ int print(const HttpResult& r) {
 
 void add_notify_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<NotifyArgs>();
-  auto* cmd = app.add_subcommand("notify", "Manage the notifications' subscriptions of the running `shopflow serve` (webhooks)");
+  auto* cmd = app.add_subcommand("notify", "Manage the notifications' subscriptions of the running `shopflow serve` (webhooks, e-mail)");
   cmd->require_subcommand(1);
   cmd->fallthrough(); // --data after the subcommand too
   cmd->add_option("--data", args->data, "Data directory of the running serve")->capture_default_str();
@@ -43,13 +43,20 @@ void add_notify_command(CLI::App& app, int& exit_code) {
   add->add_option("--id", args->id, "Its name: a-z, 0-9, -")->required();
   add->add_option("--events", args->events, "Event types: order.completed, order.* or *")->capture_default_str();
   add->add_option("--filter", args->filter, "e.g. \"country in [France, Germany] and amount >= 500\"");
-  add->add_option("--webhook", args->webhook, "https:// URL (http:// to this machine only)")->required();
-  add->add_option("--secret", args->secret, "Signs every delivery (16 characters at least)")->required();
+  auto* webhook = add->add_option("--webhook", args->webhook, "https:// URL (http:// to this machine only)");
+  auto* email = add->add_option("--email", args->email, "An address: the events by e-mail through the server's SMTP relay (serve --smtp)");
+  webhook->excludes(email);
+  add->add_option("--secret", args->secret, "With --webhook: signs every delivery (16 characters at least)")->needs(webhook);
+  add->add_option("--digest-minutes", args->digest_minutes, "With --email: one message of what came in N minutes (0: one per event)")
+      ->needs(email)->check(CLI::Range(0, 10080))->capture_default_str();
   add->add_option("--max-attempts", args->max_attempts, "Attempts before a delivery is dead-lettered")->capture_default_str();
   add->callback([args, &exit_code] {
+    if (args->webhook.empty() == args->email.empty()) throw CLI::ValidationError("notify add", "give --webhook URL --secret S, or --email ADDRESS");
     JsonWriter w;
-    w.begin_object().field("id", args->id).field("events", args->events).field("filter", args->filter).field("webhook_url", args->webhook);
-    w.field("secret", args->secret).field("max_attempts", args->max_attempts).end_object();
+    w.begin_object().field("id", args->id).field("events", args->events).field("filter", args->filter);
+    if (!args->webhook.empty()) w.field("webhook_url", args->webhook).field("secret", args->secret);
+    else w.field("email", args->email).field("digest_minutes", args->digest_minutes);
+    w.field("max_attempts", args->max_attempts).end_object();
     exit_code = print(server_of(args->data).request("POST", "/v1/subscriptions", w.take()));
   });
   cmd->add_subcommand("list", "List the subscriptions, their queued and dead deliveries")->callback([args, &exit_code] {
@@ -65,6 +72,17 @@ void add_notify_command(CLI::App& app, int& exit_code) {
       exit_code = print(server_of(args->data).request(method, "/v1/subscriptions/" + args->id + suffix));
     });
   }
+  auto* report = cmd->add_subcommand("report", "Record a report.daily event for a day now (its subscribers get it)");
+  report->add_option("--day", args->day, "YYYY-MM-DD")->required()->check(CLI::Validator(
+      [](std::string& v) {
+        bool ok = v.size() == 10 && v[4] == '-' && v[7] == '-';
+        for (size_t i = 0; i < v.size(); ++i) ok &= i == 4 || i == 7 || (v[i] >= '0' && v[i] <= '9');
+        return ok ? "" : "a day is YYYY-MM-DD";
+      },
+      "YYYY-MM-DD"));
+  report->callback([args, &exit_code] {
+    exit_code = print(server_of(args->data).request("POST", "/v1/events/report.daily?day=" + args->day));
+  });
 }
 
 } // namespace shopflow

@@ -22,7 +22,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     uint64_t segment_mb = 64;
     size_t max_body = 8u << 20, max_records = 10'000;
     int64_t lake_flush_ms = 500;
-    double notify_quiet_s = 300, notify_lag_s = 60;
+    double notify_quiet_s = 300, notify_lag_s = 60, notify_reject_window_s = 60;
     uint64_t notify_lag_records = NotifySourceOptions{}.lag_records;
     std::string smtp, notify_report_at = "00:15";
     uint64_t lake_flush_lines = 200'000;
@@ -69,6 +69,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--notify-quiet-s", args->notify_quiet_s,
                   "With the notify sink: an order is reported once no line of it came for this many seconds")
       ->check(CLI::Range(0.05, 86400.0))->capture_default_str();
+  cmd->add_option("--notify-reject-window-s", args->notify_reject_window_s,
+                  "With the notify sink: rows.rejected reports the stream's rejected rows of each window this long")
+      ->check(CLI::Range(1.0, 86400.0))->capture_default_str();
   cmd->add_option("--smtp", args->smtp,
                   "With the notify sink: the relay for e-mail subscriptions, smtp://[USER@]HOST[:PORT]?from=ADDRESS[&cafile=PEM] "
                   "(STARTTLS required; smtps:// for TLS from the start; the password in SHOPFLOW_SMTP_PASSWORD)");
@@ -142,7 +145,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.auth = !args->access.no_auth;
     options.public_url = args->public_url;
     options.sinks = parse_sink_set(args->sinks);
-    options.notify_quiet_ms = static_cast<int64_t>(args->notify_quiet_s * 1000);
+    options.notify.quiet_ms = static_cast<int64_t>(args->notify_quiet_s * 1000);
+    options.notify.reject_window_ms = static_cast<int64_t>(args->notify_reject_window_s * 1000);
     options.notify_sources.lag_records = args->notify_lag_records;
     options.notify_sources.lag_ms = static_cast<int64_t>(args->notify_lag_s * 1000);
     options.notify_sources.report_at_minute = std::stoi(args->notify_report_at.substr(0, 2)) * 60 + std::stoi(args->notify_report_at.substr(3));

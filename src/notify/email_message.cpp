@@ -102,7 +102,7 @@ std::string event_summary(const MailEvent& e) {
   if (e.type == "order.updated")
     return "Order " + field(f, "invoice_no") + " updated (version " + field(f, "version") + "): " + money(field(f, "amount")) + where;
   if (e.type == "rows.rejected") {
-    std::string from = field(f, "source") == "import" ? "import " + field(f, "job") + " of " + field(f, "file") : "the stream, " + field(f, "minute");
+    std::string from = field(f, "source") == "import" ? "import " + field(f, "job") + " of " + field(f, "file") : "the stream from " + field(f, "window_start");
     return field(f, "rejected") + " rows rejected (" + from + ")";
   }
   if (e.type == "import.finished")

@@ -13,56 +13,59 @@ namespace shopflow {
 
 namespace {
 
-// The rows rejected in one minute of the consumer's clock (the minute it stored them), reported as
-// one rows.rejected event once the minute is over. Stored as the outbox's cursor "rejects" (its
-// JSON below) with each pass's offsets, so that every rejected row is counted once.
-//   {"emitted": M, "minute": M2, "counts": {"bad_debt": 3, ...}, "first_ms": .., "examples": [{source, reason, detail}]}
-struct RejectMinute {
-  int64_t emitted = -1; // the last minute reported (minutes since the epoch)
-  int64_t minute = -1;  // the minute being counted; -1: none
+// The rows rejected in one window of the consumer's clock (by default a minute: when it stored
+// them), reported as one rows.rejected event once the window is over. Stored as the outbox's
+// cursor "rejects" (its JSON below) with each pass's offsets, so that every rejected row is
+// counted once.
+//   {"emitted": W, "window": W2, "counts": {"bad_debt": 3, ...}, "examples": [[source, reason, detail], ...]}
+struct RejectWindow {
+  int64_t length_ms = 60'000;
+  int64_t emitted = -1; // the last window reported (its start / length_ms)
+  int64_t window = -1;  // the window being counted; -1: none
   std::map<std::string, uint64_t> counts;
   std::vector<std::array<std::string, 3>> examples; // source, reason, detail: the first few
   static constexpr size_t kExamples = 3;
 
   void add(const std::string& source, const std::string& reason, const std::string& detail, int64_t now_ms) {
-    if (minute < 0) minute = std::max(now_ms / 60'000, emitted + 1);
+    if (window < 0) window = std::max(now_ms / length_ms, emitted + 1);
     ++counts[reason];
     if (examples.size() < kExamples) examples.push_back({source, reason, detail});
   }
-  bool due(int64_t now_ms) const { return minute >= 0 && now_ms >= (minute + 1) * 60'000; }
+  bool due(int64_t now_ms) const { return window >= 0 && now_ms >= (window + 1) * length_ms; }
   std::string encode() const {
     JsonWriter w;
-    w.begin_object().field("emitted", emitted).field("minute", minute).key("counts").begin_object();
+    w.begin_object().field("emitted", emitted).field("window", window).key("counts").begin_object();
     for (const auto& [reason, n] : counts) w.field(reason, n);
     w.end_object().key("examples").begin_array();
     for (const auto& e : examples) w.begin_array().value(e[0]).value(e[1]).value(e[2]).end_array();
     return w.end_array().end_object().take();
   }
-  static RejectMinute decode(const std::string& json) {
-    RejectMinute r;
+  static RejectWindow decode(const std::string& json, int64_t length_ms) {
+    RejectWindow r{length_ms};
     simdjson::dom::parser parser;
     simdjson::dom::object o = parser.parse(json);
     r.emitted = o["emitted"].get_int64();
-    r.minute = o["minute"].get_int64();
+    r.window = o["window"].get_int64();
     for (auto [reason, n] : simdjson::dom::object(o["counts"])) r.counts[std::string(reason)] = n.get_uint64();
     for (simdjson::dom::array e : simdjson::dom::array(o["examples"]))
       r.examples.push_back({std::string(std::string_view(e.at(0))), std::string(std::string_view(e.at(1))), std::string(std::string_view(e.at(2)))});
     return r;
   }
-  // The event for the minute counted; the counting starts again.
+  // The event for the window counted; the counting starts again.
   Outbox::NewEvent take_event() {
-    std::string at = format_timestamp(minute * 60'000'000).substr(0, 16); // YYYY-MM-DDTHH:MM
+    std::string at = format_timestamp(window * length_ms * 1000).substr(0, 19) + "Z"; // YYYY-MM-DDTHH:MM:SSZ
     at[10] = 'T';
     uint64_t total = 0;
     for (const auto& [reason, n] : counts) total += n;
     JsonWriter w;
-    w.begin_object().field("source", "stream").field("minute", at + "Z").field("rejected", total).key("by_reason").begin_object();
+    w.begin_object().field("source", "stream").field("window_start", at).field("window_s", length_ms / 1000.0).field("rejected", total);
+    w.key("by_reason").begin_object();
     for (const auto& [reason, n] : counts) w.field(reason, n);
     w.end_object().key("examples").begin_array();
     for (const auto& e : examples) w.begin_object().field("source", e[0]).field("reason", e[1]).field("detail", e[2]).end_object();
     w.end_array().end_object();
     Outbox::NewEvent event{"rows.rejected/stream/" + at, "rows.rejected", w.take()};
-    *this = RejectMinute{minute, -1, {}, {}};
+    *this = RejectWindow{length_ms, window, -1, {}, {}};
     return event;
   }
 };
@@ -72,7 +75,7 @@ struct RejectMinute {
 // quiet as events, with their state. So each event is recorded once, whenever the process dies.
 class NotifyConsumer final : public SinkConsumer {
 public:
-  NotifyConsumer(Outbox& outbox, int64_t quiet_ms) : outbox_(outbox), quiet_ms_(quiet_ms), tracker_(quiet_ms) { load(); }
+  NotifyConsumer(Outbox& outbox, NotifyTiming timing) : outbox_(outbox), timing_(timing), tracker_(timing.quiet_ms) { load(); }
   const char* name() const override { return "notify"; }
   int linger_ms() const override { return 100; }
   uint64_t committed_offset(uint32_t shard) override {
@@ -111,7 +114,7 @@ public:
   }
   void discard_uncommitted() override {
     // A failed store: the state goes back to the stored one.
-    tracker_ = OrderTracker(quiet_ms_);
+    tracker_ = OrderTracker(timing_.quiet_ms);
     load();
     committed_.clear();
   }
@@ -120,7 +123,7 @@ private:
   void load() {
     outbox_.load_orders(tracker_);
     std::optional<std::string> stored = outbox_.cursor("rejects");
-    rejects_ = stored ? RejectMinute::decode(*stored) : RejectMinute{};
+    rejects_ = stored ? RejectWindow::decode(*stored, timing_.reject_window_ms) : RejectWindow{timing_.reject_window_ms};
     rejects_changed_ = false;
   }
   Outbox::States take_rejects_state() {
@@ -130,17 +133,17 @@ private:
   }
 
   Outbox& outbox_;
-  int64_t quiet_ms_;
+  NotifyTiming timing_;
   OrderTracker tracker_;
   std::map<uint32_t, uint64_t> committed_;
-  RejectMinute rejects_;
+  RejectWindow rejects_;
   bool rejects_changed_ = false;
 };
 
 } // namespace
 
-std::unique_ptr<SinkConsumer> make_notify_consumer(Outbox& outbox, int64_t quiet_ms) {
-  return std::make_unique<NotifyConsumer>(outbox, quiet_ms);
+std::unique_ptr<SinkConsumer> make_notify_consumer(Outbox& outbox, NotifyTiming timing) {
+  return std::make_unique<NotifyConsumer>(outbox, timing);
 }
 
 } // namespace shopflow

@@ -9,7 +9,10 @@
 
 namespace shopflow {
 
-// An order is reported once no line of it came for `quiet_ms`.
-std::unique_ptr<SinkConsumer> make_notify_consumer(Outbox& outbox, int64_t quiet_ms);
+struct NotifyTiming {
+  int64_t quiet_ms = 300'000;         // an order is reported once no line of it came for this long
+  int64_t reject_window_ms = 60'000;  // rows.rejected counts the stream's rejected rows per window this long
+};
+std::unique_ptr<SinkConsumer> make_notify_consumer(Outbox& outbox, NotifyTiming timing);
 
 } // namespace shopflow

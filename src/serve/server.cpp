@@ -33,7 +33,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
                                        .transactional_id = "shopflow-source-" + kafka_log->prefix() + "-" + dir.node_id()});
   }
   if (options_.sinks.notify) outbox_ = std::make_unique<Outbox>((std::filesystem::path(dir.path()) / "notify").string());
-  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options_.sinks, options_.lake, outbox_.get(), options_.notify_quiet_ms));
+  pipeline_ = std::make_unique<Pipeline>(*log_, make_sinks(dir, options_.sinks, options_.lake, outbox_.get(), options_.notify));
   pipeline_->start();
   HttpServerOptions http = options_.http;
   http.host = options_.host;

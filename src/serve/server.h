@@ -39,8 +39,7 @@ struct ServeOptions {
   std::string source;        // --source kafka://HOST:PORT/TOPIC: consumed into the (Kafka) log
   // A PostgreSQL warehouse: the role clients' SQL runs as (libpq conninfo); empty: the warehouse's own.
   std::string warehouse_reader;
-  // With the notify sink: an order is reported once no line of it came for this long.
-  int64_t notify_quiet_ms = 300'000;
+  NotifyTiming notify; // with the notify sink
   std::optional<SmtpRelay> smtp; // --smtp: e-mail subscriptions' relay
   NotifySourceOptions notify_sources;
 };

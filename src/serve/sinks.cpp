@@ -33,12 +33,12 @@ SinkSet parse_sink_set(const std::string& list) {
 }
 
 std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, LakeBuffering lake, Outbox* outbox,
-                                                      int64_t notify_quiet_ms) {
+                                                      NotifyTiming notify) {
   std::vector<std::unique_ptr<SinkConsumer>> sinks;
   if (set.warehouse) sinks.push_back(make_warehouse_consumer(dir));
   if (set.tables) sinks.push_back(make_tables_consumer(dir.tables()));
   if (set.lake) sinks.push_back(make_lake_consumer(dir, lake));
-  if (set.notify && outbox) sinks.push_back(make_notify_consumer(*outbox, notify_quiet_ms));
+  if (set.notify && outbox) sinks.push_back(make_notify_consumer(*outbox, notify));
   return sinks;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "notify/outbox.h"
+#include "pipeline/notify_consumer.h"
 #include "pipeline/sink_consumer.h"
 #include "storage/data_dir.h"
 
@@ -23,8 +24,8 @@ struct SinkSet {
 SinkSet parse_sink_set(const std::string& list);
 
 // One consumer per sink of `set`, over the data dir's sinks (the notify sink's: `outbox`, its
-// orders reported once quiet for `notify_quiet_ms`).
+// timing: `notify`).
 std::vector<std::unique_ptr<SinkConsumer>> make_sinks(DataDir& dir, const SinkSet& set, LakeBuffering lake, Outbox* outbox = nullptr,
-                                                      int64_t notify_quiet_ms = 0);
+                                                      NotifyTiming notify = {});
 
 } // namespace shopflow
