@@ -692,3 +692,104 @@ TEST(Notify, MustShowEveryOrderArrivesByWebhookAndEmailThroughThreeKills) {
   EXPECT_EQ(node->stop(), 0) << node->log();
   unsetenv("SHOPFLOW_SMTP_PASSWORD");
 }
+
+// The events besides orders, through `serve`: the stream's rejected rows per window (counted as
+// the warehouse's rejected table counts them), a batch import's import.finished and rows.rejected,
+// a failed import's import.failed, a report.daily on request (its figures as SQL computes them),
+// and a sink behind (the lake buffers for 3 s) reported as sink.lagging, then sink.recovered.
+TEST(Notify, ImportsRejectsReportsAndLagBecomeEvents) {
+  TempDir t;
+  WebhookReceiver receiver("0123456789abcdef");
+  const std::string args = "--sinks warehouse,tables,lake,notify --notify-quiet-s 0.5 --notify-reject-window-s 1 --notify-lag-records 1 "
+                           "--notify-lag-s 0 --lake-flush-ms 3000";
+  ServeProcess node(t.path / "d", args);
+  HttpClient client("127.0.0.1", node.port());
+  HttpResult made = client.request("POST", "/v1/subscriptions", R"({"id": "ops", "events": "*", "filter": "not invoice_no exists", "webhook_url": ")" +
+                                                                    receiver.url("/ops") + R"(", "secret": "0123456789abcdef"})");
+  ASSERT_EQ(made.status, 201u) << made.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500)); // the sources' cursors start now
+  stream_reference(client, 2000);
+  auto sql = [&](const std::string& query) { return client.request("POST", "/v1/sql", query, {{"Accept", "text/csv"}}).body; };
+  for (int i = 0; i < 300 && sql("SELECT count(*) AS n FROM transactions") != "n\n" + text(kReferenceTransactions) + "\n"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  // A batch import with two rows rejected, and one that fails.
+  const std::string header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";
+  write_file(t.path / "extra.csv", header + "900001,85123A,HEART,6,2011-01-05 08:26:00,2.55,17850.0,France\n"
+                                            "900001,71053,LANTERN,6,2011-01-05 08:26:00,3.39,17850.0,France\n"
+                                            "A900002,B,Adjust bad debt,1,2011-01-05 09:00:00,11062.06,,United Kingdom\n"
+                                            "900003,22752,SET 7,0,2011-01-05 09:10:00,7.65,13047.0,France\n");
+  HttpResult imported = client.request("POST", "/v1/admin/batch", R"({"files": [")" + (t.path / "extra.csv").string() + R"("]})");
+  ASSERT_EQ(imported.status, 200u) << imported.body;
+  HttpResult failed = client.request("POST", "/v1/admin/batch", R"({"files": [")" + (t.path / "missing.csv").string() + R"("]})");
+  EXPECT_NE(failed.body.find("\"ok\":false"), std::string::npos) << failed.body;
+  HttpResult report = client.request("POST", "/v1/events/report.daily?day=2010-12-01");
+  ASSERT_EQ(report.status, 201u) << report.body;
+  const std::string report_id = json_text(report.body, "event_id");
+  EXPECT_TRUE(report_id.starts_with("report.daily/2010-12-01/")) << report.body;
+  HttpResult bad_day = client.request("POST", "/v1/events/report.daily?day=2010-13-01");
+  EXPECT_EQ(bad_day.status, 400u);
+  EXPECT_NE(bad_day.body.find("is not a date"), std::string::npos) << bad_day.body;
+
+  // What SQL says.
+  const auto by_reason = csv_rows(sql("SELECT reason, count(*) AS n FROM rejected WHERE source LIKE 'stream:%' GROUP BY reason"));
+  ASSERT_FALSE(by_reason.empty());
+  const std::string day_figures = sql("SELECT sum(amount) AS revenue, count(DISTINCT invoice_no) AS orders FROM transactions "
+                                      "WHERE invoice_date >= '2010-12-01' AND invoice_date < '2010-12-02'");
+  auto has = [&](const std::string& prefix) {
+    for (const std::string& id : receiver.ids("/ops"))
+      if (id.starts_with(prefix)) return true;
+    return false;
+  };
+  auto stream_rejects = [&] {
+    std::map<std::string, int64_t> counted;
+    for (const std::string& id : receiver.ids("/ops"))
+      if (id.starts_with("rows.rejected/stream/")) {
+        const std::string body = receiver.body(id);
+        for (const auto& row : by_reason) {
+          std::string n = json_at(body, "by_reason." + row[0]);
+          if (n.find_first_not_of("0123456789") == std::string::npos) counted[row[0]] += std::stoll(n);
+        }
+      }
+    return counted;
+  };
+  std::map<std::string, int64_t> expected_rejects;
+  for (const auto& row : by_reason) expected_rejects[row[0]] = std::stoll(row[1]);
+  for (int i = 0; i < 300 && !(has("import.finished/") && has("rows.rejected/import/") && has("import.failed/") && has(report_id) &&
+                               has("sink.lagging/lake/") && has("sink.recovered/lake/") && stream_rejects() == expected_rejects);
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(stream_rejects(), expected_rejects);
+  std::map<std::string, std::string> bodies;
+  for (const std::string& id : receiver.ids("/ops")) bodies[id.substr(0, id.find('/', id.find('/') + 1))] = receiver.body(id);
+  const std::string& finished = bodies["import.finished/1"];
+  EXPECT_EQ(json_at(finished, "rows_read"), "4") << finished;
+  EXPECT_EQ(json_at(finished, "transactions"), "2") << finished;
+  EXPECT_EQ(json_at(finished, "rejected"), "2") << finished;
+  EXPECT_EQ(json_text(finished, "file"), (t.path / "extra.csv").string());
+  const std::string& import_rejects = bodies["rows.rejected/import"];
+  EXPECT_EQ(json_at(import_rejects, "by_reason.bad_debt"), "1") << import_rejects;
+  EXPECT_EQ(json_at(import_rejects, "by_reason.non_positive_quantity"), "1") << import_rejects;
+  std::string failure;
+  for (const auto& [id, body] : bodies)
+    if (id.starts_with("import.failed/")) failure = body;
+  EXPECT_EQ(json_text(failure, "file"), (t.path / "missing.csv").string()) << failure;
+  EXPECT_NE(json_text(failure, "error"), "");
+  const std::string daily = receiver.body(report_id);
+  const auto figures = csv_rows(day_figures).at(0);
+  auto decimal = [](std::string v) { // "58960.790" and "58960.79" are one number
+    if (v.find('.') == std::string::npos) return v;
+    v.erase(v.find_last_not_of('0') + 1);
+    if (v.back() == '.') v.pop_back();
+    return v;
+  };
+  EXPECT_EQ(decimal(json_at(daily, "revenue")), decimal(figures[0])) << daily;
+  EXPECT_EQ(json_at(daily, "orders"), figures[1]) << daily;
+  EXPECT_EQ(json_at(daily, "top_products.0.stock_code").empty(), false) << daily;
+  EXPECT_NE(json_at(daily, "cancellation_rate_pct").find_first_of("0123456789"), std::string::npos) << daily;
+  EXPECT_NE(json_at(daily, "top_countries.0.country"), "") << daily;
+  EXPECT_TRUE(has("sink.lagging/lake/"));
+  EXPECT_TRUE(has("sink.recovered/lake/"));
+  EXPECT_FALSE(has("order.")); // filtered out: no invoice_no
+  EXPECT_EQ(receiver.bad_signatures(), 0);
+}
