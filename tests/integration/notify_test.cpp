@@ -793,3 +793,34 @@ TEST(Notify, ImportsRejectsReportsAndLagBecomeEvents) {
   EXPECT_FALSE(has("order.")); // filtered out: no invoice_no
   EXPECT_EQ(receiver.bad_signatures(), 0);
 }
+
+// An e-mail digest: the events that came within digest_minutes of the oldest waiting one go as one
+// message once that one waited so long; a newer event waits for its own digest.
+TEST(Email, DigestsGatherTheEventsOfTheirMinutes) {
+  TempDir t;
+  SmtpServer smtp;
+  Outbox outbox((t.path / "notify").string());
+  outbox.put_subscription(Subscription::from_json(R"({"id": "daily", "events": "order.*", "email": "owner@shop.example", "digest_minutes": 2})"));
+  std::vector<Outbox::NewEvent> old_events;
+  for (int i = 0; i < 5; ++i)
+    old_events.push_back({"order.completed/90000" + std::to_string(i) + "/1", "order.completed",
+                          R"({"invoice_no":"90000)" + std::to_string(i) + R"(","country":"France","amount":"10.000"})"});
+  old_events.push_back({"order.cancelled/C900009/1", "order.cancelled", R"({"invoice_no":"C900009","country":"France","amount":"-10.000"})"});
+  outbox.store({}, old_events, {}, wall_clock_ms() - 3 * 60'000); // recorded 3 minutes ago: their digest is due
+  Dispatcher::Options options;
+  options.smtp = parse_smtp_relay("smtp://" + smtp.user() + "@127.0.0.1:" + std::to_string(smtp.port()) +
+                                      "?from=shopflow@shop.example&cafile=" + smtp.ca_file(),
+                                  smtp.password());
+  Dispatcher dispatcher(outbox, options);
+  for (int i = 0; i < 100 && smtp.mail().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  outbox.store({}, {{"order.completed/900010/1", "order.completed", R"({"invoice_no":"900010","amount":"1.000"})"}}, {}, wall_clock_ms());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::vector<std::string> mail = smtp.mail();
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(json_text(mail[0], "subject"), "[shopflow] 6 events: 5 order.completed, 1 order.cancelled");
+  const std::string text = json_text(mail[0], "text");
+  for (int i = 0; i < 5; ++i) EXPECT_NE(text.find("Order 90000" + std::to_string(i) + " completed: 10.00 (France)\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("900010"), std::string::npos) << text;
+  EXPECT_EQ(outbox.queued("daily"), 1u); // the newer one waits for its digest
+  EXPECT_EQ(dispatcher.stats()["daily"].delivered, 6u);
+}
