@@ -207,7 +207,7 @@ async function refresh() {
   bars('chart-customers', customers.map((r) => r[0]), [
     { name: 'new', stack: 'c', data: customers.map((r) => r[1]) },
     { name: 'returning', stack: 'c', data: customers.map((r) => r[2]) }]);
-  await Promise.all([tiles(), loadDrill()]);
+  await Promise.all([tiles(), loadDrill(), notifications()]);
 }
 
 // Live ops tiles from the Prometheus text of /metrics.
@@ -227,6 +227,36 @@ async function tiles() {
   $('tile-lag').textContent = Object.entries(lag).map(([name, v]) => name + ': ' + count(v)).join('\n') || '–';
   const rejected = values('shopflow_rejected_rows').filter((m) => m.value > 0);
   $('tile-rejected').textContent = rejected.map((m) => m.labels.reason + ': ' + count(m.value)).join('\n') || 'none';
+}
+
+// ---- notifications (scope admin): subscriptions, their queues and their latest attempts ----
+const when = (ms) => new Date(ms).toLocaleString('en-GB');
+function cells(headers, rowsOfCells) {
+  const t = document.createElement('table');
+  const head = t.createTHead().insertRow();
+  headers.forEach((h) => { const th = document.createElement('th'); th.textContent = h; head.appendChild(th); });
+  const body = t.createTBody();
+  rowsOfCells.forEach((r) => { const tr = body.insertRow(); r.forEach((v) => { tr.insertCell().textContent = v; }); });
+  return t;
+}
+async function notifications() {
+  if (!state.me || !state.me.scopes.split(' ').includes('admin')) return;
+  const res = await api('/v1/subscriptions');
+  $('notifications').hidden = false;
+  if (!res.ok) { $('notify-note').textContent = await errorOf(res); $('notify-subscriptions').replaceChildren(); $('notify-failures').replaceChildren(); return; }
+  const list = (await res.json()).subscriptions;
+  $('notify-note').textContent = list.length ? '' : 'No subscriptions yet: add one with shopflow notify add, or POST /v1/subscriptions.';
+  $('notify-subscriptions').replaceChildren(cells(['Subscription', 'Events', 'Filter', 'Delivers to', 'Queued', 'Dead', 'Delivered', 'Failed attempts', 'Last attempt'],
+    list.map((s) => {
+      const sub = s.subscription, last = s.recent[0];
+      const to = sub.webhook_url || (sub.email + (sub.digest_minutes ? ' (digest every ' + sub.digest_minutes + ' min)' : ''));
+      return [sub.id, sub.events, sub.filter || '–', to, count(s.queued), count(s.dead), count(s.delivered), count(s.failed_attempts),
+        last ? when(last.at_ms) + (last.delivered ? ' · delivered' : ' · failed: ' + last.detail) : '–'];
+    })));
+  const failures = list.flatMap((s) => s.recent.filter((a) => !a.delivered).map((a) => ({ id: s.subscription.id, a })))
+    .sort((x, y) => y.a.at_ms - x.a.at_ms).slice(0, 20);
+  $('notify-failures').replaceChildren(failures.length ? cells(['When', 'Subscription', 'Event', 'Why'],
+    failures.map(({ id, a }) => [when(a.at_ms), id, a.event_id + (a.events > 1 ? ' (+' + (a.events - 1) + ')' : ''), a.detail])) : document.createTextNode('none'));
 }
 
 // ---- results tables: numbers right-aligned with separators; `formats` by column name ----

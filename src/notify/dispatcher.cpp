@@ -84,13 +84,18 @@ DeliveryAttempt Dispatcher::send(HttpTransfer& http, const Subscription& sub, co
   return attempt;
 }
 
-DeliveryAttempt Dispatcher::test(const Subscription& sub) const {
+DeliveryAttempt Dispatcher::test(const Subscription& sub) {
   const int64_t now = wall_clock_ms();
   JsonWriter body;
   body.begin_object().field("subscription", sub.id).field("test", true).end_object();
   HttpTransfer http;
   int64_t retry_after_ms = -1;
-  return send(http, sub, {{0, "notify.test/" + std::to_string(now), "notify.test", now, body.take()}}, now, retry_after_ms);
+  DeliveryAttempt attempt = send(http, sub, {{0, "notify.test/" + std::to_string(now), "notify.test", now, body.take()}}, now, retry_after_ms);
+  std::lock_guard lock(stats_mutex_); // listed with the others (not counted: the test event is not queued)
+  std::deque<DeliveryAttempt>& recent = stats_[sub.id].recent;
+  recent.push_front(attempt);
+  if (recent.size() > DispatchStats::kRecentAttempts) recent.pop_back();
+  return attempt;
 }
 
 void Dispatcher::deliver_loop(const std::string& id, Worker& w) {

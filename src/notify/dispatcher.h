@@ -50,8 +50,9 @@ public:
   Dispatcher(Outbox& outbox, Options options); // starts
   ~Dispatcher();                               // stops (an attempt in flight ends by its timeout)
   std::map<std::string, DispatchStats> stats() const;
-  // Delivers a "notify.test" event to `sub` now (not queued, not retried): the outcome.
-  DeliveryAttempt test(const Subscription& sub) const;
+  // Delivers a "notify.test" event to `sub` now (not queued, not retried): the outcome, also
+  // listed among the subscription's recent attempts.
+  DeliveryAttempt test(const Subscription& sub);
   bool sends_email() const { return options_.smtp.has_value(); }
 
 private:

@@ -4,14 +4,16 @@
 //   in); the KPI tiles; the country and date filters; a drill-down by clicking a country's bar;
 //   the log and share views; a chart's PNG export; the console (numbers, saved queries); and the
 //   page at 420 px wide (no sideways scrolling), kept as a screenshot.
-// usage: node dashboard.js URL CLIENT_ID CLIENT_SECRET OUT_DIR EXPECTED_TRANSACTIONS EXPECTED_REVENUE_TEXT
+//   The notifications' view is an admin's only: hidden for the analyst; signed in as ADMIN_ID, it
+//   lists the subscriptions and the latest failed deliveries (a subscription whose webhook is down).
+// usage: node dashboard.js URL CLIENT_ID CLIENT_SECRET OUT_DIR EXPECTED_TRANSACTIONS EXPECTED_REVENUE_TEXT ADMIN_ID ADMIN_SECRET SUBSCRIPTION
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 
 function check(ok, what) { if (!ok) throw new Error(what); console.log('ok   ' + what.split(':')[0]); }
 
 (async () => {
-  const [url, id, secret, out, transactions, revenueText] = process.argv.slice(2);
+  const [url, id, secret, out, transactions, revenueText, adminId, adminSecret, subscription] = process.argv.slice(2);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   try {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1200 }, acceptDownloads: true });
@@ -155,6 +157,19 @@ function check(ok, what) { if (!ok) throw new Error(what); console.log('ok   ' +
     await page.screenshot({ path: out + '/dashboard-420.png', fullPage: true });
     await page.setViewportSize({ width: 1400, height: 1200 });
     await page.screenshot({ path: out + '/dashboard.png', fullPage: true });
+
+    // Notifications: not the analyst's; an admin sees the subscription and its failed delivery.
+    check(await page.isHidden('#notifications'), 'notifications hidden without scope admin');
+    await page.click('#signout');
+    await page.fill('input[name=client_id]', adminId);
+    await page.fill('input[name=client_secret]', adminSecret);
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForSelector('#notifications', { state: 'visible', timeout: 10000 });
+    await page.waitForFunction((sub) => [...document.querySelectorAll('#notify-subscriptions td')].some((td) => td.textContent === sub), subscription, { timeout: 10000 });
+    await page.waitForFunction(() => /notify\.test\//.test(document.querySelector('#notify-failures').textContent), null, { timeout: 10000 });
+    const failure = await text('#notify-failures');
+    check(/Couldn't connect|Failed to connect|refused/i.test(failure), 'the failed delivery says why: ' + failure);
+    await page.locator('#notifications').screenshot({ path: out + '/dashboard-notifications.png' });
     check(errors.length === 0, 'no page errors: ' + errors.join('; '));
     console.log('ok');
   } finally {

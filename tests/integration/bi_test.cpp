@@ -180,13 +180,19 @@ TEST(Dashboard, AnalystWorkflowInHeadlessChromium) {
   fs::path data = t.path / "d";
   ASSERT_EQ(run_shopflow("batch " + reference_csv() + " --data " + data.string()).exit_code, 0);
   ClientCredentials analyst = add_client(data, "analyst", "read,sql");
-  ServeProcess serve(data, "", 0, true);
+  ClientCredentials admin = add_client(data, "admin", "read,sql,admin");
+  ServeProcess serve(data, "--sinks warehouse,tables,lake,notify", 0, true);
+  // A subscription whose webhook is down, tried once: the admin's view shows the failure.
+  const std::string on = " --data " + data.string();
+  ASSERT_EQ(run_shopflow("notify add --id hook-down --webhook http://127.0.0.1:1/hook --secret 0123456789abcdef" + on).exit_code, 0);
+  RunResult tried = run_shopflow("notify test hook-down" + on);
+  EXPECT_NE(tried.out.find("\"delivered\":false"), std::string::npos) << tried.out << tried.err;
   // The screenshots stay in the test's output folder: build/Testing/dashboard/dashboard{,-420}.png.
   fs::path out = fs::path(SHOPFLOW_BUILD_DIR) / "Testing" / "dashboard";
   fs::create_directories(out);
   Shell browser = shell(t.path, "NODE_PATH=" + std::string(SHOPFLOW_SOURCE_DIR) + "/third_party/playwright/node_modules node " +
                                     SHOPFLOW_SOURCE_DIR + "/tests/browser/dashboard.js " + serve.url() + " " + analyst.id + " " +
-                                    analyst.secret + " " + out.string() + " " + text(kReferenceTransactions) + " '£823,746.14'");
+                                    analyst.secret + " " + out.string() + " " + text(kReferenceTransactions) + " '£823,746.14' " + admin.id + " " + admin.secret + " hook-down");
   EXPECT_EQ(browser.code, 0) << browser.out;
   EXPECT_TRUE(fs::exists(out / "dashboard.png"));
   EXPECT_TRUE(fs::exists(out / "dashboard-420.png"));
