@@ -2,9 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <thread>
 
+#include "api/http_server.h"
 #include "client/http_client.h"
+#include "notify/webhook.h"
 #include "db/duckdb.h"
 #include "storage/backend_urls.h"
 #include "stream/kafka/rdkafka.h"
@@ -135,8 +139,33 @@ TEST(Serve, BackendsOutsideTheDataDirAreRecordedAndKeptToIt) {
 TEST(ServeOnKafka, NodesAndAWorkerShareOneLog) {
   KafkaCluster kafka(1);
   TempDir t;
+  // Node a also runs the notifications (of every node's orders: it reads the whole log); a
+  // France webhook on loopback records the order events it gets, each signature checked.
+  std::mutex mutex;
+  std::set<std::string> french_events;
+  int bad_signatures = 0;
+  HttpServerOptions hook_options;
+  hook_options.port = 0;
+  HttpServer hook(hook_options, [&](HttpRequest&& req, HttpServer::Reply reply) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    {
+      std::lock_guard lock(mutex);
+      if (!webhook_signature_valid(std::string(req["Shopflow-Signature"]), "0123456789abcdef", req.body(), now) ||
+          json_text(req.body(), "country") != "France")
+        ++bad_signatures;
+      french_events.insert(std::string(req["Idempotency-Key"]));
+    }
+    HttpResponse res{boost::beast::http::status::no_content, req.version()};
+    res.prepare_payload();
+    reply(std::move(res));
+  });
+  hook.start();
   const std::string log = " --log kafka://" + kafka.bootstrap() + "/shop";
-  ServeProcess a(t.path / "a", log + " --sinks tables"), b(t.path / "b", log + " --sinks tables");
+  ServeProcess a(t.path / "a", log + " --sinks tables,notify --notify-quiet-s 0.5"), b(t.path / "b", log + " --sinks tables");
+  ASSERT_EQ(run_shopflow("notify add --id fr --filter 'country = France' --webhook http://127.0.0.1:" + std::to_string(hook.port()) +
+                         "/fr --secret 0123456789abcdef --data " + (t.path / "a").string())
+                .exit_code,
+            0);
   ShopflowProcess worker(t.path / "w", "worker --data " + (t.path / "w").string() + log, "shopflow worker: storing");
   HttpClient to_a("127.0.0.1", a.port()), to_b("127.0.0.1", b.port());
 
@@ -192,6 +221,18 @@ TEST(ServeOnKafka, NodesAndAWorkerShareOneLog) {
     DuckConnection con(db);
     EXPECT_EQ(scalar(con, "SELECT count(*) FROM transactions"), text(kReferenceTransactions + 1));
     EXPECT_EQ(scalar(con, "SELECT count(*) FROM transactions WHERE invoice_no = '999001'"), "1");
+    // Every French order of the log, whichever node took its lines, notified by node a.
+    const size_t french = std::stoul(scalar(con, "SELECT (SELECT count(DISTINCT invoice_no) FROM transactions WHERE country = 'France') + "
+                                                 "(SELECT count(DISTINCT invoice_no) FROM cancellations WHERE country = 'France')"));
+    auto got = [&] {
+      std::lock_guard lock(mutex);
+      return french_events.size();
+    };
+    for (int i = 0; i < 300 && got() < french; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(got(), french);
+    EXPECT_GT(french, 10u);
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(bad_signatures, 0);
   }
   EXPECT_EQ(a.stop(), 0) << a.log();
   EXPECT_EQ(b.stop(), 0) << b.log();
