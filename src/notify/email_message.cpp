@@ -66,14 +66,15 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
-// A header value: as is when printable ASCII, else one RFC 2047 encoded word per 45 bytes.
+// A header value: as is when printable ASCII, else one RFC 2047 encoded word per 36 bytes (a line
+// of 78 characters at most with its field name).
 std::string header_text(std::string_view s) {
   bool ascii = true;
   for (unsigned char c : s) ascii &= c >= 0x20 && c < 0x7f;
   if (ascii) return std::string(s);
   std::string out;
   for (size_t at = 0; at < s.size();) {
-    size_t n = std::min<size_t>(45, s.size() - at);
+    size_t n = std::min<size_t>(36, s.size() - at);
     while (at + n < s.size() && (static_cast<unsigned char>(s[at + n]) & 0xC0) == 0x80) --n; // whole UTF-8 characters
     std::string word = base64_lines(s.substr(at, n));
     word.resize(word.size() - 2);
@@ -160,7 +161,7 @@ std::string compose_email(const std::string& from, const std::string& to, const 
   m += "Date: " + rfc5322_date(now_ms) + "\r\n";
   m += "Message-ID: <" + digest + "@shopflow>\r\n";
   m += "MIME-Version: 1.0\r\n";
-  m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n";
+  m += "Content-Type: multipart/alternative;\r\n boundary=\"" + boundary + "\"\r\n";
   m += "\r\n";
   for (auto [type, content] : {std::pair{"text/plain", &text}, std::pair{"text/html", &html}}) {
     m += "--" + boundary + "\r\n";

@@ -153,6 +153,9 @@ TEST(Subscriptions, AreCheckedWhenMade) {
   EXPECT_EQ(Subscription::from_json(s.to_json(true)).to_json(true), s.to_json(true));
   EXPECT_EQ(s.to_json(false).find("0123456789abcdef"), std::string::npos) << s.to_json(false);
   EXPECT_NE(s.to_json(false).find("\"secret_set\":true"), std::string::npos) << s.to_json(false);
+  Subscription mail = Subscription::from_json(R"({"id": "m", "email": "owner@shop.example", "digest_minutes": 15})");
+  EXPECT_EQ(mail.digest_minutes, 15);
+  EXPECT_EQ(Subscription::from_json(mail.to_json(true)).to_json(true), mail.to_json(true));
   for (auto [json, says] : std::vector<std::pair<std::string, std::string>>{
            {R"({"id": "Bad Id", "email": "a@b.c"})", "1 to 64 of a-z"},
            {R"({"id": "x", "events": "order*", "email": "a@b.c"})", "a type (order.completed), a prefix (order.*) or *"},
@@ -167,6 +170,12 @@ TEST(Subscriptions, AreCheckedWhenMade) {
            {R"({"id": "x", "email": "a@b.c", "colour": "red"})", "unknown field \"colour\""},
            {R"({"id": 7, "email": "a@b.c"})", "\"id\" is a string"},
            {R"([1])", "a subscription is a JSON object"},
+           {R"({"id": "x", "email": "a@b.c", "digest_minutes": -1})", "digest_minutes is a whole number from 0"},
+           {R"({"id": "x", "email": "a@b.c", "digest_minutes": 20000})", "digest_minutes is a whole number from 0"},
+           {R"({"id": "x", "email": "a@b.c", "digest_minutes": "5"})", "digest_minutes is a whole number"},
+           {R"({"id": "x", "webhook_url": "https://h/x", "secret": "0123456789abcdef", "digest_minutes": 5})", "digest_minutes goes with an email"},
+           {R"({"id": "x", "email": "a b@c.d"})", "is not an address"},
+           {R"({"id": "x", "email": "a@b.c,d@e.f"})", "is not an address"},
        }) {
     try {
       Subscription::from_json(json);
