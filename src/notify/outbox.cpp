@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 #include "util/byte_codec.h"
@@ -72,6 +73,9 @@ const rocksdb::WriteOptions& logged() {
 Outbox::Outbox(const std::string& dir) {
   rocksdb::Options options;
   options.create_if_missing = true;
+  // A queue's delivered entries are deleted as fast as they are added: files dense with tombstones
+  // are compacted soon, so that scans (dead letters, counts) do not wade through them.
+  options.table_properties_collector_factories.emplace_back(rocksdb::NewCompactOnDeletionCollectorFactory(16 * 1024, 8 * 1024));
   db_ = std::make_unique<RocksStore>("notify", dir, options);
   RocksStore::Scan it = db_->scan();
   for (it->Seek("s"); it->Valid() && it->key().starts_with("s"); it->Next()) {
@@ -152,6 +156,9 @@ bool Outbox::remove_subscription(const std::string& id) {
   batch.DeleteRange(queue_prefix(id), "q" + id + '\x01'); // every "q<id>\0<seq>", no other id's (ids hold no byte below '-')
   db_->write(synced(), batch, "remove a subscription");
   subscriptions_.erase(id);
+  std::lock_guard cursor(cursor_mutex_);
+  live_from_.erase(id);
+  ++cursor_resets_;
   return true;
 }
 
@@ -186,12 +193,24 @@ StoredEvent Outbox::event(uint64_t seq) const {
 std::vector<QueuedDelivery> Outbox::deliveries(const std::string& subscription, bool dead, size_t max) const {
   std::vector<QueuedDelivery> out;
   const std::string prefix = queue_prefix(subscription);
+  uint64_t from = 0, resets = 0;
+  if (!dead) {
+    std::lock_guard lock(cursor_mutex_);
+    from = live_from_[subscription];
+    resets = cursor_resets_;
+  }
   {
     RocksStore::Scan it = db_->scan();
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    bool all_dead_so_far = true;
+    for (it->Seek(queue_key(subscription, from)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       QueuedDelivery d = decode_delivery(it->value().ToStringView(), subscription);
-      if (d.dead != dead) continue;
       d.event.seq = get_be64(it->key().ToStringView().substr(prefix.size()));
+      if (!dead && all_dead_so_far && !d.dead) {
+        all_dead_so_far = false;
+        std::lock_guard lock(cursor_mutex_);
+        if (resets == cursor_resets_) live_from_[subscription] = std::max(live_from_[subscription], d.event.seq);
+      }
+      if (d.dead != dead) continue;
       out.push_back(std::move(d));
       if (out.size() >= max) break;
     }
@@ -238,14 +257,22 @@ size_t Outbox::retry_dead(const std::string& subscription) {
   rocksdb::WriteBatch batch;
   for (const QueuedDelivery& d : dead) batch.Put(queue_key(subscription, d.event.seq), encode_delivery(0, 0, false, d.last_error));
   db_->write(synced(), batch, "retry dead deliveries");
+  std::lock_guard cursor(cursor_mutex_);
+  live_from_[subscription] = 0; // the dead ones are live again
+  ++cursor_resets_;
   return dead.size();
 }
 
 size_t Outbox::queued(const std::string& subscription) const {
   size_t n = 0;
   const std::string prefix = queue_prefix(subscription);
+  uint64_t from = 0;
+  {
+    std::lock_guard lock(cursor_mutex_);
+    if (auto it = live_from_.find(subscription); it != live_from_.end()) from = it->second; // nothing live before it
+  }
   RocksStore::Scan it = db_->scan();
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+  for (it->Seek(queue_key(subscription, from)); it->Valid() && it->key().starts_with(prefix); it->Next())
     n += !decode_delivery(it->value().ToStringView(), subscription).dead;
   it.check();
   return n;

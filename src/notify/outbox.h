@@ -91,6 +91,12 @@ private:
   std::unique_ptr<RocksStore> db_;
   mutable std::mutex write_mutex_; // the sequence number and queue changes, one writer at a time; subscriptions_
   std::map<std::string, Subscription> subscriptions_; // as stored, by id
+  // Per subscription: every queued delivery below this sequence number is delivered (deleted) or
+  // dead, so the next one is looked for from here, never across the tombstones of delivered ones
+  // (a scan from the queue's start would slow down with every delivery). Lowered again by retry_dead.
+  mutable std::mutex cursor_mutex_;
+  mutable std::map<std::string, uint64_t> live_from_;
+  uint64_t cursor_resets_ = 0; // under cursor_mutex_: a scan begun before a reset does not move the cursor
 };
 
 } // namespace shopflow
