@@ -40,7 +40,7 @@ struct RejectWindow {
     for (const auto& e : examples) w.begin_array().value(e[0]).value(e[1]).value(e[2]).end_array();
     return w.end_array().end_object().take();
   }
-  static RejectWindow decode(const std::string& json, int64_t length_ms) {
+  static RejectWindow decode(const std::string& json, int64_t length_ms) try {
     RejectWindow r{length_ms};
     simdjson::dom::parser parser;
     simdjson::dom::object o = parser.parse(json);
@@ -50,6 +50,8 @@ struct RejectWindow {
     for (simdjson::dom::array e : simdjson::dom::array(o["examples"]))
       r.examples.push_back({std::string(std::string_view(e.at(0))), std::string(std::string_view(e.at(1))), std::string(std::string_view(e.at(2)))});
     return r;
+  } catch (const simdjson::simdjson_error& e) {
+    throw std::runtime_error(std::string("notify: the stored count of rejected rows is damaged: ") + e.what());
   }
   // The event for the window counted; the counting starts again.
   Outbox::NewEvent take_event() {
