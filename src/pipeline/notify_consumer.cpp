@@ -19,7 +19,8 @@ namespace {
 // counted once.
 //   {"emitted": W, "window": W2, "counts": {"bad_debt": 3, ...}, "examples": [[source, reason, detail], ...]}
 struct RejectWindow {
-  int64_t length_ms = 60'000;
+  explicit RejectWindow(int64_t length) : length_ms(length) {}
+  int64_t length_ms;
   int64_t emitted = -1; // the last window reported (its start / length_ms)
   int64_t window = -1;  // the window being counted; -1: none
   std::map<std::string, uint64_t> counts;
@@ -41,7 +42,7 @@ struct RejectWindow {
     return w.end_array().end_object().take();
   }
   static RejectWindow decode(const std::string& json, int64_t length_ms) try {
-    RejectWindow r{length_ms};
+    RejectWindow r(length_ms);
     simdjson::dom::parser parser;
     simdjson::dom::object o = parser.parse(json);
     r.emitted = o["emitted"].get_int64();
@@ -67,7 +68,10 @@ struct RejectWindow {
     for (const auto& e : examples) w.begin_object().field("source", e[0]).field("reason", e[1]).field("detail", e[2]).end_object();
     w.end_array().end_object();
     Outbox::NewEvent event{"rows.rejected/stream/" + at, "rows.rejected", w.take()};
-    *this = RejectWindow{length_ms, window, -1, {}, {}};
+    emitted = window;
+    window = -1;
+    counts.clear();
+    examples.clear();
     return event;
   }
 };
@@ -125,7 +129,7 @@ private:
   void load() {
     outbox_.load_orders(tracker_);
     std::optional<std::string> stored = outbox_.cursor("rejects");
-    rejects_ = stored ? RejectWindow::decode(*stored, timing_.reject_window_ms) : RejectWindow{timing_.reject_window_ms};
+    rejects_ = stored ? RejectWindow::decode(*stored, timing_.reject_window_ms) : RejectWindow(timing_.reject_window_ms);
     rejects_changed_ = false;
   }
   Outbox::States take_rejects_state() {
@@ -138,7 +142,7 @@ private:
   NotifyTiming timing_;
   OrderTracker tracker_;
   std::map<uint32_t, uint64_t> committed_;
-  RejectWindow rejects_;
+  RejectWindow rejects_{60'000};
   bool rejects_changed_ = false;
 };
 
