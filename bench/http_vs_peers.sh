@@ -45,9 +45,12 @@ nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
 sp=$(free_port); ap=$(free_port)
 "$bin" serve --data "$work/sf" --listen "127.0.0.1:$sp" --durability fsync --insecure-no-auth >"$work/serve.out" 2>"$work/serve.err" & pids+=($!)
 "$bin" serve --data "$work/sa" --listen "127.0.0.1:$ap" --durability async --insecure-no-auth >"$work/serve_a.out" 2>"$work/serve_a.err" & pids+=($!)
-# redis (no persistence: it is the peer buffer, not a durable log).
-rp=$(free_port)
+# redis without persistence (a buffer, not a durable log), and redis doing the same durable work as
+# shopflow's fsync durability on the same disk: an append-only file synced before each answer.
+rp=$(free_port); rdp=$(free_port)
 redis-server --port "$rp" --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 & pids+=($!)
+mkdir -p "$work/redis-aof"
+redis-server --port "$rdp" --save '' --appendonly yes --appendfsync always --dir "$work/redis-aof" --daemonize no >"$work/redis_aof.log" 2>&1 & pids+=($!)
 sleep 1
 
 "$root/build/bench/disk_flush" "$work" 2 >"$work/disk.txt" # before any load, on the disk of the data dirs
@@ -77,19 +80,34 @@ wait_for_sinks "$ap" >/dev/null
 for f in one one_async batch batch_async; do grep -q "Non-2xx" "$work/$f.txt" && { echo "POSTs of the $f run failed:"; cat "$work/$f.txt"; exit 1; }; done
 redis-benchmark -p "$rp" -c 64 -n 300000 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd.txt" 2>&1
 redis-benchmark -p "$rp" -c 64 -n 1000000 -P 16 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd_p.txt" 2>&1
+# The durable peer: a record's fields as the POSTs carry them, 64 clients one at a time, then
+# pipelined 500 deep over 16 clients (as the 500-record batches).
+xadd_record=(InvoiceNo 536365 StockCode 85123A Description 'WHITE HANGING HEART T-LIGHT HOLDER' Quantity 6 InvoiceDate '2010-12-01 08:26:00'
+             UnitPrice 2.55 CustomerID 17850 Country 'United Kingdom')
+redis-benchmark -p "$rdp" -c 64 -n 200000 XADD bench '*' "${xadd_record[@]}" >"$work/xadd_aof.txt" 2>&1
+redis-benchmark -p "$rdp" -c 16 -n 2000000 -P 500 XADD bench '*' "${xadd_record[@]}" >"$work/xadd_aof_p.txt" 2>&1
 
 N=$(rps <"$work/nginx.txt"); O=$(rps <"$work/one.txt"); A=$(rps <"$work/one_async.txt"); B=$(rps <"$work/batch.txt"); BA=$(rps <"$work/batch_async.txt")
+# redis-benchmark's summary: requests/s, and its latency summary line (avg min p50 p95 p99 max, ms).
+redis_rps() { grep -o '[0-9.]* requests per second' "$1" | tail -1 | awk '{print $1}'; }
+redis_p() { awk '/latency summary/ {getline; getline; print}' "$1" | awk -v c="$2" '{print $c}'; }
+RD=$(redis_rps "$work/xadd_aof.txt"); RDP=$(redis_rps "$work/xadd_aof_p.txt")
+ms() { local v; v=$(lat "$1" <"$2"); /usr/bin/python3 -c "v='$v'; print(float(v[:-2]) if v.endswith('ms') else float(v[:-2])/1000 if v.endswith('us') else float(v[:-1])*1000)"; }
 echo "== (a) single-record POSTs, 64 keep-alive connections, ${secs}s each =="
 echo "nginx constant body:         $N req/s  p50 $(lat 50 <"$work/nginx.txt")  p99 $(lat 99 <"$work/nginx.txt")"
 echo "shopflow POST /v1/records:   $O req/s  p50 $(lat 50 <"$work/one.txt")  p99 $(lat 99 <"$work/one.txt")   (fsync)"
 echo "shopflow, async durability:  $A req/s  p50 $(lat 50 <"$work/one_async.txt")  p99 $(lat 99 <"$work/one_async.txt")"
 echo "redis XADD:                  $(grep -o '[0-9.]* requests per second' "$work/xadd.txt" | head -1)"
 echo "redis XADD, pipelined x16:   $(grep -o '[0-9.]* requests per second' "$work/xadd_p.txt" | head -1)"
+echo "redis XADD, appendfsync always: $RD req/s  p50 $(redis_p "$work/xadd_aof.txt" 3)ms  p99 $(redis_p "$work/xadd_aof.txt" 5)ms   (the durable peer)"
 /usr/bin/python3 -c "print(f'shopflow / nginx = {$O/$N:.2f}x fsync, {$A/$N:.2f}x async  (goal >= 0.5x, p99 < 5 ms)')"
+/usr/bin/python3 -c "print(f'shopflow fsync / redis appendfsync always = {$O/$RD:.2f}x req/s (goal >= 1.0x); p99 {$(ms 99 "$work/one.txt")/$(redis_p "$work/xadd_aof.txt" 5):.1f}x redis p99 (goal <= 3x)')"
 echo "== (b) 500-record batches, 16 connections =="
 # batch_line LABEL REQ_PER_S WRK_REPORT NOTE
 batch_line() { /usr/bin/python3 -c "print(f'$1: {$2*500:,.0f} records/s ($2 req/s)  p50 $(lat 50 <"$3")  p99 $(lat 99 <"$3")  ($4)')"; }
 batch_line "fsync durability" "$B" "$work/batch.txt" "goal >= 1,000,000 records/s"
+echo "redis XADD, appendfsync always, pipelined 500 deep x 16 clients: $RDP records/s  p99 $(redis_p "$work/xadd_aof_p.txt" 5)ms"
+/usr/bin/python3 -c "print(f'shopflow fsync batches / redis pipelined appendfsync always = {$B*500/$RDP:.2f}x records/s (goal >= 2x)')"
 echo "sink lag when the batches stopped: $lag_at_end records (over 3 sinks); every sink had stored everything $catch_up s later"
 batch_line "async durability" "$BA" "$work/batch_async.txt" "the same path without waiting for the disk"
 echo "== (c) visibility after the POST is acknowledged =="
