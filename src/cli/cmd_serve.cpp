@@ -182,6 +182,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                 args->data.c_str(), args->shards, args->durability.c_str(),
                 args->access.no_auth ? "NO authentication" : "tokens required: shopflow clients add NAME --scopes ...");
     if (server.pg_port()) std::printf("shopflow serve: PostgreSQL protocol on %s:%u (database shopflow)\n", options.pg_host.c_str(), server.pg_port());
+    if (options.sinks.notify)
+      std::printf("shopflow serve: notifications on (shopflow notify add ...); e-mail %s\n",
+                  options.smtp ? ("through " + options.smtp->text()).c_str() : "off (--smtp)");
     if (uint64_t cut = server.log_truncated_bytes())
       std::fprintf(stderr, "shopflow serve: recovery cut a torn log tail of %llu bytes (a write that was never acknowledged with fsync durability)\n",
                    static_cast<unsigned long long>(cut));
