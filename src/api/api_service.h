@@ -77,7 +77,7 @@ public:
   // the OpenID configuration's endpoints.
   void set_public_url(std::string url);
   // More /metrics lines, from a part of the process the API does not own (pgwire).
-  void add_metrics(std::function<void(std::string&)> render) { more_metrics_ = std::move(render); }
+  void add_metrics(std::function<void(std::string&)> render) { more_metrics_.push_back(std::move(render)); }
   std::string public_url() const;
 
 private:
@@ -153,7 +153,7 @@ private:
   RateLimiter token_by_client_{options_.token_rate_per_client, options_.token_burst_per_client};
   std::atomic<int> hashing_queued_{0};
   boost::asio::thread_pool hashing_{1}; // client-secret hashes (Argon2id) of token requests
-  std::function<void(std::string&)> more_metrics_;
+  std::vector<std::function<void(std::string&)>> more_metrics_;
   Router<Handler> routes_;
 };
 

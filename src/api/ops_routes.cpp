@@ -50,7 +50,7 @@ void ApiService::metrics_text(HttpResponse& res) {
                      "shopflow_build_info{{version=\"{}\",duckdb=\"{}\"}} 1\n", SHOPFLOW_VERSION, duckdb_library_version());
   sql_.render_metrics(out);
   render_process_metrics(out);
-  if (more_metrics_) more_metrics_(out);
+  for (const auto& render : more_metrics_) render(out);
   metrics_.render_routes(out);
   res.result(200);
   res.set(http::field::content_type, "text/plain; version=0.0.4");

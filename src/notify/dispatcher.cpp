@@ -1,6 +1,7 @@
 #include "notify/dispatcher.h"
 
 #include <chrono>
+#include <functional>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -96,6 +97,35 @@ DeliveryAttempt Dispatcher::test(const Subscription& sub) {
   recent.push_front(attempt);
   if (recent.size() > DispatchStats::kRecentAttempts) recent.pop_back();
   return attempt;
+}
+
+void Dispatcher::render_metrics(std::string& out) const {
+  out += "# HELP shopflow_notify_events_total Events recorded in the notifications' outbox.\n# TYPE shopflow_notify_events_total counter\n";
+  out += "shopflow_notify_events_total " + std::to_string(outbox_.events_recorded()) + "\n";
+  const std::map<std::string, DispatchStats> stats = this->stats();
+  const std::vector<Subscription> subscriptions = outbox_.subscriptions();
+  struct Family {
+    const char* name;
+    const char* help;
+    const char* type;
+    std::function<uint64_t(const std::string&)> value;
+  };
+  auto stat = [&](const std::string& id) {
+    auto it = stats.find(id);
+    return it == stats.end() ? DispatchStats{} : it->second;
+  };
+  for (const Family& f : std::vector<Family>{
+           {"shopflow_notify_delivered_total", "Events delivered, per subscription (since start).", "counter", [&](const std::string& id) { return stat(id).delivered; }},
+           {"shopflow_notify_failed_attempts_total", "Delivery attempts that failed, per subscription (since start).", "counter",
+            [&](const std::string& id) { return stat(id).failed_attempts; }},
+           {"shopflow_notify_queued", "Deliveries waiting, per subscription.", "gauge", [&](const std::string& id) { return outbox_.queued(id); }},
+           {"shopflow_notify_dead", "Deliveries dead-lettered, per subscription.", "gauge",
+            [&](const std::string& id) { return outbox_.dead_letters(id).size(); }},
+       }) {
+    out += std::string("# HELP ") + f.name + " " + f.help + "\n# TYPE " + f.name + " " + f.type + "\n";
+    for (const Subscription& s : subscriptions) // ids are [a-z0-9-]: nothing to escape in a label
+      out += std::string(f.name) + "{subscription=\"" + s.id + "\"} " + std::to_string(f.value(s.id)) + "\n";
+  }
 }
 
 void Dispatcher::deliver_loop(const std::string& id, Worker& w) {

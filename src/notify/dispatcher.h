@@ -54,6 +54,9 @@ public:
   // listed among the subscription's recent attempts.
   DeliveryAttempt test(const Subscription& sub);
   bool sends_email() const { return options_.smtp.has_value(); }
+  // Prometheus text: events recorded; per subscription deliveries made and failed attempts (since
+  // start), deliveries queued and dead.
+  void render_metrics(std::string& out) const;
 
 private:
   struct Worker {

@@ -263,6 +263,11 @@ size_t Outbox::retry_dead(const std::string& subscription) {
   return dead.size();
 }
 
+uint64_t Outbox::events_recorded() const {
+  std::string next;
+  return db_->get("n", next) && next.size() == 8 ? get_be64(next) - 1 : 0;
+}
+
 size_t Outbox::queued(const std::string& subscription) const {
   size_t n = 0;
   const std::string prefix = queue_prefix(subscription);

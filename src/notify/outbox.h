@@ -84,6 +84,7 @@ public:
   std::vector<QueuedDelivery> dead_letters(const std::string& subscription) const;
   size_t retry_dead(const std::string& subscription); // queued again with fresh attempts; returns how many
   size_t queued(const std::string& subscription) const; // not dead
+  uint64_t events_recorded() const; // since the outbox was made
 
 private:
   std::vector<QueuedDelivery> deliveries(const std::string& subscription, bool dead, size_t max) const;

@@ -72,6 +72,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
     if (options_.api.has_warehouse) notify.report_daily = [s = notify_sources_.get()](const std::string& day) { return s->report_daily(day); };
   }
   api_ = std::make_unique<ApiService>(dir, *log_, *pipeline_, *ingest_, *sql_, *batch_jobs_, options_.api, access_.get(), std::move(notify));
+  if (dispatcher_) api_->add_metrics([d = dispatcher_.get()](std::string& out) { d->render_metrics(out); });
   if (options_.pg_port) { // before the HTTP API answers: its /metrics include pgwire's
     pg_ = std::make_unique<PgServer>(options_.pg_host, *options_.pg_port, dir.warehouse().database(), *lake_views_, access_->clients(),
                                      options_.api.sql, options_.pg, http.tls_cert_file, http.tls_key_file);
