@@ -4,6 +4,7 @@
 #       constant body (the HTTP ceiling here) and redis-benchmark XADD with and without pipelining;
 #   (b) 500-record batches in records/s, with fsync durability and (the ceiling without the disk) async;
 #   (c) POST acknowledged -> visible in GET, and -> visible in SQL over the lake (p50/p99);
+#   (e) GET point lookups of stored invoices over 64 connections vs nginx's constant answer;
 #   and the disk's own floor under the fsync figures: write + fdatasync rates (bench/disk_flush).
 # usage: bench/http_vs_peers.sh [SECONDS]   (default 10 per run; needs bench/setup-peers)
 set -euo pipefail
@@ -77,7 +78,19 @@ lag_at_end=$(sink_lag "$sp"); catch_up=$(wait_for_sinks "$sp")
 # of the HTTP path without the disk's syncs.
 post_batches "$ap" "$work/batch_async.txt"
 wait_for_sinks "$ap" >/dev/null
-for f in one one_async batch batch_async; do grep -q "Non-2xx" "$work/$f.txt" && { echo "POSTs of the $f run failed:"; cat "$work/$f.txt"; exit 1; }; done
+# (e) 1,000 one-line invoices (700001..701000) stored, then looked up over 64 connections.
+/usr/bin/python3 - "$sp" <<'PY'
+import json, sys, urllib.request
+rows = "\n".join(json.dumps({"InvoiceNo": str(700000 + i), "StockCode": "85123A", "Description": "HEART", "Quantity": 6,
+                             "InvoiceDate": "2010-12-01 08:26:00", "UnitPrice": 2.55, "CustomerID": 17850, "Country": "United Kingdom"})
+                  for i in range(1, 1001))
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/records", data=rows.encode(), method="POST",
+                             headers={"Content-Type": "application/x-ndjson"})
+assert urllib.request.urlopen(req).status == 200
+PY
+wait_for_sinks "$sp" >/dev/null
+wrk -t2 -c64 -d"${secs}s" --latency -s "$root/bench/get_one.lua" "http://127.0.0.1:$sp" >"$work/get.txt"
+for f in one one_async batch batch_async get; do grep -q "Non-2xx" "$work/$f.txt" && { echo "POSTs of the $f run failed:"; cat "$work/$f.txt"; exit 1; }; done
 redis-benchmark -p "$rp" -c 64 -n 300000 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd.txt" 2>&1
 redis-benchmark -p "$rp" -c 64 -n 1000000 -P 16 -q XADD bench '*' InvoiceNo 536365 >"$work/xadd_p.txt" 2>&1
 # The durable peer: a record's fields as the POSTs carry them, 64 clients one at a time, then
@@ -110,6 +123,10 @@ echo "redis XADD, appendfsync always, pipelined 500 deep x 16 clients: $RDP reco
 /usr/bin/python3 -c "print(f'shopflow fsync batches / redis pipelined appendfsync always = {$B*500/$RDP:.2f}x records/s (goal >= 2x)')"
 echo "sink lag when the batches stopped: $lag_at_end records (over 3 sinks); every sink had stored everything $catch_up s later"
 batch_line "async durability" "$BA" "$work/batch_async.txt" "the same path without waiting for the disk"
+G=$(rps <"$work/get.txt")
+echo "== (e) GET /v1/invoices/ID (one-line invoices), 64 keep-alive connections =="
+echo "shopflow GET lookups:        $G req/s  p50 $(lat 50 <"$work/get.txt")  p99 $(lat 99 <"$work/get.txt")"
+/usr/bin/python3 -c "print(f'shopflow GET / nginx constant body = {$G/$N:.2f}x (goal >= 0.6x, p99 < 2 ms)')"
 echo "== (c) visibility after the POST is acknowledged =="
 cat "$work/vis.txt"
 echo "== the disk under fsync durability: write + fdatasync, as the log does it, with nothing else running =="
