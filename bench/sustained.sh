@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sinks that keep up, same run: 500-record batches (fsync durability, 16 connections) offered at
+# paced rates for SECONDS each to a fresh `serve` with all three sinks, the sinks' lag sampled
+# every second from /metrics. A rate is sustained when every sink's lag over the second half of
+# its run stays below 2 s of data (lag records / achieved rate). Reports the rate ingest alone
+# accepts (unpaced), each paced rate with its worst sink lag, and the highest sustained rate as a
+# ratio of ingest alone (goal >= 0.8x).
+# usage: bench/sustained.sh [SECONDS] [DELAYS_MS...]   (default 60; 0 = unpaced, then 40 20 12 8 5 3)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-60}; shift || true
+delays=("$@"); ((${#delays[@]})) || delays=(40 20 12 8 5 3)
+bin=$root/build/shopflow
+[[ -x $bin ]] || "$root/scripts/build" >/dev/null
+command -v wrk >/dev/null || "$root/bench/setup-peers"
+source "$root/bench/common.sh"
+work=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+"$bin" gen --rows 200000 --seed 9 --format ndjson --out "$work/rows.ndjson" 2>/dev/null
+mkdir -p "$work/batches"
+split -l 500 -d -a 4 "$work/rows.ndjson" "$work/batches/b"
+n=0; for f in "$work"/batches/b*; do mv "$f" "$work/batches/batch-$n.ndjson"; n=$((n + 1)); done
+
+# run DELAY_MS: writes "achieved_records_per_s worst_sink_lag_records_in_the_second_half" to $work/result-DELAY_MS
+run() {
+  local port dir=$work/sf-$1; port=$(free_port)
+  "$bin" serve --data "$dir" --listen "127.0.0.1:$port" --insecure-no-auth --log-level warn >"$dir.log" 2>&1 & local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  : >"$work/lag-$1"
+  ( for _ in $(seq 1 "$secs"); do
+      sleep 1
+      curl -s "http://127.0.0.1:$port/metrics" | awk '/^shopflow_sink_lag_records/ { split($1, a, "\""); lag[a[2]] += $2 }
+        END { m = 0; w = "-"; for (s in lag) if (lag[s] >= m) { m = lag[s]; w = s }; print m, w }' >>"$work/lag-$1"
+    done ) & local sampler=$!
+  BENCH_DIR="$root/bench" BATCH_DIR="$work/batches" BATCH_COUNT=$n BATCH_DELAY_MS=$1 \
+    wrk -t2 -c16 -d"${secs}s" -s "$root/bench/post_batch_paced.lua" "http://127.0.0.1:$port/v1/records" >"$work/wrk-$1.txt"
+  wait "$sampler" || true
+  grep -q "Non-2xx" "$work/wrk-$1.txt" && { echo "POSTs failed:" >&2; cat "$work/wrk-$1.txt" >&2; exit 1; }
+  kill -9 "$pid"; wait "$pid" 2>/dev/null || true; rm -rf "$dir"
+  local rate worst
+  rate=$(/usr/bin/python3 -c "print(round($(rps <"$work/wrk-$1.txt") * 500))")
+  worst=$(tail -n $((secs / 2)) "$work/lag-$1" | sort -n | tail -1)
+  echo "$rate ${worst:-0 -}" >"$work/result-$1"
+}
+
+run 0; read -r alone alone_lag alone_sink <"$work/result-0"
+printf '== sustained end to end: 500-record batches, fsync, 16 connections, %d s each, all three sinks ==\n' "$secs"
+printf 'ingest alone (unpaced):            %9d records/s (worst sink lag in the second half: %d records = %.1f s, %s)\n' \
+  "$alone" "$alone_lag" "$(echo "$alone_lag / $alone" | bc -l)" "$alone_sink"
+best=0
+for d in "${delays[@]}"; do
+  run "$d"; read -r rate lag sink <"$work/result-$d"
+  held=$(/usr/bin/python3 -c "print(1 if $lag < 2 * $rate else 0)")
+  ((held)) && ((rate > best)) && best=$rate
+  printf 'paced (%2d ms a connection):       %9d records/s  worst sink lag %9d records = %5.1f s (%s)  %s\n' "$d" "$rate" "$lag" \
+    "$(echo "$lag / $rate" | bc -l)" "$sink" "$( ((held)) && echo sustained || echo "falls behind")"
+done
+/usr/bin/python3 -c "print(f'highest sustained rate / ingest alone = {$best / $alone:.2f}x (goal >= 0.8x)')"
