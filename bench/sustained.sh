@@ -5,7 +5,8 @@
 # its run stays below 2 s of data (lag records / achieved rate). Reports the rate ingest alone
 # accepts (unpaced), each paced rate with its worst sink lag, and the highest sustained rate as a
 # ratio of ingest alone (goal >= 0.8x).
-# usage: bench/sustained.sh [SECONDS] [DELAYS_MS...]   (default 60; 0 = unpaced, then 40 20 12 8 5 3)
+# usage: bench/sustained.sh [SECONDS] [DELAYS_MS...]   (default 60; 40 20 12 8 5 3 ms after ingest alone)
+#        SERVE_ARGS="--lake-flush-ms 2000 ..." bench/sustained.sh ...   to try serve's options
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}; shift || true
@@ -25,7 +26,8 @@ n=0; for f in "$work"/batches/b*; do mv "$f" "$work/batches/batch-$n.ndjson"; n=
 # run DELAY_MS: writes "achieved_records_per_s worst_sink_lag_records_in_the_second_half" to $work/result-DELAY_MS
 run() {
   local port dir=$work/sf-$1; port=$(free_port)
-  "$bin" serve --data "$dir" --listen "127.0.0.1:$port" --insecure-no-auth --log-level warn >"$dir.log" 2>&1 & local pid=$!
+  # shellcheck disable=SC2086 # SERVE_ARGS is a list of options
+  "$bin" serve --data "$dir" --listen "127.0.0.1:$port" --insecure-no-auth --log-level warn ${SERVE_ARGS:-} >"$dir.log" 2>&1 & local pid=$!
   pids+=("$pid")
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   : >"$work/lag-$1"
