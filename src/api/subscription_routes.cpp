@@ -22,8 +22,8 @@ namespace shopflow {
 namespace {
 void describe(JsonWriter& w, const Subscription& s, Outbox& outbox, const DispatchStats& stats, bool with_dead_letters) {
   w.key("subscription").value(JsonRaw{s.to_json(false)});
-  std::vector<QueuedDelivery> dead = outbox.dead_letters(s.id);
-  w.field("queued", outbox.queued(s.id)).field("dead", dead.size());
+  const Outbox::QueueCounts n = outbox.counts(s.id);
+  w.field("queued", n.queued).field("dead", n.dead);
   w.field("delivered", stats.delivered).field("failed_attempts", stats.failed_attempts).key("recent").begin_array();
   for (const DeliveryAttempt& a : stats.recent)
     w.begin_object().field("at_ms", a.at_ms).field("event_id", a.first_event).field("events", a.events).field("delivered", a.delivered)
@@ -31,7 +31,7 @@ void describe(JsonWriter& w, const Subscription& s, Outbox& outbox, const Dispat
   w.end_array();
   if (!with_dead_letters) return;
   w.key("dead_letters").begin_array();
-  for (const QueuedDelivery& d : dead)
+  for (const QueuedDelivery& d : outbox.dead_letters(s.id))
     w.begin_object().field("event_id", d.event.id).field("type", d.event.type).field("attempts", d.attempts).field("last_error", d.last_error).end_object();
   w.end_array();
 }

@@ -1,9 +1,9 @@
 #include "batch/inbox_watcher.h"
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
+
+#include "util/interruptible_sleep.h"
 
 namespace fs = std::filesystem;
 
@@ -64,11 +64,9 @@ size_t InboxWatcher::poll() {
 }
 
 void InboxWatcher::run(const std::atomic<bool>& stop) {
-  auto interval = std::chrono::milliseconds(static_cast<int64_t>(options_.interval_seconds * 1000));
   while (!stop.load()) {
     poll();
-    for (auto slept = std::chrono::milliseconds(0); slept < interval && !stop.load(); slept += std::chrono::milliseconds(50))
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    sleep_unless(stop, static_cast<int64_t>(options_.interval_seconds * 1000));
   }
 }
 

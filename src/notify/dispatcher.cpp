@@ -1,7 +1,6 @@
 #include "notify/dispatcher.h"
 
-#include <chrono>
-#include <functional>
+#include <array>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -13,15 +12,10 @@
 #include "util/clock.h"
 #include "util/json_writer.h"
 #include "util/log.h"
+#include "util/interruptible_sleep.h"
 #include "util/thread_name.h"
 
 namespace shopflow {
-
-namespace {
-void nap(const std::atomic<bool>& stop, int64_t ms) {
-  for (int64_t slept = 0; slept < ms && !stop; slept += 50) std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(50, ms - slept)));
-}
-} // namespace
 
 Dispatcher::Dispatcher(Outbox& outbox, Options options) : outbox_(outbox), options_(options) {
   watcher_ = std::thread([this] { watch(); });
@@ -58,7 +52,7 @@ void Dispatcher::watch() {
         w->thread = std::thread([this, id, &ref] { deliver_loop(id, ref); });
         workers_.emplace(id, std::move(w));
       }
-    nap(stopping_, 1000);
+    sleep_unless(stopping_, 1000);
   }
   for (auto& [id, w] : workers_) {
     w->stop = true;
@@ -92,39 +86,40 @@ DeliveryAttempt Dispatcher::test(const Subscription& sub) {
   HttpTransfer http;
   int64_t retry_after_ms = -1;
   DeliveryAttempt attempt = send(http, sub, {{0, "notify.test/" + std::to_string(now), "notify.test", now, body.take()}}, now, retry_after_ms);
-  std::lock_guard lock(stats_mutex_); // listed with the others (not counted: the test event is not queued)
-  std::deque<DeliveryAttempt>& recent = stats_[sub.id].recent;
-  recent.push_front(attempt);
-  if (recent.size() > DispatchStats::kRecentAttempts) recent.pop_back();
+  record(sub.id, attempt, false); // listed with the others, not counted: the test event is not queued
   return attempt;
+}
+
+void Dispatcher::record(const std::string& id, const DeliveryAttempt& attempt, bool counted) {
+  std::lock_guard lock(stats_mutex_);
+  DispatchStats& st = stats_[id];
+  if (counted && attempt.delivered) st.delivered += attempt.events;
+  else if (counted) ++st.failed_attempts;
+  st.recent.push_front(attempt);
+  if (st.recent.size() > DispatchStats::kRecentAttempts) st.recent.pop_back();
 }
 
 void Dispatcher::render_metrics(std::string& out) const {
   out += "# HELP shopflow_notify_events_total Events recorded in the notifications' outbox.\n# TYPE shopflow_notify_events_total counter\n";
   out += "shopflow_notify_events_total " + std::to_string(outbox_.events_recorded()) + "\n";
   const std::map<std::string, DispatchStats> stats = this->stats();
-  const std::vector<Subscription> subscriptions = outbox_.subscriptions();
-  struct Family {
-    const char* name;
-    const char* help;
-    const char* type;
-    std::function<uint64_t(const std::string&)> value;
-  };
-  auto stat = [&](const std::string& id) {
-    auto it = stats.find(id);
-    return it == stats.end() ? DispatchStats{} : it->second;
-  };
-  for (const Family& f : std::vector<Family>{
-           {"shopflow_notify_delivered_total", "Events delivered, per subscription (since start).", "counter", [&](const std::string& id) { return stat(id).delivered; }},
-           {"shopflow_notify_failed_attempts_total", "Delivery attempts that failed, per subscription (since start).", "counter",
-            [&](const std::string& id) { return stat(id).failed_attempts; }},
-           {"shopflow_notify_queued", "Deliveries waiting, per subscription.", "gauge", [&](const std::string& id) { return outbox_.queued(id); }},
-           {"shopflow_notify_dead", "Deliveries dead-lettered, per subscription.", "gauge",
-            [&](const std::string& id) { return outbox_.dead_letters(id).size(); }},
-       }) {
-    out += std::string("# HELP ") + f.name + " " + f.help + "\n# TYPE " + f.name + " " + f.type + "\n";
-    for (const Subscription& s : subscriptions) // ids are [a-z0-9-]: nothing to escape in a label
-      out += std::string(f.name) + "{subscription=\"" + s.id + "\"} " + std::to_string(f.value(s.id)) + "\n";
+  // Per subscription: delivered, failed attempts, queued, dead (the queue scanned once).
+  std::map<std::string, std::array<uint64_t, 4>> values;
+  for (const Subscription& s : outbox_.subscriptions()) {
+    auto it = stats.find(s.id);
+    const DispatchStats st = it == stats.end() ? DispatchStats{} : it->second;
+    const Outbox::QueueCounts n = outbox_.counts(s.id);
+    values[s.id] = {st.delivered, st.failed_attempts, n.queued, n.dead};
+  }
+  const char* families[4][3] = {{"shopflow_notify_delivered_total", "Events delivered, per subscription (since start).", "counter"},
+                                {"shopflow_notify_failed_attempts_total", "Delivery attempts that failed, per subscription (since start).", "counter"},
+                                {"shopflow_notify_queued", "Deliveries waiting, per subscription.", "gauge"},
+                                {"shopflow_notify_dead", "Deliveries dead-lettered, per subscription.", "gauge"}};
+  for (size_t f = 0; f < 4; ++f) {
+    const auto& [name, help, type] = families[f];
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    for (const auto& [id, v] : values) // ids are [a-z0-9-]: nothing to escape in a label
+      out += std::string(name) + "{subscription=\"" + id + "\"} " + std::to_string(v[f]) + "\n";
   }
 }
 
@@ -140,13 +135,13 @@ void Dispatcher::deliver_loop(const std::string& id, Worker& w) {
     try {
       std::optional<Subscription> sub = outbox_.subscription(id);
       if (!sub) { // removed: the watcher stops this thread
-        nap(w.stop, 200);
+        sleep_unless(w.stop, 200);
         continue;
       }
       const bool digest = !sub->email.empty() && sub->digest_minutes > 0;
       std::vector<QueuedDelivery> batch = outbox_.next_deliveries(id, digest ? options_.digest_max_events : 1);
       if (batch.empty()) {
-        nap(w.stop, 200);
+        sleep_unless(w.stop, 200);
         continue;
       }
       const QueuedDelivery& first = batch.front();
@@ -154,7 +149,7 @@ void Dispatcher::deliver_loop(const std::string& id, Worker& w) {
       if (digest && first.attempts == 0) due = std::max(due, first.event.created_ms + int64_t{sub->digest_minutes} * 60'000);
       const int64_t now = wall_clock_ms();
       if (due > now) {
-        nap(w.stop, std::min<int64_t>(due - now, 1000));
+        sleep_unless(w.stop, std::min<int64_t>(due - now, 1000));
         continue;
       }
       std::vector<StoredEvent> events;
@@ -168,15 +163,10 @@ void Dispatcher::deliver_loop(const std::string& id, Worker& w) {
                                 retry_after_ms);
         outbox_.failed(batch, attempt.detail, wall_clock_ms() + wait, sub->max_attempts);
       }
-      std::lock_guard lock(stats_mutex_);
-      DispatchStats& st = stats_[id];
-      if (attempt.delivered) st.delivered += batch.size();
-      else ++st.failed_attempts;
-      st.recent.push_front(std::move(attempt));
-      if (st.recent.size() > DispatchStats::kRecentAttempts) st.recent.pop_back();
+      record(id, attempt, true);
     } catch (const std::exception& e) {
       log::error("notify_delivery_failed", {{"subscription", id}, {"error", e.what()}});
-      nap(w.stop, 1000);
+      sleep_unless(w.stop, 1000);
     }
   }
 }

@@ -65,6 +65,8 @@ private:
   };
   void watch();
   void deliver_loop(const std::string& id, Worker& w);
+  // Lists an attempt among the subscription's recent ones; `counted`: in delivered / failed_attempts too.
+  void record(const std::string& id, const DeliveryAttempt& attempt, bool counted);
   // One attempt to deliver `events` (a webhook: the first only); sets retry_after_ms when the receiver asks.
   DeliveryAttempt send(HttpTransfer& http, const Subscription& sub, const std::vector<StoredEvent>& events, int64_t now_ms,
                        int64_t& retry_after_ms) const;

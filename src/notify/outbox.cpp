@@ -77,6 +77,10 @@ Outbox::Outbox(const std::string& dir) {
   // are compacted soon, so that scans (dead letters, counts) do not wade through them.
   options.table_properties_collector_factories.emplace_back(rocksdb::NewCompactOnDeletionCollectorFactory(16 * 1024, 8 * 1024));
   db_ = std::make_unique<RocksStore>("notify", dir, options);
+  if (std::string next; db_->get("n", next)) {
+    if (next.size() != 8) throw std::runtime_error("notify: the stored next event number is damaged");
+    next_seq_ = get_be64(next);
+  }
   RocksStore::Scan it = db_->scan();
   for (it->Seek("s"); it->Valid() && it->key().starts_with("s"); it->Next()) {
     Subscription s = Subscription::from_json(it->value().ToStringView());
@@ -114,9 +118,8 @@ void Outbox::store(const States& orders, const std::vector<NewEvent>& events, co
       if (state) batch.Put(prefix + name, *state);
       else batch.Delete(prefix + name);
     }
+  uint64_t seq = next_seq_;
   if (!events.empty()) {
-    std::string next;
-    uint64_t seq = db_->get("n", next) && next.size() == 8 ? get_be64(next) : 1;
     for (const NewEvent& e : events) {
       std::string value;
       put_str(value, e.id);
@@ -128,7 +131,7 @@ void Outbox::store(const States& orders, const std::vector<NewEvent>& events, co
         if (s.wants(e.type, e.body)) batch.Put(queue_key(id, seq), encode_delivery(0, 0, false, ""));
       ++seq;
     }
-    next.clear();
+    std::string next;
     put_be64(next, seq);
     batch.Put("n", next);
   }
@@ -138,6 +141,7 @@ void Outbox::store(const States& orders, const std::vector<NewEvent>& events, co
     batch.Put(shard_key(shard), v);
   }
   db_->write(logged(), batch, "store events");
+  next_seq_ = seq; // once written: a failed write numbers its events again
 }
 
 void Outbox::put_subscription(const Subscription& s) {
@@ -264,21 +268,16 @@ size_t Outbox::retry_dead(const std::string& subscription) {
 }
 
 uint64_t Outbox::events_recorded() const {
-  std::string next;
-  return db_->get("n", next) && next.size() == 8 ? get_be64(next) - 1 : 0;
+  std::lock_guard lock(write_mutex_);
+  return next_seq_ - 1;
 }
 
-size_t Outbox::queued(const std::string& subscription) const {
-  size_t n = 0;
+Outbox::QueueCounts Outbox::counts(const std::string& subscription) const {
+  QueueCounts n;
   const std::string prefix = queue_prefix(subscription);
-  uint64_t from = 0;
-  {
-    std::lock_guard lock(cursor_mutex_);
-    if (auto it = live_from_.find(subscription); it != live_from_.end()) from = it->second; // nothing live before it
-  }
   RocksStore::Scan it = db_->scan();
-  for (it->Seek(queue_key(subscription, from)); it->Valid() && it->key().starts_with(prefix); it->Next())
-    n += !decode_delivery(it->value().ToStringView(), subscription).dead;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    ++(decode_delivery(it->value().ToStringView(), subscription).dead ? n.dead : n.queued);
   it.check();
   return n;
 }

@@ -83,14 +83,19 @@ public:
   void failed(const std::vector<QueuedDelivery>& tried, const std::string& error, int64_t retry_at_ms, int max_attempts);
   std::vector<QueuedDelivery> dead_letters(const std::string& subscription) const;
   size_t retry_dead(const std::string& subscription); // queued again with fresh attempts; returns how many
-  size_t queued(const std::string& subscription) const; // not dead
+  struct QueueCounts {
+    size_t queued = 0, dead = 0; // waiting (not dead); dead-lettered
+  };
+  QueueCounts counts(const std::string& subscription) const; // one scan, no event read
+  size_t queued(const std::string& subscription) const { return counts(subscription).queued; }
   uint64_t events_recorded() const; // since the outbox was made
 
 private:
   std::vector<QueuedDelivery> deliveries(const std::string& subscription, bool dead, size_t max) const;
   StoredEvent event(uint64_t seq) const;
   std::unique_ptr<RocksStore> db_;
-  mutable std::mutex write_mutex_; // the sequence number and queue changes, one writer at a time; subscriptions_
+  mutable std::mutex write_mutex_; // the sequence number and queue changes, one writer at a time; subscriptions_, next_seq_
+  uint64_t next_seq_ = 1;          // key "n" as stored: the next event's number
   std::map<std::string, Subscription> subscriptions_; // as stored, by id
   // Per subscription: every queued delivery below this sequence number is delivered (deleted) or
   // dead, so the next one is looked for from here, never across the tombstones of delivered ones
