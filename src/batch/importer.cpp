@@ -1,5 +1,6 @@
 #include "batch/importer.h"
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -63,15 +64,24 @@ std::string FileSummary::to_text() const {
   return out;
 }
 
+namespace {
+std::atomic<uint64_t> g_imports_ended{0};
+} // namespace
+
+uint64_t imports_ended() { return g_imports_ended.load(); }
+
 FileSummary BatchImporter::import_file(const std::string& path, const ImportOptions& options) {
   try {
-    return import_unrecorded(path, options);
+    FileSummary summary = import_unrecorded(path, options);
+    ++g_imports_ended;
+    return summary;
   } catch (const std::exception& e) {
     try {
       record_import_failure(dir_.path(), path, e.what(), wall_clock_ms());
     } catch (const std::exception& journal) {
       log::error("import_failure_unrecorded", {{"file", path}, {"error", journal.what()}});
     }
+    ++g_imports_ended;
     throw;
   }
 }

@@ -36,6 +36,11 @@ struct FileSummary {
   std::string to_text() const;
 };
 
+// How many imports this process has ended (imported, skipped or failed) since it started: a reader
+// of their results (the notifications' import events) looks again only when it changed. While a
+// serve holds a data dir, every import of it runs in that process (others hand theirs over).
+uint64_t imports_ended();
+
 class BatchImporter {
 public:
   explicit BatchImporter(DataDir& dir) : dir_(dir) {}

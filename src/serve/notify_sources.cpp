@@ -1,16 +1,18 @@
 #include "serve/notify_sources.h"
 
-#include <chrono>
 #include <stdexcept>
 
 #include <simdjson.h>
 
 #include "batch/import_failures.h"
+#include "batch/importer.h"
+#include "core/timestamp.h"
 #include "query/report.h"
 #include "util/clock.h"
 #include "util/failure_state.h"
 #include "util/json_writer.h"
 #include "util/log.h"
+#include "util/interruptible_sleep.h"
 #include "util/thread_name.h"
 
 namespace shopflow {
@@ -37,20 +39,9 @@ std::string rows_as_objects(const std::string& answer) {
   return w.end_array().take();
 }
 
-std::string utc_day(int64_t ms) {
-  using namespace std::chrono;
-  year_month_day d{floor<days>(sys_time<milliseconds>(milliseconds(ms)))};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()), static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
-  return buf;
-}
+std::string utc_day(int64_t ms) { return format_timestamp(ms * 1000).substr(0, 10); }
 
-bool valid_day(const std::string& day) {
-  unsigned y = 0, m = 0, d = 0;
-  char tail = 0;
-  if (day.size() != 10 || std::sscanf(day.c_str(), "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3) return false;
-  return std::chrono::year_month_day(std::chrono::year(static_cast<int>(y)), std::chrono::month(m), std::chrono::day(d)).ok();
-}
+bool valid_day(const std::string& day) { return day.size() == 10 && parse_timestamp_us(day + " 00:00:00").has_value(); }
 
 const AnalyticsQuery& analytics_query(std::string_view name) {
   for (const AnalyticsQuery& q : analytics_queries())
@@ -73,18 +64,33 @@ NotifySources::~NotifySources() {
 void NotifySources::run() {
   name_this_thread("sf-notify-src");
   std::map<std::string, FailureState> failures;
+  // Imports are looked at when this process ended one since the last look (and once at start):
+  // no query of the warehouse, nor read of the failures journal, every second for nothing.
+  uint64_t imports_seen = 0;
+  bool imports_looked = false;
+  auto attempt = [&](const char* name, auto&& poll) {
+    try {
+      poll();
+      failures[name].succeeded();
+      return true;
+    } catch (const std::exception& e) {
+      if (failures[name].failed(e.what())) log::warn("notify_source_failed", {{"source", name}, {"error", e.what()}});
+      return false;
+    }
+  };
   while (!stop_) {
     const int64_t now = wall_clock_ms();
-    for (auto [name, poll] : {std::pair{"imports", &NotifySources::poll_imports}, std::pair{"import_failures", &NotifySources::poll_failures},
-                              std::pair{"lag", &NotifySources::poll_lag}, std::pair{"report", &NotifySources::poll_report}}) {
-      try {
-        (this->*poll)(now);
-        failures[name].succeeded();
-      } catch (const std::exception& e) {
-        if (failures[name].failed(e.what())) log::warn("notify_source_failed", {{"source", name}, {"error", e.what()}});
+    if (const uint64_t ended = imports_ended(); !imports_looked || ended != imports_seen) {
+      const bool finished_ok = attempt("imports", [&] { poll_imports(now); });
+      const bool failed_ok = attempt("import_failures", [&] { poll_failures(now); });
+      if (finished_ok && failed_ok) {
+        imports_seen = ended;
+        imports_looked = true;
       }
     }
-    for (int64_t slept = 0; slept < options_.poll_ms && !stop_; slept += 50) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    attempt("lag", [&] { poll_lag(now); });
+    attempt("report", [&] { poll_report(now); });
+    sleep_unless(stop_, options_.poll_ms);
   }
 }
 
@@ -154,7 +160,6 @@ void NotifySources::poll_lag(int64_t now_ms) {
     Lagging& l = lagging_[s.name];
     const uint64_t lag = s.total_lag();
     const bool failing = s.failures.failing_since_ms != 0;
-    const std::string since = std::to_string(l.over_since_ms);
     if (lag > options_.lag_records || failing) {
       if (!l.over_since_ms) l = {now_ms, false, 0};
       l.peak = std::max(l.peak, lag);
@@ -196,23 +201,19 @@ std::string NotifySources::report_daily(const std::string& day, bool scheduled) 
   if (!valid_day(day)) throw std::invalid_argument("day '" + day + "' is not a date (YYYY-MM-DD)");
   if (!sql_) throw std::runtime_error("this node reads no warehouse");
   const std::vector<std::optional<std::string>> params = {day, day, std::nullopt};
-  simdjson::dom::parser parser;
-  const std::string kpis = query_json(analytics_query("kpis").sql, params);
-  const std::string cancels = query_json(analytics_query("cancellation_rate").sql, params);
-  simdjson::dom::object k = parser.parse(kpis).at(0);
   JsonWriter w;
   w.begin_object().field("day", day);
-  for (auto [key, value] : k) {
-    const std::string json = simdjson::minify(value);
-    w.key(key).value(JsonRaw{json});
-  }
-  {
-    simdjson::dom::parser p2;
-    simdjson::dom::object c = p2.parse(cancels).at(0);
-    const std::string rate = simdjson::minify(c["line_rate_pct"]), amount = simdjson::minify(c["cancelled_amount"]),
-                      lines = simdjson::minify(c["cancelled_lines"]);
-    w.key("cancellation_rate_pct").value(JsonRaw{rate}).key("cancelled_lines").value(JsonRaw{lines}).key("cancelled_amount").value(JsonRaw{amount});
-  }
+  // The first row's columns `names` (all when empty) written as `as` (the same names when empty).
+  simdjson::dom::parser parser;
+  auto copy_first_row = [&](const char* query, std::vector<const char*> names, std::vector<const char*> as) {
+    simdjson::dom::object row = parser.parse(query_json(analytics_query(query).sql, params)).at(0);
+    if (names.empty())
+      for (auto [key, value] : row) w.key(key).value(JsonRaw{simdjson::minify(value)});
+    for (size_t i = 0; i < names.size(); ++i) w.key(as.empty() ? names[i] : as[i]).value(JsonRaw{simdjson::minify(row[names[i]])});
+  };
+  copy_first_row("kpis", {}, {});
+  copy_first_row("cancellation_rate", {"line_rate_pct", "cancelled_lines", "cancelled_amount"},
+                 {"cancellation_rate_pct", "cancelled_lines", "cancelled_amount"});
   const std::string products = query_json(analytics_query("top_products").sql, params);
   const std::string countries = query_json(analytics_query("revenue_by_country").sql, params);
   w.key("top_products").value(JsonRaw{products}).key("top_countries").value(JsonRaw{countries}).end_object();

@@ -11,7 +11,9 @@
 //                       UTC (cursor "report.daily": the last day reported); report_daily() for
 //                       any day, on request
 // A source starting on a data dir reports what happens from then on (its cursor starts at the
-// current end), not the history before notifications were turned on.
+// current end), not the history before notifications were turned on. The import sources are
+// looked at once at start and then whenever this process ended an import (batch/importer.h's
+// imports_ended()); the others every poll_ms.
 #pragma once
 
 #include <atomic>
