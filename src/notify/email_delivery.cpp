@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 
 #include "notify/subscription.h"
+#include "notify/webhook.h"
 
 namespace shopflow {
 
@@ -36,9 +37,8 @@ SmtpRelay parse_smtp_relay(const std::string& text, const std::string& password)
   if (r.from.empty()) throw std::invalid_argument("--smtp '" + text + "': give the sender as ?from=ADDRESS");
   check_email_address(r.from);
   if (no_tls) {
-    const std::string h = u->host();
     if (scheme == "smtps") throw std::invalid_argument("--smtp: smtps:// is TLS; tls=none goes with smtp://");
-    if (h != "127.0.0.1" && h != "localhost" && h != "[::1]")
+    if (!is_loopback_host(u->host()))
       throw std::invalid_argument("--smtp: tls=none sends the mail and the password in clear: only to a relay on this machine (127.0.0.1, [::1], localhost)");
     r.require_tls = false;
   }

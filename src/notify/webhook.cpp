@@ -31,13 +31,14 @@ bool webhook_signature_valid(std::string_view header, std::string_view secret, s
   return expected.size() == header.size() && CRYPTO_memcmp(expected.data(), header.data(), header.size()) == 0;
 }
 
+bool is_loopback_host(std::string_view host) { return host == "127.0.0.1" || host == "localhost" || host == "[::1]"; }
+
 void check_webhook_url(const std::string& url) {
   auto u = boost::urls::parse_absolute_uri(url);
   if (!u) throw std::invalid_argument("webhook '" + url + "' is not a URL");
   if (u->has_userinfo()) throw std::invalid_argument("webhook '" + url + "': no user or password in the URL (the body is signed instead)");
   if (u->scheme() == "https" && !u->host().empty()) return;
-  const std::string host = u->host();
-  if (u->scheme() == "http" && (host == "127.0.0.1" || host == "localhost" || host == "[::1]")) return;
+  if (u->scheme() == "http" && is_loopback_host(u->host())) return;
   throw std::invalid_argument("webhook '" + url + "': give an https:// URL (http:// only to this machine: 127.0.0.1, [::1], localhost)");
 }
 

@@ -27,6 +27,9 @@ std::string webhook_signature(std::string_view secret, int64_t unix_s, std::stri
 bool webhook_signature_valid(std::string_view header, std::string_view secret, std::string_view body, int64_t now_s,
                              int64_t tolerance_s = 300);
 
+// Whether a URL's host (as Boost.URL gives it: "[::1]" bracketed) is this machine: 127.0.0.1, [::1], localhost.
+bool is_loopback_host(std::string_view host);
+
 // A subscriber's URL: https://, or http:// to this machine (127.0.0.1, ::1, localhost) only.
 // Throws std::invalid_argument saying what is wrong.
 void check_webhook_url(const std::string& url);
