@@ -2,12 +2,11 @@
 // (headers, CRLF lines of at most 78 characters, both parts, an encoded word for a subject beyond ASCII).
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "case_table.h"
 #include "notify/email_message.h"
 
 using namespace shopflow;
+using namespace shopflow::test;
 
 namespace {
 std::vector<MailEvent> events_of(const std::string& column) {
@@ -26,16 +25,10 @@ std::vector<MailEvent> events_of(const std::string& column) {
 } // namespace
 
 TEST(EmailMessage, SubjectsFromTheTable) {
-  std::ifstream in(std::string(SHOPFLOW_TEST_CASES) + "/email_subject.tsv");
-  ASSERT_TRUE(in) << "cannot read email_subject.tsv";
-  std::string line;
-  int cases = 0, line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line[0] == '#') continue;
-    size_t tab = line.find('\t');
-    ASSERT_NE(tab, std::string::npos) << "line " << line_no << " has not two columns";
-    EXPECT_EQ(email_subject(events_of(line.substr(0, tab))), line.substr(tab + 1)) << "line " << line_no;
+  int cases = 0;
+  for (const CaseRow& row : read_case_table("email_subject.tsv")) {
+    ASSERT_EQ(row.fields.size(), 2u) << "line " << row.line << " has not two columns";
+    EXPECT_EQ(email_subject(events_of(row.fields[0])), row.fields[1]) << "line " << row.line;
     ++cases;
   }
   EXPECT_GE(cases, 15);

@@ -1,26 +1,18 @@
 // Subscription filters, from the table of cases in cases/event_filter.tsv.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "case_table.h"
 #include "notify/event_filter.h"
 
 using namespace shopflow;
+using namespace shopflow::test;
 
 TEST(EventFilter, CasesFromTheTable) {
-  std::ifstream in(std::string(SHOPFLOW_TEST_CASES) + "/event_filter.tsv");
-  ASSERT_TRUE(in) << "cannot read event_filter.tsv";
-  std::string line;
-  int cases = 0, line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string filter, body, expected;
-    ASSERT_TRUE(std::getline(fields, filter, '\t') && std::getline(fields, body, '\t') && std::getline(fields, expected, '\t'))
-        << "line " << line_no << " has not three columns";
-    SCOPED_TRACE("line " + std::to_string(line_no) + ": " + filter + " | " + body);
+  int cases = 0;
+  for (const CaseRow& row : read_case_table("event_filter.tsv")) {
+    ASSERT_GE(row.fields.size(), 3u) << "line " << row.line << " has not three columns";
+    const std::string &filter = row.fields[0], &body = row.fields[1], &expected = row.fields[2];
+    SCOPED_TRACE("line " + std::to_string(row.line) + ": " + filter + " | " + body);
     ++cases;
     if (expected.starts_with("error:")) {
       try {
