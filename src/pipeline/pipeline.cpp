@@ -88,9 +88,18 @@ void Pipeline::run(Worker& w) {
         log::info("shards_owned", {{"sink", w.sink->name()}, {"shards", fmt::format("{}", fmt::join(owned, ","))}});
       }
       std::vector<CleanedBatch> pass;
+      // A shard that cannot be read (its storage is down, a record is damaged): what was read
+      // before it is still stored, buffers included, before the failure is reported.
+      std::exception_ptr read_failure;
       for (uint32_t s = 0; s < shards && !stopping_; ++s) {
         if (!w.mine[s]) continue;
-        LogRead got = log_.read(s, w.read_next[s], batch_records_);
+        LogRead got;
+        try {
+          got = log_.read(s, w.read_next[s], batch_records_);
+        } catch (const std::exception&) {
+          if (!read_failure) read_failure = std::current_exception();
+          continue;
+        }
         if (got.next == w.read_next[s]) continue;
         backlog |= got.records.size() == batch_records_;
         // No records but a new position: the log's own records (Kafka's transaction markers)
@@ -104,7 +113,7 @@ void Pipeline::run(Worker& w) {
         for (const CleanedBatch& b : pass) w.read_next[b.shard] = b.next_offset;
         ++w.batches;
       }
-      bool force = w.flush_requested.exchange(false);
+      bool force = w.flush_requested.exchange(false) || read_failure;
       w.sink->flush(force);
       bool progressed = false;
       for (uint32_t s = 0; s < shards; ++s) {
@@ -115,6 +124,7 @@ void Pipeline::run(Worker& w) {
           progressed = true;
         }
       }
+      if (read_failure) std::rethrow_exception(read_failure);
       // Healthy again once something was stored, or nothing is left to store (a pass that only
       // buffered proves nothing).
       auto caught_up = [&] {

@@ -25,4 +25,13 @@ struct CleanedBatch {
   uint64_t undecodable = 0; // records that were not log rows (counted as rejected malformed)
 };
 
+// The records a list of batches covers per shard, in the order the shards first appear: a shard's
+// batches must follow each other (each first_offset the previous next_offset; std::logic_error
+// otherwise), and its range is [first of the first, next of the last).
+struct ShardRange {
+  uint32_t shard = 0;
+  uint64_t first_offset = 0, next_offset = 0;
+};
+std::vector<ShardRange> shard_ranges(const std::vector<CleanedBatch>& batches);
+
 } // namespace shopflow

@@ -105,30 +105,30 @@ void PgWarehouse::load_rejected_rows(const std::vector<CleanedBatch>& batches) {
   }
 }
 
-// The statements that store each batch's shard offset, only over what no one stored: a shard
-// whose stored offset is past a batch's first record was stored meanwhile by another writer (a
+// The statements that store each shard's range's offset, only over what no one stored: a shard
+// whose stored offset is past a range's first record was stored meanwhile by another writer (a
 // worker that took the shard over), and this one must not add its rows again. Together they
-// count one affected row per batch exactly when every shard was free.
+// count one affected row per range exactly when every shard was free.
 //   copy mode (PostgreSQL): one INSERT ... ON CONFLICT DO UPDATE ... WHERE, whose WHERE leaves out
 //     the shards stored meanwhile (a concurrent writer's row is waited for and re-checked);
 //   insert mode (Redshift: no ON CONFLICT, primary keys not enforced): an UPDATE of the free
 //     shards and an INSERT of the missing ones, in a SERIALIZABLE transaction (Redshift's only
 //     level), where two writers of one shard cannot both commit.
-std::vector<std::string> PgWarehouse::offset_statements(const std::vector<CleanedBatch>& batches) const {
+std::vector<std::string> PgWarehouse::offset_statements(const std::vector<ShardRange>& ranges) const {
   auto first_of = [&](const char* shard_column) {
     std::string c = std::string("CASE ") + shard_column;
-    for (const CleanedBatch& b : batches) c += " WHEN " + std::to_string(b.shard) + " THEN " + std::to_string(b.first_offset);
+    for (const ShardRange& b : ranges) c += " WHEN " + std::to_string(b.shard) + " THEN " + std::to_string(b.first_offset);
     return c + " END";
   };
   if (load_ == PgLoad::Copy) {
     std::string upsert = "INSERT INTO stream_offsets VALUES ";
-    for (const CleanedBatch& b : batches)
-      upsert += (&b == &batches.front() ? "('warehouse', " : ", ('warehouse', ") + std::to_string(b.shard) + ", " + std::to_string(b.next_offset) + ")";
+    for (const ShardRange& b : ranges)
+      upsert += (&b == &ranges.front() ? "('warehouse', " : ", ('warehouse', ") + std::to_string(b.shard) + ", " + std::to_string(b.next_offset) + ")";
     return {upsert + " ON CONFLICT (sink, shard) DO UPDATE SET next_offset = EXCLUDED.next_offset WHERE stream_offsets.next_offset <= " +
             first_of("stream_offsets.shard")};
   }
   std::string next = "CASE shard", shards, missing;
-  for (const CleanedBatch& b : batches) {
+  for (const ShardRange& b : ranges) {
     next += " WHEN " + std::to_string(b.shard) + " THEN " + std::to_string(b.next_offset);
     shards += (shards.empty() ? "" : ", ") + std::to_string(b.shard);
     missing += std::string(missing.empty() ? "" : " UNION ALL ") + "SELECT 'warehouse', " + std::to_string(b.shard) + ", " +
@@ -155,9 +155,10 @@ void PgWarehouse::store_stream_batches(const std::vector<CleanedBatch>& batches)
     if (!transactions.empty()) load_lines_into("transactions", transactions);
     if (!cancellations.empty()) load_lines_into("cancellations", cancellations);
     if (any_rejected) load_rejected_rows(batches);
+    const std::vector<ShardRange> ranges = shard_ranges(batches);
     uint64_t stored = 0;
-    for (const std::string& statement : offset_statements(batches)) stored += con_->query(statement).affected();
-    if (stored != batches.size())
+    for (const std::string& statement : offset_statements(ranges)) stored += con_->query(statement).affected();
+    if (stored != ranges.size())
       throw StreamOffsetConflict("the warehouse's stream offsets moved past this pass (another writer stored these shards): "
                                  "nothing of it is stored; reading on from the stored offsets");
     con_->execute("COMMIT");

@@ -35,8 +35,9 @@ public:
   // The next offset of each shard that `sink` has stored.
   std::map<uint32_t, uint64_t> stream_offsets(const std::string& sink);
   // One transaction: every batch's lines, cancellations and rejected rows, and the offsets of
-  // sink 'warehouse'. On an error nothing of it is stored (the connection is made anew if lost);
-  // StreamOffsetConflict when a shard's stored offset is already past a batch's first record.
+  // sink 'warehouse' (a shard's batches in offset order: shard_ranges()). On an error nothing of it
+  // is stored (the connection is made anew if lost); StreamOffsetConflict when a shard's stored
+  // offset is already past its first batch's first record.
   void store_stream_batches(const std::vector<CleanedBatch>& batches);
 
   // Batch jobs, all or nothing per file: begin_job() opens the job's transaction (jobs are
@@ -66,7 +67,7 @@ public:
 private:
   void load_lines_into(const char* table, const std::vector<const LineColumns*>& blocks);
   void load_rejected_rows(const std::vector<CleanedBatch>& batches);
-  std::vector<std::string> offset_statements(const std::vector<CleanedBatch>& batches) const;
+  std::vector<std::string> offset_statements(const std::vector<ShardRange>& ranges) const;
   std::string conninfo_;
   PgLoad load_;
   std::unique_ptr<PgConnection> con_;
