@@ -1,6 +1,5 @@
 #include "pipeline/pipeline.h"
 
-#include "pipeline/clean_records.h"
 
 #include <algorithm>
 #include <chrono>
@@ -18,7 +17,7 @@
 namespace shopflow {
 
 Pipeline::Pipeline(Log& log, std::vector<std::unique_ptr<SinkConsumer>> sinks, size_t batch_records)
-    : log_(log), batch_records_(batch_records) {
+    : log_(log), reader_(log, sinks.size(), batch_records, 4 * batch_records) {
   for (auto& sink : sinks) {
     auto w = std::make_unique<Worker>();
     w->sink = std::move(sink);
@@ -93,20 +92,16 @@ void Pipeline::run(Worker& w) {
       std::exception_ptr read_failure;
       for (uint32_t s = 0; s < shards && !stopping_; ++s) {
         if (!w.mine[s]) continue;
-        LogRead got;
+        std::shared_ptr<const CleanedBatch> batch;
         try {
-          got = log_.read(s, w.read_next[s], batch_records_);
+          batch = reader_.read(s, w.read_next[s]);
         } catch (const std::exception&) {
           if (!read_failure) read_failure = std::current_exception();
           continue;
         }
-        if (got.next == w.read_next[s]) continue;
-        backlog |= got.records.size() == batch_records_;
-        // No records but a new position: the log's own records (Kafka's transaction markers)
-        // were passed; the sink stores the position so that its lag reaches 0.
-        CleanedBatch& b = pass.emplace_back(clean_records(s, got.records));
-        b.first_offset = got.records.empty() ? w.read_next[s] : b.first_offset;
-        b.next_offset = got.next;
+        if (!batch) continue;
+        backlog |= batch->next_offset - batch->first_offset >= reader_.batch_records();
+        pass.push_back(*batch);
       }
       if (!pass.empty()) {
         w.sink->apply(pass);

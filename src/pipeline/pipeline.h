@@ -1,8 +1,8 @@
 // Runs one thread per sink consumer: each reads every shard of the log from the sink's own
-// committed offset, cleans with core, and hands the batch to its sink. Lag per sink and shard is
-// exposed for /metrics, and whether a sink is failing (its latest pass threw: disk full, say; it
-// retries by itself) for /healthz; drain() waits until every sink has stored everything appended
-// so far.
+// committed offset, cleaned with core (once for all sinks: cleaned_reader.h), and hands the
+// batches to its sink. Lag per sink and shard is exposed for /metrics, and whether a sink is
+// failing (its latest pass threw: disk full, say; it retries by itself) for /healthz; drain()
+// waits until every sink has stored everything appended so far.
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/cleaned_reader.h"
 #include "pipeline/sink_consumer.h"
 #include "stream/log.h"
 #include "util/failure_state.h"
@@ -69,7 +70,7 @@ private:
   void run(Worker& w);
 
   Log& log_;
-  size_t batch_records_;
+  CleanedReader reader_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopping_{false};
 };
