@@ -102,6 +102,41 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   expect_reference_figures(dir);
 }
 
+// Compaction merges runs of files next to each other in offset order and of one size class: a
+// big file is not rewritten whenever small ones gather after it, every line stays once and in the
+// log's order, and no merged file's range covers a file it did not merge (such a file is deleted
+// as a finished compaction's input at the next start).
+TEST(Pipeline, LakeCompactionMergesRunsOfOneSizeClass) {
+  TempDir t;
+  DataDir dir((t.path / "d").string(), "test");
+  DuckConnection& con = dir.warehouse().connection();
+  auto write = [&](uint64_t first, uint64_t last) {
+    dir.lake().write_stream_file(con, "transactions", 201012, 0, first, last,
+                                 "SELECT 'stream:0:' || i AS source, i AS n FROM range(" + std::to_string(first) + ", " +
+                                     std::to_string(last + 1) + ") t(i)");
+  };
+  for (uint64_t f = 0; f < 50; f += 10) write(f, f + 9); // five small
+  write(50, 1049);                                         // one big
+  for (uint64_t f = 1050; f < 1080; f += 10) write(f, f + 9); // three small
+  EXPECT_EQ(dir.lake().compact_stream_files(con, 0, 4), 5u); // the first five only
+  const fs::path folder = dir.backends().lake.path / "transactions" / "year=2010" / "month=12";
+  std::set<std::string> names;
+  for (auto& e : fs::directory_iterator(folder)) names.insert(e.path().filename().string());
+  EXPECT_EQ(names, (std::set<std::string>{"stream-0-0-49.parquet", "stream-0-50-1049.parquet", "stream-0-1050-1059.parquet",
+                                          "stream-0-1060-1069.parquet", "stream-0-1070-1079.parquet"}));
+  write(1080, 1089);
+  EXPECT_EQ(dir.lake().compact_stream_files(con, 0, 4), 4u);
+  dir.lake().remove_stream_files_from(0, UINT64_MAX); // deletes covered files only
+  const std::string all = "read_parquet('" + folder.string() + "/*.parquet')";
+  EXPECT_EQ(q(con, "SELECT count(*) || ' ' || count(DISTINCT n) || ' ' || min(n) || ' ' || max(n) FROM " + all), "1090 1090 0 1089");
+  // Within each merged file the lines are in the log's order.
+  for (const char* file : {"stream-0-0-49.parquet", "stream-0-1050-1089.parquet"}) {
+    const std::string one = "read_parquet('" + (folder / file).string() + "')";
+    EXPECT_EQ(q(con, "SELECT bool_and(n = first + rn - 1) FROM (SELECT n, row_number() OVER () AS rn, min(n) OVER () AS first FROM " + one + ")"),
+              "true") << file;
+  }
+}
+
 // The log keeps a row's raw text only when cleaning rejects the row; the rejected table still
 // gets it, and a record without it (a row whose verdict changed) is described from its fields.
 TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {

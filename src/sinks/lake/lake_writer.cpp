@@ -139,21 +139,40 @@ void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
   }
 }
 
+namespace {
+// The size class of a stream file: floor(log_base(offsets it spans)). Files merge with files of
+// their own class only, so a line is rewritten once per class it passes through (a few times in
+// all), not again whenever small files join a big one.
+int size_class(const StreamFile& f, size_t base) {
+  int c = 0;
+  for (uint64_t span = f.last - f.first + 1; span >= base; span /= base) ++c;
+  return c;
+}
+} // namespace
+
 size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, size_t min_files) {
   size_t merged = 0;
   for (const char* table : kLakeTables) {
     for (auto& [folder, files] : stream_files(store_, table, shard)) {
       if (files.size() < min_files) continue;
-      uint64_t first = UINT64_MAX, last = 0;
-      std::string list;
-      for (auto& f : files) {
-        first = std::min(first, f.first);
-        last = std::max(last, f.last);
-        list += (list.empty() ? "" : ", ") + sql_literal(store_.read_location(f.key));
+      std::sort(files.begin(), files.end(), [](const StreamFile& a, const StreamFile& b) { return a.first < b.first; });
+      // Runs of files next to each other in offset order and of one size class: a merged file's
+      // range then covers its inputs and nothing else (remove_stream_files_from deletes what a
+      // file's range covers).
+      for (size_t begin = 0, end = 0; begin < files.size(); begin = end) {
+        const int cls = size_class(files[begin], min_files);
+        for (end = begin + 1; end < files.size() && size_class(files[end], min_files) == cls; ++end) {
+        }
+        if (end - begin < min_files) continue;
+        std::string list;
+        for (size_t i = begin; i < end; ++i) list += (list.empty() ? "" : ", ") + sql_literal(store_.read_location(files[i].key));
+        // Read in offset order and written as read (preserve_insertion_order): the lines keep
+        // the log's order without a sort.
+        copy_to_object(con, store_, "SELECT * FROM read_parquet([" + list + "])",
+                       folder + stream_name(shard, files[begin].first, files[end - 1].last));
+        for (size_t i = begin; i < end; ++i) store_.remove(files[i].key);
+        merged += end - begin;
       }
-      copy_to_object(con, store_, "SELECT * FROM read_parquet([" + list + "]) ORDER BY source", folder + stream_name(shard, first, last));
-      for (auto& f : files) store_.remove(f.key);
-      merged += files.size();
     }
   }
   return merged;

@@ -54,10 +54,11 @@ public:
   // the shard's unfinished files (scratch, uploads). Other shards' files are left alone: another
   // process may be writing them.
   void remove_stream_files_from(uint32_t shard, uint64_t from);
-  // Merges a shard's stream files of one table and month into one file named by the union of
-  // their ranges once there are at least `min_files` of them; the merged file is renamed into
-  // place before the inputs are deleted, so a crash leaves at worst files that the next start
-  // removes as covered. Returns the number of files merged away.
+  // Merges a shard's stream files of one table and month, `min_files` or more next to each other
+  // in offset order and of one size class (spans within a factor of `min_files`), into one file
+  // named by the union of their ranges; the merged file is renamed into place before the inputs
+  // are deleted, so a crash leaves at worst files that the next start removes as covered. Returns
+  // the number of files merged away.
   size_t compact_stream_files(DuckConnection& con, uint32_t shard, size_t min_files);
 
   ObjectStore& store() { return store_; }
