@@ -40,10 +40,15 @@ public:
   private:
     friend class RocksStore;
     std::shared_lock<std::shared_mutex> lock_; // declared first: released after the iterator
+    std::unique_ptr<std::string> upper_bound_;  // outlives the iterator that reads up to it
+    std::unique_ptr<rocksdb::Slice> upper_bound_slice_;
     std::unique_ptr<rocksdb::Iterator> it_;
     const std::string* name_ = nullptr;
   };
   Scan scan(const rocksdb::ReadOptions& options = rocksdb::ReadOptions()) const;
+  // The keys that start with `prefix` (which must not end with byte 0xff), after Seek(prefix): the
+  // iterator knows where they end and reads no further (nor any file whose keys lie beyond).
+  Scan scan_prefix(const std::string& prefix) const;
 
   // Writes; each throws "<name>: <what>: <error>". After a failure, every write throws until
   // recover() succeeds.

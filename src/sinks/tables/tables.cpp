@@ -399,7 +399,7 @@ std::vector<InvoiceLine> Tables::invoice_lines(const std::string& invoice_no, co
   std::optional<std::string> prefix = invoice_prefix(invoice_no, stock_code);
   std::vector<InvoiceLine> out;
   if (!prefix) return out;
-  RocksStore::Scan it = db_->scan();
+  RocksStore::Scan it = db_->scan_prefix(*prefix);
   for (it->Seek(*prefix); it->Valid() && it->key().starts_with(*prefix); it->Next())
     out.push_back(decode_line(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size())));
   it.check();
@@ -410,7 +410,7 @@ std::vector<InvoiceSummary> Tables::customer_invoices(const std::string& custome
   std::optional<std::string> prefix = customer_prefix(customer_id);
   std::vector<InvoiceSummary> out;
   if (!prefix) return out;
-  RocksStore::Scan it = db_->scan();
+  RocksStore::Scan it = db_->scan_prefix(*prefix);
   for (it->Seek(*prefix); it->Valid() && it->key().starts_with(*prefix); it->Next()) {
     InvoiceSummary s;
     s.customer_id = customer_id;
