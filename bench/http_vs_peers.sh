@@ -7,6 +7,7 @@
 #   (e) GET point lookups of stored invoices over 64 connections vs nginx's constant answer;
 #   and the disk's own floor under the fsync figures: write + fdatasync rates (bench/disk_flush).
 # usage: bench/http_vs_peers.sh [SECONDS]   (default 10 per run; needs bench/setup-peers)
+#        SERVE_ARGS="--shards 1 ..." bench/http_vs_peers.sh ...   to try options of the fsync server
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
@@ -44,7 +45,7 @@ nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
 # shopflow serve, fsync durability (and a second one with async durability for comparison); the
 # cost of access control is measured on its own by bench/auth_overhead.sh.
 sp=$(free_port); ap=$(free_port)
-"$bin" serve --data "$work/sf" --listen "127.0.0.1:$sp" --durability fsync --insecure-no-auth >"$work/serve.out" 2>"$work/serve.err" & pids+=($!)
+"$bin" serve --data "$work/sf" --listen "127.0.0.1:$sp" --durability fsync --insecure-no-auth ${SERVE_ARGS:-} >"$work/serve.out" 2>"$work/serve.err" & pids+=($!)
 "$bin" serve --data "$work/sa" --listen "127.0.0.1:$ap" --durability async --insecure-no-auth >"$work/serve_a.out" 2>"$work/serve_a.err" & pids+=($!)
 # redis without persistence (a buffer, not a durable log), and redis doing the same durable work as
 # shopflow's fsync durability on the same disk: an append-only file synced before each answer.
