@@ -102,8 +102,9 @@ std::unique_ptr<SinkConsumer> make_warehouse_consumer(DataDir& dir) {
   // A write's cost falls steeply with its size: a DuckDB commit costs about a millisecond, and an
   // INSERT of a whole row group (122,880 rows) is written compressed at once instead of through
   // the WAL and a later checkpoint (measured: 1.5 instead of 3.0 us a line). So passes gather
-  // until two row groups' lines wait, or for at most 500 ms (how late SQL may see a record).
-  constexpr SinkBuffering buffering{.max_lines = 2 * 122'880, .max_age_ms = 500};
+  // until two row groups' lines wait, or for at most a second (how late SQL may see a record):
+  // from about 125,000 records/s on, every transaction fills a row group.
+  constexpr SinkBuffering buffering{.max_lines = 2 * 122'880, .max_age_ms = 1000};
   if (const BackendLocation& at = dir.backends().warehouse; at.postgres())
     return make_buffered_consumer(std::make_unique<PgWarehouseConsumer>(at.postgres_conninfo, at.postgres_insert ? PgLoad::Insert : PgLoad::Copy),
                                   buffering);
