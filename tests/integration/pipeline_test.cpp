@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "pipeline/buffered_consumer.h"
 #include "pipeline/clean_records.h"
 #include "pipeline/cleaned_reader.h"
 #include "pipeline/idempotency.h"
@@ -100,6 +101,73 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   EXPECT_FALSE(fs::exists(covered));
   EXPECT_TRUE(fs::exists(some));
   expect_reference_figures(dir);
+}
+
+namespace {
+// A sink that records what reaches it, to see what a buffering consumer hands on and when.
+class RecordingSink final : public SinkConsumer {
+public:
+  const char* name() const override { return "recording"; }
+  uint64_t committed_offset(uint32_t shard) override { return committed[shard]; }
+  void apply(const std::vector<CleanedBatch>& batches) override {
+    applied.push_back(batches.size());
+    for (const ShardRange& r : shard_ranges(batches)) committed[r.shard] = r.next_offset;
+  }
+  void discard_uncommitted() override { ++discards; }
+  std::map<uint32_t, uint64_t> committed;
+  std::vector<size_t> applied; // batches per apply()
+  int discards = 0;
+};
+
+CleanedBatch batch_of(uint32_t shard, uint64_t first, size_t lines) {
+  CleanedBatch b;
+  b.shard = shard;
+  b.first_offset = first;
+  b.next_offset = first + lines;
+  b.transactions = std::make_shared<LineColumns>(stream_source_prefix(shard));
+  b.cancellations = std::make_shared<LineColumns>(stream_source_prefix(shard));
+  CleanLine line{};
+  for (size_t i = 0; i < lines; ++i) b.transactions->add(line, first + i);
+  return b;
+}
+} // namespace
+
+// A buffering consumer hands passes on together once max_lines wait, or on a flush once the oldest
+// waited max_age_ms (at once when forced); a shard's batches then come in offset order and count
+// as one range. Nothing buffered is reported stored, and a discard forgets it.
+TEST(Pipeline, BufferedSinkHandsOnWhenFullOrDue) {
+  auto owned = std::make_unique<RecordingSink>();
+  RecordingSink& inner = *owned;
+  auto sink = make_buffered_consumer(std::move(owned), {.max_lines = 100, .max_age_ms = 200});
+  sink->apply({batch_of(0, 0, 40), batch_of(1, 0, 10)});
+  sink->apply({batch_of(0, 40, 30)});
+  sink->flush(false);
+  EXPECT_TRUE(inner.applied.empty());
+  EXPECT_EQ(sink->committed_offset(0), 0u); // buffered is not stored
+  sink->apply({batch_of(0, 70, 20)});       // 100 lines: handed on
+  EXPECT_EQ(inner.applied, std::vector<size_t>{4});
+  EXPECT_EQ(sink->committed_offset(0), 90u);
+  EXPECT_EQ(sink->committed_offset(1), 10u);
+
+  sink->apply({batch_of(1, 10, 5)});
+  sink->flush(false);
+  EXPECT_EQ(inner.applied.size(), 1u); // not due yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  sink->flush(false);
+  EXPECT_EQ(inner.applied, (std::vector<size_t>{4, 1}));
+  EXPECT_EQ(sink->committed_offset(1), 15u);
+
+  sink->apply({batch_of(1, 15, 5)});
+  sink->flush(true);
+  EXPECT_EQ(sink->committed_offset(1), 20u);
+  sink->apply({batch_of(1, 20, 5)});
+  sink->discard_uncommitted();
+  EXPECT_EQ(inner.discards, 1);
+  sink->flush(true);
+  EXPECT_EQ(sink->committed_offset(1), 20u); // the discarded pass is read again from the log
+
+  // Batches of a shard that do not follow each other are a bug, not data to store.
+  EXPECT_THROW(shard_ranges({batch_of(0, 0, 5), batch_of(0, 6, 5)}), std::logic_error);
 }
 
 // Compaction merges runs of files next to each other in offset order and of one size class: a
