@@ -7,13 +7,11 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <numeric>
 #include <set>
 #include <thread>
 
 #include "pipeline/buffered_consumer.h"
 #include "pipeline/clean_records.h"
-#include "pipeline/cleaned_reader.h"
 #include "pipeline/idempotency.h"
 #include "pipeline/ingest.h"
 #include "pipeline/log_record.h"
@@ -238,83 +236,6 @@ TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {
   ASSERT_EQ(described.rejected.size(), 1u);
   EXPECT_EQ(described.rejected[0].raw, R"({"InvoiceNo":"x","StockCode":"x","Description":"x","Quantity":-3,"InvoiceDate":"x",)"
                                        R"("UnitPrice":"x","CustomerID":null,"Country":"x"})");
-}
-
-namespace {
-// Every record number a batch covers (its lines' and rejected rows' sources, "stream:<shard>:<n>").
-std::vector<uint64_t> record_numbers(const CleanedBatch& b) {
-  std::vector<uint64_t> out;
-  char buf[64];
-  for (const LineColumns* lines : {b.transactions.get(), b.cancellations.get()})
-    for (size_t r = 0; r < lines->size(); ++r) {
-      std::string_view source = lines->source(r, buf);
-      out.push_back(std::stoull(std::string(source.substr(source.rfind(':') + 1))));
-    }
-  for (const RejectedRow& r : b.rejected) out.push_back(std::stoull(r.source.substr(r.source.rfind(':') + 1)));
-  std::sort(out.begin(), out.end());
-  return out;
-}
-} // namespace
-
-// The sinks' workers share each cleaned run of records: one read and clean for all of them when
-// they keep pace, a read of its own for a sink that is elsewhere, and every sink gets every
-// record exactly once, in order, also while records are being appended.
-TEST(Pipeline, EachRunOfRecordsIsCleanedOnceForAllSinks) {
-  TempDir t;
-  LocalLog log(t.path / "log", {.shards = 2});
-  const size_t appended = append_reference(log, 500, 6000);
-  CleanedReader reader(log, 3, 400, 1200);
-  // In step: the first sink reads, the two others take the same batch.
-  uint64_t from = 0, batches = 0;
-  while (auto first = reader.read(0, from)) {
-    EXPECT_EQ(first->first_offset, from);
-    EXPECT_EQ(reader.read(0, from), first);
-    EXPECT_EQ(reader.read(0, from), first);
-    from = first->next_offset;
-    ++batches;
-  }
-  EXPECT_EQ(from, log.end_offset(0));
-  EXPECT_EQ(reader.reads_from_log(), batches + 1); // + the read that found nothing new
-  // A sink far behind reads for itself (taken batches are not kept) and gets the same records.
-  uint64_t again = 0, covered = 0;
-  while (auto b = reader.read(0, again)) {
-    std::vector<uint64_t> numbers = record_numbers(*b);
-    for (uint64_t n : numbers) EXPECT_TRUE(n >= b->first_offset && n < b->next_offset) << n;
-    covered += numbers.size();
-    again = b->next_offset;
-  }
-  EXPECT_EQ(covered, log.end_offset(0));
-  EXPECT_EQ(reader.reads_from_log(), 2 * (batches + 1));
-
-  // Three sinks at their own pace on shard 1 while more is appended: each sees every record once.
-  std::atomic<bool> appending{true};
-  std::thread appender([&] {
-    append_reference(log, 100, 3000);
-    appending = false;
-  });
-  std::vector<std::vector<uint64_t>> seen(3);
-  std::vector<std::thread> sinks;
-  for (size_t i = 0; i < 3; ++i)
-    sinks.emplace_back([&, i] {
-      uint64_t next = 0;
-      for (;;) {
-        bool more = appending;
-        auto b = reader.read(1, next);
-        if (!b) {
-          if (!more) return;
-          continue;
-        }
-        EXPECT_EQ(b->first_offset, next);
-        for (uint64_t n : record_numbers(*b)) seen[i].push_back(n);
-        next = b->next_offset;
-      }
-    });
-  appender.join();
-  for (auto& s : sinks) s.join();
-  std::vector<uint64_t> all(log.end_offset(1));
-  std::iota(all.begin(), all.end(), 0);
-  for (auto& s : seen) EXPECT_EQ(s, all);
-  EXPECT_EQ(log.end_offset(0) + log.end_offset(1), appended + 3000);
 }
 
 TEST(Pipeline, RestartedConsumersResumeWithoutLossOrDuplicates) {
