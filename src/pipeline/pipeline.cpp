@@ -1,6 +1,5 @@
 #include "pipeline/pipeline.h"
 
-
 #include <algorithm>
 #include <chrono>
 #include <pthread.h>
