@@ -7,27 +7,17 @@
 #include <atomic>
 #include <filesystem>
 #include <numeric>
-#include <random>
 #include <thread>
 
 #include "pipeline/cleaned_reader.h"
 #include "pipeline/log_record.h"
 #include "stream/local_log.h"
+#include "temp_dir.h"
 
 using namespace shopflow;
-namespace fs = std::filesystem;
+using shopflow::test::TempDir;
 
 namespace {
-struct TempDir {
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("shopflow-reader-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
-
 // Appends `count` rows to `shard` in batches of ten: rows with a positive quantity (transactions)
 // and, every seventh, a zero quantity (rejected), so that both kinds of lines are counted.
 void append_rows(Log& log, uint32_t shard, int count) {

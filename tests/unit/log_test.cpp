@@ -6,30 +6,21 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <set>
 #include <thread>
 #include <unistd.h>
 
 #include "stream/crc32c.h"
 #include "stream/local_log.h"
+#include "temp_dir.h"
 #include "stream/log_repair.h"
 #include "stream/segment.h"
 
 using namespace shopflow;
+using shopflow::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("shopflow-log-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path path;
-};
-
 std::vector<std::string_view> views(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
 // `threads` threads each append `appends` one-record batches "<thread>:<i>" to shard `shard_of(thread)`.
