@@ -630,10 +630,12 @@ TEST(Notify, MustShowEveryOrderArrivesByWebhookAndEmailThroughThreeKills) {
   stream_reference(client, 2000);
   auto sql = [&](const std::string& query) { return client.request("POST", "/v1/sql", query, {{"Accept", "text/csv"}}).body; };
   // Three kills amid the deliveries (each once more have arrived since the start before it); the
-  // receiver is down from the first kill until a while after the restart.
+  // receiver is down from the first kill until a while after the restart. A delivery that failed
+  // while it was down waits its backoff (full jitter, up to 4 s after the third failure) before
+  // the next attempt: the wait for 150 more allows for it.
   for (int kill = 0; kill < 3; ++kill) {
     const size_t before = receiver.requests();
-    for (int i = 0; i < 300 && receiver.requests() < before + 150; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 750 && receiver.requests() < before + 150; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_GE(receiver.requests(), before + 150) << "kill " << kill << " would not land amid deliveries";
     EXPECT_LT(receiver.ids("/all").size(), 1000u + 150u * kill) << "the deliveries were over before kill " << kill;
     EXPECT_EQ(node->stop(SIGKILL), 128 + SIGKILL);
