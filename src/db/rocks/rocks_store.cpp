@@ -74,16 +74,15 @@ RocksStore::Scan RocksStore::scan(const rocksdb::ReadOptions& options) const {
 RocksStore::Scan RocksStore::scan_prefix(const std::string& prefix) const {
   if (prefix.empty() || static_cast<unsigned char>(prefix.back()) == 0xff)
     throw std::invalid_argument(name_ + ": a prefix scan needs a prefix whose last byte is below 0xff");
-  Scan scan;
-  scan.upper_bound_ = std::make_unique<std::string>(prefix);
-  scan.upper_bound_->back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
-  scan.upper_bound_slice_ = std::make_unique<rocksdb::Slice>(*scan.upper_bound_);
+  auto bound = std::make_unique<std::string>(prefix);
+  bound->back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  auto bound_slice = std::make_unique<rocksdb::Slice>(*bound);
   rocksdb::ReadOptions options;
-  options.iterate_upper_bound = scan.upper_bound_slice_.get();
-  scan.lock_ = std::shared_lock(mutex_);
-  scan.it_.reset(db().NewIterator(options));
-  scan.name_ = &name_;
-  return scan;
+  options.iterate_upper_bound = bound_slice.get();
+  Scan it = scan(options);
+  it.upper_bound_ = std::move(bound); // on the heap: the iterator's pointer stays valid
+  it.upper_bound_slice_ = std::move(bound_slice);
+  return it;
 }
 
 void RocksStore::check_writable() const {
