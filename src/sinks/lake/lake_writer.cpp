@@ -151,6 +151,8 @@ int size_class(const StreamFile& f, size_t base) {
 } // namespace
 
 size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, size_t min_files) {
+  // The size classes are powers of min_files: below 2 there are none (and 1 would never end).
+  if (min_files < 2) throw std::invalid_argument("lake: compaction merges at least 2 files, not " + std::to_string(min_files));
   size_t merged = 0;
   for (const char* table : kLakeTables) {
     for (auto& [folder, files] : stream_files(store_, table, shard)) {
