@@ -112,7 +112,8 @@ FileSummary BatchImporter::import_unrecorded(const std::string& path, const Impo
 
   dir_.warehouse().begin_write(con);
   int64_t job = 0;
-  std::vector<std::string> replaced_invoices, line_file_paths;
+  std::vector<std::string> replaced_invoices;
+  JobLineFiles lines;
   try {
     job = con.query("SELECT coalesce(max(job), 0) + 1 FROM imports").int64(0, 0);
     summary.job = job;
@@ -126,7 +127,7 @@ FileSummary BatchImporter::import_unrecorded(const std::string& path, const Impo
       summary.replaced_job = old_job;
     }
     JobLoader loader(dir_, job, started_us);
-    line_file_paths = load_rows(loader, opened, path, summary, options);
+    lines = load_rows(loader, opened, path, summary, options);
     con.execute(fmt::format(
         "INSERT INTO imports VALUES ({}, {}, '{}', '{}', {}, {}, {}, {}, {}, {}, {}, {}, {}, make_timestamp({}), "
         "make_timestamp({}))",
@@ -153,8 +154,7 @@ FileSummary BatchImporter::import_unrecorded(const std::string& path, const Impo
   auto tables_started = std::chrono::steady_clock::now();
   if (old_job) dir_.lake().remove_published([old_job](int64_t published) { return published == old_job; });
   dir_.lake().publish(job);
-  auto [from, to] = batch_source_range(job);
-  dir_.tables().ingest_job(line_file_paths, con, job, from, to, replaced_invoices);
+  dir_.tables().ingest_job(lines, job, replaced_invoices);
   dir_.tables().discard_line_files(job);
   summary.stage_seconds["tables"] += seconds_since(tables_started);
   summary.seconds = seconds_since(started);
@@ -167,7 +167,7 @@ void BatchImporter::check_not_sent(DuckConnection& con, const FileSummary& summa
                              "; --force imports it again (its rows are then stored twice)");
 }
 
-std::vector<std::string> BatchImporter::load_rows(JobLoader& loader, OpenedSource& opened, const std::string& path, FileSummary& summary,
+JobLineFiles BatchImporter::load_rows(JobLoader& loader, OpenedSource& opened, const std::string& path, FileSummary& summary,
                                                   const ImportOptions& options) {
   auto load_started = std::chrono::steady_clock::now();
   Progress progress(path, summary.bytes, options.progress);
@@ -187,7 +187,7 @@ std::vector<std::string> BatchImporter::load_rows(JobLoader& loader, OpenedSourc
     }
     progress.update(opened.source->bytes_consumed(), summary.rows_read);
   }
-  std::vector<std::string> files = loader.finish();
+  JobLineFiles files = loader.finish();
   progress.finish();
   summary.stage_seconds = loader.stage_seconds();
   auto& st = summary.stage_seconds;
@@ -198,9 +198,8 @@ std::vector<std::string> BatchImporter::load_rows(JobLoader& loader, OpenedSourc
 
 // The same job into a PostgreSQL warehouse: its rows and imports row (and, forced, the removal of
 // the job it replaces) in one PostgreSQL transaction (PgWarehouse's job API); the lake and the
-// tables as above. The tables' summaries are recomputed for the invoices the job's lines belong to
-// (the data dir's DuckDB does not hold them); lines the tables need from the warehouse are copied
-// from PostgreSQL (DataDir::with_lines_from), and recovery derives a committed job's tables so.
+// tables as above. Lines the tables need from the warehouse (a replaced job's) are copied from
+// PostgreSQL (DataDir::with_lines_from), and recovery derives a committed job's tables so.
 FileSummary BatchImporter::import_into_postgres(const std::string& path, const ImportOptions& options) {
   auto started = std::chrono::steady_clock::now();
   int64_t started_us = wall_clock_us();
@@ -223,7 +222,8 @@ FileSummary BatchImporter::import_into_postgres(const std::string& path, const I
   int64_t job = pg.begin_job();
   summary.job = job;
   std::optional<int64_t> old_job;
-  std::vector<std::string> line_file_paths, invoices;
+  std::vector<std::string> replaced_invoices;
+  JobLineFiles lines;
   try {
     // The job's number was taken under the imports table's lock: content imported meanwhile by
     // another process is seen now.
@@ -238,13 +238,12 @@ FileSummary BatchImporter::import_into_postgres(const std::string& path, const I
       // The tables first (their marker removed), so that a failure before the commit lets
       // recovery derive them again; their lines come from PostgreSQL.
       auto [ofrom, oto] = batch_source_range(*old_job);
-      dir_.with_lines_from(pg, ofrom, oto, [&](DuckConnection& con) { invoices = dir_.tables().remove_job(con, *old_job, ofrom, oto); });
+      dir_.with_lines_from(pg, ofrom, oto, [&](DuckConnection& con) { replaced_invoices = dir_.tables().remove_job(con, *old_job, ofrom, oto); });
       pg.remove_job_rows(*old_job, ofrom, oto);
       summary.replaced_job = *old_job;
     }
     JobLoader loader(dir_, job, started_us, &pg);
-    line_file_paths = load_rows(loader, opened, path, summary, options);
-    for (std::string& invoice : loader.invoices()) invoices.push_back(std::move(invoice));
+    lines = load_rows(loader, opened, path, summary, options);
     auto commit_started = std::chrono::steady_clock::now();
     const auto& by = summary.rejected_by_reason;
     pg.commit_job({job, path, summary.sha256, summary.format,
@@ -263,8 +262,7 @@ FileSummary BatchImporter::import_into_postgres(const std::string& path, const I
   auto tables_started = std::chrono::steady_clock::now();
   if (old_job) dir_.lake().remove_published([&](int64_t published) { return published == *old_job; });
   dir_.lake().publish(job);
-  auto [from, to] = batch_source_range(job);
-  dir_.tables().ingest_job(line_file_paths, dir_.warehouse().connection(), job, from, to, invoices);
+  dir_.tables().ingest_job(lines, job, replaced_invoices);
   dir_.tables().discard_line_files(job);
   summary.stage_seconds["tables"] += seconds_since(tables_started);
   summary.seconds = seconds_since(started);

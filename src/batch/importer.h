@@ -54,8 +54,8 @@ private:
   // Refuses content that `shopflow send` streamed, unless forced.
   static void check_not_sent(DuckConnection& con, const FileSummary& summary, const ImportOptions& options);
   // Reads, cleans and loads every row of the file into `loader`; returns the tables' line files.
-  static std::vector<std::string> load_rows(class JobLoader& loader, struct OpenedSource& opened, const std::string& path,
-                                            FileSummary& summary, const ImportOptions& options);
+  static JobLineFiles load_rows(class JobLoader& loader, struct OpenedSource& opened, const std::string& path, FileSummary& summary,
+                                const ImportOptions& options);
   DataDir& dir_;
 };
 

@@ -72,8 +72,6 @@ void JobLoader::close_block(TableLines& t) {
   t.full.push_back(block);
   t.open = new_block(t.expected_lines);
   const char* table = t.name;
-  if (pg_)
-    for (size_t r = 0; r < block->size(); ++r) invoices_.emplace(block->invoice_no[r]);
   insert_later([this, block, table] {
     timed("warehouse", [&] {
       if (pg_) {
@@ -136,11 +134,11 @@ void JobLoader::end_part() {
   part_lines_ = 0;
 }
 
-std::vector<std::string> JobLoader::finish() {
+JobLineFiles JobLoader::finish() {
   end_part();
   wait(inserting_);
   wait(lake_);
-  std::vector<std::string> files;
+  JobLineFiles files;
   timed("tables", [&] { files = line_files_.finish(); });
   return files;
 }

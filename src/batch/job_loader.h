@@ -17,7 +17,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -39,10 +38,7 @@ public:
   // `row` is the 1-based row number in the file (the line's source is "batch:<job>:<row>").
   void add(const CleanResult& result, uint64_t row, std::string_view raw);
   // Loads what is left, waits for everything, and returns the tables' line files.
-  std::vector<std::string> finish();
-  // The invoices the job's lines belong to (kept only with `pg`: the tables' summaries need them,
-  // and the data dir's DuckDB does not hold the lines).
-  std::vector<std::string> invoices() const { return {invoices_.begin(), invoices_.end()}; }
+  JobLineFiles finish();
   // Seconds per stage: warehouse, lake, tables (working threads) and waiting (importer's thread).
   const std::map<std::string, double>& stage_seconds() const { return seconds_; }
 
@@ -73,7 +69,6 @@ private:
 
   DataDir& dir_;
   PgWarehouse* pg_;
-  std::set<std::string> invoices_;
   int64_t job_, received_at_us_;
   std::string source_prefix_;
   InvoiceLineFiles line_files_;

@@ -1,12 +1,15 @@
 // `shopflow batch` end to end: real DuckDB, RocksDB and Parquet files in temp data dirs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "batch/importer.h"
 #include "core/timestamp.h"
@@ -294,6 +297,65 @@ TEST(Batch, ImportIsIdempotentAndForceReplaces) {
   EXPECT_EQ(dir.tables().invoice_lines("536365").size(), 7u);
   EXPECT_FALSE(dir.tables().has_job(1));
   EXPECT_TRUE(dir.tables().has_job(2));
+}
+
+// Every Customer-table row as "customer/invoice lines quantity amount_milli country first_date_us",
+// sorted: as the warehouse's lines add up, and as the tables hold them.
+std::vector<std::string> customer_rows_in_warehouse(DuckConnection& con) {
+  DuckResult r = con.query("SELECT customer_id || '/' || invoice_no || ' ' || count(*) || ' ' || sum(quantity) || ' ' || "
+                           "(sum(amount) * 1000)::BIGINT || ' ' || min(country) || ' ' || epoch_us(min(invoice_date)) "
+                           "FROM (SELECT * FROM transactions UNION ALL SELECT * FROM cancellations) GROUP BY customer_id, invoice_no");
+  std::vector<std::string> rows;
+  for (size_t i = 0; i < r.row_count(); ++i) rows.push_back(r.text(0, i));
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+std::vector<std::string> customer_rows_in_tables(DataDir& dir) {
+  DuckResult customers = dir.warehouse().connection().query(
+      "SELECT DISTINCT customer_id FROM (SELECT customer_id FROM transactions UNION ALL SELECT customer_id FROM cancellations)");
+  std::vector<std::string> rows;
+  for (size_t c = 0; c < customers.row_count(); ++c)
+    for (const InvoiceSummary& s : dir.tables().customer_invoices(customers.text(0, c)))
+      rows.push_back(fmt::format("{}/{} {} {} {} {} {}", s.customer_id, s.invoice_no, s.lines, s.quantity, static_cast<int64_t>(s.amount_milli),
+                                 s.country, s.invoice_date_us));
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+// A job's lines add to the Customer-table rows that lines of other jobs (and the stream) hold for
+// the same invoices; a forced re-import recomputes the rows of the invoices it replaces.
+TEST(Batch, CustomerTableAddsUpOverlappingJobsAndReplacements) {
+  TempDir t;
+  std::string data = (t.path / "d").string();
+  // Two more files whose invoices overlap the reference file's: its first rows, and every third row.
+  std::string reference = read_file(reference_csv());
+  std::string header = reference.substr(0, reference.find('\n') + 1), head = header, thirds = header;
+  size_t at = header.size();
+  for (size_t row = 0; at < reference.size(); ++row) {
+    size_t end = reference.find('\n', at);
+    end = end == std::string::npos ? reference.size() : end + 1;
+    if (row < 5000) head += reference.substr(at, end - at);
+    if (row % 3 == 0) thirds += reference.substr(at, end - at);
+    at = end;
+  }
+  write_file(t.path / "head.csv", head);
+  write_file(t.path / "thirds.csv", thirds);
+  auto check = [&](const char* after) {
+    DataDir dir(data, "test");
+    std::vector<std::string> expected = customer_rows_in_warehouse(dir.warehouse().connection());
+    EXPECT_GT(expected.size(), 1000u) << after;
+    EXPECT_EQ(customer_rows_in_tables(dir), expected) << after;
+  };
+  for (std::string file : {reference_csv(), (t.path / "head.csv").string(), (t.path / "thirds.csv").string()}) {
+    RunResult r = run_shopflow("batch " + file + " --data " + data);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    check(file.c_str());
+  }
+  for (std::string file : {(t.path / "head.csv").string(), reference_csv()}) {
+    RunResult r = run_shopflow("batch " + file + " --force --data " + data);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    check(("forced " + file).c_str());
+  }
 }
 
 TEST(Batch, AFileThatFailsHalfwayLeavesNothing) {

@@ -62,29 +62,6 @@ LineType line_type_from_name(std::string_view name) {
 
 } // namespace
 
-// Adds up like the warehouse's GROUP BY: min(date), count(*), sum(quantity), sum(amount) in 128
-// bits, min(country).
-struct SummaryAcc {
-  int64_t first_date_us = INT64_MAX, lines = 0, quantity = 0;
-  MoneySum amount_milli = 0;
-  std::string country; // meaningful once lines > 0
-  void add(int64_t date_us, int32_t quantity_, int64_t amount, std::string_view country_) {
-    if (lines == 0 || country_ < country) country = country_;
-    first_date_us = std::min(first_date_us, date_us);
-    ++lines;
-    quantity += quantity_;
-    amount_milli += amount;
-  }
-  void merge(const SummaryAcc& stored) {
-    if (lines == 0 || stored.country < country) country = stored.country;
-    first_date_us = std::min(first_date_us, stored.first_date_us);
-    lines += stored.lines;
-    quantity += stored.quantity;
-    amount_milli += stored.amount_milli;
-  }
-  InvoiceSummary summary() const { return {"", "", country, first_date_us, lines, quantity, amount_milli}; } // the stored values
-};
-
 InvoiceLineFiles::InvoiceLineFiles(std::string dir) : dir_(std::move(dir)) {
   std::filesystem::remove_all(dir_);
   std::filesystem::create_directories(dir_);
@@ -104,9 +81,9 @@ void InvoiceLineFiles::add_part(std::vector<std::shared_ptr<const LineColumns>> 
   size_t total = 0;
   for (auto& b : blocks) total += b->size();
   if (total == 0) return;
-  std::string path = dir_ + "/lines-" + std::to_string(files_.size()) + ".sst";
-  files_.push_back(path);
-  writing_ = std::async(std::launch::async, [blocks = std::move(blocks), total, path] {
+  std::string path = dir_ + "/lines-" + std::to_string(job_.files.size()) + ".sst";
+  job_.files.push_back(path);
+  writing_ = std::async(std::launch::async, [blocks = std::move(blocks), total, path, &sums = job_.summaries] {
     // Sort row references by key, then write keys and values in that order.
     struct Ref { const LineColumns* lines; uint32_t row; };
     std::vector<Ref> refs;
@@ -128,18 +105,26 @@ void InvoiceLineFiles::add_part(std::vector<std::shared_ptr<const LineColumns>> 
     options.compression = rocksdb::kLZ4Compression;
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
     check(writer.Open(path), "open line file");
-    std::string key, value;
+    std::string key, value, sum_key, previous_sum_key;
+    SummaryAcc* sum = nullptr; // previous_sum_key's: an invoice's lines lie next to each other
     for (const Ref& ref : refs) {
-      encode_line(key, value, *ref.lines, ref.row);
+      const LineColumns& l = *ref.lines;
+      encode_line(key, value, l, ref.row);
       check(writer.Put(key, value), "write line file");
+      summary_key(sum_key, l.customer_id[ref.row], l.invoice_no[ref.row]);
+      if (!sum || sum_key != previous_sum_key) {
+        sum = &sums[sum_key];
+        previous_sum_key.swap(sum_key);
+      }
+      sum->add(l.invoice_date_us[ref.row], l.quantity[ref.row], l.amount_milli[ref.row], l.country[ref.row]);
     }
     check(writer.Finish(), "finish line file");
   });
 }
 
-std::vector<std::string> InvoiceLineFiles::finish() {
+JobLineFiles InvoiceLineFiles::finish() {
   if (writing_.valid()) writing_.get();
-  return files_;
+  return std::move(job_);
 }
 
 Tables::Tables(const std::string& path) : path_(path) {
@@ -221,14 +206,32 @@ void Tables::discard_line_files(std::optional<int64_t> job) {
   for (auto& d : dirs) std::filesystem::remove_all(d, ec);
 }
 
-void Tables::ingest_job(const std::vector<std::string>& files, DuckConnection& wh, int64_t job, const std::string& from,
-                        const std::string& to, const std::vector<std::string>& extra_invoices) {
+void Tables::ingest_job(const JobLineFiles& lines, int64_t job, const std::vector<std::string>& replaced_invoices) {
   rocksdb::IngestExternalFileOptions o;
   o.move_files = true;
-  // One file at a time: files of one job may overlap each other; each line's key is unique, so a
-  // crash midway is repaired by recovery re-deriving the job (the marker is still missing).
-  for (auto& f : files) db_->ingest(f, o);
-  write_summaries(wh, from, to, extra_invoices);
+  {
+    // The lines and the sums under one hold of the lock: no recompute may count the job's lines
+    // before their sums are added to the stored ones.
+    std::lock_guard lock(summaries_mutex_);
+    // One file at a time: files of one job may overlap each other; each line's key is unique, so a
+    // crash midway is repaired by recovery re-deriving the job (the marker is still missing).
+    for (auto& f : lines.files) db_->ingest(f, o);
+    // remove_job deleted the replaced invoices' rows: those are recomputed from all their lines,
+    // the job's included. Every other row the job touches is its stored row (lines of other
+    // sources) plus the job's sums.
+    SummarySums summaries = recompute_summaries(replaced_invoices);
+    std::string value;
+    for (auto& [key, sums] : lines.summaries) {
+      auto [at, added] = summaries.try_emplace(key, sums);
+      if (!added) continue; // recomputed, the job's lines included
+      if (db_->get(key, value)) {
+        InvoiceSummary stored;
+        decode_summary(value, stored);
+        at->second.merge(stored);
+      }
+    }
+    put_summaries(summaries, false);
+  }
   db_->flush();
   set_marker(job);
 }
@@ -245,25 +248,27 @@ void Tables::write_summaries(DuckConnection& wh, const std::string& from, const 
                    duckdb_vector v = duckdb_data_chunk_get_vector(chunk, 0);
                    for (idx_t r = 0; r < n; ++r) invoices.emplace_back(duck_string(v, r));
                  });
+  std::lock_guard lock(summaries_mutex_);
+  put_summaries(recompute_summaries(std::move(invoices)), false); // flushed by the job before its marker
+}
+
+SummarySums Tables::recompute_summaries(std::vector<std::string> invoices) const {
   std::sort(invoices.begin(), invoices.end());
   invoices.erase(std::unique(invoices.begin(), invoices.end()), invoices.end());
-  std::lock_guard lock(summaries_mutex_);
-  std::map<std::string, SummaryAcc> summaries;
+  SummarySums summaries;
   std::string prefix;
   // One iterator seeking forward (invoices are sorted) through what was just written: read ahead,
   // and keep the block cache for lookups.
   rocksdb::ReadOptions ro;
   ro.readahead_size = 4 << 20;
   ro.fill_cache = false;
-  {
-    RocksStore::Scan it = db_->scan(ro);
-    for (const std::string& invoice : invoices) {
-      prefix.assign("i").append(invoice).push_back('\0');
-      add_lines(it.get(), prefix, summaries);
-    }
-    it.check();
-  } // released before writing
-  put_summaries(summaries, false); // flushed by the job before its marker
+  RocksStore::Scan it = db_->scan(ro);
+  for (const std::string& invoice : invoices) {
+    prefix.assign("i").append(invoice).push_back('\0');
+    add_lines(it.get(), prefix, summaries);
+  }
+  it.check();
+  return summaries;
 }
 
 std::vector<std::string> Tables::remove_job(DuckConnection& wh, int64_t job, const std::string& from,
@@ -313,7 +318,7 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   // (customer, invoice) summary key -> summary over the batches' lines; the stored summary is
   // added below. Incremental is exact: the offset keys commit in the same WriteBatch, so no line
   // is ever counted twice.
-  std::map<std::string, SummaryAcc> touched;
+  SummarySums touched;
   // Lines are put in key order: the memtable then inserts each one next to the previous one
   // instead of searching its skip list from the top (the sink's main cost otherwise).
   std::vector<std::pair<std::string, std::string>> lines;
@@ -336,7 +341,7 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
     if (db_->get(summary, value)) {
       InvoiceSummary stored;
       decode_summary(value, stored);
-      s.merge(SummaryAcc{stored.invoice_date_us, stored.lines, stored.quantity, stored.amount_milli, stored.country});
+      s.merge(stored);
     }
     encode_summary(value, s.summary());
     wb.Put(summary, value);
@@ -351,7 +356,7 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   db_->write(rocksdb::WriteOptions(), wb, "apply stream batches");
 }
 
-void Tables::add_lines(rocksdb::Iterator* it, const std::string& prefix, std::map<std::string, SummaryAcc>& summaries) const {
+void Tables::add_lines(rocksdb::Iterator* it, const std::string& prefix, SummarySums& summaries) const {
   std::string key;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     InvoiceLine line = decode_line(std::string_view(it->key().data(), it->key().size()), std::string_view(it->value().data(), it->value().size()));
@@ -360,7 +365,7 @@ void Tables::add_lines(rocksdb::Iterator* it, const std::string& prefix, std::ma
   }
 }
 
-void Tables::put_summaries(const std::map<std::string, SummaryAcc>& summaries, bool sync, rocksdb::WriteBatch* also) {
+void Tables::put_summaries(const SummarySums& summaries, bool sync, rocksdb::WriteBatch* also) {
   rocksdb::WriteBatch batch;
   rocksdb::WriteBatch& b = also ? *also : batch;
   std::string value;
@@ -381,7 +386,7 @@ void Tables::upgrade_summaries() {
     std::memcpy(&format, value.data(), 4);
     if (format == kSummaryFormat) return;
   }
-  std::map<std::string, SummaryAcc> summaries;
+  SummarySums summaries;
   {
     RocksStore::Scan it = db_->scan();
     add_lines(it.get(), "i", summaries);

@@ -19,6 +19,7 @@
 #include "sinks/cleaned_batch.h"
 #include "sinks/line_columns.h"
 #include "sinks/lookup_tables.h"
+#include "sinks/tables/summary_acc.h"
 #include "sinks/tables/tables_format.h"
 
 namespace rocksdb {
@@ -29,10 +30,16 @@ class Iterator;
 namespace shopflow {
 
 class RocksStore;
-struct SummaryAcc; // one Customer-table row being added up (tables.cpp)
+
+// A batch job's Invoice-table lines in sorted SST files, and their sums by Customer-table row.
+struct JobLineFiles {
+  std::vector<std::string> files;
+  SummarySums summaries;
+};
 
 // Builds a batch job's Invoice-table lines into sorted SST files on a worker thread while the
-// job loads; Tables::ingest_job() moves them into the database after the warehouse commit.
+// job loads, adding them up by Customer-table row as it goes; Tables::ingest_job() moves them
+// into the database after the warehouse commit.
 // One file per part of a job (batch/job_loader.h); at most one file is being written while the next part loads.
 class InvoiceLineFiles {
 public:
@@ -40,13 +47,14 @@ public:
   ~InvoiceLineFiles(); // waits for the worker; the files stay (see Tables::discard_line_files)
   // Writes one file holding every line of `blocks`.
   void add_part(std::vector<std::shared_ptr<const LineColumns>> blocks);
-  // Waits for the last file and returns every file, in order.
-  std::vector<std::string> finish();
+  // Waits for the last file and returns every file, in order, with the sums.
+  JobLineFiles finish();
 
 private:
   std::string dir_;
   std::future<void> writing_;
-  std::vector<std::string> files_;
+  JobLineFiles job_; // the worker adds to its sums
+
 };
 
 class Tables final : public LookupTables {
@@ -59,10 +67,10 @@ public:
   // Removes a job's line files (after ingestion, or when the job failed); without a job, those of
   // every job (recovery: an unfinished job's tables are rebuilt from the warehouse).
   void discard_line_files(std::optional<int64_t> job = std::nullopt);
-  // Ingests a committed job's line files, recomputes the Customer table rows of the invoices they
-  // touch (plus `extra_invoices`) from the warehouse, and sets the job marker.
-  void ingest_job(const std::vector<std::string>& files, DuckConnection& warehouse, int64_t job,
-                  const std::string& from, const std::string& to, const std::vector<std::string>& extra_invoices = {});
+  // Ingests a committed job's line files, adds their sums to the Customer-table rows they touch,
+  // recomputes those of `replaced_invoices` (whose rows remove_job deleted) from their lines, and
+  // sets the job marker.
+  void ingest_job(const JobLineFiles& lines, int64_t job, const std::vector<std::string>& replaced_invoices = {});
 
   // Writes every line whose source lies in [from, to) and recomputes the Customer table rows of
   // every invoice those lines touch (plus `extra_invoices`), then sets the job marker.
@@ -88,15 +96,17 @@ public:
 private:
   void write_summaries(DuckConnection& warehouse, const std::string& from, const std::string& to,
                        const std::vector<std::string>& extra_invoices);
+  // The Customer-table rows of `invoices`, from every line of theirs. Call with summaries_mutex_ held.
+  SummarySums recompute_summaries(std::vector<std::string> invoices) const;
   void set_marker(int64_t job);
   // Rebuilds every InvoiceSummary from the Invoice table's lines when the summaries' format is
   // older than this code's (at open).
   void upgrade_summaries();
   // Adds every line whose key starts with `prefix` to the summaries of its (customer, invoice).
-  void add_lines(rocksdb::Iterator* it, const std::string& prefix, std::map<std::string, SummaryAcc>& summaries) const;
+  void add_lines(rocksdb::Iterator* it, const std::string& prefix, SummarySums& summaries) const;
   // Writes the summaries (with `also`'s other writes in the same batch); with sync, durably, else
   // without the WAL (a job flushes before its marker).
-  void put_summaries(const std::map<std::string, SummaryAcc>& summaries, bool sync, rocksdb::WriteBatch* also = nullptr);
+  void put_summaries(const SummarySums& summaries, bool sync, rocksdb::WriteBatch* also = nullptr);
   std::string path_;
   std::unique_ptr<RocksStore> db_;
   std::mutex summaries_mutex_; // the stream path's read-add-write of summaries against a job's recompute
