@@ -37,8 +37,13 @@ inline constexpr std::array<LineFieldSpec, kLineFieldCount> kLineFields{{
 constexpr size_t field_index(LineField f) { return static_cast<size_t>(f); }
 constexpr const LineFieldSpec& line_field(LineField f) { return kLineFields[field_index(f)]; }
 
+enum class SqlDialect : uint8_t { Standard, DuckDb };
+
 // "invoice_no VARCHAR NOT NULL, ..., source VARCHAR NOT NULL": a CREATE TABLE's column list.
-inline std::string line_columns_sql() {
+// In DuckDB's dialect `source` is stored uncompressed: it is unique to each line, so only FSST
+// could compress it, and FSST's analysis and compression took 15% of a batch import (541,909
+// rows: 0.92 -> 0.79 s) to save about 11 bytes a line.
+inline std::string line_columns_sql(SqlDialect dialect) {
   std::string out;
   for (const LineFieldSpec& f : kLineFields) {
     if (!out.empty()) out += ",\n  ";
@@ -50,6 +55,7 @@ inline std::string line_columns_sql() {
     case LineFieldSpec::Kind::Decimal: out += " DECIMAL(" + std::to_string(f.width) + "," + std::to_string(f.scale) + ")"; break;
     }
     if (!f.nullable) out += " NOT NULL";
+    if (dialect == SqlDialect::DuckDb && &f == &line_field(LineField::Source)) out += " USING COMPRESSION uncompressed";
   }
   return out;
 }

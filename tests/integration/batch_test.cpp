@@ -156,6 +156,10 @@ TEST_F(ReferenceImport, WarehouseHoldsTheReferenceFigures) {
                           "WHERE source = 'batch:1:1'"), "17850 batch:1:1 product 2010-12-01 08:26:00");
   EXPECT_EQ(scalar(w.con, "SELECT count(*) FROM transactions WHERE customer_id LIKE '%.0'"), "0");
   EXPECT_EQ(scalar(w.con, "SELECT min(invoice_no) FROM cancellations"), "C536379");
+  // The lines' unique identities are stored as they are (line_schema.h), in both tables.
+  EXPECT_EQ(scalar(w.con, "SELECT string_agg(DISTINCT compression, ',') FROM (SELECT * FROM pragma_storage_info('transactions') UNION ALL "
+                          "SELECT * FROM pragma_storage_info('cancellations')) WHERE column_name = 'source' AND segment_type = 'VARCHAR'"),
+            "Uncompressed");
   // The views answer.
   EXPECT_EQ(scalar(w.con, "SELECT sum(amount) FROM invoices WHERE NOT cancelled"), kReferenceRevenue);
   EXPECT_EQ(scalar(w.con, "SELECT sum(revenue) FROM daily_sales"), kReferenceRevenue);

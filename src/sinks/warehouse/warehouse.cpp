@@ -10,9 +10,8 @@ namespace {
 // The schema, views included (idempotent: CREATE ... IF NOT EXISTS / OR REPLACE); the line tables'
 // columns come from sinks/line_schema.h.
 std::string warehouse_schema() {
-  return "CREATE TABLE IF NOT EXISTS transactions (\n  " + line_columns_sql() + "\n);" + R"SQL(
-CREATE TABLE IF NOT EXISTS cancellations AS SELECT * FROM transactions LIMIT 0;
-)SQL" + shared_warehouse_schema() + R"SQL(
+  std::string columns = line_columns_sql(SqlDialect::DuckDb);
+  return "CREATE TABLE IF NOT EXISTS transactions (\n  " + columns + "\n);\nCREATE TABLE IF NOT EXISTS cancellations (\n  " + columns + "\n);\n" + shared_warehouse_schema() + R"SQL(
 CREATE TABLE IF NOT EXISTS sent_files (
   sha256         VARCHAR PRIMARY KEY,
   file           VARCHAR NOT NULL,

@@ -11,7 +11,7 @@ namespace shopflow {
 
 std::string pg_warehouse_schema() {
   // line_schema.h's types (VARCHAR, INTEGER, TIMESTAMP, DECIMAL(w,s)) are PostgreSQL's too.
-  return "CREATE TABLE IF NOT EXISTS transactions (\n  " + line_columns_sql() + "\n);" + R"SQL(
+  return "CREATE TABLE IF NOT EXISTS transactions (\n  " + line_columns_sql(SqlDialect::Standard) + "\n);" + R"SQL(
 CREATE TABLE IF NOT EXISTS cancellations (LIKE transactions);
 )SQL" + shared_warehouse_schema();
 }
