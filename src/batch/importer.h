@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,10 @@ public:
 private:
   FileSummary import_unrecorded(const std::string& path, const ImportOptions& options);
   FileSummary import_into_postgres(const std::string& path, const ImportOptions& options);
+  // After the warehouse commit: publishes the job's lake files (removing those of the job it
+  // replaces) and moves its lines into the tables. A crash in here is finished by recovery.
+  void finish_committed(int64_t job, std::optional<int64_t> old_job, const JobLineFiles& lines,
+                        const std::vector<std::string>& replaced_invoices, FileSummary& summary);
   // Refuses content that `shopflow send` streamed, unless forced.
   static void check_not_sent(DuckConnection& con, const FileSummary& summary, const ImportOptions& options);
   // Reads, cleans and loads every row of the file into `loader`; returns the tables' line files.
