@@ -185,7 +185,7 @@ void BatchImporter::check_not_sent(DuckConnection& con, const FileSummary& summa
 }
 
 JobLineFiles BatchImporter::load_rows(JobLoader& loader, OpenedSource& opened, const std::string& path, FileSummary& summary,
-                                                  const ImportOptions& options) {
+                                      const ImportOptions& options) {
   auto load_started = std::chrono::steady_clock::now();
   Progress progress(path, summary.bytes, options.progress);
   std::vector<InputRow> rows;
