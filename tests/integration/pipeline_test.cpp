@@ -19,6 +19,8 @@
 #include "stream/kafka/kafka_log.h"
 #include "stream/kafka/rdkafka.h"
 #include "stream/local_log.h"
+#include "batch/importer.h"
+#include "customer_rows.h"
 #include "reference.h"
 #include "test_support.h"
 
@@ -99,6 +101,57 @@ TEST(Pipeline, StreamedReferenceFileReachesEverySinkOnce) {
   EXPECT_FALSE(fs::exists(covered));
   EXPECT_TRUE(fs::exists(some));
   expect_reference_figures(dir);
+}
+
+// An invoice's lines from the stream, from batch jobs and from a forced re-import add up to exact
+// Customer-table rows: the stream adds its lines to the stored rows, a job adds its sums, and a
+// forced re-import recomputes the rows of the invoices it replaces.
+TEST(Pipeline, CustomerTableAddsUpStreamedAndImportedLinesOfOneInvoice) {
+  TempDir t;
+  const std::string reference = read_file(reference_csv());
+  const size_t body = reference.find('\n') + 1;
+  // Rows [from, to) of the reference file, with its header, as a file of their own.
+  auto slice = [&](const std::string& name, size_t from, size_t to) {
+    std::string out = reference.substr(0, body);
+    size_t at = body;
+    for (size_t row = 0; at < reference.size() && row < to; ++row) {
+      size_t end = reference.find('\n', at);
+      end = end == std::string::npos ? reference.size() : end + 1;
+      if (row >= from) out += reference.substr(at, end - at);
+      at = end;
+    }
+    write_file(t.path / name, out);
+    return (t.path / name).string();
+  };
+  DataDir dir((t.path / "d").string(), "test");
+  LocalLog log(t.path / "d" / "log", {.shards = 4});
+  auto stream = [&](const std::string& file) {
+    OpenedSource src = open_record_file(file);
+    std::vector<InputRow> rows;
+    while (src.source->read_batch(rows, 500)) ingest_rows(log, rows, 1);
+    Pipeline pipeline(log, all_sinks(dir));
+    pipeline.start();
+    ASSERT_TRUE(pipeline.drain(60'000));
+    pipeline.stop();
+  };
+  auto rows_agree = [&](const char* when) {
+    std::vector<std::string> expected = customer_rows_in_warehouse(dir.warehouse().connection());
+    EXPECT_GT(expected.size(), 300u) << when;
+    EXPECT_EQ(customer_rows_in_tables(dir), expected) << when;
+  };
+  BatchImporter importer(dir);
+  ImportOptions o;
+  o.progress = false;
+  stream(slice("a.csv", 0, 10000));
+  rows_agree("streamed");
+  const std::string job = slice("b.csv", 5000, 20000); // half of its invoices have streamed lines
+  importer.import_file(job, o);
+  rows_agree("then imported");
+  stream(slice("c.csv", 15000, 25000)); // lines for the job's invoices
+  rows_agree("then streamed again");
+  o.force = true;
+  EXPECT_EQ(importer.import_file(job, o).replaced_job, 1);
+  rows_agree("then the job replaced");
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include "db/duckdb.h"
 #include "storage/backend_urls.h"
 #include "stream/kafka/rdkafka.h"
+#include "customer_rows.h"
 #include "reference.h"
 #include "test_support.h"
 
@@ -519,6 +520,13 @@ TEST(MainJob, HalfStreamedHalfBatchedEqualsAPureBatchImport) {
   };
   std::string pure = signature((t.path / "pure").string());
   EXPECT_EQ(signature(data), pure);
+  auto customer_rows_agree = [&](const char* when) {
+    DataDir dir(data, "test");
+    std::vector<std::string> expected = customer_rows_in_warehouse(dir.warehouse().connection());
+    EXPECT_GT(expected.size(), 100u) << when;
+    EXPECT_EQ(customer_rows_in_tables(dir), expected) << when; // lines from the stream and a job
+  };
+  customer_rows_agree("after the first run");
   // The report printed by the main job is the pure import's report.
   RunResult report = run_shopflow("sql \"SELECT (SELECT count(*) FROM transactions) + (SELECT count(*) FROM cancellations)\" "
                                   "--format csv --data " + (t.path / "pure").string());
@@ -528,4 +536,5 @@ TEST(MainJob, HalfStreamedHalfBatchedEqualsAPureBatchImport) {
   // Running it again is idempotent.
   ASSERT_EQ(run_shopflow("--once --rows 30000 --listen 127.0.0.1:0 --data " + data).exit_code, 0);
   EXPECT_EQ(signature(data), pure);
+  customer_rows_agree("after the second run");
 }
