@@ -53,7 +53,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--durability", args->durability, "fsync: answer after the data is on disk; async: before")
       ->check(CLI::IsMember({"fsync", "async"}))->capture_default_str();
   cmd->add_option("--commit-delay-us", args->commit_delay_us,
-                  "Under concurrent load, a log sync first waits as long as the previous one took, at most this long, for more appends to join it (0: never)")
+                  "Under concurrent load, how long a log sync waits for more appends to join it (0: never)")
       ->check(CLI::Range(int64_t{0}, int64_t{100'000}))->capture_default_str();
   cmd->add_option("--max-body", args->max_body, "Largest request body in bytes (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-records", args->max_records, "Most records per request (413 above)")->check(CLI::PositiveNumber)->capture_default_str();

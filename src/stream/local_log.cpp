@@ -155,7 +155,6 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
   auto last_retention = std::chrono::steady_clock::now();
   const bool delay = options_.durability == Durability::Fsync && options_.commit_delay_us > 0;
   bool busy = false; // appends arrived while the previous sync ran: concurrent load
-  auto last_sync = std::chrono::microseconds(0); // how long the previous sync took
   for (bool stopping = false; !stopping;) {
     std::vector<Written> synced;
     {
@@ -163,7 +162,7 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
       syncer.cv.wait_for(lock, async_period, [&] { return syncer.stopping || !syncer.waiting.empty(); });
       if (delay && busy && !syncer.stopping) {
         lock.unlock();
-        std::this_thread::sleep_for(std::min(last_sync, std::chrono::microseconds(options_.commit_delay_us)));
+        std::this_thread::sleep_for(std::chrono::microseconds(options_.commit_delay_us));
         lock.lock();
       }
       synced.swap(syncer.waiting);
@@ -173,9 +172,7 @@ void LocalLog::syncer_loop(uint32_t shard_id) {
     std::exception_ptr error;
     if (!synced.empty() || syncer.unsynced.exchange(false)) {
       try {
-        auto started = std::chrono::steady_clock::now();
         shard.sync();
-        last_sync = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
         ++syncs_;
         // Writes work again once a sync made written batches durable (a failed write wrote none).
         if (int64_t lasted = syncer.write_failures.succeeded(); lasted >= 0)

