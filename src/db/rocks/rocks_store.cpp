@@ -35,6 +35,14 @@ public:
 RocksStore::RocksStore(std::string name, std::string path, rocksdb::Options options)
     : name_(std::move(name)), path_(std::move(path)), options_(std::move(options)) {
   options_.info_log = std::make_shared<StderrLogger>();
+  // Flushes and compactions run on RocksDB's own threads, and like the sinks they are derived
+  // work: they yield the CPU to ingest and lookups (SCHED_IDLE), which would otherwise wait behind
+  // a compaction at full priority. The pools are the process's (every store shares the Env's).
+  static std::once_flag idle_pools;
+  std::call_once(idle_pools, [env = options_.env] {
+    for (auto pool : {rocksdb::Env::Priority::LOW, rocksdb::Env::Priority::HIGH})
+      env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kIdle);
+  });
   // Made here, not by RocksDB: a database it creates logs an error about its folder's absence.
   std::error_code ec;
   std::filesystem::create_directories(path_, ec);
