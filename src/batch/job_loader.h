@@ -37,7 +37,7 @@ public:
 
   // `row` is the 1-based row number in the file (the line's source is "batch:<job>:<row>").
   void add(const CleanResult& result, uint64_t row, std::string_view raw);
-  // Loads what is left, waits for everything, and returns the tables' line files.
+  // Loads what is left, waits for everything, and returns the tables' line files and sums.
   JobLineFiles finish();
   // Seconds per stage: warehouse, lake, tables (working threads) and waiting (importer's thread).
   const std::map<std::string, double>& stage_seconds() const { return seconds_; }

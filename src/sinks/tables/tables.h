@@ -54,7 +54,6 @@ private:
   std::string dir_;
   std::future<void> writing_;
   JobLineFiles job_; // the worker adds to its sums
-
 };
 
 class Tables final : public LookupTables {
@@ -109,7 +108,7 @@ private:
   void put_summaries(const SummarySums& summaries, bool sync, rocksdb::WriteBatch* also = nullptr);
   std::string path_;
   std::unique_ptr<RocksStore> db_;
-  std::mutex summaries_mutex_; // the stream path's read-add-write of summaries against a job's recompute
+  std::mutex summaries_mutex_; // each read-add-write of summaries (stream batches, a job's ingestion) and each recompute
 };
 
 } // namespace shopflow
