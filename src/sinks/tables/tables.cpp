@@ -54,6 +54,26 @@ template <class Fn> void for_each_chunk(DuckConnection& con, const std::string& 
   }
 }
 
+// Adds lines to the sums of their Customer-table rows. A row's lines usually come one after
+// another (an invoice's lines lie together), and those find their row without a map lookup.
+class RowSums {
+public:
+  explicit RowSums(SummarySums& sums) : sums_(sums) {}
+  void add(const LineColumns& l, size_t r) {
+    summary_key(key_, l.customer_id[r], l.invoice_no[r]);
+    if (!last_ || key_ != last_key_) {
+      last_ = &sums_[key_];
+      last_key_.swap(key_);
+    }
+    last_->add(l.invoice_date_us[r], l.quantity[r], l.amount_milli[r], l.country[r]);
+  }
+
+private:
+  SummarySums& sums_;
+  std::string key_, last_key_;
+  SummaryAcc* last_ = nullptr; // last_key_'s
+};
+
 LineType line_type_from_name(std::string_view name) {
   for (int t = 0; t <= int(LineType::Other); ++t)
     if (line_type_name(LineType(t)) == name) return LineType(t);
@@ -105,18 +125,12 @@ void InvoiceLineFiles::add_part(std::vector<std::shared_ptr<const LineColumns>> 
     options.compression = rocksdb::kLZ4Compression;
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
     check(writer.Open(path), "open line file");
-    std::string key, value, sum_key, previous_sum_key;
-    SummaryAcc* sum = nullptr; // previous_sum_key's: an invoice's lines lie next to each other
+    std::string key, value;
+    RowSums row_sums(sums);
     for (const Ref& ref : refs) {
-      const LineColumns& l = *ref.lines;
-      encode_line(key, value, l, ref.row);
+      encode_line(key, value, *ref.lines, ref.row);
       check(writer.Put(key, value), "write line file");
-      summary_key(sum_key, l.customer_id[ref.row], l.invoice_no[ref.row]);
-      if (!sum || sum_key != previous_sum_key) {
-        sum = &sums[sum_key];
-        previous_sum_key.swap(sum_key);
-      }
-      sum->add(l.invoice_date_us[ref.row], l.quantity[ref.row], l.amount_milli[ref.row], l.country[ref.row]);
+      row_sums.add(*ref.lines, ref.row);
     }
     check(writer.Finish(), "finish line file");
   });
@@ -224,11 +238,7 @@ void Tables::ingest_job(const JobLineFiles& lines, int64_t job, const std::vecto
     for (auto& [key, sums] : lines.summaries) {
       auto [at, added] = summaries.try_emplace(key, sums);
       if (!added) continue; // recomputed, the job's lines included
-      if (db_->get(key, value)) {
-        InvoiceSummary stored;
-        decode_summary(value, stored);
-        at->second.merge(stored);
-      }
+      add_stored_row(key, at->second, value);
     }
     put_summaries(summaries, false);
   }
@@ -319,17 +329,17 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   // added below. Incremental is exact: the offset keys commit in the same WriteBatch, so no line
   // is ever counted twice.
   SummarySums touched;
+  RowSums row_sums(touched);
   // Lines are put in key order: the memtable then inserts each one next to the previous one
   // instead of searching its skip list from the top (the sink's main cost otherwise).
   std::vector<std::pair<std::string, std::string>> lines;
-  std::string key, value;
+  std::string value;
   for (const CleanedBatch& b : batches) {
     for (const LineColumns* l : {b.transactions.get(), b.cancellations.get()}) {
       for (size_t r = 0; r < l->size(); ++r) {
         auto& [line_key, line_value] = lines.emplace_back();
         encode_line(line_key, line_value, *l, r);
-        summary_key(key, l->customer_id[r], l->invoice_no[r]);
-        touched[key].add(l->invoice_date_us[r], l->quantity[r], l->amount_milli[r], l->country[r]);
+        row_sums.add(*l, r);
       }
     }
   }
@@ -338,11 +348,7 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   // Read, add and write the summaries with no job recomputing them in between.
   std::lock_guard lock(summaries_mutex_);
   for (auto& [summary, s] : touched) {
-    if (db_->get(summary, value)) {
-      InvoiceSummary stored;
-      decode_summary(value, stored);
-      s.merge(stored);
-    }
+    add_stored_row(summary, s, value);
     encode_summary(value, s.summary());
     wb.Put(summary, value);
   }
@@ -354,6 +360,13 @@ void Tables::apply_stream_batches(const std::string& sink, const std::vector<Cle
   // The WAL makes it survive a process crash; a lost tail after a power failure is re-applied
   // from the durable log, since the offset key goes with it.
   db_->write(rocksdb::WriteOptions(), wb, "apply stream batches");
+}
+
+void Tables::add_stored_row(const std::string& key, SummaryAcc& sums, std::string& scratch) const {
+  if (!db_->get(key, scratch)) return;
+  InvoiceSummary stored;
+  decode_summary(scratch, stored);
+  sums.merge(stored);
 }
 
 void Tables::add_lines(rocksdb::Iterator* it, const std::string& prefix, SummarySums& summaries) const {

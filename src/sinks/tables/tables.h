@@ -101,6 +101,8 @@ private:
   // Rebuilds every InvoiceSummary from the Invoice table's lines when the summaries' format is
   // older than this code's (at open).
   void upgrade_summaries();
+  // Adds the stored Customer-table row `key` (if any) to `sums`; `scratch` holds its value.
+  void add_stored_row(const std::string& key, SummaryAcc& sums, std::string& scratch) const;
   // Adds every line whose key starts with `prefix` to the summaries of its (customer, invoice).
   void add_lines(rocksdb::Iterator* it, const std::string& prefix, SummarySums& summaries) const;
   // Writes the summaries (with `also`'s other writes in the same batch); with sync, durably, else
