@@ -1,7 +1,6 @@
 // `shopflow batch` end to end: real DuckDB, RocksDB and Parquet files in temp data dirs.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -308,33 +307,21 @@ TEST(Batch, CustomerTableAddsUpOverlappingJobsAndReplacements) {
   TempDir t;
   std::string data = (t.path / "d").string();
   // Two more files whose invoices overlap the reference file's: its first rows, and every third row.
-  std::string reference = read_file(reference_csv());
-  std::string header = reference.substr(0, reference.find('\n') + 1), head = header, thirds = header;
-  size_t at = header.size();
-  for (size_t row = 0; at < reference.size(); ++row) {
-    size_t end = reference.find('\n', at);
-    end = end == std::string::npos ? reference.size() : end + 1;
-    if (row < 5000) head += reference.substr(at, end - at);
-    if (row % 3 == 0) thirds += reference.substr(at, end - at);
-    at = end;
-  }
-  write_file(t.path / "head.csv", head);
-  write_file(t.path / "thirds.csv", thirds);
-  auto check = [&](const char* after) {
+  const std::string head = write_reference_rows(t.path / "head.csv", [](size_t row) { return row < 5000; });
+  const std::string thirds = write_reference_rows(t.path / "thirds.csv", [](size_t row) { return row % 3 == 0; });
+  auto check = [&](const std::string& after) {
     DataDir dir(data, "test");
-    std::vector<std::string> expected = customer_rows_in_warehouse(dir.warehouse().connection());
-    EXPECT_GT(expected.size(), 1000u) << after;
-    EXPECT_EQ(customer_rows_in_tables(dir), expected) << after;
+    expect_customer_rows_agree(dir, 1000, after);
   };
-  for (std::string file : {reference_csv(), (t.path / "head.csv").string(), (t.path / "thirds.csv").string()}) {
+  for (const std::string& file : {reference_csv(), head, thirds}) {
     RunResult r = run_shopflow("batch " + file + " --data " + data);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    check(file.c_str());
+    check(file);
   }
-  for (std::string file : {(t.path / "head.csv").string(), reference_csv()}) {
+  for (const std::string& file : {head, reference_csv()}) {
     RunResult r = run_shopflow("batch " + file + " --force --data " + data);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    check(("forced " + file).c_str());
+    check("forced " + file);
   }
 }
 

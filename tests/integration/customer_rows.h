@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "storage/data_dir.h"
 
@@ -34,6 +35,13 @@ inline std::vector<std::string> customer_rows_in_tables(DataDir& dir) {
                                  s.country, s.invoice_date_us));
   std::sort(rows.begin(), rows.end());
   return rows;
+}
+
+// Expects (gtest) the two lists equal, and the warehouse's to hold more than `more_than` rows.
+inline void expect_customer_rows_agree(DataDir& dir, size_t more_than, const std::string& when) {
+  std::vector<std::string> expected = customer_rows_in_warehouse(dir.warehouse().connection());
+  EXPECT_GT(expected.size(), more_than) << when;
+  EXPECT_EQ(customer_rows_in_tables(dir), expected) << when;
 }
 
 } // namespace shopflow::test

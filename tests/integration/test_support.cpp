@@ -325,4 +325,18 @@ bool any_json_line(const std::string& lines, const std::string& path, const std:
 
 std::string reference_csv() { return std::string(SHOPFLOW_SHARED_DATA) + "/online_retail_2010-12.csv"; }
 
+std::string write_reference_rows(const fs::path& file, const std::function<bool(size_t row)>& keep) {
+  const std::string csv = read_file(reference_csv());
+  size_t at = csv.find('\n') + 1;
+  std::string out = csv.substr(0, at);
+  for (size_t row = 0; at < csv.size(); ++row) {
+    size_t end = csv.find('\n', at);
+    end = end == std::string::npos ? csv.size() : end + 1;
+    if (keep(row)) out.append(csv, at, end - at);
+    at = end;
+  }
+  write_file(file, out);
+  return file.string();
+}
+
 } // namespace shopflow::test

@@ -27,6 +27,9 @@ RunResult run_shopflow(const std::string& args);
 RunResult run_command(const std::string& command);
 
 std::string reference_csv(); // ../shared/data/online_retail_2010-12.csv
+// Writes the reference file's header and the data rows (0-based) for which keep(row) holds to
+// `file`; returns its path.
+std::string write_reference_rows(const std::filesystem::path& file, const std::function<bool(size_t row)>& keep);
 
 // The JSON value at a dotted path of `json` ("rows.0.1": numbers index arrays), minified
 // ("1", "\"Bearer\"", "[1,2]"); when `json` is not JSON or has no such value, a text saying so
