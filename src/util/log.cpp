@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <mutex>
+#include <string>
 #include <stdexcept>
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "util/json_writer.h"
 #include "util/utf8.h"
@@ -15,9 +20,47 @@ namespace shopflow::log {
 namespace {
 std::atomic<Format> g_format{Format::Text};
 
+// Lines go to stderr in blocks, one write() for many lines: a busy server's request lines cost no
+// system call each. A line is written at once when the previous block went out more than
+// kMaxDelay before it, and a warning or an error at once with every line before it; lines left in
+// the block are written by spdlog's periodic flush (every second) or when the process ends.
+class StderrBlockSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  ~StderrBlockSink() override { write_block(); }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    block_.append(line.data(), line.size());
+    if (msg.level >= spdlog::level::warn || block_.size() >= kBlockBytes || msg.time - written_ >= kMaxDelay) {
+      write_block();
+      written_ = msg.time;
+    }
+  }
+  void flush_() override { write_block(); }
+
+private:
+  static constexpr size_t kBlockBytes = 32 << 10;
+  static constexpr std::chrono::milliseconds kMaxDelay{100};
+  void write_block() {
+    for (size_t done = 0; done < block_.size();) {
+      ssize_t n = ::write(STDERR_FILENO, block_.data() + done, block_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break; // stderr closed or full: the lines are dropped, as fwrite would
+      done += static_cast<size_t>(n);
+    }
+    block_.clear();
+  }
+  std::string block_;
+  spdlog::log_clock::time_point written_{};
+};
+
 std::shared_ptr<spdlog::logger> logger() {
   static std::shared_ptr<spdlog::logger> l = [] {
-    auto made = spdlog::stderr_logger_mt("shopflow");
+    auto made = std::make_shared<spdlog::logger>("shopflow", std::make_shared<StderrBlockSink>());
+    spdlog::register_logger(made);
+    spdlog::flush_every(std::chrono::seconds(1));
     made->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
     made->set_level(spdlog::level::info);
     return made;

@@ -233,6 +233,16 @@ class Server:
         with open(self.err_path) as f:
             return f.read()
 
+    def log_with(self, *needles, seconds=5):
+        """The log once every needle is in it, or as it is after `seconds` (a running server writes
+        its lines in blocks, at most a second late)."""
+        deadline = time.time() + seconds
+        while True:
+            log = self.log()
+            if all(n in log for n in needles) or time.time() > deadline:
+                return log
+            time.sleep(0.1)
+
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
