@@ -1,7 +1,8 @@
 // The process's log on stderr (spdlog): one line per event, with a level, an event name and
 // fields. Text: "2026-12-03T09:00:00.123Z info request method=GET route=healthz status=200";
 // JSON (--log-format json): {"time":"...","level":"info","event":"request","method":"GET",...}.
-// Values are never secrets or tokens: callers pass names, ids, numbers and messages.
+// Values are never secrets or tokens: callers pass names, ids, numbers and messages. Lines are
+// written in blocks (see StderrBlockSink): a warning or an error at once, others a little later.
 #pragma once
 
 #include <initializer_list>
