@@ -1,6 +1,7 @@
 """Nobody gets in where they don't belong (issue 13, section 4): raw HTTP attacks from
 cases/access.tsv, a token-endpoint flood, a pgwire connection flood, SCRAM salts that do not tell
-which users exist; the sinks stay exact (the December file, streamed first)."""
+which users exist; the sinks stay exact (the December file, streamed first); every refusal is in
+the log at once, without the token it refused (cases/refusals.tsv)."""
 
 import concurrent.futures
 import os
@@ -89,6 +90,7 @@ def run():
         check(server.stop() == 0, "serve did not stop cleanly: " + server.log())
     finally:
         server.close()
+    refusals_survive_a_kill()
 
 
 def sql_p50(server, token, n=20):
@@ -155,3 +157,35 @@ def pg_flood(server, analyst):
     con.close()
     for s in socks:
         s.close()
+
+
+def refusals_survive_a_kill():
+    """Every refused request of cases/refusals.tsv has its log line written when it is refused: a
+    kill -9 right after them, while a block of info lines is still held, loses none, and no line
+    holds the token it refused."""
+    server = Server()
+    try:
+        server.start()
+        reader = server.token("reader")
+        forged = reader[:-8] + "AAAAAAAA"  # a valid token's shape, its signature broken
+        for _ in range(50):  # info lines, held in the log's block
+            server.request("GET", "/healthz")
+        expected, failures = [], []
+        for lineno, (method, path, credentials, status) in cases("refusals"):
+            token = {"none": None, "forged": forged, "reader": reader}[credentials]
+            headers = {"Authorization": "Bearer " + token} if token else {}
+            got, body, _ = server.request(method, path, b"x", headers)
+            if got != int(status):
+                failures.append(f"cases/refusals.tsv:{lineno}: {got}, expected {status}: {body[:200]}")
+            expected.append((lineno, f"refused status={status} target={path}"))
+        server.proc.kill()
+        server.proc.wait(30)
+        server.proc = None
+        log = server.log()
+        for lineno, line in expected:
+            if line not in log:
+                failures.append(f"cases/refusals.tsv:{lineno}: no '{line}' in the log after a kill -9: {log[-600:]}")
+        check(not failures, "\n".join(failures))
+        check(reader not in log and forged not in log, "the log holds a token")
+    finally:
+        server.close()
