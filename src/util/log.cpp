@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <chrono>
 #include <mutex>
-#include <string>
 #include <stdexcept>
 
 #include <spdlog/sinks/base_sink.h>
@@ -30,13 +29,8 @@ public:
 
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t line;
-    formatter_->format(msg, line);
-    block_.append(line.data(), line.size());
-    if (msg.level >= spdlog::level::warn || block_.size() >= kBlockBytes || msg.time - written_ >= kMaxDelay) {
-      write_block();
-      written_ = msg.time;
-    }
+    formatter_->format(msg, block_); // appends the line
+    if (msg.level >= spdlog::level::warn || block_.size() >= kBlockBytes || msg.time - written_ >= kMaxDelay) write_block();
   }
   void flush_() override { write_block(); }
 
@@ -51,8 +45,9 @@ private:
       done += static_cast<size_t>(n);
     }
     block_.clear();
+    written_ = spdlog::log_clock::now();
   }
-  std::string block_;
+  spdlog::memory_buf_t block_; // lines not yet written
   spdlog::log_clock::time_point written_{};
 };
 
