@@ -4,6 +4,7 @@ which users exist; the sinks stay exact (the December file, streamed first); eve
 the log at once, without the token it refused (cases/refusals.tsv)."""
 
 import concurrent.futures
+import json
 import os
 import shutil
 import socket
@@ -84,6 +85,7 @@ def run():
         check(scram_salt(server, "nobody") == scram_salt(server, "nobody"), "an unknown user's salt changes per attempt")
         check(scram_salt(server, "nobody") != scram_salt(server, "nobody-else"), "unknown users share one salt")
 
+        pipelined_answers_are_framed(server, reader)
         token_flood(server, analyst)
         pg_flood(server, analyst)
         server.expect_reference_sinks(analyst)
@@ -157,6 +159,41 @@ def pg_flood(server, analyst):
     con.close()
     for s in socks:
         s.close()
+
+
+def pipelined_answers_are_framed(server, reader):
+    """Requests pipelined on one keep-alive connection, refused ones among them, get one answer
+    each, in order, each framed by its Content-Length: no answer runs into the next."""
+    sent = [("GET /healthz", None, 200), ("GET /v1/invoices/536365", None, 401),
+            ("GET /v1/invoices/536365", reader, 200), ("GET /v1/invoices/536365", "x" + reader, 401),
+            ("GET /v1/nothing-here", reader, 404), ("POST /v1/sql", reader, 403), ("GET /v1/invoices/536366", reader, 200)]
+    host = f"127.0.0.1:{server.port}"
+    data = b"".join(f"{line} HTTP/1.1\r\nHost: {host}\r\n".encode() +
+                    (f"Authorization: Bearer {token}\r\n".encode() if token else b"") +
+                    (b"Content-Length: 0\r\n" if line.startswith("POST") else b"") + b"\r\n"
+                    for line, token, _ in sent)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(data)
+        buffered = b""
+        for line, _, status in sent:
+            while b"\r\n\r\n" not in buffered:
+                chunk = s.recv(65536)
+                check(chunk, f"pipelined: the connection closed before the answer to {line}")
+                buffered += chunk
+            head, _, buffered = buffered.partition(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            length = [int(l.split(b":", 1)[1]) for l in lines[1:] if l.lower().startswith(b"content-length:")]
+            check(len(length) == 1, f"pipelined {line}: {len(length)} Content-Length fields: {head!r}")
+            while len(buffered) < length[0]:
+                chunk = s.recv(65536)
+                check(chunk, f"pipelined: the connection closed inside the answer to {line}")
+                buffered += chunk
+            body, buffered = buffered[:length[0]], buffered[length[0]:]
+            got = int(lines[0].split(b" ")[1])
+            check(lines[0].startswith(b"HTTP/1.1 ") and got == status, f"pipelined {line}: {lines[0]!r}, expected {status}")
+            json.loads(body)  # every answer's body is whole JSON
+            check(reader.encode() not in head + body, f"pipelined {line}: the answer holds the token")
+        check(buffered == b"", f"pipelined: bytes after the last answer: {buffered[:200]!r}")
 
 
 def refusals_survive_a_kill():
