@@ -33,6 +33,16 @@ void json_response(HttpResponse& res, unsigned status, std::string body) {
 }
 
 namespace {
+// Appends a field's value with every control character but HTAB (CR and LF above all) written as
+// a space: a value that quotes what a client sent (a token's claims in WWW-Authenticate) can never
+// end its line and add fields or a body of its own.
+void append_field_value(std::string_view value, std::string& out) {
+  for (char c : value) {
+    auto byte = static_cast<unsigned char>(c);
+    out.push_back((byte < 0x20 && c != '\t') || byte == 0x7f ? ' ' : c);
+  }
+}
+
 // An answer's status line and fields up to the blank line, as HTTP/1.1 sends them; its body
 // follows in the same write (one string is cheaper to build than Beast's serializer is to walk).
 // The body's framing is Content-Length, set by prepare_payload().
@@ -47,7 +57,7 @@ void write_head(const HttpResponse& res, std::string& out) {
   for (const auto& field : res) {
     out.append(field.name_string().data(), field.name_string().size());
     out += ": ";
-    out.append(field.value().data(), field.value().size());
+    append_field_value(std::string_view(field.value().data(), field.value().size()), out);
     out += "\r\n";
   }
   out += "\r\n";

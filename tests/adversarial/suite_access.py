@@ -1,8 +1,10 @@
 """Nobody gets in where they don't belong (issue 13, section 4): raw HTTP attacks from
 cases/access.tsv, a token-endpoint flood, a pgwire connection flood, SCRAM salts that do not tell
 which users exist; the sinks stay exact (the December file, streamed first); every refusal is in
-the log at once, without the token it refused (cases/refusals.tsv)."""
+the log at once, without the token it refused (cases/refusals.tsv); a token's claims cannot add
+lines to an answer's head (cases/header_injection.tsv)."""
 
+import base64
 import concurrent.futures
 import json
 import os
@@ -86,6 +88,7 @@ def run():
         check(scram_salt(server, "nobody") != scram_salt(server, "nobody-else"), "unknown users share one salt")
 
         pipelined_answers_are_framed(server, reader)
+        claims_cannot_add_header_lines(server, reader)
         token_flood(server, analyst)
         pg_flood(server, analyst)
         server.expect_reference_sinks(analyst)
@@ -194,6 +197,37 @@ def pipelined_answers_are_framed(server, reader):
             json.loads(body)  # every answer's body is whole JSON
             check(reader.encode() not in head + body, f"pipelined {line}: the answer holds the token")
         check(buffered == b"", f"pipelined: bytes after the last answer: {buffered[:200]!r}")
+
+
+def claims_cannot_add_header_lines(server, token):
+    """cases/header_injection.tsv: a claim with line breaks, quoted by the 401's WWW-Authenticate,
+    neither adds a field nor starts a body: the head holds the server's fields only."""
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    def unb64(text):
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    parts = token.split(".")
+    failures = []
+    for lineno, (part, claim, appended) in cases("header_injection"):
+        appended = appended.replace("\\r", "\r").replace("\\n", "\n")
+        index = {"header": 0, "payload": 1}[part]
+        doc = json.loads(unb64(parts[index]))
+        doc[claim] = str(doc.get(claim, "")) + appended
+        forged = parts[:]
+        forged[index] = b64(json.dumps(doc).encode())
+        status, data = raw(server, (f"GET /v1/invoices/536365 HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                                    f"Authorization: Bearer {'.'.join(forged)}\r\n\r\n").encode())
+        head, _, body = data.partition(b"\r\n\r\n")
+        names = sorted(line.split(b":", 1)[0].lower() for line in head.split(b"\r\n")[1:])
+        if status != 401 or names != [b"content-length", b"content-type", b"server", b"www-authenticate"]:
+            failures.append(f"cases/header_injection.tsv:{lineno}: {status}, fields {names}: {head[:300]!r}")
+        elif b"\r" in head.replace(b"\r\n", b"") or b"\n" in head.replace(b"\r\n", b""):
+            failures.append(f"cases/header_injection.tsv:{lineno}: a lone line break in the head: {head[:300]!r}")
+        else:
+            json.loads(body)  # the body is the server's JSON error, whole
+    check(not failures, "\n".join(failures))
 
 
 def refusals_survive_a_kill():
