@@ -200,6 +200,7 @@ bool PgSession::login(const std::map<std::string, std::string>& params) {
   auto param = [&](const char* name) { auto it = params.find(name); return it == params.end() ? std::string() : it->second; };
   std::string user = param("user"), database = params.count("database") ? param("database") : user;
   if (database != "shopflow") {
+    log::warn("refused", {{"protocol", "pgwire"}, {"user", user}, {"reason", "no database " + database}});
     c_.error("FATAL", "3D000", "database \"" + database + "\" does not exist (use shopflow)");
     return false;
   }
@@ -208,6 +209,7 @@ bool PgSession::login(const std::map<std::string, std::string>& params) {
   ScramServer scram(client ? client->scram : std::string(), client ? std::string() : server_.clients_.unknown_user_salt(user));
   c_.send(Message('R').i32(10).str("SCRAM-SHA-256").bytes(std::string(1, '\0')).done());
   auto refuse = [&] {
+    log::warn("refused", {{"protocol", "pgwire"}, {"user", user}, {"reason", "password authentication failed"}});
     c_.error("FATAL", "28P01", "password authentication failed for user \"" + user + "\"");
     return false;
   };

@@ -231,9 +231,9 @@ def claims_cannot_add_header_lines(server, token):
 
 
 def refusals_survive_a_kill():
-    """Every refused request of cases/refusals.tsv has its log line written when it is refused: a
-    kill -9 right after them, while a block of info lines is still held, loses none, and no line
-    holds the token it refused."""
+    """Every refused request of cases/refusals.tsv, and every refused pgwire login, has its log line
+    written when it is refused: a kill -9 right after them, while a block of info lines is still
+    held, loses none, and no line holds the token or password it refused."""
     server = Server()
     try:
         server.start()
@@ -248,15 +248,25 @@ def refusals_survive_a_kill():
             got, body, _ = server.request(method, path, b"x", headers)
             if got != int(status):
                 failures.append(f"cases/refusals.tsv:{lineno}: {got}, expected {status}: {body[:200]}")
-            expected.append((lineno, f"refused status={status} target={path}"))
+            expected.append((f"cases/refusals.tsv:{lineno}", f"refused status={status} target={path}"))
+        # pgwire logins refused: a wrong password, an unknown user, another database.
+        import psycopg2
+        cid = server.clients["reader"][0]
+        for user, password, database in [(cid, "wrong", "shopflow"), ("nobody", "x", "shopflow"), (cid, "x", "other")]:
+            try:
+                psycopg2.connect(host="127.0.0.1", port=server.pg_port, dbname=database, user=user, password=password, connect_timeout=10).close()
+                failures.append(f"pgwire: {user}@{database} with a wrong password logged in")
+            except psycopg2.OperationalError:
+                pass
+            expected.append((f"pgwire {user}@{database}", f"refused protocol=pgwire user={user}"))
         server.proc.kill()
         server.proc.wait(30)
         server.proc = None
         log = server.log()
-        for lineno, line in expected:
+        for where, line in expected:
             if line not in log:
-                failures.append(f"cases/refusals.tsv:{lineno}: no '{line}' in the log after a kill -9: {log[-600:]}")
+                failures.append(f"{where}: no '{line}' in the log after a kill -9: {log[-600:]}")
         check(not failures, "\n".join(failures))
-        check(reader not in log and forged not in log, "the log holds a token")
+        check(reader not in log and forged not in log and server.clients["reader"][1] not in log, "the log holds a token or a secret")
     finally:
         server.close()
