@@ -1,10 +1,6 @@
 #include "notify/dispatcher.h"
 
 #include <array>
-#include <pthread.h>
-#include <sched.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <random>
 #include <set>
 
@@ -12,6 +8,7 @@
 #include "util/clock.h"
 #include "util/json_writer.h"
 #include "util/log.h"
+#include "util/idle_priority.h"
 #include "util/interruptible_sleep.h"
 #include "util/thread_name.h"
 
@@ -125,10 +122,7 @@ void Dispatcher::render_metrics(std::string& out) const {
 
 void Dispatcher::deliver_loop(const std::string& id, Worker& w) {
   name_this_thread("sf-notify-" + id.substr(0, 5));
-  // Deliveries yield the CPU to ingest, as the sinks do (pipeline.cpp): they are behind the log
-  // anyway, and catch up when ingest leaves them time.
-  sched_param idle{};
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+  run_this_thread_at_idle_priority(); // deliveries are behind the log anyway
   HttpTransfer http;
   std::mt19937_64 random(std::random_device{}());
   while (!w.stop) {

@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <pthread.h>
-#include <sched.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "util/idle_priority.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -57,12 +54,7 @@ void Pipeline::stop() {
 
 void Pipeline::run(Worker& w) {
   name_this_thread(std::string("sf-sink-") + w.sink->name());
-  // Sinks yield the CPU to ingest: an acknowledged record is already durable in the log, so under a
-  // burst the sinks fall behind (lag in /metrics) and catch up afterwards, as Kinesis consumers do.
-  // SCHED_IDLE: a sink runs on the CPU time ingest leaves, and a waking ingest thread takes the
-  // core at once. (Under EEVDF a nice-19 thread may finish its slice first: milliseconds.)
-  sched_param idle{};
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
+  run_this_thread_at_idle_priority(); // sinks yield the CPU to ingest
   uint32_t shards = log_.shard_count();
   while (!stopping_) {
     bool backlog = false; // some shard had a full batch waiting: read again at once
