@@ -1,5 +1,6 @@
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "sinks/warehouse/line_scan.h"
 #include "pipeline/sink_consumer.h"
@@ -31,11 +32,14 @@ public:
     int64_t now = steady_ms();
     for (auto& [shard, p] : pending_)
       if (p.next && (force || now - p.since_ms >= buffering_.max_age_ms)) write(shard, p);
+    if (wrote_) compact_one_shard();
+    wrote_ = false;
   }
 
   void discard_uncommitted() override {
     for (auto& [shard, p] : pending_) lake_.remove_stream_files_from(shard, committed_offset(shard));
     pending_.clear();
+    compaction_due_.clear(); // the shards may be another process's next
   }
 
 private:
@@ -69,8 +73,21 @@ private:
     lake_.set_stream_manifest(shard, p.next);
     committed_[shard] = p.next;
     p = Pending{};
-    // Small files are merged once a month of a shard has gathered enough of them.
-    lake_.compact_stream_files(con_, shard, buffering_.compact_at_files);
+    compaction_due_.insert(shard);
+    wrote_ = true;
+  }
+
+  // Small files are merged once a month of a shard has gathered enough of them; at most one
+  // shard's merge per flush that wrote files. The shards flush in step, so their merges come due
+  // together: one after another, each behind one round of new files, the lake's lag grows by one
+  // merge, not by all of them at once. Merging only where files were written keeps a merge ahead
+  // of the offsets the pipeline reports stored (caught up means no merge is under way).
+  void compact_one_shard() {
+    while (!compaction_due_.empty()) {
+      uint32_t shard = *compaction_due_.begin();
+      compaction_due_.erase(compaction_due_.begin());
+      if (lake_.compact_stream_files(con_, shard, buffering_.compact_at_files) > 0) return;
+    }
   }
 
   LakeWriter& lake_;
@@ -79,6 +96,8 @@ private:
   LakeBuffering buffering_;
   std::map<uint32_t, Pending> pending_;
   std::map<uint32_t, uint64_t> committed_; // cache of the manifests
+  std::set<uint32_t> compaction_due_;      // shards written since their files were last checked
+  bool wrote_ = false;                     // since the last flush
 };
 
 } // namespace

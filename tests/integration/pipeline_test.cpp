@@ -241,6 +241,46 @@ TEST(Pipeline, LakeCompactionMergesRunsOfOneSizeClass) {
   }
 }
 
+// The shards flush in step, so their merges come due together: a flush that wrote files merges at
+// most one shard's, the next ones the others' in turn, and a flush that wrote nothing merges none
+// (a sink the pipeline reports caught up has no merge under way). Every line stays once.
+TEST(Pipeline, LakeMergesOneShardPerFlushThatWrote) {
+  TempDir t;
+  DataDir dir((t.path / "d").string(), "test");
+  auto lake = make_lake_consumer(dir, {.max_lines = 1'000'000, .max_age_ms = 0, .compact_at_files = 4});
+  for (uint32_t s = 0; s < 4; ++s) lake->own(s);
+  const fs::path folder = dir.backends().lake.path / "transactions";
+  auto files_per_shard = [&] {
+    std::vector<int> n(4);
+    for (auto& e : fs::recursive_directory_iterator(folder))
+      for (uint32_t s = 0; s < 4; ++s)
+        n[s] += e.path().filename().string().starts_with("stream-" + std::to_string(s) + "-") && e.path().extension() == ".parquet";
+    return n;
+  };
+  uint64_t next = 0;
+  auto round = [&] { // ten lines on every shard, flushed: one file each
+    std::vector<CleanedBatch> pass;
+    for (uint32_t s = 0; s < 4; ++s) pass.push_back(batch_of(s, next, 10));
+    next += 10;
+    lake->apply(pass);
+    lake->flush(true);
+  };
+  for (int i = 0; i < 3; ++i) round();
+  EXPECT_EQ(files_per_shard(), (std::vector<int>{3, 3, 3, 3}));
+  round(); // four files on every shard: all due
+  EXPECT_EQ(files_per_shard(), (std::vector<int>{1, 4, 4, 4}));
+  lake->flush(true);
+  EXPECT_EQ(files_per_shard(), (std::vector<int>{1, 4, 4, 4}));
+  round();
+  EXPECT_EQ(files_per_shard(), (std::vector<int>{2, 1, 5, 5}));
+  round();
+  EXPECT_EQ(files_per_shard(), (std::vector<int>{3, 2, 1, 6}));
+  round();
+  EXPECT_EQ(files_per_shard(), (std::vector<int>{4, 3, 2, 1}));
+  DuckConnection& con = dir.warehouse().connection();
+  EXPECT_EQ(q(con, "SELECT count(*) || ' ' || count(DISTINCT source) FROM read_parquet('" + folder.string() + "/*/*/*.parquet')"), "280 280");
+}
+
 // The log keeps a row's raw text only when cleaning rejects the row; the rejected table still
 // gets it, and a record without it (a row whose verdict changed) is described from its fields.
 TEST(Pipeline, LogKeepsRawTextOnlyForRejectedRows) {
