@@ -1,6 +1,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "sinks/warehouse/line_scan.h"
 #include "pipeline/sink_consumer.h"
@@ -32,8 +33,7 @@ public:
     int64_t now = steady_ms();
     for (auto& [shard, p] : pending_)
       if (p.next && (force || now - p.since_ms >= buffering_.max_age_ms)) write(shard, p);
-    if (wrote_) compact_one_shard();
-    wrote_ = false;
+    if (std::exchange(wrote_, false)) compact_one_shard();
   }
 
   void discard_uncommitted() override {
