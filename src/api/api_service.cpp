@@ -99,9 +99,13 @@ bool ApiService::authorize(const HttpRequest& req, ScopeSet needed, HttpResponse
   try {
     who = access_->authenticate(header, wall_clock_us() / 1'000'000);
   } catch (const AuthError& e) {
+    // RFC 6750 section 3 allows %x20-21 / %x23-5B / %x5D-7E in error_description: no quote, no
+    // backslash (so no escaping either), nothing outside printable ASCII. The message may quote a
+    // token's unverified claims.
     std::string description(e.what());
     for (char& c : description)
       if (c == '"' || c == '\\') c = '\'';
+      else if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7E) c = '?';
     res.set(http::field::www_authenticate,
             header.empty() ? std::string("Bearer realm=\"shopflow\"")
                            : "Bearer realm=\"shopflow\", error=\"invalid_token\", error_description=\"" + description + "\"");

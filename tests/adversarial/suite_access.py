@@ -8,6 +8,7 @@ import base64
 import concurrent.futures
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -208,6 +209,9 @@ def claims_cannot_add_header_lines(server, token):
     def unb64(text):
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
+    def authenticate(head):
+        return next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n") if line.lower().startswith(b"www-authenticate:"))
+
     parts = token.split(".")
     failures = []
     for lineno, (part, claim, appended) in cases("header_injection"):
@@ -225,6 +229,9 @@ def claims_cannot_add_header_lines(server, token):
             failures.append(f"cases/header_injection.tsv:{lineno}: {status}, fields {names}: {head[:300]!r}")
         elif b"\r" in head.replace(b"\r\n", b"") or b"\n" in head.replace(b"\r\n", b""):
             failures.append(f"cases/header_injection.tsv:{lineno}: a lone line break in the head: {head[:300]!r}")
+        elif not re.fullmatch(rb'Bearer realm="shopflow", error="invalid_token", error_description="[\x20\x21\x23-\x5b\x5d-\x7e]*"',
+                              authenticate(head)):
+            failures.append(f"cases/header_injection.tsv:{lineno}: not RFC 6750's WWW-Authenticate: {authenticate(head)!r}")
         else:
             json.loads(body)  # the body is the server's JSON error, whole
     check(not failures, "\n".join(failures))
