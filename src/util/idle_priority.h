@@ -1,7 +1,8 @@
-// Derived work (the sinks, notifications) runs on the CPU time ingest and lookups leave:
-// SCHED_IDLE, so a waking ingest thread takes the core at once. (Under EEVDF a nice-19 thread, the
-// fallback where SCHED_IDLE is refused, may finish its slice first: milliseconds.) An acknowledged record is already durable in the log, so such work falls behind
-// under a burst (lag in /metrics) and catches up afterwards, as Kinesis consumers do.
+// Derived work (the sinks, notification deliveries) runs on the CPU time ingest and lookups
+// leave: SCHED_IDLE, so a waking ingest thread takes the core at once (under EEVDF a nice-19
+// thread, the fallback where SCHED_IDLE is refused, may finish its slice first: milliseconds). An
+// acknowledged record is already durable in the log, so such work falls behind under a burst (lag
+// in /metrics) and catches up afterwards, as Kinesis consumers do.
 #pragma once
 
 #include <pthread.h>
