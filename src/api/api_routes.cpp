@@ -58,7 +58,7 @@ void ApiService::add_routes() {
 
   // SQL, the dashboard's data, saved queries.
   add("POST", "/v1/sql", "sql", kScopeSql,
-      with_warehouse(pool([this](const Call& c, HttpResponse& res) { post_sql(*c.req, c.query, (c.granted & kScopeAdmin) != 0, res); })));
+      with_warehouse(pool([this](const Call& c, HttpResponse& res) { post_sql(*c.req, c.query, (c.granted & kScopeAdmin) != 0, c.client, res); })));
   add("GET", "/v1/dashboard", "dashboard", kScopeRead,
       with_warehouse(pool([this](const Call& c, HttpResponse& res) { dashboard_data(c.query, res); })));
   add("GET", "/v1/saved-queries", "saved_queries", kScopeSql,

@@ -125,7 +125,7 @@ private:
   void static_file(const std::string& name, HttpResponse& res); // a file of the web root
   void me(const Call& call, HttpResponse& res);
   void saved_query(const HttpRequest& req, const std::string& name, const std::string& client, HttpResponse& res);
-  void post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res);
+  void post_sql(const HttpRequest& req, const std::string& query, bool may_write, const std::string& client, HttpResponse& res);
   void admin_batch(const HttpRequest& req, HttpResponse& res);
   // GET|POST /v1/subscriptions, GET|DELETE /v1/subscriptions/{id}, POST /v1/subscriptions/{id}/retry|test.
   void subscriptions(const HttpRequest& req, const std::string& id, const std::string& action, HttpResponse& res);

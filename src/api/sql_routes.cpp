@@ -12,6 +12,7 @@
 #include "util/json_writer.h"
 #include "query/report.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 namespace http = boost::beast::http;
 
@@ -104,7 +105,7 @@ void ApiService::saved_query(const HttpRequest& req, const std::string& name, co
 // The SQL is the body (any Content-Type but JSON), or {"sql", "max_rows", "max_bytes", "timeout_ms"}
 // as JSON; ?max_rows=, ?max_bytes= and ?timeout_ms= work too, each up to the server's ceiling.
 // Accept: text/csv, application/vnd.apache.parquet, or JSON.
-void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool may_write, HttpResponse& res) {
+void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool may_write, const std::string& client, HttpResponse& res) {
   SqlRequest sql;
   sql.may_write = may_write;
   sql.limits = options_.sql.defaults;
@@ -149,6 +150,13 @@ void ApiService::post_sql(const HttpRequest& req, const std::string& query, bool
   if (accept.find("text/csv") != std::string::npos) sql.format = SqlFormat::Csv;
   else if (accept.find("parquet") != std::string::npos) sql.format = SqlFormat::Parquet;
   SqlAnswer answer = sql_.run(sql);
+  if (answer.status == 403) { // the SQL policy refused a statement: at warn like authorize()'s refusals
+    simdjson::dom::parser parser;
+    std::string_view reason;
+    if (parser.parse(answer.body).at_key("error").get_string().get(reason)) reason = answer.body;
+    log::warn("refused", {{"status", "403"}, {"target", std::string(req.target())}, {"client", client.empty() ? "-" : client},
+                          {"reason", std::string(reason)}});
+  }
   res.result(answer.status);
   res.set(http::field::content_type, answer.content_type);
   res.body() = std::move(answer.body);

@@ -199,33 +199,31 @@ bool PgSession::startup(std::map<std::string, std::string>& params) {
 bool PgSession::login(const std::map<std::string, std::string>& params) {
   auto param = [&](const char* name) { auto it = params.find(name); return it == params.end() ? std::string() : it->second; };
   std::string user = param("user"), database = params.count("database") ? param("database") : user;
-  if (database != "shopflow") {
-    log::warn("refused", {{"protocol", "pgwire"}, {"user", user}, {"reason", "no database " + database}});
-    c_.error("FATAL", "3D000", "database \"" + database + "\" does not exist (use shopflow)");
+  // Every refused login is logged at warn (written at once, never held with the info lines).
+  auto refuse = [&](const char* sqlstate, const std::string& message, const std::string& reason) {
+    log::warn("refused", {{"protocol", "pgwire"}, {"user", user}, {"reason", reason}});
+    c_.error("FATAL", sqlstate, message);
     return false;
-  }
+  };
+  if (database != "shopflow")
+    return refuse("3D000", "database \"" + database + "\" does not exist (use shopflow)", "no database " + database);
   // SCRAM-SHA-256: the user is a client id (or name), the password its secret.
   auto client = server_.clients_.find(user);
   ScramServer scram(client ? client->scram : std::string(), client ? std::string() : server_.clients_.unknown_user_salt(user));
   c_.send(Message('R').i32(10).str("SCRAM-SHA-256").bytes(std::string(1, '\0')).done());
-  auto refuse = [&] {
-    log::warn("refused", {{"protocol", "pgwire"}, {"user", user}, {"reason", "password authentication failed"}});
-    c_.error("FATAL", "28P01", "password authentication failed for user \"" + user + "\"");
-    return false;
+  auto refuse_password = [&] {
+    return refuse("28P01", "password authentication failed for user \"" + user + "\"", "password authentication failed");
   };
-  if (c_.read_message() != 'p') return refuse();
+  if (c_.read_message() != 'p') return refuse_password();
   std::string mechanism(c_.in.c_str());
-  if (mechanism != "SCRAM-SHA-256" || c_.in.size() < mechanism.size() + 5) return refuse();
+  if (mechanism != "SCRAM-SHA-256" || c_.in.size() < mechanism.size() + 5) return refuse_password();
   auto server_first = scram.first(std::string_view(c_.in).substr(mechanism.size() + 5));
-  if (!server_first) return refuse();
+  if (!server_first) return refuse_password();
   c_.send(Message('R').i32(11).bytes(*server_first).done());
-  if (c_.read_message() != 'p') return refuse();
+  if (c_.read_message() != 'p') return refuse_password();
   auto server_final = scram.final(c_.in);
-  if (!server_final || !client) return refuse();
-  if (!(client->scopes & kScopeSql)) {
-    c_.error("FATAL", "42501", "client " + client->name + " lacks scope sql");
-    return false;
-  }
+  if (!server_final || !client) return refuse_password();
+  if (!(client->scopes & kScopeSql)) return refuse("42501", "client " + client->name + " lacks scope sql", "missing scope sql");
   client_ = client;
   may_write_ = client->scopes & kScopeAdmin;
   c_.send(Message('R').i32(12).bytes(*server_final).done());
@@ -247,8 +245,10 @@ void PgSession::fail(const std::runtime_error& e) {
 
 // The one policy (query/policy/sql_policy.h): a refused statement never reaches DuckDB.
 void PgSession::check_policy(const ClassifiedStatement& st, size_t index) {
-  if (auto refusal = sql_refusal(st, index, may_write_))
+  if (auto refusal = sql_refusal(st, index, may_write_)) {
+    log::warn("refused", {{"protocol", "pgwire"}, {"user", client_->name}, {"reason", refusal->message}}); // as refused logins
     throw PgRefused(refusal->sqlstate, refusal->message + (st.access == SqlAccess::Write ? " (client " + client_->name + ")" : std::string()));
+  }
   ++server_.statements_;
   writing_ = st.access == SqlAccess::Write || st.access == SqlAccess::Transaction;
   if (writing_ && status_ == 'I') server_.db_.checkpoint_if_due(*con_);

@@ -5,6 +5,7 @@ the log at once, without the token it refused (cases/refusals.tsv); a token's cl
 lines to an answer's head (cases/header_injection.tsv)."""
 
 import base64
+import collections
 import concurrent.futures
 import json
 import os
@@ -238,42 +239,57 @@ def claims_cannot_add_header_lines(server, token):
 
 
 def refusals_survive_a_kill():
-    """Every refused request of cases/refusals.tsv, and every refused pgwire login, has its log line
-    written when it is refused: a kill -9 right after them, while a block of info lines is still
-    held, loses none, and no line holds the token or password it refused."""
+    """Every refused request of cases/refusals.tsv and every refused pgwire login or statement of
+    cases/pg_refusals.tsv has its log line written when it is refused: a kill -9 right after them,
+    while a block of info lines is still held, loses none (each refusal has a line of its own),
+    and no line holds the token or password it refused."""
+    import psycopg2
     server = Server()
     try:
+        server.add_client("analyst", "sql")
         server.start()
-        reader = server.token("reader")
+        reader, analyst = server.token("reader"), server.token("analyst")
         forged = reader[:-8] + "AAAAAAAA"  # a valid token's shape, its signature broken
         for _ in range(50):  # info lines, held in the log's block
             server.request("GET", "/healthz")
         expected, failures = [], []
-        for lineno, (method, path, credentials, status) in cases("refusals"):
-            token = {"none": None, "forged": forged, "reader": reader}[credentials]
+        for lineno, (method, path, credentials, body, status) in cases("refusals"):
+            token = {"none": None, "forged": forged, "reader": reader, "analyst": analyst}[credentials]
             headers = {"Authorization": "Bearer " + token} if token else {}
-            got, body, _ = server.request(method, path, b"x", headers)
+            got, answer, _ = server.request(method, path, b"x" if body == "-" else body.encode(), headers)
             if got != int(status):
-                failures.append(f"cases/refusals.tsv:{lineno}: {got}, expected {status}: {body[:200]}")
+                failures.append(f"cases/refusals.tsv:{lineno}: {got}, expected {status}: {answer[:200]}")
             expected.append((f"cases/refusals.tsv:{lineno}", f"refused status={status} target={path}"))
-        # pgwire logins refused: a wrong password, an unknown user, another database.
-        import psycopg2
-        cid = server.clients["reader"][0]
-        for user, password, database in [(cid, "wrong", "shopflow"), ("nobody", "x", "shopflow"), (cid, "x", "other")]:
+        for lineno, (client, password, database, statement, error) in cases("pg_refusals"):
+            user, secret = server.clients.get(client, (client, "x"))
             try:
-                psycopg2.connect(host="127.0.0.1", port=server.pg_port, dbname=database, user=user, password=password, connect_timeout=10).close()
-                failures.append(f"pgwire: {user}@{database} with a wrong password logged in")
-            except psycopg2.OperationalError:
-                pass
-            expected.append((f"pgwire {user}@{database}", f"refused protocol=pgwire user={user}"))
+                con = psycopg2.connect(host="127.0.0.1", port=server.pg_port, dbname=database, user=user,
+                                       password=secret if password == "right" else "wrong", connect_timeout=10)
+                try:
+                    if statement == "-":
+                        failures.append(f"cases/pg_refusals.tsv:{lineno}: {client}@{database} logged in")
+                        continue
+                    con.cursor().execute(statement)
+                    failures.append(f"cases/pg_refusals.tsv:{lineno}: {statement!r} ran")
+                    continue
+                finally:
+                    con.close()
+            except psycopg2.Error as e:
+                if error != "-" and error not in str(e):
+                    failures.append(f"cases/pg_refusals.tsv:{lineno}: expected '{error}': {e}")
+            # a login names the user it was given, a statement the client's name
+            expected.append((f"cases/pg_refusals.tsv:{lineno}", f"refused protocol=pgwire user={client if statement != '-' else user}"))
         server.proc.kill()
         server.proc.wait(30)
         server.proc = None
         log = server.log()
+        # Each refusal has a line of its own: as many lines as refusals expected to write them.
+        wanted = collections.Counter(line for _, line in expected)
         for where, line in expected:
-            if line not in log:
-                failures.append(f"{where}: no '{line}' in the log after a kill -9: {log[-600:]}")
+            if log.count(line) < wanted[line]:
+                failures.append(f"{where}: {log.count(line)} of {wanted[line]} '{line}' lines in the log after a kill -9: {log[-600:]}")
         check(not failures, "\n".join(failures))
-        check(reader not in log and forged not in log and server.clients["reader"][1] not in log, "the log holds a token or a secret")
+        secrets = [reader, analyst, forged] + [secret for _, secret in server.clients.values()]
+        check(not any(s in log for s in secrets), "the log holds a token or a secret")
     finally:
         server.close()
