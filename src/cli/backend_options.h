@@ -1,5 +1,5 @@
 // The options of the commands that open a data dir to write: where its backends live
-// (storage/backend_urls.h), and which sinks the process keeps.
+// (storage/backend_urls.h), which sinks the process keeps, and how its lake sink writes files.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -15,6 +15,14 @@ inline void add_backend_options(CLI::App* cmd, BackendUrls& urls) {
   cmd->add_option("--warehouse", urls.warehouse, "The warehouse: the folder of its DuckDB file, warehouse.duckdb (file:///PATH or a path)")->group(group);
   cmd->add_option("--lake", urls.lake, "The lake: a folder (file:///PATH or a path)")->group(group);
   cmd->add_option("--tables", urls.tables, "The lookup tables: a RocksDB folder (file:///PATH or a path)")->group(group);
+}
+
+// How the lake sink buffers lines into files and merges its small files (LakeBuffering).
+inline void add_lake_options(CLI::App* cmd, LakeBuffering& lake) {
+  cmd->add_option("--lake-flush-ms", lake.max_age_ms, "Lake buffering: flush after this many milliseconds")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lake-flush-lines", lake.max_lines, "Lake buffering: flush at this many lines")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lake-merge-files", lake.compact_at_files, "Lake: merge a shard's files of one month once this many of one size gather")
+      ->check(CLI::Range(size_t{2}, size_t{100'000}))->capture_default_str();
 }
 
 // --sinks LIST: which sinks this process stores the log into (serve/sinks.h).

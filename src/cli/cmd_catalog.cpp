@@ -2,9 +2,8 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "storage/backend_urls.h"
-#include "storage/data_dir.h"
 #include "cli/query_source.h"
+#include "query/lake_views.h"
 
 namespace shopflow {
 
@@ -62,16 +61,16 @@ void add_catalog_command(CLI::App& app, int& exit_code) {
             "FROM information_schema.columns WHERE true" + only + " ORDER BY table_catalog DESC, table_name, ordinal_position");
     for (const char* t : kShownWhole)
       if (catalog == "warehouse" && table == t) section(std::string("Values of ") + t, std::string("SELECT * FROM warehouse.main.") + t + " ORDER BY ALL");
-    std::unique_ptr<ObjectStore> lake = open_lake_store(settle_backends(engine->data_dir(), {}, false).lake);
     for (const char* t : kLakeTables) {
       if (!args->table.empty() && (catalog != "lake" || table != t)) continue;
-      std::string glob = sql_literal(lake_glob(*lake, t));
-      if (engine->query("SELECT count(*) FROM glob(" + glob + ")").rows.at(0).at(0).text == "0") {
+      // The files the view reads (lake_views.h), as the query that lists them finds them.
+      std::string files = "getvariable(" + sql_literal(LakeViews::files_variable(t)) + ")";
+      if (engine->query("SELECT len(" + files + ")").rows.at(0).at(0).text == "0") {
         if (f == OutputFormat::Table) std::printf("== Lake: lake.%s ==\n(no files yet)\n\n", t);
         continue;
       }
       std::string meta = "(SELECT file_name, num_rows, regexp_extract(file_name, 'year=([0-9]+)', 1) AS year, "
-                         "regexp_extract(file_name, 'month=([0-9]+)', 1) AS month FROM parquet_file_metadata(" + glob + "))";
+                         "regexp_extract(file_name, 'month=([0-9]+)', 1) AS month FROM parquet_file_metadata(" + files + "))";
       section(std::string("Lake partitions: lake.") + t,
               "SELECT year, month, count(*) AS files, sum(num_rows) AS rows FROM " + meta + " GROUP BY ALL ORDER BY year, month");
       section(std::string("Lake files: lake.") + t, "SELECT file_name AS file, num_rows AS rows FROM " + meta + " ORDER BY file_name");

@@ -21,11 +21,10 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     uint32_t shards = 4;
     uint64_t segment_mb = 64;
     size_t max_body = 8u << 20, max_records = 10'000;
-    int64_t lake_flush_ms = 500;
+    LakeBuffering lake;
     double notify_quiet_s = 300, notify_lag_s = 60, notify_reject_window_s = 60;
     uint64_t notify_lag_records = NotifySourceOptions{}.lag_records;
     std::string smtp, notify_report_at = "00:15";
-    uint64_t lake_flush_lines = 200'000;
     double retention_hours = 168, retention_gb = 16;
     AccessArgs access;
     QueryArgs query;
@@ -57,8 +56,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(int64_t{0}, int64_t{100'000}))->capture_default_str();
   cmd->add_option("--max-body", args->max_body, "Largest request body in bytes (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--max-records", args->max_records, "Most records per request (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--lake-flush-ms", args->lake_flush_ms, "Lake buffering: flush after this many milliseconds")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--lake-flush-lines", args->lake_flush_lines, "Lake buffering: flush at this many lines")->check(CLI::PositiveNumber)->capture_default_str();
+  add_lake_options(cmd, args->lake);
   cmd->add_option("--retention-hours", args->retention_hours, "Log retention by age (records no sink has stored are kept)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--retention-gb", args->retention_gb, "Log retention by size, per shard")->check(CLI::PositiveNumber)->capture_default_str();
@@ -132,8 +130,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     options.log.commit_delay_us = args->commit_delay_us;
     options.log.retention_ms = static_cast<int64_t>(args->retention_hours * 3600 * 1000);
     options.log.retention_bytes = static_cast<uint64_t>(args->retention_gb * (1ull << 30));
-    options.lake.max_lines = args->lake_flush_lines;
-    options.lake.max_age_ms = args->lake_flush_ms;
+    options.lake = args->lake;
     options.api.max_records_per_request = args->max_records;
     options.api.sql = args->query.ceilings();
     options.http.max_body_bytes = args->max_body;

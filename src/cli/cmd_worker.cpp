@@ -17,8 +17,7 @@ void add_worker_command(CLI::App& app, int& exit_code) {
     std::string data = kDefaultDataDir, sinks = "warehouse,lake", listen;
     BackendUrls backends;
     uint32_t shards = 4;
-    int64_t lake_flush_ms = 500;
-    uint64_t lake_flush_lines = 200'000;
+    LakeBuffering lake;
     double drain_timeout = 60;
     std::string log_level = "info", log_format = "text";
   };
@@ -28,8 +27,7 @@ void add_worker_command(CLI::App& app, int& exit_code) {
   add_sinks_option(cmd, args->sinks);
   cmd->add_option("--listen", args->listen, "HOST:PORT for GET /healthz and GET /metrics (port 0: any free port)");
   cmd->add_option("--shards", args->shards, "Partitions of the log's topic if this creates it")->check(CLI::Range(1, 256))->capture_default_str();
-  cmd->add_option("--lake-flush-ms", args->lake_flush_ms, "Lake buffering: flush after this many milliseconds")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--lake-flush-lines", args->lake_flush_lines, "Lake buffering: flush at this many lines")->check(CLI::PositiveNumber)->capture_default_str();
+  add_lake_options(cmd, args->lake);
   cmd->add_option("--drain-timeout", args->drain_timeout, "Seconds SIGTERM waits for the sinks to store the whole log")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--log-level", args->log_level, "debug, info, warn, error or off")
@@ -42,8 +40,7 @@ void add_worker_command(CLI::App& app, int& exit_code) {
     DataDir dir(args->data, "shopflow worker", args->backends);
     WorkerOptions options;
     options.log.shards = args->shards;
-    options.lake.max_age_ms = args->lake_flush_ms;
-    options.lake.max_lines = args->lake_flush_lines;
+    options.lake = args->lake;
     options.sinks = parse_sink_set(args->sinks);
     if (!args->listen.empty()) {
       auto [host, port] = parse_listen(args->listen);

@@ -23,13 +23,14 @@ public:
   TextTable query(const std::string& sql) override {
     std::vector<ClassifiedStatement> statements = classify_sql(sql);
     if (statements.empty()) throw DuckError("no SQL statement given");
+    LakeHolds::Hold lake = engine_.read_lake_now();
     TextTable out;
     for (const ClassifiedStatement& st : statements) {
       if (st.access == SqlAccess::Read) {
         TextRows rows(engine_.connection(), st);
         out = text_table(rows);
       } else {
-        DuckResult r = engine_.query(st.text);
+        DuckResult r = engine_.connection().query(st.text);
         out = text_table(r);
       }
     }

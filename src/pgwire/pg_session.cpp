@@ -128,7 +128,7 @@ void PgSession::run() {
 
   con_ = std::make_unique<DuckConnection>(server_.db_);
   column_names_ = std::make_unique<PgColumnNames>(*con_);
-  server_.lake_views_.refresh_lake_views(*con_);
+  server_.lake_views_.read_lake_now(*con_).end(); // the views' variables set before any statement binds them
   static const std::string version =
       sql_literal(std::string("PostgreSQL 15.0 (shopflow ") + SHOPFLOW_VERSION + ", DuckDB " + duckdb_library_version() + ")");
   for (const std::string& statement : pg_session_setup(sql_literal(client_->name), version)) con_->execute(statement);
@@ -426,8 +426,10 @@ void PgSession::simple_query(const std::string& text) {
       }
       check_policy(st, i + 1);
       timed([&](QueryWatchdog& watchdog) {
+        Cursor cur;
+        cur.lake = server_.lake_views_.read_lake_now(*con_);
         auto names = column_names_->of(st.text); // before the rows stream: one query at a time per connection
-        Cursor cur{std::make_unique<TextRows>(*con_, st)};
+        cur.rows = std::make_unique<TextRows>(*con_, st);
         if (returns_rows(cur.rows->statement_type())) {
           describe_rows(*cur.rows, names, {});
           send_rows(cur, {}, 0, watchdog);
@@ -456,6 +458,8 @@ void PgSession::parse(Reader& in) {
     st->session = session_statement(st->classified.text);
     if (!st->session) {
       check_policy(texts[0], 1);
+      LakeHolds::Hold lake; // preparing binds the lake's views: reads their files' schema
+      if (status_ != 'E') lake = server_.lake_views_.read_lake_now(*con_);
       st->prepared = std::make_unique<DuckPrepared>(*con_, st->classified.text);
       if (returns_rows(st->prepared->statement_type())) st->names = column_names_->of(st->classified.text);
     }
@@ -492,8 +496,10 @@ void PgSession::bind(Reader& in) {
   portal.formats.resize(static_cast<size_t>(in.i16()));
   for (auto& f : portal.formats) f = in.i16();
   if (!in.ok) throw DuckError("malformed Bind message");
-  if (p && !in_failed_block(portal.statement->word))
+  if (p && !in_failed_block(portal.statement->word)) {
+    portal.cursor.lake = server_.lake_views_.read_lake_now(*con_);
     portal.cursor.rows = timed([&](QueryWatchdog&) { return std::make_unique<TextRows>(*con_, portal.statement->classified, *p, values); });
+  }
   portals_[portal_name] = std::move(portal);
   c_.send(Message('2').done());
 }

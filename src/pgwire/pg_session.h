@@ -24,6 +24,7 @@
 #include "pgwire/protocol/pg_compat.h"
 #include "query/policy/sql_limits.h"
 #include "query/policy/sql_policy.h"
+#include "query/lake_views.h"
 #include "query/query_watchdog.h"
 #include "query/text_rows.h"
 
@@ -61,6 +62,7 @@ public:
 private:
   // A portal's rows: the result, its position, and what was sent so far.
   struct Cursor {
+    LakeHolds::Hold lake; // the lake's files the rows read stay until they are all read
     std::unique_ptr<TextRows> rows;
     size_t row = 0, sent = 0, bytes = 0;
     bool started = false, ended = false;

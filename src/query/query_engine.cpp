@@ -33,20 +33,10 @@ QueryEngine::QueryEngine(const std::string& data_dir) {
     throw;
   }
   con_->execute("USE warehouse");
-  con_->execute("ATTACH ':memory:' AS lake");
-  std::unique_ptr<ObjectStore> lake = open_lake_store(backends.lake);
-  lake->open_for(*con_);
-  for (const char* table : kLakeTables) define_lake_view(*con_, *lake, table);
-}
-
-bool define_lake_view(DuckConnection& con, const ObjectStore& lake, const std::string& table) {
-  auto objects = lake.list(table + "/");
-  bool has_files = std::any_of(objects.begin(), objects.end(), [](const ObjectInfo& o) { return o.key.ends_with(".parquet"); });
-  std::string body = has_files
-      ? "SELECT * FROM read_parquet(" + sql_literal(lake_glob(lake, table)) + ", hive_partitioning = true)"
-      : "SELECT *, CAST(NULL AS BIGINT) AS year, CAST(NULL AS BIGINT) AS month FROM warehouse.main." + table + " WHERE false";
-  con.execute("CREATE OR REPLACE VIEW lake.main." + table + " AS " + body);
-  return has_files;
+  lake_store_ = open_lake_store(backends.lake);
+  lake_store_->open_for(*con_);
+  lake_ = std::make_unique<LakeWriter>(*lake_store_);
+  lake_views_ = std::make_unique<LakeViews>(*db_, *lake_);
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // Read-only SQL over the warehouse and the lake (Athena's role). The warehouse is attached
 // read-only as the default catalog; the lake's tables are views in a catalog named `lake`
-// (lake.transactions, lake.cancellations) over the Hive-partitioned Parquet files.
+// (lake.transactions, lake.cancellations, lake_views.h) over the Hive-partitioned Parquet files.
 #pragma once
 
 #include <filesystem>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
+#include "query/lake_views.h"
 #include "sinks/lake/object_store.h"
 #include "util/json_writer.h"
 
@@ -20,18 +21,21 @@ public:
   // Throws std::runtime_error with a clear message when DIR has no warehouse yet or a writer
   // holds it.
   explicit QueryEngine(const std::string& data_dir);
-  DuckResult query(const std::string& sql) { return con_->query(sql); }
+  DuckResult query(const std::string& sql) {
+    LakeHolds::Hold lake = read_lake_now();
+    return con_->query(sql);
+  }
+  // Before a query run on connection() that may read the lake (LakeViews::read_now).
+  [[nodiscard]] LakeHolds::Hold read_lake_now() { return lake_views_->read_now(*con_); }
   DuckConnection& connection() { return *con_; }
 
 private:
   std::unique_ptr<DuckDatabase> db_;
   std::unique_ptr<DuckConnection> con_;
+  std::unique_ptr<ObjectStore> lake_store_;
+  std::unique_ptr<LakeWriter> lake_;
+  std::unique_ptr<LakeViews> lake_views_;
 };
-
-// (Re)defines the view lake.main.<table> (catalog `lake` attached, the warehouse attached as
-// `warehouse`) over the lake's Parquet files of `table` (one of kLakeTables); a table without
-// files yet is an empty view of the warehouse table's shape. Returns whether it had files.
-bool define_lake_view(DuckConnection& con, const ObjectStore& lake, const std::string& table);
 
 // A result as text, wherever it was computed (here, or by a server's POST /v1/sql): column
 // names, which columns are numeric (aligned right), and per cell its text (nullopt: NULL) and

@@ -69,19 +69,8 @@ std::string csv_answer(TextRows& rows, const SqlLimits& limits, QueryWatchdog& w
 
 } // namespace
 
-SqlService::SqlService(DuckDatabase& warehouse, const ObjectStore& lake, fs::path answers_dir)
-    : db_(warehouse), lake_(lake), answers_dir_(std::move(answers_dir)) {
-  DuckConnection con(db_);
-  con.execute("ATTACH IF NOT EXISTS ':memory:' AS lake");
-  refresh_lake_views(con);
-}
-
-// A lake table's first files turn its empty view into one over the files; a table whose view
-// reads files already is not looked at again.
-void SqlService::refresh_lake_views(DuckConnection& con) {
-  std::lock_guard lock(lake_mutex_);
-  std::erase_if(lake_tables_without_files_, [&](const std::string& table) { return define_lake_view(con, lake_, table); });
-}
+SqlService::SqlService(DuckDatabase& warehouse, LakeWriter& lake, fs::path answers_dir)
+    : db_(warehouse), lake_views_(warehouse, lake), answers_dir_(std::move(answers_dir)) {}
 
 // COPY (<statement> LIMIT max_rows + 1) to a file of the answers folder, read back whole. The
 // statement is prepared alone first: only one whole SELECT is wrapped, so no text can close the
@@ -128,9 +117,10 @@ SqlAnswer SqlService::run_statements(const SqlRequest& request) {
   DuckConnection con(db_);
   QueryWatchdog watchdog(con, request.limits.timeout_ms);
   const bool writes = std::any_of(statements.begin(), statements.end(), [](auto& s) { return s.access != SqlAccess::Read; });
+  LakeHolds::Hold lake; // outlives every result below
   try {
     if (writes) db_.checkpoint_if_due(con);
-    refresh_lake_views(con);
+    lake = lake_views_.read_now(con);
     if (request.format == SqlFormat::Parquet) return parquet_answer(con, statements[0], request.limits);
     // Every statement runs; the last one's result is the answer.
     for (size_t i = 0; i + 1 < statements.size(); ++i) {

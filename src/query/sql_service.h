@@ -1,7 +1,8 @@
 // Clients' SQL (POST /v1/sql, the dashboard, shopflow sql through a running server) answered as
 // JSON, CSV or Parquet: over the serving warehouse (the same DuckDB instance the sinks write, so
 // answers include what was just ingested) and the lake
-// (lake.transactions, lake.cancellations). Statements pass sql_policy.h before DuckDB sees them;
+// (lake.transactions, lake.cancellations, lake_views.h: the lake's files as they are when a
+// request starts). Statements pass sql_policy.h before DuckDB sees them;
 // answers stream under sql_limits.h's limits, refused with a message that names the limit.
 #pragma once
 
@@ -13,7 +14,7 @@
 #include <vector>
 
 #include "db/duckdb.h"
-#include "sinks/lake/lake_writer.h"
+#include "query/lake_views.h"
 #include "query/policy/sql_limits.h"
 #include "query/policy/sql_policy.h"
 #include "query/sql_outcomes.h"
@@ -24,19 +25,17 @@ namespace shopflow {
 class SqlService final : public SqlRunner {
 public:
   // Parquet answers are written to files in `answers_dir` (one of the warehouse's allowed folders).
-  SqlService(DuckDatabase& warehouse, const ObjectStore& lake, std::filesystem::path answers_dir);
+  SqlService(DuckDatabase& warehouse, LakeWriter& lake, std::filesystem::path answers_dir);
   SqlAnswer run(const SqlRequest& request) override;
-  // Gives a new connection up-to-date lake views (catalog `lake`, shared by the database).
-  void refresh_lake_views(DuckConnection& con);
+  // Before a statement on `con` that may read the lake (pgwire's): LakeViews::read_now.
+  [[nodiscard]] LakeHolds::Hold read_lake_now(DuckConnection& con) { return lake_views_.read_now(con); }
   void render_metrics(std::string& out) const override;
 
 private:
   SqlAnswer parquet_answer(DuckConnection& con, const ClassifiedStatement& statement, const SqlLimits& limits);
   DuckDatabase& db_;
-  const ObjectStore& lake_;
+  LakeViews lake_views_;
   std::filesystem::path answers_dir_;
-  std::mutex lake_mutex_;
-  std::vector<std::string> lake_tables_without_files_{std::begin(kLakeTables), std::end(kLakeTables)}; // their views need a refresh
   std::atomic<uint64_t> next_answer_{0};
   SqlOutcomes outcomes_;
   SqlAnswer run_statements(const SqlRequest& request);

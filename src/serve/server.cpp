@@ -56,7 +56,7 @@ Server::Server(DataDir& dir, ServeOptions options) : dir_(dir), options_(std::mo
     sql_ = std::make_unique<PgSqlService>(options_.warehouse_reader.empty() ? warehouse.postgres_conninfo : options_.warehouse_reader,
                                           !options_.warehouse_reader.empty());
   } else {
-    auto embedded = std::make_unique<SqlService>(dir.warehouse().database(), dir.lake().store(), dir.sql_answers_dir());
+    auto embedded = std::make_unique<SqlService>(dir.warehouse().database(), dir.lake(), dir.sql_answers_dir());
     lake_views_ = embedded.get();
     sql_ = std::move(embedded);
   }

@@ -1,5 +1,6 @@
 """SQL sandbox (issue 13, section 1): cases/sql.tsv over POST /v1/sql and over pgwire, then the
-limits pgwire adds (statement_timeout, a client that hangs up), then exact sinks."""
+limits pgwire adds (statement_timeout, a client that hangs up), then exact sinks; and queries
+over the lake while it takes in streamed lines and merges its files."""
 
 import json
 import os
@@ -74,6 +75,61 @@ def run():
             con.close()
         hung_up_query_stops(server)
         server.expect_reference_sinks(tokens["sql"])
+        check(server.stop() == 0, "serve did not stop cleanly: " + server.log())
+    finally:
+        server.close()
+    lake_queries_while_streaming()
+
+
+def lake_queries_while_streaming():
+    """A pgwire session opened on an empty lake and POST /v1/sql query lake.transactions while the
+    December file streams in and the lake writes a file per shard every 20 ms, merging every 2:
+    each answer counts every line once (no merge's inputs beside its output), none fails (no file
+    gone under a query), counts never go back, and the last one is the reference count."""
+    server = Server(["--lake-flush-ms", "20", "--lake-merge-files", "2"])
+    try:
+        server.add_client("analyst", "sql")
+        server.add_client("loader", "ingest")
+        server.start()
+        token = server.token("analyst")
+        pg = server.pg("analyst")
+        pg.autocommit = True
+        query = "SELECT count(*) - count(DISTINCT source), count(*) FROM lake.transactions"
+        streamed = []
+        loader = threading.Thread(target=lambda: streamed.append(server.stream_reference(server.token("loader"), 100)))
+        loader.start()
+        answers, last, failures = 0, 0, []
+        while True:
+            done = not loader.is_alive()
+            cur = pg.cursor()
+            try:
+                cur.execute(query)
+                over_pg = cur.fetchone()
+            except Exception as e:  # psycopg2.Error
+                failures.append(f"pgwire: {e}")
+                break
+            status, body = server.sql(token, query)
+            if status != 200:
+                failures.append(f"HTTP {status}: {body[:300]}")
+                break
+            over_http = tuple(json.loads(body)["rows"][0])
+            for where, (twice, lines) in (("pgwire", over_pg), ("HTTP", over_http)):
+                if twice != 0:
+                    failures.append(f"{where}: {twice} of {lines} lines counted twice")
+                if lines < last:
+                    failures.append(f"{where}: {lines} lines after {last}")
+                last = max(last, lines)
+            answers += 1
+            if failures or (done and last == 41480):
+                break
+            if done and answers > 2000:
+                failures.append(f"the lake holds {last} lines, not 41480")
+                break
+        loader.join()
+        check(streamed == [42481], f"streaming failed: {streamed}")
+        check(not failures, "\n".join(failures[:10]))
+        check(answers > 5, f"only {answers} answers while streaming")
+        pg.close()
         check(server.stop() == 0, "serve did not stop cleanly: " + server.log())
     finally:
         server.close()

@@ -101,6 +101,26 @@ TEST(LocalFolderStore, ObjectsByKey) {
   EXPECT_EQ(keys("transactions/"), "transactions/year=2010/month=12/stream-0-10-19.parquet=4 ");
 }
 
+// What a query over the lake reads: every table file but the inputs of a finished merge (stream
+// files whose range another file of their shard and folder covers), nothing outside the table's
+// year=/month= folders, no scratch file.
+TEST(LakeFiles, ReadersSeeEveryFileButAFinishedMergesInputs) {
+  TempLake t;
+  LocalFolderStore store(t.path);
+  LakeWriter lake(store);
+  const std::string dec = "transactions/year=2010/month=12/", jan = "transactions/year=2011/month=01/";
+  for (const std::string& key : {dec + "stream-0-0-9.parquet", dec + "stream-0-10-19.parquet", dec + "stream-0-0-19.parquet",
+                                 dec + "stream-0-20-29.parquet", dec + "stream-1-0-9.parquet", jan + "stream-0-0-9.parquet",
+                                 dec + "batch-3-0.parquet", dec + "notes.txt", std::string("transactions/year=2010/x.parquet"),
+                                 std::string("cancellations/year=2010/month=12/stream-0-0-9.parquet")})
+    store.put(key, "x");
+  { std::ofstream(store.scratch_file(dec + "stream-0-30-39.parquet")) << "unfinished"; }
+  EXPECT_EQ(lake.readable_files("transactions"),
+            (std::vector<std::string>{dec + "batch-3-0.parquet", dec + "stream-0-0-19.parquet", dec + "stream-0-20-29.parquet",
+                                      dec + "stream-1-0-9.parquet", jan + "stream-0-0-9.parquet"}));
+  EXPECT_EQ(lake.readable_files("cancellations"), (std::vector<std::string>{"cancellations/year=2010/month=12/stream-0-0-9.parquet"}));
+}
+
 TEST(LocalFolderStore, KeysNeverLeaveTheFolder) {
   TempLake t;
   LocalFolderStore store(t.path);

@@ -59,6 +59,14 @@ std::map<std::string, std::vector<StreamFile>> stream_files(const ObjectStore& s
   return out;
 }
 
+// Whether another of a shard's `files` (of one folder) spans more offsets and all of f's: f was
+// the input of a merge that finished.
+bool covered(const StreamFile& f, const std::vector<StreamFile>& files) {
+  return std::any_of(files.begin(), files.end(), [&](const StreamFile& o) {
+    return &o != &f && o.first <= f.first && f.last <= o.last && (o.last - o.first) > (f.last - f.first);
+  });
+}
+
 // Writes the rows of `select_sql` as the Parquet object `key`: into a scratch file, then put.
 void copy_to_object(DuckConnection& con, ObjectStore& store, const std::string& select_sql, const std::string& key) {
   std::filesystem::path scratch = store.scratch_file(key);
@@ -66,8 +74,6 @@ void copy_to_object(DuckConnection& con, ObjectStore& store, const std::string& 
   store.put_file(scratch, key);
 }
 } // namespace
-
-std::string lake_glob(const ObjectStore& lake, const std::string& table) { return lake.read_location(table + "/*/*/*.parquet"); }
 
 void LakeWriter::stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int part,
                        const std::string& select_sql) {
@@ -129,12 +135,8 @@ void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
       return parse_stream_name(name_of(key), s, first, last) && s == shard;
     });
     for (auto& [folder, files] : stream_files(store_, table, shard)) {
-      for (auto& f : files) {
-        bool covered = std::any_of(files.begin(), files.end(), [&](const StreamFile& o) {
-          return &o != &f && o.first <= f.first && f.last <= o.last && (o.last - o.first) > (f.last - f.first);
-        });
-        if (f.first >= from || covered) store_.remove(f.key);
-      }
+      for (auto& f : files)
+        if (f.first >= from || covered(f, files)) store_.remove(f.key);
     }
   }
 }
@@ -172,12 +174,34 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
         // the log's order without a sort.
         copy_to_object(con, store_, "SELECT * FROM read_parquet([" + list + "])",
                        folder + stream_name(shard, files[begin].first, files[end - 1].last));
-        for (size_t i = begin; i < end; ++i) store_.remove(files[i].key);
+        std::vector<std::string> inputs;
+        for (size_t i = begin; i < end; ++i) inputs.push_back(std::move(files[i].key));
+        holds_.retire(std::move(inputs));
         merged += end - begin;
       }
     }
   }
   return merged;
+}
+
+std::vector<std::string> LakeWriter::readable_files(const std::string& table) const {
+  std::vector<std::string> out;
+  std::map<std::pair<std::string, uint32_t>, std::vector<StreamFile>> streams; // per folder and shard
+  for (ObjectInfo& o : store_.list(table + "/")) {
+    // <table>/year=YYYY/month=MM/<name>.parquet, as the glob table/*/*/*.parquet matched
+    if (!o.key.ends_with(".parquet") || std::count(o.key.begin(), o.key.end(), '/') != 3) continue;
+    uint32_t shard;
+    uint64_t first, last;
+    if (parse_stream_name(name_of(o.key), shard, first, last))
+      streams[{std::string(folder_of(o.key)), shard}].push_back({std::move(o.key), first, last});
+    else
+      out.push_back(std::move(o.key));
+  }
+  for (auto& [where, files] : streams)
+    for (StreamFile& f : files)
+      if (!covered(f, files)) out.push_back(std::move(f.key));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void LakeWriter::recover_staging(const std::function<bool(int64_t job)>& committed) {

@@ -15,17 +15,16 @@
 #include <vector>
 
 #include "db/duckdb.h"
+#include "sinks/lake/lake_holds.h"
 #include "sinks/lake/object_store.h"
 
 namespace shopflow {
 
 inline constexpr const char* kLakeTables[] = {"transactions", "cancellations"};
-// Where DuckDB reads a table's files, e.g. "DIR/lake/transactions/*/*/*.parquet".
-std::string lake_glob(const ObjectStore& lake, const std::string& table);
 
 class LakeWriter {
 public:
-  explicit LakeWriter(ObjectStore& store) : store_(store) {}
+  explicit LakeWriter(ObjectStore& store) : store_(store), holds_(store) {}
 
   // Writes the rows of `select_sql` (no year/month columns: the folder names carry them) as one
   // staged file of the job: <table>/year=YYYY/month=MM/part-<part>.parquet. Run through the
@@ -56,15 +55,22 @@ public:
   void remove_stream_files_from(uint32_t shard, uint64_t from);
   // Merges a shard's stream files of one table and month, `min_files` or more next to each other
   // in offset order and of one size class (spans within a factor of `min_files`), into one file
-  // named by the union of their ranges; the merged file is renamed into place before the inputs
-  // are deleted, so a crash leaves at worst files that the next start removes as covered. Returns
-  // the number of files merged away.
+  // named by the union of their ranges; the merged file is put in place before the inputs are
+  // retired (holds()), so a crash leaves at worst files that the next start removes as covered.
+  // Returns the number of files merged away.
   size_t compact_stream_files(DuckConnection& con, uint32_t shard, size_t min_files);
 
+  // The keys of a table's files a reader reads now: every <table>/year=/month=/*.parquet but the
+  // stream files whose range another file of their shard covers (a merge's inputs). Take a
+  // hold() first: the files listed stay until it ends.
+  std::vector<std::string> readable_files(const std::string& table) const;
+  LakeHolds& holds() { return holds_; }
   ObjectStore& store() { return store_; }
+  const ObjectStore& store() const { return store_; }
 
 private:
   ObjectStore& store_;
+  LakeHolds holds_;
 };
 
 } // namespace shopflow

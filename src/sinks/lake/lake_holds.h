@@ -1,0 +1,70 @@
+// Queries' holds on the lake's files, and the deletion of the files a merge has replaced.
+//
+// A query over lake.* lists the lake's files when it starts and reads them while it runs; a merge
+// puts its merged file, then retires its inputs. A retired file is deleted once every hold taken
+// before its retirement has ended (at once when there is none), so a query never finds a file
+// it listed gone. A hold taken after a retirement does not read the retired files: its listing
+// has the merged file, and readable_files() leaves out the files another file covers.
+//
+// Holds are this process's: a reader in another process (pandas or Spark over the folder, a
+// worker's merges on a shared S3 lake) may still list a merge's inputs and find them gone.
+// Retired files not yet deleted at a crash are removed as covered files at the next start.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sinks/lake/object_store.h"
+
+namespace shopflow {
+
+class LakeHolds {
+public:
+  explicit LakeHolds(ObjectStore& store) : store_(store) {}
+  LakeHolds(const LakeHolds&) = delete;
+  LakeHolds& operator=(const LakeHolds&) = delete;
+
+  // Held from before a query lists the lake's files until its last row is read. Ending the
+  // last hold a retirement waited for deletes the retired files (on the thread that ends it).
+  class Hold {
+  public:
+    Hold() = default;
+    Hold(Hold&& o) noexcept : holds_(std::exchange(o.holds_, nullptr)), id_(o.id_) {}
+    Hold& operator=(Hold&& o) noexcept;
+    ~Hold() { end(); }
+    void end();
+
+  private:
+    friend class LakeHolds;
+    Hold(LakeHolds* holds, uint64_t id) : holds_(holds), id_(id) {}
+    LakeHolds* holds_ = nullptr;
+    uint64_t id_ = 0;
+  };
+
+  [[nodiscard]] Hold hold();
+  // Deletes the objects `keys` once every hold taken before this call has ended.
+  void retire(std::vector<std::string> keys);
+  // Retired objects not deleted yet.
+  size_t waiting() const;
+
+private:
+  struct Retired {
+    uint64_t first_free_hold; // holds with a smaller id keep `keys`
+    std::vector<std::string> keys;
+  };
+  void end(uint64_t id);
+  void remove(const std::vector<std::string>& keys);
+
+  ObjectStore& store_;
+  mutable std::mutex mutex_;
+  uint64_t next_id_ = 1;
+  std::set<uint64_t> active_;  // ids of the holds not ended
+  std::deque<Retired> retired_; // in retirement order: first_free_hold never decreases
+};
+
+} // namespace shopflow
