@@ -217,6 +217,29 @@ TEST_F(ReferenceImport, TablesKeepEveryLine) {
   }
 }
 
+// Every invoice's and every customer's lookup gives what the warehouse holds: lookups scan by an
+// invoice's or a customer's key prefix, skipping files by their prefix filters, and invoice
+// numbers that are prefixes of others ("C536379" beside "536379", "53637" of "536370") stay apart.
+TEST_F(ReferenceImport, EveryInvoiceAndCustomerLooksUpWhatTheWarehouseHolds) {
+  DataDir dir(data().string(), "test");
+  const std::string lines = "(SELECT invoice_no, customer_id, quantity FROM transactions UNION ALL "
+                            "SELECT invoice_no, customer_id, quantity FROM cancellations)";
+  DuckResult invoices = dir.warehouse().connection().query("SELECT invoice_no, count(*), sum(quantity) FROM " + lines + " GROUP BY ALL");
+  ASSERT_GT(invoices.row_count(), 1000u);
+  for (size_t r = 0; r < invoices.row_count(); ++r) {
+    std::vector<InvoiceLine> found = dir.tables().invoice_lines(invoices.text(0, r));
+    int64_t quantity = 0;
+    for (const InvoiceLine& l : found) quantity += l.quantity;
+    ASSERT_EQ(std::to_string(found.size()) + " " + std::to_string(quantity), invoices.text(1, r) + " " + invoices.text(2, r)) << invoices.text(0, r);
+  }
+  for (const char* absent : {"53636", "5363650", "C5363", ""}) EXPECT_TRUE(dir.tables().invoice_lines(absent).empty()) << absent;
+  DuckResult customers = dir.warehouse().connection().query("SELECT customer_id, count(DISTINCT invoice_no) FROM " + lines + " GROUP BY ALL");
+  ASSERT_GT(customers.row_count(), 500u);
+  for (size_t r = 0; r < customers.row_count(); ++r)
+    ASSERT_EQ(std::to_string(dir.tables().customer_invoices(customers.text(0, r)).size()), customers.text(1, r)) << customers.text(0, r);
+  EXPECT_TRUE(dir.tables().customer_invoices("1785").empty());
+}
+
 TEST_F(ReferenceImport, SqlAndCatalogCommands) {
   RunResult r = run_shopflow("sql \"SELECT count(*) AS n, sum(amount) AS revenue FROM lake.transactions\" --format csv --data " + data().string());
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include <rocksdb/env.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/write_batch.h>
 
 #include "util/log.h"
@@ -74,7 +75,11 @@ void RocksStore::Scan::check() const {
 RocksStore::Scan RocksStore::scan(const rocksdb::ReadOptions& options) const {
   Scan scan;
   scan.lock_ = std::shared_lock(mutex_);
-  scan.it_.reset(db().NewIterator(options));
+  rocksdb::ReadOptions read = options;
+  // With a prefix extractor, RocksDB's default is a prefix seek, whose Next() past the prefix is
+  // undefined: a scan reads in key order unless it keeps to one prefix (scan_prefix).
+  if (!read.prefix_same_as_start) read.total_order_seek = true;
+  scan.it_.reset(db().NewIterator(read));
   scan.name_ = &name_;
   return scan;
 }
@@ -87,6 +92,10 @@ RocksStore::Scan RocksStore::scan_prefix(const std::string& prefix) const {
   auto bound_slice = std::make_unique<rocksdb::Slice>(*bound);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = bound_slice.get();
+  // Every key that starts with `prefix` has the extractor's prefix of it: the files' prefix
+  // filters may rule files out.
+  const rocksdb::SliceTransform* extractor = options_.prefix_extractor.get();
+  options.prefix_same_as_start = extractor && extractor->InDomain(prefix);
   Scan it = scan(options);
   it.upper_bound_ = std::move(bound); // on the heap: the iterator's pointer stays valid
   it.upper_bound_slice_ = std::move(bound_slice);

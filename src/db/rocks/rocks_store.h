@@ -47,7 +47,8 @@ public:
   };
   Scan scan(const rocksdb::ReadOptions& options = rocksdb::ReadOptions()) const;
   // The keys that start with `prefix` (which must not end with byte 0xff), after Seek(prefix): the
-  // iterator knows where they end and reads no further (nor any file whose keys lie beyond).
+  // iterator knows where they end and reads no further (nor any file whose keys lie beyond), and
+  // when the store's prefix extractor takes `prefix`, skips the files its prefix filter rules out.
   Scan scan_prefix(const std::string& prefix) const;
 
   // Writes; each throws "<name>: <what>: <error>". After a failure, every write throws until

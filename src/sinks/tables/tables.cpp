@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_writer.h>
@@ -18,6 +19,33 @@
 #include "util/byte_codec.h"
 
 namespace shopflow {
+
+namespace {
+// A key's table tag and first part with its \0 ("i<invoice_no>\0", "c<customer_id>\0"; see
+// tables_format.h): the prefix a lookup scans by. Each file keeps a Bloom filter of these besides
+// the whole keys', so a lookup's Seek skips every file that has none of its invoice's or
+// customer's keys instead of reading a data block of each (RocksStore::scan_prefix).
+class FirstPartPrefix final : public rocksdb::SliceTransform {
+public:
+  const char* Name() const override { return "shopflow.FirstPartPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const char* end = static_cast<const char*>(std::memchr(key.data() + 1, '\0', key.size() - 1));
+    return rocksdb::Slice(key.data(), static_cast<size_t>(end - key.data()) + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 1 && std::memchr(key.data() + 1, '\0', key.size() - 1); }
+};
+
+// What the database and the line files a batch job ingests into it are written with.
+rocksdb::Options tables_options() {
+  rocksdb::Options options;
+  options.compression = rocksdb::kLZ4Compression;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.prefix_extractor = std::make_shared<FirstPartPrefix>();
+  return options;
+}
+} // namespace
 
 namespace {
 
@@ -121,9 +149,7 @@ void InvoiceLineFiles::add_part(std::vector<std::shared_ptr<const LineColumns>> 
       return c < 0;
     };
     std::sort(refs.begin(), refs.end(), less);
-    rocksdb::Options options;
-    options.compression = rocksdb::kLZ4Compression;
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), tables_options());
     check(writer.Open(path), "open line file");
     std::string key, value;
     RowSums row_sums(sums);
@@ -142,15 +168,10 @@ JobLineFiles InvoiceLineFiles::finish() {
 }
 
 Tables::Tables(const std::string& path) : path_(path) {
-  rocksdb::Options options;
+  rocksdb::Options options = tables_options();
   options.create_if_missing = true;
-  options.compression = rocksdb::kLZ4Compression;
   options.IncreaseParallelism(2);
   options.write_buffer_size = 128 << 20;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  options.prefix_extractor.reset();
   db_ = std::make_unique<RocksStore>("tables", path, options);
   upgrade_summaries();
 }
