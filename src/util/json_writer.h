@@ -66,6 +66,7 @@ public:
 private:
   JsonWriter& signed_value(int64_t v);
   JsonWriter& unsigned_value(uint64_t v);
+  JsonWriter& text(std::string_view s);
   struct Impl; // RapidJSON's writer and buffer, seen only by json_writer.cpp
   std::unique_ptr<Impl> impl_;
 };

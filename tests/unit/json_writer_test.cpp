@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <random>
+
 #include "util/json_writer.h"
 
 using namespace shopflow;
@@ -20,6 +22,15 @@ TEST(JsonWriter, StringsAreEscapedAndReadBack) {
       {"£ € 漢 😀", "\"£ € 漢 😀\""},
       {"</script>", "\"</script>\""},
       {"", "\"\""},
+      {" ~\x7f", "\" ~\x7f\""}, // the ends of printable ASCII, and DEL (JSON leaves it as is)
+      {"0123456 ~\x7f" "89abcdef", "\"0123456 ~\x7f" "89abcdef\""}, // the same within eight-byte words
+      {"01234567\"9abcdef\\", "\"01234567\\\"9abcdef\\\\\""},
+      {"0123456789ab\ncd\x1f", "\"0123456789ab\\ncd\\u001F\""},
+      {"012345\xc3\xa9" "012345", "\"012345\xc3\xa9" "012345\""},
+      // Long text copied whole (plain ASCII), and long text escaped or checked at its last byte.
+      {std::string(70000, 'x'), "\"" + std::string(70000, 'x') + "\""},
+      {std::string(70000, 'x') + "\"", "\"" + std::string(70000, 'x') + "\\\"\""},
+      {std::string(70000, 'x') + "\xc3\xa9", "\"" + std::string(70000, 'x') + "\xc3\xa9\""},
   };
   simdjson::dom::parser parser;
   for (const Case& c : cases) {
@@ -28,6 +39,25 @@ TEST(JsonWriter, StringsAreEscapedAndReadBack) {
     std::string_view back;
     ASSERT_FALSE(parser.parse(json).get_string().get(back)) << json;
     EXPECT_EQ(back, c.text);
+    // As a key too.
+    JsonWriter w;
+    std::string object = w.begin_object().key(c.text).value(c.text).end_object().take();
+    EXPECT_EQ(object, "{" + c.json + ":" + c.json + "}");
+  }
+}
+
+// Random ASCII text, every byte from 0 to 0x7f likely at every place of an eight-byte word: the
+// JSON parses back to the text, and holds no control byte, quote or backslash unescaped.
+TEST(JsonWriter, AnyAsciiTextReadsBack) {
+  std::mt19937 random(7);
+  simdjson::dom::parser parser;
+  for (int i = 0; i < 5000; ++i) {
+    std::string text(random() % 40, ' ');
+    for (char& c : text) c = static_cast<char>(random() % 4 ? 'a' + random() % 26 : random() % 0x80);
+    std::string json = json_string(text);
+    std::string_view back;
+    ASSERT_FALSE(parser.parse(json).get_string().get(back)) << json;
+    ASSERT_EQ(back, text);
   }
 }
 
