@@ -130,6 +130,16 @@ std::string format_timestamp(int64_t us) {
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   int64_t sod = secs - days * 86400;
   CivilDate d = civil_from_days(days);
+  if (d.year >= 0 && d.year <= 9999) { // every date a shop has: digits put in place (snprintf shows in lookups' profiles)
+    char buf[19] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', ' ', '0', '0', ':', '0', '0', ':', '0', '0'};
+    auto two = [&](size_t at, int64_t v) {
+      buf[at] = static_cast<char>('0' + v / 10);
+      buf[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    two(0, d.year / 100), two(2, d.year % 100), two(5, d.month), two(8, d.day);
+    two(11, sod / 3600), two(14, sod / 60 % 60), two(17, sod % 60);
+    return std::string(buf, sizeof buf);
+  }
   char buf[40];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u %02lld:%02lld:%02lld", static_cast<long long>(d.year), d.month,
                 d.day, static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
