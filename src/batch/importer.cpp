@@ -163,10 +163,7 @@ void BatchImporter::finish_committed(int64_t job, std::optional<int64_t> old_job
   auto started = std::chrono::steady_clock::now();
   // The lake and the tables side by side: they share nothing, and each is whole or finished by
   // recovery. The lake's error (if any) is reported after the tables are done.
-  auto publishing = std::async(std::launch::async, [&] {
-    if (old_job) dir_.lake().remove_published([&](int64_t published) { return published == *old_job; });
-    dir_.lake().publish(job);
-  });
+  auto publishing = std::async(std::launch::async, [&] { dir_.lake().publish(job, old_job); });
   try {
     dir_.tables().ingest_job(lines, job, replaced_invoices);
     dir_.tables().discard_line_files(job);

@@ -46,6 +46,9 @@ TEST(LakeHolds, ARetiredFileStaysUntilTheQueriesBeforeItEnd) {
   EXPECT_TRUE(lake.has("t/a"));
   EXPECT_TRUE(lake.has("t/b"));
   EXPECT_EQ(lake.holds.waiting(), 2u);
+  std::vector<std::string> listed{"t/a", "t/b", "t/c"};
+  lake.holds.drop_retired(listed); // out of listings while they wait
+  EXPECT_EQ(listed, std::vector<std::string>{"t/c"});
   first.end();
   EXPECT_FALSE(lake.has("t/a"));
   EXPECT_TRUE(lake.has("t/b")); // second began before b's retirement

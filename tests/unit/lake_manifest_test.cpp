@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <atomic>
 #include <fstream>
+#include <map>
+#include <thread>
 #include <random>
 
 #include "sinks/lake/lake_writer.h"
@@ -119,6 +122,69 @@ TEST(LakeFiles, ReadersSeeEveryFileButAFinishedMergesInputs) {
             (std::vector<std::string>{dec + "batch-3-0.parquet", dec + "stream-0-0-19.parquet", dec + "stream-0-20-29.parquet",
                                       dec + "stream-1-0-9.parquet", jan + "stream-0-0-9.parquet"}));
   EXPECT_EQ(lake.readable_files("cancellations"), (std::vector<std::string>{"cancellations/year=2010/month=12/stream-0-0-9.parquet"}));
+}
+
+namespace {
+// Stages `files` files of a batch job as the importer does (their bytes do not matter here).
+void stage_job(ObjectStore& store, int64_t job, int files) {
+  for (int i = 0; i < files; ++i)
+    store.put("_staging/batch-" + std::to_string(job) + "/transactions/year=2010/month=" + (i % 2 ? "11" : "12") + "/part-" +
+                  std::to_string(i) + ".parquet",
+              "x");
+}
+// The jobs whose files a listing holds, and how many of each.
+std::map<std::string, int> jobs_in(const std::vector<std::string>& keys) {
+  std::map<std::string, int> jobs;
+  for (const std::string& key : keys) {
+    std::string name = key.substr(key.rfind('/') + 1); // batch-<job>-<i>.parquet
+    ++jobs[name.substr(0, name.find('-', 6))];
+  }
+  return jobs;
+}
+} // namespace
+
+// A forced re-import's swap: readers list the old job's files or the new one's, never both nor a
+// part; the old files stay for a query that listed them and go when it ends.
+TEST(LakeFiles, AReimportedJobReplacesTheOldOneWholeForReaders) {
+  TempLake t;
+  LocalFolderStore store(t.path);
+  LakeWriter lake(store);
+  stage_job(store, 1, 4);
+  lake.publish(1);
+  EXPECT_EQ(jobs_in(lake.readable_files("transactions")), (std::map<std::string, int>{{"batch-1", 4}}));
+  LakeHolds::Hold reading = lake.holds().hold();
+  stage_job(store, 2, 3);
+  lake.publish(2, 1);
+  EXPECT_EQ(jobs_in(lake.readable_files("transactions")), (std::map<std::string, int>{{"batch-2", 3}}));
+  EXPECT_TRUE(fs::exists(t.path / "transactions/year=2010/month=12/batch-1-0.parquet")); // the query reads it still
+  reading.end();
+  EXPECT_FALSE(fs::exists(t.path / "transactions/year=2010/month=12/batch-1-0.parquet"));
+  EXPECT_FALSE(fs::exists(t.path / "_staging/batch-2"));
+  EXPECT_EQ(lake.holds().waiting(), 0u);
+
+  // While jobs of 20 files replace each other, every listing holds one whole job.
+  stage_job(store, 3, 20);
+  lake.publish(3, 2);
+  std::atomic<bool> done{false};
+  std::atomic<int> listings{0};
+  std::string bad;
+  std::thread reader([&] {
+    while (!done) {
+      LakeHolds::Hold hold = lake.holds().hold();
+      auto jobs = jobs_in(lake.readable_files("transactions"));
+      if (jobs.size() != 1 || jobs.begin()->second != 20) bad = "a listing held " + std::to_string(jobs.size()) + " jobs";
+      ++listings;
+    }
+  });
+  for (int64_t job = 4; job < 40; ++job) {
+    stage_job(store, job, 20);
+    lake.publish(job, job - 1);
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(bad, "");
+  EXPECT_GT(listings.load(), 10);
+  EXPECT_EQ(jobs_in(lake.readable_files("transactions")), (std::map<std::string, int>{{"batch-39", 20}}));
 }
 
 TEST(LocalFolderStore, KeysNeverLeaveTheFolder) {

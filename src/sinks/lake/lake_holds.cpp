@@ -29,6 +29,7 @@ LakeHolds::Hold LakeHolds::hold() {
 void LakeHolds::retire(std::vector<std::string> keys) {
   {
     std::lock_guard lock(mutex_);
+    retired_keys_.insert(keys.begin(), keys.end()); // out of listings from now on
     if (!active_.empty()) {
       retired_.push_back({next_id_, std::move(keys)});
       return;
@@ -39,9 +40,12 @@ void LakeHolds::retire(std::vector<std::string> keys) {
 
 size_t LakeHolds::waiting() const {
   std::lock_guard lock(mutex_);
-  size_t n = 0;
-  for (const Retired& r : retired_) n += r.keys.size();
-  return n;
+  return retired_keys_.size();
+}
+
+void LakeHolds::drop_retired(std::vector<std::string>& keys) const {
+  std::lock_guard lock(mutex_);
+  if (!retired_keys_.empty()) std::erase_if(keys, [&](const std::string& key) { return retired_keys_.count(key) > 0; });
 }
 
 void LakeHolds::end(uint64_t id) {
@@ -59,14 +63,18 @@ void LakeHolds::end(uint64_t id) {
 }
 
 void LakeHolds::remove(const std::vector<std::string>& keys) {
+  std::vector<std::string> removed;
   for (const std::string& key : keys) {
     try {
       store_.remove(key);
+      removed.push_back(key);
     } catch (const std::exception& e) {
-      // Left in place it is a covered file: readers leave it out, the next start removes it.
+      // Left in place and out of listings; the next start removes it.
       log::warn("lake_remove_failed", {{"key", key}, {"error", e.what()}});
     }
   }
+  std::lock_guard lock(mutex_);
+  for (const std::string& key : removed) retired_keys_.erase(key);
 }
 
 } // namespace shopflow

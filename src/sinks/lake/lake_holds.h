@@ -8,7 +8,8 @@
 //
 // Holds are this process's: a reader in another process (pandas or Spark over the folder, a
 // worker's merges on a shared S3 lake) may still list a merge's inputs and find them gone.
-// Retired files not yet deleted at a crash are removed as covered files at the next start.
+// Retired files not yet deleted at a crash are removed at the next start (a merge's inputs as
+// covered files, a replaced batch job's as files of a job no longer imported).
 #pragma once
 
 #include <cstdint>
@@ -47,10 +48,13 @@ public:
   };
 
   [[nodiscard]] Hold hold();
-  // Deletes the objects `keys` once every hold taken before this call has ended.
+  // Deletes the objects `keys` once every hold taken before this call has ended; until then they
+  // are left out of listings (drop_retired).
   void retire(std::vector<std::string> keys);
-  // Retired objects not deleted yet.
+  // Retired objects not deleted yet (or whose deletion failed).
   size_t waiting() const;
+  // Removes the retired keys from a listing.
+  void drop_retired(std::vector<std::string>& keys) const;
 
 private:
   struct Retired {
@@ -58,13 +62,14 @@ private:
     std::vector<std::string> keys;
   };
   void end(uint64_t id);
-  void remove(const std::vector<std::string>& keys);
+  void remove(const std::vector<std::string>& keys); // and forgets those removed
 
   ObjectStore& store_;
   mutable std::mutex mutex_;
   uint64_t next_id_ = 1;
   std::set<uint64_t> active_;  // ids of the holds not ended
   std::deque<Retired> retired_; // in retirement order: first_free_hold never decreases
+  std::set<std::string> retired_keys_; // retired, not removed yet: left out of listings
 };
 
 } // namespace shopflow

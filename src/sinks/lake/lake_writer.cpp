@@ -81,7 +81,8 @@ void LakeWriter::stage(DuckConnection& con, int64_t job, const std::string& tabl
   copy_to_object(con, store_, select_sql, staging(job) + table + "/" + partition_folder(partition) + "/part-" + std::to_string(part) + ".parquet");
 }
 
-void LakeWriter::publish(int64_t job) {
+void LakeWriter::publish(int64_t job, std::optional<int64_t> replaces) {
+  std::unique_lock lock(publishing_);
   const std::string prefix = staging(job);
   const std::string renamed = "batch-" + std::to_string(job) + "-";
   for (const ObjectInfo& o : store_.list(prefix)) {
@@ -90,17 +91,24 @@ void LakeWriter::publish(int64_t job) {
     if (!name.starts_with("part-")) continue;
     store_.move(o.key, std::string(folder_of(rest)) + renamed + std::string(name.substr(5)));
   }
+  if (replaces) holds_.retire(published_files([&](int64_t published) { return published == *replaces; }));
   store_.remove_folder(prefix);
 }
 
 void LakeWriter::discard(int64_t job) { store_.remove_folder(staging(job)); }
 
-void LakeWriter::remove_published(const std::function<bool(int64_t job)>& doomed) {
+std::vector<std::string> LakeWriter::published_files(const std::function<bool(int64_t job)>& whose) const {
+  std::vector<std::string> keys;
   for (const char* table : kLakeTables)
-    for (const ObjectInfo& o : store_.list(std::string(table) + "/")) {
+    for (ObjectInfo& o : store_.list(std::string(table) + "/")) {
       std::string_view name = name_of(o.key); // batch-<job>-<i>.parquet
-      if (name.starts_with("batch-") && doomed(std::atoll(std::string(name.substr(6)).c_str()))) store_.remove(o.key);
+      if (name.starts_with("batch-") && whose(std::atoll(std::string(name.substr(6)).c_str()))) keys.push_back(std::move(o.key));
     }
+  return keys;
+}
+
+void LakeWriter::remove_published(const std::function<bool(int64_t job)>& doomed) {
+  for (const std::string& key : published_files(doomed)) store_.remove(key);
 }
 
 void LakeWriter::write_stream_file(DuckConnection& con, const std::string& table, int partition, uint32_t shard,
@@ -185,6 +193,7 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
 }
 
 std::vector<std::string> LakeWriter::readable_files(const std::string& table) const {
+  std::shared_lock lock(publishing_);
   std::vector<std::string> out;
   std::map<std::pair<std::string, uint32_t>, std::vector<StreamFile>> streams; // per folder and shard
   for (ObjectInfo& o : store_.list(table + "/")) {
@@ -200,6 +209,7 @@ std::vector<std::string> LakeWriter::readable_files(const std::string& table) co
   for (auto& [where, files] : streams)
     for (StreamFile& f : files)
       if (!covered(f, files)) out.push_back(std::move(f.key));
+  holds_.drop_retired(out);
   std::sort(out.begin(), out.end());
   return out;
 }

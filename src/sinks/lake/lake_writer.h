@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -31,11 +33,13 @@ public:
   // job's connection while its transaction is open.
   void stage(DuckConnection& con, int64_t job, const std::string& table, int partition, int part,
              const std::string& select_sql);
-  // Moves a job's staged files into the lake and removes its staging folder. Idempotent.
-  void publish(int64_t job);
+  // Moves a job's staged files into the lake and removes its staging folder; a forced re-import
+  // retires the files of the job it `replaces` at the same time. Readers (readable_files) see
+  // the lake before or after, never a part of it. Idempotent.
+  void publish(int64_t job, std::optional<int64_t> replaces = std::nullopt);
   void discard(int64_t job);
-  // Deletes the published files of the jobs for which `doomed` is true (a forced re-import
-  // replaces a job's files; recovery removes those of jobs no longer imported).
+  // Deletes the published files of the jobs for which `doomed` is true (recovery: those of jobs
+  // no longer imported).
   void remove_published(const std::function<bool(int64_t job)>& doomed);
   // At open, before any job runs: publishes the staged files of the jobs for which `committed`
   // is true and deletes everything else staged (files of jobs that never committed, scratch).
@@ -69,8 +73,11 @@ public:
   const ObjectStore& store() const { return store_; }
 
 private:
+  std::vector<std::string> published_files(const std::function<bool(int64_t job)>& whose) const;
+
   ObjectStore& store_;
   LakeHolds holds_;
+  mutable std::shared_mutex publishing_; // exclusive while a job's files go in: listings wait
 };
 
 } // namespace shopflow
