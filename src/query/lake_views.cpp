@@ -19,13 +19,25 @@ void LakeViews::define(const std::string& table, const std::string& files) {
   reads_files_[table] = !files.empty();
 }
 
+std::string LakeViews::files_of(const std::string& table) {
+  const uint64_t changes = lake_.changes(); // before listing: a change during it lists again next time
+  if (!lake_.others_write()) {
+    std::lock_guard lock(mutex_);
+    if (Listed& l = listed_[table]; l.changes == changes) return l.files;
+  }
+  std::string list;
+  for (const std::string& key : lake_.readable_files(table)) list += (list.empty() ? "" : ", ") + sql_literal(lake_.store().read_location(key));
+  list = list.empty() ? "" : "[" + list + "]";
+  std::lock_guard lock(mutex_);
+  listed_[table] = {changes, list};
+  return list;
+}
+
 LakeHolds::Hold LakeViews::read_now(DuckConnection& con) {
   LakeHolds::Hold hold = lake_.holds().hold(); // before listing: what is listed stays
   std::string set;
   for (const char* table : kLakeTables) {
-    std::string list;
-    for (const std::string& key : lake_.readable_files(table)) list += (list.empty() ? "" : ", ") + sql_literal(lake_.store().read_location(key));
-    list = list.empty() ? "" : "[" + list + "]";
+    const std::string list = files_of(table);
     {
       // A view turns to reading files when the table's first arrive (and back, should they all
       // go); a query under way keeps the view it bound.

@@ -6,6 +6,7 @@
 // files is an empty view of the warehouse table's shape (the warehouse attached as `warehouse`).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -30,10 +31,18 @@ private:
   // Over `files` (a list literal), or empty when there are none ("").
   void define(const std::string& table, const std::string& files);
 
+  // A table's files as a list literal ("" when none), listed anew when the lake has changed.
+  std::string files_of(const std::string& table);
+
   LakeWriter& lake_;
   std::mutex mutex_;
   DuckConnection ddl_;                 // the views' own: DDL outside any client's transaction
   std::map<std::string, bool> reads_files_; // per table: whether its view reads files (else empty)
+  struct Listed {
+    uint64_t changes = UINT64_MAX; // LakeWriter::changes() before it was listed
+    std::string files;
+  };
+  std::map<std::string, Listed> listed_; // per table
 };
 
 } // namespace shopflow

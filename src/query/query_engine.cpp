@@ -35,7 +35,7 @@ QueryEngine::QueryEngine(const std::string& data_dir) {
   con_->execute("USE warehouse");
   lake_store_ = open_lake_store(backends.lake);
   lake_store_->open_for(*con_);
-  lake_ = std::make_unique<LakeWriter>(*lake_store_);
+  lake_ = std::make_unique<LakeWriter>(*lake_store_, true); // this process writes nothing there
   lake_views_ = std::make_unique<LakeViews>(*db_, *lake_);
 }
 

@@ -73,7 +73,8 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
     : path_(prepare(path)), lock_(path_, purpose), backends_(settle_backends(path_, backends, false)),
       outside_locks_(claim_outside(path_, backends_, purpose)),
       warehouse_(warehouse_file(backends_.warehouse).string(), memory_limit),
-      lake_store_(open_lake_store(backends_.lake)), lake_(*lake_store_), tables_(backends_.tables.path.string()) {
+      lake_store_(open_lake_store(backends_.lake)),
+      lake_(*lake_store_, backends_.lake.s3_lake() && backends_.log.kafka()), tables_(backends_.tables.path.string()) {
   claim_s3_lake();
   recover();
   // Answers of an earlier run that died while writing them.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -185,6 +186,35 @@ TEST(LakeFiles, AReimportedJobReplacesTheOldOneWholeForReaders) {
   EXPECT_EQ(bad, "");
   EXPECT_GT(listings.load(), 10);
   EXPECT_EQ(jobs_in(lake.readable_files("transactions")), (std::map<std::string, int>{{"batch-39", 20}}));
+}
+
+// Listing while other files come and go (queries list the lake while merges delete): no error,
+// and every file there all along is listed.
+TEST(LocalFolderStore, ListsWhileFilesComeAndGo) {
+  TempLake t;
+  LocalFolderStore store(t.path);
+  for (int i = 0; i < 50; ++i) store.put("transactions/year=2010/month=12/stay-" + std::to_string(i) + ".parquet", "x");
+  std::atomic<bool> done{false};
+  std::thread churn([&] {
+    for (int i = 0; !done; ++i) {
+      const fs::path f = t.path / "transactions/year=2010/month=12" / ("go-" + std::to_string(i % 50) + ".parquet");
+      std::ofstream(f) << "x";
+      fs::remove(f);
+    }
+  });
+  int failures = 0;
+  for (int i = 0; i < 300 && failures == 0; ++i) {
+    try {
+      std::vector<ObjectInfo> listed = store.list("transactions/");
+      failures += std::count_if(listed.begin(), listed.end(), [](const ObjectInfo& o) { return o.key.find("/stay-") != std::string::npos; }) != 50;
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+      ++failures;
+    }
+  }
+  done = true;
+  churn.join();
+  EXPECT_EQ(failures, 0);
 }
 
 TEST(LocalFolderStore, KeysNeverLeaveTheFolder) {

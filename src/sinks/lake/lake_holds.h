@@ -6,6 +6,9 @@
 // it listed gone. A hold taken after a retirement does not read the retired files: its listing
 // has the merged file, and readable_files() leaves out the files another file covers.
 //
+// A retired key is never written again (a merge's inputs lie below their shard's manifest, and a
+// replaced job's number is not reused), so a late deletion cannot take a newer file.
+//
 // Holds are this process's: a reader in another process (pandas or Spark over the folder, a
 // worker's merges on a shared S3 lake) may still list a merge's inputs and find them gone.
 // Retired files not yet deleted at a crash are removed at the next start (a merge's inputs as

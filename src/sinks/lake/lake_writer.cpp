@@ -91,6 +91,7 @@ void LakeWriter::publish(int64_t job, std::optional<int64_t> replaces) {
     if (!name.starts_with("part-")) continue;
     store_.move(o.key, std::string(folder_of(rest)) + renamed + std::string(name.substr(5)));
   }
+  changed();
   if (replaces) holds_.retire(published_files([&](int64_t published) { return published == *replaces; }));
   store_.remove_folder(prefix);
 }
@@ -109,11 +110,13 @@ std::vector<std::string> LakeWriter::published_files(const std::function<bool(in
 
 void LakeWriter::remove_published(const std::function<bool(int64_t job)>& doomed) {
   for (const std::string& key : published_files(doomed)) store_.remove(key);
+  changed();
 }
 
 void LakeWriter::write_stream_file(DuckConnection& con, const std::string& table, int partition, uint32_t shard,
                                    uint64_t first, uint64_t last, const std::string& select_sql) {
   copy_to_object(con, store_, select_sql, table + "/" + partition_folder(partition) + "/" + stream_name(shard, first, last));
+  changed();
 }
 
 uint64_t LakeWriter::stream_manifest(uint32_t shard) const {
@@ -147,6 +150,7 @@ void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
         if (f.first >= from || covered(f, files)) store_.remove(f.key);
     }
   }
+  changed();
 }
 
 namespace {
@@ -182,6 +186,7 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
         // the log's order without a sort.
         copy_to_object(con, store_, "SELECT * FROM read_parquet([" + list + "])",
                        folder + stream_name(shard, files[begin].first, files[end - 1].last));
+        changed();
         std::vector<std::string> inputs;
         for (size_t i = begin; i < end; ++i) inputs.push_back(std::move(files[i].key));
         holds_.retire(std::move(inputs));

@@ -9,6 +9,7 @@
 // uncommitted job are deleted.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -26,7 +27,9 @@ inline constexpr const char* kLakeTables[] = {"transactions", "cancellations"};
 
 class LakeWriter {
 public:
-  explicit LakeWriter(ObjectStore& store) : store_(store), holds_(store) {}
+  // `others_write`: other processes write the store too (workers sharing an S3 lake), so what
+  // readers list may change without this process's writes.
+  explicit LakeWriter(ObjectStore& store, bool others_write = false) : store_(store), holds_(store), others_write_(others_write) {}
 
   // Writes the rows of `select_sql` (no year/month columns: the folder names carry them) as one
   // staged file of the job: <table>/year=YYYY/month=MM/part-<part>.parquet. Run through the
@@ -68,15 +71,25 @@ public:
   // stream files whose range another file of their shard covers (a merge's inputs). Take a
   // hold() first: the files listed stay until it ends.
   std::vector<std::string> readable_files(const std::string& table) const;
+  // Counts this process's changes to what readable_files() lists: a listing made after
+  // changes() returned N stays current while changes() is N, unless others_write().
+  uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
+  bool others_write() const { return others_write_; }
   LakeHolds& holds() { return holds_; }
   ObjectStore& store() { return store_; }
   const ObjectStore& store() const { return store_; }
 
 private:
   std::vector<std::string> published_files(const std::function<bool(int64_t job)>& whose) const;
+  // Counts a change to what readable_files() lists: after files appear, and before any file is
+  // retired (a reader that saw the count before it took its hold first, so the retired files wait
+  // for it).
+  void changed() { changes_.fetch_add(1, std::memory_order_release); }
 
   ObjectStore& store_;
   LakeHolds holds_;
+  const bool others_write_;
+  std::atomic<uint64_t> changes_{0};
   mutable std::shared_mutex publishing_; // exclusive while a job's files go in: listings wait
 };
 

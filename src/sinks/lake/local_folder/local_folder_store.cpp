@@ -63,9 +63,14 @@ std::vector<ObjectInfo> LocalFolderStore::list(std::string_view prefix) const {
   std::vector<ObjectInfo> out;
   if (!fs::is_directory(start)) return out;
   for (auto& e : fs::recursive_directory_iterator(start)) {
-    if (!e.is_regular_file() || is_scratch(e.path())) continue;
+    // A file removed while the folder is walked (a merge's input, a replaced job's file) is not
+    // listed: the error codes of its type and size say it is gone.
+    std::error_code gone;
+    if (!e.is_regular_file(gone) || gone || is_scratch(e.path())) continue;
     std::string key = e.path().lexically_relative(root_).generic_string();
-    if (key.starts_with(prefix)) out.push_back({std::move(key), e.file_size()});
+    if (!key.starts_with(prefix)) continue;
+    const uintmax_t size = e.file_size(gone);
+    if (!gone) out.push_back({std::move(key), size});
   }
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
