@@ -93,7 +93,10 @@ bool PgSession::Cursor::has_row() {
   if (!started || row >= rows->batch_size()) {
     started = true;
     row = 0;
-    if (!rows->next()) ended = true;
+    if (!rows->next()) {
+      ended = true;
+      lake.end(); // every row read: no file is read any more (a portal left open keeps none)
+    }
   }
   return !ended;
 }
