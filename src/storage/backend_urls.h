@@ -63,6 +63,8 @@ inline std::filesystem::path warehouse_file(const BackendLocation& warehouse) { 
 
 struct Backends {
   BackendLocation log, warehouse, lake, tables;
+  // Workers of one Kafka log share an S3 lake shard by shard; any other lake is one data dir's.
+  bool lake_shared_by_workers() const { return lake.s3_lake() && log.kafka(); }
 };
 
 // The location `url` names for `role`, inside `data_dir` when url is empty. Throws

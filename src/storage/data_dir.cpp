@@ -74,7 +74,7 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
       outside_locks_(claim_outside(path_, backends_, purpose)),
       warehouse_(warehouse_file(backends_.warehouse).string(), memory_limit),
       lake_store_(open_lake_store(backends_.lake)),
-      lake_(*lake_store_, backends_.lake.s3_lake() && backends_.log.kafka()), tables_(backends_.tables.path.string()) {
+      lake_(*lake_store_, backends_.lake_shared_by_workers()), tables_(backends_.tables.path.string()) {
   claim_s3_lake();
   recover();
   // Answers of an earlier run that died while writing them.
@@ -89,10 +89,9 @@ DataDir::DataDir(const std::string& path, const std::string& purpose, const Back
 }
 
 void DataDir::claim_s3_lake() {
-  // Workers of one Kafka log share an S3 lake shard by shard; any other data dir keeps one of its
-  // own, as a folder lake does (claim_outside): the object _owner names the data dir (node id and
-  // path) that first used it, and another is refused.
-  if (!backends_.lake.s3_lake() || backends_.log.kafka()) return;
+  // An S3 lake not shared by workers is one data dir's, as a folder lake is (claim_outside): the
+  // object _owner names the data dir (node id and path) that first used it, and another is refused.
+  if (!backends_.lake.s3_lake() || backends_.lake_shared_by_workers()) return;
   const std::string me = node_id() + " " + path_ + "\n";
   std::optional<std::string> owner = lake_store_->get("_owner");
   if (!owner) {

@@ -47,15 +47,31 @@ struct StreamFile {
   uint64_t first, last;
 };
 
-// A shard's stream files of a table, per partition folder ("transactions/year=2010/month=12/").
+// A table's files (<table>/year=YYYY/month=MM/<name>.parquet): stream files per partition folder
+// ("transactions/year=2010/month=12/") and shard, and the others (batch jobs' files).
+struct TableFiles {
+  std::map<std::pair<std::string, uint32_t>, std::vector<StreamFile>> streams;
+  std::vector<std::string> others;
+};
+TableFiles table_files(const ObjectStore& store, const std::string& table) {
+  TableFiles out;
+  for (ObjectInfo& o : store.list(table + "/")) {
+    if (!o.key.ends_with(".parquet") || std::count(o.key.begin(), o.key.end(), '/') != 3) continue;
+    uint32_t shard;
+    uint64_t first, last;
+    if (parse_stream_name(name_of(o.key), shard, first, last))
+      out.streams[{std::string(folder_of(o.key)), shard}].push_back({std::move(o.key), first, last});
+    else
+      out.others.push_back(std::move(o.key));
+  }
+  return out;
+}
+
+// A shard's stream files of a table, per partition folder.
 std::map<std::string, std::vector<StreamFile>> stream_files(const ObjectStore& store, const std::string& table, uint32_t shard) {
   std::map<std::string, std::vector<StreamFile>> out;
-  for (ObjectInfo& o : store.list(table + "/")) {
-    uint32_t s;
-    uint64_t first, last;
-    if (parse_stream_name(name_of(o.key), s, first, last) && s == shard)
-      out[std::string(folder_of(o.key))].push_back({std::move(o.key), first, last});
-  }
+  for (auto& [where, files] : table_files(store, table).streams)
+    if (where.second == shard) out[where.first] = std::move(files);
   return out;
 }
 
@@ -101,9 +117,9 @@ void LakeWriter::discard(int64_t job) { store_.remove_folder(staging(job)); }
 std::vector<std::string> LakeWriter::published_files(const std::function<bool(int64_t job)>& whose) const {
   std::vector<std::string> keys;
   for (const char* table : kLakeTables)
-    for (ObjectInfo& o : store_.list(std::string(table) + "/")) {
-      std::string_view name = name_of(o.key); // batch-<job>-<i>.parquet
-      if (name.starts_with("batch-") && whose(std::atoll(std::string(name.substr(6)).c_str()))) keys.push_back(std::move(o.key));
+    for (std::string& key : table_files(store_, table).others) {
+      std::string_view name = name_of(key); // batch-<job>-<i>.parquet
+      if (name.starts_with("batch-") && whose(std::atoll(std::string(name.substr(6)).c_str()))) keys.push_back(std::move(key));
     }
   return keys;
 }
@@ -199,19 +215,9 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
 
 std::vector<std::string> LakeWriter::readable_files(const std::string& table) const {
   std::shared_lock lock(publishing_);
-  std::vector<std::string> out;
-  std::map<std::pair<std::string, uint32_t>, std::vector<StreamFile>> streams; // per folder and shard
-  for (ObjectInfo& o : store_.list(table + "/")) {
-    // <table>/year=YYYY/month=MM/<name>.parquet, as the glob table/*/*/*.parquet matched
-    if (!o.key.ends_with(".parquet") || std::count(o.key.begin(), o.key.end(), '/') != 3) continue;
-    uint32_t shard;
-    uint64_t first, last;
-    if (parse_stream_name(name_of(o.key), shard, first, last))
-      streams[{std::string(folder_of(o.key)), shard}].push_back({std::move(o.key), first, last});
-    else
-      out.push_back(std::move(o.key));
-  }
-  for (auto& [where, files] : streams)
+  TableFiles all = table_files(store_, table);
+  std::vector<std::string> out = std::move(all.others);
+  for (auto& [where, files] : all.streams)
     for (StreamFile& f : files)
       if (!covered(f, files)) out.push_back(std::move(f.key));
   holds_.drop_retired(out);

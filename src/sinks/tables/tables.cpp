@@ -45,9 +45,6 @@ rocksdb::Options tables_options() {
   options.prefix_extractor = std::make_shared<FirstPartPrefix>();
   return options;
 }
-} // namespace
-
-namespace {
 
 // Sets the Invoice-table key and value (tables_format.h) of row r of a block of cleaned lines.
 void encode_line(std::string& key, std::string& value, const LineColumns& l, size_t r) {
