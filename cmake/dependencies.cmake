@@ -28,6 +28,8 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(EDIT REQUIRED IMPORTED_TARGET libedit)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
+# jemalloc (libjemalloc-dev): the program's allocator (CMakeLists.txt).
+pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
 # libcurl (libcurl4-openssl-dev): S3 requests, SigV4-signed by libcurl; pugixml: S3's XML answers.
 find_package(CURL REQUIRED)
 find_package(pugixml REQUIRED)
