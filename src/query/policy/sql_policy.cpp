@@ -155,37 +155,79 @@ constexpr std::array<std::string_view, 13> kReadPragmas{
     "VERSION", "PLATFORM", "FUNCTIONS", "COLLATIONS", "STORAGE_INFO", "METADATA_INFO"};
 constexpr std::array<std::string_view, 9> kObjects{"TABLE", "VIEW", "MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE", "SCHEMA", "UNIQUE"};
 
+// What a write names that only shopflow may change, and why: refused for scope admin too.
+struct Protected {
+  std::string reason;           // "<name>, which ...": empty if the write may run
+  std::string created_function; // a CREATE MACRO / FUNCTION's name, lower-cased
+  std::string created_relation; // a CREATE TABLE / VIEW's or a RENAME TO's name, lower-cased
+};
+
 struct Verdict {
   SqlAccess access;
   std::string name;      // what the statement is, for messages ("DELETE", "CREATE SECRET")
-  std::string sink_owned = {}; // a write's target among kSinkOwnedTables, if it is one
+  Protected target = {}; // for a write
 };
 
-// The last part of a (qualified, maybe quoted) name at `i`, lower-cased: DuckDB matches
-// identifiers without regard to case, quoted or not.
-std::string name_at(const Tokens& t, size_t& i) {
-  std::string last;
+// The parts of a (qualified, maybe quoted) name at `i`, lower-cased (DuckDB matches identifiers
+// without regard to case, quoted or not); `i` moves past it.
+std::vector<std::string> name_parts_at(const Tokens& t, size_t& i) {
+  std::vector<std::string> parts;
   while (i < t.size() && (t[i].kind == Token::Word || t[i].kind == Token::Quoted)) {
-    last = t[i].kind == Token::Quoted ? t[i].text.substr(1, t[i].text.size() - 2) : t[i].text;
+    std::string part = t[i].kind == Token::Quoted ? t[i].text.substr(1, t[i].text.size() - 2) : t[i].text;
+    for (char& c : part) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    parts.push_back(std::move(part));
     ++i;
     if (!punct(t, i, '.')) break;
     ++i;
   }
-  for (char& c : last) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return last;
+  return parts;
 }
 
-// The sink-owned table a write names, if any: the target of INSERT INTO, DELETE FROM, UPDATE,
-// TRUNCATE, CREATE/DROP/ALTER of a table or view (every name of a DROP), COMMENT ON.
-std::string sink_owned_target(const Tokens& t, size_t i) {
-  auto owned = [](const std::string& n) {
-    return std::find(kSinkOwnedTables.begin(), kSinkOwnedTables.end(), n) != kSinkOwnedTables.end();
-  };
+std::string joined(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ".") + p;
+  return out;
+}
+
+// The catalogs every statement resolves names in (the ones the serving DuckDB attaches, and its
+// own), and DuckDB's catalog schemas: a schema named like one makes `lake.x` or
+// `information_schema.tables` ambiguous, for every client and for shopflow's own queries.
+constexpr std::array<std::string_view, 7> kCatalogNames{"lake", "warehouse", "system", "temp", "memory", "information_schema", "pg_catalog"};
+
+// Why a table, view or schema named `parts` may not be written, created or bound to by any
+// client: a table or view the sinks own, anything in the lake catalog; "" if it may.
+std::string protected_name(const std::vector<std::string>& parts, bool schema) {
+  if (parts.empty()) return {};
+  if (parts.size() >= 2 && parts.front() == "lake")
+    return joined(parts) + ", in the lake catalog: it holds shopflow's views over the lake's Parquet files, kept in the serving "
+                           "process's memory, so nothing made there would be stored (create tables in the warehouse)";
+  if (schema) {
+    if (std::find(kCatalogNames.begin(), kCatalogNames.end(), parts.back()) == kCatalogNames.end()) return {};
+    return parts.back() + ", the name of a catalog every query resolves names in (lake, warehouse, system, temp, memory, "
+           "information_schema, pg_catalog): a schema of that name would make theirs ambiguous for every client";
+  }
+  if (std::find(kSinkOwnedTables.begin(), kSinkOwnedTables.end(), parts.back()) == kSinkOwnedTables.end()) return {};
+  return parts.back() + ", which shopflow's sinks own: its rows and its definition change through ingest and shopflow batch only "
+                        "(batch --force replaces an import), never through SQL, so that every row stays stored exactly once and no "
+                        "index or key of a client's can stop a sink";
+}
+
+// What a write at `i` (INSERT, UPDATE, DELETE, TRUNCATE, COMMENT ON, CREATE, DROP, ALTER) changes
+// that shopflow guards: its target (every name of a DROP; the table of CREATE INDEX ... ON and of
+// COMMENT ON COLUMN; a RENAME TO's new name), every table a foreign key REFERENCES (a key on a
+// sink's table would refuse the sink's own deletes), and the name a CREATE / RENAME makes, which
+// the statement's runner checks against DuckDB's built-in functions and views (text_rows.h): a
+// macro named round() or read_parquet(), or a view named duckdb_tables, would change what
+// shopflow's own queries and views compute.
+Protected protected_target(const Tokens& t, size_t i) {
+  Protected out;
   const std::string& w = t[i].text;
   size_t k = i + 1;
   auto skip = [&](std::initializer_list<std::string_view> words) {
     while (k < t.size() && t[k].kind == Token::Word && std::find(words.begin(), words.end(), t[k].text) != words.end()) ++k;
   };
+  std::string object; // CREATE / DROP / ALTER: TABLE, VIEW, SCHEMA, INDEX, MACRO...
+  bool column = false; // COMMENT ON COLUMN table.column
   if (w == "INSERT") {
     skip({"OR", "REPLACE", "IGNORE", "INTO"});
   } else if (w == "DELETE") {
@@ -193,19 +235,43 @@ std::string sink_owned_target(const Tokens& t, size_t i) {
   } else if (w == "TRUNCATE") {
     skip({"TABLE"});
   } else if (w == "COMMENT") {
-    skip({"ON", "TABLE", "VIEW", "COLUMN"});
+    skip({"ON"});
+    column = is(t, k, "COLUMN");
+    skip({"TABLE", "VIEW", "COLUMN"});
   } else if (w == "CREATE" || w == "DROP" || w == "ALTER") {
-    skip({"OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "TABLE", "VIEW", "MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE",
-          "SCHEMA", "IF", "NOT", "EXISTS"});
+    skip({"OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE"});
+    if (k < t.size() && t[k].kind == Token::Word) object = t[k].text;
+    skip({"TABLE", "VIEW", "MACRO", "FUNCTION", "SEQUENCE", "INDEX", "TYPE", "SCHEMA", "IF", "NOT", "EXISTS"});
   } else if (w != "UPDATE") {
-    return {};
+    return out;
   }
-  for (;;) {
-    std::string name = name_at(t, k);
-    if (owned(name)) return name;
-    if (w != "DROP" || !punct(t, k, ',')) return {}; // DROP names a list
+  auto guard = [&](const std::vector<std::string>& parts, bool schema = false) {
+    if (out.reason.empty()) out.reason = protected_name(parts, schema);
+  };
+  std::vector<std::string> target = name_parts_at(t, k);
+  if (column && target.size() >= 2) target.pop_back();
+  if (object == "INDEX") {
+    while (k < t.size() && !is(t, k, "ON")) ++k;
     ++k;
+    target = name_parts_at(t, k);
   }
+  guard(target, object == "SCHEMA");
+  if (w == "CREATE" && (object == "MACRO" || object == "FUNCTION") && !target.empty()) out.created_function = target.back();
+  if (w == "CREATE" && (object == "TABLE" || object == "VIEW") && !target.empty()) out.created_relation = target.back();
+  while (w == "DROP" && punct(t, k, ',')) guard(name_parts_at(t, ++k), object == "SCHEMA"); // DROP names a list
+  for (size_t r = k; r < t.size(); ++r) {
+    if (w != "UPDATE" && is(t, r, "REFERENCES")) {
+      size_t n = r + 1;
+      guard(name_parts_at(t, n));
+    }
+    if (w == "ALTER" && is(t, r, "RENAME") && is(t, r + 1, "TO")) {
+      size_t n = r + 2;
+      std::vector<std::string> renamed = name_parts_at(t, n);
+      guard(renamed, object == "SCHEMA");
+      if (!renamed.empty() && (object == "TABLE" || object == "VIEW")) out.created_relation = renamed.back();
+    }
+  }
+  return out;
 }
 
 Verdict classify_at(const Tokens& t, size_t i);
@@ -248,7 +314,7 @@ Verdict classify_at(const Tokens& t, size_t i) {
     if (punct(t, k, '(')) k = past_parens(t, k); // (FORMAT json)
     Verdict inner = classify_at(t, k);
     if (inner.access == SqlAccess::Transaction) inner.access = SqlAccess::Refused;
-    return {inner.access, "EXPLAIN " + inner.name, inner.sink_owned};
+    return {inner.access, "EXPLAIN " + inner.name, inner.target};
   }
   if (w == "DESCRIBE" || w == "DESC" || w == "SHOW" || w == "SUMMARIZE") {
     size_t k = i + 1;
@@ -266,15 +332,16 @@ Verdict classify_at(const Tokens& t, size_t i) {
   }
   if (w == "BEGIN" || w == "COMMIT" || w == "END" || w == "ROLLBACK" || w == "ABORT" || (w == "START" && is(t, i + 1, "TRANSACTION")))
     return {SqlAccess::Transaction, w};
-  if (w == "INSERT" || w == "DELETE" || w == "TRUNCATE") return {SqlAccess::Write, w, sink_owned_target(t, i)};
+  if (w == "INSERT" || w == "DELETE" || w == "TRUNCATE") return {SqlAccess::Write, w, protected_target(t, i)};
   if (w == "UPDATE")
-    return is(t, i + 1, "EXTENSIONS") ? Verdict{SqlAccess::Refused, "UPDATE EXTENSIONS"} : Verdict{SqlAccess::Write, w, sink_owned_target(t, i)};
-  if (w == "COMMENT") return {is(t, i + 1, "ON") ? SqlAccess::Write : SqlAccess::Refused, w, sink_owned_target(t, i)};
+    return is(t, i + 1, "EXTENSIONS") ? Verdict{SqlAccess::Refused, "UPDATE EXTENSIONS"} : Verdict{SqlAccess::Write, w, protected_target(t, i)};
+  if (w == "COMMENT") return {is(t, i + 1, "ON") ? SqlAccess::Write : SqlAccess::Refused, w, protected_target(t, i)};
   if (w == "CREATE" || w == "DROP" || w == "ALTER") {
     size_t k = i + 1;
     if (w == "CREATE" && is(t, k, "OR") && is(t, k + 1, "REPLACE")) k += 2;
     if (w != "ALTER" && (is(t, k, "TEMP") || is(t, k, "TEMPORARY"))) ++k;
-    if (one_of(t, k, kObjects)) return {SqlAccess::Write, w + " " + t[k].text, sink_owned_target(t, i)};
+    if (one_of(t, k, kObjects))
+      return {SqlAccess::Write, w + " " + t[k].text + (is(t, k, "UNIQUE") && is(t, k + 1, "INDEX") ? " INDEX" : ""), protected_target(t, i)};
     return {SqlAccess::Refused, w + (k < t.size() ? " " + t[k].text : std::string())};
   }
   static constexpr std::array<std::string_view, 20> kKnown{
@@ -302,7 +369,9 @@ std::vector<ClassifiedStatement> classify_sql(std::string_view sql) {
       Verdict v = classify_at(s.tokens, 0);
       c.access = v.access;
       c.name = v.name;
-      c.sink_owned = v.sink_owned;
+      c.protected_reason = std::move(v.target.reason);
+      c.created_function = std::move(v.target.created_function);
+      c.created_relation = std::move(v.target.created_relation);
     }
     c.text = std::move(s.text);
     c.lexical_error = !s.problem.empty();
@@ -330,11 +399,7 @@ std::optional<SqlRefusal> sql_refusal(const ClassifiedStatement& s, size_t index
   case SqlAccess::Read:
   case SqlAccess::Transaction: return std::nullopt;
   case SqlAccess::Write:
-    if (may_write && !s.sink_owned.empty())
-      return SqlRefusal{which + " is " + s.name + " of " + s.sink_owned +
-                            ", which shopflow's sinks own: its rows come from ingest and shopflow batch (batch --force replaces an import), "
-                            "never from SQL, so that every row stays stored exactly once",
-                        403, "42501"};
+    if (may_write && !s.protected_reason.empty()) return SqlRefusal{which + " is " + s.name + " naming " + s.protected_reason, 403, "42501"};
     if (may_write) return std::nullopt;
     return SqlRefusal{which + " is " + s.name +
                           ": only reading statements (SELECT, WITH, VALUES, TABLE, EXPLAIN, DESCRIBE, SHOW, SUMMARIZE) run without scope admin (SQLSTATE 25006, read-only)",

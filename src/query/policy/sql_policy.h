@@ -8,7 +8,10 @@
 //               a name or a read, PRAGMA of a catalog-reading pragma (table_info, show_tables...)
 //   transaction BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT
 //   write       (scope admin) INSERT, UPDATE, DELETE, TRUNCATE, CREATE, DROP, ALTER, COMMENT ON,
-//               of any table but those the sinks own (sinks/warehouse/warehouse_tables.h)
+//               but never of a table or view the sinks own (sinks/warehouse/warehouse_tables.h),
+//               an index on one or a foreign key to one, anything in the lake catalog, a schema
+//               named like a catalog, nor a macro, table or view named like one of DuckDB's own
+//               functions or system views (checked once bound: query/builtin_names.h)
 //   refused     everything else, for every caller: COPY, ATTACH, DETACH, EXPORT, IMPORT, INSTALL,
 //               LOAD, SET, RESET, CALL, PREPARE, EXECUTE, CHECKPOINT, VACUUM, USE, CREATE/DROP SECRET,
 //               UPDATE EXTENSIONS, ... (files reach the warehouse through `shopflow batch`)
@@ -33,7 +36,13 @@ struct ClassifiedStatement {
   std::string name;    // what it is, for messages ("DELETE", "CREATE SECRET"), or its lexical error
   SqlAccess access = SqlAccess::Refused;
   bool lexical_error = false; // an unterminated string, identifier or comment, unbalanced parentheses
-  std::string sink_owned;     // a write's target that the sinks own (refused even for admin)
+  // A write that only shopflow may make (refused for scope admin too): what it names and why, e.g.
+  // a table the sinks own, anything in the lake catalog, a schema named like a catalog.
+  std::string protected_reason;
+  // The name a CREATE MACRO / FUNCTION makes, and a CREATE TABLE / VIEW or RENAME TO, lower-cased:
+  // refused once bound if DuckDB has a built-in function, or system view or table, of that name
+  // (builtin_names.h), which the new one would hide from shopflow's queries and views.
+  std::string created_function, created_relation;
 };
 
 // Splits `sql` at top-level semicolons (quotes, quoted identifiers, E'' and dollar-quoted strings
