@@ -312,6 +312,38 @@ TEST(Pipeline, LakeQueriesReadTheFilesTheyListedThroughAMerge) {
   EXPECT_EQ(q(after, figures), "40 40 39");
 }
 
+// A merge's inputs that a query still holds are no merge's inputs again: the next merge of the
+// shard takes the live files only (the merged file and the newer ones), so no two live files
+// hold the same lines and every query counts each line once.
+TEST(Pipeline, LakeMergesLeaveTheInputsAQueryHoldsAlone) {
+  TempDir t;
+  DataDir dir((t.path / "d").string(), "test");
+  DuckConnection& sink = dir.warehouse().connection();
+  auto write = [&](uint64_t first) {
+    dir.lake().write_stream_file(sink, "transactions", 201012, 0, first, first + 9,
+                                 "SELECT 'stream:0:' || i AS source, i AS n FROM range(" + std::to_string(first) + ", " +
+                                     std::to_string(first + 10) + ") t(i)");
+  };
+  for (uint64_t first = 0; first < 40; first += 10) write(first);
+  LakeViews views(dir.warehouse().database(), dir.lake());
+  DuckConnection held(dir.warehouse().database()), later(dir.warehouse().database());
+  const std::string figures = "SELECT count(*) || ' ' || count(DISTINCT n) || ' ' || max(n) FROM lake.transactions";
+  LakeHolds::Hold query = views.read_now(held);
+  EXPECT_EQ(dir.lake().compact_stream_files(sink, 0, 4), 4u); // its inputs stay for `query`
+  for (uint64_t first = 40; first < 80; first += 10) write(first);
+  EXPECT_EQ(dir.lake().compact_stream_files(sink, 0, 4), 4u); // the four new files, not the held ones
+  EXPECT_EQ(dir.lake().readable_files("transactions").size(), 2u);
+  LakeHolds::Hold now = views.read_now(later);
+  EXPECT_EQ(q(later, figures), "80 80 79");
+  EXPECT_EQ(q(held, figures), "40 40 39");
+  query.end();
+  now.end();
+  EXPECT_EQ(dir.lake().compact_stream_files(sink, 0, 2), 2u); // the two merged files, nothing else
+  EXPECT_EQ(dir.lake().readable_files("transactions").size(), 1u);
+  LakeHolds::Hold last = views.read_now(later);
+  EXPECT_EQ(q(later, figures), "80 80 79");
+}
+
 // Queries over lake.* while streamed lines arrive and the lake merges its files all the time
 // (every two files): each answer counts every line once, none fails, and counts never go back.
 TEST(Pipeline, LakeQueriesDuringStreamingAndMergesCountEveryLineOnce) {

@@ -43,9 +43,9 @@ size_t LakeHolds::waiting() const {
   return retired_keys_.size();
 }
 
-void LakeHolds::drop_retired(std::vector<std::string>& keys) const {
+std::set<std::string> LakeHolds::retired() const {
   std::lock_guard lock(mutex_);
-  if (!retired_keys_.empty()) std::erase_if(keys, [&](const std::string& key) { return retired_keys_.count(key) > 0; });
+  return retired_keys_;
 }
 
 void LakeHolds::end(uint64_t id) {

@@ -52,12 +52,14 @@ public:
 
   [[nodiscard]] Hold hold();
   // Deletes the objects `keys` once every hold taken before this call has ended; until then they
-  // are left out of listings (drop_retired).
+  // are left out of listings (retired()).
   void retire(std::vector<std::string> keys);
   // Retired objects not deleted yet (or whose deletion failed).
   size_t waiting() const;
-  // Removes the retired keys from a listing.
-  void drop_retired(std::vector<std::string>& keys) const;
+  // The keys retired and not yet deleted. A listing leaves out those retired before it walked the
+  // store: a key retired while it walks stays in unless the walk found the file that replaced it
+  // (the walk's hold keeps it), so no listing misses lines that a merge moved under it.
+  std::set<std::string> retired() const;
 
 private:
   struct Retired {

@@ -185,7 +185,13 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
   if (min_files < 2) throw std::invalid_argument("lake: compaction merges at least 2 files, not " + std::to_string(min_files));
   size_t merged = 0;
   for (const char* table : kLakeTables) {
-    for (auto& [folder, files] : stream_files(store_, table, shard)) {
+    const std::set<std::string> retired = holds_.retired();
+    for (auto& [folder, all] : stream_files(store_, table, shard)) {
+      // The live files only: a finished merge's inputs (kept while a query holds them) are in
+      // its merged file already, and merging them again would put their lines in two files.
+      std::vector<StreamFile> files;
+      for (StreamFile& f : all)
+        if (!covered(f, all) && !retired.count(f.key)) files.push_back(f);
       if (files.size() < min_files) continue;
       std::sort(files.begin(), files.end(), [](const StreamFile& a, const StreamFile& b) { return a.first < b.first; });
       // Runs of files next to each other in offset order and of one size class: a merged file's
@@ -215,12 +221,13 @@ size_t LakeWriter::compact_stream_files(DuckConnection& con, uint32_t shard, siz
 
 std::vector<std::string> LakeWriter::readable_files(const std::string& table) const {
   std::shared_lock lock(publishing_);
+  const std::set<std::string> retired = holds_.retired(); // before the walk (LakeHolds::retired)
   TableFiles all = table_files(store_, table);
   std::vector<std::string> out = std::move(all.others);
   for (auto& [where, files] : all.streams)
     for (StreamFile& f : files)
       if (!covered(f, files)) out.push_back(std::move(f.key));
-  holds_.drop_retired(out);
+  std::erase_if(out, [&](const std::string& key) { return retired.count(key) > 0; });
   std::sort(out.begin(), out.end());
   return out;
 }
