@@ -125,6 +125,27 @@ TEST(LakeFiles, ReadersSeeEveryFileButAFinishedMergesInputs) {
   EXPECT_EQ(lake.readable_files("cancellations"), (std::vector<std::string>{"cancellations/year=2010/month=12/stream-0-0-9.parquet"}));
 }
 
+// A shard taken over (at start, or after a sink's failure) drops the files past its manifest at
+// once (their names are written again) and retires a finished merge's inputs: a query that listed
+// them before reads them to its end.
+TEST(LakeFiles, TakingAShardOverRetiresAFinishedMergesInputs) {
+  TempLake t;
+  LocalFolderStore store(t.path);
+  LakeWriter lake(store);
+  const std::string dec = "transactions/year=2010/month=12/";
+  for (const char* name : {"stream-0-0-9.parquet", "stream-0-10-19.parquet", "stream-0-0-19.parquet", "stream-0-20-29.parquet"})
+    store.put(dec + name, "x");
+  LakeHolds::Hold query = lake.holds().hold();
+  lake.remove_stream_files_from(0, 20);
+  EXPECT_FALSE(fs::exists(t.path / dec / "stream-0-20-29.parquet"));
+  EXPECT_TRUE(fs::exists(t.path / dec / "stream-0-0-9.parquet")); // the query may read it still
+  EXPECT_EQ(lake.readable_files("transactions"), std::vector<std::string>{dec + "stream-0-0-19.parquet"});
+  query.end();
+  EXPECT_FALSE(fs::exists(t.path / dec / "stream-0-0-9.parquet"));
+  EXPECT_FALSE(fs::exists(t.path / dec / "stream-0-10-19.parquet"));
+  EXPECT_EQ(lake.holds().waiting(), 0u);
+}
+
 namespace {
 // Stages `files` files of a batch job as the importer does (their bytes do not matter here).
 void stage_job(ObjectStore& store, int64_t job, int files) {

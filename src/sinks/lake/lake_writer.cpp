@@ -161,10 +161,15 @@ void LakeWriter::remove_stream_files_from(uint32_t shard, uint64_t from) {
       uint64_t first, last;
       return parse_stream_name(name_of(key), s, first, last) && s == shard;
     });
+    const std::set<std::string> retired = holds_.retired(); // retired by this process's merges already
+    std::vector<std::string> inputs;
     for (auto& [folder, files] : stream_files(store_, table, shard)) {
-      for (auto& f : files)
-        if (f.first >= from || covered(f, files)) store_.remove(f.key);
+      for (auto& f : files) {
+        if (f.first >= from) store_.remove(f.key);
+        else if (covered(f, files) && !retired.count(f.key)) inputs.push_back(f.key);
+      }
     }
+    holds_.retire(std::move(inputs));
   }
   changed();
 }

@@ -55,10 +55,11 @@ public:
                          uint64_t first, uint64_t last, const std::string& select_sql);
   uint64_t stream_manifest(uint32_t shard) const;
   void set_stream_manifest(uint32_t shard, uint64_t next_offset);
-  // Deletes a shard's stream files whose first offset is >= `from` (written after the manifest),
-  // files whose offset range lies inside another file's (inputs of a finished compaction), and
-  // the shard's unfinished files (scratch, uploads). Other shards' files are left alone: another
-  // process may be writing them.
+  // Deletes a shard's stream files whose first offset is >= `from` (written after the manifest;
+  // their names are written again) and the shard's unfinished files (scratch, uploads), and
+  // retires the files whose offset range lies inside another file's (inputs of a finished
+  // compaction: deleted once the queries that may read them end). Other shards' files are left
+  // alone: another process may be writing them.
   void remove_stream_files_from(uint32_t shard, uint64_t from);
   // Merges a shard's stream files of one table and month, `min_files` or more next to each other
   // in offset order and of one size class (spans within a factor of `min_files`), into one file
