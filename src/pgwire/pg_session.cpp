@@ -8,6 +8,7 @@
 
 #include "auth/scram.h"
 #include "pgwire/pg_server.h"
+#include "query/builtin_names.h"
 #include "util/log.h"
 
 namespace asio = boost::asio;
@@ -246,12 +247,18 @@ void PgSession::fail(const std::runtime_error& e) {
   if (writing_) server_.db_.write_failed(); // a write that failed may have torn the WAL
 }
 
-// The one policy (query/policy/sql_policy.h): a refused statement never reaches DuckDB.
-void PgSession::check_policy(const ClassifiedStatement& st, size_t index) {
-  if (auto refusal = sql_refusal(st, index, may_write_)) {
+// The one policy (query/policy/sql_policy.h, and the names DuckDB keeps: builtin_names.h): a
+// refused statement never reaches DuckDB.
+void PgSession::refuse_if_refused(const ClassifiedStatement& st, size_t index) {
+  std::optional<SqlRefusal> refusal = sql_refusal(st, index, may_write_);
+  if (!refusal) refusal = builtin_name_refusal(*con_, st, index);
+  if (refusal) {
     log::warn("refused", {{"protocol", "pgwire"}, {"user", client_->name}, {"reason", refusal->message}}); // as refused logins
     throw PgRefused(refusal->sqlstate, refusal->message + (st.access == SqlAccess::Write ? " (client " + client_->name + ")" : std::string()));
   }
+}
+
+void PgSession::begin_statement(const ClassifiedStatement& st) {
   ++server_.statements_;
   writing_ = st.access == SqlAccess::Write || st.access == SqlAccess::Transaction;
   if (writing_ && status_ == 'I') server_.db_.checkpoint_if_due(*con_);
@@ -418,6 +425,15 @@ void PgSession::simple_query(const std::string& text) {
   if (auto answer = describe_table_query(query)) query = *answer;
   std::vector<ClassifiedStatement> texts = classify_sql(pg_compat(query));
   if (texts.empty()) c_.send(Message('I').done());
+  // A refused statement stops the query before any of its statements runs: as PostgreSQL runs a
+  // query of several statements as one transaction, none of it stays.
+  try {
+    for (size_t i = 0; i < texts.size(); ++i)
+      if (!session_statement(texts[i].text)) refuse_if_refused(texts[i], i + 1);
+  } catch (const std::runtime_error& e) {
+    fail(e);
+    return;
+  }
   for (size_t i = 0; i < texts.size(); ++i) {
     const ClassifiedStatement& st = texts[i];
     try {
@@ -427,7 +443,7 @@ void PgSession::simple_query(const std::string& text) {
         answer_setting(*setting);
         continue;
       }
-      check_policy(st, i + 1);
+      begin_statement(st);
       timed([&](QueryWatchdog& watchdog) {
         Cursor cur;
         cur.lake = server_.lake_views_.read_lake_now(*con_);
@@ -460,7 +476,8 @@ void PgSession::parse(Reader& in) {
     st->classified = texts[0];
     st->session = session_statement(st->classified.text);
     if (!st->session) {
-      check_policy(texts[0], 1);
+      refuse_if_refused(texts[0], 1);
+      begin_statement(texts[0]);
       LakeHolds::Hold lake; // preparing binds the lake's views: reads their files' schema
       if (status_ != 'E') lake = server_.lake_views_.read_lake_now(*con_);
       st->prepared = std::make_unique<DuckPrepared>(*con_, st->classified.text);

@@ -95,7 +95,8 @@ private:
   void execute(Reader& in);
 
   void fail(const std::runtime_error& e); // ErrorResponse with its SQLSTATE
-  void check_policy(const ClassifiedStatement& st, size_t index);
+  void refuse_if_refused(const ClassifiedStatement& st, size_t index); // throws PgRefused
+  void begin_statement(const ClassifiedStatement& st);               // counts it; a write checkpoints first
   template <class NameOf, class TypeOf>
   void describe(size_t cols, NameOf&& name, TypeOf&& type, const std::vector<int16_t>& formats);
   void describe_rows(const TextRows& r, const std::vector<std::optional<std::string>>& names, const std::vector<int16_t>& formats);

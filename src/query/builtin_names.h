@@ -4,16 +4,17 @@
 // shopflow's own views and catalog queries included.
 #pragma once
 
-#include <string>
+#include <optional>
 
 #include "db/duckdb.h"
+#include "query/policy/sql_policy.h"
 
 namespace shopflow {
 
-// Whether `name` (lower-cased) is one of DuckDB's built-in functions (macros included).
-bool duckdb_builtin_function(DuckConnection& con, const std::string& name);
-// Whether `name` (lower-cased) is a view or table of DuckDB's system catalog (duckdb_tables,
-// pg_class, ...).
-bool duckdb_builtin_relation(DuckConnection& con, const std::string& name);
+// Why `statement` (1-based `index`) may not run: it makes a macro named like one of DuckDB's
+// built-in functions, or a table or view named like a view or table of DuckDB's system catalog
+// (duckdb_tables, pg_class...); nullopt if it may. The second half of sql_refusal(), which needs
+// DuckDB's catalog: called for every statement of a request before any of them runs.
+std::optional<SqlRefusal> builtin_name_refusal(DuckConnection& con, const ClassifiedStatement& statement, size_t index);
 
 } // namespace shopflow

@@ -5,6 +5,7 @@
 
 #include "formats/csv_field.h"
 #include "util/json_writer.h"
+#include "query/builtin_names.h"
 #include "query/query_engine.h"
 #include "query/query_watchdog.h"
 #include "query/policy/sql_policy.h"
@@ -115,6 +116,8 @@ SqlAnswer SqlService::run_statements(const SqlRequest& request) {
     return sql_error_answer(400, "parameters are for a single statement with a JSON or CSV answer");
 
   DuckConnection con(db_);
+  for (size_t i = 0; i < statements.size(); ++i) // every statement checked before any runs
+    if (auto refusal = builtin_name_refusal(con, statements[i], i + 1)) return sql_error_answer(refusal->http_status, refusal->message);
   QueryWatchdog watchdog(con, request.limits.timeout_ms);
   const bool writes = std::any_of(statements.begin(), statements.end(), [](auto& s) { return s.access != SqlAccess::Read; });
   LakeHolds::Hold lake; // outlives every result below

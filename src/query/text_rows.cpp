@@ -1,7 +1,5 @@
 #include "query/text_rows.h"
 
-#include "query/builtin_names.h"
-
 namespace shopflow {
 
 namespace {
@@ -31,15 +29,6 @@ void TextRows::run(DuckConnection& con, const ClassifiedStatement& classified, D
   type_ = prepared.statement_type();
   if (!prepared_type_fits(classified.access, type_))
     throw DuckError("Permission Error: statement \"" + classified.name + "\" is not what it was taken for; it did not run");
-  auto hides = [&](const std::string& name, const char* what) {
-    throw DuckError("Permission Error: statement \"" + classified.name + "\" would make " + name + ", the name of one of DuckDB's built-in " +
-                    what + ": it would change what every later query computes, shopflow's own views and catalog queries included; "
-                    "choose another name");
-  };
-  if (!classified.created_function.empty() && duckdb_builtin_function(con, classified.created_function))
-    hides(classified.created_function, "functions");
-  if (!classified.created_relation.empty() && duckdb_builtin_relation(con, classified.created_relation))
-    hides(classified.created_relation, "views and tables");
   for (size_t c = 0; c < prepared.column_count(); ++c) {
     names_.push_back(prepared.column_name(c));
     types_.push_back(prepared.column_type(c));

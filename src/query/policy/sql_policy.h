@@ -11,7 +11,7 @@
 //               but never of a table or view the sinks own (sinks/warehouse/warehouse_tables.h),
 //               an index on one or a foreign key to one, anything in the lake catalog, a schema
 //               named like a catalog, nor a macro, table or view named like one of DuckDB's own
-//               functions or system views (checked once bound: query/builtin_names.h)
+//               functions or system views (checked in DuckDB's catalog: query/builtin_names.h)
 //   refused     everything else, for every caller: COPY, ATTACH, DETACH, EXPORT, IMPORT, INSTALL,
 //               LOAD, SET, RESET, CALL, PREPARE, EXECUTE, CHECKPOINT, VACUUM, USE, CREATE/DROP SECRET,
 //               UPDATE EXTENSIONS, ... (files reach the warehouse through `shopflow batch`)
@@ -40,8 +40,8 @@ struct ClassifiedStatement {
   // a table the sinks own, anything in the lake catalog, a schema named like a catalog.
   std::string protected_reason;
   // The name a CREATE MACRO / FUNCTION makes, and a CREATE TABLE / VIEW or RENAME TO, lower-cased:
-  // refused once bound if DuckDB has a built-in function, or system view or table, of that name
-  // (builtin_names.h), which the new one would hide from shopflow's queries and views.
+  // refused before any statement of the request runs if DuckDB has a built-in function, or a
+  // system view or table, of that name (builtin_names.h), which the new one would hide.
   std::string created_function, created_relation;
 };
 
