@@ -113,7 +113,9 @@ def start_node(folder, state, node, heap_mb):
     node["pid"] = p.pid
 
 
-def wait_started(state, nodes):
+def wait_started(state, nodes, port_clash_ok=False):
+    """Waits for `nodes` to start; True if one exited because its port was taken meanwhile (only
+    when `port_clash_ok`: the caller then starts the cluster again on other ports)."""
     deadline = time.time() + START_TIMEOUT_S
     for node in nodes:
         while True:
@@ -123,11 +125,28 @@ def wait_started(state, nodes):
                     break
             if not running(node["pid"]):
                 with open(node["log"], "rb") as f:
-                    tail = f.read()[-2000:].decode(errors="replace")
+                    f.seek(node.get("log_from", 0))
+                    log = f.read()
+                if port_clash_ok and b"Address already in use" in log:
+                    return True
+                tail = log[-2000:].decode(errors="replace")
                 fail(f"node {node['id']} exited while starting; its log ends:\n{tail}")
             if time.time() > deadline:
                 fail(f"node {node['id']} did not start within {START_TIMEOUT_S} s (log: {node['log']})")
             time.sleep(0.2)
+    return False
+
+
+def assign_ports(state):
+    """Free loopback ports for every node, and the configs and bootstrap list that name them. A
+    port is free when chosen: something else (another test's connection) may take it before the
+    broker binds it."""
+    for node in state["nodes"]:
+        node["port"], node["controller_port"] = free_port(), free_port()
+    for node in state["nodes"]:
+        with open(node["config"], "w") as f:
+            f.write(properties(node, state))
+    state["bootstrap"] = ",".join(f"127.0.0.1:{n['port']}" for n in state["nodes"])
 
 
 def up(folder, brokers, heap_mb):
@@ -137,28 +156,35 @@ def up(folder, brokers, heap_mb):
     state = load(folder)
     if state and len(state["nodes"]) != brokers:
         fail(f"{folder} holds a cluster of {len(state['nodes'])} nodes, not {brokers}: `down` it and remove the folder first")
-    if not state:
+    fresh = not state
+    if fresh:
         state = {"cluster_id": None, "nodes": []}
         for i in range(1, brokers + 1):
             d = os.path.join(folder, f"node-{i}")
             os.makedirs(d, exist_ok=True)
-            state["nodes"].append({"id": i, "port": free_port(), "controller_port": free_port(), "pid": 0,
+            state["nodes"].append({"id": i, "port": 0, "controller_port": 0, "pid": 0,
                                    "data": os.path.join(d, "data"), "config": os.path.join(d, "server.properties"),
                                    "log": os.path.join(d, "broker.log")})
         out = subprocess.run(java(["kafka.tools.StorageTool", "random-uuid"]), capture_output=True, text=True, check=True)
         state["cluster_id"] = out.stdout.strip().splitlines()[-1]
+        assign_ports(state)
         for node in state["nodes"]:
-            with open(node["config"], "w") as f:
-                f.write(properties(node, state))
             r = subprocess.run(java([f"-Dlog4j2.configurationFile={os.path.join(HERE, 'log4j2.properties')}",
                                      "kafka.tools.StorageTool", "format", "-t", state["cluster_id"], "-c", node["config"]]),
                                capture_output=True, text=True)
             if r.returncode != 0:
                 fail(f"formatting node {node['id']} failed: {r.stdout}{r.stderr}")
-        state["bootstrap"] = ",".join(f"127.0.0.1:{n['port']}" for n in state["nodes"])
         save(folder, state)
-    started = start_missing(folder, state, heap_mb)
-    wait_started(state, started)
+    # A new cluster's nodes that lost their ports before binding them start again on others (its
+    # clients learn the ports from what this returns); a known cluster keeps its ports.
+    for attempt in range(3):
+        started = start_missing(folder, state, heap_mb)
+        if not wait_started(state, started, port_clash_ok=fresh and attempt < 2):
+            return state
+        down(folder)
+        state = load(folder)
+        assign_ports(state)
+        save(folder, state)
     return state
 
 
