@@ -16,11 +16,13 @@ third_party/kafka/libs (scripts/setup fetches them from Maven Central).
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from loopback_port import free_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIBS = os.environ.get("SHOPFLOW_KAFKA_LIBS", os.path.join(HERE, "..", "..", "third_party", "kafka", "libs"))
@@ -30,12 +32,6 @@ START_TIMEOUT_S = 90
 def fail(message):
     print(f"cluster.py: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def java(args):

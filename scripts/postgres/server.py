@@ -14,10 +14,12 @@ which owns DIR/data (PostgreSQL refuses to run as root).
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from loopback_port import free_port  # noqa: E402
 
 BIN = "/usr/lib/postgresql/15/bin"
 
@@ -29,12 +31,6 @@ def fail(message):
 
 def as_server_user(cmd):
     return ["runuser", "-u", "postgres", "--"] + cmd if os.geteuid() == 0 else cmd
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(cmd, what):

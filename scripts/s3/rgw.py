@@ -12,12 +12,14 @@ Clients sign with SigV4 (any region name) and must send x-amz-content-sha256, as
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from loopback_port import free_port  # noqa: E402
 
 ACCESS_KEY, SECRET_KEY = "SHOPFLOWTESTKEY", "shopflow-test-secret"
 DAEMONS = ("mon.a", "osd.0", "client.rgw.a")
@@ -26,12 +28,6 @@ DAEMONS = ("mon.a", "osd.0", "client.rgw.a")
 def fail(message):
     print(f"s3/rgw.py: {message}", file=sys.stderr)
     sys.exit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(folder, *cmd, timeout=60):

@@ -12,13 +12,15 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from loopback_port import free_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHOPFLOW = os.environ["SHOPFLOW_BIN"]
@@ -85,12 +87,6 @@ class Skip(Exception):
 def check(condition, message):
     if not condition:
         raise Failure(message)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cases(suite):

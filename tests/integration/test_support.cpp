@@ -200,17 +200,35 @@ void expect_reference_warehouse_and_lake(const fs::path& data) {
   EXPECT_EQ(q("SELECT count(*) FROM read_parquet('" + lake + "/cancellations/*/*/*.parquet')"), text(kReferenceCancellations));
 }
 
-uint16_t free_port() {
+namespace {
+// Binds `port` on 127.0.0.1 (0: any); returns the port bound, or 0.
+uint16_t bind_loopback(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  addr.sin_port = htons(port);
   socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  bool bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+               getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
   close(fd);
-  return ntohs(addr.sin_port);
+  return bound ? ntohs(addr.sin_port) : 0;
+}
+} // namespace
+
+// As scripts/loopback_port.py: below the kernel's ephemeral range, which outgoing connections
+// take their local ports from, so no client's connection takes the port before the server binds it.
+uint16_t free_port() {
+  constexpr int kLowest = 10000; // below: installed services' ports
+  int start = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> start;
+  if (start - kLowest >= 1000) {
+    thread_local std::mt19937 pick(std::random_device{}());
+    std::uniform_int_distribution<int> port(kLowest, start - 1);
+    for (int i = 0; i < 100; ++i)
+      if (uint16_t p = bind_loopback(static_cast<uint16_t>(port(pick)))) return p;
+  }
+  return bind_loopback(0);
 }
 
 ShopflowProcess::ShopflowProcess(const fs::path& data, const std::string& args, const std::string& ready) {

@@ -50,7 +50,7 @@ ClientCredentials add_client(const std::filesystem::path& data, const std::strin
 // reference file's rows (CONTRACT.md's counts and revenue, every line once).
 void expect_reference_warehouse_and_lake(const std::filesystem::path& data);
 
-// A loopback port that was free a moment ago.
+// A loopback port that was free a moment ago, below the ephemeral range (no client connection takes it).
 uint16_t free_port();
 
 // A shopflow command running in a child process (stdout and stderr in files beside `data`),
