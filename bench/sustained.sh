@@ -25,14 +25,19 @@ mkdir -p "$work/batches"
 split -l 500 -d -a 4 "$work/rows.ndjson" "$work/batches/b"
 n=0; for f in "$work"/batches/b*; do mv "$f" "$work/batches/batch-$n.ndjson"; n=$((n + 1)); done
 
-# cpu_us PID [COMM_PATTERN]: CPU microseconds of PID's threads (those whose name matches the pattern)
+# cpu_us PID [COMM_PATTERN]: CPU microseconds of process PID (its threads gone included), or of
+# those of its threads whose name matches the pattern
 cpu_us() {
-  local t sum=0
-  for t in /proc/"$1"/task/*; do
-    [[ -z ${2:-} || $(cat "$t/comm") =~ $2 ]] || continue
-    sum=$((sum + $(awk '{ print $14 + $15 }' "$t/stat")))
-  done
-  echo $((sum * 1000000 / $(getconf CLK_TCK)))
+  local t ticks=0
+  if [[ -z ${2:-} ]]; then
+    ticks=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+  else
+    for t in /proc/"$1"/task/*; do
+      [[ $(cat "$t/comm" 2>/dev/null) =~ $2 ]] || continue
+      ticks=$((ticks + $(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null || echo 0)))
+    done
+  fi
+  echo $((ticks * 1000000 / $(getconf CLK_TCK)))
 }
 # run DELAY_MS: writes "achieved_records_per_s worst_sink_lag_records_in_the_second_half sink
 # ingest_cpu_us_a_record wrk_cpu_us_a_record derived_cpu_us_a_record" to $work/result-DELAY_MS
