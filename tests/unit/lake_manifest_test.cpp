@@ -10,6 +10,7 @@
 #include <thread>
 #include <random>
 
+#include "db/duckdb.h"
 #include "sinks/lake/lake_writer.h"
 #include "sinks/lake/local_folder/local_folder_store.h"
 
@@ -257,6 +258,45 @@ TEST(LakeFiles, AListingAMergeOvertakesKeepsEveryLine) {
     store.put(name(first, first + 39), "x");
     lake.holds().retire({name(first, first + 19), name(first + 20, first + 39)});
   }
+  done = true;
+  reader.join();
+  EXPECT_EQ(bad, "");
+  EXPECT_GT(listings.load(), 10);
+}
+
+// Stream files appear in offset order, and a listing holds a prefix of them: a walk of the folder
+// that a flush's file overtakes (put in a part of the folder the walk has read) must not list a
+// later file of the shard without it. Files of 10 offsets, 600 there before, 300 more written
+// while a reader lists.
+TEST(LakeFiles, AListingHoldsEveryFileWrittenBeforeOneItHolds) {
+  TempLake t;
+  LocalFolderStore store(t.path);
+  LakeWriter lake(store);
+  const std::string dec = "transactions/year=2010/month=12/";
+  auto name = [&](uint64_t first) { return dec + "stream-0-" + std::to_string(first) + "-" + std::to_string(first + 9) + ".parquet"; };
+  uint64_t next = 0;
+  for (; next < 6'000; next += 10) store.put(name(next), "x");
+  DuckDatabase db("");
+  DuckConnection con(db);
+  std::atomic<bool> done{false};
+  std::atomic<int> listings{0};
+  std::string bad;
+  std::thread reader([&] {
+    while (!done && bad.empty()) {
+      LakeHolds::Hold hold = lake.holds().hold();
+      std::vector<uint64_t> firsts;
+      for (const std::string& key : lake.readable_files("transactions")) {
+        uint64_t first = 0, last = 0;
+        std::sscanf(key.c_str() + dec.size(), "stream-0-%lu-%lu.parquet", &first, &last);
+        firsts.push_back(first);
+      }
+      std::sort(firsts.begin(), firsts.end());
+      for (size_t i = 0; i < firsts.size() && bad.empty(); ++i)
+        if (firsts[i] != 10 * i) bad = "a listing holds offsets from " + std::to_string(firsts[i]) + " without those from " + std::to_string(10 * i);
+      ++listings;
+    }
+  });
+  for (int i = 0; i < 300 && bad.empty(); ++i, next += 10) lake.write_stream_file(con, "transactions", 201012, 0, next, next + 9, "SELECT 1 AS x");
   done = true;
   reader.join();
   EXPECT_EQ(bad, "");

@@ -5,7 +5,9 @@
 #include <climits>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <stdexcept>
 
 namespace shopflow {
@@ -83,10 +85,14 @@ bool covered(const StreamFile& f, const std::vector<StreamFile>& files) {
   });
 }
 
-// Writes the rows of `select_sql` as the Parquet object `key`: into a scratch file, then put.
-void copy_to_object(DuckConnection& con, ObjectStore& store, const std::string& select_sql, const std::string& key) {
+// Writes the rows of `select_sql` as the Parquet object `key`: into a scratch file, then put,
+// with `listings` (if given) held exclusively while it is put.
+void copy_to_object(DuckConnection& con, ObjectStore& store, const std::string& select_sql, const std::string& key,
+                    WriterFirstMutex* listings = nullptr) {
   std::filesystem::path scratch = store.scratch_file(key);
   con.execute("COPY (" + select_sql + ") TO " + sql_literal(scratch.string()) + " (FORMAT parquet, COMPRESSION zstd)");
+  std::unique_lock<WriterFirstMutex> lock;
+  if (listings) lock = std::unique_lock(*listings);
   store.put_file(scratch, key);
 }
 } // namespace
@@ -131,7 +137,7 @@ void LakeWriter::remove_published(const std::function<bool(int64_t job)>& doomed
 
 void LakeWriter::write_stream_file(DuckConnection& con, const std::string& table, int partition, uint32_t shard,
                                    uint64_t first, uint64_t last, const std::string& select_sql) {
-  copy_to_object(con, store_, select_sql, table + "/" + partition_folder(partition) + "/" + stream_name(shard, first, last));
+  copy_to_object(con, store_, select_sql, table + "/" + partition_folder(partition) + "/" + stream_name(shard, first, last), &publishing_);
   changed();
 }
 

@@ -13,13 +13,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "db/duckdb.h"
 #include "sinks/lake/lake_holds.h"
 #include "sinks/lake/object_store.h"
+#include "util/writer_first_mutex.h"
 
 namespace shopflow {
 
@@ -51,6 +51,7 @@ public:
   // Stream path. A shard's files are <table>/year=YYYY/month=MM/stream-<shard>-<first>-<last>.parquet;
   // _stream/shard-<n> holds the next offset whose lines are not yet in the lake (the manifest,
   // replaced whole).
+  // Listings in this process see a shard's stream files appear in the order they were written.
   void write_stream_file(DuckConnection& con, const std::string& table, int partition, uint32_t shard,
                          uint64_t first, uint64_t last, const std::string& select_sql);
   uint64_t stream_manifest(uint32_t shard) const;
@@ -91,7 +92,12 @@ private:
   LakeHolds holds_;
   const bool others_write_;
   std::atomic<uint64_t> changes_{0};
-  mutable std::shared_mutex publishing_; // exclusive while a job's files go in: listings wait
+  // Exclusive while files appear (a job's, a stream file): listings wait. A walk of a folder that a
+  // file appears in may return it and miss one that appeared just before it, so a listing could
+  // hold a shard's later stream file without the earlier one. (A merged file needs no such care:
+  // its inputs stay listed until it is there, see readable_files.) Writer first: queries listing
+  // one after another never hold a flush off.
+  mutable WriterFirstMutex publishing_;
 };
 
 } // namespace shopflow
