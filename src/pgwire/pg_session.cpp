@@ -250,9 +250,7 @@ void PgSession::fail(const std::runtime_error& e) {
 // The one policy (query/policy/sql_policy.h, and the names DuckDB keeps: builtin_names.h): a
 // refused statement never reaches DuckDB.
 void PgSession::refuse_if_refused(const ClassifiedStatement& st, size_t index) {
-  std::optional<SqlRefusal> refusal = sql_refusal(st, index, may_write_);
-  if (!refusal) refusal = builtin_name_refusal(*con_, st, index);
-  if (refusal) {
+  if (std::optional<SqlRefusal> refusal = statement_refusal(*con_, st, index, may_write_)) {
     log::warn("refused", {{"protocol", "pgwire"}, {"user", client_->name}, {"reason", refusal->message}}); // as refused logins
     throw PgRefused(refusal->sqlstate, refusal->message + (st.access == SqlAccess::Write ? " (client " + client_->name + ")" : std::string()));
   }

@@ -19,7 +19,6 @@ bool builtin_relation(DuckConnection& con, const std::string& name) {
                  "(SELECT count(*) FROM duckdb_tables() WHERE database_name = 'system' AND lower(table_name) = $1)",
                  name);
 }
-} // namespace
 
 std::optional<SqlRefusal> builtin_name_refusal(DuckConnection& con, const ClassifiedStatement& s, size_t index) {
   const char* what = !s.created_function.empty() && builtin_function(con, s.created_function)   ? "functions"
@@ -31,6 +30,12 @@ std::optional<SqlRefusal> builtin_name_refusal(DuckConnection& con, const Classi
                         what + ": it would change what every later query computes, shopflow's own views and catalog queries included; "
                                "choose another name",
                     403, "42501"};
+}
+} // namespace
+
+std::optional<SqlRefusal> statement_refusal(DuckConnection& con, const ClassifiedStatement& statement, size_t index, bool may_write) {
+  if (auto refusal = sql_refusal(statement, index, may_write)) return refusal;
+  return builtin_name_refusal(con, statement, index);
 }
 
 } // namespace shopflow

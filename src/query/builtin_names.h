@@ -11,10 +11,11 @@
 
 namespace shopflow {
 
-// Why `statement` (1-based `index`) may not run: it makes a macro named like one of DuckDB's
-// built-in functions, or a table or view named like a view or table of DuckDB's system catalog
-// (duckdb_tables, pg_class...); nullopt if it may. The second half of sql_refusal(), which needs
-// DuckDB's catalog: called for every statement of a request before any of them runs.
-std::optional<SqlRefusal> builtin_name_refusal(DuckConnection& con, const ClassifiedStatement& statement, size_t index);
+// Why `statement` (1-based `index`) may not run on `con`'s DuckDB: sql_refusal()'s verdict, else
+// that it makes a macro named like one of DuckDB's built-in functions, or a table or view named
+// like a view or table of DuckDB's system catalog (duckdb_tables, pg_class...), which needs
+// DuckDB's catalog to tell. nullopt if it may run. Called for every statement of a request before
+// any of them runs.
+std::optional<SqlRefusal> statement_refusal(DuckConnection& con, const ClassifiedStatement& statement, size_t index, bool may_write);
 
 } // namespace shopflow

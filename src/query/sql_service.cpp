@@ -108,16 +108,15 @@ void SqlService::render_metrics(std::string& out) const { outcomes_.render(out);
 SqlAnswer SqlService::run_statements(const SqlRequest& request) {
   std::vector<ClassifiedStatement> statements = classify_sql(request.sql);
   if (statements.empty()) return sql_error_answer(400, "no SQL statement given");
-  for (size_t i = 0; i < statements.size(); ++i)
-    if (auto refusal = sql_refusal(statements[i], i + 1, request.may_write)) return sql_error_answer(refusal->http_status, refusal->message);
+  DuckConnection con(db_);
+  for (size_t i = 0; i < statements.size(); ++i) // every statement checked before any runs
+    if (auto refusal = statement_refusal(con, statements[i], i + 1, request.may_write))
+      return sql_error_answer(refusal->http_status, refusal->message);
   if (request.format == SqlFormat::Parquet && (statements.size() != 1 || statements[0].access != SqlAccess::Read))
     return sql_error_answer(400, "Parquet output needs exactly one reading statement");
   if (!request.params.empty() && (statements.size() != 1 || request.format == SqlFormat::Parquet))
     return sql_error_answer(400, "parameters are for a single statement with a JSON or CSV answer");
 
-  DuckConnection con(db_);
-  for (size_t i = 0; i < statements.size(); ++i) // every statement checked before any runs
-    if (auto refusal = builtin_name_refusal(con, statements[i], i + 1)) return sql_error_answer(refusal->http_status, refusal->message);
   QueryWatchdog watchdog(con, request.limits.timeout_ms);
   const bool writes = std::any_of(statements.begin(), statements.end(), [](auto& s) { return s.access != SqlAccess::Read; });
   LakeHolds::Hold lake; // outlives every result below

@@ -216,7 +216,7 @@ std::string protected_name(const std::vector<std::string>& parts, bool schema) {
 // that shopflow guards: its target (every name of a DROP; the table of CREATE INDEX ... ON and of
 // COMMENT ON COLUMN; a RENAME TO's new name), every table a foreign key REFERENCES (a key on a
 // sink's table would refuse the sink's own deletes), and the name a CREATE / RENAME makes, which
-// builtin_name_refusal() checks against DuckDB's built-in functions and views (builtin_names.h): a
+// statement_refusal() checks against DuckDB's built-in functions and views (builtin_names.h): a
 // macro named round() or read_parquet(), or a view named duckdb_tables, would change what
 // shopflow's own queries and views compute.
 Protected protected_target(const Tokens& t, size_t i) {
