@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <thread>
 #include <random>
@@ -26,6 +27,51 @@ struct TempLake {
   }
   ~TempLake() { fs::remove_all(path); }
   fs::path path;
+};
+
+const std::string kDecember = "transactions/year=2010/month=12/";
+std::string december_stream_file(uint64_t first, uint64_t last) {
+  return kDecember + "stream-0-" + std::to_string(first) + "-" + std::to_string(last) + ".parquet";
+}
+
+// A query's reader: lists `lake`'s transactions files over and over, each time under a hold,
+// until stopped, and asks `check` what is wrong ("" if nothing) with the offset ranges of the
+// listed December files of shard 0, sorted.
+class ListingReader {
+public:
+  using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;
+  ListingReader(LakeWriter& lake, std::function<std::string(const Ranges&)> check)
+      : thread_([this, &lake, check = std::move(check)] {
+          while (!done_ && !failed_) {
+            LakeHolds::Hold hold = lake.holds().hold();
+            Ranges ranges;
+            for (const std::string& key : lake.readable_files("transactions")) {
+              uint64_t first = 0, last = 0;
+              std::sscanf(key.c_str() + kDecember.size(), "stream-0-%lu-%lu.parquet", &first, &last);
+              ranges.push_back({first, last});
+            }
+            std::sort(ranges.begin(), ranges.end());
+            if (std::string bad = check(ranges); !bad.empty()) {
+              bad_ = std::move(bad);
+              failed_ = true;
+            }
+            ++listings_;
+          }
+        }) {}
+  bool failed() const { return failed_; }
+  // Stops it; what was wrong with the first listing that was wrong ("" if none), and how many
+  // listings it made.
+  std::pair<std::string, int> stop() {
+    done_ = true;
+    thread_.join();
+    return {bad_, listings_};
+  }
+
+private:
+  std::atomic<bool> done_{false}, failed_{false};
+  std::atomic<int> listings_{0};
+  std::string bad_; // set before failed_
+  std::thread thread_; // last: starts once the members it uses exist
 };
 } // namespace
 
@@ -219,36 +265,22 @@ TEST(LakeFiles, AListingAMergeOvertakesKeepsEveryLine) {
   TempLake t;
   LocalFolderStore store(t.path);
   LakeWriter lake(store);
-  const std::string dec = "transactions/year=2010/month=12/";
-  auto name = [&](uint64_t first, uint64_t last) { return dec + "stream-0-" + std::to_string(first) + "-" + std::to_string(last) + ".parquet"; };
-  std::atomic<bool> done{false};
-  std::atomic<int> listings{0};
-  std::string bad;
-  std::thread reader([&] {
-    uint64_t seen = 0;
-    while (!done && bad.empty()) {
-      LakeHolds::Hold hold = lake.holds().hold();
-      std::vector<std::pair<uint64_t, uint64_t>> ranges;
-      for (const std::string& key : lake.readable_files("transactions")) {
-        uint64_t first = 0, last = 0;
-        std::sscanf(key.c_str() + dec.size(), "stream-0-%lu-%lu.parquet", &first, &last);
-        ranges.push_back({first, last});
-      }
-      std::sort(ranges.begin(), ranges.end());
-      uint64_t offsets = 0, next = 0;
-      for (auto [first, last] : ranges) {
-        if (first < next) bad = "a listing holds offsets from " + std::to_string(first) + " twice";
-        next = last + 1;
-        offsets += last + 1 - first;
-      }
-      if (offsets < seen) bad = "a listing holds " + std::to_string(offsets) + " offsets after one held " + std::to_string(seen);
-      seen = offsets;
-      ++listings;
+  auto name = december_stream_file;
+  uint64_t seen = 0;
+  ListingReader reader(lake, [&](const ListingReader::Ranges& ranges) -> std::string {
+    uint64_t offsets = 0, next = 0;
+    for (auto [first, last] : ranges) {
+      if (first < next) return "a listing holds offsets from " + std::to_string(first) + " twice";
+      next = last + 1;
+      offsets += last + 1 - first;
     }
+    if (offsets < seen) return "a listing holds " + std::to_string(offsets) + " offsets after one held " + std::to_string(seen);
+    seen = offsets;
+    return "";
   });
   // Files of 10 offsets; every two merged into one (the merged file put first, then its inputs
   // retired, as compact_stream_files does), and every two merged files merged again.
-  for (uint64_t first = 0; first < 40'000 && bad.empty(); first += 40) {
+  for (uint64_t first = 0; first < 40'000 && !reader.failed(); first += 40) {
     for (uint64_t half = first; half < first + 40; half += 20) {
       store.put(name(half, half + 9), "x");
       store.put(name(half + 10, half + 19), "x");
@@ -258,10 +290,9 @@ TEST(LakeFiles, AListingAMergeOvertakesKeepsEveryLine) {
     store.put(name(first, first + 39), "x");
     lake.holds().retire({name(first, first + 19), name(first + 20, first + 39)});
   }
-  done = true;
-  reader.join();
+  auto [bad, listings] = reader.stop();
   EXPECT_EQ(bad, "");
-  EXPECT_GT(listings.load(), 10);
+  EXPECT_GT(listings, 10);
 }
 
 // Stream files appear in offset order, and a listing holds a prefix of them: a walk of the folder
@@ -272,35 +303,20 @@ TEST(LakeFiles, AListingHoldsEveryFileWrittenBeforeOneItHolds) {
   TempLake t;
   LocalFolderStore store(t.path);
   LakeWriter lake(store);
-  const std::string dec = "transactions/year=2010/month=12/";
-  auto name = [&](uint64_t first) { return dec + "stream-0-" + std::to_string(first) + "-" + std::to_string(first + 9) + ".parquet"; };
   uint64_t next = 0;
-  for (; next < 6'000; next += 10) store.put(name(next), "x");
+  for (; next < 6'000; next += 10) store.put(december_stream_file(next, next + 9), "x");
   DuckDatabase db("");
   DuckConnection con(db);
-  std::atomic<bool> done{false};
-  std::atomic<int> listings{0};
-  std::string bad;
-  std::thread reader([&] {
-    while (!done && bad.empty()) {
-      LakeHolds::Hold hold = lake.holds().hold();
-      std::vector<uint64_t> firsts;
-      for (const std::string& key : lake.readable_files("transactions")) {
-        uint64_t first = 0, last = 0;
-        std::sscanf(key.c_str() + dec.size(), "stream-0-%lu-%lu.parquet", &first, &last);
-        firsts.push_back(first);
-      }
-      std::sort(firsts.begin(), firsts.end());
-      for (size_t i = 0; i < firsts.size() && bad.empty(); ++i)
-        if (firsts[i] != 10 * i) bad = "a listing holds offsets from " + std::to_string(firsts[i]) + " without those from " + std::to_string(10 * i);
-      ++listings;
-    }
+  ListingReader reader(lake, [](const ListingReader::Ranges& ranges) -> std::string {
+    for (size_t i = 0; i < ranges.size(); ++i)
+      if (ranges[i].first != 10 * i)
+        return "a listing holds offsets from " + std::to_string(ranges[i].first) + " without those from " + std::to_string(10 * i);
+    return "";
   });
-  for (int i = 0; i < 300 && bad.empty(); ++i, next += 10) lake.write_stream_file(con, "transactions", 201012, 0, next, next + 9, "SELECT 1 AS x");
-  done = true;
-  reader.join();
+  for (int i = 0; i < 300 && !reader.failed(); ++i, next += 10) lake.write_stream_file(con, "transactions", 201012, 0, next, next + 9, "SELECT 1 AS x");
+  auto [bad, listings] = reader.stop();
   EXPECT_EQ(bad, "");
-  EXPECT_GT(listings.load(), 10);
+  EXPECT_GT(listings, 10);
 }
 
 // Listing while other files come and go (queries list the lake while merges delete): no error,
